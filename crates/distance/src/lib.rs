@@ -1,0 +1,115 @@
+//! Distance kernels for pgvision.
+//!
+//! Every kernel has a scalar reference in [`scalar`] and, on x86_64, an
+//! AVX2+FMA version in `x86` that is chosen at run time. A CPU without
+//! AVX2 runs the scalar code: nothing here can fail to build or to load.
+//!
+//! Kernels accumulate in `f32` lanes like pgvector does; the public
+//! functions take slices of equal length (callers check dimensions and
+//! report mismatches as user errors, this crate only debug-asserts).
+
+pub mod scalar;
+#[cfg(target_arch = "x86_64")]
+mod x86;
+
+use std::sync::OnceLock;
+
+/// The set of kernels picked for this CPU.
+struct Kernels {
+    l2_squared: fn(&[f32], &[f32]) -> f32,
+    inner_product: fn(&[f32], &[f32]) -> f32,
+    cosine_parts: fn(&[f32], &[f32]) -> (f32, f32, f32),
+    l1: fn(&[f32], &[f32]) -> f32,
+    name: &'static str,
+}
+
+/// Kernels selected once per process by CPU feature detection.
+static KERNELS: OnceLock<Kernels> = OnceLock::new();
+
+/// Picks the fastest kernels this CPU supports.
+fn kernels() -> &'static Kernels {
+    KERNELS.get_or_init(|| {
+        #[cfg(target_arch = "x86_64")]
+        if std::is_x86_feature_detected!("avx2") && std::is_x86_feature_detected!("fma") {
+            return Kernels {
+                l2_squared: x86::l2_squared,
+                inner_product: x86::inner_product,
+                cosine_parts: x86::cosine_parts,
+                l1: x86::l1,
+                name: "avx2+fma",
+            };
+        }
+        Kernels {
+            l2_squared: scalar::l2_squared,
+            inner_product: scalar::inner_product,
+            cosine_parts: scalar::cosine_parts,
+            l1: scalar::l1,
+            name: "scalar",
+        }
+    })
+}
+
+/// Name of the kernel family in use ("avx2+fma" or "scalar").
+pub fn kernel_name() -> &'static str {
+    kernels().name
+}
+
+/// Squared Euclidean distance: sum of (a[i] - b[i])^2.
+#[inline]
+pub fn l2_squared(a: &[f32], b: &[f32]) -> f32 {
+    debug_assert_eq!(a.len(), b.len());
+    (kernels().l2_squared)(a, b)
+}
+
+/// Euclidean distance, the meaning of `<->`.
+#[inline]
+pub fn l2(a: &[f32], b: &[f32]) -> f32 {
+    l2_squared(a, b).sqrt()
+}
+
+/// Inner product: sum of a[i] * b[i].
+#[inline]
+pub fn inner_product(a: &[f32], b: &[f32]) -> f32 {
+    debug_assert_eq!(a.len(), b.len());
+    (kernels().inner_product)(a, b)
+}
+
+/// Negative inner product, the meaning of `<#>` (smaller is closer).
+#[inline]
+pub fn negative_inner_product(a: &[f32], b: &[f32]) -> f32 {
+    -inner_product(a, b)
+}
+
+/// Cosine distance 1 - cos(a, b), clamped to [0, 2]; NaN when either
+/// vector has zero norm (pgvector's behaviour).
+#[inline]
+pub fn cosine_distance(a: &[f32], b: &[f32]) -> f64 {
+    debug_assert_eq!(a.len(), b.len());
+    let (dot, na, nb) = (kernels().cosine_parts)(a, b);
+    cosine_from_parts(dot, na, nb)
+}
+
+/// Finishes a cosine distance from (a.b, |a|^2, |b|^2) in double precision.
+pub fn cosine_from_parts(dot: f32, norm_a_sq: f32, norm_b_sq: f32) -> f64 {
+    let similarity = dot as f64 / ((norm_a_sq as f64) * (norm_b_sq as f64)).sqrt();
+    if similarity.is_nan() {
+        return f64::NAN;
+    }
+    1.0 - similarity.clamp(-1.0, 1.0)
+}
+
+/// Manhattan distance, the meaning of `<+>`.
+#[inline]
+pub fn l1(a: &[f32], b: &[f32]) -> f32 {
+    debug_assert_eq!(a.len(), b.len());
+    (kernels().l1)(a, b)
+}
+
+/// Euclidean norm |a|.
+#[inline]
+pub fn norm(a: &[f32]) -> f64 {
+    a.iter().map(|&x| x as f64 * x as f64).sum::<f64>().sqrt()
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,162 @@
+//! AVX2 + FMA kernels. Only reached through `kernels()` after run-time
+//! detection of both features, which is what makes the safe wrappers sound.
+
+use std::arch::x86_64::*;
+
+/// Adds the eight lanes of `v`.
+#[inline]
+#[target_feature(enable = "avx2,fma")]
+fn hsum(v: __m256) -> f32 {
+    let hi = _mm256_extractf128_ps(v, 1);
+    let lo = _mm256_castps256_ps128(v);
+    let s = _mm_add_ps(hi, lo);
+    let s = _mm_add_ps(s, _mm_movehl_ps(s, s));
+    let s = _mm_add_ss(s, _mm_shuffle_ps(s, s, 0x55));
+    _mm_cvtss_f32(s)
+}
+
+/// Loads eight floats from `s[i..i + 8]`.
+#[inline]
+#[target_feature(enable = "avx2,fma")]
+fn load(s: &[f32], i: usize) -> __m256 {
+    assert!(i + 8 <= s.len());
+    // SAFETY: the assert above keeps the eight-float unaligned load inside `s`.
+    unsafe { _mm256_loadu_ps(s.as_ptr().add(i)) }
+}
+
+/// Squared Euclidean distance, two accumulators of eight lanes.
+#[target_feature(enable = "avx2,fma")]
+fn l2_squared_avx2(a: &[f32], b: &[f32]) -> f32 {
+    let n = a.len().min(b.len());
+    let (mut acc0, mut acc1) = (_mm256_setzero_ps(), _mm256_setzero_ps());
+    let mut i = 0;
+    while i + 16 <= n {
+        let d0 = _mm256_sub_ps(load(a, i), load(b, i));
+        let d1 = _mm256_sub_ps(load(a, i + 8), load(b, i + 8));
+        acc0 = _mm256_fmadd_ps(d0, d0, acc0);
+        acc1 = _mm256_fmadd_ps(d1, d1, acc1);
+        i += 16;
+    }
+    if i + 8 <= n {
+        let d0 = _mm256_sub_ps(load(a, i), load(b, i));
+        acc0 = _mm256_fmadd_ps(d0, d0, acc0);
+        i += 8;
+    }
+    let mut sum = hsum(_mm256_add_ps(acc0, acc1));
+    for j in i..n {
+        let d = a[j] - b[j];
+        sum += d * d;
+    }
+    sum
+}
+
+/// Inner product, two accumulators of eight lanes.
+#[target_feature(enable = "avx2,fma")]
+fn inner_product_avx2(a: &[f32], b: &[f32]) -> f32 {
+    let n = a.len().min(b.len());
+    let (mut acc0, mut acc1) = (_mm256_setzero_ps(), _mm256_setzero_ps());
+    let mut i = 0;
+    while i + 16 <= n {
+        acc0 = _mm256_fmadd_ps(load(a, i), load(b, i), acc0);
+        acc1 = _mm256_fmadd_ps(load(a, i + 8), load(b, i + 8), acc1);
+        i += 16;
+    }
+    if i + 8 <= n {
+        acc0 = _mm256_fmadd_ps(load(a, i), load(b, i), acc0);
+        i += 8;
+    }
+    let mut sum = hsum(_mm256_add_ps(acc0, acc1));
+    for j in i..n {
+        sum += a[j] * b[j];
+    }
+    sum
+}
+
+/// (a.b, |a|^2, |b|^2) in one pass.
+#[target_feature(enable = "avx2,fma")]
+fn cosine_parts_avx2(a: &[f32], b: &[f32]) -> (f32, f32, f32) {
+    let n = a.len().min(b.len());
+    let (mut dot, mut na, mut nb) = (
+        _mm256_setzero_ps(),
+        _mm256_setzero_ps(),
+        _mm256_setzero_ps(),
+    );
+    let mut i = 0;
+    while i + 8 <= n {
+        let x = load(a, i);
+        let y = load(b, i);
+        dot = _mm256_fmadd_ps(x, y, dot);
+        na = _mm256_fmadd_ps(x, x, na);
+        nb = _mm256_fmadd_ps(y, y, nb);
+        i += 8;
+    }
+    let (mut d, mut sa, mut sb) = (hsum(dot), hsum(na), hsum(nb));
+    for j in i..n {
+        d += a[j] * b[j];
+        sa += a[j] * a[j];
+        sb += b[j] * b[j];
+    }
+    (d, sa, sb)
+}
+
+/// Manhattan distance: |a - b| by clearing the sign bit.
+#[target_feature(enable = "avx2,fma")]
+fn l1_avx2(a: &[f32], b: &[f32]) -> f32 {
+    let n = a.len().min(b.len());
+    let mask = _mm256_castsi256_ps(_mm256_set1_epi32(0x7fff_ffff));
+    let (mut acc0, mut acc1) = (_mm256_setzero_ps(), _mm256_setzero_ps());
+    let mut i = 0;
+    while i + 16 <= n {
+        acc0 = _mm256_add_ps(
+            acc0,
+            _mm256_and_ps(mask, _mm256_sub_ps(load(a, i), load(b, i))),
+        );
+        acc1 = _mm256_add_ps(
+            acc1,
+            _mm256_and_ps(mask, _mm256_sub_ps(load(a, i + 8), load(b, i + 8))),
+        );
+        i += 16;
+    }
+    if i + 8 <= n {
+        acc0 = _mm256_add_ps(
+            acc0,
+            _mm256_and_ps(mask, _mm256_sub_ps(load(a, i), load(b, i))),
+        );
+        i += 8;
+    }
+    let mut sum = hsum(_mm256_add_ps(acc0, acc1));
+    for j in i..n {
+        sum += (a[j] - b[j]).abs();
+    }
+    sum
+}
+
+/// Safe entry: squared L2 (caller guarantees AVX2+FMA were detected).
+pub fn l2_squared(a: &[f32], b: &[f32]) -> f32 {
+    // SAFETY: only installed in the kernel table after AVX2 and FMA were detected.
+    unsafe { l2_squared_avx2(a, b) }
+}
+
+/// Safe entry: inner product (caller guarantees AVX2+FMA were detected).
+pub fn inner_product(a: &[f32], b: &[f32]) -> f32 {
+    // SAFETY: only installed in the kernel table after AVX2 and FMA were detected.
+    unsafe { inner_product_avx2(a, b) }
+}
+
+/// Safe entry: cosine sums (caller guarantees AVX2+FMA were detected).
+pub fn cosine_parts(a: &[f32], b: &[f32]) -> (f32, f32, f32) {
+    // SAFETY: only installed in the kernel table after AVX2 and FMA were detected.
+    unsafe { cosine_parts_avx2(a, b) }
+}
+
+/// Safe entry: L1 (caller guarantees AVX2+FMA were detected).
+pub fn l1(a: &[f32], b: &[f32]) -> f32 {
+    // SAFETY: only installed in the kernel table after AVX2 and FMA were detected.
+    unsafe { l1_avx2(a, b) }
+}
+
+/// Test hook: the AVX2 kernels when this CPU has them, for comparison with scalar.
+#[cfg(test)]
+pub fn available() -> bool {
+    std::is_x86_feature_detected!("avx2") && std::is_x86_feature_detected!("fma")
+}

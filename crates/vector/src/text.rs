@@ -1,0 +1,280 @@
+//! pgvector's text format: `[1,2.5,3]`.
+//!
+//! Parsing follows pgvector's `vector_in` step by step (whitespace as C's
+//! isspace in the C locale, numbers as C's `strtof`: decimal, `inf`,
+//! `infinity`, `nan` and hex floats), so the same strings are accepted and
+//! the same errors are raised. Printing uses the shortest decimal that
+//! reads back to the same float4, in Postgres' `float4out` style.
+
+use crate::{check, VectorError, MAX_DIM};
+
+/// C's isspace in the C locale, as pgvector's `vector_isspace`.
+fn is_space(b: u8) -> bool {
+    matches!(b, b' ' | b'\t' | b'\n' | b'\r' | 0x0b | 0x0c)
+}
+
+/// Index of the first non-space byte at or after `i`.
+fn skip_spaces(s: &[u8], mut i: usize) -> usize {
+    while i < s.len() && is_space(s[i]) {
+        i += 1;
+    }
+    i
+}
+
+/// Parses a vector literal, checking its dimensions against `typmod` (-1: none).
+pub fn parse(input: &str, typmod: i32) -> Result<Vec<f32>, VectorError> {
+    let syntax = |detail| VectorError::InvalidSyntax {
+        input: input.to_owned(),
+        detail,
+    };
+    let s = input.as_bytes();
+    let mut i = skip_spaces(s, 0);
+    if s.get(i) != Some(&b'[') {
+        return Err(syntax(Some("Vector contents must start with \"[\".")));
+    }
+    i = skip_spaces(s, i + 1);
+    if s.get(i) == Some(&b']') {
+        return Err(VectorError::TooFewDimensions);
+    }
+    let mut values = Vec::new();
+    loop {
+        if values.len() == MAX_DIM {
+            return Err(VectorError::TooManyDimensions);
+        }
+        i = skip_spaces(s, i);
+        if i >= s.len() {
+            return Err(syntax(None));
+        }
+        let (value, len) = strtof(&s[i..]);
+        if len == 0 {
+            return Err(syntax(None));
+        }
+        let token = &input[i..i + len];
+        if value.is_infinite() && !is_infinity_word(token) {
+            return Err(VectorError::OutOfRange {
+                token: token.to_owned(),
+            });
+        }
+        values.push(check::element(value)?);
+        i = skip_spaces(s, i + len);
+        match s.get(i) {
+            Some(b',') => i += 1,
+            Some(b']') => {
+                i += 1;
+                break;
+            }
+            _ => return Err(syntax(None)),
+        }
+    }
+    i = skip_spaces(s, i);
+    if i != s.len() {
+        return Err(syntax(Some("Junk after closing right brace.")));
+    }
+    check::dim(values.len())?;
+    check::expected_dim(typmod, values.len())?;
+    Ok(values)
+}
+
+/// True when a numeric token spells infinity rather than overflowing to it.
+fn is_infinity_word(token: &str) -> bool {
+    let t = token.trim_start_matches(['+', '-']);
+    t.eq_ignore_ascii_case("inf") || t.eq_ignore_ascii_case("infinity")
+}
+
+/// C's `strtof` on the start of `s`: the value and the bytes consumed (0: no number).
+///
+/// Overflow gives an infinity, underflow a zero or subnormal, as strtof does.
+pub fn strtof(s: &[u8]) -> (f32, usize) {
+    let mut i = 0;
+    let negative = match s.first() {
+        Some(b'-') => {
+            i = 1;
+            true
+        }
+        Some(b'+') => {
+            i = 1;
+            false
+        }
+        _ => false,
+    };
+    let sign = |v: f32| if negative { -v } else { v };
+    let rest = &s[i..];
+    if let Some(n) = word_prefix(rest) {
+        return n.map_or((0.0, 0), |(v, len)| (sign(v), i + len));
+    }
+    if rest.len() > 2 && rest[0] == b'0' && (rest[1] | 0x20) == b'x' {
+        if let Some((v, len)) = hex_float(&rest[2..]) {
+            return (sign(v), i + 2 + len);
+        }
+        // "0x" with no hex digits: strtof reads just the "0".
+        return (sign(0.0), i + 1);
+    }
+    let len = decimal_len(rest);
+    if len == 0 {
+        return (0.0, 0);
+    }
+    let text = std::str::from_utf8(&rest[..len]).expect("decimal_len only accepts ASCII");
+    let v: f32 = text
+        .parse()
+        .expect("decimal_len only accepts Rust-parsable floats");
+    (sign(v), i + len)
+}
+
+/// `inf`, `infinity` or `nan` (with an optional `(chars)`) at the start of `s`.
+///
+/// Returns None when `s` does not start with a letter of those words,
+/// Some(None) when it starts like one but is not a number.
+fn word_prefix(s: &[u8]) -> Option<Option<(f32, usize)>> {
+    let starts = |w: &str| s.len() >= w.len() && s[..w.len()].eq_ignore_ascii_case(w.as_bytes());
+    if starts("infinity") {
+        Some(Some((f32::INFINITY, 8)))
+    } else if starts("inf") {
+        Some(Some((f32::INFINITY, 3)))
+    } else if starts("nan") {
+        let mut len = 3;
+        if s.get(3) == Some(&b'(') {
+            let close = s[4..]
+                .iter()
+                .position(|&b| !(b.is_ascii_alphanumeric() || b == b'_'));
+            if let Some(p) = close {
+                if s[4 + p] == b')' {
+                    len = 4 + p + 1;
+                }
+            }
+        }
+        Some(Some((f32::NAN, len)))
+    } else if s.first().is_some_and(|b| b.is_ascii_alphabetic()) {
+        Some(None)
+    } else {
+        None
+    }
+}
+
+/// Length of the longest decimal float at the start of `s` (digits, point, exponent).
+fn decimal_len(s: &[u8]) -> usize {
+    let digits = |from: usize| s[from..].iter().take_while(|b| b.is_ascii_digit()).count();
+    let int = digits(0);
+    let mut i = int;
+    let mut frac = 0;
+    if s.get(i) == Some(&b'.') {
+        frac = digits(i + 1);
+        if int + frac > 0 {
+            i += 1 + frac;
+        }
+    }
+    if int + frac == 0 {
+        return 0;
+    }
+    if matches!(s.get(i), Some(b'e' | b'E')) {
+        let mut j = i + 1;
+        if matches!(s.get(j), Some(b'+' | b'-')) {
+            j += 1;
+        }
+        let exp = digits(j);
+        if exp > 0 {
+            i = j + exp;
+        }
+    }
+    i
+}
+
+/// A hex float body after "0x": hex digits, optional point, optional `p` exponent.
+fn hex_float(s: &[u8]) -> Option<(f32, usize)> {
+    let mut mantissa: f64 = 0.0;
+    let mut exp: i64 = 0;
+    let mut i = 0;
+    let mut any = false;
+    while let Some(d) = s.get(i).and_then(|b| (*b as char).to_digit(16)) {
+        mantissa = mantissa * 16.0 + d as f64;
+        any = true;
+        i += 1;
+    }
+    if s.get(i) == Some(&b'.') {
+        let mut j = i + 1;
+        while let Some(d) = s.get(j).and_then(|b| (*b as char).to_digit(16)) {
+            mantissa = mantissa * 16.0 + d as f64;
+            exp -= 4;
+            any = true;
+            j += 1;
+        }
+        if any {
+            i = j;
+        }
+    }
+    if !any {
+        return None;
+    }
+    if matches!(s.get(i), Some(b'p' | b'P')) {
+        let mut j = i + 1;
+        let negative = match s.get(j) {
+            Some(b'-') => {
+                j += 1;
+                true
+            }
+            Some(b'+') => {
+                j += 1;
+                false
+            }
+            _ => false,
+        };
+        let start = j;
+        let mut e: i64 = 0;
+        while let Some(d) = s.get(j).filter(|b| b.is_ascii_digit()) {
+            e = (e * 10 + (d - b'0') as i64).min(100_000);
+            j += 1;
+        }
+        if j > start {
+            exp += if negative { -e } else { e };
+            i = j;
+        }
+    }
+    let value = mantissa * 2f64.powi(exp.clamp(-2000, 2000) as i32);
+    Some((value as f32, i))
+}
+
+/// Formats one float4 like Postgres' `float4out`: shortest round-trip digits,
+/// fixed notation for decimal exponents -4..=5, else `1.5e+06` style.
+pub fn format_f32(value: f32, out: &mut String) {
+    use std::fmt::Write;
+    if value.is_nan() {
+        out.push_str("NaN");
+        return;
+    }
+    if value.is_infinite() {
+        out.push_str(if value > 0.0 { "Infinity" } else { "-Infinity" });
+        return;
+    }
+    if value == 0.0 {
+        out.push_str(if value.is_sign_negative() { "-0" } else { "0" });
+        return;
+    }
+    let sci = format!("{value:e}");
+    let (mantissa, exp) = sci
+        .split_once('e')
+        .expect("LowerExp always has an exponent");
+    let exp: i32 = exp.parse().expect("LowerExp exponent is an integer");
+    if (-4..6).contains(&exp) {
+        write!(out, "{value}").expect("writing to a String cannot fail");
+    } else {
+        let sign = if exp < 0 { '-' } else { '+' };
+        write!(out, "{mantissa}e{sign}{:02}", exp.abs()).expect("writing to a String cannot fail");
+    }
+}
+
+/// Formats a vector as `[x1,x2,...]`.
+pub fn format(values: &[f32]) -> String {
+    let mut out = String::with_capacity(values.len() * 8 + 2);
+    out.push('[');
+    for (i, v) in values.iter().enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        format_f32(*v, &mut out);
+    }
+    out.push(']');
+    out
+}
+
+#[cfg(test)]
+#[path = "text_tests.rs"]
+mod tests;
