@@ -116,7 +116,10 @@ def from_onnx_classifier(path, source):
             n.input[:] = [t + "_pooled" if t == FEATURES else t for t in n.input]
             n.output[:] = [t + "_pooled" if t == FEATURES else t for t in n.output]
         pooled = pooled + "_pooled" if pooled == FEATURES else pooled
-    nodes.append(helper.make_node("Flatten", [pooled], [FEATURES], name=FEATURES, axis=1))
+    node_names = {n.name for n in nodes}
+    flatten_name = next(f"pgvision_flatten_{i}" for i in range(len(nodes) + 1)
+                        if f"pgvision_flatten_{i}" not in node_names)
+    nodes.append(helper.make_node("Flatten", [pooled], [FEATURES], name=flatten_name, axis=1))
     used = {i for n in nodes for i in n.input}
     inits = [t for t in g.initializer if t.name in used]
     inputs = [i for i in g.input if i.name in used and i.name not in {t.name for t in inits}]

@@ -170,18 +170,20 @@ fetch_gpu() {
       manylinux_2_17_x86_64 manylinux2014_x86_64 manylinux2010_x86_64 manylinux_2_12_x86_64 \
       manylinux1_x86_64 manylinux_2_5_x86_64
   done
-  rm -rf "$gpu/lib" "$gpu/nvidia"
+  rm -rf "${gpu:?}/lib" "${gpu:?}/nvidia"
   mkdir -p "$gpu/lib" "$gpu/nvidia"
   # libonnxruntime.so.1.31.1, libonnxruntime_providers_shared.so, libonnxruntime_providers_cuda.so
   read -r req file sha <<<"${GPU_WHEELS[0]}"
   unzip -j -o -q "$gpu/wheels/$file" 'onnxruntime/capi/libonnxruntime*.so*' -d "$gpu/lib"
-  [ -f "$gpu/lib/$ORT_LIB" ] && [ -f "$gpu/lib/libonnxruntime_providers_cuda.so" ] \
-    || die "onnxruntime-gpu wheel lacks $ORT_LIB or libonnxruntime_providers_cuda.so"
+  if [ ! -f "$gpu/lib/$ORT_LIB" ] || [ ! -f "$gpu/lib/libonnxruntime_providers_cuda.so" ]; then
+    die "onnxruntime-gpu wheel lacks $ORT_LIB or libonnxruntime_providers_cuda.so"
+  fi
   for entry in "${GPU_WHEELS[@]:1}"; do
     read -r req file sha <<<"$entry"
     unzip -o -q "$gpu/wheels/$file" 'nvidia/*' -d "$gpu"   # -> gpu/nvidia/cu13/lib, gpu/nvidia/cudnn/lib
   done
   echo "$want" >"$stamp"
+  rm -rf "${gpu:?}/wheels"   # 1.6 GB no longer needed: the stamp records what was extracted
   log "GPU runtime ready: $gpu/lib (ONNX Runtime), $gpu/nvidia/cu13/lib (CUDA), $gpu/nvidia/cudnn/lib (cuDNN)"
 }
 
