@@ -1,1 +1,50 @@
-//! placeholder
+//! HNSW (Malkov & Yashunin, "Efficient and robust approximate nearest
+//! neighbor search using Hierarchical Navigable Small World graphs") over a
+//! small storage trait.
+//!
+//! The algorithms are written once, generic over [`Graph`] (read side)
+//! and [`GraphMut`] (write side), and used by two stores: [`MemoryGraph`],
+//! which an index build fills with both cores before writing pages, and
+//! the on-page index of the extension crate. The paper's notation is kept:
+//! `q` the element inserted or searched for, `ep` entry points, `W` the
+//! dynamic list of nearest elements found, `C` the candidates to expand,
+//! `ef` the size of `W`, `lc` the layer, `mL` the level normalisation.
+//!
+//! | paper | here |
+//! | --- | --- |
+//! | Algorithm 1, INSERT | [`insert()`] |
+//! | Algorithm 2, SEARCH-LAYER | [`search_layer`] |
+//! | Algorithm 4, SELECT-NEIGHBORS-HEURISTIC | [`select_neighbours`] |
+//! | Algorithm 5, K-NN-SEARCH | [`knn_search`] |
+//! | (pgvector 0.8) iterative scan | [`IterativeSearch`] |
+//! | (pgvector) vacuum repair | [`repair_neighbours`], [`replace_entry_point`] |
+
+mod candidate;
+mod insert;
+mod iterative;
+mod level;
+mod links;
+mod memory;
+mod metric;
+mod params;
+mod repair;
+mod scratch;
+mod search;
+mod select;
+mod traits;
+
+pub use candidate::Candidate;
+pub use insert::{add_connection, insert};
+pub use iterative::IterativeSearch;
+pub use level::LevelGenerator;
+pub use memory::{MemoryGraph, DEFAULT_MAX_LEVEL};
+pub use metric::Metric;
+pub use params::{max_connections, InsertParams};
+pub use repair::{repair_neighbours, replace_entry_point};
+pub use scratch::SearchScratch;
+pub use search::{descend, greedy_closest, knn_search, search_layer};
+pub use select::select_neighbours;
+pub use traits::{Graph, GraphMut};
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,127 @@
+//! INSERT (Algorithm 1), generic over the storage traits.
+//!
+//! Design note. The paper links the new element `q` layer by layer. Here
+//! the work is split in three phases, as pgvector does:
+//!
+//! 1. search every layer `lc <= l` for `q`'s neighbours (`q` is not yet
+//!    reachable, so concurrent searches never see a half-linked node);
+//! 2. write `q`'s own neighbour lists;
+//! 3. add the back-links `e -> q`, each a read-modify-write of `e`'s list
+//!    through [`GraphMut::update_neighbours`], shrinking the list with the
+//!    heuristic when it exceeds `Mmax` (`Mmax0 = 2M` at layer 0).
+//!
+//! The caller owns the entry point: it passes the current one in and
+//! promotes `q` when [`insert`] says so (the on-page index keeps it in
+//! the meta page, the memory store behind a mutex).
+
+use crate::search::{descend, search_layer};
+use crate::select::select_neighbours;
+use crate::{max_connections, Candidate, GraphMut, InsertParams, SearchScratch};
+
+/// INSERT(hnsw, q, M, Mmax, efConstruction, mL), Algorithm 1, for node
+/// `q` whose vector is `vector` and whose level `l` is already drawn.
+///
+/// `q`'s vector must already be readable through the store (back-link
+/// shrinking measures distances from the neighbours to it). `ep` is the
+/// current entry point `(id, L)`, `None` for an empty graph. Returns true
+/// when `q` should become the new entry point (`l > L`, or the graph was
+/// empty).
+pub fn insert<G: GraphMut>(
+    graph: &G,
+    q: G::Id,
+    vector: &[f32],
+    level: usize,
+    ep: Option<(G::Id, usize)>,
+    params: InsertParams,
+    scratch: &mut SearchScratch<G::Id>,
+) -> bool {
+    let Some((ep_id, top)) = ep else {
+        return true;
+    };
+    let neighbours = find_neighbours(graph, q, vector, level, (ep_id, top), params, scratch);
+    // Phase 2: q's own lists.
+    let mut ids = Vec::new();
+    for (lc, chosen) in neighbours.iter().enumerate() {
+        ids.clear();
+        ids.extend(chosen.iter().map(|c| c.id));
+        graph.set_neighbours(q, lc, &ids);
+    }
+    // Phase 3: back-links, shrinking neighbourhood(e) when over Mmax.
+    for (lc, chosen) in neighbours.iter().enumerate() {
+        for &e in chosen {
+            add_connection(graph, e.id, Candidate::new(e.distance, q), lc, params.m);
+        }
+    }
+    level > top
+}
+
+/// Phase 1 (Algorithm 1 lines 5-13 without the linking): for each layer
+/// `lc` in `min(L, l)..=0` the neighbours chosen by the heuristic, indexed
+/// by `lc`, each with its distance to `q`.
+fn find_neighbours<G: GraphMut>(
+    graph: &G,
+    q: G::Id,
+    vector: &[f32],
+    level: usize,
+    ep: (G::Id, usize),
+    params: InsertParams,
+    scratch: &mut SearchScratch<G::Id>,
+) -> Vec<Vec<Candidate<G::Id>>> {
+    let top = ep.1;
+    // Lines 5-7: greedy descent through the layers above l.
+    let start = descend(graph, vector, ep, level.min(top), &mut scratch.neighbours);
+    let mut entry = vec![start];
+    let mut w = Vec::with_capacity(params.ef_construction);
+    let mut chosen = vec![Vec::new(); level.min(top) + 1];
+    // Lines 8-13: ef_construction-wide search at each layer q belongs to.
+    for lc in (0..=level.min(top)).rev() {
+        search_layer(
+            graph,
+            vector,
+            &entry,
+            params.ef_construction,
+            lc,
+            scratch,
+            &mut w,
+        );
+        w.retain(|c| c.id != q);
+        select_neighbours(graph, &w, max_connections(params.m, lc), &mut chosen[lc]);
+        // ep <- W (keep the old ep when every node found was deleted).
+        if !w.is_empty() {
+            entry.clear();
+            entry.extend_from_slice(&w);
+        }
+    }
+    chosen
+}
+
+/// Adds the link `e -> q` at layer `lc` (`q.distance` is the distance
+/// between them); when `e` already has `Mmax` links, `eConn = e's
+/// neighbours + q` is shrunk back to `Mmax` with the heuristic (Algorithm
+/// 1 lines 14-16), which may drop `q` itself.
+pub fn add_connection<G: GraphMut>(graph: &G, e: G::Id, q: Candidate<G::Id>, lc: usize, m: usize) {
+    let max = max_connections(m, lc);
+    let mut conn = Vec::with_capacity(max + 1);
+    let mut kept = Vec::with_capacity(max);
+    graph.update_neighbours(e, lc, &mut |list| {
+        if list.contains(&q.id) {
+            return;
+        }
+        if list.len() < max {
+            list.push(q.id);
+            return;
+        }
+        // Links to deleted nodes are the first to go.
+        conn.clear();
+        conn.extend(
+            list.iter()
+                .filter(|&&n| !graph.is_deleted(n))
+                .map(|&n| Candidate::new(graph.distance_between(e, n), n)),
+        );
+        conn.push(q);
+        conn.sort_unstable();
+        select_neighbours(graph, &conn, max, &mut kept);
+        list.clear();
+        list.extend(kept.iter().map(|c| c.id));
+    });
+}

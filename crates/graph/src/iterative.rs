@@ -1,0 +1,161 @@
+//! A resumable layer-0 search for filtered queries (pgvector 0.8's
+//! iterative index scan).
+//!
+//! Design note. A filtered `ORDER BY v <-> q LIMIT k` may throw away most
+//! of what the index returns, so the scan must be able to go on past the
+//! first `ef` results. [`IterativeSearch`] is SEARCH-LAYER (Algorithm 2)
+//! turned inside out: it keeps `C` (every visited node not yet expanded,
+//! including the ones Algorithm 2 would discard), a window `W` of the
+//! `ef` nearest live nodes not yet returned, and an overflow heap for the
+//! live nodes pushed out of `W`. Each call to [`IterativeSearch::next`]
+//! first expands `C` until its nearest entry is further than the furthest
+//! of a full `W` (Algorithm 2's stop rule), then returns the nearest of
+//! `W`. Before the first result this is exactly Algorithm 2 with `ef`;
+//! afterwards every returned result frees a slot in `W`, so the search
+//! slides outwards from the candidates it had set aside.
+//!
+//! Results come in nondecreasing distance order, as an ordered index scan
+//! must return them: a node found later that is closer than one already
+//! returned (the graph is only approximately navigable) is dropped and
+//! counted in [`IterativeSearch::dropped`], as pgvector's strict order
+//! does. Deleted nodes are traversed but never returned. The number of
+//! distances computed is bounded by the caller's `max_visited`.
+
+use std::cmp::Reverse;
+use std::collections::{BinaryHeap, VecDeque};
+
+use rustc_hash::FxHashSet;
+
+use crate::search::descend;
+use crate::{Candidate, Graph};
+
+/// State of one resumable search; pass the same store to every call.
+#[derive(Debug)]
+pub struct IterativeSearch<Id> {
+    query: Vec<f32>,
+    ef: usize,
+    max_visited: usize,
+    /// `v`: every node whose distance was computed.
+    visited: FxHashSet<Id>,
+    /// `C`: visited nodes not yet expanded, nearest first.
+    candidates: BinaryHeap<Reverse<Candidate<Id>>>,
+    /// `W`: up to `ef` nearest live nodes not yet returned, ascending.
+    window: VecDeque<Candidate<Id>>,
+    /// Live nodes not yet returned that are further than all of `W`.
+    overflow: BinaryHeap<Reverse<Candidate<Id>>>,
+    /// Distance of the last result returned.
+    last: f32,
+    dropped: usize,
+    neighbours: Vec<Id>,
+}
+
+impl<Id: Copy + Eq + std::hash::Hash + Ord> IterativeSearch<Id> {
+    /// Starts a search for `query` from the entry point `ep = (id, L)`:
+    /// descends the upper layers greedily and seeds layer 0. `ef` is the
+    /// window size (hnsw.ef_search), `max_visited` bounds the distances
+    /// computed over the whole search (at least 1).
+    pub fn new<G: Graph<Id = Id>>(
+        graph: &G,
+        query: &[f32],
+        ep: (Id, usize),
+        ef: usize,
+        max_visited: usize,
+    ) -> Self {
+        let mut neighbours = Vec::new();
+        let start = descend(graph, query, ep, 0, &mut neighbours);
+        let mut search = IterativeSearch {
+            query: query.to_vec(),
+            ef: ef.max(1),
+            max_visited: max_visited.max(1),
+            visited: FxHashSet::default(),
+            candidates: BinaryHeap::new(),
+            window: VecDeque::with_capacity(ef.max(1) + 1),
+            overflow: BinaryHeap::new(),
+            last: f32::NEG_INFINITY,
+            dropped: 0,
+            neighbours,
+        };
+        search.visited.insert(start.id);
+        search.candidates.push(Reverse(start));
+        if !graph.is_deleted(start.id) {
+            search.offer(start);
+        }
+        search
+    }
+
+    /// The next nearest live node, or `None` once the reachable graph or
+    /// the `max_visited` budget is exhausted.
+    pub fn next<G: Graph<Id = Id>>(&mut self, graph: &G) -> Option<Candidate<Id>> {
+        loop {
+            self.expand(graph);
+            let c = self.window.pop_front()?;
+            if let Some(Reverse(o)) = self.overflow.pop() {
+                self.window.push_back(o);
+            }
+            if c.distance < self.last {
+                self.dropped += 1;
+                continue;
+            }
+            self.last = c.distance;
+            return Some(c);
+        }
+    }
+
+    /// Distances computed so far.
+    pub fn visited(&self) -> usize {
+        self.visited.len()
+    }
+
+    /// Nodes found too late to be returned in order, and so skipped.
+    pub fn dropped(&self) -> usize {
+        self.dropped
+    }
+
+    /// Expands `C` until its nearest entry is further than the furthest
+    /// of a full `W`, or `C` or the budget runs out.
+    fn expand<G: Graph<Id = Id>>(&mut self, graph: &G) {
+        while let Some(&Reverse(c)) = self.candidates.peek() {
+            let full = self.window.len() >= self.ef;
+            if full && self.window.back().is_some_and(|f| c.distance > f.distance) {
+                return;
+            }
+            self.candidates.pop();
+            self.neighbours.clear();
+            graph.neighbours(c.id, 0, &mut self.neighbours);
+            for i in 0..self.neighbours.len() {
+                let e = self.neighbours[i];
+                if self.visited.len() >= self.max_visited {
+                    self.candidates.clear();
+                    return;
+                }
+                if !self.visited.insert(e) {
+                    continue;
+                }
+                let e = Candidate::new(graph.distance(&self.query, e), e);
+                self.candidates.push(Reverse(e));
+                if !graph.is_deleted(e.id) {
+                    self.offer(e);
+                }
+            }
+        }
+    }
+
+    /// Puts a live node into `W` (keeping it sorted and at most `ef`
+    /// long) or, when it is further than all of a full `W`, into overflow.
+    fn offer(&mut self, e: Candidate<Id>) {
+        if self.window.len() >= self.ef {
+            match self.window.back() {
+                Some(f) if e < *f => {
+                    let f = self.window.pop_back().expect("window is full");
+                    self.overflow.push(Reverse(f));
+                }
+                _ => {
+                    self.overflow.push(Reverse(e));
+                    return;
+                }
+            }
+        }
+        let at = self.window.partition_point(|x| x < &e);
+        self.window.insert(at, e);
+    }
+}

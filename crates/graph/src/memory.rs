@@ -1,0 +1,285 @@
+//! The in-memory store: index builds and tests.
+//!
+//! Design note. An index build adds every heap tuple with [`MemoryGraph::add`]
+//! (main thread: it reads the heap), then links them with
+//! [`MemoryGraph::insert_range`], which runs INSERT (Algorithm 1) on rayon
+//! threads concurrently: each node's neighbour lists sit behind their own
+//! `RwLock`, and the entry point behind a mutex, as in hnswlib's parallel
+//! construction. Rayon threads touch only this Rust-owned memory, never
+//! Postgres. The caller drives `insert_range` in chunks (say 1,000 ids at a
+//! time) so that between chunks its main thread can check for query
+//! cancel and report progress. Finally the page writer reads the graph back
+//! with `len`, `level`, `vector`, `neighbour_list` and `entry_point`.
+//!
+//! A single-threaded build ([`MemoryGraph::insert`] in id order) is
+//! deterministic for a given seed; a parallel one depends on scheduling.
+
+use std::ops::Range;
+
+use parking_lot::{Mutex, RwLock};
+use rayon::prelude::*;
+
+use crate::insert::insert;
+use crate::links::NodeLinks;
+use crate::search::knn_search;
+use crate::{Candidate, Graph, GraphMut, InsertParams, LevelGenerator, Metric, SearchScratch};
+
+/// Highest level a node may draw unless [`MemoryGraph::with_max_level`] says otherwise.
+pub const DEFAULT_MAX_LEVEL: usize = 16;
+
+/// An HNSW graph held in Rust memory, ids `0..len`.
+#[derive(Debug)]
+pub struct MemoryGraph {
+    dim: usize,
+    metric: Metric,
+    params: InsertParams,
+    levels: LevelGenerator,
+    /// All vectors, node `i` at `[i * dim, (i + 1) * dim)`.
+    vectors: Vec<f32>,
+    node_levels: Vec<u8>,
+    links: Vec<RwLock<NodeLinks>>,
+    deleted: Vec<bool>,
+    /// `(ep, L)`: entry point and the top level.
+    entry: Mutex<Option<(u32, usize)>>,
+    links_bytes: usize,
+}
+
+impl MemoryGraph {
+    /// An empty graph of `dim`-dimensional vectors; `seed` drives the levels.
+    pub fn new(dim: usize, metric: Metric, m: usize, ef_construction: usize, seed: u64) -> Self {
+        assert!(dim > 0, "dim must be positive");
+        MemoryGraph {
+            dim,
+            metric,
+            params: InsertParams { m, ef_construction },
+            levels: LevelGenerator::new(m, DEFAULT_MAX_LEVEL, seed),
+            vectors: Vec::new(),
+            node_levels: Vec::new(),
+            links: Vec::new(),
+            deleted: Vec::new(),
+            entry: Mutex::new(None),
+            links_bytes: 0,
+        }
+    }
+
+    /// Caps node levels at `max_level` (the on-page neighbour tuple must
+    /// fit a page); call it before the first [`MemoryGraph::add`].
+    pub fn with_max_level(mut self, max_level: usize) -> Self {
+        assert!(self.is_empty(), "set max_level before adding nodes");
+        assert!(
+            max_level <= u8::MAX as usize,
+            "max_level must fit in a byte"
+        );
+        self.levels = self.levels.with_max_level(max_level);
+        self
+    }
+
+    /// Stores `vector` as a new node and draws its level; it is not linked
+    /// into the graph until inserted. Returns its id.
+    pub fn add(&mut self, vector: &[f32]) -> u32 {
+        assert_eq!(
+            vector.len(),
+            self.dim,
+            "expected {} dimensions, not {}",
+            self.dim,
+            vector.len()
+        );
+        let id = u32::try_from(self.node_levels.len()).expect("more than u32::MAX nodes");
+        let level = self.levels.next_level();
+        self.vectors.extend_from_slice(vector);
+        self.node_levels.push(level as u8);
+        self.links
+            .push(RwLock::new(NodeLinks::new(level, self.params.m)));
+        self.deleted.push(false);
+        self.links_bytes += NodeLinks::heap_bytes(level, self.params.m);
+        id
+    }
+
+    /// Links already-added node `id` into the graph (Algorithm 1).
+    pub fn insert(&self, id: u32, scratch: &mut SearchScratch<u32>) {
+        let level = self.level(id);
+        let ep = {
+            let mut entry = self.entry.lock();
+            match *entry {
+                None => {
+                    *entry = Some((id, level));
+                    return;
+                }
+                Some(ep) => ep,
+            }
+        };
+        if insert(
+            self,
+            id,
+            self.vector(id),
+            level,
+            Some(ep),
+            self.params,
+            scratch,
+        ) {
+            let mut entry = self.entry.lock();
+            if entry.is_none_or(|(_, top)| level > top) {
+                *entry = Some((id, level));
+            }
+        }
+    }
+
+    /// Links the already-added nodes `ids` concurrently on the current
+    /// rayon pool (use `ThreadPool::install` to choose one). Each id must
+    /// be inserted once; call it chunk by chunk to stay responsive.
+    pub fn insert_range(&self, ids: Range<u32>) {
+        ids.into_par_iter()
+            .for_each_init(SearchScratch::new, |scratch, id| self.insert(id, scratch));
+    }
+
+    /// The `k` nearest live nodes to `query` with `ef` = hnsw.ef_search.
+    pub fn search(&self, query: &[f32], k: usize, ef: usize) -> Vec<Candidate<u32>> {
+        self.search_with(query, k, ef, &mut SearchScratch::new())
+    }
+
+    /// [`MemoryGraph::search`] reusing a caller's scratch.
+    pub fn search_with(
+        &self,
+        query: &[f32],
+        k: usize,
+        ef: usize,
+        scratch: &mut SearchScratch<u32>,
+    ) -> Vec<Candidate<u32>> {
+        match self.entry_point() {
+            None => Vec::new(),
+            Some(ep) => knn_search(self, query, ep, k, ef, scratch),
+        }
+    }
+
+    /// Number of nodes added.
+    pub fn len(&self) -> usize {
+        self.node_levels.len()
+    }
+
+    /// Whether no node was added.
+    pub fn is_empty(&self) -> bool {
+        self.node_levels.is_empty()
+    }
+
+    /// Dimensions of every vector.
+    pub fn dim(&self) -> usize {
+        self.dim
+    }
+
+    /// The metric distances are measured in.
+    pub fn metric(&self) -> Metric {
+        self.metric
+    }
+
+    /// `m` and `ef_construction`.
+    pub fn params(&self) -> InsertParams {
+        self.params
+    }
+
+    /// Top layer of node `id`.
+    pub fn level(&self, id: u32) -> usize {
+        self.node_levels[id as usize] as usize
+    }
+
+    /// The vector of node `id`.
+    pub fn vector(&self, id: u32) -> &[f32] {
+        let at = id as usize * self.dim;
+        &self.vectors[at..at + self.dim]
+    }
+
+    /// A copy of node `id`'s neighbours at layer `lc` (empty above its level).
+    pub fn neighbour_list(&self, id: u32, lc: usize) -> Vec<u32> {
+        let mut out = Vec::new();
+        Graph::neighbours(self, id, lc, &mut out);
+        out
+    }
+
+    /// `(ep, L)`: the entry point and its level, `None` before the first insert.
+    pub fn entry_point(&self) -> Option<(u32, usize)> {
+        *self.entry.lock()
+    }
+
+    /// Heap bytes held, for maintenance_work_mem accounting (exact up to
+    /// allocator overhead and the vectors' spare capacity).
+    pub fn estimated_bytes(&self) -> usize {
+        let per_node = std::mem::size_of::<RwLock<NodeLinks>>() + 1 + 1;
+        std::mem::size_of::<Self>()
+            + self.vectors.len() * std::mem::size_of::<f32>()
+            + self.len() * per_node
+            + self.links_bytes
+    }
+
+    /// Marks `id` deleted: still traversed, never returned; see [`MemoryGraph::repair`].
+    pub fn mark_deleted(&mut self, id: u32) {
+        self.deleted[id as usize] = true;
+    }
+
+    /// Vacuum: relinks every live node around the deleted ones and moves
+    /// the entry point off a deleted node (see [`crate::repair`]).
+    pub fn repair(&self) {
+        let m = self.params.m;
+        for id in 0..self.len() as u32 {
+            if self.deleted[id as usize] {
+                continue;
+            }
+            for lc in 0..=self.level(id) {
+                crate::repair_neighbours(self, id, lc, m);
+            }
+        }
+        let mut entry = self.entry.lock();
+        if let Some(ep) = *entry {
+            if self.deleted[ep.0 as usize] {
+                *entry = crate::replace_entry_point(self, ep, |id| self.level(id));
+            }
+        }
+    }
+}
+
+impl Graph for MemoryGraph {
+    type Id = u32;
+
+    /// Distance from `query` to node `id`'s vector.
+    #[inline]
+    fn distance(&self, query: &[f32], id: u32) -> f32 {
+        self.metric.distance(query, self.vector(id))
+    }
+
+    /// Copies the list under a short read lock.
+    #[inline]
+    fn neighbours(&self, id: u32, lc: usize, out: &mut Vec<u32>) {
+        if lc <= self.level(id) {
+            out.extend_from_slice(self.links[id as usize].read().get(lc, self.params.m));
+        }
+    }
+
+    /// Whether [`MemoryGraph::mark_deleted`] was called for `id`.
+    #[inline]
+    fn is_deleted(&self, id: u32) -> bool {
+        self.deleted[id as usize]
+    }
+}
+
+impl GraphMut for MemoryGraph {
+    /// Distance between two stored vectors.
+    #[inline]
+    fn distance_between(&self, a: u32, b: u32) -> f32 {
+        self.metric.distance(self.vector(a), self.vector(b))
+    }
+
+    /// Overwrites the list under the node's write lock.
+    fn set_neighbours(&self, id: u32, lc: usize, neighbours: &[u32]) {
+        self.links[id as usize]
+            .write()
+            .set(lc, self.params.m, neighbours);
+    }
+
+    /// Runs `update` under the node's write lock (it only reads vectors,
+    /// which are immutable, so no second lock is ever taken).
+    fn update_neighbours(&self, id: u32, lc: usize, update: &mut dyn FnMut(&mut Vec<u32>)) {
+        let m = self.params.m;
+        let mut links = self.links[id as usize].write();
+        let mut list = links.get(lc, m).to_vec();
+        update(&mut list);
+        links.set(lc, m, &list);
+    }
+}

@@ -1,0 +1,97 @@
+//! Vacuum repair: relinking around deleted nodes before they are freed.
+//!
+//! Design note. Vacuum first marks the nodes whose heap tuples are gone
+//! (the store's [`Graph::is_deleted`] then says so), then calls
+//! [`repair_neighbours`] for every live node at every layer it belongs
+//! to, then [`replace_entry_point`] if the entry point was deleted, and
+//! only then frees the deleted nodes. A repaired list is rebuilt from the
+//! node's surviving neighbours plus the live neighbours of its deleted
+//! neighbours (the nodes a search would have reached through them), with
+//! SELECT-NEIGHBORS-HEURISTIC. Repairs only read the lists of deleted
+//! nodes, which no repair changes, so their order does not matter.
+
+use std::collections::VecDeque;
+
+use rustc_hash::FxHashSet;
+
+use crate::select::select_neighbours;
+use crate::{max_connections, Candidate, Graph, GraphMut};
+
+/// Rebuilds the neighbour list of live node `id` at layer `lc` if it
+/// points at a deleted node; returns whether it changed anything.
+pub fn repair_neighbours<G: GraphMut>(graph: &G, id: G::Id, lc: usize, m: usize) -> bool {
+    let mut current = Vec::new();
+    graph.neighbours(id, lc, &mut current);
+    if !current.iter().any(|&n| graph.is_deleted(n)) {
+        return false;
+    }
+    let mut ids = Vec::with_capacity(current.len() * 2);
+    let mut second = Vec::new();
+    for &n in &current {
+        if !graph.is_deleted(n) {
+            ids.push(n);
+            continue;
+        }
+        second.clear();
+        graph.neighbours(n, lc, &mut second);
+        ids.extend(
+            second
+                .iter()
+                .copied()
+                .filter(|&x| x != id && !graph.is_deleted(x)),
+        );
+    }
+    ids.sort_unstable();
+    ids.dedup();
+    let mut candidates: Vec<_> = ids
+        .into_iter()
+        .map(|x| Candidate::new(graph.distance_between(id, x), x))
+        .collect();
+    candidates.sort_unstable();
+    let mut kept = Vec::new();
+    select_neighbours(graph, &candidates, max_connections(m, lc), &mut kept);
+    let kept: Vec<_> = kept.into_iter().map(|c| c.id).collect();
+    graph.set_neighbours(id, lc, &kept);
+    true
+}
+
+/// A live replacement for a deleted entry point `old = (id, L)`: searching
+/// the layers from `L` down, breadth-first from `old`, the first layer
+/// where a live node is reachable gives the candidates, of which the one
+/// with the highest `level_of` (then the smallest id) wins. `None` when
+/// no live node is reachable at all.
+pub fn replace_entry_point<G: Graph>(
+    graph: &G,
+    old: (G::Id, usize),
+    level_of: impl Fn(G::Id) -> usize,
+) -> Option<(G::Id, usize)> {
+    let mut visited = FxHashSet::default();
+    let mut queue = VecDeque::new();
+    let mut buf = Vec::new();
+    for lc in (0..=old.1).rev() {
+        visited.clear();
+        queue.clear();
+        visited.insert(old.0);
+        queue.push_back(old.0);
+        let mut best: Option<(G::Id, usize)> = None;
+        while let Some(n) = queue.pop_front() {
+            if !graph.is_deleted(n) {
+                let level = level_of(n);
+                let better = match best {
+                    None => true,
+                    Some((b, bl)) => level > bl || (level == bl && n < b),
+                };
+                if better {
+                    best = Some((n, level));
+                }
+            }
+            buf.clear();
+            graph.neighbours(n, lc, &mut buf);
+            queue.extend(buf.iter().copied().filter(|&x| visited.insert(x)));
+        }
+        if best.is_some() {
+            return best;
+        }
+    }
+    None
+}

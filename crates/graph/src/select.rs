@@ -1,0 +1,44 @@
+//! SELECT-NEIGHBORS-HEURISTIC (Algorithm 4).
+
+use crate::{Candidate, GraphMut};
+
+/// SELECT-NEIGHBORS-HEURISTIC(base, C, M, lc, extendCandidates = false,
+/// keepPrunedConnections = true), Algorithm 4.
+///
+/// `candidates` are sorted by ascending distance to the base element.
+/// A candidate `e` is kept when it is closer to the base than to every
+/// element already in `R`; this spreads the links over directions instead
+/// of crowding one cluster. As in pgvector, the discarded candidates then
+/// fill the remaining slots in order (keepPrunedConnections), so a node
+/// never has fewer links than it could. `extendCandidates` is not used:
+/// the paper recommends it only for extremely clustered data.
+pub fn select_neighbours<G: GraphMut>(
+    graph: &G,
+    candidates: &[Candidate<G::Id>],
+    m: usize,
+    out: &mut Vec<Candidate<G::Id>>,
+) {
+    debug_assert!(candidates.windows(2).all(|p| p[0] <= p[1]));
+    out.clear();
+    if candidates.len() <= m {
+        out.extend_from_slice(candidates);
+        return;
+    }
+    let mut discarded = Vec::new(); // W_d
+    for &e in candidates {
+        if out.len() >= m {
+            break;
+        }
+        let closer_to_base = out
+            .iter()
+            .all(|r| e.distance < graph.distance_between(e.id, r.id));
+        if closer_to_base {
+            out.push(e);
+        } else {
+            discarded.push(e);
+        }
+    }
+    // keepPrunedConnections: while |W_d| > 0 and |R| < M, add the nearest of W_d.
+    let room = m - out.len();
+    out.extend(discarded.into_iter().take(room));
+}

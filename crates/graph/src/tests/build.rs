@@ -1,0 +1,161 @@
+//! Construction: parallel against sequential, determinism, the generic
+//! INSERT on another store, structural invariants.
+
+use super::data::{build_parallel, build_sequential, clustered, recall};
+use super::store::VecStore;
+use crate::{insert, max_connections, InsertParams, LevelGenerator, Metric, SearchScratch};
+use crate::{knn_search, DEFAULT_MAX_LEVEL};
+
+/// 5,000 clustered 64-d vectors and 100 queries.
+fn dataset() -> (Vec<Vec<f32>>, Vec<Vec<f32>>) {
+    println!("centres seed 11, data seed 12, query seed 13, build seed 14");
+    (clustered(5_000, 64, 11, 12), clustered(100, 64, 11, 13))
+}
+
+#[test]
+fn parallel_build_matches_sequential_recall() {
+    let (data, queries) = dataset();
+    let seq = build_sequential(&data, Metric::L2, 8, 32, 14);
+    let par = build_parallel(&data, Metric::L2, 8, 32, 14);
+    let (rs, rp) = (
+        recall(&seq, &data, &queries, 10, 20, |_| true),
+        recall(&par, &data, &queries, 10, 20, |_| true),
+    );
+    println!("m 8, ef_construction 32, ef_search 20: sequential {rs:.4}, parallel {rp:.4}");
+    assert!(rs >= 0.9, "sequential recall {rs}");
+    assert!((rs - rp).abs() <= 0.02, "sequential {rs} vs parallel {rp}");
+}
+
+#[test]
+fn sequential_build_is_deterministic() {
+    let (data, _) = dataset();
+    let data = &data[..1000];
+    let a = build_sequential(data, Metric::Cosine, 8, 32, 14);
+    let b = build_sequential(data, Metric::Cosine, 8, 32, 14);
+    assert_eq!(a.entry_point(), b.entry_point());
+    for id in 0..a.len() as u32 {
+        assert_eq!(a.level(id), b.level(id));
+        for lc in 0..=a.level(id) {
+            assert_eq!(
+                a.neighbour_list(id, lc),
+                b.neighbour_list(id, lc),
+                "node {id} layer {lc}"
+            );
+        }
+    }
+}
+
+#[test]
+fn generic_insert_on_another_store_builds_the_same_graph() {
+    let (data, queries) = dataset();
+    let (m, efc, seed) = (8, 32, 14);
+    let mem = build_sequential(&data, Metric::L2, m, efc, seed);
+    let mut gen = LevelGenerator::new(m, DEFAULT_MAX_LEVEL, seed);
+    let levels: Vec<usize> = data.iter().map(|_| gen.next_level()).collect();
+    let store = VecStore::new(Metric::L2, m, data.clone(), levels.clone());
+    let params = InsertParams {
+        m,
+        ef_construction: efc,
+    };
+    let mut scratch = SearchScratch::new();
+    let mut ep = None;
+    for (id, &level) in levels.iter().enumerate() {
+        let id = id as u32;
+        if insert(
+            &store,
+            id,
+            &data[id as usize],
+            level,
+            ep,
+            params,
+            &mut scratch,
+        ) {
+            ep = Some((id, level));
+        }
+    }
+    assert_eq!(ep, mem.entry_point());
+    let mut same = 0;
+    let mut found = 0;
+    for (i, q) in queries.iter().enumerate() {
+        let got = knn_search(&store, q, ep.unwrap(), 10, 20, &mut scratch);
+        let want = mem.search(q, 10, 20);
+        same += usize::from(got == want);
+        let truth = super::data::brute_force(&data, q, Metric::L2, 10, |_| true);
+        found += truth
+            .iter()
+            .filter(|t| got.iter().any(|g| g.id == t.id))
+            .count();
+        if i == 0 {
+            println!(
+                "first query: {:?}",
+                got.iter().map(|c| c.id).collect::<Vec<_>>()
+            );
+        }
+    }
+    let r = found as f64 / (10 * queries.len()) as f64;
+    println!(
+        "generic insert on VecStore: recall@10 {r:.4}, identical results {same}/{}",
+        queries.len()
+    );
+    assert_eq!(
+        same,
+        queries.len(),
+        "same seed, same order: the graphs must be identical"
+    );
+    assert!(r >= 0.9, "recall {r}");
+}
+
+#[test]
+fn lists_respect_mmax_and_hold_no_self_or_duplicate_links() {
+    let (data, _) = dataset();
+    let g = build_parallel(&data[..2000], Metric::L2, 6, 24, 14);
+    let mut linked = 0;
+    for id in 0..g.len() as u32 {
+        for lc in 0..=g.level(id) {
+            let mut list = g.neighbour_list(id, lc);
+            assert!(list.len() <= max_connections(6, lc));
+            assert!(!list.contains(&id), "self link at {id}");
+            assert!(
+                list.iter().all(|&n| g.level(n) >= lc),
+                "{id} links below its layer"
+            );
+            linked += usize::from(!list.is_empty());
+            list.sort_unstable();
+            list.dedup();
+            assert_eq!(
+                list.len(),
+                g.neighbour_list(id, lc).len(),
+                "duplicate link at {id}"
+            );
+        }
+    }
+    assert!(linked >= g.len(), "every node has layer-0 links");
+}
+
+#[test]
+fn estimated_bytes_counts_vectors_and_links() {
+    let (data, _) = dataset();
+    let mut g = crate::MemoryGraph::new(64, Metric::L2, 16, 64, 1);
+    let empty = g.estimated_bytes();
+    for v in &data[..1000] {
+        g.add(v);
+    }
+    let per_node = (g.estimated_bytes() - empty) / 1000;
+    println!("estimated bytes per 64-d node at m 16: {per_node}");
+    // 256 bytes of vector + at least 33 u32 of layer-0 list.
+    assert!(per_node >= 256 + 33 * 4, "{per_node}");
+    assert!(per_node <= 256 + 33 * 4 + 17 * 4 * 2 + 64, "{per_node}");
+}
+
+#[test]
+fn levels_follow_ml() {
+    let mut gen = LevelGenerator::new(16, DEFAULT_MAX_LEVEL, 99);
+    let levels: Vec<usize> = (0..100_000).map(|_| gen.next_level()).collect();
+    let above = levels.iter().filter(|&&l| l >= 1).count() as f64 / levels.len() as f64;
+    println!("seed 99: fraction at level >= 1 = {above:.4}, expected 1/16");
+    assert!((above - 1.0 / 16.0).abs() < 0.005, "{above}");
+    let mut again = LevelGenerator::new(16, DEFAULT_MAX_LEVEL, 99);
+    assert!(levels.iter().all(|&l| l == again.next_level()));
+    let mut capped = LevelGenerator::new(2, 3, 5);
+    assert!((0..10_000).all(|_| capped.next_level() <= 3));
+}

@@ -1,0 +1,83 @@
+//! Cases where HNSW must agree with brute force exactly.
+
+use super::data::{brute_force, build_sequential, uniform};
+use crate::{select_neighbours, Candidate, MemoryGraph, Metric};
+
+#[test]
+fn tiny_graph_with_ef_at_least_n_is_exact() {
+    println!("data seed 21, query seed 22");
+    let data = uniform(60, 8, 21);
+    let queries = uniform(30, 8, 22);
+    for metric in [Metric::L2, Metric::InnerProduct, Metric::Cosine] {
+        let g = build_sequential(&data, metric, 4, 16, 23);
+        for q in &queries {
+            let want = brute_force(&data, q, metric, 60, |_| true);
+            let got = g.search(q, 60, 60);
+            assert_eq!(got, want, "{metric:?}: every node, in exact order");
+        }
+    }
+}
+
+#[test]
+fn empty_and_single_node_graphs() {
+    let mut g = MemoryGraph::new(3, Metric::L2, 4, 8, 1);
+    assert!(g.search(&[0.0, 0.0, 0.0], 5, 10).is_empty());
+    assert_eq!(g.entry_point(), None);
+    let id = g.add(&[1.0, 2.0, 3.0]);
+    g.insert_range(0..1);
+    assert_eq!(g.entry_point(), Some((id, g.level(id))));
+    let got = g.search(&[1.0, 2.0, 2.0], 5, 10);
+    assert_eq!(got, vec![Candidate::new(1.0, id)]);
+}
+
+#[test]
+fn duplicates_up_to_mmax0_are_all_found() {
+    // Identical vectors tie at distance 0 in every heuristic decision, so
+    // only about Mmax0 = 2m of them stay reachable; the index merges
+    // exact duplicates into one element (pgvector's heap TID list). Up to
+    // that many, all must be found.
+    let mut g = MemoryGraph::new(2, Metric::L2, 4, 16, 3);
+    for _ in 0..8 {
+        g.add(&[0.5, 0.5]);
+    }
+    for i in 0..20 {
+        g.add(&[3.0 + i as f32, 3.0]);
+    }
+    let n = g.len() as u32;
+    g.insert_range(0..n);
+    let got = g.search(&[0.5, 0.5], 8, 40);
+    assert_eq!(got.len(), 8);
+    assert!(got.iter().all(|c| c.distance == 0.0 && c.id < 8), "{got:?}");
+}
+
+#[test]
+fn metric_signs() {
+    let (a, b) = ([1.0f32, 0.0], [2.0f32, 0.0]);
+    assert_eq!(Metric::L2.distance(&a, &b), 1.0);
+    assert_eq!(Metric::InnerProduct.distance(&a, &b), -2.0);
+    assert!(Metric::Cosine.distance(&a, &b).abs() < 1e-6);
+    assert!((Metric::Cosine.distance(&a, &[0.0, 1.0]) - 1.0).abs() < 1e-6);
+    assert_eq!(Metric::Cosine.distance(&a, &[0.0, 0.0]), f32::INFINITY);
+}
+
+#[test]
+fn heuristic_prefers_diverse_neighbours_then_fills_with_pruned() {
+    // Base at the origin; 1 and 2 are close together on one side, 3 is on
+    // the other side. Nearest-first would pick {1, 2}; the heuristic picks
+    // {1, 3} and only then fills with 2.
+    let mut g = MemoryGraph::new(1, Metric::L2, 4, 8, 1);
+    for x in [0.0, 1.0, 1.1, -1.5] {
+        g.add(&[x]);
+    }
+    let cands: Vec<_> = [1u32, 2, 3]
+        .iter()
+        .map(|&i| Candidate::new(Metric::L2.distance(&[0.0], g.vector(i)), i))
+        .collect();
+    let mut sorted = cands.clone();
+    sorted.sort_unstable();
+    let mut out = Vec::new();
+    select_neighbours(&g, &sorted, 2, &mut out);
+    assert_eq!(out.iter().map(|c| c.id).collect::<Vec<_>>(), vec![1, 3]);
+    select_neighbours(&g, &sorted, 3, &mut out);
+    assert_eq!(out.iter().map(|c| c.id).collect::<Vec<_>>(), vec![1, 2, 3]);
+}

@@ -1,0 +1,95 @@
+//! The resumable layer-0 search.
+
+use super::data::{build_sequential, clustered, recall, uniform};
+use crate::{IterativeSearch, MemoryGraph, Metric};
+
+/// 400 clustered 16-d nodes with every fifth one deleted.
+fn graph_with_deletions() -> (MemoryGraph, Vec<Vec<f32>>) {
+    println!("centres seed 31, data seed 32, query seed 33, build seed 34");
+    let data = clustered(400, 16, 31, 32);
+    let mut g = build_sequential(&data, Metric::L2, 6, 32, 34);
+    for id in (0..g.len() as u32).step_by(5) {
+        g.mark_deleted(id);
+    }
+    (g, clustered(10, 16, 31, 33))
+}
+
+#[test]
+fn yields_every_live_node_once_in_order_and_never_a_deleted_one() {
+    let (g, queries) = graph_with_deletions();
+    let live = g.len() - g.len().div_ceil(5);
+    let mut dropped = 0;
+    for q in &queries {
+        let mut it = IterativeSearch::new(&g, q, g.entry_point().unwrap(), 10, usize::MAX);
+        let mut seen = vec![false; g.len()];
+        let mut last = f32::NEG_INFINITY;
+        let mut count = 0;
+        while let Some(c) = it.next(&g) {
+            assert!(c.id % 5 != 0, "deleted node {} yielded", c.id);
+            assert!(!seen[c.id as usize], "node {} yielded twice", c.id);
+            assert!(
+                c.distance >= last,
+                "out of order: {} after {last}",
+                c.distance
+            );
+            assert_eq!(c.distance, Metric::L2.distance(q, g.vector(c.id)));
+            seen[c.id as usize] = true;
+            last = c.distance;
+            count += 1;
+        }
+        // A node reached only after a farther one was returned is dropped
+        // (strict order); everything else alive must come out.
+        assert_eq!(count + it.dropped(), live, "every live node eventually");
+        dropped += it.dropped();
+        assert_eq!(it.visited(), g.len(), "deleted nodes are traversed too");
+    }
+    let total = live * queries.len();
+    println!("{dropped} of {total} results dropped as out of order (ef 10)");
+    assert!(dropped * 100 <= total, "{dropped} of {total} dropped");
+}
+
+#[test]
+fn first_results_match_knn_search() {
+    let (g, queries) = graph_with_deletions();
+    for q in &queries {
+        let want = g.search(q, 10, 10);
+        let mut it = IterativeSearch::new(&g, q, g.entry_point().unwrap(), 10, usize::MAX);
+        let got: Vec<_> = (0..10).map_while(|_| it.next(&g)).collect();
+        assert_eq!(got, want);
+    }
+}
+
+#[test]
+fn resumed_results_stay_accurate_on_a_larger_graph() {
+    println!("data seed 35, query seed 36, build seed 37");
+    let data = uniform(3000, 24, 35);
+    let g = build_sequential(&data, Metric::L2, 8, 40, 37);
+    let mut found = 0;
+    let queries = uniform(20, 24, 36);
+    for q in &queries {
+        // ef 20, but 200 results pulled: nine resumptions past the first window.
+        let mut it = IterativeSearch::new(&g, q, g.entry_point().unwrap(), 20, usize::MAX);
+        let got: Vec<u32> = (0..200).map_while(|_| it.next(&g).map(|c| c.id)).collect();
+        let truth = super::data::brute_force(&data, q, Metric::L2, 200, |_| true);
+        found += truth.iter().filter(|t| got.contains(&t.id)).count();
+    }
+    let r = found as f64 / (200 * queries.len()) as f64;
+    let plain = recall(&g, &data, &queries, 200, 200, |_| true);
+    let narrow = recall(&g, &data, &queries, 20, 20, |_| true);
+    println!(
+        "recall@200 pulled through ef 20: {r:.4} (k=ef=200: {plain:.4}, k=ef=20: {narrow:.4})"
+    );
+    assert!(r >= 0.9, "{r}");
+}
+
+#[test]
+fn max_visited_bounds_the_search() {
+    let (g, queries) = graph_with_deletions();
+    let mut it = IterativeSearch::new(&g, &queries[0], g.entry_point().unwrap(), 10, 50);
+    let mut count = 0;
+    while it.next(&g).is_some() {
+        count += 1;
+    }
+    assert!(it.visited() <= 50, "{}", it.visited());
+    assert!((1..=50).contains(&count), "{count}");
+}

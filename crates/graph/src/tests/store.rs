@@ -1,0 +1,67 @@
+//! A second, deliberately naive store (nested Vecs behind one mutex per
+//! node) to drive the generic algorithms through the traits alone.
+
+use std::sync::Mutex;
+
+use crate::{max_connections, Graph, GraphMut, Metric};
+
+/// Vectors and per-layer neighbour lists, nothing clever.
+pub struct VecStore {
+    pub metric: Metric,
+    pub m: usize,
+    pub vectors: Vec<Vec<f32>>,
+    pub links: Vec<Mutex<Vec<Vec<u32>>>>,
+}
+
+impl VecStore {
+    /// A store holding `vectors` with the given node levels, no links yet.
+    pub fn new(metric: Metric, m: usize, vectors: Vec<Vec<f32>>, levels: Vec<usize>) -> Self {
+        let links = levels
+            .iter()
+            .map(|&l| Mutex::new(vec![Vec::new(); l + 1]))
+            .collect();
+        VecStore {
+            metric,
+            m,
+            vectors,
+            links,
+        }
+    }
+}
+
+impl Graph for VecStore {
+    type Id = u32;
+
+    /// Distance from `query` to node `id`.
+    fn distance(&self, query: &[f32], id: u32) -> f32 {
+        self.metric.distance(query, &self.vectors[id as usize])
+    }
+
+    /// Copies the list of `id` at `lc`, empty above its level.
+    fn neighbours(&self, id: u32, lc: usize, out: &mut Vec<u32>) {
+        if let Some(list) = self.links[id as usize].lock().unwrap().get(lc) {
+            out.extend_from_slice(list);
+        }
+    }
+}
+
+impl GraphMut for VecStore {
+    /// Distance between two stored nodes.
+    fn distance_between(&self, a: u32, b: u32) -> f32 {
+        self.metric
+            .distance(&self.vectors[a as usize], &self.vectors[b as usize])
+    }
+
+    /// Overwrites a list, checking the Mmax bound.
+    fn set_neighbours(&self, id: u32, lc: usize, neighbours: &[u32]) {
+        assert!(neighbours.len() <= max_connections(self.m, lc));
+        self.links[id as usize].lock().unwrap()[lc] = neighbours.to_vec();
+    }
+
+    /// Read-modify-write under the node's mutex.
+    fn update_neighbours(&self, id: u32, lc: usize, update: &mut dyn FnMut(&mut Vec<u32>)) {
+        let mut links = self.links[id as usize].lock().unwrap();
+        update(&mut links[lc]);
+        assert!(links[lc].len() <= max_connections(self.m, lc));
+    }
+}

@@ -1,0 +1,47 @@
+//! The storage traits the algorithms are generic over.
+//!
+//! Two stores implement them: [`crate::MemoryGraph`] (index build, tests)
+//! and the on-page index in the extension crate. Both sides take `&self`
+//! so one store can be shared by threads; locking is the implementor's
+//! business.
+
+use std::fmt::Debug;
+use std::hash::Hash;
+
+/// Read side: what searching a graph needs.
+pub trait Graph {
+    /// A node's identity (an array index in memory, a page item pointer on disk).
+    type Id: Copy + Eq + Hash + Ord + Debug + Send + Sync;
+
+    /// Distance from `query` to the stored vector of `id`.
+    fn distance(&self, query: &[f32], id: Self::Id) -> f32;
+
+    /// Neighbours of `id` at layer `lc` appended to `out` (out is cleared by the caller).
+    fn neighbours(&self, id: Self::Id, lc: usize, out: &mut Vec<Self::Id>);
+
+    /// Whether `id` is deleted: it is still traversed but never returned
+    /// as a result or chosen as a new neighbour.
+    fn is_deleted(&self, _id: Self::Id) -> bool {
+        false
+    }
+}
+
+/// Write side: what INSERT (Algorithm 1) and vacuum repair need.
+pub trait GraphMut: Graph {
+    /// Distance between the stored vectors of `a` and `b`.
+    fn distance_between(&self, a: Self::Id, b: Self::Id) -> f32;
+
+    /// Replaces the neighbour list of `id` at layer `lc`.
+    fn set_neighbours(&self, id: Self::Id, lc: usize, neighbours: &[Self::Id]);
+
+    /// Calls `update` with the current neighbour list of `id` at layer `lc`
+    /// and stores what it leaves, atomically with respect to other
+    /// updates of the same list (the read-modify-write of an insert's
+    /// back-link). `update` only calls [`GraphMut::distance_between`].
+    fn update_neighbours(
+        &self,
+        id: Self::Id,
+        lc: usize,
+        update: &mut dyn FnMut(&mut Vec<Self::Id>),
+    );
+}
