@@ -101,8 +101,9 @@ fn find_neighbours<G: GraphMut>(
 /// 1 lines 14-16), which may drop `q` itself.
 pub fn add_connection<G: GraphMut>(graph: &G, e: G::Id, q: Candidate<G::Id>, lc: usize, m: usize) {
     let max = max_connections(m, lc);
-    let mut conn = Vec::with_capacity(max + 1);
-    let mut kept = Vec::with_capacity(max);
+    // Allocated only when a list overflows.
+    let mut conn = Vec::new();
+    let mut kept = Vec::new();
     graph.update_neighbours(e, lc, &mut |list| {
         if list.contains(&q.id) {
             return;
