@@ -23,7 +23,10 @@ fn parallel_build_matches_sequential_recall() {
     );
     println!("m 8, ef_construction 32, ef_search 20: sequential {rs:.4}, parallel {rp:.4}");
     assert!(rs >= 0.9, "sequential recall {rs}");
-    assert!((rs - rp).abs() <= 0.02, "sequential {rs} vs parallel {rp}");
+    // The parallel graph depends on scheduling (measured 0.968-0.981
+    // against a sequential 0.964); it must never be clearly worse.
+    assert!(rp >= rs - 0.02, "parallel {rp} below sequential {rs}");
+    assert!((rs - rp).abs() <= 0.03, "sequential {rs} vs parallel {rp}");
 }
 
 #[test]
