@@ -1,4 +1,25 @@
 //! pgvision: image similarity search inside PostgreSQL.
-use pgrx::prelude::*;
+//!
+//! This crate is the Postgres glue only; the logic lives in the pure crates
+//! under `crates/`. Modules: `vector` (the pgvector-compatible type).
+
+pub mod error;
+pub mod vector;
 
 ::pgrx::pg_module_magic!(name, version);
+
+#[cfg(any(test, feature = "pg_test"))]
+mod tests;
+
+/// Hooks required by `cargo pgrx test`.
+#[cfg(test)]
+pub mod pg_test {
+    /// One-off initialisation when the test framework starts.
+    pub fn setup(_options: Vec<&str>) {}
+
+    /// postgresql.conf settings the tests need.
+    #[must_use]
+    pub fn postgresql_conf_options() -> Vec<&'static str> {
+        vec![]
+    }
+}

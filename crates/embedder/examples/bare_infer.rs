@@ -24,7 +24,13 @@ struct Args {
 
 /// Parse `--key value` pairs.
 fn parse_args() -> Result<Args, String> {
-    let mut args = Args { model: "efficientnet_lite0".into(), batch: 1, threads: 1, seconds: 5.0, device: Device::Cpu };
+    let mut args = Args {
+        model: "efficientnet_lite0".into(),
+        batch: 1,
+        threads: 1,
+        seconds: 5.0,
+        device: Device::Cpu,
+    };
     let mut it = std::env::args().skip(1);
     while let Some(key) = it.next() {
         let value = it.next().ok_or_else(|| format!("{key} needs a value"))?;
@@ -51,16 +57,25 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let lib = std::env::var_os("PGVISION_ORT_LIB")
         .map(PathBuf::from)
         .unwrap_or_else(|| state_dir().join("lib").join(embedder::ORT_LIB_NAME));
-    let models = std::env::var_os("PGVISION_MODELS_DIR").map(PathBuf::from).unwrap_or_else(|| state_dir().join("models"));
+    let models = std::env::var_os("PGVISION_MODELS_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| state_dir().join("models"));
     let runtime = Runtime::init(lib.canonicalize().unwrap_or(lib))?;
     let manifest = Manifest::find(&models, &args.model)?;
-    let options = SessionOptions { device: args.device, ..SessionOptions::default() }.with_threads(args.threads);
+    let options = SessionOptions {
+        device: args.device,
+        ..SessionOptions::default()
+    }
+    .with_threads(args.threads);
 
     let t = Instant::now();
     let mut model = Model::load(&runtime, manifest, &models, &options)?;
     let load = t.elapsed();
     println!("{}", model.runtime_info());
-    println!("session load (sha256 check included): {:.0} ms", load.as_secs_f64() * 1e3);
+    println!(
+        "session load (sha256 check included): {:.0} ms",
+        load.as_secs_f64() * 1e3
+    );
 
     let [c, h, w] = model.manifest().image_shape();
     let input = ndarray::Array4::<f32>::from_shape_fn((args.batch, c, h, w), |(n, c, y, x)| {

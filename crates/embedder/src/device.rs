@@ -73,7 +73,9 @@ impl FromStr for Device {
             "auto" => Ok(Device::Auto),
             "cpu" => Ok(Device::Cpu),
             "cuda" | "gpu" => Ok(Device::Cuda),
-            _ => Err(format!("invalid device \"{s}\": expected auto, cpu or cuda")),
+            _ => Err(format!(
+                "invalid device \"{s}\": expected auto, cpu or cuda"
+            )),
         }
     }
 }
@@ -101,7 +103,11 @@ fn register_cuda(_: &mut SessionBuilder, _: &Runtime, _: &SessionOptions) -> Res
 
 /// Preload the CUDA runtime if we know where it is, then register the CUDA provider.
 #[cfg(feature = "cuda")]
-fn register_cuda(builder: &mut SessionBuilder, runtime: &Runtime, options: &SessionOptions) -> Result<(), String> {
+fn register_cuda(
+    builder: &mut SessionBuilder,
+    runtime: &Runtime,
+    options: &SessionOptions,
+) -> Result<(), String> {
     use ort::ep::{ExecutionProvider, CUDA};
 
     let compiled_in = <CUDA as ExecutionProvider>::is_available().map_err(|e| e.to_string())?;
@@ -112,7 +118,9 @@ fn register_cuda(builder: &mut SessionBuilder, runtime: &Runtime, options: &Sess
         ));
     }
     preload_cuda_runtime(runtime, options)?;
-    CUDA::default().register(builder).map_err(|e| format!("cuda provider registration failed: {e}"))
+    CUDA::default()
+        .register(builder)
+        .map_err(|e| format!("cuda provider registration failed: {e}"))
 }
 
 /// Load the CUDA 13 and cuDNN 9 libraries from the nvidia wheels' folders, once per process.

@@ -17,12 +17,17 @@ pub enum Error {
     RuntimeLoad { path: PathBuf, message: String },
 
     /// The runtime was already initialised from another library in this process.
-    #[error("onnx runtime already loaded from {loaded}, cannot load {requested} in the same process")]
+    #[error(
+        "onnx runtime already loaded from {loaded}, cannot load {requested} in the same process"
+    )]
     RuntimeConflict { loaded: PathBuf, requested: PathBuf },
 
     /// A manifest file could not be read.
     #[error("cannot read model manifest {path}: {source}")]
-    ManifestRead { path: PathBuf, source: std::io::Error },
+    ManifestRead {
+        path: PathBuf,
+        source: std::io::Error,
+    },
 
     /// A manifest is malformed or describes something this crate cannot run.
     #[error("invalid model manifest {origin}: {message}")]
@@ -34,11 +39,18 @@ pub enum Error {
 
     /// The model file could not be read.
     #[error("cannot read model file {path}: {source}")]
-    ModelRead { path: PathBuf, source: std::io::Error },
+    ModelRead {
+        path: PathBuf,
+        source: std::io::Error,
+    },
 
     /// The model file's sha256 differs from the manifest's.
     #[error("model file {path} has sha256 {actual}, but its manifest requires {expected}")]
-    ChecksumMismatch { path: PathBuf, expected: String, actual: String },
+    ChecksumMismatch {
+        path: PathBuf,
+        expected: String,
+        actual: String,
+    },
 
     /// ONNX Runtime refused the model or the session options.
     #[error("cannot create onnx runtime session for model \"{model}\": {message}")]
@@ -50,7 +62,11 @@ pub enum Error {
 
     /// The input batch has the wrong shape for the model.
     #[error("model \"{model}\" expects input of shape [n, {expected}], not {actual}")]
-    InputShape { model: String, expected: String, actual: String },
+    InputShape {
+        model: String,
+        expected: String,
+        actual: String,
+    },
 
     /// The input batch contains NaN or infinite values.
     #[error("input batch for model \"{model}\" contains non-finite values")]
@@ -62,7 +78,12 @@ pub enum Error {
 
     /// The model produced an output of unexpected shape.
     #[error("model \"{model}\" returned output of shape {actual}, expected [{batch}, {dims}]")]
-    OutputShape { model: String, batch: usize, dims: usize, actual: String },
+    OutputShape {
+        model: String,
+        batch: usize,
+        dims: usize,
+        actual: String,
+    },
 }
 
 impl Error {

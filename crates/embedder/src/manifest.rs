@@ -86,8 +86,10 @@ impl Manifest {
     /// Read and validate a manifest file.
     pub fn load(path: impl AsRef<Path>) -> Result<Manifest> {
         let path = path.as_ref();
-        let text = std::fs::read_to_string(path)
-            .map_err(|source| Error::ManifestRead { path: path.to_path_buf(), source })?;
+        let text = std::fs::read_to_string(path).map_err(|source| Error::ManifestRead {
+            path: path.to_path_buf(),
+            source,
+        })?;
         Manifest::parse(&text, &path.display().to_string())
     }
 
@@ -96,22 +98,32 @@ impl Manifest {
         check_name(name).map_err(|message| invalid(name, message))?;
         let manifest = Manifest::load(models_dir.as_ref().join(format!("{name}.toml")))?;
         if manifest.name != name {
-            return Err(invalid(name, format!("file {name}.toml declares name \"{}\"", manifest.name)));
+            return Err(invalid(
+                name,
+                format!("file {name}.toml declares name \"{}\"", manifest.name),
+            ));
         }
         Ok(manifest)
     }
 
     /// Parse and validate manifest text; `origin` names it in errors.
     pub fn parse(text: &str, origin: &str) -> Result<Manifest> {
-        let manifest: Manifest = toml::from_str(text).map_err(|e| invalid(origin, lowercase_first(e.message())))?;
-        manifest.validate().map_err(|message| invalid(origin, message))?;
+        let manifest: Manifest =
+            toml::from_str(text).map_err(|e| invalid(origin, lowercase_first(e.message())))?;
+        manifest
+            .validate()
+            .map_err(|message| invalid(origin, message))?;
         Ok(manifest)
     }
 
     /// Check the fields' invariants; returns the first problem found.
     pub fn validate(&self) -> std::result::Result<(), String> {
         check_name(&self.name)?;
-        if self.file.is_empty() || self.file.contains('/') || self.file.contains('\\') || self.file.starts_with('.') {
+        if self.file.is_empty()
+            || self.file.contains('/')
+            || self.file.contains('\\')
+            || self.file.starts_with('.')
+        {
             return Err(format!("file \"{}\" must be a plain file name", self.file));
         }
         check_sha256("sha256", &self.sha256)?;
@@ -122,13 +134,22 @@ impl Manifest {
             return Err("input and output names must not be empty".into());
         }
         if self.input_size == 0 || self.input_size > 4096 {
-            return Err(format!("input_size {} is out of range 1..4096", self.input_size));
+            return Err(format!(
+                "input_size {} is out of range 1..4096",
+                self.input_size
+            ));
         }
         if self.crop != self.input_size {
-            return Err(format!("crop {} must equal input_size {}", self.crop, self.input_size));
+            return Err(format!(
+                "crop {} must equal input_size {}",
+                self.crop, self.input_size
+            ));
         }
         if self.resize < self.crop {
-            return Err(format!("resize {} must be at least crop {}", self.resize, self.crop));
+            return Err(format!(
+                "resize {} must be at least crop {}",
+                self.resize, self.crop
+            ));
         }
         if self.mean.iter().any(|m| !m.is_finite()) {
             return Err("mean must be finite".into());
@@ -151,7 +172,10 @@ impl Manifest {
 
 /// Build a `ManifestInvalid` error.
 fn invalid(origin: &str, message: impl Into<String>) -> Error {
-    Error::ManifestInvalid { origin: origin.to_string(), message: message.into() }
+    Error::ManifestInvalid {
+        origin: origin.to_string(),
+        message: message.into(),
+    }
 }
 
 /// Lowercase the first letter of a message from another library.
@@ -167,17 +191,25 @@ fn lowercase_first(message: &str) -> String {
 fn check_name(name: &str) -> std::result::Result<(), String> {
     let ok = !name.is_empty()
         && name.len() <= 63
-        && name.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_');
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_');
     if ok {
         Ok(())
     } else {
-        Err(format!("model name \"{name}\" must be 1-63 characters of a-z, 0-9 and _"))
+        Err(format!(
+            "model name \"{name}\" must be 1-63 characters of a-z, 0-9 and _"
+        ))
     }
 }
 
 /// A sha256 is 64 lowercase hex digits.
 fn check_sha256(field: &str, value: &str) -> std::result::Result<(), String> {
-    if value.len() == 64 && value.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b)) {
+    if value.len() == 64
+        && value
+            .bytes()
+            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+    {
         Ok(())
     } else {
         Err(format!("{field} must be 64 lowercase hex digits"))
@@ -222,11 +254,23 @@ source = "models/tiny.py"
         let cases = [
             ("dims = 16", "dims = 0", "dims 0"),
             ("crop = 32", "crop = 30", "crop 30"),
-            ("file = \"tiny16.onnx\"", "file = \"../x.onnx\"", "plain file name"),
+            (
+                "file = \"tiny16.onnx\"",
+                "file = \"../x.onnx\"",
+                "plain file name",
+            ),
             ("sha256 = \"24d5", "sha256 = \"ZZd5", "64 lowercase hex"),
             ("layout = \"NCHW\"", "layout = \"NHWC\"", "unknown variant"),
-            ("std = [0.229, 0.224, 0.225]", "std = [0.229, 0.0, 0.225]", "positive"),
-            ("licence = ", "colour = \"red\"\nlicence = ", "unknown field"),
+            (
+                "std = [0.229, 0.224, 0.225]",
+                "std = [0.229, 0.0, 0.225]",
+                "positive",
+            ),
+            (
+                "licence = ",
+                "colour = \"red\"\nlicence = ",
+                "unknown field",
+            ),
         ];
         for (from, to, expect) in cases {
             let text = TINY.replacen(from, to, 1);
@@ -257,6 +301,9 @@ mod repository_manifests {
             }
         }
         names.sort();
-        assert_eq!(names, ["efficientnet_lite0", "resnet50", "tiny16", "tiny2048"]);
+        assert_eq!(
+            names,
+            ["efficientnet_lite0", "resnet50", "tiny16", "tiny2048"]
+        );
     }
 }

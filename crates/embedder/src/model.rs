@@ -31,17 +31,30 @@ pub struct Model {
 
 impl Model {
     /// Load `models_dir/<manifest.file>`, refusing it unless its sha256 matches the manifest.
-    pub fn load(runtime: &Runtime, manifest: Manifest, models_dir: impl AsRef<Path>, options: &SessionOptions) -> Result<Model> {
+    pub fn load(
+        runtime: &Runtime,
+        manifest: Manifest,
+        models_dir: impl AsRef<Path>,
+        options: &SessionOptions,
+    ) -> Result<Model> {
         let path = models_dir.as_ref().join(&manifest.file);
         if !path.is_file() {
             return Err(Error::ModelMissing { path });
         }
-        let bytes = std::fs::read(&path).map_err(|source| Error::ModelRead { path: path.clone(), source })?;
+        let bytes = std::fs::read(&path).map_err(|source| Error::ModelRead {
+            path: path.clone(),
+            source,
+        })?;
         let actual = sha256_hex(&bytes);
         if actual != manifest.sha256 {
-            return Err(Error::ChecksumMismatch { path, expected: manifest.sha256.clone(), actual });
+            return Err(Error::ChecksumMismatch {
+                path,
+                expected: manifest.sha256.clone(),
+                actual,
+            });
         }
-        let (session, provider, fallback_reason) = create_session(runtime, &manifest, &bytes, options)?;
+        let (session, provider, fallback_reason) =
+            create_session(runtime, &manifest, &bytes, options)?;
         check_signature(&session, &manifest)?;
         Ok(Model {
             manifest,
@@ -69,22 +82,37 @@ impl Model {
             return Ok(Vec::new());
         }
         if batch.iter().any(|v| !v.is_finite()) {
-            return Err(Error::InputNotFinite { model: self.manifest.name.clone() });
+            return Err(Error::InputNotFinite {
+                model: self.manifest.name.clone(),
+            });
         }
         let contiguous = batch.as_standard_layout();
-        let failed = |e: ort::Error| Error::Inference { model: self.manifest.name.clone(), message: e.to_string() };
+        let failed = |e: ort::Error| Error::Inference {
+            model: self.manifest.name.clone(),
+            message: e.to_string(),
+        };
         let input = TensorRef::from_array_view(&contiguous).map_err(failed)?;
         let outputs = self
             .session
             .run(ort::inputs![self.manifest.input.as_str() => input])
-            .map_err(|e| Error::Inference { model: self.manifest.name.clone(), message: e.to_string() })?;
-        let output = outputs.get(self.manifest.output.as_str()).ok_or_else(|| Error::Inference {
-            model: self.manifest.name.clone(),
-            message: format!("no output named \"{}\"", self.manifest.output),
-        })?;
-        let (out_shape, data) = output
-            .try_extract_tensor::<f32>()
-            .map_err(|e| Error::Inference { model: self.manifest.name.clone(), message: e.to_string() })?;
+            .map_err(|e| Error::Inference {
+                model: self.manifest.name.clone(),
+                message: e.to_string(),
+            })?;
+        let output =
+            outputs
+                .get(self.manifest.output.as_str())
+                .ok_or_else(|| Error::Inference {
+                    model: self.manifest.name.clone(),
+                    message: format!("no output named \"{}\"", self.manifest.output),
+                })?;
+        let (out_shape, data) =
+            output
+                .try_extract_tensor::<f32>()
+                .map_err(|e| Error::Inference {
+                    model: self.manifest.name.clone(),
+                    message: e.to_string(),
+                })?;
         let dims = self.manifest.dims;
         if **out_shape != [n as i64, dims as i64] {
             return Err(Error::OutputShape {
@@ -139,14 +167,20 @@ fn create_session(
     bytes: &[u8],
     options: &SessionOptions,
 ) -> Result<(Session, Provider, Option<String>)> {
-    let failed = |e: String| Error::Session { model: manifest.name.clone(), message: e };
+    let failed = |e: String| Error::Session {
+        model: manifest.name.clone(),
+        message: e,
+    };
     let mut builder = base_builder(runtime, options).map_err(failed)?;
     let (provider, reason) = device::register(&mut builder, runtime, options);
     match builder.commit_from_memory(bytes) {
         Ok(session) => Ok((session, provider, reason)),
         Err(e) if provider == Provider::Cuda => {
             let reason = format!("cuda session creation failed: {e}");
-            let cpu = SessionOptions { device: crate::Device::Cpu, ..options.clone() };
+            let cpu = SessionOptions {
+                device: crate::Device::Cpu,
+                ..options.clone()
+            };
             let session = base_builder(runtime, &cpu)
                 .map_err(failed)?
                 .commit_from_memory(bytes)
@@ -158,7 +192,10 @@ fn create_session(
 }
 
 /// A session builder with the threading and optimisation options applied.
-fn base_builder(runtime: &Runtime, options: &SessionOptions) -> std::result::Result<SessionBuilder, String> {
+fn base_builder(
+    runtime: &Runtime,
+    options: &SessionOptions,
+) -> std::result::Result<SessionBuilder, String> {
     let text = |e: ort::Error<SessionBuilder>| e.to_string();
     Session::builder(runtime.environment())
         .map_err(|e| e.to_string())?
@@ -176,12 +213,18 @@ fn base_builder(runtime: &Runtime, options: &SessionOptions) -> std::result::Res
 
 /// Check that the graph's input and output agree with the manifest.
 fn check_signature(session: &Session, manifest: &Manifest) -> Result<()> {
-    let mismatch = |message: String| Error::ModelMismatch { model: manifest.name.clone(), message };
+    let mismatch = |message: String| Error::ModelMismatch {
+        model: manifest.name.clone(),
+        message,
+    };
     let [c, h, w] = manifest.image_shape();
     let inputs = session.inputs();
     if inputs.len() != 1 || inputs[0].name() != manifest.input {
         let names: Vec<&str> = inputs.iter().map(|i| i.name()).collect();
-        return Err(mismatch(format!("expected one input \"{}\", found {names:?}", manifest.input)));
+        return Err(mismatch(format!(
+            "expected one input \"{}\", found {names:?}",
+            manifest.input
+        )));
     }
     check_tensor(inputs[0].dtype(), &[-1, c as i64, h as i64, w as i64])
         .map_err(|m| mismatch(format!("input \"{}\": {m}", manifest.input)))?;
@@ -203,10 +246,16 @@ fn check_tensor(ty: &ValueType, expected: &[i64]) -> std::result::Result<(), Str
         return Err(format!("element type {ty:?}, expected float32"));
     }
     let fits = shape.len() == expected.len()
-        && shape.iter().zip(expected).all(|(&got, &want)| got < 0 || want < 0 || got == want);
+        && shape
+            .iter()
+            .zip(expected)
+            .all(|(&got, &want)| got < 0 || want < 0 || got == want);
     if fits {
         Ok(())
     } else {
-        Err(format!("shape {:?}, expected {expected:?} (-1: any)", &**shape))
+        Err(format!(
+            "shape {:?}, expected {expected:?} (-1: any)",
+            &**shape
+        ))
     }
 }

@@ -60,7 +60,10 @@ impl Default for SessionOptions {
 impl SessionOptions {
     /// Default options on the CPU.
     pub fn cpu() -> Self {
-        SessionOptions { device: Device::Cpu, ..SessionOptions::default() }
+        SessionOptions {
+            device: Device::Cpu,
+            ..SessionOptions::default()
+        }
     }
 
     /// These options with `threads` intra-op threads.

@@ -40,17 +40,27 @@ impl Runtime {
             });
         }
         if !requested.is_file() {
-            return Err(Error::RuntimeMissing { path: requested.to_path_buf() });
+            return Err(Error::RuntimeMissing {
+                path: requested.to_path_buf(),
+            });
         }
-        let _guard = INIT_LOCK.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let _guard = INIT_LOCK
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
         if let Some(runtime) = RUNTIME.get() {
             return if same_file(&runtime.path, requested) {
                 Ok(runtime.clone())
             } else {
-                Err(Error::RuntimeConflict { loaded: runtime.path.clone(), requested: requested.to_path_buf() })
+                Err(Error::RuntimeConflict {
+                    loaded: runtime.path.clone(),
+                    requested: requested.to_path_buf(),
+                })
             };
         }
-        let load_error = |message: String| Error::RuntimeLoad { path: requested.to_path_buf(), message };
+        let load_error = |message: String| Error::RuntimeLoad {
+            path: requested.to_path_buf(),
+            message,
+        };
         let builder = ort::init_from(requested).map_err(|e| load_error(e.to_string()))?;
         let environment = builder
             .with_name("pgvision")
@@ -60,7 +70,11 @@ impl Runtime {
         let version = version_from_build_info(ort::info())
             .or_else(|| version_from_file_name(requested))
             .unwrap_or_else(|| "unknown".into());
-        let runtime = Runtime { path: requested.to_path_buf(), version, environment };
+        let runtime = Runtime {
+            path: requested.to_path_buf(),
+            version,
+            environment,
+        };
         Ok(RUNTIME.get_or_init(|| runtime).clone())
     }
 
@@ -93,7 +107,10 @@ fn same_file(a: &Path, b: &Path) -> bool {
 /// Extract "1.31.1" from a build-info string containing "git-branch=rel-1.31.1".
 fn version_from_build_info(info: &str) -> Option<String> {
     let rest = &info[info.find("rel-")? + 4..];
-    let version: String = rest.chars().take_while(|c| c.is_ascii_digit() || *c == '.').collect();
+    let version: String = rest
+        .chars()
+        .take_while(|c| c.is_ascii_digit() || *c == '.')
+        .collect();
     (!version.is_empty()).then_some(version)
 }
 

@@ -31,7 +31,10 @@ fn runtime_info_reports_version_provider_and_model() {
 
 #[test]
 fn auto_device_reports_the_provider_in_use() {
-    let options = SessionOptions { device: Device::Auto, ..SessionOptions::default() };
+    let options = SessionOptions {
+        device: Device::Auto,
+        ..SessionOptions::default()
+    };
     let m = Model::load(&runtime(), manifest("tiny16"), models_dir(), &options).unwrap();
     if cfg!(feature = "cuda") && m.provider() == Provider::Cuda {
         assert_eq!(m.fallback_reason(), None);
@@ -47,8 +50,16 @@ fn embeddings_are_deterministic() {
     let mut a = model("tiny2048");
     let mut b = model("tiny2048");
     let first = a.embed(input.view()).unwrap();
-    assert_eq!(first, a.embed(input.view()).unwrap(), "same session, same bits");
-    assert_eq!(first, b.embed(input.view()).unwrap(), "fresh session, same bits");
+    assert_eq!(
+        first,
+        a.embed(input.view()).unwrap(),
+        "same session, same bits"
+    );
+    assert_eq!(
+        first,
+        b.embed(input.view()).unwrap(),
+        "fresh session, same bits"
+    );
 }
 
 #[test]
@@ -58,9 +69,14 @@ fn batch_equals_single_runs() {
     let mut m = model("tiny2048");
     let batched = m.embed(input.view()).unwrap();
     for i in 0..n {
-        let single = m.embed(input.slice(ndarray::s![i..i + 1, .., .., ..])).unwrap();
+        let single = m
+            .embed(input.slice(ndarray::s![i..i + 1, .., .., ..]))
+            .unwrap();
         for (x, y) in single[0].iter().zip(&batched[i]) {
-            assert!((x - y).abs() <= 1e-5 * (1.0 + x.abs()), "image {i}: {x} vs {y}");
+            assert!(
+                (x - y).abs() <= 1e-5 * (1.0 + x.abs()),
+                "image {i}: {x} vs {y}"
+            );
         }
     }
 }
@@ -91,7 +107,10 @@ fn wrong_input_shape_is_refused() {
     }
     let one_channel = ndarray::Array4::<f32>::zeros((1, 1, 32, 32));
     let err = m.embed(one_channel.view()).unwrap_err();
-    assert_eq!(err.to_string(), "model \"tiny16\" expects input of shape [n, 3, 32, 32], not [1, 1, 32, 32]");
+    assert_eq!(
+        err.to_string(),
+        "model \"tiny16\" expects input of shape [n, 3, 32, 32], not [1, 1, 32, 32]"
+    );
 }
 
 #[test]
@@ -99,7 +118,10 @@ fn non_finite_input_is_refused() {
     let mut m = model("tiny16");
     let mut input = batch(1, 32, 0);
     input[[0, 1, 2, 3]] = f32::NAN;
-    assert!(matches!(m.embed(input.view()), Err(Error::InputNotFinite { .. })));
+    assert!(matches!(
+        m.embed(input.view()),
+        Err(Error::InputNotFinite { .. })
+    ));
 }
 
 #[test]
@@ -113,7 +135,9 @@ fn checksum_mismatch_is_refused() {
     std::fs::write(dir.join(&good.file), &bytes).unwrap();
     let err = Model::load(&runtime(), good.clone(), &dir, &SessionOptions::cpu()).unwrap_err();
     match &err {
-        Error::ChecksumMismatch { expected, actual, .. } => {
+        Error::ChecksumMismatch {
+            expected, actual, ..
+        } => {
             assert_eq!(expected, &good.sha256);
             assert_ne!(actual, &good.sha256);
         }
@@ -132,7 +156,8 @@ fn checksum_mismatch_is_refused() {
 fn missing_model_file_is_reported() {
     let dir = std::env::temp_dir().join("pgvision-embedder-test-empty");
     std::fs::create_dir_all(&dir).unwrap();
-    let err = Model::load(&runtime(), manifest("tiny16"), &dir, &SessionOptions::cpu()).unwrap_err();
+    let err =
+        Model::load(&runtime(), manifest("tiny16"), &dir, &SessionOptions::cpu()).unwrap_err();
     assert!(matches!(err, Error::ModelMissing { .. }), "{err}");
     assert!(err.to_string().contains("run scripts/fetch-runtime.sh"));
 }
@@ -155,14 +180,20 @@ fn efficientnet_lite0_gives_1280_dims() {
     let out = m.embed(batch(2, 224, 5).view()).unwrap();
     assert_eq!(out.len(), 2);
     assert!(out.iter().all(|v| v.len() == 1280));
-    assert!(out.iter().flatten().all(|x| x.is_finite() && *x >= 0.0), "pooled relu6 features");
+    assert!(
+        out.iter().flatten().all(|x| x.is_finite() && *x >= 0.0),
+        "pooled relu6 features"
+    );
 }
 
 #[test]
 fn missing_runtime_library_is_reported() {
     let err = embedder::Runtime::init("/nonexistent/libonnxruntime.so.1.31.1").unwrap_err();
     assert!(matches!(err, Error::RuntimeMissing { .. }), "{err}");
-    assert!(err.to_string().contains("run scripts/fetch-runtime.sh"), "{err}");
+    assert!(
+        err.to_string().contains("run scripts/fetch-runtime.sh"),
+        "{err}"
+    );
     let err = embedder::Runtime::init("relative/libonnxruntime.so").unwrap_err();
     assert!(matches!(err, Error::RuntimeLoad { .. }), "{err}");
 }

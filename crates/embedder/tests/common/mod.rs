@@ -12,14 +12,21 @@ use embedder::{Manifest, Model, Runtime, SessionOptions};
 
 /// The repository root (two levels above this crate).
 fn repo_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..").canonicalize().expect("repository root")
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../..")
+        .canonicalize()
+        .expect("repository root")
 }
 
 /// Path of libonnxruntime.so.1.31.1.
 pub fn ort_lib() -> PathBuf {
     std::env::var_os("PGVISION_ORT_LIB")
         .map(PathBuf::from)
-        .unwrap_or_else(|| repo_root().join(".pgvision/lib").join(embedder::ORT_LIB_NAME))
+        .unwrap_or_else(|| {
+            repo_root()
+                .join(".pgvision/lib")
+                .join(embedder::ORT_LIB_NAME)
+        })
 }
 
 /// Folder of the generated models and their manifests.
@@ -54,14 +61,24 @@ pub fn manifest(name: &str) -> Manifest {
 
 /// Load a generated model on the CPU with default options.
 pub fn model(name: &str) -> Model {
-    Model::load(&runtime(), manifest(name), models_dir(), &SessionOptions::cpu()).unwrap_or_else(|e| panic!("{e}"))
+    Model::load(
+        &runtime(),
+        manifest(name),
+        models_dir(),
+        &SessionOptions::cpu(),
+    )
+    .unwrap_or_else(|e| panic!("{e}"))
 }
 
 /// A deterministic pseudo-random batch [n, 3, side, side] in about [-2, 2].
 pub fn batch(n: usize, side: usize, seed: u64) -> ndarray::Array4<f32> {
-    let mut state = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+    let mut state = seed
+        .wrapping_mul(6364136223846793005)
+        .wrapping_add(1442695040888963407);
     ndarray::Array4::from_shape_fn((n, 3, side, side), |_| {
-        state = state.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+        state = state
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
         ((state >> 40) as f32 / (1u64 << 24) as f32) * 4.0 - 2.0
     })
 }

@@ -1,0 +1,53 @@
+#!/usr/bin/env bash
+# Takes a fresh Debian 12 machine (package registries only) to a built and
+# installed pgvision: system packages, cargo-pgrx, ONNX Runtime and models,
+# the extension itself. Idempotent: a second run only checks, in seconds.
+#
+# Usage: scripts/setup.sh [--debug] [--gpu]
+#   --debug  install a debug build (faster to compile, slower to run)
+#   --gpu    also fetch the CUDA build of ONNX Runtime and its libraries
+set -euo pipefail
+source "$(dirname "$0")/common.sh"
+PROFILE=--release
+GPU=
+for a in "$@"; do
+  case $a in
+    --debug) PROFILE= ;;
+    --gpu) GPU=--gpu ;;
+    *) echo "unknown option $a" >&2; exit 2 ;;
+  esac
+done
+
+APT_PACKAGES="postgresql-$PGVER postgresql-server-dev-$PGVER postgresql-contrib clang libclang-dev
+  pkg-config sudo ca-certificates unzip python3-venv"
+missing=$(for p in $APT_PACKAGES; do dpkg -s "$p" >/dev/null 2>&1 || echo "$p"; done)
+if [ -n "$missing" ]; then
+  step "installing system packages: $(echo $missing)"
+  [ "$(id -u)" = 0 ] || { echo "run as root to install packages" >&2; exit 1; }
+  # The Debian package must not create and start a default cluster of its own.
+  mkdir -p /etc/postgresql-common
+  grep -qs '^create_main_cluster = false' /etc/postgresql-common/createcluster.conf ||
+    echo 'create_main_cluster = false' >> /etc/postgresql-common/createcluster.conf
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $missing >/dev/null
+fi
+
+if ! cargo pgrx --version 2>/dev/null | grep -q " $PGRX_VERSION\$"; then
+  step "installing cargo-pgrx $PGRX_VERSION (5-7 minutes the first time)"
+  cargo install cargo-pgrx --version "$PGRX_VERSION" --locked
+fi
+
+# Rewriting ~/.pgrx/config.toml makes pgrx rebuild everything: only when needed.
+if ! grep -qs "^pg$PGVER = \"$PG_CONFIG\"" "${PGRX_HOME:-$HOME/.pgrx}/config.toml"; then
+  step "cargo pgrx init"
+  cargo pgrx init --pg$PGVER "$PG_CONFIG"
+fi
+
+step "ONNX Runtime and models"
+bash "$ROOT/scripts/fetch-runtime.sh" $GPU
+
+step "building and installing the extension (${PROFILE:---debug})"
+cd "$ROOT"
+cargo pgrx install $PROFILE --pg-config "$PG_CONFIG" 2>&1 | grep -v '^\s*$' | tail -n 3
+bash "$ROOT/scripts/fetch-runtime.sh" --install "$($PG_CONFIG --sharedir)/extension/pgvision" >/dev/null
+step "setup done"

@@ -1,0 +1,53 @@
+#!/usr/bin/env bash
+# The whole test suite, from a fresh machine: setup, then every layer of the
+# test pyramid. Exits non-zero on the first failing layer.
+#   1. pure crates (cargo test): kernels, vector format, graph, image pipeline, embedder
+#   2. backend tests (cargo pgrx test) in a throwaway instance
+#   3. pg_regress SQL tests against the installed extension
+#   4. real pgvector clients (psycopg 3, SQLAlchemy) against the installed extension
+set -euo pipefail
+source "$(dirname "$0")/common.sh"
+cd "$ROOT"
+started=$(date +%s)
+# Tests get a cluster of their own, stopped when they end; the demo's is untouched.
+export PGV_DATA=$STATE/test-cluster PGV_SOCK=$STATE/test-run PGV_PORT=54330
+trap 'bash "$ROOT/scripts/cluster.sh" stop' EXIT
+
+# Runs a test command with its output in LOG; prints the result lines, or the
+# tail of the log and fails.
+run_logged() {
+  local log=$1; shift
+  if "$@" >"$log" 2>&1; then
+    grep -E '^test result|^test .* \.\.\. (ok|FAILED)$' "$log" | grep -v ' ok$' || true
+  else
+    grep -E 'FAILED|panicked|^error' "$log" | head -40 >&2
+    tail -n 60 "$log" >&2
+    echo "failed: $* (full log: $log)" >&2
+    exit 1
+  fi
+}
+
+bash scripts/setup.sh
+
+step "1/4 pure crates"
+run_logged "$STATE/unit-tests.log" cargo test --workspace --exclude pgvision
+
+step "2/4 backend tests (cargo pgrx test)"
+install -d -m 0755 "$STATE"
+install -d -m 0700 -o "$PG_USER" "$STATE/pgrx-test-data"
+if [ "$(id -u)" = 0 ]; then runas=(--runas "$PG_USER"); else runas=(); fi
+run_logged "$STATE/pgrx-tests.log" cargo pgrx test pg$PGVER "${runas[@]}" --pgdata "$STATE/pgrx-test-data"
+
+step "3/4 SQL regression tests (pg_regress)"
+bash scripts/regress.sh
+
+step "4/4 client tests (psycopg 3, pgvector-python, SQLAlchemy)"
+if [ ! -x "$STATE/testenv/bin/pytest" ] || ! cmp -s tests/client/requirements.txt "$STATE/testenv/requirements.txt"; then
+  python3 -m venv "$STATE/testenv"
+  "$STATE/testenv/bin/pip" install -q -r tests/client/requirements.txt
+  cp tests/client/requirements.txt "$STATE/testenv/requirements.txt"
+fi
+eval "$(bash scripts/cluster.sh env)"
+"$STATE/testenv/bin/python" -m pytest -q -p no:cacheprovider tests/client
+
+step "all tests passed in $(( $(date +%s) - started )) s"

@@ -1,0 +1,10 @@
+//! The `vector` type: pgvector's SQL surface over the pure `vectorcore` crate.
+
+pub mod aggregates;
+pub mod casts;
+pub mod datum;
+pub mod functions;
+pub mod io;
+pub mod operators;
+
+pub use datum::Vector;
