@@ -4,9 +4,17 @@
 //! under `crates/`. Modules: `vector` (the pgvector-compatible type).
 
 pub mod error;
+pub mod gucs;
 pub mod vector;
 
 ::pgrx::pg_module_magic!(name, version);
+
+/// Library load hook: registers the settings.
+#[pgrx::pg_guard]
+#[unsafe(no_mangle)]
+pub extern "C-unwind" fn _PG_init() {
+    gucs::init();
+}
 
 #[cfg(any(test, feature = "pg_test"))]
 mod tests;
