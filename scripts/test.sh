@@ -38,6 +38,10 @@ install -d -m 0700 -o "$PG_USER" "$STATE/pgrx-test-data"
 if [ "$(id -u)" = 0 ]; then runas=(--runas "$PG_USER"); else runas=(); fi
 run_logged "$STATE/pgrx-tests.log" cargo pgrx test pg$PGVER "${runas[@]}" --pgdata "$STATE/pgrx-test-data"
 
+# cargo pgrx test installed its test build (with the pg_test schema) into
+# Postgres: put the release build back before testing the installed extension.
+bash scripts/setup.sh >/dev/null
+
 step "3/4 SQL regression tests (pg_regress)"
 bash scripts/regress.sh
 

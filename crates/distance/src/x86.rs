@@ -131,6 +131,88 @@ fn l1_avx2(a: &[f32], b: &[f32]) -> f32 {
     sum
 }
 
+/// Eight f16 codes at `c[i..i + 8]` widened to f32.
+#[inline]
+#[target_feature(enable = "avx2,fma,f16c")]
+fn load_f16(c: &[u16], i: usize) -> __m256 {
+    assert!(i + 8 <= c.len());
+    // SAFETY: the assert keeps the 16-byte unaligned load inside `c`.
+    unsafe { _mm256_cvtph_ps(_mm_loadu_si128(c.as_ptr().add(i) as *const __m128i)) }
+}
+
+/// Squared L2 between f32 `q` and f16 `codes` times `scale`.
+#[target_feature(enable = "avx2,fma,f16c")]
+fn l2_squared_f16_avx2(q: &[f32], codes: &[u16], scale: f32) -> f32 {
+    let n = q.len().min(codes.len());
+    let s = _mm256_set1_ps(scale);
+    let (mut acc0, mut acc1) = (_mm256_setzero_ps(), _mm256_setzero_ps());
+    let mut i = 0;
+    while i + 16 <= n {
+        let d0 = _mm256_sub_ps(load(q, i), _mm256_mul_ps(load_f16(codes, i), s));
+        let d1 = _mm256_sub_ps(load(q, i + 8), _mm256_mul_ps(load_f16(codes, i + 8), s));
+        acc0 = _mm256_fmadd_ps(d0, d0, acc0);
+        acc1 = _mm256_fmadd_ps(d1, d1, acc1);
+        i += 16;
+    }
+    if i + 8 <= n {
+        let d0 = _mm256_sub_ps(load(q, i), _mm256_mul_ps(load_f16(codes, i), s));
+        acc0 = _mm256_fmadd_ps(d0, d0, acc0);
+        i += 8;
+    }
+    let mut sum = hsum(_mm256_add_ps(acc0, acc1));
+    for j in i..n {
+        let d = q[j] - half::f16::from_bits(codes[j]).to_f32() * scale;
+        sum += d * d;
+    }
+    sum
+}
+
+/// Inner product of f32 `q` and f16 `codes`, times `scale`.
+#[target_feature(enable = "avx2,fma,f16c")]
+fn dot_f16_avx2(q: &[f32], codes: &[u16], scale: f32) -> f32 {
+    let n = q.len().min(codes.len());
+    let (mut acc0, mut acc1) = (_mm256_setzero_ps(), _mm256_setzero_ps());
+    let mut i = 0;
+    while i + 16 <= n {
+        acc0 = _mm256_fmadd_ps(load(q, i), load_f16(codes, i), acc0);
+        acc1 = _mm256_fmadd_ps(load(q, i + 8), load_f16(codes, i + 8), acc1);
+        i += 16;
+    }
+    if i + 8 <= n {
+        acc0 = _mm256_fmadd_ps(load(q, i), load_f16(codes, i), acc0);
+        i += 8;
+    }
+    let mut sum = hsum(_mm256_add_ps(acc0, acc1));
+    for j in i..n {
+        sum += q[j] * half::f16::from_bits(codes[j]).to_f32();
+    }
+    sum * scale
+}
+
+/// Whether AVX2, FMA and F16C are all present (checked once).
+pub fn has_f16c() -> bool {
+    static HAS: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    *HAS.get_or_init(|| {
+        std::is_x86_feature_detected!("avx2")
+            && std::is_x86_feature_detected!("fma")
+            && std::is_x86_feature_detected!("f16c")
+    })
+}
+
+/// Safe entry: squared L2 against f16 codes (only after `has_f16c`).
+pub fn l2_squared_f16(q: &[f32], codes: &[u16], scale: f32) -> f32 {
+    assert!(has_f16c());
+    // SAFETY: the assert guarantees AVX2, FMA and F16C on this CPU.
+    unsafe { l2_squared_f16_avx2(q, codes, scale) }
+}
+
+/// Safe entry: inner product against f16 codes (only after `has_f16c`).
+pub fn dot_f16(q: &[f32], codes: &[u16], scale: f32) -> f32 {
+    assert!(has_f16c());
+    // SAFETY: the assert guarantees AVX2, FMA and F16C on this CPU.
+    unsafe { dot_f16_avx2(q, codes, scale) }
+}
+
 /// Safe entry: squared L2 (caller guarantees AVX2+FMA were detected).
 pub fn l2_squared(a: &[f32], b: &[f32]) -> f32 {
     // SAFETY: only installed in the kernel table after AVX2 and FMA were detected.

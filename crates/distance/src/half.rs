@@ -1,0 +1,173 @@
+//! Half-precision (f16) copies of vectors for graph traversal.
+//!
+//! The HNSW index keeps an f16 copy of every vector beside its neighbour
+//! list: half the bytes of float4, so a 2048-d element fits in one 8 kB page.
+//! Each copy carries a scale (for vectors whose elements exceed f16's range)
+//! and an error bound `err >= |x - scale * codes|`, from which a scan gets
+//! a guaranteed lower bound of the exact distance; the executor then
+//! re-sorts by exact distance (see `src/hnsw/scan.rs`).
+
+use half::f16;
+
+/// Largest magnitude stored unscaled; beyond it the vector is scaled down.
+/// A power of two, so `max / MAX_UNSCALED` is exact and codes times the
+/// scale never exceed the largest input (no overflow to infinity).
+const MAX_UNSCALED: f32 = 16384.0;
+
+/// An f16 copy of a vector: `x ~ scale * codes`, `|x - scale * codes| <= err`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct HalfVector {
+    /// Multiplier applied to every code.
+    pub scale: f32,
+    /// Upper bound of the Euclidean norm of the rounding error.
+    pub err: f32,
+    /// Exact Euclidean norm of the original vector.
+    pub norm: f32,
+    /// The f16 bit patterns.
+    pub codes: Vec<u16>,
+}
+
+impl HalfVector {
+    /// Encodes `x`, computing its scale, error bound and norm.
+    pub fn encode(x: &[f32]) -> Self {
+        let max = x.iter().fold(0.0f32, |m, v| m.max(v.abs()));
+        let scale = if max > MAX_UNSCALED {
+            max / MAX_UNSCALED
+        } else {
+            1.0
+        };
+        let codes: Vec<u16> = x
+            .iter()
+            .map(|&v| f16::from_f32(v / scale).to_bits())
+            .collect();
+        let (mut err2, mut norm2) = (0.0f64, 0.0f64);
+        for (&v, &c) in x.iter().zip(&codes) {
+            // Against the f32 product the kernels use, not the exact one.
+            let d = v as f64 - (f16::from_bits(c).to_f32() * scale) as f64;
+            err2 += d * d;
+            norm2 += v as f64 * v as f64;
+        }
+        // Round the bound up so it stays a bound after the cast to f32.
+        let err = (err2.sqrt() * (1.0 + 1e-6)) as f32;
+        HalfVector {
+            scale,
+            err,
+            norm: norm2.sqrt() as f32,
+            codes,
+        }
+    }
+
+    /// The approximate vector `scale * codes` as f32.
+    pub fn decode(&self) -> Vec<f32> {
+        decode(&self.codes, self.scale)
+    }
+}
+
+/// `scale * codes` as f32.
+pub fn decode(codes: &[u16], scale: f32) -> Vec<f32> {
+    codes
+        .iter()
+        .map(|&c| f16::from_bits(c).to_f32() * scale)
+        .collect()
+}
+
+/// Scalar reference: squared L2 between `q` and `scale * codes`.
+pub fn l2_squared_scalar(q: &[f32], codes: &[u16], scale: f32) -> f32 {
+    let mut sum = 0.0f32;
+    for (&x, &c) in q.iter().zip(codes) {
+        let d = x - f16::from_bits(c).to_f32() * scale;
+        sum += d * d;
+    }
+    sum
+}
+
+/// Scalar reference: inner product of `q` and `scale * codes`.
+pub fn dot_scalar(q: &[f32], codes: &[u16], scale: f32) -> f32 {
+    let mut sum = 0.0f32;
+    for (&x, &c) in q.iter().zip(codes) {
+        sum += x * f16::from_bits(c).to_f32();
+    }
+    sum * scale
+}
+
+/// Squared L2 between `q` and `scale * codes`, SIMD when the CPU has F16C.
+#[inline]
+pub fn l2_squared(q: &[f32], codes: &[u16], scale: f32) -> f32 {
+    debug_assert_eq!(q.len(), codes.len());
+    #[cfg(target_arch = "x86_64")]
+    if crate::x86::has_f16c() {
+        return crate::x86::l2_squared_f16(q, codes, scale);
+    }
+    l2_squared_scalar(q, codes, scale)
+}
+
+/// Inner product of `q` and `scale * codes`, SIMD when the CPU has F16C.
+#[inline]
+pub fn dot(q: &[f32], codes: &[u16], scale: f32) -> f32 {
+    debug_assert_eq!(q.len(), codes.len());
+    #[cfg(target_arch = "x86_64")]
+    if crate::x86::has_f16c() {
+        return crate::x86::dot_f16(q, codes, scale);
+    }
+    dot_scalar(q, codes, scale)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rand::{Rng, SeedableRng};
+
+    #[test]
+    fn error_bound_holds_and_kernels_match_reference() {
+        let mut rng = rand::rngs::StdRng::seed_from_u64(11);
+        for n in [1usize, 7, 8, 15, 16, 17, 33, 128, 129, 2048, 2049] {
+            for magnitude in [1e-6f32, 1.0, 1e3, 1e6, 3e38] {
+                let x: Vec<f32> = (0..n)
+                    .map(|_| rng.gen_range(-1.0..1.0) * magnitude)
+                    .collect();
+                let h = HalfVector::encode(&x);
+                let back = h.decode();
+                let err: f64 = x
+                    .iter()
+                    .zip(&back)
+                    .map(|(a, b)| (*a as f64 - *b as f64).powi(2))
+                    .sum::<f64>()
+                    .sqrt();
+                assert!(
+                    err <= h.err as f64 * (1.0 + 1e-5) + 1e-30,
+                    "n={n} mag={magnitude}"
+                );
+                assert!(back.iter().all(|v| v.is_finite()), "n={n} mag={magnitude}");
+                if magnitude > 1e30 {
+                    continue; // the products below overflow f32 by design
+                }
+                let q: Vec<f32> = (0..n)
+                    .map(|_| rng.gen_range(-1.0..1.0) * magnitude)
+                    .collect();
+                let (a, b) = (
+                    l2_squared(&q, &h.codes, h.scale),
+                    l2_squared_scalar(&q, &h.codes, h.scale),
+                );
+                assert!(
+                    (a - b).abs() <= 1e-4 * a.abs().max(b.abs()).max(1e-30),
+                    "l2 n={n}"
+                );
+                let (a, b) = (
+                    dot(&q, &h.codes, h.scale),
+                    dot_scalar(&q, &h.codes, h.scale),
+                );
+                let tol = 1e-4 * q.iter().zip(&back).map(|(x, y)| (x * y).abs()).sum::<f32>();
+                assert!((a - b).abs() <= tol.max(1e-30), "dot n={n}");
+            }
+        }
+    }
+
+    #[test]
+    fn relative_error_is_f16_precision() {
+        let x: Vec<f32> = (0..512).map(|i| (i as f32 * 0.37).sin()).collect();
+        let h = HalfVector::encode(&x);
+        assert_eq!(h.scale, 1.0);
+        assert!(h.err / h.norm < 1e-3, "{} / {}", h.err, h.norm);
+        assert!((h.norm as f64 - crate::norm(&x)).abs() < 1e-5);
+    }
+}
