@@ -1,0 +1,410 @@
+//! Element tuples: heap TIDs, neighbour lists and the f16 vector of one node.
+//!
+//! Layout (little-endian, the item starts MAXALIGNed):
+//!
+//! | offset | size | field |
+//! |---|---|---|
+//! | 0 | 1 | kind (1 = element) |
+//! | 1 | 1 | level |
+//! | 2 | 1 | flags (bit 0: deleted) |
+//! | 3 | 1 | number of heap TIDs in use |
+//! | 4 | 60 | 10 heap TIDs (block u32, offset u16) |
+//! | 64 | 4 | f16 scale (f32) |
+//! | 68 | 4 | error bound (f32) |
+//! | 72 | 4 | exact norm (f32) |
+//! | 76 | 4 | reserved (0) |
+//! | 80 | 6 x (2m + level m) | neighbour slots, layer 0 first; unused = block u32::MAX |
+//! | ... | 2 x dims | f16 codes |
+
+use distance::half::HalfVector;
+
+/// Heap TIDs one element can hold (identical vectors share an element).
+pub const MAX_HEAP_TIDS: usize = 10;
+/// Tuple kind byte of an element.
+pub const KIND_ELEMENT: u8 = 1;
+const HEADER: usize = 80;
+const SLOT: usize = 6;
+const FLAG_DELETED: u8 = 1;
+
+/// Address of an element: (block, line pointer offset), packed in a u64.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct ElementId(u64);
+
+impl ElementId {
+    /// The element at `block`, `offset`.
+    pub const fn new(block: u32, offset: u16) -> Self {
+        ElementId((block as u64) << 16 | offset as u64)
+    }
+    /// Its block number.
+    pub const fn block(self) -> u32 {
+        (self.0 >> 16) as u32
+    }
+    /// Its line pointer offset (1-based).
+    pub const fn offset(self) -> u16 {
+        self.0 as u16
+    }
+}
+
+/// A heap tuple address.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct HeapTid {
+    /// Heap block.
+    pub block: u32,
+    /// Heap line pointer offset.
+    pub offset: u16,
+}
+
+/// Writes a (block, offset) pair into a 6-byte slot.
+fn put_slot(b: &mut [u8], block: u32, offset: u16) {
+    b[..4].copy_from_slice(&block.to_le_bytes());
+    b[4..6].copy_from_slice(&offset.to_le_bytes());
+}
+
+/// Reads a (block, offset) pair from a 6-byte slot.
+fn get_slot(b: &[u8]) -> (u32, u16) {
+    (
+        u32::from_le_bytes(b[..4].try_into().expect("4 bytes")),
+        u16::from_le_bytes(b[4..6].try_into().expect("2 bytes")),
+    )
+}
+
+/// Reads a little-endian f32 at `at`.
+fn get_f32(b: &[u8], at: usize) -> f32 {
+    f32::from_le_bytes(b[at..at + 4].try_into().expect("4 bytes"))
+}
+
+/// Sizes and offsets of element tuples for one index (m and dims are fixed).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ElementLayout {
+    /// Neighbours per element above layer 0.
+    pub m: usize,
+    /// Vector dimensions.
+    pub dims: usize,
+}
+
+impl ElementLayout {
+    /// The layout for `m` and `dims` (the last argument is reserved, pass 0).
+    pub fn new(m: usize, dims: usize, _reserved: usize) -> Self {
+        ElementLayout { m, dims }
+    }
+
+    /// Neighbour slots at layer `lc`.
+    pub fn slots(&self, lc: usize) -> usize {
+        if lc == 0 {
+            2 * self.m
+        } else {
+            self.m
+        }
+    }
+
+    /// Byte offset of layer `lc`'s first neighbour slot.
+    fn layer_offset(&self, lc: usize) -> usize {
+        HEADER + SLOT * (0..lc).map(|l| self.slots(l)).sum::<usize>()
+    }
+
+    /// Total bytes of an element at `level`.
+    pub fn size_at(&self, level: usize) -> usize {
+        self.layer_offset(level + 1) + 2 * self.dims
+    }
+
+    /// Encodes a new element with no neighbours.
+    pub fn encode(&self, level: usize, tids: &[HeapTid], half: &HalfVector) -> Vec<u8> {
+        assert!(
+            !tids.is_empty() && tids.len() <= MAX_HEAP_TIDS,
+            "1 to 10 heap TIDs"
+        );
+        assert_eq!(
+            half.codes.len(),
+            self.dims,
+            "vector has the index's dimensions"
+        );
+        let mut b = vec![0u8; self.size_at(level)];
+        b[0] = KIND_ELEMENT;
+        b[1] = u8::try_from(level).expect("level fits a byte");
+        b[3] = tids.len() as u8;
+        for (i, t) in tids.iter().enumerate() {
+            put_slot(&mut b[4 + SLOT * i..], t.block, t.offset);
+        }
+        b[64..68].copy_from_slice(&half.scale.to_le_bytes());
+        b[68..72].copy_from_slice(&half.err.to_le_bytes());
+        b[72..76].copy_from_slice(&half.norm.to_le_bytes());
+        for lc in 0..=level {
+            for s in 0..self.slots(lc) {
+                put_slot(&mut b[self.layer_offset(lc) + SLOT * s..], u32::MAX, 0);
+            }
+        }
+        let codes = self.layer_offset(level + 1);
+        for (i, c) in half.codes.iter().enumerate() {
+            b[codes + 2 * i..codes + 2 * i + 2].copy_from_slice(&c.to_le_bytes());
+        }
+        b
+    }
+
+    /// Read access to an element tuple's bytes.
+    pub fn read<'a>(&self, bytes: &'a [u8]) -> ElementRef<'a> {
+        ElementRef {
+            bytes,
+            layout: *self,
+        }
+    }
+
+    /// Write access to an element tuple's bytes.
+    pub fn write<'a>(&self, bytes: &'a mut [u8]) -> ElementMut<'a> {
+        ElementMut {
+            bytes,
+            layout: *self,
+        }
+    }
+}
+
+/// A read-only view of an element tuple.
+#[derive(Clone, Copy)]
+pub struct ElementRef<'a> {
+    bytes: &'a [u8],
+    layout: ElementLayout,
+}
+
+impl<'a> ElementRef<'a> {
+    /// Whether the bytes are a well-formed element of this layout.
+    pub fn is_valid(&self) -> bool {
+        self.bytes.len() >= HEADER
+            && self.bytes[0] == KIND_ELEMENT
+            && self.bytes.len() == self.layout.size_at(self.bytes[1] as usize)
+            && self.bytes[3] as usize <= MAX_HEAP_TIDS
+    }
+
+    /// The element's top layer.
+    pub fn level(&self) -> usize {
+        self.bytes[1] as usize
+    }
+
+    /// Whether vacuum removed all its heap tuples.
+    pub fn deleted(&self) -> bool {
+        self.bytes[2] & FLAG_DELETED != 0
+    }
+
+    /// The heap TIDs it stands for.
+    pub fn heap_tids(&self) -> impl Iterator<Item = HeapTid> + 'a {
+        let b = self.bytes;
+        (0..b[3] as usize).map(move |i| {
+            let (block, offset) = get_slot(&b[4 + SLOT * i..]);
+            HeapTid { block, offset }
+        })
+    }
+
+    /// Scale of the f16 codes.
+    pub fn scale(&self) -> f32 {
+        get_f32(self.bytes, 64)
+    }
+
+    /// Bound of the f16 rounding error's norm.
+    pub fn err(&self) -> f32 {
+        get_f32(self.bytes, 68)
+    }
+
+    /// Exact norm of the original vector.
+    pub fn norm(&self) -> f32 {
+        get_f32(self.bytes, 72)
+    }
+
+    /// Appends its neighbours at layer `lc` to `out`.
+    pub fn neighbours(&self, lc: usize, out: &mut Vec<ElementId>) {
+        if lc > self.level() {
+            return;
+        }
+        let start = self.layout.layer_offset(lc);
+        for s in 0..self.layout.slots(lc) {
+            let (block, offset) = get_slot(&self.bytes[start + SLOT * s..]);
+            if block == u32::MAX {
+                break;
+            }
+            out.push(ElementId::new(block, offset));
+        }
+    }
+
+    /// The f16 codes (the item is 2-aligned on a page; copied otherwise).
+    pub fn codes(&self) -> std::borrow::Cow<'a, [u16]> {
+        let start = self.layout.layer_offset(self.level() + 1);
+        let raw = &self.bytes[start..start + 2 * self.layout.dims];
+        match bytemuck::try_cast_slice(raw) {
+            Ok(codes) => std::borrow::Cow::Borrowed(codes),
+            Err(_) => std::borrow::Cow::Owned(
+                raw.chunks_exact(2)
+                    .map(|c| u16::from_le_bytes([c[0], c[1]]))
+                    .collect(),
+            ),
+        }
+    }
+}
+
+/// A writable view of an element tuple.
+pub struct ElementMut<'a> {
+    bytes: &'a mut [u8],
+    layout: ElementLayout,
+}
+
+impl ElementMut<'_> {
+    /// Replaces its neighbours at layer `lc` (extra ones beyond the slots are an error).
+    pub fn set_neighbours(&mut self, lc: usize, neighbours: &[ElementId]) {
+        assert!(
+            lc <= self.bytes[1] as usize,
+            "layer above the element's level"
+        );
+        let slots = self.layout.slots(lc);
+        assert!(
+            neighbours.len() <= slots,
+            "{} neighbours for {slots} slots",
+            neighbours.len()
+        );
+        let start = self.layout.layer_offset(lc);
+        for s in 0..slots {
+            let (block, offset) = neighbours
+                .get(s)
+                .map_or((u32::MAX, 0), |n| (n.block(), n.offset()));
+            put_slot(&mut self.bytes[start + SLOT * s..], block, offset);
+        }
+    }
+
+    /// Keeps only the heap TIDs `keep` accepts; marks the element deleted
+    /// when none is left. Returns how many were removed.
+    pub fn retain_heap_tids(&mut self, mut keep: impl FnMut(HeapTid) -> bool) -> usize {
+        let n = self.bytes[3] as usize;
+        let mut kept = 0;
+        for i in 0..n {
+            let (block, offset) = get_slot(&self.bytes[4 + SLOT * i..]);
+            if keep(HeapTid { block, offset }) {
+                put_slot(&mut self.bytes[4 + SLOT * kept..], block, offset);
+                kept += 1;
+            }
+        }
+        self.bytes[3] = kept as u8;
+        if kept == 0 {
+            self.bytes[2] |= FLAG_DELETED;
+        }
+        n - kept
+    }
+
+    /// Adds a heap TID for an identical vector; false when the element is full or deleted.
+    pub fn add_heap_tid(&mut self, tid: HeapTid) -> bool {
+        let n = self.bytes[3] as usize;
+        if n >= MAX_HEAP_TIDS || self.bytes[2] & FLAG_DELETED != 0 {
+            return false;
+        }
+        put_slot(&mut self.bytes[4 + SLOT * n..], tid.block, tid.offset);
+        self.bytes[3] += 1;
+        true
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn encode_read_write_round_trip() {
+        let layout = ElementLayout::new(16, 5, 0);
+        let half = HalfVector::encode(&[1.0, -2.0, 3.5, 0.25, 1e5]);
+        let tids = [
+            HeapTid {
+                block: 9,
+                offset: 4,
+            },
+            HeapTid {
+                block: 1,
+                offset: 2,
+            },
+        ];
+        let mut b = layout.encode(2, &tids, &half);
+        assert_eq!(b.len(), 80 + 6 * (32 + 16 + 16) + 10);
+        let e = layout.read(&b);
+        assert!(e.is_valid());
+        assert_eq!(e.level(), 2);
+        assert_eq!(e.heap_tids().collect::<Vec<_>>(), tids);
+        assert_eq!(
+            (e.scale(), e.err(), e.norm()),
+            (half.scale, half.err, half.norm)
+        );
+        assert_eq!(&*e.codes(), &half.codes[..]);
+        let mut out = vec![];
+        e.neighbours(1, &mut out);
+        assert!(out.is_empty());
+        let ns: Vec<_> = (0..16).map(|i| ElementId::new(i, i as u16 + 1)).collect();
+        layout.write(&mut b).set_neighbours(1, &ns);
+        layout.write(&mut b).set_neighbours(0, &ns[..3]);
+        let e = layout.read(&b);
+        e.neighbours(1, &mut out);
+        assert_eq!(out, ns);
+        out.clear();
+        e.neighbours(0, &mut out);
+        assert_eq!(out, &ns[..3]);
+        out.clear();
+        e.neighbours(2, &mut out);
+        assert!(out.is_empty());
+        assert_eq!(
+            &*layout.read(&b).codes(),
+            &half.codes[..],
+            "neighbours do not clobber codes"
+        );
+    }
+
+    #[test]
+    fn heap_tids_and_deletion() {
+        let layout = ElementLayout::new(4, 2, 0);
+        let half = HalfVector::encode(&[1.0, 2.0]);
+        let mut b = layout.encode(
+            0,
+            &[HeapTid {
+                block: 1,
+                offset: 1,
+            }],
+            &half,
+        );
+        for i in 2..=MAX_HEAP_TIDS as u16 {
+            assert!(layout.write(&mut b).add_heap_tid(HeapTid {
+                block: 1,
+                offset: i
+            }));
+        }
+        assert!(!layout.write(&mut b).add_heap_tid(HeapTid {
+            block: 2,
+            offset: 1
+        }));
+        let removed = layout.write(&mut b).retain_heap_tids(|t| t.offset % 2 == 0);
+        assert_eq!(removed, 5);
+        assert!(!layout.read(&b).deleted());
+        assert_eq!(layout.write(&mut b).retain_heap_tids(|_| false), 5);
+        assert!(layout.read(&b).deleted());
+        assert!(!layout.write(&mut b).add_heap_tid(HeapTid {
+            block: 3,
+            offset: 1
+        }));
+    }
+
+    #[test]
+    fn ids_pack_block_and_offset() {
+        let id = ElementId::new(u32::MAX - 1, 291);
+        assert_eq!((id.block(), id.offset()), (u32::MAX - 1, 291));
+        assert!(ElementId::new(1, 5) < ElementId::new(2, 1));
+    }
+
+    #[test]
+    fn resnet_features_fit_one_page() {
+        assert!(
+            crate::item_footprint(ElementLayout::new(16, 2048, 0).size_at(8))
+                <= crate::page_capacity()
+        );
+        assert!(crate::level_cap(16, 2048) >= 8);
+        let max = crate::max_dims(16, crate::MIN_LEVEL_CAP);
+        assert!(max >= 3700, "{max}");
+        let fits = |d: usize| {
+            crate::item_footprint(ElementLayout::new(16, d, 0).size_at(crate::MIN_LEVEL_CAP))
+                <= crate::page_capacity()
+        };
+        assert!(fits(max) && !fits(max + 1));
+        assert_eq!(
+            crate::page_capacity()
+                / crate::item_footprint(ElementLayout::new(16, 128, 0).size_at(0)),
+            15
+        );
+    }
+}

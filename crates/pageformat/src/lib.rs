@@ -1,0 +1,88 @@
+//! On-disk format of the `hnsw` index, as plain bytes (no Postgres needed).
+//!
+//! # Why this format
+//!
+//! A Postgres page is 8 kB, and a 2048-d float4 vector (ResNet-50
+//! features) is 8 kB on its own, so pgvector cannot index it (it stops at
+//! 2000 dimensions). pgvision keeps, in each *element tuple*, everything a
+//! search step needs, on one page:
+//!
+//! * the neighbour lists of every layer the element is on (fixed slots:
+//!   2m at layer 0, m above, so updates happen in place), and
+//! * an **f16 copy** of the vector with a scale, its exact norm and a
+//!   proven bound `err >= |x - x16|` on the rounding error.
+//!
+//! A search touches one page per visited element (pgvector touches two:
+//! element and neighbour tuples are separate there). The full-precision
+//! vector is not stored in the index at all: it is in the heap. The scan
+//! returns, for every heap row, a *lower bound* of its exact distance
+//! derived from `err` and sets `xs_recheckorderby`, so the executor
+//! recomputes the exact distance from the heap tuple and re-sorts through
+//! its reorder queue: `ORDER BY embedding <-> q LIMIT k` comes out in exact
+//! order at full float4 precision, and the index is half the size of a
+//! float4 one. A 2048-d element takes about 4.4 kB (one per page, the
+//! same size as pgvector's halfvec index for the same data); a 128-d one
+//! about 0.5 kB (16 per page). The largest indexable dimension is what fits
+//! one element at the highest level on a page: [`max_dims`] (3,900 for
+//! m = 16).
+//!
+//! Elements never move: an element's address (block, offset) is its id in
+//! the graph ([`ElementId`]). Vacuum marks elements deleted and relinks
+//! around them; a deleted element's slot is only reused for a new element
+//! after no neighbour list points at it.
+//!
+//! Block 0 is the meta page ([`Meta`]); every other block holds element
+//! tuples. Bump [`FORMAT_VERSION`] on any change here; old indexes are then
+//! refused with a clear error, never misread.
+
+pub mod element;
+pub mod meta;
+
+pub use element::{ElementId, ElementLayout, ElementMut, ElementRef, HeapTid, MAX_HEAP_TIDS};
+pub use meta::{Meta, FORMAT_VERSION, MAGIC};
+
+/// Postgres' block size.
+pub const BLCKSZ: usize = 8192;
+/// Bytes of a page header (`SizeOfPageHeaderData`).
+pub const PAGE_HEADER: usize = 24;
+/// Bytes of one line pointer (`ItemIdData`).
+pub const LINE_POINTER: usize = 4;
+/// Bytes of our special space at the end of every page (MAXALIGNed).
+pub const SPECIAL: usize = 8;
+/// Identifies our pages in the special space (for pg_filedump-style tools).
+pub const PAGE_ID: u16 = 0xF16A;
+
+/// Postgres' MAXALIGN on x86_64.
+pub const fn maxalign(n: usize) -> usize {
+    (n + 7) & !7
+}
+
+/// Bytes available for items on an empty page.
+pub const fn page_capacity() -> usize {
+    BLCKSZ - PAGE_HEADER - SPECIAL
+}
+
+/// Bytes one item of `size` consumes on a page, line pointer included.
+pub const fn item_footprint(size: usize) -> usize {
+    maxalign(size) + LINE_POINTER
+}
+
+/// Levels an element must be able to reach for its dimensions to be indexable;
+/// higher draws are capped (with m = 16 a level above 3 has odds 1 in 65,536).
+pub const MIN_LEVEL_CAP: usize = 3;
+
+/// Largest number of dimensions whose element fits a page at level `max_level`.
+pub fn max_dims(m: usize, max_level: usize) -> usize {
+    let fixed = ElementLayout::new(m, 0, 0).size_at(max_level);
+    // An item fits when MAXALIGN(size) + LINE_POINTER <= capacity.
+    (((page_capacity() - LINE_POINTER) & !7) - fixed) / 2
+}
+
+/// Highest level an element of `dims` may have so that it fits one page.
+pub fn level_cap(m: usize, dims: usize) -> usize {
+    let layout = ElementLayout::new(m, dims, 0);
+    (0..=32)
+        .take_while(|&l| item_footprint(layout.size_at(l)) <= page_capacity())
+        .last()
+        .unwrap_or(0)
+}
