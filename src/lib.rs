@@ -1,19 +1,20 @@
 //! pgvision: image similarity search inside PostgreSQL.
 //!
 //! This crate is the Postgres glue only; the logic lives in the pure crates
-//! under `crates/`. Modules: `vector` (the pgvector-compatible type).
+//! under `crates/`. Modules: `vector` (the pgvector-compatible type), `hnsw` (the index).
 
 pub mod error;
 pub mod gucs;
+pub mod hnsw;
 pub mod vector;
 
 ::pgrx::pg_module_magic!(name, version);
 
 /// Library load hook: registers the settings.
 #[pgrx::pg_guard]
-#[unsafe(no_mangle)]
 pub extern "C-unwind" fn _PG_init() {
     gucs::init();
+    hnsw::options::init();
 }
 
 #[cfg(any(test, feature = "pg_test"))]

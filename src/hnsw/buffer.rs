@@ -1,0 +1,312 @@
+//! Buffers only through RAII guards.
+//!
+//! [`ReadPage`] pins and share-locks a page; [`WritePage`] pins,
+//! exclusive-locks and registers it with generic WAL, and its changes reach
+//! the page and the WAL only through [`WritePage::commit`]; dropping it
+//! without a commit aborts the record and leaves the page as it was.
+//! [`BuildPage`] is the build's writer: no per-page WAL, because a build
+//! logs every page once at the end (`build.rs`).
+//!
+//! Lock protocol: a backend holds at most one buffer content lock of this
+//! index at a time (never a second one while the first is held), so two
+//! backends can never deadlock on buffer locks. Code that needs data from
+//! two pages copies out of the first before locking the second.
+
+use pageformat::{PAGE_ID, SPECIAL};
+use pgrx::pg_sys;
+
+/// Bytes of the page header before the first line pointer.
+const PAGE_HEADER: usize = pageformat::PAGE_HEADER;
+
+/// Reads buffer `block` of `index` (pinned, not locked).
+fn read_buffer(index: pg_sys::Relation, block: u32) -> pg_sys::Buffer {
+    // SAFETY: `index` is an open relation; an out-of-range block raises ERROR.
+    unsafe {
+        pg_sys::ReadBufferExtended(
+            index,
+            pg_sys::ForkNumber::MAIN_FORKNUM,
+            block,
+            pg_sys::ReadBufferMode::RBM_NORMAL,
+            core::ptr::null_mut(),
+        )
+    }
+}
+
+/// The bytes of item `offset` on `page`, or None if there is no such item.
+///
+/// # Safety
+/// `page` must be a valid, locked page that outlives the returned slice.
+unsafe fn item<'a>(page: pg_sys::Page, offset: u16) -> Option<&'a mut [u8]> {
+    // SAFETY: forwarded from the caller; line pointers are read within pd_lower.
+    unsafe {
+        if offset == 0 || offset > pg_sys::PageGetMaxOffsetNumber(page) {
+            return None;
+        }
+        let id = pg_sys::PageGetItemId(page, offset);
+        if (*id).lp_flags() != pg_sys::LP_NORMAL {
+            return None;
+        }
+        let start = page.add((*id).lp_off() as usize) as *mut u8;
+        Some(core::slice::from_raw_parts_mut(
+            start,
+            (*id).lp_len() as usize,
+        ))
+    }
+}
+
+/// Formats an empty element page with our special space.
+///
+/// # Safety
+/// `page` must point to BLCKSZ writable bytes.
+unsafe fn init_page(page: pg_sys::Page) {
+    // SAFETY: forwarded from the caller.
+    unsafe {
+        pg_sys::PageInit(page, pg_sys::BLCKSZ as usize, SPECIAL);
+        let special = pg_sys::PageGetSpecialPointer(page) as *mut u16;
+        special.write_unaligned(PAGE_ID);
+    }
+}
+
+/// Appends `bytes` as a new item; its offset, or None when the page is full.
+///
+/// # Safety
+/// `page` must be a valid page the caller may modify.
+unsafe fn add_item(page: pg_sys::Page, bytes: &[u8]) -> Option<u16> {
+    // SAFETY: PageAddItemExtended copies `bytes` and checks free space itself.
+    let off = unsafe {
+        pg_sys::PageAddItemExtended(
+            page,
+            bytes.as_ptr() as pg_sys::Item,
+            bytes.len(),
+            pg_sys::InvalidOffsetNumber,
+            0,
+        )
+    };
+    (off != pg_sys::InvalidOffsetNumber).then_some(off)
+}
+
+/// Free bytes for one more item on `page`.
+///
+/// # Safety
+/// `page` must be a valid page.
+unsafe fn free_space(page: pg_sys::Page) -> usize {
+    // SAFETY: forwarded from the caller.
+    unsafe { pg_sys::PageGetFreeSpace(page) }
+}
+
+/// A pinned, share-locked page.
+pub struct ReadPage {
+    buf: pg_sys::Buffer,
+    page: pg_sys::Page,
+}
+
+impl ReadPage {
+    /// Pins and share-locks `block`.
+    pub fn new(index: pg_sys::Relation, block: u32) -> Self {
+        let buf = read_buffer(index, block);
+        // SAFETY: `buf` is a valid pinned buffer.
+        unsafe {
+            pg_sys::LockBuffer(buf, pg_sys::BUFFER_LOCK_SHARE as i32);
+            ReadPage {
+                buf,
+                page: pg_sys::BufferGetPage(buf),
+            }
+        }
+    }
+
+    /// The bytes of item `offset`, if present.
+    pub fn item(&self, offset: u16) -> Option<&[u8]> {
+        // SAFETY: the page stays pinned and locked while `self` lives.
+        unsafe { item(self.page, offset).map(|s| &*s) }
+    }
+
+    /// Number of line pointers on the page.
+    pub fn max_offset(&self) -> u16 {
+        // SAFETY: the page is pinned and locked.
+        unsafe { pg_sys::PageGetMaxOffsetNumber(self.page) }
+    }
+
+    /// The bytes right after the page header (the meta page's contents).
+    pub fn contents(&self, len: usize) -> &[u8] {
+        // SAFETY: a page is BLCKSZ bytes and len is far below that.
+        unsafe { core::slice::from_raw_parts((self.page as *const u8).add(PAGE_HEADER), len) }
+    }
+}
+
+impl Drop for ReadPage {
+    fn drop(&mut self) {
+        // SAFETY: we hold the pin and the share lock taken in `new`.
+        unsafe { pg_sys::UnlockReleaseBuffer(self.buf) };
+    }
+}
+
+/// A pinned, exclusive-locked page registered with generic WAL.
+pub struct WritePage {
+    buf: pg_sys::Buffer,
+    state: *mut pg_sys::GenericXLogState,
+    page: pg_sys::Page,
+}
+
+impl WritePage {
+    /// Pins, locks and registers existing block `block`.
+    pub fn new(index: pg_sys::Relation, block: u32) -> Self {
+        let buf = read_buffer(index, block);
+        // SAFETY: `buf` is pinned; the generic WAL state works on a copy of
+        // the page that is applied only at GenericXLogFinish.
+        unsafe {
+            pg_sys::LockBuffer(buf, pg_sys::BUFFER_LOCK_EXCLUSIVE as i32);
+            let state = pg_sys::GenericXLogStart(index);
+            let page = pg_sys::GenericXLogRegisterBuffer(state, buf, 0);
+            WritePage { buf, state, page }
+        }
+    }
+
+    /// Extends the index by one empty element page, logged as a full image.
+    pub fn extend(index: pg_sys::Relation) -> Self {
+        // SAFETY: the relation extension lock serialises concurrent
+        // extenders; the new buffer is locked before anyone can see it used.
+        unsafe {
+            pg_sys::LockRelationForExtension(index, pg_sys::ExclusiveLock as i32);
+            let buf = read_buffer(index, pg_sys::InvalidBlockNumber);
+            pg_sys::LockBuffer(buf, pg_sys::BUFFER_LOCK_EXCLUSIVE as i32);
+            pg_sys::UnlockRelationForExtension(index, pg_sys::ExclusiveLock as i32);
+            let state = pg_sys::GenericXLogStart(index);
+            let page = pg_sys::GenericXLogRegisterBuffer(
+                state,
+                buf,
+                pg_sys::GENERIC_XLOG_FULL_IMAGE as i32,
+            );
+            init_page(page);
+            WritePage { buf, state, page }
+        }
+    }
+
+    /// This page's block number.
+    pub fn block(&self) -> u32 {
+        // SAFETY: the buffer is pinned.
+        unsafe { pg_sys::BufferGetBlockNumber(self.buf) }
+    }
+
+    /// Mutable bytes of item `offset`, if present.
+    pub fn item_mut(&mut self, offset: u16) -> Option<&mut [u8]> {
+        // SAFETY: the page copy lives until commit/abort, which consume `self`.
+        unsafe { item(self.page, offset) }
+    }
+
+    /// Number of line pointers on the page.
+    pub fn max_offset(&self) -> u16 {
+        // SAFETY: the page copy is valid while `self` lives.
+        unsafe { pg_sys::PageGetMaxOffsetNumber(self.page) }
+    }
+
+    /// Appends an item; its offset, or None when it does not fit.
+    pub fn add_item(&mut self, bytes: &[u8]) -> Option<u16> {
+        // SAFETY: the page copy is ours to modify until commit.
+        unsafe { add_item(self.page, bytes) }
+    }
+
+    /// Free bytes for one more item.
+    pub fn free_space(&self) -> usize {
+        // SAFETY: the page copy is valid while `self` lives.
+        unsafe { free_space(self.page) }
+    }
+
+    /// The bytes right after the page header (the meta page's contents).
+    pub fn contents(&self, len: usize) -> &[u8] {
+        // SAFETY: the page copy is BLCKSZ bytes and len is far below that.
+        unsafe { core::slice::from_raw_parts((self.page as *const u8).add(PAGE_HEADER), len) }
+    }
+
+    /// Overwrites the meta page contents and sets pd_lower past them, so
+    /// generic WAL does not treat them as the page's hole.
+    pub fn set_contents(&mut self, bytes: &[u8]) {
+        // SAFETY: contents start after the header and are far below BLCKSZ.
+        unsafe {
+            let dst = (self.page as *mut u8).add(PAGE_HEADER);
+            core::ptr::copy_nonoverlapping(bytes.as_ptr(), dst, bytes.len());
+            (*(self.page as *mut pg_sys::PageHeaderData)).pd_lower =
+                (PAGE_HEADER + bytes.len()) as u16;
+        }
+    }
+
+    /// Applies the changes to the buffer, writes the WAL record, unlocks.
+    pub fn commit(self) {
+        let this = core::mem::ManuallyDrop::new(self);
+        // SAFETY: state and buffer were set up in new/extend and are still
+        // held; ManuallyDrop keeps Drop from aborting afterwards.
+        unsafe {
+            pg_sys::GenericXLogFinish(this.state);
+            pg_sys::UnlockReleaseBuffer(this.buf);
+        }
+    }
+}
+
+impl Drop for WritePage {
+    fn drop(&mut self) {
+        // SAFETY: not committed: discard the page copy, then release.
+        unsafe {
+            pg_sys::GenericXLogAbort(self.state);
+            pg_sys::UnlockReleaseBuffer(self.buf);
+        }
+    }
+}
+
+/// A page written by an index build, without WAL (logged at the end).
+pub struct BuildPage {
+    buf: pg_sys::Buffer,
+    page: pg_sys::Page,
+}
+
+impl BuildPage {
+    /// Extends the index by one page; `meta` formats it as the meta page.
+    pub fn extend(index: pg_sys::Relation, meta: bool) -> Self {
+        let buf = read_buffer(index, pg_sys::InvalidBlockNumber);
+        // SAFETY: during a build nobody else sees the index; we format the
+        // fresh page under an exclusive lock.
+        unsafe {
+            pg_sys::LockBuffer(buf, pg_sys::BUFFER_LOCK_EXCLUSIVE as i32);
+            let page = pg_sys::BufferGetPage(buf);
+            if meta {
+                pg_sys::PageInit(page, pg_sys::BLCKSZ as usize, SPECIAL);
+                (pg_sys::PageGetSpecialPointer(page) as *mut u16).write_unaligned(PAGE_ID);
+            } else {
+                init_page(page);
+            }
+            BuildPage { buf, page }
+        }
+    }
+
+    /// This page's block number.
+    pub fn block(&self) -> u32 {
+        // SAFETY: the buffer is pinned.
+        unsafe { pg_sys::BufferGetBlockNumber(self.buf) }
+    }
+
+    /// Appends an item; its offset, or None when it does not fit.
+    pub fn add_item(&mut self, bytes: &[u8]) -> Option<u16> {
+        // SAFETY: we hold the exclusive lock on this page.
+        unsafe { add_item(self.page, bytes) }
+    }
+
+    /// Writes the meta page contents (see [`WritePage::set_contents`]).
+    pub fn set_contents(&mut self, bytes: &[u8]) {
+        // SAFETY: as in WritePage::set_contents, on a page we hold exclusively.
+        unsafe {
+            let dst = (self.page as *mut u8).add(PAGE_HEADER);
+            core::ptr::copy_nonoverlapping(bytes.as_ptr(), dst, bytes.len());
+            (*(self.page as *mut pg_sys::PageHeaderData)).pd_lower =
+                (PAGE_HEADER + bytes.len()) as u16;
+        }
+    }
+}
+
+impl Drop for BuildPage {
+    fn drop(&mut self) {
+        // SAFETY: we hold pin and lock; the page is marked dirty so the
+        // checkpointer writes it (the build WAL-logs it at the end).
+        unsafe {
+            pg_sys::MarkBufferDirty(self.buf);
+            pg_sys::UnlockReleaseBuffer(self.buf);
+        }
+    }
+}

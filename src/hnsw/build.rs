@@ -1,0 +1,359 @@
+//! `ambuild` and `ambuildempty`.
+//!
+//! Design note. The main thread reads the heap (`table_index_build_scan`)
+//! and copies each vector into a Rust-owned [`MemoryGraph`]; identical
+//! vectors share one element (up to 10 heap TIDs), so duplicates cannot
+//! crowd the graph. Then rayon threads insert the nodes in parallel, in
+//! chunks, while the main thread checks for query cancel and reports
+//! progress between chunks (threads never touch Postgres). Finally the
+//! main thread lays the elements out on pages (addresses are computed
+//! first, so neighbour lists can be written in one pass) and writes them.
+//!
+//! WAL policy: the build writes pages without per-page WAL and, for a
+//! permanent index, logs every page once at the end with
+//! `log_newpage_range` (replicas and crash recovery get full images).
+//!
+//! Memory: the graph is kept within `maintenance_work_mem`. When it would
+//! outgrow it, the build says so with a NOTICE, writes what it has, and
+//! inserts the remaining rows one by one into the on-disk graph (slower,
+//! but correct), as pgvector does.
+
+use super::buffer::BuildPage;
+use super::insert::insert_vector;
+use super::params::IndexParams;
+use super::store::metric_code;
+use crate::vector::Vector;
+use distance::half::HalfVector;
+use graph::MemoryGraph;
+use pageformat::{
+    item_footprint, page_capacity, ElementId, ElementLayout, HeapTid, Meta, MAX_HEAP_TIDS,
+};
+use pgrx::{pg_sys, PgMemoryContexts};
+use std::collections::HashMap;
+use std::hash::{Hash, Hasher};
+
+/// Subphase numbers shown in pg_stat_progress_create_index.
+const PHASE_LOAD: i64 = 2;
+const PHASE_GRAPH: i64 = 3;
+const PHASE_WRITE: i64 = 4;
+/// Nodes inserted between two interrupt checks.
+const CHUNK: u32 = 1024;
+/// Seed of the level generator: builds are reproducible.
+const SEED: u64 = 0x5eed_0f_4a57;
+
+/// State shared with the heap-scan callback.
+struct BuildState {
+    index: pg_sys::Relation,
+    params: IndexParams,
+    graph: MemoryGraph,
+    tids: Vec<Vec<HeapTid>>,
+    /// Hash of a vector's bits -> its node, to merge identical vectors.
+    seen: HashMap<u64, u32>,
+    /// Bytes of `maintenance_work_mem`.
+    limit: usize,
+    /// Set once the in-memory graph was written: later rows go to disk.
+    spilled: bool,
+    indexed: f64,
+    tmp: PgMemoryContexts,
+}
+
+/// `ambuildphasename`.
+#[pgrx::pg_guard]
+pub unsafe extern "C-unwind" fn ambuildphasename(phase: i64) -> *mut core::ffi::c_char {
+    let name: &core::ffi::CStr = match phase {
+        PHASE_LOAD => c"loading tuples",
+        PHASE_GRAPH => c"building graph",
+        PHASE_WRITE => c"writing pages",
+        _ => return core::ptr::null_mut(),
+    };
+    name.as_ptr() as *mut _
+}
+
+/// Reports a progress value of CREATE INDEX.
+fn progress(param: u32, value: i64) {
+    // SAFETY: plain call on the main thread during a build.
+    unsafe { pg_sys::pgstat_progress_update_param(param as i32, value) };
+}
+
+/// `ambuild`: builds the whole index from the heap.
+#[pgrx::pg_guard]
+pub unsafe extern "C-unwind" fn ambuild(
+    heap: pg_sys::Relation,
+    index: pg_sys::Relation,
+    index_info: *mut pg_sys::IndexInfo,
+) -> *mut pg_sys::IndexBuildResult {
+    let params = IndexParams::of(index);
+    let mut state = BuildState {
+        index,
+        params,
+        graph: new_graph(&params),
+        tids: Vec::new(),
+        seen: HashMap::new(),
+        // SAFETY: reading a GUC variable on the main thread.
+        limit: unsafe { pg_sys::maintenance_work_mem } as usize * 1024,
+        spilled: false,
+        indexed: 0.0,
+        tmp: PgMemoryContexts::new("hnsw build temporary"),
+    };
+    progress(pg_sys::PROGRESS_CREATEIDX_SUBPHASE, PHASE_LOAD);
+    // SAFETY: standard heap scan with our callback and state pointer.
+    let reltuples = unsafe {
+        pg_sys::table_index_build_scan(
+            heap,
+            index,
+            index_info,
+            true,
+            true,
+            Some(build_callback),
+            (&mut state as *mut BuildState).cast(),
+            core::ptr::null_mut(),
+        )
+    };
+    if !state.spilled {
+        flush(&mut state);
+    }
+    // SAFETY: palloc'd result in the caller's context.
+    unsafe {
+        let result = pg_sys::palloc0(core::mem::size_of::<pg_sys::IndexBuildResult>())
+            as *mut pg_sys::IndexBuildResult;
+        (*result).heap_tuples = reltuples;
+        (*result).index_tuples = state.indexed;
+        result
+    }
+}
+
+/// An empty in-memory graph for `params`.
+fn new_graph(params: &IndexParams) -> MemoryGraph {
+    MemoryGraph::new(
+        params.dims,
+        params.metric,
+        params.m,
+        params.ef_construction,
+        SEED,
+    )
+    .with_max_level(params.level_cap())
+}
+
+/// Called for every live heap tuple: copies its vector into the graph.
+#[pgrx::pg_guard]
+unsafe extern "C-unwind" fn build_callback(
+    _index: pg_sys::Relation,
+    tid: pg_sys::ItemPointer,
+    values: *mut pg_sys::Datum,
+    isnull: *mut bool,
+    _alive: bool,
+    state: *mut core::ffi::c_void,
+) {
+    // SAFETY: `state` is the BuildState passed to table_index_build_scan;
+    // values/isnull have one entry for our single key column.
+    let (state, datum, null, tid) =
+        unsafe { (&mut *(state as *mut BuildState), *values, *isnull, *tid) };
+    if null {
+        return;
+    }
+    let tid = heap_tid(&tid);
+    let mut tmp = std::mem::replace(&mut state.tmp, PgMemoryContexts::CurrentMemoryContext);
+    // SAFETY: the temporary context is ours and reset after every row, so
+    // detoasted copies do not pile up over the scan.
+    unsafe {
+        tmp.switch_to(|_| {
+            let v = Vector::from_datum_unchecked(datum);
+            if state.spilled {
+                if insert_vector(state.index, tid, v.as_slice()) {
+                    state.indexed += 1.0;
+                }
+            } else {
+                add(state, v.as_slice(), tid);
+            }
+        });
+        tmp.reset();
+    }
+    state.tmp = tmp;
+    pgrx::check_for_interrupts!();
+}
+
+/// Adds one row to the in-memory graph; spills when memory runs out.
+fn add(state: &mut BuildState, v: &[f32], tid: HeapTid) {
+    vectorcore::check::expected_dim(state.params.dims as i32, v.len())
+        .unwrap_or_else(|e| crate::error::raise_vector(e));
+    if state.params.metric == graph::Metric::Cosine && distance::norm(v) == 0.0 {
+        return; // a zero vector has no direction: not indexed, as in pgvector
+    }
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    v.iter().for_each(|x| x.to_bits().hash(&mut h));
+    let key = h.finish();
+    if let Some(&node) = state.seen.get(&key) {
+        let same = state
+            .graph
+            .vector(node)
+            .iter()
+            .zip(v)
+            .all(|(a, b)| a.to_bits() == b.to_bits());
+        if same && state.tids[node as usize].len() < MAX_HEAP_TIDS {
+            state.tids[node as usize].push(tid);
+            state.indexed += 1.0;
+            return;
+        }
+    }
+    let node = state.graph.add(v);
+    state.seen.insert(key, node);
+    state.tids.push(vec![tid]);
+    state.indexed += 1.0;
+    progress(pg_sys::PROGRESS_CREATEIDX_TUPLES_DONE, state.indexed as i64);
+    if state.graph.estimated_bytes() + state.tids.len() * 96 > state.limit {
+        pgrx::notice!(
+            "hnsw graph no longer fits into maintenance_work_mem after {} tuples",
+            state.graph.len()
+        );
+        pgrx::notice!("Building will take significantly more time. Increase maintenance_work_mem to speed up builds.");
+        flush(state);
+        state.spilled = true;
+        state.graph = new_graph(&state.params);
+        state.seen = HashMap::new();
+        state.tids = Vec::new();
+    }
+}
+
+/// The project's heap TID from Postgres' ItemPointerData.
+pub fn heap_tid(tid: &pg_sys::ItemPointerData) -> HeapTid {
+    HeapTid {
+        block: (tid.ip_blkid.bi_hi as u32) << 16 | tid.ip_blkid.bi_lo as u32,
+        offset: tid.ip_posid,
+    }
+}
+
+/// Links the in-memory graph (in parallel) and writes it to pages.
+fn flush(state: &mut BuildState) {
+    let n = state.graph.len() as u32;
+    progress(pg_sys::PROGRESS_CREATEIDX_SUBPHASE, PHASE_GRAPH);
+    progress(pg_sys::PROGRESS_CREATEIDX_TUPLES_TOTAL, n as i64);
+    let mut start = 0;
+    while start < n {
+        let end = (start + CHUNK).min(n);
+        state.graph.insert_range(start..end);
+        pgrx::check_for_interrupts!();
+        progress(pg_sys::PROGRESS_CREATEIDX_TUPLES_DONE, end as i64);
+        start = end;
+    }
+    progress(pg_sys::PROGRESS_CREATEIDX_SUBPHASE, PHASE_WRITE);
+    write_pages(state);
+}
+
+/// Page addresses of the nodes, packed in node order (elements never move).
+fn layout_addresses(graph: &MemoryGraph, layout: &ElementLayout) -> Vec<ElementId> {
+    let (mut block, mut used, mut offset) = (1u32, 0usize, 0u16);
+    (0..graph.len() as u32)
+        .map(|node| {
+            let need = item_footprint(layout.size_at(graph.level(node)));
+            if used + need > page_capacity() {
+                block += 1;
+                used = 0;
+                offset = 0;
+            }
+            used += need;
+            offset += 1;
+            ElementId::new(block, offset)
+        })
+        .collect()
+}
+
+/// Writes the meta page and every element page, then WAL-logs them all.
+fn write_pages(state: &mut BuildState) {
+    let (index, p, graph) = (state.index, state.params, &state.graph);
+    let layout = ElementLayout::new(p.m, p.dims, 0);
+    let ids = layout_addresses(graph, &layout);
+    let mut meta = Meta::new(
+        p.dims as u32,
+        p.m as u32,
+        p.ef_construction as u32,
+        metric_code(p.metric),
+    );
+    meta.set_entry_point(
+        graph
+            .entry_point()
+            .map(|(node, level)| (ids[node as usize], level)),
+    );
+    meta.insert_block = ids.last().map_or(1, |id| id.block());
+    BuildPage::extend(index, true).set_contents(&meta.to_bytes());
+
+    let mut page: Option<BuildPage> = None;
+    let mut neighbours = Vec::new();
+    for (node, id) in ids.iter().enumerate() {
+        let node = node as u32;
+        if page.as_ref().is_none_or(|pg| pg.block() != id.block()) {
+            page = Some(BuildPage::extend(index, false));
+        }
+        let level = graph.level(node);
+        let mut bytes = layout.encode(
+            level,
+            &state.tids[node as usize],
+            &HalfVector::encode(graph.vector(node)),
+        );
+        for lc in 0..=level {
+            neighbours.clear();
+            neighbours.extend(
+                graph
+                    .neighbour_list(node, lc)
+                    .iter()
+                    .map(|&n| ids[n as usize]),
+            );
+            layout.write(&mut bytes).set_neighbours(lc, &neighbours);
+        }
+        let page = page.as_mut().expect("a page is open");
+        assert_eq!(
+            page.block(),
+            id.block(),
+            "hnsw build: page layout out of step"
+        );
+        let off = page
+            .add_item(&bytes)
+            .expect("hnsw build: element does not fit its page");
+        assert_eq!(off, id.offset(), "hnsw build: item layout out of step");
+        if node % CHUNK == 0 {
+            pgrx::check_for_interrupts!();
+        }
+    }
+    drop(page);
+    // SAFETY: the index is open; log every block we wrote when it is permanent.
+    unsafe {
+        let nblocks =
+            pg_sys::RelationGetNumberOfBlocksInFork(index, pg_sys::ForkNumber::MAIN_FORKNUM);
+        if (*(*index).rd_rel).relpersistence as u8 == pg_sys::RELPERSISTENCE_PERMANENT {
+            pg_sys::log_newpage_range(index, pg_sys::ForkNumber::MAIN_FORKNUM, 0, nblocks, true);
+        }
+    }
+}
+
+/// `ambuildempty`: the init fork of an unlogged index, a meta page only.
+#[pgrx::pg_guard]
+pub unsafe extern "C-unwind" fn ambuildempty(index: pg_sys::Relation) {
+    let p = IndexParams::of(index);
+    let meta = Meta::new(
+        p.dims as u32,
+        p.m as u32,
+        p.ef_construction as u32,
+        metric_code(p.metric),
+    );
+    // SAFETY: a fresh init-fork buffer, formatted under an exclusive lock
+    // and WAL-logged as a full page (init forks are always logged).
+    unsafe {
+        let buf = pg_sys::ReadBufferExtended(
+            index,
+            pg_sys::ForkNumber::INIT_FORKNUM,
+            pg_sys::InvalidBlockNumber,
+            pg_sys::ReadBufferMode::RBM_NORMAL,
+            core::ptr::null_mut(),
+        );
+        pg_sys::LockBuffer(buf, pg_sys::BUFFER_LOCK_EXCLUSIVE as i32);
+        let page = pg_sys::BufferGetPage(buf);
+        pg_sys::PageInit(page, pg_sys::BLCKSZ as usize, pageformat::SPECIAL);
+        let bytes = meta.to_bytes();
+        let dst = (page as *mut u8).add(pageformat::PAGE_HEADER);
+        core::ptr::copy_nonoverlapping(bytes.as_ptr(), dst, bytes.len());
+        (*(page as *mut pg_sys::PageHeaderData)).pd_lower =
+            (pageformat::PAGE_HEADER + bytes.len()) as u16;
+        pg_sys::MarkBufferDirty(buf);
+        pg_sys::log_newpage_buffer(buf, true);
+        pg_sys::UnlockReleaseBuffer(buf);
+    }
+}

@@ -1,0 +1,52 @@
+//! `amcostestimate`: makes the planner use the index for `ORDER BY <op> LIMIT`
+//! on tables where that pays, and never without an ORDER BY.
+
+use super::store::read_meta;
+use crate::gucs;
+use pgrx::pg_sys;
+
+/// `amcostestimate`, after pgvector: the visited elements are roughly the
+/// upper-layer descent plus `ef_search` candidates with 2m neighbours each;
+/// all of the work happens before the first row, so startup = total.
+#[pgrx::pg_guard]
+pub unsafe extern "C-unwind" fn amcostestimate(
+    root: *mut pg_sys::PlannerInfo,
+    path: *mut pg_sys::IndexPath,
+    loop_count: f64,
+    startup: *mut pg_sys::Cost,
+    total: *mut pg_sys::Cost,
+    selectivity: *mut pg_sys::Selectivity,
+    correlation: *mut f64,
+    pages: *mut f64,
+) {
+    // SAFETY: the planner passes valid pointers; the index is locked by the
+    // planner already, so opening it with NoLock is safe.
+    unsafe {
+        *correlation = 0.0;
+        if (*path).indexorderbys.is_null() {
+            *startup = f64::INFINITY;
+            *total = f64::INFINITY;
+            *selectivity = 0.0;
+            *pages = 0.0;
+            return;
+        }
+        let info = (*path).indexinfo;
+        let tuples = (*info).tuples.max(1.0);
+        let index = pg_sys::index_open((*info).indexoid, pg_sys::NoLock as i32);
+        let m = read_meta(index).m as f64;
+        pg_sys::index_close(index, pg_sys::NoLock as i32);
+        let ml = 1.0 / m.ln();
+        let entry_level = (tuples.ln() * ml).max(0.0);
+        let layer0 = (2.0 * m * gucs::ef_search() as f64).min(tuples);
+        let visited = (entry_level * m + layer0).min(tuples);
+        let mut costs = pg_sys::GenericCosts {
+            numIndexTuples: visited,
+            ..Default::default()
+        };
+        pg_sys::genericcostestimate(root, path, loop_count, &mut costs);
+        *startup = costs.indexTotalCost;
+        *total = costs.indexTotalCost;
+        *selectivity = costs.indexSelectivity;
+        *pages = costs.numIndexPages;
+    }
+}

@@ -1,0 +1,100 @@
+//! The `hnsw` index access method: Postgres glue over the pure `graph`
+//! (algorithm) and `pageformat` (on-disk layout) crates. One file per
+//! callback group, as pgvector splits it: build, insert, scan, vacuum,
+//! cost; `store` is the graph over buffers, `buffer` the RAII page guards.
+
+pub mod buffer;
+pub mod build;
+pub mod cost;
+pub mod insert;
+pub mod options;
+pub mod params;
+pub mod scan;
+pub mod store;
+pub mod vacuum;
+
+use pgrx::prelude::*;
+
+/// The access method handler: the table of callbacks Postgres calls.
+#[pg_extern(sql = r#"
+CREATE FUNCTION hnswhandler(internal) RETURNS index_am_handler
+    PARALLEL SAFE IMMUTABLE STRICT LANGUAGE c AS 'MODULE_PATHNAME', '@FUNCTION_NAME@';
+CREATE ACCESS METHOD hnsw TYPE INDEX HANDLER hnswhandler;
+COMMENT ON ACCESS METHOD hnsw IS 'hnsw index access method';
+"#)]
+fn hnswhandler(_fcinfo: pg_sys::FunctionCallInfo) -> PgBox<pg_sys::IndexAmRoutine> {
+    // SAFETY: a zeroed node of the right tag, filled below.
+    let mut am =
+        unsafe { PgBox::<pg_sys::IndexAmRoutine>::alloc_node(pg_sys::NodeTag::T_IndexAmRoutine) };
+    am.amstrategies = 0;
+    am.amsupport = 2;
+    am.amoptsprocnum = 0;
+    am.amcanorder = false;
+    am.amcanorderbyop = true;
+    am.amcanbackward = false;
+    am.amcanunique = false;
+    am.amcanmulticol = false;
+    am.amoptionalkey = true;
+    am.amsearcharray = false;
+    am.amsearchnulls = false;
+    am.amstorage = false;
+    am.amclusterable = false;
+    am.ampredlocks = false;
+    am.amcanparallel = false;
+    am.amcaninclude = false;
+    am.amusemaintenanceworkmem = false;
+    am.amparallelvacuumoptions = 0;
+    am.amkeytype = pg_sys::InvalidOid;
+    am.ambuild = Some(build::ambuild);
+    am.ambuildempty = Some(build::ambuildempty);
+    am.aminsert = Some(insert::aminsert);
+    am.ambulkdelete = Some(vacuum::ambulkdelete);
+    am.amvacuumcleanup = Some(vacuum::amvacuumcleanup);
+    am.amcanreturn = None;
+    am.amcostestimate = Some(cost::amcostestimate);
+    am.amoptions = Some(options::amoptions);
+    am.amproperty = None;
+    am.ambuildphasename = Some(build::ambuildphasename);
+    am.amvalidate = Some(amvalidate);
+    am.amadjustmembers = None;
+    am.ambeginscan = Some(scan::ambeginscan);
+    am.amrescan = Some(scan::amrescan);
+    am.amgettuple = Some(scan::amgettuple);
+    am.amgetbitmap = None;
+    am.amendscan = Some(scan::amendscan);
+    am.ammarkpos = None;
+    am.amrestrpos = None;
+    am.amestimateparallelscan = None;
+    am.aminitparallelscan = None;
+    am.amparallelrescan = None;
+    am.into_pg_boxed()
+}
+
+/// `amvalidate`: our operator classes are created by the extension script.
+#[pg_guard]
+unsafe extern "C-unwind" fn amvalidate(_opclass: pg_sys::Oid) -> bool {
+    true
+}
+
+pgrx::extension_sql!(
+    r#"
+CREATE OPERATOR CLASS vector_l2_ops DEFAULT FOR TYPE vector USING hnsw AS
+    OPERATOR 1 <-> (vector, vector) FOR ORDER BY float_ops,
+    FUNCTION 1 vector_l2_squared_distance(vector, vector);
+CREATE OPERATOR CLASS vector_ip_ops FOR TYPE vector USING hnsw AS
+    OPERATOR 1 <#> (vector, vector) FOR ORDER BY float_ops,
+    FUNCTION 1 vector_negative_inner_product(vector, vector);
+CREATE OPERATOR CLASS vector_cosine_ops FOR TYPE vector USING hnsw AS
+    OPERATOR 1 <=> (vector, vector) FOR ORDER BY float_ops,
+    FUNCTION 1 vector_negative_inner_product(vector, vector),
+    FUNCTION 2 vector_norm(vector);
+"#,
+    name = "hnsw_opclasses",
+    requires = [
+        hnswhandler,
+        "vector_operators",
+        vector_l2_squared_distance,
+        vector_negative_inner_product,
+        vector_norm
+    ],
+);

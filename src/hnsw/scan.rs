@@ -1,0 +1,214 @@
+//! Index scans: `ambeginscan`, `amrescan`, `amgettuple`, `amendscan`.
+//!
+//! Design note. The scan walks the graph on the f16 copies (one page per
+//! visited element) with the `graph` crate's resumable search, and hands
+//! each heap row to the executor with `xs_recheckorderby = true` and, as
+//! its ORDER BY value, a *lower bound* of the exact distance: from the
+//! approximate distance and the element's stored error bound `err`, minus
+//! a margin for float rounding. The executor recomputes the exact distance
+//! from the heap tuple and re-sorts through its reorder queue, so results
+//! come out in exact order at full precision. A bound above the exact
+//! value would make Postgres raise "index returned tuples in wrong order":
+//! the margins below are chosen to make that impossible.
+//!
+//! `hnsw.iterative_scan = off` returns at most `hnsw.ef_search` elements;
+//! `relaxed_order` / `strict_order` keep exploring (for filtered queries)
+//! until `hnsw.max_scan_tuples` heap rows were returned.
+
+use super::store::{prepare_query, read_meta, PageGraph};
+use crate::gucs::{self, IterativeScan};
+use crate::vector::Vector;
+use graph::{IterativeSearch, Metric};
+use pageformat::{ElementId, HeapTid};
+use pgrx::{pg_sys, PgMemoryContexts};
+use std::collections::VecDeque;
+
+/// Rust-side state of one scan, dropped with the scan's memory context.
+struct ScanState {
+    graph: Option<PageGraph>,
+    search: Option<IterativeSearch<ElementId>>,
+    /// The prepared query and its Euclidean norm (before preparation).
+    query: Option<(Vec<f32>, f32)>,
+    /// Heap rows of the current element, with their lower bound.
+    pending: VecDeque<(HeapTid, f64)>,
+    elements: usize,
+    rows: usize,
+    started: bool,
+}
+
+/// Relative rounding slack of float sums of `dims` terms (2 n u, u = 2^-24).
+fn gamma(dims: usize) -> f64 {
+    2.0 * dims as f64 * f64::from(f32::EPSILON) / 2.0 + 1e-7
+}
+
+/// A lower bound of the exact ORDER BY value of an element, given the
+/// approximate traversal distance `d` (squared L2, negative inner product
+/// or cosine distance against the f16 copy), its error bound `err`, the
+/// element's norm and the query's norm.
+pub fn lower_bound(metric: Metric, d: f32, err: f32, norm: f32, q_norm: f32, dims: usize) -> f64 {
+    let g = gamma(dims);
+    let (d, err, norm, qn) = (d as f64, err as f64, norm as f64, q_norm as f64);
+    let slack = err + g * (norm + err);
+    match metric {
+        // |q - x| >= |q - x16| - |x - x16|
+        Metric::L2 => ((d.max(0.0) / (1.0 + g)).sqrt() - err).max(0.0) * (1.0 - g),
+        // -<q,x> >= -<q,x16> - |q| |x - x16|
+        Metric::InnerProduct => d - qn * (slack + g * norm) - 1e-30,
+        // 1 - <q^,x>/|x| >= 1 - (<q^,x16> + |x - x16|)/|x|, q^ of unit length
+        Metric::Cosine => (d - (slack + g * norm) / norm).max(0.0) * (1.0 - g),
+    }
+}
+
+/// `ambeginscan`: allocates the scan and its Rust state.
+#[pgrx::pg_guard]
+pub unsafe extern "C-unwind" fn ambeginscan(
+    index: pg_sys::Relation,
+    nkeys: core::ffi::c_int,
+    norderbys: core::ffi::c_int,
+) -> pg_sys::IndexScanDesc {
+    // SAFETY: standard scan descriptor; the order-by arrays are ours to
+    // allocate; the state lives in the current (per-query) memory context
+    // and is dropped when that context goes, even after an ERROR.
+    unsafe {
+        let scan = pg_sys::RelationGetIndexScan(index, nkeys, norderbys);
+        let n = norderbys.max(1) as usize;
+        (*scan).xs_orderbyvals =
+            pg_sys::palloc0(n * core::mem::size_of::<pg_sys::Datum>()) as *mut pg_sys::Datum;
+        (*scan).xs_orderbynulls = pg_sys::palloc(n * core::mem::size_of::<bool>()) as *mut bool;
+        core::ptr::write_bytes((*scan).xs_orderbynulls, 1, n);
+        let state = ScanState {
+            graph: None,
+            search: None,
+            query: None,
+            pending: VecDeque::new(),
+            elements: 0,
+            rows: 0,
+            started: false,
+        };
+        (*scan).opaque = PgMemoryContexts::CurrentMemoryContext
+            .leak_and_drop_on_delete(state)
+            .cast();
+        scan
+    }
+}
+
+/// `amrescan`: takes the query vector from the ORDER BY key.
+#[pgrx::pg_guard]
+pub unsafe extern "C-unwind" fn amrescan(
+    scan: pg_sys::IndexScanDesc,
+    _keys: pg_sys::ScanKey,
+    _nkeys: core::ffi::c_int,
+    orderbys: pg_sys::ScanKey,
+    norderbys: core::ffi::c_int,
+) {
+    // SAFETY: opaque is the ScanState from ambeginscan; the order-by key
+    // array has `norderbys` entries and is copied into the descriptor.
+    unsafe {
+        let state = &mut *((*scan).opaque as *mut ScanState);
+        if !orderbys.is_null() && norderbys > 0 {
+            core::ptr::copy(orderbys, (*scan).orderByData, norderbys as usize);
+        }
+        state.search = None;
+        state.pending.clear();
+        state.elements = 0;
+        state.rows = 0;
+        state.started = false;
+        state.query = None;
+        if (*scan).numberOfOrderBys < 1 {
+            return;
+        }
+        let key = &*(*scan).orderByData;
+        if key.sk_flags & pg_sys::SK_ISNULL as i32 != 0 {
+            return; // ORDER BY v <-> NULL: every distance is NULL, nothing to return
+        }
+        let v = Vector::from_datum_unchecked(key.sk_argument);
+        let index = (*scan).indexRelation;
+        let meta = read_meta(index);
+        let graph = PageGraph::new(index, &meta);
+        vectorcore::check::same_dims(&vec![0.0; meta.dims as usize], v.as_slice())
+            .unwrap_or_else(|e| crate::error::raise_vector(e));
+        state.query = prepare_query(graph.metric(), v.as_slice())
+            .map(|q| (q, distance::norm(v.as_slice()) as f32));
+        state.graph = Some(graph);
+    }
+}
+
+/// Fills `pending` with the heap rows of the next element; false when done.
+fn next_element(state: &mut ScanState, index: pg_sys::Relation) -> bool {
+    let (Some(graph), Some((query, q_norm))) = (&state.graph, &state.query) else {
+        return false;
+    };
+    let iterative = gucs::iterative_scan();
+    if !state.started {
+        state.started = true;
+        let meta = read_meta(index);
+        let Some(ep) = meta.entry_point() else {
+            return false;
+        };
+        let ef = gucs::ef_search();
+        let budget = match iterative {
+            IterativeScan::Off => usize::MAX,
+            _ => gucs::max_scan_tuples()
+                .saturating_mul(2 * meta.m as usize)
+                .max(ef),
+        };
+        state.search = Some(IterativeSearch::new(graph, query, ep, ef, budget));
+    }
+    if iterative == IterativeScan::Off && state.elements >= gucs::ef_search() {
+        return false;
+    }
+    if iterative != IterativeScan::Off && state.rows >= gucs::max_scan_tuples() {
+        return false;
+    }
+    let search = state.search.as_mut().expect("search started");
+    let Some(c) = search.next(graph) else {
+        return false;
+    };
+    state.elements += 1;
+    let dims = query.len();
+    graph.with_element(c.id, |e| {
+        let bound = lower_bound(graph.metric(), c.distance, e.err(), e.norm(), *q_norm, dims);
+        state.pending.extend(e.heap_tids().map(|t| (t, bound)));
+    });
+    true
+}
+
+/// `amgettuple`: the next heap row in (approximate) distance order.
+#[pgrx::pg_guard]
+pub unsafe extern "C-unwind" fn amgettuple(
+    scan: pg_sys::IndexScanDesc,
+    _dir: pg_sys::ScanDirection::Type,
+) -> bool {
+    // SAFETY: opaque is our ScanState; the descriptor's result fields are
+    // ours to set; xs_orderbyvals/nulls were allocated in ambeginscan.
+    unsafe {
+        let state = &mut *((*scan).opaque as *mut ScanState);
+        let index = (*scan).indexRelation;
+        while state.pending.is_empty() {
+            if !next_element(state, index) {
+                return false;
+            }
+            pgrx::check_for_interrupts!();
+        }
+        let (tid, bound) = state.pending.pop_front().expect("not empty");
+        state.rows += 1;
+        let t = &mut (*scan).xs_heaptid;
+        t.ip_blkid.bi_hi = (tid.block >> 16) as u16;
+        t.ip_blkid.bi_lo = tid.block as u16;
+        t.ip_posid = tid.offset;
+        (*scan).xs_recheck = false;
+        (*scan).xs_recheckorderby = true;
+        *(*scan).xs_orderbyvals = pg_sys::Datum::from(bound.to_bits() as usize);
+        *(*scan).xs_orderbynulls = false;
+        true
+    }
+}
+
+/// `amendscan`: frees what the scan holds (the state goes with its context).
+#[pgrx::pg_guard]
+pub unsafe extern "C-unwind" fn amendscan(scan: pg_sys::IndexScanDesc) {
+    // SAFETY: opaque is our ScanState.
+    let state = unsafe { &mut *((*scan).opaque as *mut ScanState) };
+    state.search = None;
+    state.pending = VecDeque::new();
+}

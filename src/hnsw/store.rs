@@ -1,0 +1,253 @@
+//! The graph as it lives in the index's pages: the `graph` crate's storage
+//! traits over Postgres buffers, plus meta-page and element-placement helpers.
+//!
+//! Every method takes and releases its own buffer lock (see `buffer.rs`
+//! for the one-lock-at-a-time protocol). Queries handed to [`PageGraph`]
+//! must be prepared with [`prepare_query`] (unit length for cosine).
+
+use super::buffer::{ReadPage, WritePage};
+use crate::error::raise;
+use distance::half;
+use graph::{Graph, GraphMut, Metric};
+use pageformat::{ElementId, ElementLayout, Meta};
+use pgrx::{pg_sys, PgSqlErrorCode};
+use std::cell::Cell;
+
+/// Block number of the meta page.
+pub const META_BLOCK: u32 = 0;
+
+/// Metric code stored in the meta page.
+pub fn metric_code(metric: Metric) -> u32 {
+    match metric {
+        Metric::L2 => 0,
+        Metric::InnerProduct => 1,
+        Metric::Cosine => 2,
+    }
+}
+
+/// Metric from its meta-page code.
+pub fn metric_from_code(code: u32) -> Metric {
+    match code {
+        0 => Metric::L2,
+        1 => Metric::InnerProduct,
+        2 => Metric::Cosine,
+        other => panic!("hnsw index corrupted: metric code {other}"),
+    }
+}
+
+/// The query as the graph's distances expect it: unit length for cosine;
+/// None when a cosine query has zero norm (no result is meaningful).
+pub fn prepare_query(metric: Metric, v: &[f32]) -> Option<Vec<f32>> {
+    if metric != Metric::Cosine {
+        return Some(v.to_vec());
+    }
+    let norm = distance::norm(v);
+    (norm > 0.0 && norm.is_finite()).then(|| v.iter().map(|&x| (x as f64 / norm) as f32).collect())
+}
+
+/// Reads and validates the meta page.
+pub fn read_meta(index: pg_sys::Relation) -> Meta {
+    let page = ReadPage::new(index, META_BLOCK);
+    let meta = Meta::from_bytes(page.contents(core::mem::size_of::<Meta>()));
+    if let Err(e) = meta.validate() {
+        raise(
+            PgSqlErrorCode::ERRCODE_INDEX_CORRUPTED,
+            format!("hnsw index \"{}\": {e}", index_name(index)),
+            None,
+        );
+    }
+    meta
+}
+
+/// Rewrites the meta page through `change`, WAL-logged.
+pub fn update_meta(index: pg_sys::Relation, change: impl FnOnce(&mut Meta)) {
+    let mut page = WritePage::new(index, META_BLOCK);
+    let mut meta = Meta::from_bytes(page.contents(core::mem::size_of::<Meta>()));
+    change(&mut meta);
+    page.set_contents(&meta.to_bytes());
+    page.commit();
+}
+
+/// The index's name, for messages.
+pub fn index_name(index: pg_sys::Relation) -> String {
+    // SAFETY: an open relation has a valid rd_rel with a NUL-terminated name.
+    unsafe { pgrx::name_data_to_str(&(*(*index).rd_rel).relname).to_owned() }
+}
+
+/// Puts a new element tuple on a page with room, extending the index when
+/// none has; returns its address.
+pub fn place_element(index: pg_sys::Relation, bytes: &[u8]) -> ElementId {
+    let insert_block = read_meta(index).insert_block;
+    // SAFETY: `index` is open; the count is read without locks (it only grows).
+    let nblocks =
+        unsafe { pg_sys::RelationGetNumberOfBlocksInFork(index, pg_sys::ForkNumber::MAIN_FORKNUM) };
+    if insert_block > META_BLOCK && insert_block < nblocks {
+        let mut page = WritePage::new(index, insert_block);
+        if page.free_space() >= bytes.len() {
+            if let Some(off) = page.add_item(bytes) {
+                let id = ElementId::new(page.block(), off);
+                page.commit();
+                return id;
+            }
+        }
+    }
+    let mut page = WritePage::extend(index);
+    let off = page
+        .add_item(bytes)
+        .expect("hnsw: an element always fits an empty page");
+    let id = ElementId::new(page.block(), off);
+    page.commit();
+    update_meta(index, |m| m.insert_block = m.insert_block.max(id.block()));
+    id
+}
+
+/// An hnsw index seen as a graph: elements are nodes, addressed by [`ElementId`].
+pub struct PageGraph {
+    index: pg_sys::Relation,
+    layout: ElementLayout,
+    metric: Metric,
+    /// (id, deleted) of the element read last, so `is_deleted` right after
+    /// `distance` needs no second page read.
+    last: Cell<Option<(ElementId, bool)>>,
+}
+
+impl PageGraph {
+    /// The graph of `index` described by `meta`.
+    pub fn new(index: pg_sys::Relation, meta: &Meta) -> Self {
+        PageGraph {
+            index,
+            layout: ElementLayout::new(meta.m as usize, meta.dims as usize, 0),
+            metric: metric_from_code(meta.metric),
+            last: Cell::new(None),
+        }
+    }
+
+    /// The element layout of this index.
+    pub fn layout(&self) -> ElementLayout {
+        self.layout
+    }
+
+    /// The distance metric of this index.
+    pub fn metric(&self) -> Metric {
+        self.metric
+    }
+
+    /// Runs `f` on element `id` under a share lock.
+    pub fn with_element<T>(
+        &self,
+        id: ElementId,
+        f: impl FnOnce(pageformat::ElementRef<'_>) -> T,
+    ) -> T {
+        let page = ReadPage::new(self.index, id.block());
+        let bytes = page.item(id.offset()).unwrap_or_else(|| {
+            panic!(
+                "hnsw index corrupted: no element at ({}, {})",
+                id.block(),
+                id.offset()
+            )
+        });
+        let e = self.layout.read(bytes);
+        assert!(
+            e.is_valid(),
+            "hnsw index corrupted: bad element at ({}, {})",
+            id.block(),
+            id.offset()
+        );
+        self.last.set(Some((id, e.deleted())));
+        f(e)
+    }
+
+    /// Distance from a prepared query to an element's f16 vector.
+    pub fn element_distance(&self, query: &[f32], e: pageformat::ElementRef<'_>) -> f32 {
+        let codes = e.codes();
+        match self.metric {
+            Metric::L2 => half::l2_squared(query, &codes, e.scale()),
+            Metric::InnerProduct => -half::dot(query, &codes, e.scale()),
+            Metric::Cosine => 1.0 - half::dot(query, &codes, e.scale()) / e.norm(),
+        }
+    }
+
+    /// The element's vector decoded and prepared as a query.
+    fn as_query(&self, id: ElementId) -> Vec<f32> {
+        let v = self.with_element(id, |e| half::decode(&e.codes(), e.scale()));
+        prepare_query(self.metric, &v).unwrap_or(v)
+    }
+
+    /// Whether element `id`'s neighbour list at `lc` still equals `expected`.
+    fn neighbours_equal(
+        &self,
+        e: pageformat::ElementRef<'_>,
+        lc: usize,
+        expected: &[ElementId],
+    ) -> bool {
+        let mut now = Vec::with_capacity(expected.len());
+        e.neighbours(lc, &mut now);
+        now == expected
+    }
+}
+
+impl Graph for PageGraph {
+    type Id = ElementId;
+
+    fn distance(&self, query: &[f32], id: ElementId) -> f32 {
+        self.with_element(id, |e| self.element_distance(query, e))
+    }
+
+    fn neighbours(&self, id: ElementId, lc: usize, out: &mut Vec<ElementId>) {
+        self.with_element(id, |e| e.neighbours(lc, out));
+    }
+
+    fn is_deleted(&self, id: ElementId) -> bool {
+        match self.last.get() {
+            Some((last, deleted)) if last == id => deleted,
+            _ => self.with_element(id, |e| e.deleted()),
+        }
+    }
+}
+
+impl GraphMut for PageGraph {
+    fn distance_between(&self, a: ElementId, b: ElementId) -> f32 {
+        let q = self.as_query(a);
+        self.distance(&q, b)
+    }
+
+    fn set_neighbours(&self, id: ElementId, lc: usize, neighbours: &[ElementId]) {
+        let mut page = WritePage::new(self.index, id.block());
+        let bytes = page
+            .item_mut(id.offset())
+            .expect("hnsw index corrupted: element vanished");
+        self.layout.write(bytes).set_neighbours(lc, neighbours);
+        page.commit();
+    }
+
+    /// Optimistic read-modify-write: `update` runs on a copy with no lock
+    /// held (it may read other pages); the result is written only if the
+    /// list did not change meanwhile, else it is retried. After a few lost
+    /// races the back-link is skipped: the graph stays valid, one edge poorer.
+    fn update_neighbours(
+        &self,
+        id: ElementId,
+        lc: usize,
+        update: &mut dyn FnMut(&mut Vec<ElementId>),
+    ) {
+        for _ in 0..4 {
+            let mut old = Vec::new();
+            self.neighbours(id, lc, &mut old);
+            let mut new = old.clone();
+            update(&mut new);
+            if new == old {
+                return;
+            }
+            let mut page = WritePage::new(self.index, id.block());
+            let bytes = page
+                .item_mut(id.offset())
+                .expect("hnsw index corrupted: element vanished");
+            if !self.neighbours_equal(self.layout.read(bytes), lc, &old) {
+                continue; // dropped without commit: nothing written
+            }
+            self.layout.write(bytes).set_neighbours(lc, &new);
+            page.commit();
+            return;
+        }
+    }
+}
