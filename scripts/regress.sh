@@ -5,8 +5,9 @@
 set -euo pipefail
 source "$(dirname "$0")/common.sh"
 cd "$ROOT/tests/regress"
-tests=("$@")
-if [ ${#tests[@]} -eq 0 ]; then
+# 00_setup (the extension and helpers) always runs first.
+tests=(00_setup "$@")
+if [ $# -eq 0 ]; then
   mapfile -t tests < <(ls sql/*.sql | xargs -n1 basename | sed 's/\.sql$//' | sort)
 fi
 bash "$ROOT/scripts/cluster.sh" start >/dev/null

@@ -1,13 +1,4 @@
 -- vector type: text input and output, typmod, errors with their SQLSTATEs
-CREATE EXTENSION pgvision;
--- err(q) runs q and shows the SQLSTATE and message of the error it raises
-CREATE FUNCTION err(q text) RETURNS text LANGUAGE plpgsql AS $$
-BEGIN
-  EXECUTE q;
-  RETURN 'no error';
-EXCEPTION WHEN others THEN
-  RETURN SQLSTATE || ': ' || SQLERRM;
-END $$;
 
 SELECT '[1,2,3]'::vector;
 SELECT '[1.5,2,3]'::vector, '[-1.5, 2e3 ,0.1]'::vector;

@@ -1,0 +1,107 @@
+-- hnsw index: operator classes, options, errors, exact answers on small data
+CREATE TABLE t (id int PRIMARY KEY, v vector(3));
+INSERT INTO t SELECT i, ARRAY[sin(i), cos(i * 1.3), sin(i * 0.7) * 2]::real[]::vector FROM generate_series(1, 30) i;
+INSERT INTO t VALUES (31, NULL), (32, '[0,0,0]');
+CREATE INDEX t_l2 ON t USING hnsw (v vector_l2_ops);
+CREATE INDEX t_ip ON t USING hnsw (v vector_ip_ops) WITH (m = 8, ef_construction = 32);
+CREATE INDEX t_cos ON t USING hnsw (v vector_cosine_ops);
+SET enable_seqscan = off;
+-- each operator picks its index
+EXPLAIN (COSTS OFF) SELECT id FROM t ORDER BY v <-> '[1,1,1]' LIMIT 5;
+EXPLAIN (COSTS OFF) SELECT id FROM t ORDER BY v <#> '[1,1,1]' LIMIT 5;
+EXPLAIN (COSTS OFF) SELECT id FROM t ORDER BY v <=> '[1,1,1]' LIMIT 5;
+-- with ef_search above the row count the answers are exact: compare to a seq scan
+CREATE FUNCTION same_as_seqscan(q text, op text) RETURNS boolean LANGUAGE plpgsql AS $$
+DECLARE a int[]; b int[];
+BEGIN
+  SET LOCAL enable_seqscan = off; SET LOCAL enable_indexscan = on;
+  EXECUTE format('SELECT array_agg(id) FROM (SELECT id FROM t ORDER BY v %s %L, id LIMIT 10) s', op, q) INTO a;
+  SET LOCAL enable_seqscan = on; SET LOCAL enable_indexscan = off;
+  EXECUTE format('SELECT array_agg(id) FROM (SELECT id FROM t WHERE v IS NOT NULL ORDER BY v %s %L, id LIMIT 10) s', op, q) INTO b;
+  IF a IS DISTINCT FROM b THEN RAISE NOTICE '% %: index % seq %', op, q, a, b; END IF;
+  RETURN a IS NOT DISTINCT FROM b;
+END $$;
+SELECT op, bool_and(same_as_seqscan(q, op))
+FROM (VALUES ('<->'), ('<#>'), ('<=>')) o(op),
+     (VALUES ('[1,1,1]'), ('[-1,0.5,2]'), ('[0.1,-0.9,0]')) qs(q)
+GROUP BY op ORDER BY op;
+-- results come out in exact distance order, distances as a seq scan computes them
+SELECT id, round((v <-> '[1,1,1]')::numeric, 6) AS d FROM t ORDER BY v <-> '[1,1,1]' LIMIT 5;
+-- NULL rows are not indexed; a zero vector is not in the cosine index
+SELECT count(*) FROM (SELECT id FROM t ORDER BY v <-> '[1,1,1]' LIMIT 100) s;
+SELECT count(*) FROM (SELECT id FROM t ORDER BY v <=> '[1,1,1]' LIMIT 100) s;
+-- ORDER BY v <-> NULL orders nothing (any rows come back); a zero cosine query finds nothing
+SELECT count(*) FROM (SELECT id FROM t ORDER BY v <-> NULL LIMIT 5) s;
+SELECT count(*) FROM (SELECT id FROM t ORDER BY v <=> '[0,0,0]' LIMIT 5) s;
+SELECT err($$SELECT id FROM t ORDER BY v <-> '[1,1]' LIMIT 5$$);
+-- inserts, duplicates, deletes and vacuum keep answers exact
+INSERT INTO t SELECT i, ARRAY[cos(i), sin(i * 0.3), cos(i * 1.7)]::real[]::vector FROM generate_series(33, 60) i;
+INSERT INTO t SELECT i, '[0.5,0.5,0.5]' FROM generate_series(61, 80) i;
+SELECT count(*) FROM (SELECT id FROM t ORDER BY v <-> '[0.5,0.5,0.5]' LIMIT 20) s WHERE id BETWEEN 61 AND 80;
+DELETE FROM t WHERE id % 3 = 0;
+VACUUM t;
+SELECT op, bool_and(same_as_seqscan(q, op))
+FROM (VALUES ('<->'), ('<#>'), ('<=>')) o(op),
+     (VALUES ('[1,1,1]'), ('[-1,0.5,2]'), ('[0.5,0.5,0.5]')) qs(q)
+GROUP BY op ORDER BY op;
+RESET enable_seqscan;
+-- the planner keeps the seq scan without ORDER BY
+EXPLAIN (COSTS OFF) SELECT id FROM t WHERE id = 3;
+
+-- options and their bounds (pgvector's messages)
+SELECT err($$CREATE INDEX ON t USING hnsw (v) WITH (m = 1)$$);
+SELECT err($$CREATE INDEX ON t USING hnsw (v) WITH (m = 101)$$);
+SELECT err($$CREATE INDEX ON t USING hnsw (v) WITH (ef_construction = 3)$$);
+SELECT err($$CREATE INDEX ON t USING hnsw (v) WITH (ef_construction = 1001)$$);
+SELECT err($$CREATE INDEX ON t USING hnsw (v) WITH (m = 16, ef_construction = 16)$$);
+SELECT err($$CREATE INDEX ON t USING hnsw (v) WITH (nope = 1)$$);
+SELECT err($$SET hnsw.ef_search = 0$$);
+SELECT err($$SET hnsw.ef_search = 1001$$);
+SELECT err($$SET hnsw.iterative_scan = sideways$$);
+SELECT err($$SET hnsw.nonexistent = 1$$);
+SHOW hnsw.ef_search;
+SHOW hnsw.iterative_scan;
+SHOW hnsw.max_scan_tuples;
+
+-- dimensions: none, ResNet-50's 2048, the page limit
+CREATE TABLE nodim (v vector);
+SELECT err($$CREATE INDEX ON nodim USING hnsw (v)$$);
+CREATE TABLE wide (id int, v vector(2048));
+INSERT INTO wide SELECT i, array_fill(i::real, ARRAY[2048])::vector FROM generate_series(1, 20) i;
+CREATE INDEX ON wide USING hnsw (v);
+SET enable_seqscan = off;
+SELECT id FROM wide ORDER BY v <-> array_fill(7.2::real, ARRAY[2048])::vector LIMIT 3;
+RESET enable_seqscan;
+CREATE TABLE widest (v vector(3796));
+CREATE INDEX ON widest USING hnsw (v);
+CREATE TABLE toowide (v vector(3797));
+SELECT err($$CREATE INDEX ON toowide USING hnsw (v)$$);
+
+-- iterative scan: a filter that discards most candidates still fills the LIMIT
+CREATE TABLE f (id int, cat int, v vector(2));
+INSERT INTO f SELECT i, i % 50, ARRAY[cos(i * 0.01), sin(i * 0.01)]::real[]::vector FROM generate_series(1, 2000) i;
+CREATE INDEX ON f USING hnsw (v);
+SET enable_seqscan = off;
+SET hnsw.ef_search = 10;
+SELECT count(*) FROM (SELECT id FROM f WHERE cat = 7 ORDER BY v <-> '[1,0]' LIMIT 10) s;
+SET hnsw.iterative_scan = relaxed_order;
+SELECT count(*) FROM (SELECT id FROM f WHERE cat = 7 ORDER BY v <-> '[1,0]' LIMIT 10) s;
+SET hnsw.max_scan_tuples = 50;
+SELECT count(*) < 10 AS capped FROM (SELECT id FROM f WHERE cat = 7 ORDER BY v <-> '[1,0]' LIMIT 10) s;
+RESET hnsw.max_scan_tuples;
+RESET hnsw.iterative_scan;
+RESET hnsw.ef_search;
+RESET enable_seqscan;
+
+-- unlogged tables get an init fork; TRUNCATE and REINDEX work
+CREATE UNLOGGED TABLE u (v vector(2));
+CREATE INDEX ON u USING hnsw (v);
+INSERT INTO u VALUES ('[1,2]'), ('[3,4]');
+TRUNCATE u;
+INSERT INTO u VALUES ('[5,6]');
+REINDEX TABLE u;
+SET enable_seqscan = off;
+SELECT v FROM u ORDER BY v <-> '[0,0]' LIMIT 1;
+RESET enable_seqscan;
+DROP TABLE t, nodim, wide, widest, toowide, f, u;
+DROP FUNCTION same_as_seqscan;
