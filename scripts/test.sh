@@ -5,6 +5,8 @@
 #   2. backend tests (cargo pgrx test) in a throwaway instance
 #   3. pg_regress SQL tests against the installed extension
 #   4. real pgvector clients (psycopg 3, SQLAlchemy) against the installed extension
+#   5. server-level tests on throwaway clusters: recall vs exact search, kill -9
+#      crash recovery, a streaming replica, pgbench concurrency
 set -euo pipefail
 source "$(dirname "$0")/common.sh"
 cd "$ROOT"
@@ -29,10 +31,10 @@ run_logged() {
 
 bash scripts/setup.sh
 
-step "1/4 pure crates"
+step "1/5 pure crates"
 run_logged "$STATE/unit-tests.log" cargo test --workspace --exclude pgvision
 
-step "2/4 backend tests (cargo pgrx test)"
+step "2/5 backend tests (cargo pgrx test)"
 install -d -m 0755 "$STATE"
 install -d -m 0700 -o "$PG_USER" "$STATE/pgrx-test-data"
 if [ "$(id -u)" = 0 ]; then runas=(--runas "$PG_USER"); else runas=(); fi
@@ -42,10 +44,10 @@ run_logged "$STATE/pgrx-tests.log" cargo pgrx test pg$PGVER "${runas[@]}" --pgda
 # Postgres: put the release build back before testing the installed extension.
 bash scripts/setup.sh >/dev/null
 
-step "3/4 SQL regression tests (pg_regress)"
+step "3/5 SQL regression tests (pg_regress)"
 bash scripts/regress.sh
 
-step "4/4 client tests (psycopg 3, pgvector-python, SQLAlchemy)"
+step "4/5 client tests (psycopg 3, pgvector-python, SQLAlchemy)"
 if [ ! -x "$STATE/testenv/bin/pytest" ] || ! cmp -s tests/client/requirements.txt "$STATE/testenv/requirements.txt"; then
   python3 -m venv "$STATE/testenv"
   "$STATE/testenv/bin/pip" install -q -r tests/client/requirements.txt
@@ -53,5 +55,8 @@ if [ ! -x "$STATE/testenv/bin/pytest" ] || ! cmp -s tests/client/requirements.tx
 fi
 eval "$(bash scripts/cluster.sh env)"
 "$STATE/testenv/bin/python" -m pytest -q -p no:cacheprovider tests/client
+
+step "5/5 server tests: recall, crash recovery, replica, concurrency"
+"$STATE/testenv/bin/python" -m pytest -q -p no:cacheprovider tests/server
 
 step "all tests passed in $(( $(date +%s) - started )) s"

@@ -1,0 +1,443 @@
+#!/usr/bin/env python3
+"""SQL-level benchmark of pgvision's hnsw index (issue 3), next to pgvector 0.8.6.
+
+For each dataset: generate it deterministically (cached under
+.pgvision/bench-data/), load it with COPY BINARY into items(id int,
+embedding vector(D)), time CREATE INDEX ... USING hnsw (m=16,
+ef_construction=64), then measure recall@10 and queries/s for ef_search in
+10..320 (single client, query vector as a bind parameter, one warm-up pass,
+then the timed queries) and exact-search queries/s (enable_indexscan off),
+checking the exact SQL answer against numpy's brute force.
+
+Run it through bench/run.sh, which starts a dedicated cluster and sets
+PGHOST/PGPORT; see bench/README.md.
+"""
+import argparse
+import os
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import psycopg
+from pgvector.psycopg import register_vector
+
+ROOT = Path(__file__).resolve().parent.parent
+DATA_DIR = ROOT / ".pgvision" / "bench-data"
+K = 10
+EF_SEARCH = (10, 20, 40, 80, 160, 320)
+M, EF_CONSTRUCTION = 16, 64
+N_QUERIES_MAX = 200       # generated and cached; --queries takes a prefix
+EXACT_QUERIES = 20
+GEN_VERSION = 1           # bump when a generator changes, so caches are redone
+
+OPCLASSES = {
+    # opclass: (SQL operator, numpy metric name)
+    "vector_l2_ops": ("<->", "l2"),
+    "vector_ip_ops": ("<#>", "ip"),
+    "vector_cosine_ops": ("<=>", "cosine"),
+}
+
+# pgvector 0.8.6 on this machine, m=16, ef_construction=64, from issue 3
+# (resnetlike: a halfvec expression index, since vector(2048) cannot be indexed).
+REFERENCE = {
+    "clustered-128-100k": {
+        "build_s": 17.3, "size_mib": 79, "exact_qps": 34,
+        "points": {40: (0.93, "1520-1650"), 80: (0.975, "1220-1245")},
+    },
+    "resnetlike-2048-20k": {
+        "build_s": 9.3, "size_mib": 156, "exact_qps": 10,
+        "points": {40: (0.99, "830-950")},
+    },
+}
+
+
+# ---------------------------------------------------------------- datasets
+
+def gen_clustered(n, dim, n_clusters, seed):
+    """Gaussian mixture: centres N(0, 1)^dim, each cluster its own spread in
+    [0.2, 0.4] (isotropic). Returns (data, queries); queries are fresh draws
+    from the same mixture (same centres), so none of them is a data point."""
+    rng = np.random.default_rng(seed)
+    centres = rng.standard_normal((n_clusters, dim), dtype=np.float32)
+    spread = rng.uniform(0.2, 0.4, n_clusters).astype(np.float32)
+
+    def draw(count, rng):
+        c = rng.integers(0, n_clusters, count)
+        noise = rng.standard_normal((count, dim), dtype=np.float32)
+        return (centres[c] + spread[c, None] * noise).astype(np.float32)
+
+    data = draw(n, np.random.default_rng(seed + 1))
+    queries = draw(N_QUERIES_MAX, np.random.default_rng(seed + 2))
+    return data, queries
+
+
+def gen_resnetlike(n, dim, n_clusters, seed, rank=64):
+    """Non-negative sparse vectors shaped like ReLU-pooled CNN features:
+    x = scale * relu(bias + mu_c + W h + 0.3 eps), with a per-class mean
+    mu_c, correlated dimensions through a rank-64 loading W with latent
+    h ~ N(0, I), per-dimension scales (some channels louder than others) and
+    a negative bias that leaves ~60% zeros. Returns (data, queries)."""
+    rng = np.random.default_rng(seed)
+    mu = (0.6 * rng.standard_normal((n_clusters, dim))).astype(np.float32)
+    loading = (rng.standard_normal((rank, dim)) / np.sqrt(rank)).astype(np.float32)
+    # Each class moves mostly along its own few latent directions.
+    class_latent = (rng.standard_normal((n_clusters, rank)) * 0.8).astype(np.float32)
+    scale = np.exp(0.5 * rng.standard_normal(dim)).astype(np.float32)
+    bias = np.float32(-0.35)
+
+    def draw(count, rng):
+        c = rng.integers(0, n_clusters, count)
+        h = class_latent[c] + rng.standard_normal((count, rank), dtype=np.float32)
+        pre = bias + mu[c] + h @ loading
+        pre += 0.3 * rng.standard_normal((count, dim), dtype=np.float32)
+        np.maximum(pre, 0, out=pre)
+        pre *= scale
+        return pre.astype(np.float32)
+
+    data = np.empty((n, dim), np.float32)
+    drng = np.random.default_rng(seed + 1)
+    for s in range(0, n, 2000):      # in chunks: the gaussian temporaries are big
+        data[s:s + 2000] = draw(min(2000, n - s), drng)
+    queries = draw(N_QUERIES_MAX, np.random.default_rng(seed + 2))
+    return data, queries
+
+
+DATASETS = {
+    "clustered-128-100k": lambda: gen_clustered(100_000, 128, 100, seed=128_100),
+    "resnetlike-2048-20k": lambda: gen_resnetlike(20_000, 2048, 50, seed=2048_20),
+}
+
+
+def exact_topk(data, queries, metric, k=K):
+    """Exact top-k ids and distances by brute force in float64, in chunks."""
+    x = data.astype(np.float64)
+    if metric == "cosine":
+        xn = np.linalg.norm(x, axis=1)
+        xn[xn == 0] = np.inf     # a zero vector has NaN cosine distance: never near
+    sq = (x * x).sum(axis=1)
+    ids = np.empty((len(queries), k), np.int64)
+    dists = np.empty((len(queries), k), np.float64)
+    for s in range(0, len(queries), 50):
+        q = queries[s:s + 50].astype(np.float64)
+        dot = q @ x.T
+        if metric == "l2":
+            d = np.sqrt(np.maximum((q * q).sum(axis=1)[:, None] - 2 * dot + sq[None, :], 0))
+        elif metric == "ip":
+            d = -dot
+        else:
+            d = 1 - dot / (np.linalg.norm(q, axis=1)[:, None] * xn[None, :])
+        part = np.argpartition(d, k, axis=1)[:, :k]
+        pd = np.take_along_axis(d, part, axis=1)
+        order = np.argsort(pd, axis=1, kind="stable")
+        ids[s:s + 50] = np.take_along_axis(part, order, axis=1)
+        dists[s:s + 50] = np.take_along_axis(pd, order, axis=1)
+    return ids, dists
+
+
+def pair_distance(x, q, metric):
+    x, q = x.astype(np.float64), q.astype(np.float64)
+    if metric == "l2":
+        return float(np.linalg.norm(x - q))
+    if metric == "ip":
+        return float(-x @ q)
+    return float(1 - x @ q / (np.linalg.norm(x) * np.linalg.norm(q)))
+
+
+def load_dataset(name, metric):
+    """(data, queries, truth_ids, truth_dists), generated once and cached."""
+    DATA_DIR.mkdir(parents=True, exist_ok=True)
+    base = DATA_DIR / f"{name}.v{GEN_VERSION}"
+    files = {p: Path(f"{base}.{p}.npy") for p in ("data", "queries")}
+    if all(f.exists() for f in files.values()):
+        data, queries = (np.load(files[p]) for p in ("data", "queries"))
+    else:
+        t = time.perf_counter()
+        data, queries = DATASETS[name]()
+        for p, arr in (("data", data), ("queries", queries)):
+            np.save(files[p], arr)
+        print(f"  generated {name} in {time.perf_counter() - t:.1f} s -> {DATA_DIR}")
+    tfile = Path(f"{base}.truth-{metric}.npz")
+    if tfile.exists():
+        z = np.load(tfile)
+        tids, tdists = z["ids"], z["dists"]
+    else:
+        t = time.perf_counter()
+        tids, tdists = exact_topk(data, queries, metric)
+        np.savez(tfile, ids=tids, dists=tdists)
+        print(f"  exact top-{K} ({metric}) by brute force in {time.perf_counter() - t:.1f} s")
+    return data, queries, tids, tdists
+
+
+# ---------------------------------------------------------------- database
+
+def conninfo(dbname):
+    return (f"host={os.environ.get('PGHOST', ROOT / '.pgvision' / 'bench-run')} "
+            f"port={os.environ.get('PGPORT', '54350')} user=postgres dbname={dbname}")
+
+
+def db_name(dataset):
+    return "bench_" + dataset.replace("-", "_")
+
+
+def connect(dataset, create=False):
+    dbname = db_name(dataset)
+    if create:
+        with psycopg.connect(conninfo("postgres"), autocommit=True) as admin:
+            exists = admin.execute("SELECT 1 FROM pg_database WHERE datname = %s",
+                                   (dbname,)).fetchone()
+            if not exists:
+                admin.execute(f"CREATE DATABASE {dbname}")
+    conn = psycopg.connect(conninfo(dbname), autocommit=True)
+    conn.add_notice_handler(lambda d: print(f"  server {d.severity}: {d.message_primary}"))
+    conn.execute("CREATE EXTENSION IF NOT EXISTS pgvision")
+    register_vector(conn)
+    return conn
+
+
+def load_table(conn, data):
+    n, dim = data.shape
+    conn.execute("DROP TABLE IF EXISTS items")
+    conn.execute(f"CREATE TABLE items (id int, embedding vector({dim}))")
+    t = time.perf_counter()
+    with conn.cursor() as cur:
+        with cur.copy("COPY items (id, embedding) FROM STDIN WITH (FORMAT BINARY)") as copy:
+            copy.set_types(["int4", "vector"])
+            for i in range(n):
+                copy.write_row((i, data[i]))
+    copy_s = time.perf_counter() - t
+    conn.execute("VACUUM (ANALYZE) items")    # hint bits + visibility map before timing
+    size = conn.execute("SELECT pg_total_relation_size('items')").fetchone()[0]
+    print(f"  loaded {n} rows in {copy_s:.1f} s (COPY BINARY), table {size / 2**20:.0f} MiB")
+
+
+def check_table(conn, data):
+    n, dim = data.shape
+    got = conn.execute("SELECT count(*), max(vector_dims(embedding)) FROM items").fetchone()
+    if tuple(got) != (n, dim):
+        sys.exit(f"--skip-load: items has {got}, want ({n}, {dim}); run without --skip-load")
+    sample = [0, n // 2, n - 1]
+    rows = conn.execute("SELECT id, embedding FROM items WHERE id = ANY(%s) ORDER BY id",
+                        (sample,)).fetchall()
+    for i, v in rows:
+        if not np.array_equal(v.to_numpy(), data[i]):
+            sys.exit(f"--skip-load: row {i} differs from the generated data; reload")
+
+
+def build_index(conn, opclass):
+    conn.execute("DROP INDEX IF EXISTS items_embedding_idx")
+    conn.execute("CHECKPOINT")
+    b0, t = backend_cpu_s(conn), time.perf_counter()
+    conn.execute(f"CREATE INDEX items_embedding_idx ON items USING hnsw (embedding {opclass}) "
+                 f"WITH (m = {M}, ef_construction = {EF_CONSTRUCTION})")
+    build_s = time.perf_counter() - t
+    b1 = backend_cpu_s(conn)
+    size = conn.execute("SELECT pg_relation_size('items_embedding_idx')").fetchone()[0]
+    if b0 is not None and b1 is not None:
+        print(f"  build CPU: {b1 - b0:.1f} s in the backend (all its threads), "
+              f"{(b1 - b0) / build_s:.2f} cores on average")
+    return build_s, size / 2**20
+
+
+def backend_cpu_s(conn):
+    """CPU seconds (user + system) the connection's backend has used so far,
+    from /proc (same host only; None when unreadable, e.g. not root)."""
+    try:
+        with open(f"/proc/{conn.info.backend_pid}/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except (OSError, ValueError, IndexError):
+        return None
+
+
+def run_queries(conn, sql, queries, prepare=True):
+    """Ids of each query's answer, the wall seconds for all of them and the CPU
+    seconds spent by the backend and by this client meanwhile. prepare=True
+    makes it a named prepared statement, planned once and executed many times,
+    as drivers with server-side statements do; its cached plan outlives later
+    SET enable_indexscan, so the exact search uses prepare=False. The CPU times
+    hold still when other work competes for the cores; wall time does not."""
+    out = []
+    with conn.cursor() as cur:
+        b0, c0, t = backend_cpu_s(conn), time.process_time(), time.perf_counter()
+        for q in queries:
+            cur.execute(sql, (q,), prepare=prepare)
+            out.append([r[0] for r in cur.fetchall()])
+        wall = time.perf_counter() - t
+        client, b1 = time.process_time() - c0, backend_cpu_s(conn)
+        return out, wall, (None if b0 is None or b1 is None else b1 - b0), client
+
+
+def recall_at_k(results, truth):
+    hits = sum(len(set(r[:K]) & set(t[:K].tolist())) for r, t in zip(results, truth))
+    return hits / (K * len(truth))
+
+
+def check_exact(results, tids, tdists, data, queries, metric):
+    """Exact SQL answers against numpy: same ids, or a different id only where
+    its distance ties the 10th (float32 in SQL vs float64 here)."""
+    bad = []
+    for qi, r in enumerate(results):
+        want = tids[qi].tolist()
+        if r == want:
+            continue
+        kth = tdists[qi][-1]
+        others = [i for i in r if i not in want]
+        if len(r) != K or any(not np.isclose(pair_distance(data[i], queries[qi], metric), kth,
+                                             rtol=1e-5, atol=1e-6) for i in others):
+            bad.append((qi, r, want))
+    return bad
+
+
+def server_time_ms(conn, sql, queries, n=50):
+    """Mean server-side execution time (EXPLAIN ANALYZE, TIMING OFF)."""
+    times = []
+    for q in queries[:n]:
+        plan = conn.execute("EXPLAIN (ANALYZE, TIMING OFF, FORMAT JSON) " + sql, (q,)).fetchone()[0]
+        times.append(plan[0]["Execution Time"])
+    return float(np.mean(times))
+
+
+# ---------------------------------------------------------------- main
+
+def bench(dataset, opclass, n_queries, skip_load, skip_build, repeat):
+    op, metric = OPCLASSES[opclass]
+    print(f"\n=== {dataset}, {opclass}, m={M}, ef_construction={EF_CONSTRUCTION}, "
+          f"{n_queries} queries" + (f", median of {repeat} timed passes" if repeat > 1 else ""))
+    data, queries, tids, tdists = load_dataset(dataset, metric)
+    queries, tids, tdists = queries[:n_queries], tids[:n_queries], tdists[:n_queries]
+    if dataset.startswith("resnetlike"):
+        print(f"  zeros: {np.mean(data == 0):.1%} of the data, "
+              f"{np.mean(queries == 0):.1%} of the queries")
+    conn = connect(dataset, create=True)
+    settings = {s: conn.execute(f"SHOW {s}").fetchone()[0] for s in
+                ("shared_buffers", "maintenance_work_mem", "max_parallel_maintenance_workers",
+                 "max_parallel_workers_per_gather", "jit")}
+    print(f"  load average before: {os.getloadavg()[0]:.2f} (1 min)")
+    print("  settings: " + ", ".join(f"{k}={v}" for k, v in settings.items()))
+
+    if skip_load:
+        check_table(conn, data)
+        print("  reusing table items")
+    else:
+        load_table(conn, data)
+
+    if skip_build:
+        have = conn.execute("SELECT opcname FROM pg_index i JOIN pg_opclass o ON o.oid = i.indclass[0] "
+                            "WHERE i.indexrelid = 'items_embedding_idx'::regclass").fetchone()
+        if have is None or have[0] != opclass:
+            sys.exit(f"--skip-build: the existing index uses {have}, not {opclass}")
+        build_s, size_mib = None, conn.execute(
+            "SELECT pg_relation_size('items_embedding_idx')").fetchone()[0] / 2**20
+        print(f"  reusing index ({size_mib:.1f} MiB)")
+    else:
+        build_s, size_mib = build_index(conn, opclass)
+        print(f"  build: {build_s:.1f} s, index {size_mib:.1f} MiB")
+
+    sql = f"SELECT id FROM items ORDER BY embedding {op} %b LIMIT {K}"
+    plan = "\n".join(r[0] for r in conn.execute("EXPLAIN (ANALYZE, BUFFERS) " + sql, (queries[0],)))
+    print("  EXPLAIN ANALYZE (ef_search default):\n    " + plan.replace("\n", "\n    "))
+    if "items_embedding_idx" not in plan:
+        print("  WARNING: the plan does not use the hnsw index")
+
+    rows = []
+    for ef in EF_SEARCH:
+        conn.execute(f"SET hnsw.ef_search = {ef}")
+        run_queries(conn, sql, queries)                  # warm-up pass
+        passes = sorted((run_queries(conn, sql, queries) for _ in range(repeat)),
+                        key=lambda p: p[1])
+        results, secs, bcpu, ccpu = passes[len(passes) // 2]      # the median pass
+        best = "" if repeat == 1 else f", best of {repeat} {len(queries) / passes[0][1]:.0f}"
+        short = sum(len(r) < K for r in results)
+        rec = recall_at_k(results, tids)
+        rows.append((ef, rec, len(queries) / secs))
+        cpu = ("" if bcpu is None else
+               f", CPU ms/query: backend {1000 * bcpu / len(queries):.2f} client {1000 * ccpu / len(queries):.2f}")
+        print(f"  ef_search {ef:4d}: recall@10 {rec:.4f}  {len(queries) / secs:8.1f} queries/s"
+              f"  ({1000 * secs / len(queries):.2f} ms/query{cpu}{best})" +
+              (f"  {short} queries returned < {K} rows" if short else ""))
+    conn.execute("SET hnsw.ef_search = 40")
+    srv_ms = server_time_ms(conn, sql, queries)
+    rtt_s = run_queries(conn, "SELECT %b::vector IS NULL", queries)[1] / len(queries)
+    print(f"  breakdown at ef_search 40: server execution {srv_ms:.3f} ms/query (EXPLAIN ANALYZE), "
+          f"round trip of a trivial query with the same parameter {1000 * rtt_s:.3f} ms")
+
+    conn.execute("SET enable_indexscan = off")
+    n_exact = min(EXACT_QUERIES, len(queries))
+    plan = "\n".join(r[0] for r in conn.execute("EXPLAIN " + sql, (queries[0],)))
+    if "items_embedding_idx" in plan:
+        print("  WARNING: the exact-search plan still uses the index")
+    run_queries(conn, sql, queries[:2], prepare=False)   # warm-up
+    results, secs, _, _ = run_queries(conn, sql, queries[:n_exact], prepare=False)
+    exact_qps = n_exact / secs
+    bad = check_exact(results, tids, tdists, data, queries, metric)
+    conn.execute("RESET enable_indexscan")
+    print(f"  exact search: {exact_qps:.1f} queries/s over {n_exact} queries; "
+          f"plan: {plan.splitlines()[-1].strip()} ...")
+    if bad:
+        print(f"  EXACT MISMATCH in {len(bad)} of {n_exact} queries, e.g. query {bad[0][0]}: "
+              f"sql {bad[0][1]} numpy {bad[0][2]}")
+    else:
+        print(f"  exact SQL answers equal numpy's brute force for all {n_exact} queries")
+    print(f"  load average at the end: {os.getloadavg()[0]:.2f} (1 min; this machine has "
+          f"{os.cpu_count()} cores, other work skews the timings)")
+    conn.close()
+    return dict(dataset=dataset, opclass=opclass, build_s=build_s, size_mib=size_mib,
+                rows=rows, exact_qps=exact_qps, exact_ok=not bad, srv_ms=srv_ms)
+
+
+def qps_at_recall(rows, target=0.95):
+    """(ef_search, qps) of the cheapest ef_search reaching the target recall."""
+    for ef, rec, qps in rows:
+        if rec >= target:
+            return ef, qps
+    return None, None
+
+
+def summary(results):
+    print("\n=== summary: pgvision vs pgvector 0.8.6 (issue 3 reference, same machine class)")
+    for r in results:
+        ref = REFERENCE.get(r["dataset"])
+        print(f"\n{r['dataset']} ({r['opclass']})")
+        print(f"  {'':28s} {'pgvision':>16s} {'pgvector 0.8.6':>18s}")
+        b = "reused" if r["build_s"] is None else f"{r['build_s']:.1f} s"
+        print(f"  {'build':28s} {b:>16s} {ref['build_s'] if ref else '-':>16} s")
+        print(f"  {'index size':28s} {r['size_mib']:>12.1f} MiB {ref['size_mib'] if ref else '-':>14} MiB")
+        for ef, rec, qps in r["rows"]:
+            refp = ref["points"].get(ef) if ref else None
+            refs = f"{refp[0]:.3f} @ {refp[1]} q/s" if refp else ""
+            print(f"  {'ef_search ' + str(ef):28s} {rec:.3f} @ {qps:6.0f} q/s {refs:>24s}")
+        print(f"  {'exact search':28s} {r['exact_qps']:>12.1f} q/s {ref['exact_qps'] if ref else '-':>14} q/s"
+              f"{'' if r['exact_ok'] else '  (MISMATCH vs numpy)'}")
+        ef, qps = qps_at_recall(r["rows"])
+        print(f"  {'first ef with recall>=0.95':28s} "
+              + (f"ef {ef}: {qps:.0f} q/s" if ef else "none reaches 0.95"))
+    print("\nIssue 3 targets: build <= half pgvector's time, >= 1.5x its queries/s at recall 0.95, "
+          "recall at default settings (ef_search 40) no lower, index no larger.")
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--dataset", choices=[*DATASETS, "all"], default="all")
+    ap.add_argument("--opclass", choices=list(OPCLASSES), default="vector_l2_ops")
+    ap.add_argument("--queries", type=int, default=N_QUERIES_MAX,
+                    help=f"timed queries per ef_search (at most {N_QUERIES_MAX})")
+    ap.add_argument("--skip-load", action="store_true", help="reuse the items table")
+    ap.add_argument("--skip-build", action="store_true",
+                    help="reuse the index too (implies --skip-load)")
+    ap.add_argument("--repeat", type=int, default=1,
+                    help="timed passes per ef_search; reports the median pass (default 1, "
+                         "as in the reference; 3 or 5 steady the figures on a busy machine)")
+    a = ap.parse_args()
+    if not 1 <= a.queries <= N_QUERIES_MAX:
+        ap.error(f"--queries must be 1..{N_QUERIES_MAX}")
+    names = list(DATASETS) if a.dataset == "all" else [a.dataset]
+    if a.repeat < 1:
+        ap.error("--repeat must be at least 1")
+    results = [bench(d, a.opclass, a.queries, a.skip_load or a.skip_build, a.skip_build, a.repeat)
+               for d in names]
+    summary(results)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,55 @@
+#!/usr/bin/env bash
+# Runs bench/hnsw_bench.py against a dedicated benchmark cluster.
+#
+# Usage: bench/run.sh [hnsw_bench.py options]     e.g. bench/run.sh --dataset clustered-128-100k
+#        bench/run.sh --stop                       stops the benchmark cluster
+#
+# 1. makes sure the extension is built and installed in release mode (scripts/setup.sh);
+# 2. starts the benchmark cluster in .pgvision/bench-cluster (socket .pgvision/bench-run,
+#    port 54350), separate from the project's cluster, with benchmark settings;
+# 3. runs the benchmark in the venv .pgvision/benchenv (bench/requirements.txt).
+# Set BENCH_SKIP_SETUP=1 to skip step 1 (the extension is already installed).
+set -euo pipefail
+source "$(dirname "$0")/../scripts/common.sh"
+cd "$ROOT"
+export PGV_DATA=$STATE/bench-cluster PGV_SOCK=$STATE/bench-run PGV_PORT=54350
+
+if [ "${1:-}" = --stop ]; then bash scripts/cluster.sh stop; exit; fi
+
+if [ -z "${BENCH_SKIP_SETUP:-}" ]; then
+  step "setup (release build of the extension)"
+  bash scripts/setup.sh
+fi
+
+VENV=$STATE/benchenv
+if [ ! -x "$VENV/bin/python" ] || ! cmp -s bench/requirements.txt "$VENV/requirements.txt"; then
+  step "creating $VENV"
+  python3 -m venv "$VENV"
+  "$VENV/bin/pip" install -q --disable-pip-version-check -r bench/requirements.txt
+  cp bench/requirements.txt "$VENV/requirements.txt"
+fi
+
+step "benchmark cluster"
+bash scripts/cluster.sh start >/dev/null
+psql_b() { bash scripts/cluster.sh psql -qAt -d postgres "$@"; }
+# Benchmark settings, applied once with ALTER SYSTEM (postgresql.auto.conf of this
+# cluster only); shared_buffers needs a restart.
+want="shared_buffers=2GB maintenance_work_mem=2GB max_parallel_maintenance_workers=2
+  max_parallel_workers=4 max_worker_processes=8 work_mem=64MB checkpoint_timeout=30min
+  max_wal_size=8GB"
+restart=
+for kv in $want; do
+  k=${kv%%=*} v=${kv#*=}
+  if [ "$(psql_b -c "SHOW $k")" != "$v" ]; then
+    psql_b -c "ALTER SYSTEM SET $k = '$v'"
+    restart=1
+  fi
+done
+if [ -n "$restart" ]; then bash scripts/cluster.sh restart >/dev/null; fi
+psql_b -c "SELECT 'settings: ' || string_agg(name || '=' || current_setting(name), ', ' ORDER BY name)
+           FROM pg_settings WHERE name IN ('shared_buffers', 'maintenance_work_mem',
+           'max_parallel_maintenance_workers', 'work_mem', 'max_wal_size')"
+eval "$(bash scripts/cluster.sh env)"
+
+step "benchmark"
+exec "$VENV/bin/python" bench/hnsw_bench.py "$@"
