@@ -1,8 +1,10 @@
 //! pgvision: image similarity search inside PostgreSQL.
 //!
 //! This crate is the Postgres glue only; the logic lives in the pure crates
-//! under `crates/`. Modules: `vector` (the pgvector-compatible type).
+//! under `crates/`. Modules: `vector` (the pgvector-compatible type),
+//! `embed` (`image_embed`: CNN embeddings through ONNX Runtime).
 
+pub mod embed;
 pub mod error;
 pub mod gucs;
 pub mod vector;
