@@ -177,7 +177,7 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--images", type=int, default=300)
     ap.add_argument("--models", default="efficientnet_lite0,resnet50")
-    ap.add_argument("--batch", type=int, default=16, help="pgvision.embed_batch_size and the bare batch")
+    ap.add_argument("--batch", type=int, default=4, help="pgvision.embed_batch_size and the bare batch")
     args = ap.parse_args()
     images = make_images(args.images)
     print(f"{len(images)} JPEG images, {sum(map(len, images)) / len(images) / 1024:.0f} KiB average; "
@@ -185,7 +185,6 @@ def main():
     setup_db(images)
     for model in args.models.split(","):
         print(f"\n{model}:", flush=True)
-        # resnet50 is slow on a small CPU: fewer images keep the run short
         for name, rate in [
             ("sql single, 1 backend ", lambda: sql_rate(model, 1, "single", args.batch)),
             ("sql single, 2 backends", lambda: sql_rate(model, 2, "single", args.batch)),
