@@ -1,5 +1,5 @@
 # Shortcuts for the project's scripts; the scripts are the source of truth.
-.PHONY: setup demo test regress bench-kernels cluster-start cluster-stop
+.PHONY: setup demo test regress bench-kernels bench-embed cluster-start cluster-stop
 
 setup:
 	bash scripts/setup.sh
@@ -11,6 +11,8 @@ regress:
 	bash scripts/regress.sh
 bench-kernels:
 	cargo bench -p pgvision-distance
+bench-embed:
+	bash bench/embed.sh
 cluster-start:
 	bash scripts/cluster.sh start
 cluster-stop:

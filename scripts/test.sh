@@ -4,7 +4,8 @@
 #   1. pure crates (cargo test): kernels, vector format, graph, image pipeline, embedder
 #   2. backend tests (cargo pgrx test) in a throwaway instance
 #   3. pg_regress SQL tests against the installed extension
-#   4. real pgvector clients (psycopg 3, SQLAlchemy) against the installed extension
+#   4. real pgvector clients (psycopg 3, SQLAlchemy) against the installed extension, and
+#      image_embed end to end with the real default model (scikit-image photos)
 #   5. server-level tests on throwaway clusters: recall vs exact search, kill -9
 #      crash recovery, a streaming replica, pgbench concurrency
 set -euo pipefail
@@ -47,7 +48,7 @@ bash scripts/setup.sh >/dev/null
 step "3/5 SQL regression tests (pg_regress)"
 bash scripts/regress.sh
 
-step "4/5 client tests (psycopg 3, pgvector-python, SQLAlchemy)"
+step "4/5 client tests (psycopg 3, pgvector-python, SQLAlchemy, image_embed end to end)"
 if [ ! -x "$STATE/testenv/bin/pytest" ] || ! cmp -s tests/client/requirements.txt "$STATE/testenv/requirements.txt"; then
   python3 -m venv "$STATE/testenv"
   "$STATE/testenv/bin/pip" install -q -r tests/client/requirements.txt

@@ -46,3 +46,38 @@ impl<T> OrRaise<T> for Result<T, VectorError> {
         self.unwrap_or_else(|e| raise_vector(e))
     }
 }
+
+/// The Postgres error code of a five-character SQLSTATE such as "58P01"
+/// (`MAKE_SQLSTATE`); an invalid one becomes XX000.
+pub fn sqlstate(state: &str) -> PgSqlErrorCode {
+    let b = state.as_bytes();
+    if b.len() != 5
+        || !b
+            .iter()
+            .all(|c| c.is_ascii_digit() || c.is_ascii_uppercase())
+    {
+        return PgSqlErrorCode::ERRCODE_INTERNAL_ERROR;
+    }
+    let six = |c: u8| (i32::from(c) - i32::from(b'0')) & 0x3f;
+    let code = (0..5).fold(0, |acc, i| acc + (six(b[i]) << (6 * i)));
+    PgSqlErrorCode::from(code)
+}
+
+/// Raises an image decoding error: 22P03 for empty or corrupt data, 0A000
+/// for an unsupported format, 54000 for an image over the limits.
+pub fn raise_image(e: imagepipe::Error, detail: Option<&str>) -> ! {
+    use imagepipe::Error as E;
+    let state = match &e {
+        E::Empty | E::Corrupt(_) => "22P03",
+        E::UnsupportedFormat(_) => "0A000",
+        E::TooLarge(_) => "54000",
+        E::InvalidParameters(_) => "F0000",
+        _ => "XX000",
+    };
+    raise(sqlstate(state), e.to_string(), detail)
+}
+
+/// Raises an embedder (ONNX Runtime, model file) error with its SQLSTATE.
+pub fn raise_embedder(e: embedder::Error) -> ! {
+    raise(sqlstate(e.sqlstate()), e.to_string(), None)
+}

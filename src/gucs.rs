@@ -3,7 +3,28 @@
 //! Prefixes `pgvision` and `hnsw` are reserved in `init`, so a typo such as
 //! `SET hnsw.ef_serch = 10` is an error instead of a silent no-op.
 
+use std::ffi::{CStr, CString};
+
 use pgrx::{GucContext, GucFlags, GucRegistry, GucSetting, PostgresGucEnum};
+
+/// Registers every setting; called once from `_PG_init`.
+pub fn init() {
+    init_index();
+    init_embedding();
+    reserve_prefix("pgvision");
+    reserve_prefix("hnsw");
+}
+
+/// Marks a GUC prefix as ours, so unknown names under it are refused.
+fn reserve_prefix(prefix: &str) {
+    let name = std::ffi::CString::new(prefix).expect("prefix has no NUL");
+    // SAFETY: called from _PG_init on the main thread with a NUL-terminated
+    // string; Postgres copies the prefix.
+    unsafe { pgrx::pg_sys::MarkGUCPrefixReserved(name.as_ptr()) };
+}
+
+// ---------------------------------------------------------------------------
+// index (hnsw.*): pgvector 0.8's names, ranges and defaults.
 
 /// `hnsw.iterative_scan`: whether a scan goes on past its first `ef_search`
 /// results (pgvector 0.8's names).
@@ -40,8 +61,8 @@ pub fn max_scan_tuples() -> usize {
     MAX_SCAN_TUPLES.get() as usize
 }
 
-/// Registers every setting; called once from `_PG_init`.
-pub fn init() {
+/// Registers the `hnsw.*` index settings.
+fn init_index() {
     GucRegistry::define_int_guc(
         c"hnsw.ef_search",
         c"Sets the size of the dynamic candidate list for search",
@@ -70,15 +91,203 @@ pub fn init() {
         GucContext::Userset,
         GucFlags::default(),
     );
-    // embedding settings (pgvision.*) are registered here by the embed module
-    reserve_prefix("pgvision");
-    reserve_prefix("hnsw");
 }
 
-/// Marks a GUC prefix as ours, so unknown names under it are refused.
-fn reserve_prefix(prefix: &str) {
-    let name = std::ffi::CString::new(prefix).expect("prefix has no NUL");
-    // SAFETY: called from _PG_init on the main thread with a NUL-terminated
-    // string; Postgres copies the prefix.
-    unsafe { pgrx::pg_sys::MarkGUCPrefixReserved(name.as_ptr()) };
+// ---------------------------------------------------------------------------
+// embedding (image_embed): see src/embed/ and the README's settings table.
+//
+// Paths are superuser-only (PGC_SUSET): a normal user must not be able to
+// make the server read arbitrary files. The model is chosen by NAME among
+// the manifests of the models directory, so it can be user-settable.
+
+/// Where `image_embed` runs its model.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PostgresGucEnum)]
+pub enum EmbedDevice {
+    /// CUDA when the library and a GPU are there, else the CPU.
+    #[name = c"auto"]
+    Auto,
+    /// The CPU only.
+    #[name = c"cpu"]
+    Cpu,
+    /// CUDA; falls back to the CPU with a NOTICE when it cannot be used.
+    #[name = c"cuda"]
+    Cuda,
+}
+
+/// Default model name; the one real model an offline setup ships.
+pub const DEFAULT_MODEL: &str = "efficientnet_lite0";
+
+static MODEL: GucSetting<Option<CString>> =
+    GucSetting::<Option<CString>>::new(Some(c"efficientnet_lite0"));
+static MODELS_DIR: GucSetting<Option<CString>> = GucSetting::<Option<CString>>::new(Some(c""));
+static ONNXRUNTIME_LIBRARY: GucSetting<Option<CString>> =
+    GucSetting::<Option<CString>>::new(Some(c""));
+static DEVICE: GucSetting<EmbedDevice> = GucSetting::<EmbedDevice>::new(EmbedDevice::Auto);
+static INTRA_OP_THREADS: GucSetting<i32> = GucSetting::<i32>::new(1);
+static DECODE_THREADS: GucSetting<i32> = GucSetting::<i32>::new(0);
+static MAX_IMAGE_PIXELS: GucSetting<i32> = GucSetting::<i32>::new(64 * 1024 * 1024);
+static EMBED_BATCH_SIZE: GucSetting<i32> = GucSetting::<i32>::new(4);
+
+/// Registers the `pgvision.*` embedding settings.
+fn init_embedding() {
+    // SAFETY: the check hook is a #[pg_guard] function with the signature
+    // Postgres expects for string settings.
+    unsafe {
+        GucRegistry::define_string_guc_with_hooks(
+            c"pgvision.model",
+            c"Name of the model image_embed(bytea) uses.",
+            c"A manifest <name>.toml in pgvision.models_dir; names are 1-63 characters of a-z, 0-9 and _.",
+            &MODEL,
+            GucContext::Userset,
+            GucFlags::default(),
+            Some(check_model_name),
+            None,
+            None,
+        );
+    }
+    GucRegistry::define_string_guc(
+        c"pgvision.models_dir",
+        c"Folder holding the model manifests and ONNX files (superuser only).",
+        c"Empty: <sharedir>/extension/pgvision/models.",
+        &MODELS_DIR,
+        GucContext::Suset,
+        GucFlags::default(),
+    );
+    GucRegistry::define_string_guc(
+        c"pgvision.onnxruntime_library",
+        c"Absolute path of the ONNX Runtime shared library (superuser only).",
+        c"Empty: <sharedir>/extension/pgvision/lib/libonnxruntime.so.1.31.1 (gpu/lib/ in a cuda build when present). Loaded once per backend.",
+        &ONNXRUNTIME_LIBRARY,
+        GucContext::Suset,
+        GucFlags::default(),
+    );
+    GucRegistry::define_enum_guc(
+        c"pgvision.device",
+        c"Where image_embed runs the model: auto, cpu or cuda.",
+        c"auto uses CUDA when available, else the CPU.",
+        &DEVICE,
+        GucContext::Userset,
+        GucFlags::default(),
+    );
+    GucRegistry::define_int_guc(
+        c"pgvision.intra_op_threads",
+        c"ONNX Runtime threads per backend for one inference.",
+        c"1 keeps one backend on one core; parallelism comes from backends.",
+        &INTRA_OP_THREADS,
+        1,
+        64,
+        GucContext::Userset,
+        GucFlags::default(),
+    );
+    GucRegistry::define_int_guc(
+        c"pgvision.decode_threads",
+        c"Threads per backend decoding images for the batch form of image_embed.",
+        c"0: one per CPU core.",
+        &DECODE_THREADS,
+        0,
+        64,
+        GucContext::Userset,
+        GucFlags::default(),
+    );
+    GucRegistry::define_int_guc(
+        c"pgvision.max_image_pixels",
+        c"Largest width * height image_embed decodes (superuser only).",
+        c"Checked from the image header before any pixel is decoded.",
+        &MAX_IMAGE_PIXELS,
+        1,
+        i32::MAX,
+        GucContext::Suset,
+        GucFlags::default(),
+    );
+    GucRegistry::define_int_guc(
+        c"pgvision.embed_batch_size",
+        c"Images per inference in the batch form of image_embed.",
+        c"On the CPU larger batches are not faster (measured: batch 1-4 best); raise it for a GPU.",
+        &EMBED_BATCH_SIZE,
+        1,
+        1024,
+        GucContext::Userset,
+        GucFlags::default(),
+    );
+}
+
+/// Refuses a `pgvision.model` that is not a plain model name.
+#[pgrx::pg_guard]
+unsafe extern "C-unwind" fn check_model_name(
+    newval: *mut *mut std::ffi::c_char,
+    _extra: *mut *mut std::ffi::c_void,
+    _source: pgrx::pg_sys::GucSource::Type,
+) -> bool {
+    // SAFETY: Postgres passes a valid pointer to the proposed value, which is
+    // NULL or a NUL-terminated string.
+    let value = unsafe {
+        let p = *newval;
+        if p.is_null() {
+            return true;
+        }
+        CStr::from_ptr(p)
+    };
+    if is_model_name(value.to_bytes()) {
+        return true;
+    }
+    let detail = c"A model name is 1-63 characters of a-z, 0-9 and _.";
+    // SAFETY: GUC_check_errdetail_string takes a palloc'd string; pstrdup copies ours.
+    unsafe { pgrx::pg_sys::GUC_check_errdetail_string = pgrx::pg_sys::pstrdup(detail.as_ptr()) };
+    false
+}
+
+/// True for `[a-z0-9_]{1,63}`, the names a manifest may have.
+pub fn is_model_name(name: &[u8]) -> bool {
+    (1..=63).contains(&name.len())
+        && name
+            .iter()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || *b == b'_')
+}
+
+/// A string setting, `None` when empty or unset.
+fn string(setting: &GucSetting<Option<CString>>) -> Option<String> {
+    setting
+        .get()
+        .map(|s| s.to_string_lossy().into_owned())
+        .filter(|s| !s.is_empty())
+}
+
+/// `pgvision.model`: the model `image_embed(bytea)` uses.
+pub fn model() -> String {
+    string(&MODEL).unwrap_or_else(|| DEFAULT_MODEL.to_string())
+}
+
+/// `pgvision.models_dir`, `None` for the default under the share directory.
+pub fn models_dir() -> Option<String> {
+    string(&MODELS_DIR)
+}
+
+/// `pgvision.onnxruntime_library`, `None` for the default under the share directory.
+pub fn onnxruntime_library() -> Option<String> {
+    string(&ONNXRUNTIME_LIBRARY)
+}
+
+/// `pgvision.device`.
+pub fn device() -> EmbedDevice {
+    DEVICE.get()
+}
+
+/// `pgvision.intra_op_threads`.
+pub fn intra_op_threads() -> usize {
+    INTRA_OP_THREADS.get().max(1) as usize
+}
+
+/// `pgvision.decode_threads`, 0 meaning one per CPU core.
+pub fn decode_threads() -> usize {
+    DECODE_THREADS.get().max(0) as usize
+}
+
+/// `pgvision.max_image_pixels`.
+pub fn max_image_pixels() -> u64 {
+    MAX_IMAGE_PIXELS.get().max(1) as u64
+}
+
+/// `pgvision.embed_batch_size`.
+pub fn embed_batch_size() -> usize {
+    EMBED_BATCH_SIZE.get().max(1) as usize
 }

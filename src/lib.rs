@@ -1,8 +1,10 @@
 //! pgvision: image similarity search inside PostgreSQL.
 //!
 //! This crate is the Postgres glue only; the logic lives in the pure crates
-//! under `crates/`. Modules: `vector` (the pgvector-compatible type), `hnsw` (the index).
+//! under `crates/`. Modules: `vector` (the pgvector-compatible type), `hnsw`
+//! (the index), `embed` (`image_embed`: CNN embeddings through ONNX Runtime).
 
+pub mod embed;
 pub mod error;
 pub mod gucs;
 pub mod hnsw;

@@ -72,4 +72,5 @@ SELECT p.proname, p.provolatile, p.proisstrict, p.proparallel
 FROM pg_proc p JOIN pg_depend d ON d.objid = p.oid AND d.deptype = 'e'
 JOIN pg_extension e ON e.oid = d.refobjid AND e.extname = 'pgvision'
 WHERE p.prokind = 'f' AND (p.provolatile <> 'i' OR NOT p.proisstrict OR p.proparallel <> 's')
+  AND p.proname NOT IN ('image_embed', 'pgvision_runtime')  -- checked in image_embed.sql
 ORDER BY 1;

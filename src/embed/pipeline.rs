@@ -1,0 +1,122 @@
+//! Images to vectors: one at a time, or many in chunks with the decoding of
+//! the next chunk (rayon threads) overlapping the inference of this one
+//! (main thread).
+//!
+//! Every byte a worker thread reads is first copied into Rust memory on the
+//! main thread; vectors are palloc'd on the main thread after inference.
+
+use std::panic::{self, AssertUnwindSafe};
+use std::sync::mpsc;
+
+use imagepipe::{Array3, Error as ImageError};
+use pgrx::PgSqlErrorCode;
+
+use super::config::Config;
+use super::session::{self, Loaded};
+use super::threads;
+use crate::error::{raise, raise_embedder, raise_image};
+use crate::vector::Vector;
+
+/// Embeds one encoded image with model `model`.
+pub fn embed_one(bytes: &[u8], model: &str) -> Vector {
+    let config = Config::current();
+    session::with_model(model, &config, |loaded| {
+        let tensor = imagepipe::preprocess_bytes(bytes, &loaded.preprocess, &config.limits)
+            .unwrap_or_else(|e| raise_image(e, None));
+        let batch = tensor.insert_axis(embedder::ndarray::Axis(0));
+        let out = loaded
+            .model
+            .embed(batch.view())
+            .unwrap_or_else(|e| raise_embedder(e));
+        to_vector(&out[0])
+    })
+}
+
+/// Decoded tensors of one chunk, or `Err` when the decode job died.
+type Decoded = Result<Vec<Result<Array3<f32>, ImageError>>, ()>;
+
+/// Embeds every non-NULL image of `images` (NULL stays NULL) with model
+/// `model`, `config.batch_size` images per inference.
+pub fn embed_many(images: &[Option<&[u8]>], model: &str) -> Vec<Option<Vector>> {
+    let config = Config::current();
+    let present: Vec<usize> = (0..images.len()).filter(|&i| images[i].is_some()).collect();
+    let mut out: Vec<Option<Vector>> = (0..images.len()).map(|_| None).collect();
+    if present.is_empty() {
+        return out;
+    }
+    let pool = threads::decode_pool(config.decode_threads);
+    session::with_model(model, &config, |loaded| {
+        let chunks: Vec<&[usize]> = present.chunks(config.batch_size).collect();
+        let preprocess = loaded.preprocess.clone();
+        // Copies a chunk's bytes out of Postgres memory and decodes them on the pool.
+        let spawn = |chunk: &[usize]| -> mpsc::Receiver<Decoded> {
+            let owned: Vec<Vec<u8>> = chunk
+                .iter()
+                .map(|&i| images[i].expect("present").to_vec())
+                .collect();
+            let (p, limits) = (preprocess.clone(), config.limits);
+            let (tx, rx) = mpsc::sync_channel(1);
+            pool.spawn(move || {
+                let refs: Vec<&[u8]> = owned.iter().map(Vec::as_slice).collect();
+                let decoded = panic::catch_unwind(AssertUnwindSafe(|| {
+                    imagepipe::preprocess_batch(&refs, &p, &limits)
+                }));
+                let _ = tx.send(decoded.map_err(|_| ()));
+            });
+            rx
+        };
+        let mut pending = Some(spawn(chunks[0]));
+        for (k, chunk) in chunks.iter().enumerate() {
+            let decoded = pending.take().and_then(|rx| rx.recv().ok());
+            if let Some(next) = chunks.get(k + 1) {
+                pending = Some(spawn(next));
+            }
+            let tensors = match decoded {
+                Some(Ok(tensors)) => tensors,
+                _ => raise(
+                    PgSqlErrorCode::ERRCODE_INTERNAL_ERROR,
+                    "image decoding thread failed",
+                    None,
+                ),
+            };
+            let vectors = infer(loaded, &tensors, chunk);
+            for (&i, v) in chunk.iter().zip(&vectors) {
+                out[i] = Some(to_vector(v));
+            }
+            pgrx::check_for_interrupts!();
+        }
+    });
+    out
+}
+
+/// Runs one inference over a chunk's tensors; the first failed image is an
+/// ERROR naming its (1-based) array position.
+fn infer(
+    loaded: &mut Loaded,
+    tensors: &[Result<Array3<f32>, ImageError>],
+    chunk: &[usize],
+) -> Vec<Vec<f32>> {
+    for (r, &i) in tensors.iter().zip(chunk) {
+        if let Err(e) = r {
+            raise_image(e.clone(), Some(&format!("Array element {}.", i + 1)));
+        }
+    }
+    let batch =
+        imagepipe::stack_ok(tensors, &loaded.preprocess).unwrap_or_else(|e| raise_image(e, None));
+    loaded
+        .model
+        .embed(batch.tensor.view())
+        .unwrap_or_else(|e| raise_embedder(e))
+}
+
+/// A model output row as a `vector`, refusing NaN and infinities.
+fn to_vector(values: &[f32]) -> Vector {
+    if !values.iter().all(|v| v.is_finite()) {
+        raise(
+            PgSqlErrorCode::ERRCODE_DATA_EXCEPTION,
+            "model output contains non-finite values",
+            None,
+        );
+    }
+    Vector::from_slice(values)
+}
