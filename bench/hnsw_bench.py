@@ -180,24 +180,29 @@ def db_name(dataset):
     return "bench_" + dataset.replace("-", "_")
 
 
-def connect(dataset, create=False):
+def connect(dataset, fresh=False):
+    """A connection to the dataset's database; fresh=True drops and recreates
+    it first, so the extension's SQL objects come from the installed version."""
     dbname = db_name(dataset)
-    if create:
-        with psycopg.connect(conninfo("postgres"), autocommit=True) as admin:
-            exists = admin.execute("SELECT 1 FROM pg_database WHERE datname = %s",
-                                   (dbname,)).fetchone()
-            if not exists:
-                admin.execute(f"CREATE DATABASE {dbname}")
+    with psycopg.connect(conninfo("postgres"), autocommit=True) as admin:
+        if fresh:
+            admin.execute(f"DROP DATABASE IF EXISTS {dbname} WITH (FORCE)")
+        exists = admin.execute("SELECT 1 FROM pg_database WHERE datname = %s",
+                               (dbname,)).fetchone()
+        if not exists:
+            admin.execute(f"CREATE DATABASE {dbname}")
     conn = psycopg.connect(conninfo(dbname), autocommit=True)
-    conn.add_notice_handler(lambda d: print(f"  server {d.severity}: {d.message_primary}"))
+    conn.execute("SET client_min_messages = warning")
     conn.execute("CREATE EXTENSION IF NOT EXISTS pgvision")
+    conn.execute("RESET client_min_messages")
+    # Build NOTICEs (e.g. the graph outgrew maintenance_work_mem) are worth seeing.
+    conn.add_notice_handler(lambda d: print(f"  server {d.severity}: {d.message_primary}"))
     register_vector(conn)
     return conn
 
 
 def load_table(conn, data):
     n, dim = data.shape
-    conn.execute("DROP TABLE IF EXISTS items")
     conn.execute(f"CREATE TABLE items (id int, embedding vector({dim}))")
     t = time.perf_counter()
     with conn.cursor() as cur:
@@ -225,7 +230,9 @@ def check_table(conn, data):
 
 
 def build_index(conn, opclass):
+    conn.execute("SET client_min_messages = warning")
     conn.execute("DROP INDEX IF EXISTS items_embedding_idx")
+    conn.execute("RESET client_min_messages")
     conn.execute("CHECKPOINT")
     b0, t = backend_cpu_s(conn), time.perf_counter()
     conn.execute(f"CREATE INDEX items_embedding_idx ON items USING hnsw (embedding {opclass}) "
@@ -309,7 +316,7 @@ def bench(dataset, opclass, n_queries, skip_load, skip_build, repeat):
     if dataset.startswith("resnetlike"):
         print(f"  zeros: {np.mean(data == 0):.1%} of the data, "
               f"{np.mean(queries == 0):.1%} of the queries")
-    conn = connect(dataset, create=True)
+    conn = connect(dataset, fresh=not skip_load)
     settings = {s: conn.execute(f"SHOW {s}").fetchone()[0] for s in
                 ("shared_buffers", "maintenance_work_mem", "max_parallel_maintenance_workers",
                  "max_parallel_workers_per_gather", "jit")}
@@ -335,7 +342,8 @@ def bench(dataset, opclass, n_queries, skip_load, skip_build, repeat):
         print(f"  build: {build_s:.1f} s, index {size_mib:.1f} MiB")
 
     sql = f"SELECT id FROM items ORDER BY embedding {op} %b LIMIT {K}"
-    plan = "\n".join(r[0] for r in conn.execute("EXPLAIN (ANALYZE, BUFFERS) " + sql, (queries[0],)))
+    plan = "\n".join(r[0] if len(r[0]) < 140 else r[0][:120] + " ...]'::vector)"
+                     for r in conn.execute("EXPLAIN (ANALYZE, BUFFERS) " + sql, (queries[0],)))
     print("  EXPLAIN ANALYZE (ef_search default):\n    " + plan.replace("\n", "\n    "))
     if "items_embedding_idx" not in plan:
         print("  WARNING: the plan does not use the hnsw index")
@@ -343,6 +351,13 @@ def bench(dataset, opclass, n_queries, skip_load, skip_build, repeat):
     rows = []
     for ef in EF_SEARCH:
         conn.execute(f"SET hnsw.ef_search = {ef}")
+        # The timed statement is prepared once and keeps its cached index plan
+        # when ef_search changes; say when a fresh plan would not use the index.
+        plan = conn.execute("EXPLAIN (FORMAT JSON) " + sql, (queries[0],)).fetchone()[0][0]["Plan"]
+        if "items_embedding_idx" not in str(plan):
+            print(f"  NOTE: at ef_search {ef} the planner picks {plan['Plans'][0]['Node Type']} "
+                  f"(cost {plan['Total Cost']:.0f}) over the index for an unprepared query; "
+                  f"the timed prepared statement keeps its index plan")
         run_queries(conn, sql, queries)                  # warm-up pass
         passes = sorted((run_queries(conn, sql, queries) for _ in range(repeat)),
                         key=lambda p: p[1])
