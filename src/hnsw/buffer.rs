@@ -94,6 +94,21 @@ unsafe fn free_space(page: pg_sys::Page) -> usize {
     unsafe { pg_sys::PageGetFreeSpace(page) }
 }
 
+/// Writes the meta page contents after the header and sets pd_lower past
+/// them, so generic WAL and full-page images do not treat them as the hole.
+///
+/// # Safety
+/// `page` must be a valid page the caller may modify.
+pub unsafe fn set_contents(page: pg_sys::Page, bytes: &[u8]) {
+    assert!(PAGE_HEADER + bytes.len() < pg_sys::BLCKSZ as usize);
+    // SAFETY: forwarded from the caller; the assert keeps the copy in the page.
+    unsafe {
+        let dst = (page as *mut u8).add(PAGE_HEADER);
+        core::ptr::copy_nonoverlapping(bytes.as_ptr(), dst, bytes.len());
+        (*(page as *mut pg_sys::PageHeaderData)).pd_lower = (PAGE_HEADER + bytes.len()) as u16;
+    }
+}
+
 /// A pinned, share-locked page.
 pub struct ReadPage {
     buf: pg_sys::Buffer,
@@ -220,13 +235,8 @@ impl WritePage {
     /// Overwrites the meta page contents and sets pd_lower past them, so
     /// generic WAL does not treat them as the page's hole.
     pub fn set_contents(&mut self, bytes: &[u8]) {
-        // SAFETY: contents start after the header and are far below BLCKSZ.
-        unsafe {
-            let dst = (self.page as *mut u8).add(PAGE_HEADER);
-            core::ptr::copy_nonoverlapping(bytes.as_ptr(), dst, bytes.len());
-            (*(self.page as *mut pg_sys::PageHeaderData)).pd_lower =
-                (PAGE_HEADER + bytes.len()) as u16;
-        }
+        // SAFETY: we hold this page (or its WAL copy) exclusively.
+        unsafe { set_contents(self.page, bytes) }
     }
 
     /// Applies the changes to the buffer, writes the WAL record, unlocks.
@@ -290,13 +300,8 @@ impl BuildPage {
 
     /// Writes the meta page contents (see [`WritePage::set_contents`]).
     pub fn set_contents(&mut self, bytes: &[u8]) {
-        // SAFETY: as in WritePage::set_contents, on a page we hold exclusively.
-        unsafe {
-            let dst = (self.page as *mut u8).add(PAGE_HEADER);
-            core::ptr::copy_nonoverlapping(bytes.as_ptr(), dst, bytes.len());
-            (*(self.page as *mut pg_sys::PageHeaderData)).pd_lower =
-                (PAGE_HEADER + bytes.len()) as u16;
-        }
+        // SAFETY: we hold this page (or its WAL copy) exclusively.
+        unsafe { set_contents(self.page, bytes) }
     }
 }
 

@@ -347,11 +347,7 @@ pub unsafe extern "C-unwind" fn ambuildempty(index: pg_sys::Relation) {
         pg_sys::LockBuffer(buf, pg_sys::BUFFER_LOCK_EXCLUSIVE as i32);
         let page = pg_sys::BufferGetPage(buf);
         pg_sys::PageInit(page, pg_sys::BLCKSZ as usize, pageformat::SPECIAL);
-        let bytes = meta.to_bytes();
-        let dst = (page as *mut u8).add(pageformat::PAGE_HEADER);
-        core::ptr::copy_nonoverlapping(bytes.as_ptr(), dst, bytes.len());
-        (*(page as *mut pg_sys::PageHeaderData)).pd_lower =
-            (pageformat::PAGE_HEADER + bytes.len()) as u16;
+        super::buffer::set_contents(page, &meta.to_bytes());
         pg_sys::MarkBufferDirty(buf);
         pg_sys::log_newpage_buffer(buf, true);
         pg_sys::UnlockReleaseBuffer(buf);
