@@ -239,29 +239,65 @@ fn flush(state: &mut BuildState) {
     write_pages(state);
 }
 
-/// Page addresses of the nodes, packed in node order (elements never move).
-fn layout_addresses(graph: &MemoryGraph, layout: &ElementLayout) -> Vec<ElementId> {
-    let (mut block, mut used, mut offset) = (1u32, 0usize, 0u16);
-    (0..graph.len() as u32)
-        .map(|node| {
-            let need = item_footprint(layout.size_at(graph.level(node)));
-            if used + need > page_capacity() {
-                block += 1;
-                used = 0;
-                offset = 0;
+/// The order nodes are laid out on pages: breadth-first over layer 0 from
+/// the entry point, so a node's neighbours tend to share its pages and a
+/// scan reads each page once for several of them (see `PageGraph::distances`).
+fn page_order(graph: &MemoryGraph) -> Vec<u32> {
+    let n = graph.len();
+    let mut seen = vec![false; n];
+    let mut order = Vec::with_capacity(n);
+    let mut buf = Vec::new();
+    let starts = graph
+        .entry_point()
+        .map(|(ep, _)| ep)
+        .into_iter()
+        .chain(0..n as u32);
+    for start in starts {
+        if seen[start as usize] {
+            continue;
+        }
+        seen[start as usize] = true;
+        let mut head = order.len();
+        order.push(start);
+        while head < order.len() {
+            let node = order[head];
+            head += 1;
+            buf.clear();
+            graph::Graph::neighbours(graph, node, 0, &mut buf);
+            for &next in &buf {
+                if !std::mem::replace(&mut seen[next as usize], true) {
+                    order.push(next);
+                }
             }
-            used += need;
-            offset += 1;
-            ElementId::new(block, offset)
-        })
-        .collect()
+        }
+    }
+    order
+}
+
+/// Page addresses of the nodes, packed in `order` (elements never move).
+fn layout_addresses(graph: &MemoryGraph, layout: &ElementLayout, order: &[u32]) -> Vec<ElementId> {
+    let mut ids = vec![ElementId::new(0, 0); graph.len()];
+    let (mut block, mut used, mut offset) = (1u32, 0usize, 0u16);
+    for &node in order {
+        let need = item_footprint(layout.size_at(graph.level(node)));
+        if used + need > page_capacity() {
+            block += 1;
+            used = 0;
+            offset = 0;
+        }
+        used += need;
+        offset += 1;
+        ids[node as usize] = ElementId::new(block, offset);
+    }
+    ids
 }
 
 /// Writes the meta page and every element page, then WAL-logs them all.
 fn write_pages(state: &mut BuildState) {
     let (index, p, graph) = (state.index, state.params, &state.graph);
     let layout = ElementLayout::new(p.m, p.dims, 0);
-    let ids = layout_addresses(graph, &layout);
+    let order = page_order(graph);
+    let ids = layout_addresses(graph, &layout, &order);
     let mut meta = Meta::new(
         p.dims as u32,
         p.m as u32,
@@ -273,13 +309,13 @@ fn write_pages(state: &mut BuildState) {
             .entry_point()
             .map(|(node, level)| (ids[node as usize], level)),
     );
-    meta.insert_block = ids.last().map_or(1, |id| id.block());
+    meta.insert_block = order.last().map_or(1, |&node| ids[node as usize].block());
     BuildPage::extend(index, true).set_contents(&meta.to_bytes());
 
     let mut page: Option<BuildPage> = None;
     let mut neighbours = Vec::new();
-    for (node, id) in ids.iter().enumerate() {
-        let node = node as u32;
+    for (written, &node) in order.iter().enumerate() {
+        let id = ids[node as usize];
         if page.as_ref().is_none_or(|pg| pg.block() != id.block()) {
             page = Some(BuildPage::extend(index, false));
         }
@@ -309,7 +345,7 @@ fn write_pages(state: &mut BuildState) {
             .add_item(&bytes)
             .expect("hnsw build: element does not fit its page");
         assert_eq!(off, id.offset(), "hnsw build: item layout out of step");
-        if node % CHUNK == 0 {
+        if written as u32 % CHUNK == 0 {
             pgrx::check_for_interrupts!();
         }
     }

@@ -11,7 +11,7 @@ use distance::half;
 use graph::{Graph, GraphMut, Metric};
 use pageformat::{ElementId, ElementLayout, Meta};
 use pgrx::{pg_sys, PgSqlErrorCode};
-use std::cell::Cell;
+use std::cell::{Cell, RefCell};
 
 /// Block number of the meta page.
 pub const META_BLOCK: u32 = 0;
@@ -109,6 +109,10 @@ pub struct PageGraph {
     /// (id, deleted) of the element read last, so `is_deleted` right after
     /// `distance` needs no second page read.
     last: Cell<Option<(ElementId, bool)>>,
+    /// (id, deleted) of the last batch of distances, for the same reason.
+    batch: RefCell<Vec<(ElementId, bool)>>,
+    /// Reused buffer: positions of a batch sorted by block.
+    order: RefCell<Vec<usize>>,
 }
 
 impl PageGraph {
@@ -119,6 +123,8 @@ impl PageGraph {
             layout: ElementLayout::new(meta.m as usize, meta.dims as usize, 0),
             metric: metric_from_code(meta.metric),
             last: Cell::new(None),
+            batch: RefCell::new(Vec::new()),
+            order: RefCell::new(Vec::new()),
         }
     }
 
@@ -139,13 +145,20 @@ impl PageGraph {
         f: impl FnOnce(pageformat::ElementRef<'_>) -> T,
     ) -> T {
         let page = ReadPage::new(self.index, id.block());
-        let bytes = page.item(id.offset()).unwrap_or_else(|| {
+        let e = self.element_on(&page, id);
+        self.last.set(Some((id, e.deleted())));
+        f(e)
+    }
+
+    /// Element `id` on a page we hold; a broken invariant if it is not there.
+    fn element_on<'p>(&self, page: &'p ReadPage, id: ElementId) -> pageformat::ElementRef<'p> {
+        let Some(bytes) = page.item(id.offset()) else {
             panic!(
                 "hnsw index corrupted: no element at ({}, {})",
                 id.block(),
                 id.offset()
             )
-        });
+        };
         let e = self.layout.read(bytes);
         assert!(
             e.is_valid(),
@@ -153,8 +166,7 @@ impl PageGraph {
             id.block(),
             id.offset()
         );
-        self.last.set(Some((id, e.deleted())));
-        f(e)
+        e
     }
 
     /// Distance from a prepared query to an element's f16 vector.
@@ -193,15 +205,43 @@ impl Graph for PageGraph {
         self.with_element(id, |e| self.element_distance(query, e))
     }
 
+    /// Reads each page once for all the ids stored on it (neighbours laid
+    /// out near each other by the build share pages).
+    fn distances(&self, query: &[f32], ids: &[ElementId], out: &mut Vec<f32>) {
+        let start = out.len();
+        out.resize(start + ids.len(), 0.0);
+        let mut order = self.order.borrow_mut();
+        order.clear();
+        order.extend(0..ids.len());
+        order.sort_unstable_by_key(|&i| ids[i]);
+        let mut batch = self.batch.borrow_mut();
+        batch.clear();
+        let mut i = 0;
+        while i < order.len() {
+            let block = ids[order[i]].block();
+            let page = ReadPage::new(self.index, block);
+            while i < order.len() && ids[order[i]].block() == block {
+                let id = ids[order[i]];
+                let e = self.element_on(&page, id);
+                out[start + order[i]] = self.element_distance(query, e);
+                batch.push((id, e.deleted()));
+                i += 1;
+            }
+        }
+    }
+
     fn neighbours(&self, id: ElementId, lc: usize, out: &mut Vec<ElementId>) {
         self.with_element(id, |e| e.neighbours(lc, out));
     }
 
     fn is_deleted(&self, id: ElementId) -> bool {
-        match self.last.get() {
-            Some((last, deleted)) if last == id => deleted,
-            _ => self.with_element(id, |e| e.deleted()),
+        if let Some((_, deleted)) = self.last.get().filter(|(last, _)| *last == id) {
+            return deleted;
         }
+        if let Some(&(_, deleted)) = self.batch.borrow().iter().find(|(b, _)| *b == id) {
+            return deleted;
+        }
+        self.with_element(id, |e| e.deleted())
     }
 }
 

@@ -47,6 +47,8 @@ pub struct IterativeSearch<Id> {
     last: f32,
     dropped: usize,
     neighbours: Vec<Id>,
+    /// Distances of the unvisited neighbours, computed as one batch.
+    distances: Vec<f32>,
 }
 
 impl<Id: Copy + Eq + std::hash::Hash + Ord> IterativeSearch<Id> {
@@ -74,6 +76,7 @@ impl<Id: Copy + Eq + std::hash::Hash + Ord> IterativeSearch<Id> {
             last: f32::NEG_INFINITY,
             dropped: 0,
             neighbours,
+            distances: Vec::new(),
         };
         search.visited.insert(start.id);
         search.candidates.push(Reverse(start));
@@ -122,20 +125,34 @@ impl<Id: Copy + Eq + std::hash::Hash + Ord> IterativeSearch<Id> {
             self.candidates.pop();
             self.neighbours.clear();
             graph.neighbours(c.id, 0, &mut self.neighbours);
+            // Mark at most `budget` new nodes visited; meeting one more means
+            // the budget ran out.
+            let budget = self.max_visited.saturating_sub(self.visited.len());
+            let (visited, mut kept, mut exhausted) = (&mut self.visited, 0, false);
+            self.neighbours.retain(|&e| {
+                if visited.contains(&e) {
+                    return false;
+                }
+                if kept >= budget {
+                    exhausted = true;
+                    return false;
+                }
+                visited.insert(e);
+                kept += 1;
+                true
+            });
+            self.distances.clear();
+            graph.distances(&self.query, &self.neighbours, &mut self.distances);
             for i in 0..self.neighbours.len() {
-                let e = self.neighbours[i];
-                if self.visited.len() >= self.max_visited {
-                    self.candidates.clear();
-                    return;
-                }
-                if !self.visited.insert(e) {
-                    continue;
-                }
-                let e = Candidate::new(graph.distance(&self.query, e), e);
+                let e = Candidate::new(self.distances[i], self.neighbours[i]);
                 self.candidates.push(Reverse(e));
                 if !graph.is_deleted(e.id) {
                     self.offer(e);
                 }
+            }
+            if exhausted {
+                self.candidates.clear();
+                return;
             }
         }
     }

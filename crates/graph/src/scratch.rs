@@ -22,6 +22,8 @@ pub struct SearchScratch<Id> {
     pub(crate) results: BinaryHeap<Candidate<Id>>,
     /// Neighbour list of the node being expanded.
     pub(crate) neighbours: Vec<Id>,
+    /// Distances of the unvisited neighbours, computed as one batch.
+    pub(crate) distances: Vec<f32>,
 }
 
 impl<Id: Copy + Eq + Hash + Ord> SearchScratch<Id> {
@@ -32,6 +34,7 @@ impl<Id: Copy + Eq + Hash + Ord> SearchScratch<Id> {
             candidates: BinaryHeap::new(),
             results: BinaryHeap::new(),
             neighbours: Vec::new(),
+            distances: Vec::new(),
         }
     }
 
@@ -41,6 +44,7 @@ impl<Id: Copy + Eq + Hash + Ord> SearchScratch<Id> {
         self.candidates.clear();
         self.results.clear();
         self.neighbours.clear();
+        self.distances.clear();
     }
 
     /// How many distances the last search computed (the size of `v`).

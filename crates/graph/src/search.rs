@@ -52,6 +52,7 @@ pub fn search_layer<G: Graph>(
         candidates: c_heap,
         results: w,
         neighbours,
+        distances,
     } = scratch;
     for &e in ep {
         if v.insert(e.id) {
@@ -73,11 +74,11 @@ pub fn search_layer<G: Graph>(
         }
         neighbours.clear();
         graph.neighbours(c.id, lc, neighbours);
-        for &e in neighbours.iter() {
-            if !v.insert(e) {
-                continue;
-            }
-            let e = Candidate::new(graph.distance(query, e), e);
+        neighbours.retain(|&e| v.insert(e));
+        distances.clear();
+        graph.distances(query, neighbours, distances);
+        for (&e, &d) in neighbours.iter().zip(distances.iter()) {
+            let e = Candidate::new(d, e);
             let closer = w.len() < ef || w.peek().is_some_and(|f| e < *f);
             if closer {
                 c_heap.push(Reverse(e));

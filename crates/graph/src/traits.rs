@@ -16,6 +16,13 @@ pub trait Graph {
     /// Distance from `query` to the stored vector of `id`.
     fn distance(&self, query: &[f32], id: Self::Id) -> f32;
 
+    /// Distances from `query` to each of `ids`, appended to `out` in the
+    /// same order. A store may override it to read each page once for
+    /// all the ids stored on it.
+    fn distances(&self, query: &[f32], ids: &[Self::Id], out: &mut Vec<f32>) {
+        out.extend(ids.iter().map(|&id| self.distance(query, id)));
+    }
+
     /// Neighbours of `id` at layer `lc` appended to `out` (out is cleared by the caller).
     fn neighbours(&self, id: Self::Id, lc: usize, out: &mut Vec<Self::Id>);
 
