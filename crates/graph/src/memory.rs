@@ -244,6 +244,12 @@ impl Graph for MemoryGraph {
         self.metric.distance(query, self.vector(id))
     }
 
+    /// Node ids are array indexes.
+    #[inline]
+    fn dense_index(&self, id: u32) -> Option<usize> {
+        Some(id as usize)
+    }
+
     /// Copies the list under a short read lock.
     #[inline]
     fn neighbours(&self, id: u32, lc: usize, out: &mut Vec<u32>) {

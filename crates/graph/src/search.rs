@@ -55,7 +55,7 @@ pub fn search_layer<G: Graph>(
         distances,
     } = scratch;
     for &e in ep {
-        if v.insert(e.id) {
+        if v.insert(graph, e.id) {
             c_heap.push(Reverse(e));
             if !graph.is_deleted(e.id) {
                 w.push(e);
@@ -74,7 +74,7 @@ pub fn search_layer<G: Graph>(
         }
         neighbours.clear();
         graph.neighbours(c.id, lc, neighbours);
-        neighbours.retain(|&e| v.insert(e));
+        neighbours.retain(|&e| v.insert(graph, e));
         distances.clear();
         graph.distances(query, neighbours, distances);
         for (&e, &d) in neighbours.iter().zip(distances.iter()) {

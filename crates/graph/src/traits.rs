@@ -26,6 +26,13 @@ pub trait Graph {
     /// Neighbours of `id` at layer `lc` appended to `out` (out is cleared by the caller).
     fn neighbours(&self, id: Self::Id, lc: usize, out: &mut Vec<Self::Id>);
 
+    /// A dense index `0..n` for `id` when the store has one (array ids in
+    /// memory), so searches can track visited nodes in an array instead
+    /// of a hash set.
+    fn dense_index(&self, _id: Self::Id) -> Option<usize> {
+        None
+    }
+
     /// Whether `id` is deleted: it is still traversed but never returned
     /// as a result or chosen as a new neighbour.
     fn is_deleted(&self, _id: Self::Id) -> bool {
