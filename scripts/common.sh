@@ -3,7 +3,8 @@
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 PGVER=15
-PG_BIN=/usr/lib/postgresql/$PGVER/bin
+# PGVISION_PG_BIN: another PostgreSQL 15 installation's bin folder (default: Debian's).
+PG_BIN=${PGVISION_PG_BIN:-/usr/lib/postgresql/$PGVER/bin}
 PG_CONFIG=$PG_BIN/pg_config
 PGRX_VERSION=0.18.1
 STATE=$ROOT/.pgvision

@@ -8,6 +8,8 @@
 #      image_embed end to end with the real default model (scikit-image photos)
 #   5. server-level tests on throwaway clusters: recall vs exact search, kill -9
 #      crash recovery, a streaming replica, pgbench concurrency
+#   6. the product (app/): `pgvision ingest` with corrupt files and resume, every
+#      endpoint of `pgvision serve`, the gallery page in headless Chromium
 set -euo pipefail
 source "$(dirname "$0")/common.sh"
 cd "$ROOT"
@@ -32,10 +34,10 @@ run_logged() {
 
 bash scripts/setup.sh
 
-step "1/5 pure crates"
+step "1/6 pure crates"
 run_logged "$STATE/unit-tests.log" cargo test --workspace --exclude pgvision
 
-step "2/5 backend tests (cargo pgrx test)"
+step "2/6 backend tests (cargo pgrx test)"
 install -d -m 0755 "$STATE"
 install -d -m 0700 -o "$PG_USER" "$STATE/pgrx-test-data"
 if [ "$(id -u)" = 0 ]; then runas=(--runas "$PG_USER"); else runas=(); fi
@@ -45,10 +47,10 @@ run_logged "$STATE/pgrx-tests.log" cargo pgrx test pg$PGVER "${runas[@]}" --pgda
 # Postgres: put the release build back before testing the installed extension.
 bash scripts/setup.sh >/dev/null
 
-step "3/5 SQL regression tests (pg_regress)"
+step "3/6 SQL regression tests (pg_regress)"
 bash scripts/regress.sh
 
-step "4/5 client tests (psycopg 3, pgvector-python, SQLAlchemy, image_embed end to end)"
+step "4/6 client tests (psycopg 3, pgvector-python, SQLAlchemy, image_embed end to end)"
 if [ ! -x "$STATE/testenv/bin/pytest" ] || ! cmp -s tests/client/requirements.txt "$STATE/testenv/requirements.txt"; then
   python3 -m venv "$STATE/testenv"
   "$STATE/testenv/bin/pip" install -q -r tests/client/requirements.txt
@@ -57,7 +59,24 @@ fi
 eval "$(bash scripts/cluster.sh env)"
 "$STATE/testenv/bin/python" -m pytest -q -p no:cacheprovider tests/client
 
-step "5/5 server tests: recall, crash recovery, replica, concurrency"
+step "5/6 server tests: recall, crash recovery, replica, concurrency"
 "$STATE/testenv/bin/python" -m pytest -q -p no:cacheprovider tests/server
+
+step "6/6 product: ingest CLI, HTTP service, gallery page in headless Chromium"
+# Debian's Chromium (never a downloaded browser) and playwright-core from npm.
+if ! dpkg -s chromium >/dev/null 2>&1 || ! command -v npm >/dev/null; then
+  [ "$(id -u)" = 0 ] || { echo "run as root to install chromium and npm" >&2; exit 1; }
+  need=(chromium); command -v npm >/dev/null || need+=(nodejs npm)
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+fi
+if ! cmp -s tests/browser/package-lock.json tests/browser/node_modules/.package-lock.json.ci; then
+  (cd tests/browser && npm ci --no-audit --no-fund --loglevel=error)
+  cp tests/browser/package-lock.json tests/browser/node_modules/.package-lock.json.ci
+fi
+cargo build --release --quiet -p pgvision-app
+PGVISION_BIN=${CARGO_TARGET_DIR:-$ROOT/target}/release/pgvision PGVISION_REQUIRE_BROWSER=1 \
+  "$STATE/testenv/bin/python" -m pytest -q -p no:cacheprovider tests/app
+echo "gallery screenshot: $STATE/artifacts/gallery.png"
 
 step "all tests passed in $(( $(date +%s) - started )) s"

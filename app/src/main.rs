@@ -1,0 +1,138 @@
+//! The `pgvision` command: `ingest`, `search` and `serve`.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+use pgvision_app::ident::Table;
+use pgvision_app::{ingest, search, server};
+
+/// Image similarity search with PostgreSQL and pgvision.
+#[derive(Parser)]
+#[command(name = "pgvision", version, about)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+/// Options every subcommand shares.
+#[derive(clap::Args)]
+struct Db {
+    /// PostgreSQL connection string ("host=/path/to/socket port=5432 user=postgres dbname=db" or a postgres:// URL)
+    #[arg(long, env = "PGVISION_DSN")]
+    dsn: String,
+    /// Table of images: created when missing (id, name, sha256, data, embedding) with an hnsw index
+    #[arg(long, default_value = "images", value_parser = parse_table)]
+    table: Table,
+    /// Model (default: the one recorded on the table; efficientnet_lite0 for a new table)
+    #[arg(long)]
+    model: Option<String>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Load every image under DIR (resumable: content already in the table is skipped)
+    Ingest {
+        /// Folder to walk (recursively; hidden files and symlinks are skipped)
+        dir: PathBuf,
+        #[command(flatten)]
+        db: Db,
+        /// Images per image_embed call
+        #[arg(long, default_value_t = 16)]
+        batch: usize,
+        /// Concurrent database connections embedding batches
+        #[arg(long, default_value_t = 2)]
+        jobs: usize,
+        /// Skip (and report) files larger than this many MiB
+        #[arg(long, default_value_t = 64)]
+        max_file_mb: u64,
+    },
+    /// Print the K nearest stored images to IMAGE, with their L2 distances
+    Search {
+        /// Query image file
+        image: PathBuf,
+        #[command(flatten)]
+        db: Db,
+        /// How many results
+        #[arg(short, long, default_value_t = 5, value_parser = clap::value_parser!(u32).range(1..=1000))]
+        k: u32,
+    },
+    /// Run the HTTP search service and its gallery page
+    Serve {
+        #[command(flatten)]
+        db: Db,
+        /// Address to listen on (loopback by default)
+        #[arg(long, default_value = "127.0.0.1:8080")]
+        listen: SocketAddr,
+        /// Largest request body in MiB
+        #[arg(long, default_value_t = 16)]
+        max_upload_mb: usize,
+        /// Database connections in the pool
+        #[arg(long, default_value_t = 4)]
+        pool_size: usize,
+    },
+}
+
+/// Parses --table.
+fn parse_table(s: &str) -> Result<Table, String> {
+    Table::parse(s)
+}
+
+/// Runs the chosen subcommand.
+async fn run(cli: Cli) -> anyhow::Result<()> {
+    match cli.command {
+        Command::Ingest {
+            dir,
+            db,
+            batch,
+            jobs,
+            max_file_mb,
+        } => {
+            let opts = ingest::Options {
+                dir,
+                dsn: db.dsn,
+                table: db.table.clone(),
+                model: db.model,
+                batch,
+                batch_bytes: 32 << 20,
+                jobs,
+                max_file_bytes: max_file_mb << 20,
+            };
+            let summary = ingest::run(&opts).await?;
+            print!("{}", summary.report(&db.table));
+            Ok(())
+        }
+        Command::Search { image, db, k } => {
+            search::run(&db.dsn, &db.table, db.model.as_deref(), &image, k).await
+        }
+        Command::Serve {
+            db,
+            listen,
+            max_upload_mb,
+            pool_size,
+        } => {
+            server::run(server::Options {
+                dsn: db.dsn,
+                table: db.table,
+                model: db.model,
+                listen,
+                max_upload: max_upload_mb << 20,
+                pool_size,
+            })
+            .await
+        }
+    }
+}
+
+/// Entry point: errors are printed as one chain of messages, exit code 1.
+#[tokio::main]
+async fn main() -> ExitCode {
+    match run(Cli::parse()).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("pgvision: error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
