@@ -20,6 +20,13 @@ BIN=${CARGO_TARGET_DIR:-$ROOT/target}/release/pgvision
 bash scripts/setup.sh
 bash scripts/cluster.sh start
 psql_demo() { bash scripts/cluster.sh psql -v ON_ERROR_STOP=1 -q "$@"; }
+# A demo database made by an older build of the extension (same version
+# number, fewer functions) is the demo's own: start it over.
+if [ -n "$(psql_demo -d postgres -tAc "SELECT 1 FROM pg_database WHERE datname = '$DB'")" ] &&
+  [ "$(psql_demo -d "$DB" -tAc "SELECT count(*) FROM pg_extension e WHERE extname = 'pgvision'
+        AND NOT EXISTS (SELECT 1 FROM pg_proc WHERE proname = 'pgvision_runtime')")" != 0 ]; then
+  psql_demo -d postgres -c "DROP DATABASE $DB"
+fi
 if [ -z "$(psql_demo -d postgres -tAc "SELECT 1 FROM pg_database WHERE datname = '$DB'")" ]; then
   psql_demo -d postgres -c "CREATE DATABASE $DB"
 fi
