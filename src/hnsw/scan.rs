@@ -152,7 +152,11 @@ fn next_element(state: &mut ScanState, index: pg_sys::Relation) -> bool {
                 .saturating_mul(2 * meta.m as usize)
                 .max(ef),
         };
-        state.search = Some(IterativeSearch::new(graph, query, ep, ef, budget));
+        let search = IterativeSearch::new(graph, query, ep, ef, budget);
+        state.search = Some(match iterative {
+            IterativeScan::RelaxedOrder => search.relaxed(),
+            _ => search,
+        });
     }
     if iterative == IterativeScan::Off && state.elements >= gucs::ef_search() {
         return false;

@@ -46,6 +46,8 @@ pub struct IterativeSearch<Id> {
     /// Distance of the last result returned.
     last: f32,
     dropped: usize,
+    /// Drop results found out of order (strict) or return them (relaxed).
+    strict: bool,
     neighbours: Vec<Id>,
     /// Distances of the unvisited neighbours, computed as one batch.
     distances: Vec<f32>,
@@ -75,6 +77,7 @@ impl<Id: Copy + Eq + std::hash::Hash + Ord> IterativeSearch<Id> {
             overflow: BinaryHeap::new(),
             last: f32::NEG_INFINITY,
             dropped: 0,
+            strict: true,
             neighbours,
             distances: Vec::new(),
         };
@@ -95,13 +98,20 @@ impl<Id: Copy + Eq + std::hash::Hash + Ord> IterativeSearch<Id> {
             if let Some(Reverse(o)) = self.overflow.pop() {
                 self.window.push_back(o);
             }
-            if c.distance < self.last {
+            if self.strict && c.distance < self.last {
                 self.dropped += 1;
                 continue;
             }
-            self.last = c.distance;
+            self.last = self.last.max(c.distance);
             return Some(c);
         }
+    }
+
+    /// Returns nodes found after a farther one was returned instead of
+    /// dropping them (pgvector's relaxed_order: the executor re-sorts).
+    pub fn relaxed(mut self) -> Self {
+        self.strict = false;
+        self
     }
 
     /// Distances computed so far.

@@ -93,3 +93,26 @@ fn max_visited_bounds_the_search() {
     assert!(it.visited() <= 50, "{}", it.visited());
     assert!((1..=50).contains(&count), "{count}");
 }
+
+#[test]
+fn relaxed_search_returns_what_strict_drops() {
+    let (g, queries) = graph_with_deletions();
+    let ep = g.entry_point().unwrap();
+    for q in &queries {
+        let mut strict = IterativeSearch::new(&g, q, ep, 10, usize::MAX);
+        let mut relaxed = IterativeSearch::new(&g, q, ep, 10, usize::MAX).relaxed();
+        let (mut ns, mut nr) = (0, 0);
+        while strict.next(&g).is_some() {
+            ns += 1;
+        }
+        while relaxed.next(&g).is_some() {
+            nr += 1;
+        }
+        assert_eq!(relaxed.dropped(), 0);
+        assert_eq!(
+            nr,
+            ns + strict.dropped(),
+            "relaxed returns every node strict returned or dropped"
+        );
+    }
+}
