@@ -12,32 +12,21 @@ import urllib.request
 import uuid
 from pathlib import Path
 
-import psycopg
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "scripts"))
+sys.path.insert(0, str(ROOT / "tests"))
 import demo_images  # noqa: E402
+from pgdb import fresh_database  # noqa: E402
 
 DB = "pgvision_app_test"
-
-
-def conninfo(dbname):
-    """Connection string for the project's cluster, from PGHOST/PGPORT."""
-    return f"host={os.environ['PGHOST']} port={os.environ['PGPORT']} user=postgres dbname={dbname}"
 
 
 @pytest.fixture(scope="session")
 def dsn():
     """A new database with pgvision; dropped at the end."""
-    with psycopg.connect(conninfo("postgres"), autocommit=True) as admin:
-        admin.execute(f"DROP DATABASE IF EXISTS {DB} WITH (FORCE)")
-        admin.execute(f"CREATE DATABASE {DB}")
-    with psycopg.connect(conninfo(DB), autocommit=True) as conn:
-        conn.execute("CREATE EXTENSION pgvision")
-    yield conninfo(DB)
-    with psycopg.connect(conninfo("postgres"), autocommit=True) as admin:
-        admin.execute(f"DROP DATABASE IF EXISTS {DB} WITH (FORCE)")
+    yield from fresh_database(DB)
 
 
 @pytest.fixture(scope="session")

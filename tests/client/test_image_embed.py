@@ -5,53 +5,30 @@ augmentations of them (crop, flip, colour jitter, resize, JPEG recompression)
 are embedded in SQL with the batch form, and the exact nearest neighbour of
 each augmented photo must be its source for at least 95% of the queries.
 """
-import io
 import random
+import sys
+from pathlib import Path
 
 import numpy as np
 import psycopg
 import pytest
 import skimage.data
-from PIL import Image, ImageEnhance
+from PIL import Image
+
+# The bundled photos and their augmentations are the demo's (one definition).
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "scripts"))
+import demo_images  # noqa: E402
+from demo_images import PHOTOS, encode  # noqa: E402
 
 MODEL = "efficientnet_lite0"
 SEED = 20261124
 PER_SOURCE = 5
 # Bundled with scikit-image (no download); `cat` is left out: it is `chelsea`.
-PHOTOS = [
-    "astronaut", "brick", "camera", "cell", "chelsea", "clock", "coffee", "coins",
-    "colorwheel", "grass", "gravel", "hubble_deep_field", "immunohistochemistry",
-    "logo", "microaneurysms", "moon", "page", "retina", "rocket", "text",
-]
-
-
-def encode(img, fmt="PNG", **kw):
-    """Image bytes in `fmt`."""
-    buf = io.BytesIO()
-    img.save(buf, fmt, **kw)
-    return buf.getvalue()
 
 
 def augment(img, rng):
-    """Two or three random edits of `img`, then JPEG at a random quality."""
-    img = img.convert("RGB")
-    ops = rng.sample(["crop", "flip", "jitter", "resize"], rng.randint(2, 3))
-    for op in ops:
-        w, h = img.size
-        if op == "crop":
-            f = rng.uniform(0.7, 0.9)
-            cw, ch = int(w * f), int(h * f)
-            x, y = rng.randint(0, w - cw), rng.randint(0, h - ch)
-            img = img.crop((x, y, x + cw, y + ch))
-        elif op == "flip":
-            img = img.transpose(Image.Transpose.FLIP_LEFT_RIGHT)
-        elif op == "jitter":
-            for enhance in (ImageEnhance.Brightness, ImageEnhance.Contrast, ImageEnhance.Color):
-                img = enhance(img).enhance(rng.uniform(0.8, 1.2))
-        else:
-            f = rng.uniform(0.5, 0.8)
-            img = img.resize((max(32, int(w * f)), max(32, int(h * f))), Image.Resampling.BICUBIC)
-    return encode(img, "JPEG", quality=rng.randint(40, 75)), "+".join(ops)
+    """The demo's augmentation (crop, flip, jitter, resize, JPEG) and a label."""
+    return demo_images.augment(img, rng), "augmented"
 
 
 @pytest.fixture(scope="module")
@@ -78,7 +55,7 @@ def test_nearest_neighbour_of_augmented_photo_is_its_source(dsn, photos):
         with conn.cursor() as cur:
             cur.executemany(
                 "INSERT INTO photos (name, data) VALUES (%s, %s)",
-                [(name, encode(img)) for name, img in photos],
+                [(name, encode(img, "PNG")) for name, img in photos],
             )
         conn.execute(
             "CREATE TABLE queries (id int PRIMARY KEY, source text, ops text, data bytea, embedding vector(1280))"
