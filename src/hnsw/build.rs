@@ -39,7 +39,7 @@ const PHASE_WRITE: i64 = 4;
 /// Nodes inserted between two interrupt checks.
 const CHUNK: u32 = 1024;
 /// Seed of the level generator: builds are reproducible.
-const SEED: u64 = 0x5eed_0f_4a57;
+const SEED: u64 = 0x005e_ed0f_4a57;
 
 /// State shared with the heap-scan callback.
 struct BuildState {
@@ -345,7 +345,7 @@ fn write_pages(state: &mut BuildState) {
             .add_item(&bytes)
             .expect("hnsw build: element does not fit its page");
         assert_eq!(off, id.offset(), "hnsw build: item layout out of step");
-        if written as u32 % CHUNK == 0 {
+        if (written as u32).is_multiple_of(CHUNK) {
             pgrx::check_for_interrupts!();
         }
     }

@@ -8,6 +8,7 @@ use pgrx::pg_sys;
 /// `amcostestimate`, after pgvector: the visited elements are roughly the
 /// upper-layer descent plus `ef_search` candidates with 2m neighbours each;
 /// all of the work happens before the first row, so startup = total.
+#[allow(clippy::too_many_arguments)] // the signature is Postgres'
 #[pgrx::pg_guard]
 pub unsafe extern "C-unwind" fn amcostestimate(
     root: *mut pg_sys::PlannerInfo,

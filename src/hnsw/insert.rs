@@ -86,6 +86,7 @@ pub fn insert_vector(index: pg_sys::Relation, tid: HeapTid, v: &[f32]) -> bool {
 }
 
 /// `aminsert`: indexes one new heap row.
+#[allow(clippy::too_many_arguments)] // the signature is Postgres'
 #[pgrx::pg_guard]
 pub unsafe extern "C-unwind" fn aminsert(
     index: pg_sys::Relation,

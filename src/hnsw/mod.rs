@@ -3,15 +3,15 @@
 //! callback group, as pgvector splits it: build, insert, scan, vacuum,
 //! cost; `store` is the graph over buffers, `buffer` the RAII page guards.
 
-pub mod buffer;
-pub mod build;
-pub mod cost;
-pub mod insert;
-pub mod options;
-pub mod params;
-pub mod scan;
-pub mod store;
-pub mod vacuum;
+pub(crate) mod buffer;
+pub(crate) mod build;
+pub(crate) mod cost;
+pub(crate) mod insert;
+pub(crate) mod options;
+pub(crate) mod params;
+pub(crate) mod scan;
+pub(crate) mod store;
+pub(crate) mod vacuum;
 
 use pgrx::prelude::*;
 

@@ -15,12 +15,17 @@ mod x86;
 
 use std::sync::OnceLock;
 
+/// A kernel over two equal-length slices.
+type Kernel = fn(&[f32], &[f32]) -> f32;
+/// A kernel returning the three cosine sums.
+type PartsKernel = fn(&[f32], &[f32]) -> (f32, f32, f32);
+
 /// The set of kernels picked for this CPU.
 struct Kernels {
-    l2_squared: fn(&[f32], &[f32]) -> f32,
-    inner_product: fn(&[f32], &[f32]) -> f32,
-    cosine_parts: fn(&[f32], &[f32]) -> (f32, f32, f32),
-    l1: fn(&[f32], &[f32]) -> f32,
+    l2_squared: Kernel,
+    inner_product: Kernel,
+    cosine_parts: PartsKernel,
+    l1: Kernel,
     name: &'static str,
 }
 
