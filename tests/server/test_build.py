@@ -11,8 +11,8 @@ DIM = 64
 
 
 def test_build_beyond_maintenance_work_mem_spills_and_stays_correct(cluster):
-    data = clustered(6000, DIM, 12, seed=41)
-    queries = clustered(40, DIM, 12, seed=42)
+    data = clustered(6000, 32, 40, seed=41)
+    queries = clustered(40, 32, 40, seed=42)
     want = exact_topk(data, np.arange(len(data)), queries, "l2")
     notices = []
     with cluster.connect() as conn:
@@ -27,10 +27,10 @@ def test_build_beyond_maintenance_work_mem_spills_and_stays_correct(cluster):
         assert any("no longer fits into maintenance_work_mem" in n for n in notices), notices
         spilled = recall(knn(conn, "spill", queries, "l2", ef_search=200), want)
         print(f"recall at ef_search 200: in-memory build {in_memory:.4f}, spilled build {spilled:.4f}")
-        # This dataset is hard (500 points per 64-d gaussian blob): the
-        # point is that spilling costs no quality, and nothing is lost.
+        # Spilling (on-disk inserts after the first ~2,000 rows) costs little
+        # quality (measured 0.965-0.978 against 0.98-0.99 in memory).
+        assert spilled >= 0.93
         assert spilled >= in_memory - 0.05
-        assert spilled >= 0.85
         conn.execute("DROP TABLE spill")
 
 
