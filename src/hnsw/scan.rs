@@ -125,8 +125,12 @@ pub unsafe extern "C-unwind" fn amrescan(
         let index = (*scan).indexRelation;
         let meta = read_meta(index);
         let graph = PageGraph::new(index, &meta);
-        vectorcore::check::same_dims(&vec![0.0; meta.dims as usize], v.as_slice())
-            .unwrap_or_else(|e| crate::error::raise_vector(e));
+        if v.dim() != meta.dims as usize {
+            crate::error::raise_vector(vectorcore::VectorError::DifferentDimensions {
+                a: meta.dims as usize,
+                b: v.dim(),
+            });
+        }
         state.query = prepare_query(graph.metric(), v.as_slice())
             .map(|q| (q, distance::norm(v.as_slice()) as f32));
         state.graph = Some(graph);
