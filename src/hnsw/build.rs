@@ -235,6 +235,7 @@ fn flush(state: &mut BuildState) {
         progress(pg_sys::PROGRESS_CREATEIDX_TUPLES_DONE, end as i64);
         start = end;
     }
+    state.graph.shrink_lists();
     progress(pg_sys::PROGRESS_CREATEIDX_SUBPHASE, PHASE_WRITE);
     write_pages(state);
 }

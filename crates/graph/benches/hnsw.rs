@@ -29,6 +29,7 @@ fn build(data: &[Vec<f32>]) -> MemoryGraph {
     for start in (0..n).step_by(1000) {
         g.insert_range(start..(start + 1000).min(n));
     }
+    g.shrink_lists();
     g
 }
 

@@ -49,7 +49,7 @@ pub fn insert<G: GraphMut>(
     // Phase 3: back-links, shrinking neighbourhood(e) when over Mmax.
     for (lc, chosen) in neighbours.iter().enumerate() {
         for &e in chosen {
-            add_connection(graph, e.id, Candidate::new(e.distance, q), lc, params.m);
+            add_connection(graph, e.id, q, lc, params.m);
         }
     }
     level > top
@@ -95,34 +95,46 @@ fn find_neighbours<G: GraphMut>(
     chosen
 }
 
-/// Adds the link `e -> q` at layer `lc` (`q.distance` is the distance
-/// between them); when `e` already has `Mmax` links, `eConn = e's
-/// neighbours + q` is shrunk back to `Mmax` with the heuristic (Algorithm
-/// 1 lines 14-16), which may drop `q` itself.
-pub fn add_connection<G: GraphMut>(graph: &G, e: G::Id, q: Candidate<G::Id>, lc: usize, m: usize) {
+/// Adds the link `e -> q` at layer `lc`; when `e` already has `Mmax` links (plus the store's
+/// [`GraphMut::spare_links`]), `eConn = e's neighbours + q` is shrunk back
+/// to `Mmax` with the heuristic (Algorithm 1 lines 14-16), which may drop
+/// `q` itself.
+pub fn add_connection<G: GraphMut>(graph: &G, e: G::Id, q: G::Id, lc: usize, m: usize) {
     let max = max_connections(m, lc);
-    // Allocated only when a list overflows.
-    let mut conn = Vec::new();
-    let mut kept = Vec::new();
+    let room = max + graph.spare_links(lc);
     graph.update_neighbours(e, lc, &mut |list| {
-        if list.contains(&q.id) {
+        if list.contains(&q) {
             return;
         }
-        if list.len() < max {
-            list.push(q.id);
-            return;
+        list.push(q);
+        if list.len() > room {
+            shrink(graph, e, list, max);
         }
-        // Links to deleted nodes are the first to go.
-        conn.clear();
-        conn.extend(
-            list.iter()
-                .filter(|&&n| !graph.is_deleted(n))
-                .map(|&n| Candidate::new(graph.distance_between(e, n), n)),
-        );
-        conn.push(q);
-        conn.sort_unstable();
-        select_neighbours(graph, &conn, max, &mut kept);
-        list.clear();
-        list.extend(kept.iter().map(|c| c.id));
     });
+}
+
+/// Shrinks `e`'s list at layer `lc` back to `Mmax` when it holds spare
+/// links (see [`GraphMut::spare_links`]); the last step of a build.
+pub fn shrink_overfull<G: GraphMut>(graph: &G, e: G::Id, lc: usize, m: usize) {
+    let max = max_connections(m, lc);
+    graph.update_neighbours(e, lc, &mut |list| {
+        if list.len() > max {
+            shrink(graph, e, list, max);
+        }
+    });
+}
+
+/// SELECT-NEIGHBORS-HEURISTIC over `e`'s links, leaving at most `max` in
+/// `list`; links to deleted nodes are the first to go.
+fn shrink<G: GraphMut>(graph: &G, e: G::Id, list: &mut Vec<G::Id>, max: usize) {
+    let mut conn: Vec<_> = list
+        .iter()
+        .filter(|&&n| !graph.is_deleted(n))
+        .map(|&n| Candidate::new(graph.distance_between(e, n), n))
+        .collect();
+    conn.sort_unstable();
+    let mut kept = Vec::with_capacity(max);
+    select_neighbours(graph, &conn, max, &mut kept);
+    list.clear();
+    list.extend(kept.iter().map(|c| c.id));
 }

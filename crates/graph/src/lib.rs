@@ -34,7 +34,7 @@ mod select;
 mod traits;
 
 pub use candidate::Candidate;
-pub use insert::{add_connection, insert};
+pub use insert::{add_connection, insert, shrink_overfull};
 pub use iterative::IterativeSearch;
 pub use level::LevelGenerator;
 pub use memory::{MemoryGraph, DEFAULT_MAX_LEVEL};

@@ -2,10 +2,25 @@
 
 use crate::max_connections;
 
+/// How many links a list at layer `lc` may hold while a graph is being
+/// built in memory: `Mmax` plus [`spare_links`] (see `MemoryGraph`).
+#[inline]
+pub(crate) fn capacity(m: usize, lc: usize) -> usize {
+    max_connections(m, lc) + spare_links(m, lc)
+}
+
+/// Links a list may hold beyond `Mmax` before INSERT shrinks it with the
+/// heuristic: a quarter of `Mmax`, so a list is shrunk once every few
+/// back-links instead of at every one (the build's main cost).
+#[inline]
+pub(crate) fn spare_links(m: usize, lc: usize) -> usize {
+    max_connections(m, lc).div_ceil(4)
+}
+
 /// The neighbour lists of one node at layers `0..=level`, stored flat:
-/// layer `lc` is a segment `[len, id_0, .., id_(Mmax-1)]` with `Mmax =
-/// 2m` at layer 0 and `m` above, the same shape as pgvector's neighbour
-/// tuple. One allocation per node keeps builds of millions of nodes
+/// layer `lc` is a segment `[len, id_0, .., id_(cap-1)]` with room for
+/// [`capacity`] links (`Mmax = 2m` at layer 0 and `m` above, plus the
+/// spare ones). One allocation per node keeps builds of millions of nodes
 /// cheap and makes the memory estimate exact.
 #[derive(Clone, Debug)]
 pub(crate) struct NodeLinks {
@@ -31,7 +46,7 @@ impl NodeLinks {
         if lc == 0 {
             0
         } else {
-            (max_connections(m, 0) + 1) + (lc - 1) * (m + 1)
+            (capacity(m, 0) + 1) + (lc - 1) * (capacity(m, 1) + 1)
         }
     }
 
@@ -42,14 +57,14 @@ impl NodeLinks {
         &self.slots[at + 1..at + 1 + len]
     }
 
-    /// Replaces the neighbours at layer `lc`; more than `Mmax` is a bug.
+    /// Replaces the neighbours at layer `lc`; more than [`capacity`] is a bug.
     pub(crate) fn set(&mut self, lc: usize, m: usize, ids: &[u32]) {
         let at = Self::offset(lc, m);
         assert!(
-            ids.len() <= max_connections(m, lc),
-            "neighbour list of {} exceeds the maximum of {} at layer {lc}",
+            ids.len() <= capacity(m, lc),
+            "neighbour list of {} exceeds the capacity of {} at layer {lc}",
             ids.len(),
-            max_connections(m, lc)
+            capacity(m, lc)
         );
         self.slots[at] = ids.len() as u32;
         self.slots[at + 1..at + 1 + ids.len()].copy_from_slice(ids);

@@ -8,8 +8,10 @@
 //! construction. Rayon threads touch only this Rust-owned memory, never
 //! Postgres. The caller drives `insert_range` in chunks (say 1,000 ids at a
 //! time) so that between chunks its main thread can check for query
-//! cancel and report progress. Finally the page writer reads the graph back
-//! with `len`, `level`, `vector`, `neighbour_list` and `entry_point`.
+//! cancel and report progress. [`MemoryGraph::shrink_lists`] then brings
+//! the lists, which may hold a few spare links while the graph grows, back
+//! to `Mmax`. Finally the page writer reads the graph back with `len`,
+//! `level`, `vector`, `neighbour_list` and `entry_point`.
 //!
 //! A single-threaded build ([`MemoryGraph::insert`] in id order) is
 //! deterministic for a given seed; a parallel one depends on scheduling.
@@ -126,10 +128,30 @@ impl MemoryGraph {
 
     /// Links the already-added nodes `ids` concurrently on the current
     /// rayon pool (use `ThreadPool::install` to choose one). Each id must
-    /// be inserted once; call it chunk by chunk to stay responsive.
+    /// be inserted once; call it chunk by chunk to stay responsive, then
+    /// [`MemoryGraph::shrink_lists`] once at the end.
     pub fn insert_range(&self, ids: Range<u32>) {
         ids.into_par_iter()
             .for_each_init(SearchScratch::new, |scratch, id| self.insert(id, scratch));
+    }
+
+    /// Brings every list back to `Mmax` with the heuristic, on the
+    /// current rayon pool. While the graph is built, a list may hold a
+    /// quarter more links than `Mmax` (its spare links) and is shrunk
+    /// only when that overflows: the shrink, which measures distances
+    /// between all the links, then runs once every few back-links instead
+    /// of at every one, and with more candidates to choose from. Call it
+    /// after the last insert, before the lists are read as final.
+    pub fn shrink_lists(&self) {
+        let m = self.params.m;
+        (0..self.len() as u32).into_par_iter().for_each(|id| {
+            for lc in 0..=self.level(id) {
+                let max = crate::max_connections(m, lc);
+                if self.links[id as usize].read().get(lc, m).len() > max {
+                    crate::shrink_overfull(self, id, lc, m);
+                }
+            }
+        });
     }
 
     /// The `k` nearest live nodes to `query` with `ef` = hnsw.ef_search.
@@ -270,6 +292,11 @@ impl GraphMut for MemoryGraph {
     #[inline]
     fn distance_between(&self, a: u32, b: u32) -> f32 {
         self.metric.distance(self.vector(a), self.vector(b))
+    }
+
+    /// A quarter of `Mmax` (see [`MemoryGraph::shrink_lists`]).
+    fn spare_links(&self, lc: usize) -> usize {
+        crate::links::spare_links(self.params.m, lc)
     }
 
     /// Overwrites the list under the node's write lock.

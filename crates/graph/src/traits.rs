@@ -45,6 +45,13 @@ pub trait GraphMut: Graph {
     /// Distance between the stored vectors of `a` and `b`.
     fn distance_between(&self, a: Self::Id, b: Self::Id) -> f32;
 
+    /// Links a list at layer `lc` may hold beyond `Mmax` before INSERT
+    /// shrinks it (a store that allows any must bring its lists back to
+    /// `Mmax` itself before they are final). On-page lists have none.
+    fn spare_links(&self, _lc: usize) -> usize {
+        0
+    }
+
     /// Replaces the neighbour list of `id` at layer `lc`.
     fn set_neighbours(&self, id: Self::Id, lc: usize, neighbours: &[Self::Id]);
 

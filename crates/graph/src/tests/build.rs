@@ -55,7 +55,8 @@ fn generic_insert_on_another_store_builds_the_same_graph() {
     let mem = build_sequential(&data, Metric::L2, m, efc, seed);
     let mut gen = LevelGenerator::new(m, DEFAULT_MAX_LEVEL, seed);
     let levels: Vec<usize> = data.iter().map(|_| gen.next_level()).collect();
-    let store = VecStore::new(Metric::L2, m, data.clone(), levels.clone());
+    let mut store = VecStore::new(Metric::L2, m, data.clone(), levels.clone());
+    store.spare = true;
     let params = InsertParams {
         m,
         ef_construction: efc,
@@ -74,6 +75,11 @@ fn generic_insert_on_another_store_builds_the_same_graph() {
             &mut scratch,
         ) {
             ep = Some((id, level));
+        }
+    }
+    for (id, &level) in levels.iter().enumerate() {
+        for lc in 0..=level {
+            crate::shrink_overfull(&store, id as u32, lc, m);
         }
     }
     assert_eq!(ep, mem.entry_point());

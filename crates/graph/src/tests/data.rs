@@ -91,6 +91,7 @@ pub fn build_parallel(
     for start in (0..n).step_by(1000) {
         g.insert_range(start..(start + 1000).min(n));
     }
+    g.shrink_lists();
     g
 }
 
@@ -110,5 +111,6 @@ pub fn build_sequential(
     for id in 0..g.len() as u32 {
         g.insert(id, &mut scratch);
     }
+    g.shrink_lists();
     g
 }

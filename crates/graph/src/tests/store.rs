@@ -11,6 +11,8 @@ pub struct VecStore {
     pub m: usize,
     pub vectors: Vec<Vec<f32>>,
     pub links: Vec<Mutex<Vec<Vec<u32>>>>,
+    /// Whether lists get the memory store's spare links while built.
+    pub spare: bool,
 }
 
 impl VecStore {
@@ -25,7 +27,13 @@ impl VecStore {
             m,
             vectors,
             links,
+            spare: false,
         }
+    }
+
+    /// The longest a list at `lc` may be.
+    fn capacity(&self, lc: usize) -> usize {
+        max_connections(self.m, lc) + self.spare_links(lc)
     }
 }
 
@@ -52,6 +60,15 @@ impl GraphMut for VecStore {
             .distance(&self.vectors[a as usize], &self.vectors[b as usize])
     }
 
+    /// The memory store's spare links when `spare` is set, else none.
+    fn spare_links(&self, lc: usize) -> usize {
+        if self.spare {
+            crate::links::spare_links(self.m, lc)
+        } else {
+            0
+        }
+    }
+
     /// Overwrites a list, checking the Mmax bound.
     fn set_neighbours(&self, id: u32, lc: usize, neighbours: &[u32]) {
         assert!(neighbours.len() <= max_connections(self.m, lc));
@@ -62,6 +79,6 @@ impl GraphMut for VecStore {
     fn update_neighbours(&self, id: u32, lc: usize, update: &mut dyn FnMut(&mut Vec<u32>)) {
         let mut links = self.links[id as usize].lock().unwrap();
         update(&mut links[lc]);
-        assert!(links[lc].len() <= max_connections(self.m, lc));
+        assert!(links[lc].len() <= self.capacity(lc));
     }
 }

@@ -1,0 +1,136 @@
+//! The graph crate without Postgres: builds a [`MemoryGraph`] from the SQL
+//! benchmark's cached datasets (`.pgvision/bench-data/*.npy`, made by
+//! `bench/hnsw_bench.py`) on every core and prints build seconds and
+//! recall@10 / queries per second at several `ef_search`, so an index
+//! build can be compared with the bare algorithm on the same data.
+//!
+//! ```sh
+//! cargo run --release -p pgvision-graph --example bare_build -- \
+//!     .pgvision/bench-data/clustered-128-100k.v1 [threads]
+//! ```
+//!
+//! The truth file `<base>.truth-l2.ids.npy` (int64, 200 x 10) is written by
+//! `bench/hnsw_bench.py` beside its own cache; without it only build figures print.
+
+use std::path::Path;
+use std::time::Instant;
+
+use graph::{MemoryGraph, Metric, SearchScratch};
+
+/// Rows, columns and little-endian payload of a 2-d `.npy` file.
+fn read_npy(path: &Path) -> (usize, usize, Vec<u8>) {
+    let bytes = std::fs::read(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    assert_eq!(&bytes[..6], b"\x93NUMPY", "{}: not a .npy file", path.display());
+    let (header_len, start) = match bytes[6] {
+        1 => (u16::from_le_bytes([bytes[8], bytes[9]]) as usize, 10),
+        _ => (
+            u32::from_le_bytes(bytes[8..12].try_into().expect("4 bytes")) as usize,
+            12,
+        ),
+    };
+    let header = std::str::from_utf8(&bytes[start..start + header_len]).expect("ascii header");
+    assert!(header.contains("'fortran_order': False"), "C order only");
+    let shape = header
+        .split("'shape': (")
+        .nth(1)
+        .and_then(|s| s.split(')').next())
+        .expect("a shape");
+    let dims: Vec<usize> = shape
+        .split(',')
+        .filter(|s| !s.trim().is_empty())
+        .map(|s| s.trim().parse().expect("a number"))
+        .collect();
+    assert_eq!(dims.len(), 2, "2-d arrays only");
+    (dims[0], dims[1], bytes[start + header_len..].to_vec())
+}
+
+/// A 2-d float32 `.npy` as rows.
+fn read_f32(path: &Path) -> Vec<Vec<f32>> {
+    let (n, d, raw) = read_npy(path);
+    let all: Vec<f32> = raw
+        .chunks_exact(4)
+        .map(|b| f32::from_le_bytes(b.try_into().expect("4 bytes")))
+        .collect();
+    assert_eq!(all.len(), n * d);
+    all.chunks_exact(d).map(<[f32]>::to_vec).collect()
+}
+
+/// A 2-d int64 `.npy` as rows.
+fn read_i64(path: &Path) -> Vec<Vec<i64>> {
+    let (n, d, raw) = read_npy(path);
+    let all: Vec<i64> = raw
+        .chunks_exact(8)
+        .map(|b| i64::from_le_bytes(b.try_into().expect("8 bytes")))
+        .collect();
+    assert_eq!(all.len(), n * d);
+    all.chunks_exact(d).map(<[i64]>::to_vec).collect()
+}
+
+/// Builds, then measures recall and queries/s when the truth file exists.
+fn main() {
+    let mut args = std::env::args().skip(1);
+    let base = args.next().expect("usage: bare_build <bench-data base> [threads]");
+    let threads: usize = args.next().map_or(2, |t| t.parse().expect("threads"));
+    let data = read_f32(Path::new(&format!("{base}.data.npy")));
+    let queries = read_f32(Path::new(&format!("{base}.queries.npy")));
+    let dim = data[0].len();
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(threads)
+        .build()
+        .expect("a thread pool");
+
+    let t = Instant::now();
+    let mut g = MemoryGraph::new(dim, Metric::L2, 16, 64, 0x005e_ed0f_4a57);
+    for v in &data {
+        g.add(v);
+    }
+    let n = g.len() as u32;
+    pool.install(|| {
+        for start in (0..n).step_by(1024) {
+            g.insert_range(start..(start + 1024).min(n));
+        }
+        g.shrink_lists();
+    });
+    println!(
+        "{} x {dim}: build {:.2} s on {threads} threads, {} MiB",
+        data.len(),
+        t.elapsed().as_secs_f64(),
+        g.estimated_bytes() >> 20
+    );
+
+    let truth_path = format!("{base}.truth-l2.ids.npy");
+    if !Path::new(&truth_path).exists() {
+        println!("no {truth_path}: recall not measured");
+        return;
+    }
+    let truth = read_i64(Path::new(&truth_path));
+    let mut scratch = SearchScratch::new();
+    for ef in [10, 20, 40, 80, 160] {
+        let (mut hits, mut visited) = (0, 0);
+        for (q, want) in queries.iter().zip(&truth) {
+            let got = g.search_with(q, 10, ef, &mut scratch);
+            visited += scratch.visited_count();
+            hits += got
+                .iter()
+                .filter(|c| want.contains(&(c.id as i64)))
+                .count();
+        }
+        // Best of five timed passes: one pass of 200 queries is too short
+        // to time on a shared machine.
+        let best = (0..5)
+            .map(|_| {
+                let t = Instant::now();
+                for q in &queries {
+                    std::hint::black_box(g.search_with(q, 10, ef, &mut scratch));
+                }
+                t.elapsed().as_secs_f64()
+            })
+            .fold(f64::INFINITY, f64::min);
+        println!(
+            "ef_search {ef:>3}: recall@10 {:.4}, {:.0} distances/query, {:.0} queries/s (one thread)",
+            hits as f64 / (10 * queries.len()) as f64,
+            visited as f64 / queries.len() as f64,
+            queries.len() as f64 / best
+        );
+    }
+}
