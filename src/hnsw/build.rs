@@ -1,9 +1,12 @@
 //! `ambuild` and `ambuildempty`.
 //!
 //! Design note. The main thread reads the heap (`table_index_build_scan`)
-//! and copies each vector into a Rust-owned [`MemoryGraph`]; identical
-//! vectors share one element (up to 10 heap TIDs), so duplicates cannot
-//! crowd the graph. Then rayon threads insert the nodes in parallel, in
+//! and copies the f16 copy of each vector (what the element will store)
+//! into a Rust-owned [`MemoryGraph`]; vectors whose copies are identical
+//! (codes, scale, error bound and norm) share one element (up to 10 heap
+//! TIDs), so duplicates cannot crowd the graph. Such vectors would get
+//! byte-identical elements anyway, so the scan's lower bound holds for
+//! every one of them. Then rayon threads insert the nodes in parallel, in
 //! chunks, while the main thread checks for query cancel and reports
 //! progress between chunks (threads never touch Postgres). Finally the
 //! main thread lays the elements out on pages (addresses are computed
@@ -47,7 +50,7 @@ struct BuildState {
     params: IndexParams,
     graph: MemoryGraph,
     tids: Vec<Vec<HeapTid>>,
-    /// Hash of a vector's bits -> its node, to merge identical vectors.
+    /// Hash of an f16 copy -> its node, to merge identical copies.
     seen: HashMap<u64, u32>,
     /// Bytes of `maintenance_work_mem`.
     limit: usize,
@@ -179,23 +182,21 @@ fn add(state: &mut BuildState, v: &[f32], tid: HeapTid) {
     if state.params.metric == graph::Metric::Cosine && distance::norm(v) == 0.0 {
         return; // a zero vector has no direction: not indexed, as in pgvector
     }
+    let half = HalfVector::encode(v);
     let mut h = std::collections::hash_map::DefaultHasher::new();
-    v.iter().for_each(|x| x.to_bits().hash(&mut h));
+    half.codes.hash(&mut h);
+    [half.scale, half.err, half.norm].map(f32::to_bits).hash(&mut h);
     let key = h.finish();
     if let Some(&node) = state.seen.get(&key) {
-        let same = state
-            .graph
-            .vector(node)
-            .iter()
-            .zip(v)
-            .all(|(a, b)| a.to_bits() == b.to_bits());
-        if same && state.tids[node as usize].len() < MAX_HEAP_TIDS {
+        if state.graph.half_vector(node) == half
+            && state.tids[node as usize].len() < MAX_HEAP_TIDS
+        {
             state.tids[node as usize].push(tid);
             state.indexed += 1.0;
             return;
         }
     }
-    let node = state.graph.add(v);
+    let node = state.graph.add_half(&half);
     state.seen.insert(key, node);
     state.tids.push(vec![tid]);
     state.indexed += 1.0;
@@ -324,7 +325,7 @@ fn write_pages(state: &mut BuildState) {
         let mut bytes = layout.encode(
             level,
             &state.tids[node as usize],
-            &HalfVector::encode(graph.vector(node)),
+            &graph.half_vector(node),
         );
         for lc in 0..=level {
             neighbours.clear();

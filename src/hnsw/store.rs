@@ -38,11 +38,7 @@ pub fn metric_from_code(code: u32) -> Metric {
 /// The query as the graph's distances expect it: unit length for cosine;
 /// None when a cosine query has zero norm (no result is meaningful).
 pub fn prepare_query(metric: Metric, v: &[f32]) -> Option<Vec<f32>> {
-    if metric != Metric::Cosine {
-        return Some(v.to_vec());
-    }
-    let norm = distance::norm(v);
-    (norm > 0.0 && norm.is_finite()).then(|| v.iter().map(|&x| (x as f64 / norm) as f32).collect())
+    metric.prepare(v)
 }
 
 /// Reads and validates the meta page.
@@ -171,12 +167,8 @@ impl PageGraph {
 
     /// Distance from a prepared query to an element's f16 vector.
     pub fn element_distance(&self, query: &[f32], e: pageformat::ElementRef<'_>) -> f32 {
-        let codes = e.codes();
-        match self.metric {
-            Metric::L2 => half::l2_squared(query, &codes, e.scale()),
-            Metric::InnerProduct => -half::dot(query, &codes, e.scale()),
-            Metric::Cosine => 1.0 - half::dot(query, &codes, e.scale()) / e.norm(),
-        }
+        self.metric
+            .to_half(query, &e.codes(), e.scale(), e.norm())
     }
 
     /// The element's vector decoded and prepared as a query.

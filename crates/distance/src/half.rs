@@ -112,6 +112,48 @@ pub fn dot(q: &[f32], codes: &[u16], scale: f32) -> f32 {
     dot_scalar(q, codes, scale)
 }
 
+/// Scalar reference: squared L2 between `sa * a` and `sb * b`.
+pub fn l2_squared_pair_scalar(a: &[u16], sa: f32, b: &[u16], sb: f32) -> f32 {
+    let mut sum = 0.0f32;
+    for (&x, &y) in a.iter().zip(b) {
+        let d = f16::from_bits(x).to_f32() * sa - f16::from_bits(y).to_f32() * sb;
+        sum += d * d;
+    }
+    sum
+}
+
+/// Scalar reference: inner product of `sa * a` and `sb * b`.
+pub fn dot_pair_scalar(a: &[u16], sa: f32, b: &[u16], sb: f32) -> f32 {
+    let mut sum = 0.0f32;
+    for (&x, &y) in a.iter().zip(b) {
+        sum += f16::from_bits(x).to_f32() * f16::from_bits(y).to_f32();
+    }
+    sum * sa * sb
+}
+
+/// Squared L2 between two f16 copies `sa * a` and `sb * b` (the in-memory
+/// graph of a build compares its nodes with each other), SIMD with F16C.
+#[inline]
+pub fn l2_squared_pair(a: &[u16], sa: f32, b: &[u16], sb: f32) -> f32 {
+    debug_assert_eq!(a.len(), b.len());
+    #[cfg(target_arch = "x86_64")]
+    if crate::x86::has_f16c() {
+        return crate::x86::l2_squared_f16_pair(a, sa, b, sb);
+    }
+    l2_squared_pair_scalar(a, sa, b, sb)
+}
+
+/// Inner product of two f16 copies `sa * a` and `sb * b`, SIMD with F16C.
+#[inline]
+pub fn dot_pair(a: &[u16], sa: f32, b: &[u16], sb: f32) -> f32 {
+    debug_assert_eq!(a.len(), b.len());
+    #[cfg(target_arch = "x86_64")]
+    if crate::x86::has_f16c() {
+        return crate::x86::dot_f16_pair(a, b) * sa * sb;
+    }
+    dot_pair_scalar(a, sa, b, sb)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -158,6 +200,32 @@ mod tests {
                 );
                 let tol = 1e-4 * q.iter().zip(&back).map(|(x, y)| (x * y).abs()).sum::<f32>();
                 assert!((a - b).abs() <= tol.max(1e-30), "dot n={n}");
+            }
+        }
+    }
+
+    #[test]
+    fn pair_kernels_match_reference_and_decoded_f32() {
+        let mut rng = rand::rngs::StdRng::seed_from_u64(12);
+        for n in [0usize, 1, 7, 8, 15, 16, 17, 33, 128, 129, 2048, 2049] {
+            for magnitude in [1e-3f32, 1.0, 1e5] {
+                let mut draw = || -> Vec<f32> {
+                    (0..n).map(|_| rng.gen_range(-1.0..1.0) * magnitude).collect()
+                };
+                let (a, b) = (HalfVector::encode(&draw()), HalfVector::encode(&draw()));
+                let (da, db) = (a.decode(), b.decode());
+                let close = |x: f32, y: f32, scale: f32| (x - y).abs() <= 1e-4 * scale.max(1e-30);
+                let l2 = l2_squared_pair(&a.codes, a.scale, &b.codes, b.scale);
+                let want = crate::scalar::l2_squared(&da, &db);
+                assert!(close(l2, want, want), "l2 n={n} mag={magnitude}: {l2} vs {want}");
+                let r = l2_squared_pair_scalar(&a.codes, a.scale, &b.codes, b.scale);
+                assert!(close(l2, r, want), "l2 scalar n={n}");
+                let dot = dot_pair(&a.codes, a.scale, &b.codes, b.scale);
+                let want = crate::scalar::inner_product(&da, &db);
+                let mag: f32 = da.iter().zip(&db).map(|(x, y)| (x * y).abs()).sum();
+                assert!(close(dot, want, mag), "dot n={n} mag={magnitude}: {dot} vs {want}");
+                let r = dot_pair_scalar(&a.codes, a.scale, &b.codes, b.scale);
+                assert!(close(dot, r, mag), "dot scalar n={n}");
             }
         }
     }

@@ -189,6 +189,55 @@ fn dot_f16_avx2(q: &[f32], codes: &[u16], scale: f32) -> f32 {
     sum * scale
 }
 
+/// Squared L2 between two f16 vectors `sa * a` and `sb * b`.
+#[target_feature(enable = "avx2,fma,f16c")]
+fn l2_squared_f16_pair_avx2(a: &[u16], sa: f32, b: &[u16], sb: f32) -> f32 {
+    let n = a.len().min(b.len());
+    let (va, vb) = (_mm256_set1_ps(sa), _mm256_set1_ps(sb));
+    let (mut acc0, mut acc1) = (_mm256_setzero_ps(), _mm256_setzero_ps());
+    let mut i = 0;
+    while i + 16 <= n {
+        let d0 = _mm256_fmsub_ps(load_f16(a, i), va, _mm256_mul_ps(load_f16(b, i), vb));
+        let d1 = _mm256_fmsub_ps(load_f16(a, i + 8), va, _mm256_mul_ps(load_f16(b, i + 8), vb));
+        acc0 = _mm256_fmadd_ps(d0, d0, acc0);
+        acc1 = _mm256_fmadd_ps(d1, d1, acc1);
+        i += 16;
+    }
+    if i + 8 <= n {
+        let d0 = _mm256_fmsub_ps(load_f16(a, i), va, _mm256_mul_ps(load_f16(b, i), vb));
+        acc0 = _mm256_fmadd_ps(d0, d0, acc0);
+        i += 8;
+    }
+    let mut sum = hsum(_mm256_add_ps(acc0, acc1));
+    for j in i..n {
+        let d = half::f16::from_bits(a[j]).to_f32() * sa - half::f16::from_bits(b[j]).to_f32() * sb;
+        sum += d * d;
+    }
+    sum
+}
+
+/// Inner product of two f16 code arrays (scales not applied).
+#[target_feature(enable = "avx2,fma,f16c")]
+fn dot_f16_pair_avx2(a: &[u16], b: &[u16]) -> f32 {
+    let n = a.len().min(b.len());
+    let (mut acc0, mut acc1) = (_mm256_setzero_ps(), _mm256_setzero_ps());
+    let mut i = 0;
+    while i + 16 <= n {
+        acc0 = _mm256_fmadd_ps(load_f16(a, i), load_f16(b, i), acc0);
+        acc1 = _mm256_fmadd_ps(load_f16(a, i + 8), load_f16(b, i + 8), acc1);
+        i += 16;
+    }
+    if i + 8 <= n {
+        acc0 = _mm256_fmadd_ps(load_f16(a, i), load_f16(b, i), acc0);
+        i += 8;
+    }
+    let mut sum = hsum(_mm256_add_ps(acc0, acc1));
+    for j in i..n {
+        sum += half::f16::from_bits(a[j]).to_f32() * half::f16::from_bits(b[j]).to_f32();
+    }
+    sum
+}
+
 /// Whether AVX2, FMA and F16C are all present (checked once).
 pub fn has_f16c() -> bool {
     static HAS: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
@@ -211,6 +260,20 @@ pub fn dot_f16(q: &[f32], codes: &[u16], scale: f32) -> f32 {
     assert!(has_f16c());
     // SAFETY: the assert guarantees AVX2, FMA and F16C on this CPU.
     unsafe { dot_f16_avx2(q, codes, scale) }
+}
+
+/// Safe entry: squared L2 between two f16 vectors (only after `has_f16c`).
+pub fn l2_squared_f16_pair(a: &[u16], sa: f32, b: &[u16], sb: f32) -> f32 {
+    assert!(has_f16c());
+    // SAFETY: the assert guarantees AVX2, FMA and F16C on this CPU.
+    unsafe { l2_squared_f16_pair_avx2(a, sa, b, sb) }
+}
+
+/// Safe entry: inner product of two f16 code arrays (only after `has_f16c`).
+pub fn dot_f16_pair(a: &[u16], b: &[u16]) -> f32 {
+    assert!(has_f16c());
+    // SAFETY: the assert guarantees AVX2, FMA and F16C on this CPU.
+    unsafe { dot_f16_pair_avx2(a, b) }
 }
 
 /// Safe entry: squared L2 (caller guarantees AVX2+FMA were detected).

@@ -15,9 +15,16 @@
 //!
 //! A single-threaded build ([`MemoryGraph::insert`] in id order) is
 //! deterministic for a given seed; a parallel one depends on scheduling.
+//!
+//! Vectors are held as the f16 copies the index pages store
+//! ([`HalfVector`]: codes, scale, error bound, exact norm), so the graph is
+//! built on exactly the data its scans will read, takes half the memory of
+//! float4, and a build, whose distances are bound by memory bandwidth at
+//! high dimensions, reads half the bytes per distance.
 
 use std::ops::Range;
 
+use distance::half::HalfVector;
 use parking_lot::{Mutex, RwLock};
 use rayon::prelude::*;
 
@@ -36,8 +43,10 @@ pub struct MemoryGraph {
     metric: Metric,
     params: InsertParams,
     levels: LevelGenerator,
-    /// All vectors, node `i` at `[i * dim, (i + 1) * dim)`.
-    vectors: Vec<f32>,
+    /// All f16 codes, node `i` at `[i * dim, (i + 1) * dim)`.
+    codes: Vec<u16>,
+    /// Per node: `(scale, err, norm)` of its [`HalfVector`].
+    halves: Vec<(f32, f32, f32)>,
     node_levels: Vec<u8>,
     links: Vec<RwLock<NodeLinks>>,
     deleted: Vec<bool>,
@@ -55,7 +64,8 @@ impl MemoryGraph {
             metric,
             params: InsertParams { m, ef_construction },
             levels: LevelGenerator::new(m, DEFAULT_MAX_LEVEL, seed),
-            vectors: Vec::new(),
+            codes: Vec::new(),
+            halves: Vec::new(),
             node_levels: Vec::new(),
             links: Vec::new(),
             deleted: Vec::new(),
@@ -76,19 +86,25 @@ impl MemoryGraph {
         self
     }
 
+    /// Stores the f16 copy of `vector` as a new node (see [`MemoryGraph::add_half`]).
+    pub fn add(&mut self, vector: &[f32]) -> u32 {
+        self.add_half(&HalfVector::encode(vector))
+    }
+
     /// Stores `vector` as a new node and draws its level; it is not linked
     /// into the graph until inserted. Returns its id.
-    pub fn add(&mut self, vector: &[f32]) -> u32 {
+    pub fn add_half(&mut self, vector: &HalfVector) -> u32 {
         assert_eq!(
-            vector.len(),
+            vector.codes.len(),
             self.dim,
             "expected {} dimensions, not {}",
             self.dim,
-            vector.len()
+            vector.codes.len()
         );
         let id = u32::try_from(self.node_levels.len()).expect("more than u32::MAX nodes");
         let level = self.levels.next_level();
-        self.vectors.extend_from_slice(vector);
+        self.codes.extend_from_slice(&vector.codes);
+        self.halves.push((vector.scale, vector.err, vector.norm));
         self.node_levels.push(level as u8);
         self.links
             .push(RwLock::new(NodeLinks::new(level, self.params.m)));
@@ -99,6 +115,9 @@ impl MemoryGraph {
 
     /// Links already-added node `id` into the graph (Algorithm 1).
     pub fn insert(&self, id: u32, scratch: &mut SearchScratch<u32>) {
+        // q as a query: its f16 copy decoded (unit length for cosine).
+        let decoded = distance::half::decode(self.codes(id), self.halves[id as usize].0);
+        let q = self.metric.prepare(&decoded).unwrap_or(decoded);
         let level = self.level(id);
         let ep = {
             let mut entry = self.entry.lock();
@@ -113,7 +132,7 @@ impl MemoryGraph {
         if insert(
             self,
             id,
-            self.vector(id),
+            &q,
             level,
             Some(ep),
             self.params,
@@ -159,7 +178,8 @@ impl MemoryGraph {
         self.search_with(query, k, ef, &mut SearchScratch::new())
     }
 
-    /// [`MemoryGraph::search`] reusing a caller's scratch.
+    /// [`MemoryGraph::search`] reusing a caller's scratch; nothing for a
+    /// cosine query of zero norm.
     pub fn search_with(
         &self,
         query: &[f32],
@@ -167,9 +187,9 @@ impl MemoryGraph {
         ef: usize,
         scratch: &mut SearchScratch<u32>,
     ) -> Vec<Candidate<u32>> {
-        match self.entry_point() {
-            None => Vec::new(),
-            Some(ep) => knn_search(self, query, ep, k, ef, scratch),
+        match (self.entry_point(), self.metric.prepare(query)) {
+            (Some(ep), Some(q)) => knn_search(self, &q, ep, k, ef, scratch),
+            _ => Vec::new(),
         }
     }
 
@@ -203,10 +223,33 @@ impl MemoryGraph {
         self.node_levels[id as usize] as usize
     }
 
-    /// The vector of node `id`.
-    pub fn vector(&self, id: u32) -> &[f32] {
+    /// The f16 codes of node `id`.
+    pub fn codes(&self, id: u32) -> &[u16] {
         let at = id as usize * self.dim;
-        &self.vectors[at..at + self.dim]
+        &self.codes[at..at + self.dim]
+    }
+
+    /// The f16 copy of node `id`, as the page writer stores it.
+    pub fn half_vector(&self, id: u32) -> HalfVector {
+        let (scale, err, norm) = self.halves[id as usize];
+        HalfVector {
+            scale,
+            err,
+            norm,
+            codes: self.codes(id).to_vec(),
+        }
+    }
+
+    /// Node `id`'s vector as held (`scale * codes`), in f32.
+    pub fn vector(&self, id: u32) -> Vec<f32> {
+        distance::half::decode(self.codes(id), self.halves[id as usize].0)
+    }
+
+    /// `(codes, scale, norm)` of node `id`, for [`Metric::between_halves`].
+    #[inline]
+    fn half(&self, id: u32) -> (&[u16], f32, f32) {
+        let (scale, _, norm) = self.halves[id as usize];
+        (self.codes(id), scale, norm)
     }
 
     /// A copy of node `id`'s neighbours at layer `lc` (empty above its level).
@@ -224,9 +267,9 @@ impl MemoryGraph {
     /// Heap bytes held, for maintenance_work_mem accounting (exact up to
     /// allocator overhead and the vectors' spare capacity).
     pub fn estimated_bytes(&self) -> usize {
-        let per_node = std::mem::size_of::<RwLock<NodeLinks>>() + 1 + 1;
+        let per_node = std::mem::size_of::<RwLock<NodeLinks>>() + 1 + 1 + 12;
         std::mem::size_of::<Self>()
-            + self.vectors.len() * std::mem::size_of::<f32>()
+            + self.codes.len() * std::mem::size_of::<u16>()
             + self.len() * per_node
             + self.links_bytes
     }
@@ -260,10 +303,12 @@ impl MemoryGraph {
 impl Graph for MemoryGraph {
     type Id = u32;
 
-    /// Distance from `query` to node `id`'s vector.
+    /// Distance from a prepared `query` (see [`Metric::prepare`]) to node
+    /// `id`'s f16 copy.
     #[inline]
     fn distance(&self, query: &[f32], id: u32) -> f32 {
-        self.metric.distance(query, self.vector(id))
+        let (codes, scale, norm) = self.half(id);
+        self.metric.to_half(query, codes, scale, norm)
     }
 
     /// Node ids are array indexes.
@@ -291,7 +336,7 @@ impl GraphMut for MemoryGraph {
     /// Distance between two stored vectors.
     #[inline]
     fn distance_between(&self, a: u32, b: u32) -> f32 {
-        self.metric.distance(self.vector(a), self.vector(b))
+        self.metric.between_halves(self.half(a), self.half(b))
     }
 
     /// A quarter of `Mmax` (see [`MemoryGraph::shrink_lists`]).

@@ -13,7 +13,52 @@ pub enum Metric {
     Cosine,
 }
 
+use distance::half;
+
 impl Metric {
+    /// A query as the f16 distances below expect it: unit length for
+    /// cosine, `None` when a cosine query has zero or infinite norm (no
+    /// result is meaningful); unchanged otherwise.
+    pub fn prepare(&self, v: &[f32]) -> Option<Vec<f32>> {
+        if *self != Metric::Cosine {
+            return Some(v.to_vec());
+        }
+        let norm = distance::norm(v);
+        (norm > 0.0 && norm.is_finite())
+            .then(|| v.iter().map(|&x| (x as f64 / norm) as f32).collect())
+    }
+
+    /// Distance from a [`Metric::prepare`]d query to the f16 copy
+    /// `scale * codes` of a vector whose exact norm is `norm`.
+    #[inline]
+    pub fn to_half(&self, query: &[f32], codes: &[u16], scale: f32, norm: f32) -> f32 {
+        let d = match self {
+            Metric::L2 => half::l2_squared(query, codes, scale),
+            Metric::InnerProduct => -half::dot(query, codes, scale),
+            Metric::Cosine => 1.0 - half::dot(query, codes, scale) / norm,
+        };
+        if d.is_nan() {
+            f32::INFINITY
+        } else {
+            d
+        }
+    }
+
+    /// Distance between two f16 copies `(codes, scale, norm)`.
+    #[inline]
+    pub fn between_halves(&self, a: (&[u16], f32, f32), b: (&[u16], f32, f32)) -> f32 {
+        let d = match self {
+            Metric::L2 => half::l2_squared_pair(a.0, a.1, b.0, b.1),
+            Metric::InnerProduct => -half::dot_pair(a.0, a.1, b.0, b.1),
+            Metric::Cosine => 1.0 - half::dot_pair(a.0, a.1, b.0, b.1) / (a.2 * b.2),
+        };
+        if d.is_nan() {
+            f32::INFINITY
+        } else {
+            d
+        }
+    }
+
     /// Distance between `a` and `b`; NaN (a zero-norm cosine operand) is
     /// reported as `+inf` so such a vector sorts last instead of poisoning
     /// the heaps.

@@ -32,7 +32,7 @@ fn yields_every_live_node_once_in_order_and_never_a_deleted_one() {
                 "out of order: {} after {last}",
                 c.distance
             );
-            assert_eq!(c.distance, Metric::L2.distance(q, g.vector(c.id)));
+            assert_eq!(c.distance, crate::Graph::distance(&g, q, c.id));
             seen[c.id as usize] = true;
             last = c.distance;
             count += 1;

@@ -1,7 +1,10 @@
 //! A second, deliberately naive store (nested Vecs behind one mutex per
-//! node) to drive the generic algorithms through the traits alone.
+//! node) to drive the generic algorithms through the traits alone. It holds
+//! f16 copies, as the memory store does, so both build the same graph.
 
 use std::sync::Mutex;
+
+use distance::half::HalfVector;
 
 use crate::{max_connections, Graph, GraphMut, Metric};
 
@@ -9,7 +12,7 @@ use crate::{max_connections, Graph, GraphMut, Metric};
 pub struct VecStore {
     pub metric: Metric,
     pub m: usize,
-    pub vectors: Vec<Vec<f32>>,
+    pub vectors: Vec<HalfVector>,
     pub links: Vec<Mutex<Vec<Vec<u32>>>>,
     /// Whether lists get the memory store's spare links while built.
     pub spare: bool,
@@ -25,10 +28,22 @@ impl VecStore {
         VecStore {
             metric,
             m,
-            vectors,
+            vectors: vectors.iter().map(|v| HalfVector::encode(v)).collect(),
             links,
             spare: false,
         }
+    }
+
+    /// Node `id`'s vector as a query, as `MemoryGraph::insert` makes it.
+    pub fn query(&self, id: u32) -> Vec<f32> {
+        let v = self.vectors[id as usize].decode();
+        self.metric.prepare(&v).unwrap_or(v)
+    }
+
+    /// `(codes, scale, norm)` of node `id`.
+    fn half(&self, id: u32) -> (&[u16], f32, f32) {
+        let h = &self.vectors[id as usize];
+        (&h.codes, h.scale, h.norm)
     }
 
     /// The longest a list at `lc` may be.
@@ -42,7 +57,8 @@ impl Graph for VecStore {
 
     /// Distance from `query` to node `id`.
     fn distance(&self, query: &[f32], id: u32) -> f32 {
-        self.metric.distance(query, &self.vectors[id as usize])
+        let (codes, scale, norm) = self.half(id);
+        self.metric.to_half(query, codes, scale, norm)
     }
 
     /// Copies the list of `id` at `lc`, empty above its level.
@@ -56,8 +72,7 @@ impl Graph for VecStore {
 impl GraphMut for VecStore {
     /// Distance between two stored nodes.
     fn distance_between(&self, a: u32, b: u32) -> f32 {
-        self.metric
-            .distance(&self.vectors[a as usize], &self.vectors[b as usize])
+        self.metric.between_halves(self.half(a), self.half(b))
     }
 
     /// The memory store's spare links when `spare` is set, else none.
