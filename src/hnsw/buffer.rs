@@ -113,18 +113,25 @@ pub unsafe fn set_contents(page: pg_sys::Page, bytes: &[u8]) {
 pub struct ReadPage {
     buf: pg_sys::Buffer,
     page: pg_sys::Page,
+    /// Whether dropping it unpins the buffer too (not when a [`PinCache`] owns the pin).
+    unpin: bool,
 }
 
 impl ReadPage {
     /// Pins and share-locks `block`.
     pub fn new(index: pg_sys::Relation, block: u32) -> Self {
-        let buf = read_buffer(index, block);
+        Self::lock(read_buffer(index, block), true)
+    }
+
+    /// Share-locks pinned `buf`; `unpin` hands its pin over to the page.
+    fn lock(buf: pg_sys::Buffer, unpin: bool) -> Self {
         // SAFETY: `buf` is a valid pinned buffer.
         unsafe {
             pg_sys::LockBuffer(buf, pg_sys::BUFFER_LOCK_SHARE as i32);
             ReadPage {
                 buf,
                 page: pg_sys::BufferGetPage(buf),
+                unpin,
             }
         }
     }
@@ -150,8 +157,72 @@ impl ReadPage {
 
 impl Drop for ReadPage {
     fn drop(&mut self) {
-        // SAFETY: we hold the pin and the share lock taken in `new`.
-        unsafe { pg_sys::UnlockReleaseBuffer(self.buf) };
+        // SAFETY: we hold the share lock taken in `lock`, and the pin when `unpin`.
+        unsafe {
+            if self.unpin {
+                pg_sys::UnlockReleaseBuffer(self.buf);
+            } else {
+                pg_sys::LockBuffer(self.buf, pg_sys::BUFFER_LOCK_UNLOCK as i32);
+            }
+        }
+    }
+}
+
+/// Slots of a [`PinCache`]: the pages a scan re-reads most (its nearest
+/// elements' pages, which it expands and returns after measuring them).
+const PIN_SLOTS: usize = 64;
+
+/// Pins an index scan keeps between page reads, so that re-reading a page
+/// skips the shared buffer-mapping lookup (a hash probe into a table of
+/// every buffer, the costliest part of a read). Direct-mapped by block
+/// number. The cache holds one pin per slot and lends a page only for the
+/// length of a closure ([`PinCache::with_page`]), during which nothing can
+/// evict it; reading a second page inside that closure is a bug (the lock
+/// protocol above) and panics.
+///
+/// The pins belong to the current resource owner: [`PinCache::release`]
+/// must run at the end of the scan (`amendscan`, `amrescan`). After an
+/// ERROR the resource owner releases them instead, so there is no `Drop`.
+pub struct PinCache {
+    index: pg_sys::Relation,
+    slots: [(u32, pg_sys::Buffer); PIN_SLOTS],
+}
+
+impl PinCache {
+    /// An empty cache for `index`.
+    pub fn new(index: pg_sys::Relation) -> Self {
+        PinCache {
+            index,
+            slots: [(pg_sys::InvalidBlockNumber, pg_sys::InvalidBuffer as pg_sys::Buffer); PIN_SLOTS],
+        }
+    }
+
+    /// Runs `f` on `block`, share-locked, pinning it first unless a slot
+    /// already holds it (then the old occupant of that slot is unpinned).
+    pub fn with_page<T>(&mut self, block: u32, f: impl FnOnce(&ReadPage) -> T) -> T {
+        let slot = &mut self.slots[block as usize % PIN_SLOTS];
+        if slot.0 != block {
+            let buf = read_buffer(self.index, block);
+            if slot.1 != pg_sys::InvalidBuffer as pg_sys::Buffer {
+                // SAFETY: the slot's pin is ours and no page of it is locked
+                // (pages are lent only inside this method).
+                unsafe { pg_sys::ReleaseBuffer(slot.1) };
+            }
+            *slot = (block, buf);
+        }
+        let page = ReadPage::lock(slot.1, false);
+        f(&page)
+    }
+
+    /// Drops every pin the cache holds.
+    pub fn release(&mut self) {
+        for slot in &mut self.slots {
+            if slot.1 != pg_sys::InvalidBuffer as pg_sys::Buffer {
+                // SAFETY: the cache took this pin and has not dropped it.
+                unsafe { pg_sys::ReleaseBuffer(slot.1) };
+            }
+            *slot = (pg_sys::InvalidBlockNumber, pg_sys::InvalidBuffer as pg_sys::Buffer);
+        }
     }
 }
 

@@ -109,6 +109,9 @@ pub unsafe extern "C-unwind" fn amrescan(
             core::ptr::copy(orderbys, (*scan).orderByData, norderbys as usize);
         }
         state.search = None;
+        if let Some(old) = state.graph.take() {
+            old.release_pins();
+        }
         state.pending.clear();
         state.elements = 0;
         state.rows = 0;
@@ -124,7 +127,7 @@ pub unsafe extern "C-unwind" fn amrescan(
         let v = Vector::from_datum_unchecked(key.sk_argument);
         let index = (*scan).indexRelation;
         let meta = read_meta(index);
-        let graph = PageGraph::new(index, &meta);
+        let graph = PageGraph::new(index, &meta).with_pin_cache();
         if v.dim() != meta.dims as usize {
             crate::error::raise_vector(vectorcore::VectorError::DifferentDimensions {
                 a: meta.dims as usize,
@@ -212,11 +215,15 @@ pub unsafe extern "C-unwind" fn amgettuple(
     }
 }
 
-/// `amendscan`: frees what the scan holds (the state goes with its context).
+/// `amendscan`: frees what the scan holds, its pins first (the state
+/// itself goes with its memory context).
 #[pgrx::pg_guard]
 pub unsafe extern "C-unwind" fn amendscan(scan: pg_sys::IndexScanDesc) {
     // SAFETY: opaque is our ScanState.
     let state = unsafe { &mut *((*scan).opaque as *mut ScanState) };
     state.search = None;
     state.pending = VecDeque::new();
+    if let Some(graph) = state.graph.take() {
+        graph.release_pins();
+    }
 }

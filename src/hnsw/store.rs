@@ -5,7 +5,7 @@
 //! for the one-lock-at-a-time protocol). Queries handed to [`PageGraph`]
 //! must be prepared with [`prepare_query`] (unit length for cosine).
 
-use super::buffer::{ReadPage, WritePage};
+use super::buffer::{PinCache, ReadPage, WritePage};
 use crate::error::raise;
 use distance::half;
 use graph::{Graph, GraphMut, Metric};
@@ -109,6 +109,8 @@ pub struct PageGraph {
     batch: RefCell<Vec<(ElementId, bool)>>,
     /// Reused buffer: positions of a batch sorted by block.
     order: RefCell<Vec<usize>>,
+    /// Pins kept between reads (scans only, see [`PageGraph::with_pin_cache`]).
+    pins: Option<RefCell<PinCache>>,
 }
 
 impl PageGraph {
@@ -121,6 +123,30 @@ impl PageGraph {
             last: Cell::new(None),
             batch: RefCell::new(Vec::new()),
             order: RefCell::new(Vec::new()),
+            pins: None,
+        }
+    }
+
+    /// Keeps recently read pages pinned, so re-reading them is cheap (an
+    /// index scan reads the pages of its nearest elements several times).
+    /// The owner must call [`PageGraph::release_pins`] when done.
+    pub fn with_pin_cache(mut self) -> Self {
+        self.pins = Some(RefCell::new(PinCache::new(self.index)));
+        self
+    }
+
+    /// Drops the pins of the pin cache, if there is one.
+    pub fn release_pins(&self) {
+        if let Some(pins) = &self.pins {
+            pins.borrow_mut().release();
+        }
+    }
+
+    /// Runs `f` on `block`, share-locked (through the pin cache when there is one).
+    fn with_page<T>(&self, block: u32, f: impl FnOnce(&ReadPage) -> T) -> T {
+        match &self.pins {
+            Some(pins) => pins.borrow_mut().with_page(block, f),
+            None => f(&ReadPage::new(self.index, block)),
         }
     }
 
@@ -140,10 +166,11 @@ impl PageGraph {
         id: ElementId,
         f: impl FnOnce(pageformat::ElementRef<'_>) -> T,
     ) -> T {
-        let page = ReadPage::new(self.index, id.block());
-        let e = self.element_on(&page, id);
-        self.last.set(Some((id, e.deleted())));
-        f(e)
+        self.with_page(id.block(), |page| {
+            let e = self.element_on(page, id);
+            self.last.set(Some((id, e.deleted())));
+            f(e)
+        })
     }
 
     /// Element `id` on a page we hold; a broken invariant if it is not there.
@@ -211,14 +238,15 @@ impl Graph for PageGraph {
         let mut i = 0;
         while i < order.len() {
             let block = ids[order[i]].block();
-            let page = ReadPage::new(self.index, block);
-            while i < order.len() && ids[order[i]].block() == block {
-                let id = ids[order[i]];
-                let e = self.element_on(&page, id);
-                out[start + order[i]] = self.element_distance(query, e);
-                batch.push((id, e.deleted()));
-                i += 1;
-            }
+            self.with_page(block, |page| {
+                while i < order.len() && ids[order[i]].block() == block {
+                    let id = ids[order[i]];
+                    let e = self.element_on(page, id);
+                    out[start + order[i]] = self.element_distance(query, e);
+                    batch.push((id, e.deleted()));
+                    i += 1;
+                }
+            });
         }
     }
 

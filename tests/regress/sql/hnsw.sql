@@ -103,5 +103,29 @@ REINDEX TABLE u;
 SET enable_seqscan = off;
 SELECT v FROM u ORDER BY v <-> '[0,0]' LIMIT 1;
 RESET enable_seqscan;
-DROP TABLE t, nodim, wide, widest, toowide, f, u;
+-- a scan keeps recently read pages pinned: cursors, rescans and errors
+-- must release every pin (a leak would print a WARNING here)
+CREATE TABLE pins (id int, v vector(2));
+INSERT INTO pins SELECT i, ARRAY[cos(i * 0.1), sin(i * 0.1)]::real[]::vector FROM generate_series(1, 500) i;
+CREATE INDEX ON pins USING hnsw (v);
+SET enable_seqscan = off;
+BEGIN;
+DECLARE c CURSOR FOR SELECT id FROM pins ORDER BY v <-> '[1,0]';
+FETCH 3 FROM c;
+FETCH 2 FROM c;
+CLOSE c;
+COMMIT;
+SELECT q.i, (SELECT id FROM pins ORDER BY v <-> ARRAY[cos(q.i * 0.1), sin(q.i * 0.1)]::real[]::vector LIMIT 1) AS nearest
+  FROM generate_series(1, 5) q(i);
+DO $$
+BEGIN
+  BEGIN
+    PERFORM 1 / (id - id) FROM pins ORDER BY v <-> '[1,0]' LIMIT 5;
+  EXCEPTION WHEN division_by_zero THEN RAISE NOTICE 'caught: %', SQLERRM;
+  END;
+END $$;
+SELECT 1 / (id - id) FROM pins ORDER BY v <-> '[1,0]' LIMIT 5;
+SELECT count(*) FROM (SELECT id FROM pins ORDER BY v <-> '[0,1]' LIMIT 20) s;
+RESET enable_seqscan;
+DROP TABLE t, nodim, wide, widest, toowide, f, u, pins;
 DROP FUNCTION same_as_seqscan;
