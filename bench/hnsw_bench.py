@@ -412,6 +412,22 @@ def qps_at_recall(rows, target=0.95):
     return None, None
 
 
+def interpolated_qps(points, target=0.95):
+    """Queries/s at exactly `target` recall, linear between the two measured
+    (recall, qps) points that bracket it; None when no pair does."""
+    pts = sorted(points)
+    for (r0, q0), (r1, q1) in zip(pts, pts[1:]):
+        if r0 <= target <= r1 and r1 > r0:
+            return q0 + (target - r0) / (r1 - r0) * (q1 - q0)
+    return None
+
+
+def mid(qps):
+    """A reference figure given as "1520-1650" (a range over runs) as its midpoint."""
+    lo, _, hi = str(qps).partition("-")
+    return (float(lo) + float(hi or lo)) / 2
+
+
 def summary(results):
     print("\n=== summary: pgvision vs pgvector 0.8.6 (issue 3 reference, same machine class)")
     for r in results:
@@ -430,6 +446,12 @@ def summary(results):
         ef, qps = qps_at_recall(r["rows"])
         print(f"  {'first ef with recall>=0.95':28s} "
               + (f"ef {ef}: {qps:.0f} q/s" if ef else "none reaches 0.95"))
+        ours = interpolated_qps([(rec, q) for _, rec, q in r["rows"]])
+        theirs = interpolated_qps([(p[0], mid(p[1])) for p in ref["points"].values()]) if ref else None
+        line = f"{ours:.0f} q/s" if ours else "-"
+        line += f"   pgvector {theirs:.0f} q/s, ratio {ours / theirs:.2f}x" if ours and theirs else \
+            "   pgvector: not bracketed by its reference points"
+        print(f"  {'queries/s at recall 0.95':28s} {line}  (linear between ef_search points)")
     print("\nIssue 3 targets: build <= half pgvector's time, >= 1.5x its queries/s at recall 0.95, "
           "recall at default settings (ef_search 40) no lower, index no larger.")
 

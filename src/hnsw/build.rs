@@ -78,6 +78,21 @@ fn progress(param: u32, value: i64) {
     unsafe { pg_sys::pgstat_progress_update_param(param as i32, value) };
 }
 
+/// Reports several progress values at once: a watching session sees all
+/// of them change together (a new phase with its own counters).
+fn progress_all(params: &[(u32, i64)]) {
+    let index: Vec<i32> = params.iter().map(|&(p, _)| p as i32).collect();
+    let values: Vec<i64> = params.iter().map(|&(_, v)| v).collect();
+    // SAFETY: two arrays of the same length, read by the call only.
+    unsafe {
+        pg_sys::pgstat_progress_update_multi_param(
+            params.len() as i32,
+            index.as_ptr(),
+            values.as_ptr(),
+        )
+    };
+}
+
 /// `ambuild`: builds the whole index from the heap.
 #[pgrx::pg_guard]
 pub unsafe extern "C-unwind" fn ambuild(
@@ -226,8 +241,11 @@ pub fn heap_tid(tid: &pg_sys::ItemPointerData) -> HeapTid {
 /// Links the in-memory graph (in parallel) and writes it to pages.
 fn flush(state: &mut BuildState) {
     let n = state.graph.len() as u32;
-    progress(pg_sys::PROGRESS_CREATEIDX_SUBPHASE, PHASE_GRAPH);
-    progress(pg_sys::PROGRESS_CREATEIDX_TUPLES_TOTAL, n as i64);
+    progress_all(&[
+        (pg_sys::PROGRESS_CREATEIDX_SUBPHASE, PHASE_GRAPH),
+        (pg_sys::PROGRESS_CREATEIDX_TUPLES_TOTAL, n as i64),
+        (pg_sys::PROGRESS_CREATEIDX_TUPLES_DONE, 0),
+    ]);
     let mut start = 0;
     while start < n {
         let end = (start + CHUNK).min(n);

@@ -45,3 +45,48 @@ def test_build_is_cancellable(cluster):
         assert conn.execute("SELECT count(*) FROM pg_indexes WHERE tablename = 'cancel' AND indexdef LIKE '%hnsw%'").fetchone()[0] == 0
         assert conn.execute("SELECT 1").fetchone()[0] == 1
         conn.execute("DROP TABLE cancel")
+
+
+def test_build_reports_progress(cluster):
+    """pg_stat_progress_create_index shows the build's phases, as another
+    session sees them, with tuples_done counting up to tuples_total."""
+    import threading
+    import time
+
+    data = clustered(30000, DIM, 20, seed=44)
+    with cluster.connect() as conn:
+        load(conn, "progress", np.arange(len(data)), data)
+    seen, done = [], threading.Event()
+
+    def watch():
+        with cluster.connect() as w:
+            while not done.is_set():
+                row = w.execute("SELECT phase, tuples_done, tuples_total FROM pg_stat_progress_create_index "
+                                "WHERE relid = 'progress'::regclass").fetchone()
+                if row:
+                    seen.append(row)
+                time.sleep(0.005)
+
+    t = threading.Thread(target=watch)
+    t.start()
+    try:
+        with cluster.connect() as conn:
+            time.sleep(0.2)
+            conn.execute("CREATE INDEX ON progress USING hnsw (v)")
+    finally:
+        done.set()
+        t.join()
+    phases = [p for p, _, _ in seen]
+    print(f"{len(seen)} samples; phases: {sorted(set(phases))}")
+    graph = [(d, total) for p, d, total in seen if p == "building index: building graph"]
+    assert graph, f"the graph phase was never seen: {sorted(set(phases))}"
+    assert all(total == len(data) for _, total in graph), graph[:5]
+    assert all(0 <= d <= total for d, total in graph)
+    assert [d for d, _ in graph] == sorted(d for d, _ in graph), "tuples_done went backwards"
+    assert len({d for d, _ in graph}) >= 2, f"tuples_done never moved: {graph[:5]}"
+    order = {"building index: loading tuples": 0, "building index: building graph": 1,
+             "building index: writing pages": 2}
+    ranks = [order[p] for p in phases if p in order]
+    assert ranks == sorted(ranks), "phases out of order"
+    with cluster.connect() as conn:
+        conn.execute("DROP TABLE progress")
