@@ -11,7 +11,8 @@
 //! value would make Postgres raise "index returned tuples in wrong order":
 //! the margins below are chosen to make that impossible.
 //!
-//! `hnsw.iterative_scan = off` returns at most `hnsw.ef_search` elements;
+//! `hnsw.iterative_scan = off` returns the `hnsw.ef_search` elements of one
+//! search (pgvector's semantics) and stops;
 //! `relaxed_order` / `strict_order` keep exploring (for filtered queries)
 //! until `hnsw.max_scan_tuples` heap rows were returned.
 
@@ -161,8 +162,9 @@ fn next_element(state: &mut ScanState, index: pg_sys::Relation) -> bool {
         };
         let search = IterativeSearch::new(graph, query, ep, ef, budget);
         state.search = Some(match iterative {
+            IterativeScan::Off => search.single_pass(),
             IterativeScan::RelaxedOrder => search.relaxed(),
-            _ => search,
+            IterativeScan::StrictOrder => search,
         });
     }
     if iterative == IterativeScan::Off && state.elements >= gucs::ef_search() {

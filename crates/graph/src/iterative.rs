@@ -14,6 +14,11 @@
 //! afterwards every returned result frees a slot in `W`, so the search
 //! slides outwards from the candidates it had set aside.
 //!
+//! [`IterativeSearch::single_pass`] stops after that first Algorithm 2:
+//! it returns `W` in order and nothing more (pgvector's scan with
+//! `hnsw.iterative_scan = off`), which spares the extra expansions a
+//! resumed search makes for every result it returns.
+//!
 //! Results come in nondecreasing distance order, as an ordered index scan
 //! must return them: a node found later that is closer than one already
 //! returned (the graph is only approximately navigable) is dropped and
@@ -48,6 +53,10 @@ pub struct IterativeSearch<Id> {
     dropped: usize,
     /// Drop results found out of order (strict) or return them (relaxed).
     strict: bool,
+    /// Return the first `W` and stop (no resumption).
+    single: bool,
+    /// Whether `C` was expanded once (Algorithm 2 ran).
+    expanded: bool,
     neighbours: Vec<Id>,
     /// Distances of the unvisited neighbours, computed as one batch.
     distances: Vec<f32>,
@@ -78,6 +87,8 @@ impl<Id: Copy + Eq + std::hash::Hash + Ord> IterativeSearch<Id> {
             last: f32::NEG_INFINITY,
             dropped: 0,
             strict: true,
+            single: false,
+            expanded: false,
             neighbours,
             distances: Vec::new(),
         };
@@ -93,10 +104,15 @@ impl<Id: Copy + Eq + std::hash::Hash + Ord> IterativeSearch<Id> {
     /// the `max_visited` budget is exhausted.
     pub fn next<G: Graph<Id = Id>>(&mut self, graph: &G) -> Option<Candidate<Id>> {
         loop {
-            self.expand(graph);
+            if !(self.single && self.expanded) {
+                self.expand(graph);
+                self.expanded = true;
+            }
             let c = self.window.pop_front()?;
-            if let Some(Reverse(o)) = self.overflow.pop() {
-                self.window.push_back(o);
+            if !self.single {
+                if let Some(Reverse(o)) = self.overflow.pop() {
+                    self.window.push_back(o);
+                }
             }
             if self.strict && c.distance < self.last {
                 self.dropped += 1;
@@ -111,6 +127,13 @@ impl<Id: Copy + Eq + std::hash::Hash + Ord> IterativeSearch<Id> {
     /// dropping them (pgvector's relaxed_order: the executor re-sorts).
     pub fn relaxed(mut self) -> Self {
         self.strict = false;
+        self
+    }
+
+    /// Returns the `ef` nearest nodes of one SEARCH-LAYER (Algorithm 2),
+    /// in order, and then nothing: no resumption past them.
+    pub fn single_pass(mut self) -> Self {
+        self.single = true;
         self
     }
 

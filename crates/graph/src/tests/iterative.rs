@@ -60,6 +60,21 @@ fn first_results_match_knn_search() {
 }
 
 #[test]
+fn single_pass_returns_exactly_search_layer_and_stops() {
+    let (g, queries) = graph_with_deletions();
+    for q in &queries {
+        let want = g.search(q, 12, 12);
+        let mut it =
+            IterativeSearch::new(&g, q, g.entry_point().unwrap(), 12, usize::MAX).single_pass();
+        let got: Vec<_> = std::iter::from_fn(|| it.next(&g)).collect();
+        assert_eq!(got, want, "the ef nearest of one Algorithm 2, nothing more");
+        let mut scratch = crate::SearchScratch::new();
+        g.search_with(q, 12, 12, &mut scratch);
+        assert_eq!(it.visited(), scratch.visited_count(), "no expansion past it");
+    }
+}
+
+#[test]
 fn resumed_results_stay_accurate_on_a_larger_graph() {
     println!("data seed 35, query seed 36, build seed 37");
     let data = uniform(3000, 24, 35);
