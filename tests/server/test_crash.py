@@ -14,7 +14,7 @@ from util import knn, load
 DIM = 32
 
 
-def probe(conn, ids, data, ef_search=100):
+def first_hits(conn, ids, data, ef_search):
     """Ids whose own vector does not return them first from the index."""
     register_vector(conn)
     missing = []
@@ -26,6 +26,18 @@ def probe(conn, ids, data, ef_search=100):
             if row is None or row[0] != i:
                 missing.append(int(i))
     return missing
+
+
+def probe(conn, ids, data):
+    """Ids the index has lost: not found first by their own vector even at
+    the largest ef_search. At ef_search 100 an approximate search may miss
+    a few (measured 0-2 of 2,600 after concurrent inserts, each found at
+    ef_search 400); more than 0.5% would be a quality bug and fails here."""
+    ids, data = np.asarray(ids), np.asarray(data)
+    missed = first_hits(conn, ids, data, 100)
+    assert len(missed) <= max(1, len(ids) // 200), f"{len(missed)} of {len(ids)} missed at ef_search 100"
+    at = np.searchsorted(ids, missed) if missed else np.array([], int)
+    return first_hits(conn, ids[at], data[at], 1000)
 
 
 def test_crash_during_concurrent_inserts():
