@@ -172,6 +172,12 @@ impl Drop for ReadPage {
 /// elements' pages, which it expands and returns after measuring them).
 const PIN_SLOTS: usize = 64;
 
+/// A slot of a [`PinCache`] that holds no pin.
+const EMPTY_SLOT: (u32, pg_sys::Buffer) = (
+    pg_sys::InvalidBlockNumber,
+    pg_sys::InvalidBuffer as pg_sys::Buffer,
+);
+
 /// Pins an index scan keeps between page reads, so that re-reading a page
 /// skips the shared buffer-mapping lookup (a hash probe into a table of
 /// every buffer, the costliest part of a read). Direct-mapped by block
@@ -193,7 +199,7 @@ impl PinCache {
     pub fn new(index: pg_sys::Relation) -> Self {
         PinCache {
             index,
-            slots: [(pg_sys::InvalidBlockNumber, pg_sys::InvalidBuffer as pg_sys::Buffer); PIN_SLOTS],
+            slots: [EMPTY_SLOT; PIN_SLOTS],
         }
     }
 
@@ -203,7 +209,7 @@ impl PinCache {
         let slot = &mut self.slots[block as usize % PIN_SLOTS];
         if slot.0 != block {
             let buf = read_buffer(self.index, block);
-            if slot.1 != pg_sys::InvalidBuffer as pg_sys::Buffer {
+            if slot.0 != EMPTY_SLOT.0 {
                 // SAFETY: the slot's pin is ours and no page of it is locked
                 // (pages are lent only inside this method).
                 unsafe { pg_sys::ReleaseBuffer(slot.1) };
@@ -217,11 +223,11 @@ impl PinCache {
     /// Drops every pin the cache holds.
     pub fn release(&mut self) {
         for slot in &mut self.slots {
-            if slot.1 != pg_sys::InvalidBuffer as pg_sys::Buffer {
+            if slot.0 != EMPTY_SLOT.0 {
                 // SAFETY: the cache took this pin and has not dropped it.
                 unsafe { pg_sys::ReleaseBuffer(slot.1) };
             }
-            *slot = (pg_sys::InvalidBlockNumber, pg_sys::InvalidBuffer as pg_sys::Buffer);
+            *slot = EMPTY_SLOT;
         }
     }
 }

@@ -200,11 +200,12 @@ fn add(state: &mut BuildState, v: &[f32], tid: HeapTid) {
     let half = HalfVector::encode(v);
     let mut h = std::collections::hash_map::DefaultHasher::new();
     half.codes.hash(&mut h);
-    [half.scale, half.err, half.norm].map(f32::to_bits).hash(&mut h);
+    [half.scale, half.err, half.norm]
+        .map(f32::to_bits)
+        .hash(&mut h);
     let key = h.finish();
     if let Some(&node) = state.seen.get(&key) {
-        if state.graph.half_vector(node) == half
-            && state.tids[node as usize].len() < MAX_HEAP_TIDS
+        if state.graph.half_vector(node) == half && state.tids[node as usize].len() < MAX_HEAP_TIDS
         {
             state.tids[node as usize].push(tid);
             state.indexed += 1.0;
@@ -340,11 +341,7 @@ fn write_pages(state: &mut BuildState) {
             page = Some(BuildPage::extend(index, false));
         }
         let level = graph.level(node);
-        let mut bytes = layout.encode(
-            level,
-            &state.tids[node as usize],
-            &graph.half_vector(node),
-        );
+        let mut bytes = layout.encode(level, &state.tids[node as usize], &graph.half_vector(node));
         for lc in 0..=level {
             neighbours.clear();
             neighbours.extend(

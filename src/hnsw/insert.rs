@@ -10,7 +10,7 @@
 //! entry point moves to it if it drew a higher level than the graph had.
 
 use super::build::heap_tid;
-use super::store::{prepare_query, read_meta, update_meta, PageGraph};
+use super::store::{read_meta, update_meta, PageGraph};
 use crate::vector::Vector;
 use distance::half::HalfVector;
 use graph::{InsertParams, LevelGenerator, SearchScratch};
@@ -49,7 +49,7 @@ pub fn insert_vector(index: pg_sys::Relation, tid: HeapTid, v: &[f32]) -> bool {
     vectorcore::check::expected_dim(meta.dims as i32, v.len())
         .unwrap_or_else(|e| crate::error::raise_vector(e));
     let graph = PageGraph::new(index, &meta);
-    let Some(q) = prepare_query(graph.metric(), v) else {
+    let Some(q) = graph.metric().prepare(v) else {
         // SAFETY: releasing the lock taken above.
         unsafe { pg_sys::UnlockPage(index, UPDATE_LOCK, pg_sys::ShareLock as i32) };
         return false;

@@ -16,7 +16,7 @@
 //! `relaxed_order` / `strict_order` keep exploring (for filtered queries)
 //! until `hnsw.max_scan_tuples` heap rows were returned.
 
-use super::store::{prepare_query, read_meta, PageGraph};
+use super::store::{read_meta, PageGraph};
 use crate::gucs::{self, IterativeScan};
 use crate::vector::Vector;
 use graph::{IterativeSearch, Metric};
@@ -135,7 +135,9 @@ pub unsafe extern "C-unwind" fn amrescan(
                 b: v.dim(),
             });
         }
-        state.query = prepare_query(graph.metric(), v.as_slice())
+        state.query = graph
+            .metric()
+            .prepare(v.as_slice())
             .map(|q| (q, distance::norm(v.as_slice()) as f32));
         state.graph = Some(graph);
     }

@@ -3,7 +3,7 @@
 //!
 //! Every method takes and releases its own buffer lock (see `buffer.rs`
 //! for the one-lock-at-a-time protocol). Queries handed to [`PageGraph`]
-//! must be prepared with [`prepare_query`] (unit length for cosine).
+//! must be prepared with [`Metric::prepare`] (unit length for cosine).
 
 use super::buffer::{PinCache, ReadPage, WritePage};
 use crate::error::raise;
@@ -33,12 +33,6 @@ pub fn metric_from_code(code: u32) -> Metric {
         2 => Metric::Cosine,
         other => panic!("hnsw index corrupted: metric code {other}"),
     }
-}
-
-/// The query as the graph's distances expect it: unit length for cosine;
-/// None when a cosine query has zero norm (no result is meaningful).
-pub fn prepare_query(metric: Metric, v: &[f32]) -> Option<Vec<f32>> {
-    metric.prepare(v)
 }
 
 /// Reads and validates the meta page.
@@ -194,14 +188,13 @@ impl PageGraph {
 
     /// Distance from a prepared query to an element's f16 vector.
     pub fn element_distance(&self, query: &[f32], e: pageformat::ElementRef<'_>) -> f32 {
-        self.metric
-            .to_half(query, &e.codes(), e.scale(), e.norm())
+        self.metric.to_half(query, &e.codes(), e.scale(), e.norm())
     }
 
     /// The element's vector decoded and prepared as a query.
     fn as_query(&self, id: ElementId) -> Vec<f32> {
         let v = self.with_element(id, |e| half::decode(&e.codes(), e.scale()));
-        prepare_query(self.metric, &v).unwrap_or(v)
+        self.metric.prepare(&v).unwrap_or(v)
     }
 
     /// Whether element `id`'s neighbour list at `lc` still equals `expected`.

@@ -210,20 +210,28 @@ mod tests {
         for n in [0usize, 1, 7, 8, 15, 16, 17, 33, 128, 129, 2048, 2049] {
             for magnitude in [1e-3f32, 1.0, 1e5] {
                 let mut draw = || -> Vec<f32> {
-                    (0..n).map(|_| rng.gen_range(-1.0..1.0) * magnitude).collect()
+                    (0..n)
+                        .map(|_| rng.gen_range(-1.0..1.0) * magnitude)
+                        .collect()
                 };
                 let (a, b) = (HalfVector::encode(&draw()), HalfVector::encode(&draw()));
                 let (da, db) = (a.decode(), b.decode());
                 let close = |x: f32, y: f32, scale: f32| (x - y).abs() <= 1e-4 * scale.max(1e-30);
                 let l2 = l2_squared_pair(&a.codes, a.scale, &b.codes, b.scale);
                 let want = crate::scalar::l2_squared(&da, &db);
-                assert!(close(l2, want, want), "l2 n={n} mag={magnitude}: {l2} vs {want}");
+                assert!(
+                    close(l2, want, want),
+                    "l2 n={n} mag={magnitude}: {l2} vs {want}"
+                );
                 let r = l2_squared_pair_scalar(&a.codes, a.scale, &b.codes, b.scale);
                 assert!(close(l2, r, want), "l2 scalar n={n}");
                 let dot = dot_pair(&a.codes, a.scale, &b.codes, b.scale);
                 let want = crate::scalar::inner_product(&da, &db);
                 let mag: f32 = da.iter().zip(&db).map(|(x, y)| (x * y).abs()).sum();
-                assert!(close(dot, want, mag), "dot n={n} mag={magnitude}: {dot} vs {want}");
+                assert!(
+                    close(dot, want, mag),
+                    "dot n={n} mag={magnitude}: {dot} vs {want}"
+                );
                 let r = dot_pair_scalar(&a.codes, a.scale, &b.codes, b.scale);
                 assert!(close(dot, r, mag), "dot scalar n={n}");
             }

@@ -198,7 +198,11 @@ fn l2_squared_f16_pair_avx2(a: &[u16], sa: f32, b: &[u16], sb: f32) -> f32 {
     let mut i = 0;
     while i + 16 <= n {
         let d0 = _mm256_fmsub_ps(load_f16(a, i), va, _mm256_mul_ps(load_f16(b, i), vb));
-        let d1 = _mm256_fmsub_ps(load_f16(a, i + 8), va, _mm256_mul_ps(load_f16(b, i + 8), vb));
+        let d1 = _mm256_fmsub_ps(
+            load_f16(a, i + 8),
+            va,
+            _mm256_mul_ps(load_f16(b, i + 8), vb),
+        );
         acc0 = _mm256_fmadd_ps(d0, d0, acc0);
         acc1 = _mm256_fmadd_ps(d1, d1, acc1);
         i += 16;

@@ -20,7 +20,12 @@ use graph::{MemoryGraph, Metric, SearchScratch};
 /// Rows, columns and little-endian payload of a 2-d `.npy` file.
 fn read_npy(path: &Path) -> (usize, usize, Vec<u8>) {
     let bytes = std::fs::read(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-    assert_eq!(&bytes[..6], b"\x93NUMPY", "{}: not a .npy file", path.display());
+    assert_eq!(
+        &bytes[..6],
+        b"\x93NUMPY",
+        "{}: not a .npy file",
+        path.display()
+    );
     let (header_len, start) = match bytes[6] {
         1 => (u16::from_le_bytes([bytes[8], bytes[9]]) as usize, 10),
         _ => (
@@ -54,18 +59,24 @@ fn read_rows<T: Clone>(path: &Path, width: usize, parse: impl Fn(&[u8]) -> T) ->
 
 /// A 2-d float32 `.npy` as rows.
 fn read_f32(path: &Path) -> Vec<Vec<f32>> {
-    read_rows(path, 4, |b| f32::from_le_bytes(b.try_into().expect("4 bytes")))
+    read_rows(path, 4, |b| {
+        f32::from_le_bytes(b.try_into().expect("4 bytes"))
+    })
 }
 
 /// A 2-d int64 `.npy` as rows.
 fn read_i64(path: &Path) -> Vec<Vec<i64>> {
-    read_rows(path, 8, |b| i64::from_le_bytes(b.try_into().expect("8 bytes")))
+    read_rows(path, 8, |b| {
+        i64::from_le_bytes(b.try_into().expect("8 bytes"))
+    })
 }
 
 /// Builds, then measures recall and queries/s when the truth file exists.
 fn main() {
     let mut args = std::env::args().skip(1);
-    let base = args.next().expect("usage: bare_build <bench-data base> [threads]");
+    let base = args
+        .next()
+        .expect("usage: bare_build <bench-data base> [threads]");
     let threads: usize = args.next().map_or(2, |t| t.parse().expect("threads"));
     let data = read_f32(Path::new(&format!("{base}.data.npy")));
     let queries = read_f32(Path::new(&format!("{base}.queries.npy")));
@@ -106,10 +117,7 @@ fn main() {
         for (q, want) in queries.iter().zip(&truth) {
             let got = g.search_with(q, 10, ef, &mut scratch);
             visited += scratch.visited_count();
-            hits += got
-                .iter()
-                .filter(|c| want.contains(&(c.id as i64)))
-                .count();
+            hits += got.iter().filter(|c| want.contains(&(c.id as i64))).count();
         }
         // Best of five timed passes: one pass of 200 queries is too short
         // to time on a shared machine.

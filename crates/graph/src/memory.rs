@@ -115,9 +115,6 @@ impl MemoryGraph {
 
     /// Links already-added node `id` into the graph (Algorithm 1).
     pub fn insert(&self, id: u32, scratch: &mut SearchScratch<u32>) {
-        // q as a query: its f16 copy decoded (unit length for cosine).
-        let decoded = distance::half::decode(self.codes(id), self.halves[id as usize].0);
-        let q = self.metric.prepare(&decoded).unwrap_or(decoded);
         let level = self.level(id);
         let ep = {
             let mut entry = self.entry.lock();
@@ -129,15 +126,10 @@ impl MemoryGraph {
                 Some(ep) => ep,
             }
         };
-        if insert(
-            self,
-            id,
-            &q,
-            level,
-            Some(ep),
-            self.params,
-            scratch,
-        ) {
+        // q as a query: its f16 copy decoded (unit length for cosine).
+        let decoded = self.vector(id);
+        let q = self.metric.prepare(&decoded).unwrap_or(decoded);
+        if insert(self, id, &q, level, Some(ep), self.params, scratch) {
             let mut entry = self.entry.lock();
             if entry.is_none_or(|(_, top)| level > top) {
                 *entry = Some((id, level));

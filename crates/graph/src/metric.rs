@@ -1,5 +1,7 @@
 //! Distance functions the graph is built over; smaller is always closer.
 
+use distance::half;
+
 /// The distance an index orders by. Every variant returns "smaller is
 /// closer", so the graph algorithms never need to know which one is used.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -12,8 +14,6 @@ pub enum Metric {
     /// Cosine distance `1 - cos(a, b)`.
     Cosine,
 }
-
-use distance::half;
 
 impl Metric {
     /// A query as the f16 distances below expect it: unit length for
@@ -37,11 +37,7 @@ impl Metric {
             Metric::InnerProduct => -half::dot(query, codes, scale),
             Metric::Cosine => 1.0 - half::dot(query, codes, scale) / norm,
         };
-        if d.is_nan() {
-            f32::INFINITY
-        } else {
-            d
-        }
+        nan_last(d)
     }
 
     /// Distance between two f16 copies `(codes, scale, norm)`.
@@ -52,11 +48,7 @@ impl Metric {
             Metric::InnerProduct => -half::dot_pair(a.0, a.1, b.0, b.1),
             Metric::Cosine => 1.0 - half::dot_pair(a.0, a.1, b.0, b.1) / (a.2 * b.2),
         };
-        if d.is_nan() {
-            f32::INFINITY
-        } else {
-            d
-        }
+        nan_last(d)
     }
 
     /// Distance between `a` and `b`; NaN (a zero-norm cosine operand) is
@@ -69,10 +61,17 @@ impl Metric {
             Metric::InnerProduct => -distance::inner_product(a, b),
             Metric::Cosine => distance::cosine_distance(a, b) as f32,
         };
-        if d.is_nan() {
-            f32::INFINITY
-        } else {
-            d
-        }
+        nan_last(d)
+    }
+}
+
+/// NaN (a zero-norm cosine operand) as `+inf`, so such a vector sorts last
+/// instead of poisoning the heaps.
+#[inline]
+fn nan_last(d: f32) -> f32 {
+    if d.is_nan() {
+        f32::INFINITY
+    } else {
+        d
     }
 }

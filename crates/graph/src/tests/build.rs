@@ -160,7 +160,10 @@ fn estimated_bytes_counts_vectors_and_links() {
     // layer-0 list (length + 32 links + 8 spare) + about one upper layer in
     // 16 (length + 16 links + 4 spare) + per-node bookkeeping.
     assert!(per_node >= 128 + 12 + 41 * 4, "{per_node}");
-    assert!(per_node <= 128 + 12 + 41 * 4 + 21 * 4 * 2 + 64, "{per_node}");
+    assert!(
+        per_node <= 128 + 12 + 41 * 4 + 21 * 4 * 2 + 64,
+        "{per_node}"
+    );
 }
 
 #[test]

@@ -70,7 +70,11 @@ fn single_pass_returns_exactly_search_layer_and_stops() {
         assert_eq!(got, want, "the ef nearest of one Algorithm 2, nothing more");
         let mut scratch = crate::SearchScratch::new();
         g.search_with(q, 12, 12, &mut scratch);
-        assert_eq!(it.visited(), scratch.visited_count(), "no expansion past it");
+        assert_eq!(
+            it.visited(),
+            scratch.visited_count(),
+            "no expansion past it"
+        );
     }
 }
 
