@@ -18,18 +18,10 @@ use pgrx::pg_sys;
 /// Bytes of the page header before the first line pointer.
 const PAGE_HEADER: usize = pageformat::PAGE_HEADER;
 
-/// Reads buffer `block` of `index` (pinned, not locked).
+/// Reads buffer `block` of `index` (pinned, not locked), skipping the
+/// buffer-mapping lookup when the block's last buffer still holds it.
 fn read_buffer(index: pg_sys::Relation, block: u32) -> pg_sys::Buffer {
-    // SAFETY: `index` is an open relation; an out-of-range block raises ERROR.
-    unsafe {
-        pg_sys::ReadBufferExtended(
-            index,
-            pg_sys::ForkNumber::MAIN_FORKNUM,
-            block,
-            pg_sys::ReadBufferMode::RBM_NORMAL,
-            core::ptr::null_mut(),
-        )
-    }
+    super::recent::read_buffer(index, block)
 }
 
 /// The bytes of item `offset` on `page`, or None if there is no such item.
@@ -189,35 +181,62 @@ const EMPTY_SLOT: (u32, pg_sys::Buffer) = (
 /// The pins belong to the current resource owner: [`PinCache::release`]
 /// must run at the end of the scan (`amendscan`, `amrescan`). After an
 /// ERROR the resource owner releases them instead, so there is no `Drop`.
+///
+/// A backend pins at most its fair share of shared buffers this way
+/// (`NBuffers / (MaxBackends + auxiliary processes)`, Postgres' own rule
+/// for read-ahead pins), so scans can never pin every buffer of a small
+/// `shared_buffers` and make others fail with "no unpinned buffers".
 pub struct PinCache {
     index: pg_sys::Relation,
     slots: [(u32, pg_sys::Buffer); PIN_SLOTS],
+    /// Slots in use: 1..=PIN_SLOTS.
+    used: usize,
 }
 
 impl PinCache {
     /// An empty cache for `index`.
     pub fn new(index: pg_sys::Relation) -> Self {
+        // SAFETY: plain reads of integers set at postmaster start.
+        let (buffers, backends) = unsafe { (pg_sys::NBuffers, pg_sys::MaxBackends) };
+        let share = buffers.max(0) as usize
+            / (backends.max(0) as usize + pg_sys::NUM_AUXILIARY_PROCS as usize);
         PinCache {
             index,
             slots: [EMPTY_SLOT; PIN_SLOTS],
+            used: share.clamp(1, PIN_SLOTS),
         }
     }
 
-    /// Runs `f` on `block`, share-locked, pinning it first unless a slot
-    /// already holds it (then the old occupant of that slot is unpinned).
-    pub fn with_page<T>(&mut self, block: u32, f: impl FnOnce(&ReadPage) -> T) -> T {
-        let slot = &mut self.slots[block as usize % PIN_SLOTS];
+    /// The pinned buffer of `block`, pinning it into its slot unless the
+    /// slot already holds it (the slot's old occupant is then unpinned).
+    fn pin(&mut self, block: u32) -> pg_sys::Buffer {
+        let slot = &mut self.slots[block as usize % self.used];
         if slot.0 != block {
             let buf = read_buffer(self.index, block);
             if slot.0 != EMPTY_SLOT.0 {
                 // SAFETY: the slot's pin is ours and no page of it is locked
-                // (pages are lent only inside this method).
+                // (pages are lent only inside `with_page`).
                 unsafe { pg_sys::ReleaseBuffer(slot.1) };
             }
             *slot = (block, buf);
         }
-        let page = ReadPage::lock(slot.1, false);
+        slot.1
+    }
+
+    /// Runs `f` on `block`, share-locked, pinned through the cache.
+    pub fn with_page<T>(&mut self, block: u32, f: impl FnOnce(&ReadPage) -> T) -> T {
+        let page = ReadPage::lock(self.pin(block), false);
         f(&page)
+    }
+
+    /// Pins `block` through the cache and hints the CPU to fetch its header
+    /// and the line pointer of item `offset`. Reads nothing: needs no lock.
+    pub fn prefetch_item(&mut self, block: u32, offset: u16) {
+        // SAFETY: a pinned buffer's page address is fixed; nothing is read.
+        let page = unsafe { pg_sys::BufferGetPage(self.pin(block)) } as *const u8;
+        let line_pointer = PAGE_HEADER + pageformat::LINE_POINTER * (offset.max(1) as usize - 1);
+        prefetch(page);
+        prefetch(page.wrapping_add(line_pointer.min(pg_sys::BLCKSZ as usize - 1)));
     }
 
     /// Drops every pin the cache holds.
@@ -230,6 +249,20 @@ impl PinCache {
             *slot = EMPTY_SLOT;
         }
     }
+}
+
+/// Hints the CPU to bring the cache line at `p` into cache. A prefetch
+/// never faults and reads nothing the program sees, whatever `p` is.
+#[inline]
+pub fn prefetch(p: *const u8) {
+    #[cfg(target_arch = "x86_64")]
+    // SAFETY: PREFETCHT0 is a hint: it has no architectural effect, even on
+    // an invalid address.
+    unsafe {
+        core::arch::x86_64::_mm_prefetch::<{ core::arch::x86_64::_MM_HINT_T0 }>(p as *const i8)
+    };
+    #[cfg(not(target_arch = "x86_64"))]
+    let _ = p;
 }
 
 /// A pinned, exclusive-locked page registered with generic WAL.

@@ -9,6 +9,7 @@ pub(crate) mod cost;
 pub(crate) mod insert;
 pub(crate) mod options;
 pub(crate) mod params;
+pub(crate) mod recent;
 pub(crate) mod scan;
 pub(crate) mod store;
 pub(crate) mod vacuum;

@@ -20,7 +20,7 @@ use super::store::{read_meta, PageGraph};
 use crate::gucs::{self, IterativeScan};
 use crate::vector::Vector;
 use graph::{IterativeSearch, Metric};
-use pageformat::{ElementId, HeapTid};
+use pageformat::{ElementId, HeapTid, Meta};
 use pgrx::{pg_sys, PgMemoryContexts};
 use std::collections::VecDeque;
 
@@ -30,6 +30,8 @@ struct ScanState {
     search: Option<IterativeSearch<ElementId>>,
     /// The prepared query and its Euclidean norm (before preparation).
     query: Option<(Vec<f32>, f32)>,
+    /// The meta page as read by `amrescan`.
+    meta: Option<Meta>,
     /// Heap rows of the current element, with their lower bound.
     pending: VecDeque<(HeapTid, f64)>,
     elements: usize,
@@ -81,6 +83,7 @@ pub unsafe extern "C-unwind" fn ambeginscan(
             graph: None,
             search: None,
             query: None,
+            meta: None,
             pending: VecDeque::new(),
             elements: 0,
             rows: 0,
@@ -118,6 +121,7 @@ pub unsafe extern "C-unwind" fn amrescan(
         state.rows = 0;
         state.started = false;
         state.query = None;
+        state.meta = None;
         if (*scan).numberOfOrderBys < 1 {
             return;
         }
@@ -140,18 +144,20 @@ pub unsafe extern "C-unwind" fn amrescan(
             .prepare(v.as_slice())
             .map(|q| (q, distance::norm(v.as_slice()) as f32));
         state.graph = Some(graph);
+        state.meta = Some(meta);
     }
 }
 
 /// Fills `pending` with the heap rows of the next element; false when done.
-fn next_element(state: &mut ScanState, index: pg_sys::Relation) -> bool {
-    let (Some(graph), Some((query, q_norm))) = (&state.graph, &state.query) else {
+fn next_element(state: &mut ScanState) -> bool {
+    let (Some(graph), Some((query, q_norm)), Some(meta)) =
+        (&state.graph, &state.query, &state.meta)
+    else {
         return false;
     };
     let iterative = gucs::iterative_scan();
     if !state.started {
         state.started = true;
-        let meta = read_meta(index);
         let Some(ep) = meta.entry_point() else {
             return false;
         };
@@ -188,6 +194,19 @@ fn next_element(state: &mut ScanState, index: pg_sys::Relation) -> bool {
     true
 }
 
+/// Counts an index scan in the statistics (pg_stat_*_indexes.idx_scan,
+/// idx_scan of pg_stat_*_tables), as `pgstat_count_index_scan` does.
+fn count_scan(index: pg_sys::Relation) {
+    // SAFETY: pgstat_info is null or points to the relation's live
+    // pending-statistics entry (set up when the index was opened).
+    unsafe {
+        let stats = (*index).pgstat_info;
+        if !stats.is_null() {
+            (*stats).t_counts.t_numscans += 1;
+        }
+    }
+}
+
 /// `amgettuple`: the next heap row in (approximate) distance order.
 #[pgrx::pg_guard]
 pub unsafe extern "C-unwind" fn amgettuple(
@@ -198,9 +217,11 @@ pub unsafe extern "C-unwind" fn amgettuple(
     // ours to set; xs_orderbyvals/nulls were allocated in ambeginscan.
     unsafe {
         let state = &mut *((*scan).opaque as *mut ScanState);
-        let index = (*scan).indexRelation;
+        if !state.started {
+            count_scan((*scan).indexRelation);
+        }
         while state.pending.is_empty() {
-            if !next_element(state, index) {
+            if !next_element(state) {
                 return false;
             }
             pgrx::check_for_interrupts!();

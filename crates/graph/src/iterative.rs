@@ -34,6 +34,9 @@ use rustc_hash::FxHashSet;
 use crate::search::descend;
 use crate::{Candidate, Graph};
 
+/// Nodes visited per unit of `ef`, to size a search's sets up front.
+const VISITED_PER_EF: usize = 24;
+
 /// State of one resumable search; pass the same store to every call.
 #[derive(Debug)]
 pub struct IterativeSearch<Id> {
@@ -76,12 +79,17 @@ impl<Id: Copy + Eq + std::hash::Hash + Ord> IterativeSearch<Id> {
     ) -> Self {
         let mut neighbours = Vec::new();
         let start = descend(graph, query, ep, 0, &mut neighbours);
+        // A search visits some 10-25 nodes per unit of ef: sized once, the
+        // visited set and candidate heap do not regrow along the way.
+        let expected = ef
+            .saturating_mul(VISITED_PER_EF)
+            .clamp(64, max_visited.clamp(64, 1 << 16));
         let mut search = IterativeSearch {
             query: query.to_vec(),
             ef: ef.max(1),
             max_visited: max_visited.max(1),
-            visited: FxHashSet::default(),
-            candidates: BinaryHeap::new(),
+            visited: FxHashSet::with_capacity_and_hasher(expected, Default::default()),
+            candidates: BinaryHeap::with_capacity(expected),
             window: VecDeque::with_capacity(ef.max(1) + 1),
             overflow: BinaryHeap::new(),
             last: f32::NEG_INFINITY,
