@@ -95,6 +95,10 @@ pub fn dot_scalar(q: &[f32], codes: &[u16], scale: f32) -> f32 {
 pub fn l2_squared(q: &[f32], codes: &[u16], scale: f32) -> f32 {
     debug_assert_eq!(q.len(), codes.len());
     #[cfg(target_arch = "x86_64")]
+    if crate::x86_512::has_avx512() {
+        return crate::x86_512::l2_squared_f16(q, codes, scale);
+    }
+    #[cfg(target_arch = "x86_64")]
     if crate::x86::has_f16c() {
         return crate::x86::l2_squared_f16(q, codes, scale);
     }
@@ -105,6 +109,10 @@ pub fn l2_squared(q: &[f32], codes: &[u16], scale: f32) -> f32 {
 #[inline]
 pub fn dot(q: &[f32], codes: &[u16], scale: f32) -> f32 {
     debug_assert_eq!(q.len(), codes.len());
+    #[cfg(target_arch = "x86_64")]
+    if crate::x86_512::has_avx512() {
+        return crate::x86_512::dot_f16(q, codes, scale);
+    }
     #[cfg(target_arch = "x86_64")]
     if crate::x86::has_f16c() {
         return crate::x86::dot_f16(q, codes, scale);
@@ -137,6 +145,10 @@ pub fn dot_pair_scalar(a: &[u16], sa: f32, b: &[u16], sb: f32) -> f32 {
 pub fn l2_squared_pair(a: &[u16], sa: f32, b: &[u16], sb: f32) -> f32 {
     debug_assert_eq!(a.len(), b.len());
     #[cfg(target_arch = "x86_64")]
+    if crate::x86_512::has_avx512() {
+        return crate::x86_512::l2_squared_f16_pair(a, sa, b, sb);
+    }
+    #[cfg(target_arch = "x86_64")]
     if crate::x86::has_f16c() {
         return crate::x86::l2_squared_f16_pair(a, sa, b, sb);
     }
@@ -147,6 +159,10 @@ pub fn l2_squared_pair(a: &[u16], sa: f32, b: &[u16], sb: f32) -> f32 {
 #[inline]
 pub fn dot_pair(a: &[u16], sa: f32, b: &[u16], sb: f32) -> f32 {
     debug_assert_eq!(a.len(), b.len());
+    #[cfg(target_arch = "x86_64")]
+    if crate::x86_512::has_avx512() {
+        return crate::x86_512::dot_f16_pair(a, b) * sa * sb;
+    }
     #[cfg(target_arch = "x86_64")]
     if crate::x86::has_f16c() {
         return crate::x86::dot_f16_pair(a, b) * sa * sb;
@@ -245,5 +261,63 @@ mod tests {
         assert_eq!(h.scale, 1.0);
         assert!(h.err / h.norm < 1e-3, "{} / {}", h.err, h.norm);
         assert!((h.norm as f64 - crate::norm(&x)).abs() < 1e-5);
+    }
+
+    /// Every SIMD path this CPU has (AVX2 + F16C, AVX-512F), not only the
+    /// one the dispatch picks, agrees with the scalar references.
+    #[cfg(target_arch = "x86_64")]
+    #[test]
+    fn every_simd_path_matches_scalar() {
+        type QueryKernel = fn(&[f32], &[u16], f32) -> f32;
+        type PairKernel = fn(&[u16], f32, &[u16], f32) -> f32;
+        let mut paths: Vec<(&str, QueryKernel, QueryKernel, PairKernel, PairKernel)> = Vec::new();
+        if crate::x86::has_f16c() {
+            paths.push((
+                "avx2",
+                crate::x86::l2_squared_f16,
+                crate::x86::dot_f16,
+                crate::x86::l2_squared_f16_pair,
+                |a, sa, b, sb| crate::x86::dot_f16_pair(a, b) * sa * sb,
+            ));
+        }
+        if crate::x86_512::has_avx512() {
+            paths.push((
+                "avx512",
+                crate::x86_512::l2_squared_f16,
+                crate::x86_512::dot_f16,
+                crate::x86_512::l2_squared_f16_pair,
+                |a, sa, b, sb| crate::x86_512::dot_f16_pair(a, b) * sa * sb,
+            ));
+        }
+        println!(
+            "SIMD paths tested: {:?}",
+            paths.iter().map(|p| p.0).collect::<Vec<_>>()
+        );
+        let mut rng = rand::rngs::StdRng::seed_from_u64(13);
+        for n in [0usize, 1, 15, 16, 17, 31, 32, 33, 48, 127, 128, 2048, 2049] {
+            let mut draw = || -> Vec<f32> { (0..n).map(|_| rng.gen_range(-1.0..1.0)).collect() };
+            let (q, a, b) = (
+                draw(),
+                HalfVector::encode(&draw()),
+                HalfVector::encode(&draw()),
+            );
+            let close = |x: f32, y: f32| (x - y).abs() <= 1e-4 * x.abs().max(y.abs()).max(1e-3);
+            for (name, l2, dot, l2_pair, dot_pair) in &paths {
+                let want = l2_squared_scalar(&q, &a.codes, a.scale);
+                assert!(close(l2(&q, &a.codes, a.scale), want), "{name} l2 n={n}");
+                let want = dot_scalar(&q, &a.codes, a.scale);
+                assert!(close(dot(&q, &a.codes, a.scale), want), "{name} dot n={n}");
+                let want = l2_squared_pair_scalar(&a.codes, a.scale, &b.codes, b.scale);
+                assert!(
+                    close(l2_pair(&a.codes, a.scale, &b.codes, b.scale), want),
+                    "{name} l2 pair n={n}"
+                );
+                let want = dot_pair_scalar(&a.codes, a.scale, &b.codes, b.scale);
+                assert!(
+                    close(dot_pair(&a.codes, a.scale, &b.codes, b.scale), want),
+                    "{name} dot pair n={n}"
+                );
+            }
+        }
     }
 }

@@ -12,6 +12,8 @@ pub mod half;
 pub mod scalar;
 #[cfg(target_arch = "x86_64")]
 mod x86;
+#[cfg(target_arch = "x86_64")]
+mod x86_512;
 
 use std::sync::OnceLock;
 
