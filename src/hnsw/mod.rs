@@ -89,6 +89,9 @@ CREATE OPERATOR CLASS vector_cosine_ops FOR TYPE vector USING hnsw AS
     OPERATOR 1 <=> (vector, vector) FOR ORDER BY float_ops,
     FUNCTION 1 vector_negative_inner_product(vector, vector),
     FUNCTION 2 vector_norm(vector);
+CREATE OPERATOR CLASS vector_l1_ops FOR TYPE vector USING hnsw AS
+    OPERATOR 1 <+> (vector, vector) FOR ORDER BY float_ops,
+    FUNCTION 1 l1_distance(vector, vector);
 "#,
     name = "hnsw_opclasses",
     requires = [
@@ -96,6 +99,7 @@ CREATE OPERATOR CLASS vector_cosine_ops FOR TYPE vector USING hnsw AS
         "vector_operators",
         vector_l2_squared_distance,
         vector_negative_inner_product,
-        vector_norm
+        vector_norm,
+        l1_distance
     ],
 );

@@ -79,6 +79,7 @@ fn metric_of(index: pg_sys::Relation) -> Metric {
         match name {
             "vector_l2_squared_distance" => Metric::L2,
             "vector_negative_inner_product" => Metric::InnerProduct,
+            "l1_distance" => Metric::L1,
             other => raise(
                 PgSqlErrorCode::ERRCODE_INVALID_OBJECT_DEFINITION,
                 format!(

@@ -45,8 +45,8 @@ fn gamma(dims: usize) -> f64 {
 }
 
 /// A lower bound of the exact ORDER BY value of an element, given the
-/// approximate traversal distance `d` (squared L2, negative inner product
-/// or cosine distance against the f16 copy), its error bound `err`, the
+/// approximate traversal distance `d` (squared L2, negative inner product,
+/// cosine or L1 distance against the f16 copy), its error bound `err`, the
 /// element's norm and the query's norm.
 pub fn lower_bound(metric: Metric, d: f32, err: f32, norm: f32, q_norm: f32, dims: usize) -> f64 {
     let g = gamma(dims);
@@ -59,6 +59,8 @@ pub fn lower_bound(metric: Metric, d: f32, err: f32, norm: f32, q_norm: f32, dim
         Metric::InnerProduct => d - qn * (slack + g * norm) - 1e-30,
         // 1 - <q^,x>/|x| >= 1 - (<q^,x16> + |x - x16|)/|x|, q^ of unit length
         Metric::Cosine => (d - (slack + g * norm) / norm).max(0.0) * (1.0 - g),
+        // |q - x|_1 >= |q - x16|_1 - |x - x16|_1, and |r|_1 <= sqrt(n) |r|_2
+        Metric::L1 => (d.max(0.0) / (1.0 + g) - (dims as f64).sqrt() * err).max(0.0) * (1.0 - g),
     }
 }
 

@@ -26,6 +26,7 @@ pub fn metric_code(metric: Metric) -> u32 {
         Metric::L2 => 0,
         Metric::InnerProduct => 1,
         Metric::Cosine => 2,
+        Metric::L1 => 3,
     }
 }
 
@@ -35,6 +36,7 @@ pub fn metric_from_code(code: u32) -> Metric {
         0 => Metric::L2,
         1 => Metric::InnerProduct,
         2 => Metric::Cosine,
+        3 => Metric::L1,
         other => panic!("hnsw index corrupted: metric code {other}"),
     }
 }

@@ -32,6 +32,8 @@ def distances(data, queries, metric):
         return np.sqrt(np.maximum(sq, 0))
     if metric == "ip":
         return -(queries @ data.T)
+    if metric == "l1":
+        return np.stack([np.abs(data - q).sum(1) for q in queries])
     qn = queries / np.linalg.norm(queries, axis=1, keepdims=True)
     dn = data / np.linalg.norm(data, axis=1, keepdims=True)
     return 1 - qn @ dn.T

@@ -28,7 +28,7 @@ def dataset(name):
     return _cache[name]
 
 
-@pytest.mark.parametrize("metric", ["l2", "ip", "cosine"])
+@pytest.mark.parametrize("metric", ["l2", "ip", "cosine", "l1"])
 @pytest.mark.parametrize("name", list(DATASETS))
 def test_recall_build_insert_vacuum(cluster, name, metric):
     base, extra, queries = dataset(name)

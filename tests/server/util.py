@@ -2,7 +2,12 @@
 import numpy as np
 from pgvector.psycopg import register_vector
 
-OPS = {"l2": ("<->", "vector_l2_ops"), "ip": ("<#>", "vector_ip_ops"), "cosine": ("<=>", "vector_cosine_ops")}
+OPS = {
+    "l2": ("<->", "vector_l2_ops"),
+    "ip": ("<#>", "vector_ip_ops"),
+    "cosine": ("<=>", "vector_cosine_ops"),
+    "l1": ("<+>", "vector_l1_ops"),
+}
 
 
 def load(conn, table, ids, data, create=True):

@@ -242,6 +242,47 @@ fn dot_f16_pair_avx2(a: &[u16], b: &[u16]) -> f32 {
     sum
 }
 
+/// L1 (Manhattan) distance between f32 `q` and f16 `codes` times `scale`.
+#[target_feature(enable = "avx2,fma,f16c")]
+fn l1_f16_avx2(q: &[f32], codes: &[u16], scale: f32) -> f32 {
+    let n = q.len().min(codes.len());
+    let (s, sign) = (_mm256_set1_ps(scale), _mm256_set1_ps(-0.0));
+    let (mut acc0, mut acc1) = (_mm256_setzero_ps(), _mm256_setzero_ps());
+    let mut i = 0;
+    while i + 16 <= n {
+        let d0 = _mm256_sub_ps(load(q, i), _mm256_mul_ps(load_f16(codes, i), s));
+        let d1 = _mm256_sub_ps(load(q, i + 8), _mm256_mul_ps(load_f16(codes, i + 8), s));
+        acc0 = _mm256_add_ps(acc0, _mm256_andnot_ps(sign, d0));
+        acc1 = _mm256_add_ps(acc1, _mm256_andnot_ps(sign, d1));
+        i += 16;
+    }
+    if i + 8 <= n {
+        let d0 = _mm256_sub_ps(load(q, i), _mm256_mul_ps(load_f16(codes, i), s));
+        acc0 = _mm256_add_ps(acc0, _mm256_andnot_ps(sign, d0));
+        i += 8;
+    }
+    let tail = crate::half::l1_scalar(&q[i..n], &codes[i..n], scale);
+    hsum(_mm256_add_ps(acc0, acc1)) + tail
+}
+
+/// L1 distance between two f16 vectors `sa * a` and `sb * b`.
+#[target_feature(enable = "avx2,fma,f16c")]
+fn l1_f16_pair_avx2(a: &[u16], sa: f32, b: &[u16], sb: f32) -> f32 {
+    let n = a.len().min(b.len());
+    let (va, vb, sign) = (_mm256_set1_ps(sa), _mm256_set1_ps(sb), _mm256_set1_ps(-0.0));
+    let mut acc = _mm256_setzero_ps();
+    let mut i = 0;
+    while i + 8 <= n {
+        let d = _mm256_sub_ps(
+            _mm256_mul_ps(load_f16(a, i), va),
+            _mm256_mul_ps(load_f16(b, i), vb),
+        );
+        acc = _mm256_add_ps(acc, _mm256_andnot_ps(sign, d));
+        i += 8;
+    }
+    hsum(acc) + crate::half::l1_pair_scalar(&a[i..n], sa, &b[i..n], sb)
+}
+
 /// Whether AVX2, FMA and F16C are all present (checked once).
 pub fn has_f16c() -> bool {
     static HAS: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
@@ -278,6 +319,20 @@ pub fn dot_f16_pair(a: &[u16], b: &[u16]) -> f32 {
     assert!(has_f16c());
     // SAFETY: the assert guarantees AVX2, FMA and F16C on this CPU.
     unsafe { dot_f16_pair_avx2(a, b) }
+}
+
+/// Safe entry: L1 against f16 codes (only after `has_f16c`).
+pub fn l1_f16(q: &[f32], codes: &[u16], scale: f32) -> f32 {
+    assert!(has_f16c());
+    // SAFETY: the assert guarantees AVX2, FMA and F16C on this CPU.
+    unsafe { l1_f16_avx2(q, codes, scale) }
+}
+
+/// Safe entry: L1 between two f16 vectors (only after `has_f16c`).
+pub fn l1_f16_pair(a: &[u16], sa: f32, b: &[u16], sb: f32) -> f32 {
+    assert!(has_f16c());
+    // SAFETY: the assert guarantees AVX2, FMA and F16C on this CPU.
+    unsafe { l1_f16_pair_avx2(a, sa, b, sb) }
 }
 
 /// Safe entry: squared L2 (caller guarantees AVX2+FMA were detected).

@@ -132,6 +132,47 @@ fn dot_f16_pair_512(a: &[u16], b: &[u16]) -> f32 {
     sum
 }
 
+/// L1 (Manhattan) distance between f32 `q` and f16 `codes` times `scale`.
+#[target_feature(enable = "avx512f")]
+fn l1_f16_512(q: &[f32], codes: &[u16], scale: f32) -> f32 {
+    let n = q.len().min(codes.len());
+    let s = _mm512_set1_ps(scale);
+    let (mut acc0, mut acc1) = (_mm512_setzero_ps(), _mm512_setzero_ps());
+    let mut i = 0;
+    while i + 32 <= n {
+        let d0 = _mm512_sub_ps(load(q, i), _mm512_mul_ps(load_f16(codes, i), s));
+        let d1 = _mm512_sub_ps(load(q, i + 16), _mm512_mul_ps(load_f16(codes, i + 16), s));
+        acc0 = _mm512_add_ps(acc0, _mm512_abs_ps(d0));
+        acc1 = _mm512_add_ps(acc1, _mm512_abs_ps(d1));
+        i += 32;
+    }
+    if i + 16 <= n {
+        let d0 = _mm512_sub_ps(load(q, i), _mm512_mul_ps(load_f16(codes, i), s));
+        acc0 = _mm512_add_ps(acc0, _mm512_abs_ps(d0));
+        i += 16;
+    }
+    let tail = crate::half::l1_scalar(&q[i..n], &codes[i..n], scale);
+    _mm512_reduce_add_ps(_mm512_add_ps(acc0, acc1)) + tail
+}
+
+/// L1 distance between two f16 vectors `sa * a` and `sb * b`.
+#[target_feature(enable = "avx512f")]
+fn l1_f16_pair_512(a: &[u16], sa: f32, b: &[u16], sb: f32) -> f32 {
+    let n = a.len().min(b.len());
+    let (va, vb) = (_mm512_set1_ps(sa), _mm512_set1_ps(sb));
+    let mut acc = _mm512_setzero_ps();
+    let mut i = 0;
+    while i + 16 <= n {
+        let d = _mm512_sub_ps(
+            _mm512_mul_ps(load_f16(a, i), va),
+            _mm512_mul_ps(load_f16(b, i), vb),
+        );
+        acc = _mm512_add_ps(acc, _mm512_abs_ps(d));
+        i += 16;
+    }
+    _mm512_reduce_add_ps(acc) + crate::half::l1_pair_scalar(&a[i..n], sa, &b[i..n], sb)
+}
+
 /// Whether AVX-512F is present (checked once).
 pub fn has_avx512() -> bool {
     static HAS: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
@@ -164,4 +205,18 @@ pub fn dot_f16_pair(a: &[u16], b: &[u16]) -> f32 {
     assert!(has_avx512());
     // SAFETY: the assert guarantees AVX-512F on this CPU.
     unsafe { dot_f16_pair_512(a, b) }
+}
+
+/// Safe entry: L1 against f16 codes (only after `has_avx512`).
+pub fn l1_f16(q: &[f32], codes: &[u16], scale: f32) -> f32 {
+    assert!(has_avx512());
+    // SAFETY: the assert guarantees AVX-512F on this CPU.
+    unsafe { l1_f16_512(q, codes, scale) }
+}
+
+/// Safe entry: L1 between two f16 vectors (only after `has_avx512`).
+pub fn l1_f16_pair(a: &[u16], sa: f32, b: &[u16], sb: f32) -> f32 {
+    assert!(has_avx512());
+    // SAFETY: the assert guarantees AVX-512F on this CPU.
+    unsafe { l1_f16_pair_512(a, sa, b, sb) }
 }

@@ -13,6 +13,8 @@ pub enum Metric {
     InnerProduct,
     /// Cosine distance `1 - cos(a, b)`.
     Cosine,
+    /// Manhattan (taxicab) distance, the meaning of `<+>`.
+    L1,
 }
 
 impl Metric {
@@ -36,6 +38,7 @@ impl Metric {
             Metric::L2 => half::l2_squared(query, codes, scale),
             Metric::InnerProduct => -half::dot(query, codes, scale),
             Metric::Cosine => 1.0 - half::dot(query, codes, scale) / norm,
+            Metric::L1 => half::l1(query, codes, scale),
         };
         nan_last(d)
     }
@@ -47,6 +50,7 @@ impl Metric {
             Metric::L2 => half::l2_squared_pair(a.0, a.1, b.0, b.1),
             Metric::InnerProduct => -half::dot_pair(a.0, a.1, b.0, b.1),
             Metric::Cosine => 1.0 - half::dot_pair(a.0, a.1, b.0, b.1) / (a.2 * b.2),
+            Metric::L1 => half::l1_pair(a.0, a.1, b.0, b.1),
         };
         nan_last(d)
     }
@@ -60,6 +64,7 @@ impl Metric {
             Metric::L2 => distance::l2_squared(a, b),
             Metric::InnerProduct => -distance::inner_product(a, b),
             Metric::Cosine => distance::cosine_distance(a, b) as f32,
+            Metric::L1 => distance::l1(a, b),
         };
         nan_last(d)
     }

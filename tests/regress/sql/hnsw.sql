@@ -5,11 +5,13 @@ INSERT INTO t VALUES (31, NULL), (32, '[0,0,0]');
 CREATE INDEX t_l2 ON t USING hnsw (v vector_l2_ops);
 CREATE INDEX t_ip ON t USING hnsw (v vector_ip_ops) WITH (m = 8, ef_construction = 32);
 CREATE INDEX t_cos ON t USING hnsw (v vector_cosine_ops);
+CREATE INDEX t_l1 ON t USING hnsw (v vector_l1_ops);
 SET enable_seqscan = off;
 -- each operator picks its index
 EXPLAIN (COSTS OFF) SELECT id FROM t ORDER BY v <-> '[1,1,1]' LIMIT 5;
 EXPLAIN (COSTS OFF) SELECT id FROM t ORDER BY v <#> '[1,1,1]' LIMIT 5;
 EXPLAIN (COSTS OFF) SELECT id FROM t ORDER BY v <=> '[1,1,1]' LIMIT 5;
+EXPLAIN (COSTS OFF) SELECT id FROM t ORDER BY v <+> '[1,1,1]' LIMIT 5;
 -- with ef_search above the row count the answers are exact: compare to a seq scan
 CREATE FUNCTION same_as_seqscan(q text, op text) RETURNS boolean LANGUAGE plpgsql AS $$
 DECLARE a int[]; b int[];
@@ -22,11 +24,12 @@ BEGIN
   RETURN a IS NOT DISTINCT FROM b;
 END $$;
 SELECT op, bool_and(same_as_seqscan(q, op))
-FROM (VALUES ('<->'), ('<#>'), ('<=>')) o(op),
+FROM (VALUES ('<->'), ('<#>'), ('<=>'), ('<+>')) o(op),
      (VALUES ('[1,1,1]'), ('[-1,0.5,2]'), ('[0.1,-0.9,0]')) qs(q)
 GROUP BY op ORDER BY op;
 -- results come out in exact distance order, distances as a seq scan computes them
 SELECT id, round((v <-> '[1,1,1]')::numeric, 6) AS d FROM t ORDER BY v <-> '[1,1,1]' LIMIT 5;
+SELECT id, round((v <+> '[1,1,1]')::numeric, 6) AS d FROM t ORDER BY v <+> '[1,1,1]' LIMIT 5;
 -- NULL rows are not indexed; a zero vector is not in the cosine index
 SELECT count(*) FROM (SELECT id FROM t ORDER BY v <-> '[1,1,1]' LIMIT 100) s;
 SELECT count(*) FROM (SELECT id FROM t ORDER BY v <=> '[1,1,1]' LIMIT 100) s;

@@ -8,7 +8,7 @@ fn tiny_graph_with_ef_at_least_n_is_exact() {
     println!("data seed 21, query seed 22");
     let data = uniform(60, 8, 21);
     let queries = uniform(30, 8, 22);
-    for metric in [Metric::L2, Metric::InnerProduct, Metric::Cosine] {
+    for metric in [Metric::L2, Metric::InnerProduct, Metric::Cosine, Metric::L1] {
         let g = build_sequential(&data, metric, 4, 16, 23);
         for q in &queries {
             // Exact over the f16 copies the graph holds (the executor's
@@ -68,6 +68,7 @@ fn metric_signs() {
     let (a, b) = ([1.0f32, 0.0], [2.0f32, 0.0]);
     assert_eq!(Metric::L2.distance(&a, &b), 1.0);
     assert_eq!(Metric::InnerProduct.distance(&a, &b), -2.0);
+    assert_eq!(Metric::L1.distance(&[1.0, -2.0], &[4.0, 2.0]), 7.0);
     assert!(Metric::Cosine.distance(&a, &b).abs() < 1e-6);
     assert!((Metric::Cosine.distance(&a, &[0.0, 1.0]) - 1.0).abs() < 1e-6);
     assert_eq!(Metric::Cosine.distance(&a, &[0.0, 0.0]), f32::INFINITY);

@@ -89,6 +89,18 @@ fn clustered_cosine() {
 }
 
 #[test]
+fn uniform_l1() {
+    let (d, q) = uniform_set();
+    check("uniform", &d, &q, Metric::L1, 0.50, Some(0.95));
+}
+
+#[test]
+fn clustered_l1() {
+    let (d, q) = clustered_set();
+    check("clustered", &d, &q, Metric::L1, 0.95, None);
+}
+
+#[test]
 fn clustered_2048_dimensions() {
     println!("centres seed 8, data seed 9, query seed 10");
     let data = clustered(2_000, 2048, 8, 9);
