@@ -90,36 +90,6 @@ pub fn dot_scalar(q: &[f32], codes: &[u16], scale: f32) -> f32 {
     sum * scale
 }
 
-/// Squared L2 between `q` and `scale * codes`, SIMD when the CPU has F16C.
-#[inline]
-pub fn l2_squared(q: &[f32], codes: &[u16], scale: f32) -> f32 {
-    debug_assert_eq!(q.len(), codes.len());
-    #[cfg(target_arch = "x86_64")]
-    if crate::x86_512::has_avx512() {
-        return crate::x86_512::l2_squared_f16(q, codes, scale);
-    }
-    #[cfg(target_arch = "x86_64")]
-    if crate::x86::has_f16c() {
-        return crate::x86::l2_squared_f16(q, codes, scale);
-    }
-    l2_squared_scalar(q, codes, scale)
-}
-
-/// Inner product of `q` and `scale * codes`, SIMD when the CPU has F16C.
-#[inline]
-pub fn dot(q: &[f32], codes: &[u16], scale: f32) -> f32 {
-    debug_assert_eq!(q.len(), codes.len());
-    #[cfg(target_arch = "x86_64")]
-    if crate::x86_512::has_avx512() {
-        return crate::x86_512::dot_f16(q, codes, scale);
-    }
-    #[cfg(target_arch = "x86_64")]
-    if crate::x86::has_f16c() {
-        return crate::x86::dot_f16(q, codes, scale);
-    }
-    dot_scalar(q, codes, scale)
-}
-
 /// Scalar reference: squared L2 between `sa * a` and `sb * b`.
 pub fn l2_squared_pair_scalar(a: &[u16], sa: f32, b: &[u16], sb: f32) -> f32 {
     let mut sum = 0.0f32;
@@ -137,37 +107,6 @@ pub fn dot_pair_scalar(a: &[u16], sa: f32, b: &[u16], sb: f32) -> f32 {
         sum += f16::from_bits(x).to_f32() * f16::from_bits(y).to_f32();
     }
     sum * sa * sb
-}
-
-/// Squared L2 between two f16 copies `sa * a` and `sb * b` (the in-memory
-/// graph of a build compares its nodes with each other), SIMD with F16C.
-#[inline]
-pub fn l2_squared_pair(a: &[u16], sa: f32, b: &[u16], sb: f32) -> f32 {
-    debug_assert_eq!(a.len(), b.len());
-    #[cfg(target_arch = "x86_64")]
-    if crate::x86_512::has_avx512() {
-        return crate::x86_512::l2_squared_f16_pair(a, sa, b, sb);
-    }
-    #[cfg(target_arch = "x86_64")]
-    if crate::x86::has_f16c() {
-        return crate::x86::l2_squared_f16_pair(a, sa, b, sb);
-    }
-    l2_squared_pair_scalar(a, sa, b, sb)
-}
-
-/// Inner product of two f16 copies `sa * a` and `sb * b`, SIMD with F16C.
-#[inline]
-pub fn dot_pair(a: &[u16], sa: f32, b: &[u16], sb: f32) -> f32 {
-    debug_assert_eq!(a.len(), b.len());
-    #[cfg(target_arch = "x86_64")]
-    if crate::x86_512::has_avx512() {
-        return crate::x86_512::dot_f16_pair(a, b) * sa * sb;
-    }
-    #[cfg(target_arch = "x86_64")]
-    if crate::x86::has_f16c() {
-        return crate::x86::dot_f16_pair(a, b) * sa * sb;
-    }
-    dot_pair_scalar(a, sa, b, sb)
 }
 
 /// Scalar reference: L1 distance between `q` and `scale * codes`.
@@ -188,34 +127,115 @@ pub fn l1_pair_scalar(a: &[u16], sa: f32, b: &[u16], sb: f32) -> f32 {
     sum
 }
 
-/// L1 distance between `q` and `scale * codes`, SIMD when the CPU allows.
+/// A query kernel: `(q, codes, scale)`.
+pub type QueryKernel = fn(&[f32], &[u16], f32) -> f32;
+/// A pair kernel: `(a, sa, b, sb)`.
+pub type PairKernel = fn(&[u16], f32, &[u16], f32) -> f32;
+
+/// The f16 kernels of one instruction set.
+#[derive(Clone, Copy)]
+pub struct HalfKernels {
+    /// Which instruction set ("avx512", "avx2", "scalar").
+    pub name: &'static str,
+    l2: QueryKernel,
+    dot: QueryKernel,
+    l1: QueryKernel,
+    l2_pair: PairKernel,
+    dot_pair: PairKernel,
+    l1_pair: PairKernel,
+}
+
+/// The scalar references.
+const SCALAR: HalfKernels = HalfKernels {
+    name: "scalar",
+    l2: l2_squared_scalar,
+    dot: dot_scalar,
+    l1: l1_scalar,
+    l2_pair: l2_squared_pair_scalar,
+    dot_pair: dot_pair_scalar,
+    l1_pair: l1_pair_scalar,
+};
+
+/// Every kernel set this CPU can run, fastest first, the scalar one last.
+pub fn available_kernels() -> Vec<HalfKernels> {
+    let mut sets = Vec::new();
+    #[cfg(target_arch = "x86_64")]
+    {
+        use crate::{x86, x86_512};
+        if x86_512::has_avx512() {
+            sets.push(HalfKernels {
+                name: "avx512",
+                l2: x86_512::l2_squared_f16,
+                dot: x86_512::dot_f16,
+                l1: x86_512::l1_f16,
+                l2_pair: x86_512::l2_squared_f16_pair,
+                dot_pair: |a, sa, b, sb| x86_512::dot_f16_pair(a, b) * sa * sb,
+                l1_pair: x86_512::l1_f16_pair,
+            });
+        }
+        if x86::has_f16c() {
+            sets.push(HalfKernels {
+                name: "avx2",
+                l2: x86::l2_squared_f16,
+                dot: x86::dot_f16,
+                l1: x86::l1_f16,
+                l2_pair: x86::l2_squared_f16_pair,
+                dot_pair: |a, sa, b, sb| x86::dot_f16_pair(a, b) * sa * sb,
+                l1_pair: x86::l1_f16_pair,
+            });
+        }
+    }
+    sets.push(SCALAR);
+    sets
+}
+
+/// The kernels in use: the fastest set, chosen once per process.
+fn kernels() -> &'static HalfKernels {
+    static CHOSEN: std::sync::OnceLock<HalfKernels> = std::sync::OnceLock::new();
+    CHOSEN.get_or_init(|| available_kernels()[0])
+}
+
+/// Squared L2 between `q` and `scale * codes`.
+#[inline]
+pub fn l2_squared(q: &[f32], codes: &[u16], scale: f32) -> f32 {
+    debug_assert_eq!(q.len(), codes.len());
+    (kernels().l2)(q, codes, scale)
+}
+
+/// Inner product of `q` and `scale * codes`.
+#[inline]
+pub fn dot(q: &[f32], codes: &[u16], scale: f32) -> f32 {
+    debug_assert_eq!(q.len(), codes.len());
+    (kernels().dot)(q, codes, scale)
+}
+
+/// L1 distance between `q` and `scale * codes`.
 #[inline]
 pub fn l1(q: &[f32], codes: &[u16], scale: f32) -> f32 {
     debug_assert_eq!(q.len(), codes.len());
-    #[cfg(target_arch = "x86_64")]
-    if crate::x86_512::has_avx512() {
-        return crate::x86_512::l1_f16(q, codes, scale);
-    }
-    #[cfg(target_arch = "x86_64")]
-    if crate::x86::has_f16c() {
-        return crate::x86::l1_f16(q, codes, scale);
-    }
-    l1_scalar(q, codes, scale)
+    (kernels().l1)(q, codes, scale)
 }
 
-/// L1 distance between two f16 copies `sa * a` and `sb * b`, SIMD when the CPU allows.
+/// Squared L2 between two f16 copies `sa * a` and `sb * b` (the in-memory
+/// graph of a build compares its nodes with each other).
+#[inline]
+pub fn l2_squared_pair(a: &[u16], sa: f32, b: &[u16], sb: f32) -> f32 {
+    debug_assert_eq!(a.len(), b.len());
+    (kernels().l2_pair)(a, sa, b, sb)
+}
+
+/// Inner product of two f16 copies `sa * a` and `sb * b`.
+#[inline]
+pub fn dot_pair(a: &[u16], sa: f32, b: &[u16], sb: f32) -> f32 {
+    debug_assert_eq!(a.len(), b.len());
+    (kernels().dot_pair)(a, sa, b, sb)
+}
+
+/// L1 distance between two f16 copies `sa * a` and `sb * b`.
 #[inline]
 pub fn l1_pair(a: &[u16], sa: f32, b: &[u16], sb: f32) -> f32 {
     debug_assert_eq!(a.len(), b.len());
-    #[cfg(target_arch = "x86_64")]
-    if crate::x86_512::has_avx512() {
-        return crate::x86_512::l1_f16_pair(a, sa, b, sb);
-    }
-    #[cfg(target_arch = "x86_64")]
-    if crate::x86::has_f16c() {
-        return crate::x86::l1_f16_pair(a, sa, b, sb);
-    }
-    l1_pair_scalar(a, sa, b, sb)
+    (kernels().l1_pair)(a, sa, b, sb)
 }
 
 #[cfg(test)]
@@ -311,86 +331,21 @@ mod tests {
         assert!((h.norm as f64 - crate::norm(&x)).abs() < 1e-5);
     }
 
-    /// Every SIMD path this CPU has (AVX2 + F16C, AVX-512F), not only the
-    /// one the dispatch picks, agrees with the scalar references.
-    #[cfg(target_arch = "x86_64")]
+    /// Every kernel set this CPU has (AVX-512F, AVX2 + F16C), not only the
+    /// one in use, agrees with the scalar references, for all six kernels;
+    /// the L1 references agree with L1 over the decoded vectors.
     #[test]
-    fn every_simd_path_matches_scalar() {
-        type QueryKernel = fn(&[f32], &[u16], f32) -> f32;
-        type PairKernel = fn(&[u16], f32, &[u16], f32) -> f32;
-        let mut paths: Vec<(&str, QueryKernel, QueryKernel, PairKernel, PairKernel)> = Vec::new();
-        if crate::x86::has_f16c() {
-            paths.push((
-                "avx2",
-                crate::x86::l2_squared_f16,
-                crate::x86::dot_f16,
-                crate::x86::l2_squared_f16_pair,
-                |a, sa, b, sb| crate::x86::dot_f16_pair(a, b) * sa * sb,
-            ));
-        }
-        if crate::x86_512::has_avx512() {
-            paths.push((
-                "avx512",
-                crate::x86_512::l2_squared_f16,
-                crate::x86_512::dot_f16,
-                crate::x86_512::l2_squared_f16_pair,
-                |a, sa, b, sb| crate::x86_512::dot_f16_pair(a, b) * sa * sb,
-            ));
-        }
+    fn every_kernel_set_matches_scalar() {
+        let sets = available_kernels();
         println!(
-            "SIMD paths tested: {:?}",
-            paths.iter().map(|p| p.0).collect::<Vec<_>>()
+            "kernel sets tested: {:?}",
+            sets.iter().map(|k| k.name).collect::<Vec<_>>()
         );
+        assert_eq!(sets.last().map(|k| k.name), Some("scalar"));
         let mut rng = rand::rngs::StdRng::seed_from_u64(13);
-        for n in [0usize, 1, 15, 16, 17, 31, 32, 33, 48, 127, 128, 2048, 2049] {
-            let mut draw = || -> Vec<f32> { (0..n).map(|_| rng.gen_range(-1.0..1.0)).collect() };
-            let (q, a, b) = (
-                draw(),
-                HalfVector::encode(&draw()),
-                HalfVector::encode(&draw()),
-            );
-            let close = |x: f32, y: f32| (x - y).abs() <= 1e-4 * x.abs().max(y.abs()).max(1e-3);
-            for (name, l2, dot, l2_pair, dot_pair) in &paths {
-                let want = l2_squared_scalar(&q, &a.codes, a.scale);
-                assert!(close(l2(&q, &a.codes, a.scale), want), "{name} l2 n={n}");
-                let want = dot_scalar(&q, &a.codes, a.scale);
-                assert!(close(dot(&q, &a.codes, a.scale), want), "{name} dot n={n}");
-                let want = l2_squared_pair_scalar(&a.codes, a.scale, &b.codes, b.scale);
-                assert!(
-                    close(l2_pair(&a.codes, a.scale, &b.codes, b.scale), want),
-                    "{name} l2 pair n={n}"
-                );
-                let want = dot_pair_scalar(&a.codes, a.scale, &b.codes, b.scale);
-                assert!(
-                    close(dot_pair(&a.codes, a.scale, &b.codes, b.scale), want),
-                    "{name} dot pair n={n}"
-                );
-            }
-        }
-    }
-
-    /// The L1 kernels of every SIMD path agree with the scalar references,
-    /// which agree with L1 over the decoded vectors.
-    #[test]
-    fn l1_kernels_match_scalar() {
-        type QueryKernel = fn(&[f32], &[u16], f32) -> f32;
-        type PairKernel = fn(&[u16], f32, &[u16], f32) -> f32;
-        let mut paths: Vec<(&str, QueryKernel, PairKernel)> = vec![("dispatch", l1, l1_pair)];
-        #[cfg(target_arch = "x86_64")]
-        {
-            if crate::x86::has_f16c() {
-                paths.push(("avx2", crate::x86::l1_f16, crate::x86::l1_f16_pair));
-            }
-            if crate::x86_512::has_avx512() {
-                paths.push((
-                    "avx512",
-                    crate::x86_512::l1_f16,
-                    crate::x86_512::l1_f16_pair,
-                ));
-            }
-        }
-        let mut rng = rand::rngs::StdRng::seed_from_u64(14);
-        for n in [0usize, 1, 7, 8, 15, 16, 17, 31, 32, 33, 128, 2048, 2049] {
+        for n in [
+            0usize, 1, 7, 8, 15, 16, 17, 31, 32, 33, 48, 127, 128, 2048, 2049,
+        ] {
             let mut draw = || -> Vec<f32> { (0..n).map(|_| rng.gen_range(-1.0..1.0)).collect() };
             let (q, a, b) = (
                 draw(),
@@ -407,14 +362,28 @@ mod tests {
                 l1_pair_scalar(&a.codes, a.scale, &b.codes, b.scale),
                 crate::scalar::l1(&da, &db)
             ));
-            for (name, query, pair) in &paths {
-                let want = l1_scalar(&q, &a.codes, a.scale);
-                assert!(close(query(&q, &a.codes, a.scale), want), "{name} l1 n={n}");
-                let want = l1_pair_scalar(&a.codes, a.scale, &b.codes, b.scale);
-                assert!(
-                    close(pair(&a.codes, a.scale, &b.codes, b.scale), want),
-                    "{name} l1 pair n={n}"
-                );
+            for k in &sets {
+                let name = k.name;
+                for (kernel, reference, what) in [
+                    (k.l2, SCALAR.l2, "l2"),
+                    (k.dot, SCALAR.dot, "dot"),
+                    (k.l1, SCALAR.l1, "l1"),
+                ] {
+                    let (got, want) = (
+                        kernel(&q, &a.codes, a.scale),
+                        reference(&q, &a.codes, a.scale),
+                    );
+                    assert!(close(got, want), "{name} {what} n={n}: {got} vs {want}");
+                }
+                for (kernel, reference, what) in [
+                    (k.l2_pair, SCALAR.l2_pair, "l2 pair"),
+                    (k.dot_pair, SCALAR.dot_pair, "dot pair"),
+                    (k.l1_pair, SCALAR.l1_pair, "l1 pair"),
+                ] {
+                    let got = kernel(&a.codes, a.scale, &b.codes, b.scale);
+                    let want = reference(&a.codes, a.scale, &b.codes, b.scale);
+                    assert!(close(got, want), "{name} {what} n={n}: {got} vs {want}");
+                }
             }
         }
     }
