@@ -36,6 +36,7 @@ OPCLASSES = {
     "vector_l2_ops": ("<->", "l2"),
     "vector_ip_ops": ("<#>", "ip"),
     "vector_cosine_ops": ("<=>", "cosine"),
+    "vector_l1_ops": ("<+>", "l1"),
 }
 
 # pgvector 0.8.6 on this machine, m=16, ef_construction=64, from issue 3
@@ -125,6 +126,8 @@ def exact_topk(data, queries, metric, k=K):
             d = np.sqrt(np.maximum((q * q).sum(axis=1)[:, None] - 2 * dot + sq[None, :], 0))
         elif metric == "ip":
             d = -dot
+        elif metric == "l1":
+            d = np.stack([np.abs(x - qi).sum(axis=1) for qi in q])
         else:
             d = 1 - dot / (np.linalg.norm(q, axis=1)[:, None] * xn[None, :])
         part = np.argpartition(d, k, axis=1)[:, :k]
@@ -141,6 +144,8 @@ def pair_distance(x, q, metric):
         return float(np.linalg.norm(x - q))
     if metric == "ip":
         return float(-x @ q)
+    if metric == "l1":
+        return float(np.abs(x - q).sum())
     return float(1 - x @ q / (np.linalg.norm(x) * np.linalg.norm(q)))
 
 
