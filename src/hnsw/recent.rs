@@ -22,8 +22,9 @@ use std::cell::RefCell;
 
 /// Indexes whose buffers are remembered; the least recently read is forgotten.
 const MAX_INDEXES: usize = 8;
-/// Blocks remembered per index (16 MiB of table for a 32 GiB index).
-const MAX_BLOCKS: usize = 1 << 22;
+/// Blocks remembered per index: the first 8 GiB of it, in at most 4 MiB of
+/// table (so a backend holds at most 32 MiB of these tables in all).
+const MAX_BLOCKS: usize = 1 << 20;
 
 /// A relation's file node as a comparable key.
 type Key = (u32, u32, u32);
