@@ -97,6 +97,12 @@ pub fn place_element(index: pg_sys::Relation, bytes: &[u8]) -> ElementId {
     id
 }
 
+/// `order` (positions into `ids`, sorted by id) cut into runs of ids on
+/// one page, so each page is locked once per batch.
+fn page_runs<'a>(ids: &'a [ElementId], order: &'a [usize]) -> impl Iterator<Item = &'a [usize]> {
+    order.chunk_by(move |&a, &b| ids[a].block() == ids[b].block())
+}
+
 /// An hnsw index seen as a graph: elements are nodes, addressed by [`ElementId`].
 pub struct PageGraph {
     index: pg_sys::Relation,
@@ -212,20 +218,15 @@ impl PageGraph {
         }
         let codes = self.layout.size_at(0) - 2 * self.layout.dims;
         let code_lines = (2 * self.layout.dims).div_ceil(64).min(PREFETCH_CODE_LINES);
-        let mut i = 0;
-        while i < order.len() {
-            let block = ids[order[i]].block();
-            pins.with_page(block, |page| {
-                while i < order.len() && ids[order[i]].block() == block {
-                    if let Some(bytes) = page.item(ids[order[i]].offset()) {
-                        let p = bytes.as_ptr();
-                        prefetch(p);
-                        prefetch(p.wrapping_add(64));
-                        for line in 0..code_lines {
-                            prefetch(p.wrapping_add(codes + 64 * line));
-                        }
+        for run in page_runs(ids, order) {
+            pins.with_page(ids[run[0]].block(), |page| {
+                for bytes in run.iter().filter_map(|&i| page.item(ids[i].offset())) {
+                    let p = bytes.as_ptr();
+                    prefetch(p);
+                    prefetch(p.wrapping_add(64));
+                    for line in 0..code_lines {
+                        prefetch(p.wrapping_add(codes + 64 * line));
                     }
-                    i += 1;
                 }
             });
         }
@@ -269,16 +270,12 @@ impl Graph for PageGraph {
         let mut batch = self.batch.borrow_mut();
         batch.clear();
         self.prefetch(ids, &order);
-        let mut i = 0;
-        while i < order.len() {
-            let block = ids[order[i]].block();
-            self.with_page(block, |page| {
-                while i < order.len() && ids[order[i]].block() == block {
-                    let id = ids[order[i]];
-                    let e = self.element_on(page, id);
-                    out[start + order[i]] = self.element_distance(query, e);
-                    batch.push((id, e.deleted()));
-                    i += 1;
+        for run in page_runs(ids, &order) {
+            self.with_page(ids[run[0]].block(), |page| {
+                for &i in run {
+                    let e = self.element_on(page, ids[i]);
+                    out[start + i] = self.element_distance(query, e);
+                    batch.push((ids[i], e.deleted()));
                 }
             });
         }
