@@ -29,7 +29,7 @@ use parking_lot::{Mutex, RwLock};
 use rayon::prelude::*;
 
 use crate::insert::insert;
-use crate::links::NodeLinks;
+use crate::links::{ListShape, NodeLinks};
 use crate::search::knn_search;
 use crate::{Candidate, Graph, GraphMut, InsertParams, LevelGenerator, Metric, SearchScratch};
 
@@ -49,6 +49,8 @@ pub struct MemoryGraph {
     halves: Vec<(f32, f32, f32)>,
     node_levels: Vec<u8>,
     links: Vec<RwLock<NodeLinks>>,
+    /// How long the lists may grow while the graph is built.
+    shape: ListShape,
     deleted: Vec<bool>,
     /// `(ep, L)`: entry point and the top level.
     entry: Mutex<Option<(u32, usize)>>,
@@ -68,6 +70,7 @@ impl MemoryGraph {
             halves: Vec::new(),
             node_levels: Vec::new(),
             links: Vec::new(),
+            shape: ListShape::new(m, dim),
             deleted: Vec::new(),
             entry: Mutex::new(None),
             links_bytes: 0,
@@ -107,9 +110,9 @@ impl MemoryGraph {
         self.halves.push((vector.scale, vector.err, vector.norm));
         self.node_levels.push(level as u8);
         self.links
-            .push(RwLock::new(NodeLinks::new(level, self.params.m)));
+            .push(RwLock::new(NodeLinks::new(level, self.shape)));
         self.deleted.push(false);
-        self.links_bytes += NodeLinks::heap_bytes(level, self.params.m);
+        self.links_bytes += NodeLinks::heap_bytes(level, self.shape);
         id
     }
 
@@ -148,7 +151,7 @@ impl MemoryGraph {
 
     /// Brings every list back to `Mmax` with the heuristic, on the
     /// current rayon pool. While the graph is built, a list may hold a
-    /// quarter more links than `Mmax` (its spare links) and is shrunk
+    /// few more links than `Mmax` (its spare links, see `ListShape`) and is shrunk
     /// only when that overflows: the shrink, which measures distances
     /// between all the links, then runs once every few back-links instead
     /// of at every one, and with more candidates to choose from. Call it
@@ -158,7 +161,7 @@ impl MemoryGraph {
         (0..self.len() as u32).into_par_iter().for_each(|id| {
             for lc in 0..=self.level(id) {
                 let max = crate::max_connections(m, lc);
-                if self.links[id as usize].read().get(lc, m).len() > max {
+                if self.links[id as usize].read().get(lc, self.shape).len() > max {
                     crate::shrink_overfull(self, id, lc, m);
                 }
             }
@@ -313,7 +316,7 @@ impl Graph for MemoryGraph {
     #[inline]
     fn neighbours(&self, id: u32, lc: usize, out: &mut Vec<u32>) {
         if lc <= self.level(id) {
-            out.extend_from_slice(self.links[id as usize].read().get(lc, self.params.m));
+            out.extend_from_slice(self.links[id as usize].read().get(lc, self.shape));
         }
     }
 
@@ -331,25 +334,24 @@ impl GraphMut for MemoryGraph {
         self.metric.between_halves(self.half(a), self.half(b))
     }
 
-    /// A quarter of `Mmax` (see [`MemoryGraph::shrink_lists`]).
+    /// `Mmax` or a quarter of it by the dimensions (see [`MemoryGraph::shrink_lists`]).
     fn spare_links(&self, lc: usize) -> usize {
-        crate::links::spare_links(self.params.m, lc)
+        self.shape.spare_links(lc)
     }
 
     /// Overwrites the list under the node's write lock.
     fn set_neighbours(&self, id: u32, lc: usize, neighbours: &[u32]) {
         self.links[id as usize]
             .write()
-            .set(lc, self.params.m, neighbours);
+            .set(lc, self.shape, neighbours);
     }
 
     /// Runs `update` under the node's write lock (it only reads vectors,
     /// which are immutable, so no second lock is ever taken).
     fn update_neighbours(&self, id: u32, lc: usize, update: &mut dyn FnMut(&mut Vec<u32>)) {
-        let m = self.params.m;
         let mut links = self.links[id as usize].write();
-        let mut list = links.get(lc, m).to_vec();
+        let mut list = links.get(lc, self.shape).to_vec();
         update(&mut list);
-        links.set(lc, m, &list);
+        links.set(lc, self.shape, &list);
     }
 }

@@ -56,11 +56,30 @@ fn sequential_build_is_deterministic() {
 #[test]
 fn generic_insert_on_another_store_builds_the_same_graph() {
     let (data, queries) = dataset();
+    same_graph_on_another_store(&data, &queries);
+}
+
+#[test]
+fn generic_insert_builds_the_same_graph_with_wide_spare_lists() {
+    // From WIDE_SPARE_DIMS up, lists hold Mmax spare links while built.
+    println!("centres seed 21, data seed 22, query seed 23, build seed 14");
+    let dim = crate::links::WIDE_SPARE_DIMS;
+    let (data, queries) = (clustered(1_500, dim, 21, 22), clustered(40, dim, 21, 23));
+    let wide = crate::links::ListShape::new(8, dim);
+    assert_eq!(wide.spare_links(0), max_connections(8, 0));
+    assert_eq!(crate::links::ListShape::new(8, dim - 1).spare_links(0), 4);
+    same_graph_on_another_store(&data, &queries);
+}
+
+/// Builds `data` sequentially with the generic INSERT on [`VecStore`] and
+/// checks it equals the memory store's graph: same entry point, same
+/// answers to `queries`, and good recall.
+fn same_graph_on_another_store(data: &[Vec<f32>], queries: &[Vec<f32>]) {
     let (m, efc, seed) = (8, 32, 14);
-    let mem = build_sequential(&data, Metric::L2, m, efc, seed);
+    let mem = build_sequential(data, Metric::L2, m, efc, seed);
     let mut gen = LevelGenerator::new(m, DEFAULT_MAX_LEVEL, seed);
     let levels: Vec<usize> = data.iter().map(|_| gen.next_level()).collect();
-    let mut store = VecStore::new(Metric::L2, m, data.clone(), levels.clone());
+    let mut store = VecStore::new(Metric::L2, m, data.to_vec(), levels.clone());
     store.spare = true;
     let params = InsertParams {
         m,
@@ -94,7 +113,7 @@ fn generic_insert_on_another_store_builds_the_same_graph() {
         let got = knn_search(&store, q, ep.unwrap(), 10, 20, &mut scratch);
         let want = mem.search(q, 10, 20);
         same += usize::from(got == want);
-        let truth = super::data::brute_force(&data, q, Metric::L2, 10, |_| true);
+        let truth = super::data::brute_force(data, q, Metric::L2, 10, |_| true);
         found += truth
             .iter()
             .filter(|t| got.iter().any(|g| g.id == t.id))

@@ -78,7 +78,7 @@ impl GraphMut for VecStore {
     /// The memory store's spare links when `spare` is set, else none.
     fn spare_links(&self, lc: usize) -> usize {
         if self.spare {
-            crate::links::spare_links(self.m, lc)
+            crate::links::ListShape::new(self.m, self.vectors[0].codes.len()).spare_links(lc)
         } else {
             0
         }
