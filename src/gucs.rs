@@ -45,6 +45,7 @@ static EF_SEARCH: GucSetting<i32> = GucSetting::<i32>::new(40);
 static ITERATIVE_SCAN: GucSetting<IterativeScan> =
     GucSetting::<IterativeScan>::new(IterativeScan::Off);
 static MAX_SCAN_TUPLES: GucSetting<i32> = GucSetting::<i32>::new(20_000);
+static UPPER_CACHE: GucSetting<bool> = GucSetting::<bool>::new(true);
 
 /// `hnsw.ef_search`: size of the dynamic candidate list of a scan.
 pub fn ef_search() -> usize {
@@ -59,6 +60,12 @@ pub fn iterative_scan() -> IterativeScan {
 /// `hnsw.max_scan_tuples`: heap tuples an iterative scan may visit.
 pub fn max_scan_tuples() -> usize {
     MAX_SCAN_TUPLES.get() as usize
+}
+
+/// `pgvision.hnsw_upper_cache`: whether scans descend the upper layers
+/// on a backend-local copy (see `src/hnsw/upper.rs`).
+pub fn upper_cache() -> bool {
+    UPPER_CACHE.get()
 }
 
 /// Registers the `hnsw.*` index settings.
@@ -88,6 +95,14 @@ fn init_index() {
         &MAX_SCAN_TUPLES,
         1,
         i32::MAX,
+        GucContext::Userset,
+        GucFlags::default(),
+    );
+    GucRegistry::define_bool_guc(
+        c"pgvision.hnsw_upper_cache",
+        c"Lets hnsw scans walk a backend-local copy of the index's upper layers",
+        c"The copy is made after a few scans, checked against the index on every scan, and held within work_mem.",
+        &UPPER_CACHE,
         GucContext::Userset,
         GucFlags::default(),
     );

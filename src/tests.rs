@@ -37,6 +37,82 @@ mod tests {
     /// for every metric, dimension and scale, including near-ties (query
     /// next to the vector); otherwise Postgres would raise "index returned
     /// tuples in wrong order".
+    /// The copy of the upper layers `up_idx` this backend holds, if current.
+    fn upper_copy_held() -> Option<usize> {
+        let oid = Spi::get_one::<pg_sys::Oid>("SELECT 'up_idx'::regclass::oid")
+            .unwrap()
+            .unwrap();
+        // SAFETY: the index exists; opened and closed with a share lock.
+        unsafe {
+            let index = pg_sys::index_open(oid, pg_sys::AccessShareLock as i32);
+            let held = crate::hnsw::upper::held(index);
+            pg_sys::index_close(index, pg_sys::AccessShareLock as i32);
+            held
+        }
+    }
+
+    /// The two nearest ids to each of 60 fixed queries, with the copy of
+    /// the upper layers on or off (ef_search 2: the answers depend on where
+    /// the descent ends).
+    fn upper_answers(cache: bool) -> Vec<Vec<i32>> {
+        Spi::run(&format!("SET pgvision.hnsw_upper_cache = {cache}")).unwrap();
+        (0..60)
+            .map(|i| {
+                Spi::get_one::<Vec<i32>>(&format!(
+                    "SELECT array_agg(id) FROM (SELECT id FROM up ORDER BY v <-> \
+                     ARRAY[sin({i} * 0.37), cos({i} * 0.11), sin({i} * 1.7), cos({i} * 2.3), \
+                     sin({i} * 0.05), cos({i} * 0.9)]::vector LIMIT 2) s"
+                ))
+                .unwrap()
+                .unwrap()
+            })
+            .collect()
+    }
+
+    #[pg_test]
+    fn upper_layer_copy_gives_the_same_answers_and_follows_changes() {
+        let rows = |from: i32, to: i32| {
+            format!(
+                "INSERT INTO up SELECT i, ARRAY[sin(i * 0.71), cos(i * 1.31), sin(i * 0.173), \
+                 cos(i * 0.29), sin(i * 2.9), cos(i * 0.013)]::vector \
+                 FROM generate_series({from}, {to}) i"
+            )
+        };
+        Spi::run("CREATE TABLE up (id int, v vector(6))").unwrap();
+        Spi::run(&rows(1, 4000)).unwrap();
+        Spi::run("CREATE INDEX up_idx ON up USING hnsw (v vector_l2_ops)").unwrap();
+        Spi::run("SET enable_seqscan = off").unwrap();
+        Spi::run("SET hnsw.ef_search = 2").unwrap();
+        for round in 0..2 {
+            let off = upper_answers(false);
+            assert_eq!(
+                upper_copy_held(),
+                None,
+                "round {round}: no current copy yet"
+            );
+            // A few scans on pages pay for the copy; then it is used.
+            let mut made = false;
+            for _ in 0..10 {
+                assert_eq!(upper_answers(true), off, "round {round}");
+                made |= upper_copy_held().is_some();
+            }
+            let nodes = upper_copy_held();
+            assert!(
+                made && nodes.is_some_and(|n| n > 100),
+                "round {round}: copy {nodes:?}"
+            );
+            // Inserts above layer 0 make it stale: scans descend on pages again.
+            Spi::run(&rows(4001 + 2000 * round, 6000 + 2000 * round)).unwrap();
+        }
+        // A copy larger than work_mem is not made.
+        Spi::run("SET work_mem = 64").unwrap();
+        let off = upper_answers(false);
+        for _ in 0..10 {
+            assert_eq!(upper_answers(true), off);
+        }
+        assert_eq!(upper_copy_held(), None, "a copy beyond work_mem");
+    }
+
     #[pg_test]
     fn scan_lower_bounds_never_exceed_the_operators() {
         use crate::hnsw::scan::lower_bound;
@@ -50,7 +126,8 @@ mod tests {
             state ^= state << 17;
             (state >> 11) as f64 / (1u64 << 53) as f64 * 2.0 - 1.0
         };
-        let operators: [(Metric, fn(Vector, Vector) -> f64); 4] = [
+        type Operator = fn(Vector, Vector) -> f64;
+        let operators: [(Metric, Operator); 4] = [
             (Metric::L2, f::l2_distance),
             (Metric::InnerProduct, f::vector_negative_inner_product),
             (Metric::Cosine, f::cosine_distance),

@@ -332,6 +332,12 @@ fn write_pages(state: &mut BuildState) {
             .entry_point()
             .map(|(node, level)| (ids[node as usize], level)),
     );
+    // Drawn, so that a copy of another index's upper layers held under a
+    // reused file node never looks current (see upper.rs).
+    // SAFETY: plain reads of the clock and of this backend's pid.
+    meta.upper_version = unsafe {
+        pg_sys::GetCurrentTimestamp() as u32 ^ (pg_sys::MyProcPid as u32).rotate_left(16)
+    };
     meta.insert_block = order.last().map_or(1, |&node| ids[node as usize].block());
     BuildPage::extend(index, true).set_contents(&meta.to_bytes());
 

@@ -73,10 +73,15 @@ pub fn insert_vector(index: pg_sys::Relation, tid: HeapTid, v: &[f32]) -> bool {
         params,
         &mut scratch,
     );
-    if promote {
+    // An element above layer 0 changed the upper layers: scans holding a
+    // copy of them must see it (only after it is fully linked).
+    if promote || level > 0 {
         update_meta(index, |meta| {
-            if meta.entry_point().is_none_or(|(_, top)| level > top) {
+            if promote && meta.entry_point().is_none_or(|(_, top)| level > top) {
                 meta.set_entry_point(Some((id, level)));
+            }
+            if level > 0 {
+                meta.bump_upper_version();
             }
         });
     }

@@ -12,6 +12,7 @@ pub(crate) mod params;
 pub(crate) mod recent;
 pub(crate) mod scan;
 pub(crate) mod store;
+pub(crate) mod upper;
 pub(crate) mod vacuum;
 
 use pgrx::prelude::*;

@@ -170,7 +170,10 @@ fn next_element(state: &mut ScanState) -> bool {
                 .saturating_mul(2 * meta.m as usize)
                 .max(ef),
         };
-        let search = IterativeSearch::new(graph, query, ep, ef, budget);
+        let search = match super::upper::descend(graph, meta, query) {
+            Some(start) => IterativeSearch::from_start(graph, query, start, ef, budget),
+            None => IterativeSearch::new(graph, query, ep, ef, budget),
+        };
         state.search = Some(match iterative {
             IterativeScan::Off => search.single_pass(),
             IterativeScan::RelaxedOrder => search.relaxed(),

@@ -156,6 +156,11 @@ impl PageGraph {
         }
     }
 
+    /// The index relation.
+    pub fn index(&self) -> pg_sys::Relation {
+        self.index
+    }
+
     /// The element layout of this index.
     pub fn layout(&self) -> ElementLayout {
         self.layout

@@ -126,6 +126,8 @@ fn repair(index: pg_sys::Relation) {
             update_meta(index, |meta| meta.set_entry_point(new));
         }
     }
+    // Lists above layer 0 may have been relinked: copies of them are stale.
+    update_meta(index, |meta| meta.bump_upper_version());
     // SAFETY: releasing the lock taken above.
     unsafe { pg_sys::UnlockPage(index, UPDATE_LOCK, pg_sys::ExclusiveLock as i32) };
 }

@@ -79,6 +79,19 @@ impl<Id: Copy + Eq + std::hash::Hash + Ord> IterativeSearch<Id> {
     ) -> Self {
         let mut neighbours = Vec::new();
         let start = descend(graph, query, ep, 0, &mut neighbours);
+        Self::from_start(graph, query, start, ef, max_visited)
+    }
+
+    /// Starts a search at layer 0 from `start`, the end of a descent done
+    /// elsewhere (on a copy of the upper layers, see [`crate::UpperLayers`]),
+    /// with its distance to `query`; otherwise as [`IterativeSearch::new`].
+    pub fn from_start<G: Graph<Id = Id>>(
+        graph: &G,
+        query: &[f32],
+        start: Candidate<Id>,
+        ef: usize,
+        max_visited: usize,
+    ) -> Self {
         // A search visits some 10-25 nodes per unit of ef: sized once, the
         // visited set and candidate heap do not regrow along the way.
         let expected = ef
@@ -97,7 +110,7 @@ impl<Id: Copy + Eq + std::hash::Hash + Ord> IterativeSearch<Id> {
             strict: true,
             single: false,
             expanded: false,
-            neighbours,
+            neighbours: Vec::new(),
             distances: Vec::new(),
         };
         search.visited.insert(start.id);

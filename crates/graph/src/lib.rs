@@ -32,6 +32,7 @@ mod scratch;
 mod search;
 mod select;
 mod traits;
+mod upper;
 
 pub use candidate::Candidate;
 pub use insert::{add_connection, insert, shrink_overfull};
@@ -45,6 +46,7 @@ pub use scratch::SearchScratch;
 pub use search::{descend, greedy_closest, knn_search, search_layer};
 pub use select::select_neighbours;
 pub use traits::{Graph, GraphMut};
+pub use upper::UpperLayers;
 
 #[cfg(test)]
 mod tests;

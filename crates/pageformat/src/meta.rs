@@ -31,8 +31,11 @@ pub struct Meta {
     pub entry_level: u16,
     /// Last block that had room for new elements.
     pub insert_block: u32,
-    /// Padding, always zero.
-    pub reserved: u32,
+    /// Changes to the layers above 0: moved on by every insert of an
+    /// element above layer 0 and by every vacuum repair, from a value the
+    /// build draws, so scans can tell whether a copy of the upper layers
+    /// is current. (Version 1 indexes made before it hold 0 here.)
+    pub upper_version: u32,
 }
 
 const _: () = assert!(core::mem::size_of::<Meta>() == 40);
@@ -51,7 +54,7 @@ impl Meta {
             entry_offset: 0,
             entry_level: 0,
             insert_block: 1,
-            reserved: 0,
+            upper_version: 0,
         }
     }
 
@@ -81,6 +84,11 @@ impl Meta {
         }
     }
 
+    /// Records a change to the layers above 0 (see `upper_version`).
+    pub fn bump_upper_version(&mut self) {
+        self.upper_version = self.upper_version.wrapping_add(1);
+    }
+
     /// Checks magic and version; the error names what is wrong.
     pub fn validate(&self) -> Result<(), String> {
         if self.magic != MAGIC {
@@ -108,7 +116,7 @@ impl Meta {
             self.entry_block,
             self.entry_offset as u32 | (self.entry_level as u32) << 16,
             self.insert_block,
-            self.reserved,
+            self.upper_version,
         ];
         for (i, f) in fields.iter().enumerate() {
             b[4 * i..4 * i + 4].copy_from_slice(&f.to_le_bytes());
@@ -130,7 +138,7 @@ impl Meta {
             entry_offset: f(7) as u16,
             entry_level: (f(7) >> 16) as u16,
             insert_block: f(8),
-            reserved: f(9),
+            upper_version: f(9),
         }
     }
 }
@@ -144,6 +152,7 @@ mod tests {
         let mut m = Meta::new(2048, 16, 64, 2);
         assert_eq!(m.entry_point(), None);
         m.set_entry_point(Some((ElementId::new(7, 3), 4)));
+        m.upper_version = 0xdead_beef;
         let back = Meta::from_bytes(&m.to_bytes());
         assert_eq!(back, m);
         assert_eq!(back.entry_point(), Some((ElementId::new(7, 3), 4)));

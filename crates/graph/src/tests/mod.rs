@@ -7,3 +7,4 @@ mod iterative;
 mod recall;
 mod repair;
 mod store;
+mod upper;

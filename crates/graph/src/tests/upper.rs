@@ -1,0 +1,76 @@
+//! The upper-layer copy: its descent ends where the store's own does.
+
+use super::data::{build_sequential, clustered};
+use crate::{descend, IterativeSearch, MemoryGraph, Metric, UpperLayers};
+
+/// Copies every node above layer 0 of `g` (or only those `keep` accepts).
+fn copy_upper(g: &MemoryGraph, keep: impl Fn(u32) -> bool) -> UpperLayers<u32> {
+    let mut upper = UpperLayers::new(g.metric(), g.dim());
+    for id in 0..g.len() as u32 {
+        let level = g.level(id);
+        if level == 0 || !keep(id) {
+            continue;
+        }
+        let h = g.half_vector(id);
+        let lists = (1..=level).map(|lc| g.neighbour_list(id, lc)).collect();
+        upper.add(id, level, &h.codes, h.scale, h.norm, lists);
+    }
+    upper.finish();
+    upper
+}
+
+#[test]
+fn descent_on_the_copy_matches_the_store() {
+    println!("centres seed 41, data seed 42, query seed 43, build seed 44");
+    for metric in [Metric::L2, Metric::Cosine, Metric::InnerProduct, Metric::L1] {
+        let data = clustered(4_000, 32, 41, 42);
+        let queries = clustered(60, 32, 41, 43);
+        let g = build_sequential(&data, metric, 8, 32, 44);
+        let upper = copy_upper(&g, |_| true);
+        let ep = g.entry_point().expect("a built graph");
+        let above = (0..g.len() as u32).filter(|&i| g.level(i) > 0).count();
+        assert_eq!(upper.len(), above);
+        assert!(above > 0 && above < g.len() / 4, "{above} upper nodes");
+        for q in &queries {
+            let q = metric.prepare(q).expect("non-zero query");
+            let want = descend(&g, &q, ep, 0, &mut Vec::new());
+            let got = upper.descend(&q, ep).expect("ep is copied");
+            assert_eq!(got, want, "{metric:?}");
+            // A search started there is the search started at the top.
+            let mut a = IterativeSearch::new(&g, &q, ep, 20, usize::MAX);
+            let mut b = IterativeSearch::from_start(&g, &q, got, 20, usize::MAX);
+            for _ in 0..20 {
+                assert_eq!(a.next(&g), b.next(&g));
+            }
+        }
+    }
+}
+
+#[test]
+fn a_partial_copy_still_ends_on_a_copied_node() {
+    let data = clustered(4_000, 32, 41, 42);
+    let g = build_sequential(&data, Metric::L2, 8, 32, 44);
+    let ep = g.entry_point().expect("a built graph");
+    // Drop every third upper node except the entry point: their links go.
+    let upper = copy_upper(&g, |id| id == ep.0 || id % 3 != 0);
+    assert!(!upper.contains(
+        (0..g.len() as u32)
+            .find(|&i| g.level(i) > 0 && i % 3 == 0 && i != ep.0)
+            .unwrap()
+    ));
+    for q in &clustered(30, 32, 41, 45) {
+        let c = upper.descend(q, ep).expect("ep is copied");
+        assert!(
+            upper.contains(c.id),
+            "ended on {} which is not copied",
+            c.id
+        );
+        assert_eq!(
+            c.distance,
+            Metric::L2.to_half(q, g.codes(c.id), g.half_vector(c.id).scale, 0.0)
+        );
+    }
+    let empty: UpperLayers<u32> = UpperLayers::new(Metric::L2, 32);
+    assert!(empty.is_empty());
+    assert_eq!(empty.descend(&data[0], ep), None);
+}

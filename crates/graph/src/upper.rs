@@ -1,0 +1,165 @@
+//! A private copy of a graph's upper layers, for the greedy descent.
+//!
+//! Design note. Every search starts with a greedy walk from the entry
+//! point down through the layers above 0 (Algorithm 5 lines 1-4). On
+//! pages, each step of it reads one element, one page at a time: at 128
+//! dimensions that walk was a sixth of an index scan. The upper layers
+//! hold only one node in `m` (1/16 at m = 16), so a backend can keep a
+//! copy of them, f16 codes and upper lists, and walk it in memory.
+//! [`UpperLayers`] is that copy, filled by its owner node by node
+//! ([`UpperLayers::add`]) and then frozen ([`UpperLayers::finish`]); the
+//! walk is the same [`descend`] as on any other store, so it ends at the
+//! same layer-0 entry as the walk on the pages the copy was made from.
+//! Whether the copy is still current is the owner's business (the
+//! extension compares a counter in the meta page).
+
+use std::collections::HashMap;
+use std::hash::Hash;
+
+use crate::search::descend;
+use crate::{Candidate, Graph, Metric};
+
+/// Nodes above layer 0 with their f16 codes and upper neighbour lists.
+#[derive(Debug)]
+pub struct UpperLayers<Id> {
+    metric: Metric,
+    dim: usize,
+    /// Dense index -> node.
+    ids: Vec<Id>,
+    /// Node -> dense index.
+    dense: HashMap<Id, u32>,
+    levels: Vec<u8>,
+    /// f16 codes, node `i` at `[i * dim, (i + 1) * dim)`.
+    codes: Vec<u16>,
+    /// `(scale, norm)` per node.
+    halves: Vec<(f32, f32)>,
+    /// Per node, its lists at layers `1..=level` (dense indexes) once
+    /// finished; the ids as added before.
+    lists: Vec<Vec<Vec<u32>>>,
+    added: Vec<Vec<Vec<Id>>>,
+}
+
+impl<Id: Copy + Eq + Hash> UpperLayers<Id> {
+    /// An empty copy for `dim`-dimensional f16 codes compared with `metric`.
+    pub fn new(metric: Metric, dim: usize) -> Self {
+        UpperLayers {
+            metric,
+            dim,
+            ids: Vec::new(),
+            dense: HashMap::new(),
+            levels: Vec::new(),
+            codes: Vec::new(),
+            halves: Vec::new(),
+            lists: Vec::new(),
+            added: Vec::new(),
+        }
+    }
+
+    /// Adds node `id` of `level >= 1` with its f16 copy and its neighbour
+    /// lists at layers `1..=level` (`lists[lc - 1]`). A node added twice
+    /// keeps its first copy.
+    pub fn add(
+        &mut self,
+        id: Id,
+        level: usize,
+        codes: &[u16],
+        scale: f32,
+        norm: f32,
+        lists: Vec<Vec<Id>>,
+    ) {
+        assert_eq!(codes.len(), self.dim, "codes of the wrong dimension");
+        assert!(
+            level >= 1 && lists.len() == level,
+            "one list per upper layer"
+        );
+        if self.dense.contains_key(&id) {
+            return;
+        }
+        let at = u32::try_from(self.ids.len()).expect("fewer than 2^32 upper nodes");
+        self.dense.insert(id, at);
+        self.ids.push(id);
+        self.levels
+            .push(u8::try_from(level).expect("level fits a byte"));
+        self.codes.extend_from_slice(codes);
+        self.halves.push((scale, norm));
+        self.added.push(lists);
+    }
+
+    /// Resolves the lists to dense indexes; links to nodes that were not
+    /// added are dropped. Call once, after the last [`UpperLayers::add`].
+    pub fn finish(&mut self) {
+        let dense = &self.dense;
+        self.lists = std::mem::take(&mut self.added)
+            .into_iter()
+            .map(|layers| {
+                layers
+                    .into_iter()
+                    .map(|list| list.iter().filter_map(|n| dense.get(n).copied()).collect())
+                    .collect()
+            })
+            .collect();
+    }
+
+    /// Whether node `id` is in the copy.
+    pub fn contains(&self, id: Id) -> bool {
+        self.dense.contains_key(&id)
+    }
+
+    /// Number of nodes copied.
+    pub fn len(&self) -> usize {
+        self.ids.len()
+    }
+
+    /// Whether no node was copied.
+    pub fn is_empty(&self) -> bool {
+        self.ids.is_empty()
+    }
+
+    /// Heap bytes a copy of `nodes` nodes of `dim` dimensions with `links`
+    /// links in all takes (ids of up to 8 bytes), for memory limits.
+    pub fn estimate_bytes(nodes: usize, dim: usize, links: usize) -> usize {
+        nodes * (2 * dim + 8 + 1 + 8 + 24 * 2 + 8 * 2) + links * 4
+    }
+
+    /// Greedy descent from the entry point `ep = (id, L)` to layer 0
+    /// ([`descend`]), on the copy: the layer-0 entry with its distance to
+    /// the prepared `query`, or `None` when `ep` is not in the copy.
+    pub fn descend(&self, query: &[f32], ep: (Id, usize)) -> Option<Candidate<Id>> {
+        let &start = self.dense.get(&ep.0)?;
+        let top = ep.1.min(self.levels[start as usize] as usize);
+        let mut buf = Vec::new();
+        let c = descend(&Dense(self), query, (start, top), 0, &mut buf);
+        Some(Candidate::new(c.distance, self.ids[c.id as usize]))
+    }
+}
+
+/// The copy seen as a graph over its dense indexes.
+struct Dense<'a, Id>(&'a UpperLayers<Id>);
+
+impl<Id: Copy + Eq + Hash> Graph for Dense<'_, Id> {
+    type Id = u32;
+
+    /// The metric's f16 distance, as every store computes it.
+    #[inline]
+    fn distance(&self, query: &[f32], id: u32) -> f32 {
+        let u = self.0;
+        let at = id as usize * u.dim;
+        let (scale, norm) = u.halves[id as usize];
+        u.metric
+            .to_half(query, &u.codes[at..at + u.dim], scale, norm)
+    }
+
+    /// The copied list at `1 <= lc <= level`, nothing otherwise.
+    fn neighbours(&self, id: u32, lc: usize, out: &mut Vec<u32>) {
+        if lc >= 1 {
+            if let Some(list) = self.0.lists[id as usize].get(lc - 1) {
+                out.extend_from_slice(list);
+            }
+        }
+    }
+
+    /// Dense indexes are array indexes.
+    fn dense_index(&self, id: u32) -> Option<usize> {
+        Some(id as usize)
+    }
+}
