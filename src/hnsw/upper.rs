@@ -49,7 +49,8 @@ struct Entry {
     layers: Option<UpperLayers<ElementId>>,
     /// Descents on pages since the copy was last made or found stale.
     descents: usize,
-    /// Elements of the last copy (made or attempted), its price in pages.
+    /// Elements of the last copy (made or attempted; a guess before the
+    /// first), its price in pages.
     nodes: usize,
     /// `work_mem` (kB) under which copying was given up, if it was.
     too_big_at: Option<i32>,
@@ -82,7 +83,8 @@ pub fn descend(graph: &PageGraph, meta: &Meta, query: &[f32]) -> Option<Candidat
                     ep,
                     layers: None,
                     descents: 0,
-                    nodes: 0,
+                    // The first copy's size is unknown: one element in m.
+                    nodes: elements_guess(graph) / meta.m.max(2) as usize,
                     too_big_at: None,
                 });
                 copies.len() - 1
@@ -95,8 +97,7 @@ pub fn descend(graph: &PageGraph, meta: &Meta, query: &[f32]) -> Option<Candidat
             return layers.descend(query, ep);
         }
         // Stale or missing: descend on pages, and copy once that has cost
-        // as much as the copy will (the first copy's size is unknown:
-        // guess one element in m).
+        // as much as the copy will.
         if !current {
             entry.version = meta.upper_version;
             entry.ep = ep;
@@ -109,12 +110,7 @@ pub fn descend(graph: &PageGraph, meta: &Meta, query: &[f32]) -> Option<Candidat
         if entry.too_big_at.is_some_and(|at| at >= work_mem) {
             return None;
         }
-        let price = if entry.nodes > 0 {
-            entry.nodes
-        } else {
-            elements_guess(graph) / meta.m.max(2) as usize
-        };
-        if entry.descents * PAGES_PER_DESCENT < price {
+        if entry.descents * PAGES_PER_DESCENT < entry.nodes {
             return None;
         }
         let limit = work_mem as usize * 1024;

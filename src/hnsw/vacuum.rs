@@ -118,16 +118,23 @@ fn repair(index: pg_sys::Relation) {
         }
         pgrx::check_for_interrupts!();
     }
-    if let Some((ep, level)) = meta.entry_point() {
-        if graph.is_deleted(ep) {
+    let moved = meta
+        .entry_point()
+        .filter(|&(ep, _)| graph.is_deleted(ep))
+        .map(|(ep, level)| {
             let level_of = |id| graph.with_element(id, |e| e.level());
-            let new = graph::replace_entry_point(&graph, (ep, level), level_of)
-                .or_else(|| any_live(&graph, index));
-            update_meta(index, |meta| meta.set_entry_point(new));
+            graph::replace_entry_point(&graph, (ep, level), level_of)
+                .or_else(|| any_live(&graph, index))
+        });
+    // One meta-page write: the new entry point, if it moved, and the
+    // version (lists above layer 0 may have been relinked: copies of them
+    // are stale).
+    update_meta(index, |meta| {
+        if let Some(new) = moved {
+            meta.set_entry_point(new);
         }
-    }
-    // Lists above layer 0 may have been relinked: copies of them are stale.
-    update_meta(index, |meta| meta.bump_upper_version());
+        meta.bump_upper_version();
+    });
     // SAFETY: releasing the lock taken above.
     unsafe { pg_sys::UnlockPage(index, UPDATE_LOCK, pg_sys::ExclusiveLock as i32) };
 }

@@ -35,7 +35,7 @@ impl HalfVector {
     /// The conversions run on whole slices (F16C where the CPU has it,
     /// through the `half` crate) and the sums in eight f64 lanes, so a
     /// build's main thread spends a few microseconds on a 2048-d vector
-    /// instead of fifteen; [`encode_scalar`] is the per-element reference.
+    /// instead of fifteen; a test holds it to a per-element reference.
     pub fn encode(x: &[f32]) -> Self {
         let scale = scale_for(lanes_max_abs(x));
         let mut halves = vec![f16::ZERO; x.len()];
@@ -125,7 +125,8 @@ fn lanes_err_norm(x: &[f32], back: &[f32], scale: f32) -> (f64, f64) {
 
 /// [`HalfVector::encode`] one element at a time: the reference the
 /// vectorised version must match bit for bit.
-pub fn encode_scalar(x: &[f32]) -> HalfVector {
+#[cfg(test)]
+fn encode_scalar(x: &[f32]) -> HalfVector {
     let max = x.iter().fold(0.0f32, |m, v| m.max(v.abs()));
     let scale = scale_for(max);
     let codes: Vec<u16> = x

@@ -18,7 +18,7 @@ pub(crate) const WIDE_SPARE_DIMS: usize = 512;
 ///   same recall;
 /// - below, distances are cheap, and a quarter of `Mmax` keeps the
 ///   recall of a parallel build (128-d: 0.954 vs 0.948 at ef 40 with
-///   `Mmax` spare links) at the same build time.
+///   `Mmax` spare links, which brought no clear gain in build time).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) struct ListShape {
     m: usize,
