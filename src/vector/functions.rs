@@ -4,12 +4,13 @@
 //! pure crates `vectorcore` and `distance`.
 
 use super::datum::Vector;
+use super::toast_cache::VectorArg;
 use crate::error::OrRaise;
 use pgrx::prelude::*;
 use vectorcore::{arith, check};
 
 /// Checks equal dimensions of two operands or raises pgvector's error.
-fn same_dims<'a>(a: &'a Vector, b: &'a Vector) -> (&'a [f32], &'a [f32]) {
+fn same_dims<'a>(a: &'a VectorArg, b: &'a VectorArg) -> (&'a [f32], &'a [f32]) {
     let (x, y) = (a.as_slice(), b.as_slice());
     check::same_dims(x, y).or_raise();
     (x, y)
@@ -17,42 +18,42 @@ fn same_dims<'a>(a: &'a Vector, b: &'a Vector) -> (&'a [f32], &'a [f32]) {
 
 /// Euclidean distance, `<->`.
 #[pg_extern(immutable, strict, parallel_safe, requires = ["vector_type"])]
-pub fn l2_distance(a: Vector, b: Vector) -> f64 {
+pub fn l2_distance(a: VectorArg, b: VectorArg) -> f64 {
     let (x, y) = same_dims(&a, &b);
     (distance::l2_squared(x, y) as f64).sqrt()
 }
 
 /// Squared Euclidean distance: the L2 index opclass's support function.
 #[pg_extern(immutable, strict, parallel_safe, requires = ["vector_type"])]
-pub fn vector_l2_squared_distance(a: Vector, b: Vector) -> f64 {
+pub fn vector_l2_squared_distance(a: VectorArg, b: VectorArg) -> f64 {
     let (x, y) = same_dims(&a, &b);
     distance::l2_squared(x, y) as f64
 }
 
 /// Inner product.
 #[pg_extern(immutable, strict, parallel_safe, requires = ["vector_type"])]
-pub fn inner_product(a: Vector, b: Vector) -> f64 {
+pub fn inner_product(a: VectorArg, b: VectorArg) -> f64 {
     let (x, y) = same_dims(&a, &b);
     distance::inner_product(x, y) as f64
 }
 
 /// Negative inner product, `<#>`.
 #[pg_extern(immutable, strict, parallel_safe, requires = ["vector_type"])]
-pub fn vector_negative_inner_product(a: Vector, b: Vector) -> f64 {
+pub fn vector_negative_inner_product(a: VectorArg, b: VectorArg) -> f64 {
     let (x, y) = same_dims(&a, &b);
     -(distance::inner_product(x, y) as f64)
 }
 
 /// Cosine distance, `<=>`.
 #[pg_extern(immutable, strict, parallel_safe, requires = ["vector_type"])]
-pub fn cosine_distance(a: Vector, b: Vector) -> f64 {
+pub fn cosine_distance(a: VectorArg, b: VectorArg) -> f64 {
     let (x, y) = same_dims(&a, &b);
     distance::cosine_distance(x, y)
 }
 
 /// Angular distance on the unit sphere, as pgvector's spherical distance.
 #[pg_extern(immutable, strict, parallel_safe, requires = ["vector_type"])]
-pub fn vector_spherical_distance(a: Vector, b: Vector) -> f64 {
+pub fn vector_spherical_distance(a: VectorArg, b: VectorArg) -> f64 {
     let (x, y) = same_dims(&a, &b);
     let dot = (distance::inner_product(x, y) as f64).clamp(-1.0, 1.0);
     dot.acos() / std::f64::consts::PI
@@ -60,7 +61,7 @@ pub fn vector_spherical_distance(a: Vector, b: Vector) -> f64 {
 
 /// Manhattan distance, `<+>`.
 #[pg_extern(immutable, strict, parallel_safe, requires = ["vector_type"])]
-pub fn l1_distance(a: Vector, b: Vector) -> f64 {
+pub fn l1_distance(a: VectorArg, b: VectorArg) -> f64 {
     let (x, y) = same_dims(&a, &b);
     distance::l1(x, y) as f64
 }
@@ -73,7 +74,7 @@ pub fn vector_dims(a: Vector) -> i32 {
 
 /// Euclidean norm.
 #[pg_extern(immutable, strict, parallel_safe, requires = ["vector_type"])]
-pub fn vector_norm(a: Vector) -> f64 {
+pub fn vector_norm(a: VectorArg) -> f64 {
     distance::norm(a.as_slice())
 }
 

@@ -6,5 +6,6 @@ pub mod datum;
 pub mod functions;
 pub mod io;
 pub mod operators;
+pub mod toast_cache;
 
 pub use datum::Vector;

@@ -11,6 +11,7 @@ pub mod arith;
 pub mod binary;
 pub mod check;
 pub mod error;
+pub mod recent;
 pub mod text;
 
 pub use error::{SqlState, VectorError};

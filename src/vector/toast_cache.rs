@@ -1,0 +1,165 @@
+//! Read-only vector arguments that reuse recent detoasts of the same value.
+//!
+//! Why: `ORDER BY embedding <-> $1 LIMIT k` through the hnsw index evaluates
+//! the distance of every returned row twice. The executor re-checks the
+//! index's approximate order (`xs_recheckorderby`), then projects the sort
+//! column, and both evaluations detoast the row's vector. A vector over ~2 kB
+//! (500+ dimensions) is stored out of line, so each detoast is a TOAST-index
+//! probe plus a few chunk reads: at 2,048 dimensions about a fifth of a query's
+//! time. The distance functions take [`VectorArg`], which remembers the last
+//! few out-of-line values this backend read and hands the same copy back.
+//!
+//! Identity: a TOAST pointer (toast relation, value id) names immutable bytes
+//! until the value is deleted, vacuumed away and its OID reused. Each entry is
+//! stamped with this backend's local transaction id and `MyProc->xmin` when it
+//! was read, and only returned while both are unchanged. Why that suffices:
+//! the value came from a row visible to a snapshot whose xmin is at least the
+//! stamped xmin, so the row's deleter, if any, is not older than it. VACUUM
+//! removes the value only once its horizon passes the deleter, and the horizon
+//! never passes our xmin while we advertise it. If our xmin went unset in
+//! between (between statements of a READ COMMITTED transaction) and vacuum ran,
+//! every transaction below its horizon has ended, so our next snapshot's xmin
+//! is higher than the stamp and the entry is dropped.
+//!
+//! Only the main thread of a backend calls these functions; the cache is Rust
+//! memory, freed as entries are evicted or go stale.
+
+use super::datum::Vector;
+use pgrx::callconv::{Arg, ArgAbi};
+use pgrx::pgrx_sql_entity_graph::metadata::{
+    ArgumentError, ReturnsError, ReturnsRef, SqlMappingRef, SqlTranslatable,
+};
+use pgrx::prelude::*;
+use std::cell::RefCell;
+use std::rc::Rc;
+use vectorcore::recent::RecentValues;
+
+/// Values kept: enough for the ~11 rows an index scan re-checks for LIMIT 10.
+const ENTRIES: usize = 32;
+/// Bytes kept at most (32 vectors of 8,192 dimensions).
+const MAX_BYTES: usize = 1 << 20;
+
+/// (toast relation, value id) of an out-of-line value.
+type ToastKey = (pg_sys::Oid, pg_sys::Oid);
+/// (local transaction id, MyProc->xmin) when the value was read.
+type Stamp = (u32, u32);
+
+thread_local! {
+    static RECENT: RefCell<RecentValues<ToastKey, Stamp, [f32]>> =
+        const { RefCell::new(RecentValues::new(ENTRIES, MAX_BYTES)) };
+}
+
+/// A `vector` argument that is only read: detoasted, possibly shared with an
+/// earlier call that read the same out-of-line value.
+pub enum VectorArg {
+    /// Detoasted into the function's memory context.
+    Own(Vector),
+    /// A copy shared through the cache.
+    Shared(Rc<[f32]>),
+}
+
+impl VectorArg {
+    /// The elements.
+    pub fn as_slice(&self) -> &[f32] {
+        match self {
+            VectorArg::Own(v) => v.as_slice(),
+            VectorArg::Shared(v) => v,
+        }
+    }
+
+    /// Reads a non-null vector datum, through the cache when it is out of line.
+    ///
+    /// # Safety
+    /// `datum` must be a non-null `vector` datum.
+    unsafe fn from_datum(datum: pg_sys::Datum) -> Self {
+        let ptr = datum.cast_mut_ptr::<u8>();
+        // SAFETY: a vector datum points at a varlena.
+        let Some(key) = (unsafe { toast_key(ptr) }) else {
+            // SAFETY: forwarded from the caller.
+            return VectorArg::Own(unsafe { Vector::from_datum_unchecked(datum) });
+        };
+        let Some(stamp) = stamp() else {
+            // SAFETY: forwarded from the caller.
+            return VectorArg::Own(unsafe { Vector::from_datum_unchecked(datum) });
+        };
+        if let Some(hit) = RECENT.with_borrow_mut(|c| c.get(&key, &stamp)) {
+            return VectorArg::Shared(hit);
+        }
+        // SAFETY: forwarded from the caller.
+        let detoasted = unsafe { Vector::from_datum_unchecked(datum) };
+        let values: Rc<[f32]> = Rc::from(detoasted.as_slice());
+        let bytes = values.len() * 4;
+        RECENT.with_borrow_mut(|c| c.insert(key, stamp, values.clone(), bytes));
+        // The detoasted copy is a fresh palloc (the datum was a TOAST pointer).
+        // SAFETY: nothing else refers to it; `values` holds our copy.
+        unsafe { pg_sys::pfree(detoasted.into_datum_raw().cast_mut_ptr()) };
+        VectorArg::Shared(values)
+    }
+}
+
+/// The TOAST pointer of an out-of-line, on-disk value, or None.
+///
+/// # Safety
+/// `ptr` must point at a varlena (any header form).
+unsafe fn toast_key(ptr: *const u8) -> Option<ToastKey> {
+    // VARATT_IS_EXTERNAL_ONDISK: a 1-byte header 0x01 (little-endian layout)
+    // followed by the tag VARTAG_ONDISK, then an unaligned varatt_external.
+    // SAFETY: every varlena has at least its first header byte.
+    if unsafe { *ptr } != 0x01 {
+        return None;
+    }
+    // SAFETY: an external varlena has its tag byte after the header.
+    if unsafe { *ptr.add(1) } as u32 != pg_sys::vartag_external::VARTAG_ONDISK {
+        return None;
+    }
+    // SAFETY: an on-disk external pointer holds a varatt_external, possibly
+    // unaligned, right after the two header bytes.
+    let ext: pg_sys::varatt_external =
+        unsafe { core::ptr::read_unaligned(ptr.add(2).cast::<pg_sys::varatt_external>()) };
+    Some((ext.va_toastrelid, ext.va_valueid))
+}
+
+/// This backend's (local transaction id, xmin), or None without a snapshot.
+fn stamp() -> Option<Stamp> {
+    // SAFETY: MyProc is this backend's own PGPROC (null only before it is set
+    // up); we read two of its words, which only this backend writes.
+    unsafe {
+        let proc_ = pg_sys::MyProc;
+        if proc_.is_null() || (*proc_).xmin == pg_sys::InvalidTransactionId {
+            return None;
+        }
+        Some(((*proc_).lxid, (*proc_).xmin.into()))
+    }
+}
+
+impl FromDatum for VectorArg {
+    unsafe fn from_polymorphic_datum(
+        datum: pg_sys::Datum,
+        is_null: bool,
+        _: pg_sys::Oid,
+    ) -> Option<Self> {
+        // SAFETY: a non-null datum of this type is a vector varlena.
+        (!is_null).then(|| unsafe { VectorArg::from_datum(datum) })
+    }
+}
+
+// SAFETY: arguments are unboxed through FromDatum; a NULL argument only
+// reaches here for non-strict functions, where we refuse it.
+unsafe impl<'fcx> ArgAbi<'fcx> for VectorArg {
+    unsafe fn unbox_arg_unchecked(arg: Arg<'_, 'fcx>) -> Self {
+        let index = arg.index();
+        // SAFETY: forwarded from the caller's contract.
+        unsafe { arg.unbox_arg_using_from_datum() }
+            .unwrap_or_else(|| panic!("argument {index} must not be null"))
+    }
+}
+
+// SAFETY: the SQL type is this extension's `vector`.
+unsafe impl SqlTranslatable for VectorArg {
+    const TYPE_IDENT: &'static str = pgrx::pgrx_resolved_type!(Vector);
+    const TYPE_ORIGIN: pgrx::pgrx_sql_entity_graph::metadata::TypeOrigin =
+        pgrx::pgrx_sql_entity_graph::metadata::TypeOrigin::ThisExtension;
+    const ARGUMENT_SQL: Result<SqlMappingRef, ArgumentError> = Ok(SqlMappingRef::literal("vector"));
+    const RETURN_SQL: Result<ReturnsRef, ReturnsError> =
+        Ok(ReturnsRef::One(SqlMappingRef::literal("vector")));
+}
