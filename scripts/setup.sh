@@ -48,6 +48,15 @@ bash "$ROOT/scripts/fetch-runtime.sh" $GPU
 
 step "building and installing the extension (${PROFILE:---debug})"
 cd "$ROOT"
-cargo pgrx install $PROFILE --pg-config "$PG_CONFIG" 2>&1 | grep -v '^\s*$' | tail -n 3
+# Quiet on success; on failure the whole error (a compile error or pgrx's
+# schema generation) above its backtrace, which alone says nothing.
+log=$(mktemp)
+if ! cargo pgrx install $PROFILE --pg-config "$PG_CONFIG" >"$log" 2>&1; then
+  grep -v '^\s*$\|^\s*Compiling \|^\s*at ' "$log" | sed -n '1,/BACKTRACE/p' | tail -n 80 >&2
+  rm -f "$log"
+  exit 1
+fi
+grep -v '^\s*$' "$log" | tail -n 3
+rm -f "$log"
 bash "$ROOT/scripts/fetch-runtime.sh" --install "$($PG_CONFIG --sharedir)/extension/pgvision" >/dev/null
 step "setup done"

@@ -27,7 +27,7 @@
 use super::datum::Vector;
 use pgrx::callconv::{Arg, ArgAbi};
 use pgrx::pgrx_sql_entity_graph::metadata::{
-    ArgumentError, ReturnsError, ReturnsRef, SqlMappingRef, SqlTranslatable,
+    ArgumentError, ReturnsError, ReturnsRef, SqlMappingRef, SqlTranslatable, TypeOrigin,
 };
 use pgrx::prelude::*;
 use std::cell::RefCell;
@@ -156,9 +156,10 @@ unsafe impl<'fcx> ArgAbi<'fcx> for VectorArg {
 
 // SAFETY: the SQL type is this extension's `vector`.
 unsafe impl SqlTranslatable for VectorArg {
-    const TYPE_IDENT: &'static str = pgrx::pgrx_resolved_type!(Vector);
-    const TYPE_ORIGIN: pgrx::pgrx_sql_entity_graph::metadata::TypeOrigin =
-        pgrx::pgrx_sql_entity_graph::metadata::TypeOrigin::ThisExtension;
+    // The identity of `Vector` itself (resolved in datum.rs's module), so
+    // pgrx's schema generator links arguments of this type to `vector`.
+    const TYPE_IDENT: &'static str = <Vector as SqlTranslatable>::TYPE_IDENT;
+    const TYPE_ORIGIN: TypeOrigin = TypeOrigin::ThisExtension;
     const ARGUMENT_SQL: Result<SqlMappingRef, ArgumentError> = Ok(SqlMappingRef::literal("vector"));
     const RETURN_SQL: Result<ReturnsRef, ReturnsError> =
         Ok(ReturnsRef::One(SqlMappingRef::literal("vector")));
