@@ -330,6 +330,22 @@ impl WritePage {
         unsafe { add_item(self.page, bytes) }
     }
 
+    /// Replaces item `offset` by `bytes` (of any size, other items move);
+    /// false, changing nothing, when the page has no room for the new size.
+    pub fn replace_item(&mut self, offset: u16, bytes: &[u8]) -> bool {
+        // SAFETY: the page copy is ours to modify until commit;
+        // PageIndexTupleOverwrite checks the offset and the free space and
+        // copies `bytes`.
+        unsafe {
+            pg_sys::PageIndexTupleOverwrite(
+                self.page,
+                offset,
+                bytes.as_ptr() as pg_sys::Item,
+                bytes.len(),
+            )
+        }
+    }
+
     /// Free bytes for one more item.
     pub fn free_space(&self) -> usize {
         // SAFETY: the page copy is valid while `self` lives.

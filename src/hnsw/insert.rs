@@ -58,7 +58,7 @@ pub fn insert_vector(index: pg_sys::Relation, tid: HeapTid, v: &[f32]) -> bool {
     let cap = pageformat::level_cap(m, meta.dims as usize).min(graph::DEFAULT_MAX_LEVEL);
     let level = draw_level(m, cap);
     let bytes = graph.layout().encode(level, &[tid], &HalfVector::encode(v));
-    let id = super::store::place_element(index, &bytes);
+    let id = super::store::place_element(index, &bytes, graph.layout());
     let params = InsertParams {
         m,
         ef_construction: meta.ef_construction as usize,

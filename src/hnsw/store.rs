@@ -11,6 +11,7 @@ use distance::half;
 use graph::{Graph, GraphMut, Metric};
 use pageformat::{ElementId, ElementLayout, Meta};
 use pgrx::{pg_sys, PgSqlErrorCode};
+use rustc_hash::FxHashMap;
 use std::cell::{Cell, RefCell};
 
 /// Cache lines of f16 codes prefetched per element (the hardware
@@ -70,9 +71,17 @@ pub fn index_name(index: pg_sys::Relation) -> String {
     unsafe { pgrx::name_data_to_str(&(*(*index).rd_rel).relname).to_owned() }
 }
 
-/// Puts a new element tuple on a page with room, extending the index when
-/// none has; returns its address.
-pub fn place_element(index: pg_sys::Relation, bytes: &[u8]) -> ElementId {
+/// Pages taken from the free space map per insert before giving up on reuse
+/// (an entry can be stale: its slots already reused).
+const FREE_PAGE_TRIES: usize = 4;
+
+/// Puts a new element tuple in a free slot (see vacuum.rs) or on a page with
+/// room, extending the index when none has; returns its address. The caller
+/// holds the update lock in share mode, so no slot becomes free meanwhile.
+pub fn place_element(index: pg_sys::Relation, bytes: &[u8], layout: ElementLayout) -> ElementId {
+    if let Some(id) = reuse_free_slot(index, bytes, layout) {
+        return id;
+    }
     let insert_block = read_meta(index).insert_block;
     // SAFETY: `index` is open; the count is read without locks (it only grows).
     let nblocks =
@@ -97,6 +106,56 @@ pub fn place_element(index: pg_sys::Relation, bytes: &[u8]) -> ElementId {
     id
 }
 
+/// Writes `bytes` over a free element slot of a page the free space map
+/// lists: one of the same size if the page has one, else any the page has
+/// room to resize. Re-lists the page while it has free slots left.
+fn reuse_free_slot(
+    index: pg_sys::Relation,
+    bytes: &[u8],
+    layout: ElementLayout,
+) -> Option<ElementId> {
+    // SAFETY: `index` is open; the count only grows.
+    let nblocks =
+        unsafe { pg_sys::RelationGetNumberOfBlocksInFork(index, pg_sys::ForkNumber::MAIN_FORKNUM) };
+    for _ in 0..FREE_PAGE_TRIES {
+        // SAFETY: the index's free space map; it hands a page out once
+        // (marking it used) until it is recorded free again.
+        let block = unsafe { pg_sys::GetFreeIndexPage(index) };
+        if block == pg_sys::InvalidBlockNumber {
+            return None;
+        }
+        if block == META_BLOCK || block >= nblocks {
+            continue;
+        }
+        let mut page = WritePage::new(index, block);
+        let mut free: Vec<(u16, usize)> = Vec::new();
+        for off in 1..=page.max_offset() {
+            if let Some(item) = page.item_mut(off) {
+                let e = layout.read(item);
+                if e.is_valid() && e.free() {
+                    free.push((off, item.len()));
+                }
+            }
+        }
+        // Same size first (an in-place copy), then the largest.
+        free.sort_by_key(|&(off, len)| (len != bytes.len(), std::cmp::Reverse(len), off));
+        let Some(pos) = free
+            .iter()
+            .position(|&(off, _)| page.replace_item(off, bytes))
+        else {
+            continue; // stale entry, or no room to grow a smaller slot
+        };
+        let id = ElementId::new(block, free[pos].0);
+        page.commit();
+        if free.len() > 1 {
+            // SAFETY: as above.
+            unsafe { pg_sys::RecordFreeIndexPage(index, block) };
+        }
+        return Some(id);
+    }
+    None
+}
+
 /// `order` (positions into `ids`, sorted by id) cut into runs of ids on
 /// one page, so each page is locked once per batch.
 fn page_runs<'a>(ids: &'a [ElementId], order: &'a [usize]) -> impl Iterator<Item = &'a [usize]> {
@@ -117,7 +176,21 @@ pub struct PageGraph {
     order: RefCell<Vec<usize>>,
     /// Pins kept between reads (scans only, see [`PageGraph::with_pin_cache`]).
     pins: Option<RefCell<PinCache>>,
+    /// f16 copies `(codes, scale, norm)` read by `distance_between`:
+    /// neighbour selection measures every pair among some 33 elements, so
+    /// each is read from its page once instead of once per pair. An
+    /// element's vector never changes while a PageGraph lives (a slot is
+    /// rewritten only once free, and no list then names it).
+    halves: RefCell<FxHashMap<ElementId, HalfCopy>>,
+    /// How many copies `halves` holds before it starts again.
+    halves_cap: usize,
 }
+
+/// An element's f16 copy: codes, scale, norm.
+type HalfCopy = (Vec<u16>, f32, f32);
+
+/// Bytes of f16 copies a PageGraph keeps for `distance_between`.
+const HALVES_BYTES: usize = 1 << 20;
 
 impl PageGraph {
     /// The graph of `index` described by `meta`.
@@ -130,6 +203,8 @@ impl PageGraph {
             batch: RefCell::new(Vec::new()),
             order: RefCell::new(Vec::new()),
             pins: None,
+            halves: RefCell::new(FxHashMap::default()),
+            halves_cap: (HALVES_BYTES / (meta.dims as usize * 2 + 64)).max(64),
         }
     }
 
@@ -302,9 +377,24 @@ impl Graph for PageGraph {
 }
 
 impl GraphMut for PageGraph {
+    /// Between the f16 copies, each read once (see `halves`).
     fn distance_between(&self, a: ElementId, b: ElementId) -> f32 {
-        let q = self.as_query(a);
-        self.distance(&q, b)
+        let mut halves = self.halves.borrow_mut();
+        if halves.len() + 2 > self.halves_cap {
+            halves.clear();
+        }
+        for id in [a, b] {
+            halves.entry(id).or_insert_with(|| {
+                self.with_element(id, |e| (e.codes().into_owned(), e.scale(), e.norm()))
+            });
+        }
+        let (ha, hb) = (&halves[&a], &halves[&b]);
+        self.metric
+            .between_halves((&ha.0, ha.1, ha.2), (&hb.0, hb.1, hb.2))
+    }
+
+    fn query_of(&self, id: ElementId) -> Vec<f32> {
+        self.as_query(id)
     }
 
     fn set_neighbours(&self, id: ElementId, lc: usize, neighbours: &[ElementId]) {

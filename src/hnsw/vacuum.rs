@@ -7,9 +7,24 @@
 //! and inserts never link to them. Pass 2, under the update lock in
 //! exclusive mode (no insert runs meanwhile), relinks every live element
 //! that points at a deleted one (the `graph` crate's repair) and moves the
-//! entry point off a deleted element. Deleted elements stay as tombstones:
-//! their space is not reused yet, so a scan that still holds an old
-//! neighbour list never reads a recycled slot.
+//! entry point off a deleted element. Then, still under that lock, every
+//! deleted element is marked *free* and its page listed in the index's
+//! free space map: no live element points at it any more, and inserts
+//! (which never link to deleted elements) cannot start before the lock is
+//! released. An insert writes its new element over a free slot of a listed
+//! page (store.rs `place_element`) before it appends to the index, so an
+//! index under update churn stops growing once vacuum keeps up.
+//!
+//! A reused slot is safe for scans that started earlier and still hold a
+//! neighbour list naming it: they read the new element whole under the
+//! page lock (its vector for the distance, its own lists), as for any
+//! element reached late. The heap rows they then return belong to a
+//! transaction that had not committed when their MVCC snapshot was taken
+//! (it inserted after this vacuum), so the executor drops them as
+//! invisible before re-checking any distance. Only MVCC scans use this
+//! index (it serves ORDER BY, not CLUSTER or constraint checks).
+//! `amvacuumcleanup` re-lists every page with free slots, since the free
+//! space map is not WAL-logged and a crash or a promotion may lose entries.
 
 use super::buffer::{ReadPage, WritePage};
 use super::insert::UPDATE_LOCK;
@@ -94,13 +109,17 @@ pub unsafe extern "C-unwind" fn ambulkdelete(
     stats
 }
 
-/// Relinks live elements around deleted ones and fixes the entry point.
+/// Relinks live elements around deleted ones, fixes the entry point,
+/// makes every live element reachable and every relinked one findable
+/// again (see the graph crate's `reconnect`), then frees the deleted slots.
 fn repair(index: pg_sys::Relation) {
     // SAFETY: exclusive update lock: no insert runs while we relink.
     unsafe { pg_sys::LockPage(index, UPDATE_LOCK, pg_sys::ExclusiveLock as i32) };
     let meta = read_meta(index);
     let graph = PageGraph::new(index, &meta);
     let m = meta.m as usize;
+    let mut live_ids = Vec::new();
+    let mut relinked = Vec::new();
     for block in (META_BLOCK + 1)..nblocks(index) {
         let live: Vec<(ElementId, usize)> = {
             let page = ReadPage::new(index, block);
@@ -112,12 +131,17 @@ fn repair(index: pg_sys::Relation) {
                 .collect()
         };
         for (id, level) in live {
+            live_ids.push(id);
             for lc in 0..=level {
-                graph::repair_neighbours(&graph, id, lc, m);
+                if graph::repair_neighbours(&graph, id, lc, m) && lc == 0 {
+                    relinked.push(id);
+                }
             }
         }
         pgrx::check_for_interrupts!();
     }
+    // Deleted elements keep their lists until marked free below, so the
+    // entry point search may still walk them.
     let moved = meta
         .entry_point()
         .filter(|&(ep, _)| graph.is_deleted(ep))
@@ -126,6 +150,20 @@ fn repair(index: pg_sys::Relation) {
             graph::replace_entry_point(&graph, (ep, level), level_of)
                 .or_else(|| any_live(&graph, index))
         });
+    let entry = moved.unwrap_or(meta.entry_point());
+    if let Some(ep) = entry {
+        let params = graph::InsertParams {
+            m,
+            ef_construction: meta.ef_construction as usize,
+        };
+        reconnect(&graph, ep, &live_ids, &relinked, params);
+    }
+    // Every live element now avoids the deleted ones, and no insert can link
+    // to them before we release the lock (inserts skip deleted elements):
+    // their slots may be reused.
+    for block in (META_BLOCK + 1)..nblocks(index) {
+        mark_free(index, graph.layout(), block);
+    }
     // One meta-page write: the new entry point, if it moved, and the
     // version (lists above layer 0 may have been relinked: copies of them
     // are stale).
@@ -137,6 +175,65 @@ fn repair(index: pg_sys::Relation) {
     });
     // SAFETY: releasing the lock taken above.
     unsafe { pg_sys::UnlockPage(index, UPDATE_LOCK, pg_sys::ExclusiveLock as i32) };
+}
+
+/// Floods layer 0 from `ep`, bridges to every live element it missed,
+/// then checks that a search for each relinked element finds it (a
+/// bridge where not): relinking can cut a region off from the searches
+/// that used to lead into it.
+fn reconnect(
+    graph: &PageGraph,
+    ep: (ElementId, usize),
+    live: &[ElementId],
+    relinked: &[ElementId],
+    params: graph::InsertParams,
+) {
+    let mut tick = || {
+        pgrx::check_for_interrupts!();
+    };
+    let mut reach = graph::Reachability::new(rustc_hash::FxHashSet::default());
+    reach.flood(graph, ep.0, &mut tick);
+    for &id in live {
+        reach.ensure_reachable(graph, ep, id, params, &mut tick);
+    }
+    for (i, &id) in relinked.iter().enumerate() {
+        if i % 64 == 0 {
+            tick();
+        }
+        reach.ensure_findable(graph, ep, id, params);
+    }
+    if reach.bridges() > 0 {
+        pgrx::debug1!(
+            "hnsw vacuum: {} bridges to unreachable or unfindable elements",
+            reach.bridges()
+        );
+    }
+}
+
+/// Marks the deleted elements of `block` free and lists the page in the
+/// free space map if it has free slots.
+fn mark_free(index: pg_sys::Relation, layout: pageformat::ElementLayout, block: u32) {
+    let to_free = {
+        let page = ReadPage::new(index, block);
+        (1..=page.max_offset()).any(|off| {
+            page.item(off)
+                .is_some_and(|b| layout.read(b).deleted() && !layout.read(b).free())
+        })
+    };
+    if !to_free {
+        return;
+    }
+    let mut page = WritePage::new(index, block);
+    for off in 1..=page.max_offset() {
+        if let Some(bytes) = page.item_mut(off) {
+            if !layout.read(bytes).free() {
+                layout.write(bytes).mark_free();
+            }
+        }
+    }
+    page.commit();
+    // SAFETY: the index's free space map (a hint: inserts re-check the page).
+    unsafe { pg_sys::RecordFreeIndexPage(index, block) };
 }
 
 /// Any live element with its level, scanning pages (when the old entry
@@ -176,12 +273,23 @@ pub unsafe extern "C-unwind" fn amvacuumcleanup(
     let n = nblocks(index);
     for block in (META_BLOCK + 1)..n {
         let page = ReadPage::new(index, block);
+        let mut free = false;
         for off in 1..=page.max_offset() {
             if let Some(bytes) = page.item(off) {
-                rows += layout.read(bytes).heap_tids().count();
+                let e = layout.read(bytes);
+                rows += e.heap_tids().count();
+                free |= e.free();
             }
         }
+        if free {
+            // Re-lists pages whose entry was lost (the map is not WAL-logged)
+            // or handed out; inserts re-check the page.
+            // SAFETY: the index's free space map.
+            unsafe { pg_sys::RecordFreeIndexPage(index, block) };
+        }
     }
+    // SAFETY: makes the recorded pages findable from the map's upper levels.
+    unsafe { pg_sys::IndexFreeSpaceMapVacuum(index) };
     // SAFETY: `stats` is valid.
     unsafe {
         (*stats).num_pages = n;

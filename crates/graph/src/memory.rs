@@ -27,11 +27,14 @@ use std::ops::Range;
 use distance::half::HalfVector;
 use parking_lot::{Mutex, RwLock};
 use rayon::prelude::*;
+use rustc_hash::FxHashSet;
 
 use crate::insert::insert;
 use crate::links::{ListShape, NodeLinks};
 use crate::search::knn_search;
-use crate::{Candidate, Graph, GraphMut, InsertParams, LevelGenerator, Metric, SearchScratch};
+use crate::{
+    Candidate, Graph, GraphMut, InsertParams, LevelGenerator, Metric, Reachability, SearchScratch,
+};
 
 /// Highest level a node may draw unless [`MemoryGraph::with_max_level`] says otherwise.
 pub const DEFAULT_MAX_LEVEL: usize = 16;
@@ -274,24 +277,44 @@ impl MemoryGraph {
         self.deleted[id as usize] = true;
     }
 
-    /// Vacuum: relinks every live node around the deleted ones and moves
-    /// the entry point off a deleted node (see [`crate::repair`]).
-    pub fn repair(&self) {
+    /// Vacuum: relinks every live node around the deleted ones, moves the
+    /// entry point off a deleted node (see [`crate::repair`]), then makes
+    /// every live node reachable and every relinked one findable again
+    /// (see [`Reachability`]); returns the bridges added.
+    pub fn repair(&self) -> usize {
         let m = self.params.m;
+        let mut repaired = Vec::new();
         for id in 0..self.len() as u32 {
             if self.deleted[id as usize] {
                 continue;
             }
             for lc in 0..=self.level(id) {
-                crate::repair_neighbours(self, id, lc, m);
+                if crate::repair_neighbours(self, id, lc, m) && lc == 0 {
+                    repaired.push(id);
+                }
             }
         }
-        let mut entry = self.entry.lock();
-        if let Some(ep) = *entry {
-            if self.deleted[ep.0 as usize] {
-                *entry = crate::replace_entry_point(self, ep, |id| self.level(id));
+        let ep = {
+            let mut entry = self.entry.lock();
+            if let Some(ep) = *entry {
+                if self.deleted[ep.0 as usize] {
+                    *entry = crate::replace_entry_point(self, ep, |id| self.level(id));
+                }
             }
+            *entry
+        };
+        let Some(ep) = ep else {
+            return 0;
+        };
+        let mut reach = Reachability::new(FxHashSet::default());
+        reach.flood(self, ep.0, &mut || ());
+        for id in (0..self.len() as u32).filter(|&id| !self.deleted[id as usize]) {
+            reach.ensure_reachable(self, ep, id, self.params, &mut || ());
         }
+        for &id in &repaired {
+            reach.ensure_findable(self, ep, id, self.params);
+        }
+        reach.bridges()
     }
 }
 
@@ -332,6 +355,12 @@ impl GraphMut for MemoryGraph {
     #[inline]
     fn distance_between(&self, a: u32, b: u32) -> f32 {
         self.metric.between_halves(self.half(a), self.half(b))
+    }
+
+    /// The f16 copy decoded, unit length for cosine.
+    fn query_of(&self, id: u32) -> Vec<f32> {
+        let v = self.vector(id);
+        self.metric.prepare(&v).unwrap_or(v)
     }
 
     /// `Mmax` or a quarter of it by the dimensions (see [`MemoryGraph::shrink_lists`]).

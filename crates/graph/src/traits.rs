@@ -45,6 +45,10 @@ pub trait GraphMut: Graph {
     /// Distance between the stored vectors of `a` and `b`.
     fn distance_between(&self, a: Self::Id, b: Self::Id) -> f32;
 
+    /// The stored vector of `id`, decoded and prepared as a query (see
+    /// [`crate::Metric::prepare`]), to search for the node itself.
+    fn query_of(&self, id: Self::Id) -> Vec<f32>;
+
     /// Links a list at layer `lc` may hold beyond `Mmax` before INSERT
     /// shrinks it (a store that allows any must bring its lists back to
     /// `Mmax` itself before they are final). On-page lists have none.

@@ -6,7 +6,7 @@
 //! |---|---|---|
 //! | 0 | 1 | kind (1 = element) |
 //! | 1 | 1 | level |
-//! | 2 | 1 | flags (bit 0: deleted) |
+//! | 2 | 1 | flags (bit 0: deleted, bit 1: free - deleted and unreferenced, reusable) |
 //! | 3 | 1 | number of heap TIDs in use |
 //! | 4 | 60 | 10 heap TIDs (block u32, offset u16) |
 //! | 64 | 4 | f16 scale (f32) |
@@ -25,6 +25,7 @@ pub const KIND_ELEMENT: u8 = 1;
 const HEADER: usize = 80;
 const SLOT: usize = 6;
 const FLAG_DELETED: u8 = 1;
+const FLAG_FREE: u8 = 2;
 
 /// Address of an element: (block, line pointer offset), packed in a u64.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -183,6 +184,12 @@ impl<'a> ElementRef<'a> {
         self.bytes[2] & FLAG_DELETED != 0
     }
 
+    /// Whether vacuum found it deleted and unlinked it from every live
+    /// element: its slot may be overwritten by a new element.
+    pub fn free(&self) -> bool {
+        self.bytes[2] & FLAG_FREE != 0
+    }
+
     /// The heap TIDs it stands for.
     pub fn heap_tids(&self) -> impl Iterator<Item = HeapTid> + 'a {
         let b = self.bytes;
@@ -284,6 +291,15 @@ impl ElementMut<'_> {
         n - kept
     }
 
+    /// Marks a deleted element free (reusable); false when it is not deleted.
+    pub fn mark_free(&mut self) -> bool {
+        if self.bytes[2] & FLAG_DELETED == 0 {
+            return false;
+        }
+        self.bytes[2] |= FLAG_FREE;
+        true
+    }
+
     /// Adds a heap TID for an identical vector; false when the element is full or deleted.
     pub fn add_heap_tid(&mut self, tid: HeapTid) -> bool {
         let n = self.bytes[3] as usize;
@@ -372,8 +388,16 @@ mod tests {
         let removed = layout.write(&mut b).retain_heap_tids(|t| t.offset % 2 == 0);
         assert_eq!(removed, 5);
         assert!(!layout.read(&b).deleted());
+        assert!(
+            !layout.write(&mut b).mark_free(),
+            "a live element is never freed"
+        );
+        assert!(!layout.read(&b).free());
         assert_eq!(layout.write(&mut b).retain_heap_tids(|_| false), 5);
         assert!(layout.read(&b).deleted());
+        assert!(!layout.read(&b).free());
+        assert!(layout.write(&mut b).mark_free());
+        assert!(layout.read(&b).free() && layout.read(&b).deleted());
         assert!(!layout.write(&mut b).add_heap_tid(HeapTid {
             block: 3,
             offset: 1

@@ -1,7 +1,7 @@
 //! Construction: parallel against sequential, determinism, the generic
 //! INSERT on another store, structural invariants.
 
-use super::data::{build_parallel, build_sequential, clustered, recall};
+use super::data::{build_parallel, build_sequential, clustered, heavy, recall};
 use super::store::VecStore;
 use crate::{insert, max_connections, InsertParams, LevelGenerator, Metric, SearchScratch};
 use crate::{knn_search, DEFAULT_MAX_LEVEL};
@@ -14,6 +14,7 @@ fn dataset() -> (Vec<Vec<f32>>, Vec<Vec<f32>>) {
 
 #[test]
 fn parallel_build_matches_sequential_recall() {
+    let _quiet = heavy();
     let (data, queries) = dataset();
     let seq = build_sequential(&data, Metric::L2, 8, 32, 14);
     let rs = recall(&seq, &data, &queries, 10, 20, |_| true);

@@ -5,6 +5,14 @@ use rand::{Rng, SeedableRng};
 
 use crate::{Candidate, MemoryGraph, Metric};
 
+/// Held by the tests that keep both cores busy for a while, one at a time:
+/// the comparison of parallel against sequential builds depends on
+/// scheduling, and its margin does not allow a second heavy test beside it.
+pub fn heavy() -> std::sync::MutexGuard<'static, ()> {
+    static HEAVY: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    HEAVY.lock().unwrap_or_else(|e| e.into_inner())
+}
+
 /// `n` vectors uniform in [-1, 1)^dim.
 pub fn uniform(n: usize, dim: usize, seed: u64) -> Vec<Vec<f32>> {
     let mut rng = StdRng::seed_from_u64(seed);

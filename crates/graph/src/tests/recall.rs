@@ -1,7 +1,7 @@
 //! Recall@10 against brute force on 10,000 x 128-d (m = 16,
 //! ef_construction = 64, ef_search = 40) and 2,000 x 2048-d.
 
-use super::data::{build_parallel, clustered, recall, uniform};
+use super::data::{build_parallel, clustered, heavy, recall, uniform};
 use crate::Metric;
 
 const N: usize = 10_000;
@@ -18,6 +18,7 @@ fn check(
     min: f64,
     min_wide: Option<f64>,
 ) {
+    let _quiet = heavy();
     let seed = 7;
     let g = build_parallel(data, metric, 16, 64, seed);
     let r = recall(&g, data, queries, 10, 40, |_| true);

@@ -4,11 +4,12 @@ use rand::rngs::StdRng;
 use rand::seq::SliceRandom;
 use rand::SeedableRng;
 
-use super::data::{build_parallel, build_sequential, clustered, recall, uniform};
+use super::data::{build_parallel, build_sequential, clustered, heavy, recall, uniform};
 use crate::{Graph, Metric};
 
 #[test]
 fn repair_after_deleting_a_fifth_keeps_recall_and_drops_every_dead_link() {
+    let _quiet = heavy();
     println!("centres seed 41, data seed 42, query seed 43, build seed 44, delete seed 45");
     let data = clustered(10_000, 128, 41, 42);
     let queries = clustered(200, 128, 41, 43);

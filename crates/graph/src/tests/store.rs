@@ -75,6 +75,11 @@ impl GraphMut for VecStore {
         self.metric.between_halves(self.half(a), self.half(b))
     }
 
+    /// [`VecStore::query`].
+    fn query_of(&self, id: u32) -> Vec<f32> {
+        self.query(id)
+    }
+
     /// The memory store's spare links when `spare` is set, else none.
     fn spare_links(&self, lc: usize) -> usize {
         if self.spare {
