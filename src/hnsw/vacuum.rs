@@ -4,16 +4,21 @@
 //! and drops the heap TIDs vacuum reports dead (the callback is called
 //! through pgrx's FFI guard); an element left without TIDs is marked
 //! deleted. Scans keep traversing deleted elements but never return them,
-//! and inserts never link to them. Pass 2, under the update lock in
-//! exclusive mode (no insert runs meanwhile), relinks every live element
-//! that points at a deleted one (the `graph` crate's repair) and moves the
-//! entry point off a deleted element. Then, still under that lock, every
-//! deleted element is marked *free* and its page listed in the index's
-//! free space map: no live element points at it any more, and inserts
-//! (which never link to deleted elements) cannot start before the lock is
-//! released. An insert writes its new element over a free slot of a listed
-//! page (store.rs `place_element`) before it appends to the index, so an
-//! index under update churn stops growing once vacuum keeps up.
+//! and inserts never link to them. Pass 2 first waits for the inserts that
+//! began before pass 1 ended (a moment with the update lock in exclusive
+//! mode: those may have chosen a neighbour pass 1 then deleted), then, with
+//! inserts running beside it, relinks every live element that points at a
+//! deleted one (the `graph` crate's repair, which writes a list only if no
+//! insert changed it since it was read) and moves the entry point off a
+//! deleted element (the update lock exclusive again, briefly: inserts read
+//! and promote it). Then it makes every live element reachable and every
+//! relinked one findable by a search for its own vector again (the graph
+//! crate's `reconnect`), and finally marks every deleted element *free* and
+//! lists its page in the index's free space map: no live element points
+//! at it any more and no insert will. An insert writes its new element over
+//! a free slot of a listed page (store.rs `place_element`) before it
+//! appends to the index, so an index under update churn stops growing once
+//! vacuum keeps up.
 //!
 //! A reused slot is safe for scans that started earlier and still hold a
 //! neighbour list naming it: they read the new element whole under the
@@ -112,9 +117,11 @@ pub unsafe extern "C-unwind" fn ambulkdelete(
 /// Relinks live elements around deleted ones, fixes the entry point,
 /// makes every live element reachable and every relinked one findable
 /// again (see the graph crate's `reconnect`), then frees the deleted slots.
+/// Inserts run beside it except for two short waits (see the module note).
 fn repair(index: pg_sys::Relation) {
-    // SAFETY: exclusive update lock: no insert runs while we relink.
-    unsafe { pg_sys::LockPage(index, UPDATE_LOCK, pg_sys::ExclusiveLock as i32) };
+    // Inserts that began before pass 1 marked elements deleted may still
+    // link to them: wait for them to finish. Later ones never do.
+    with_update_lock_exclusive(index, || ());
     let meta = read_meta(index);
     let graph = PageGraph::new(index, &meta);
     let m = meta.m as usize;
@@ -140,17 +147,23 @@ fn repair(index: pg_sys::Relation) {
         }
         pgrx::check_for_interrupts!();
     }
-    // Deleted elements keep their lists until marked free below, so the
-    // entry point search may still walk them.
-    let moved = meta
-        .entry_point()
-        .filter(|&(ep, _)| graph.is_deleted(ep))
-        .map(|(ep, level)| {
-            let level_of = |id| graph.with_element(id, |e| e.level());
-            graph::replace_entry_point(&graph, (ep, level), level_of)
-                .or_else(|| any_live(&graph, index))
-        });
-    let entry = moved.unwrap_or(meta.entry_point());
+    // The entry point moves off a deleted element before that is freed,
+    // with no insert reading or promoting it meanwhile. Deleted elements
+    // keep their lists until freed, so the search may still walk them.
+    let entry = with_update_lock_exclusive(index, || {
+        let meta = read_meta(index);
+        let Some((ep, level)) = meta.entry_point() else {
+            return None;
+        };
+        if !graph.is_deleted(ep) {
+            return Some((ep, level));
+        }
+        let level_of = |id| graph.with_element(id, |e| e.level());
+        let new = graph::replace_entry_point(&graph, (ep, level), level_of)
+            .or_else(|| any_live(&graph, index));
+        update_meta(index, |meta| meta.set_entry_point(new));
+        new
+    });
     if let Some(ep) = entry {
         let params = graph::InsertParams {
             m,
@@ -158,23 +171,24 @@ fn repair(index: pg_sys::Relation) {
         };
         reconnect(&graph, ep, &live_ids, &relinked, params);
     }
-    // Every live element now avoids the deleted ones, and no insert can link
-    // to them before we release the lock (inserts skip deleted elements):
-    // their slots may be reused.
+    // Every live element now avoids the deleted ones, and inserts never
+    // link to them: their slots may be reused.
     for block in (META_BLOCK + 1)..nblocks(index) {
         mark_free(index, graph.layout(), block);
     }
-    // One meta-page write: the new entry point, if it moved, and the
-    // version (lists above layer 0 may have been relinked: copies of them
-    // are stale).
-    update_meta(index, |meta| {
-        if let Some(new) = moved {
-            meta.set_entry_point(new);
-        }
-        meta.bump_upper_version();
-    });
+    // Lists above layer 0 may have been relinked: copies of them are stale.
+    update_meta(index, |meta| meta.bump_upper_version());
+}
+
+/// Runs `f` holding the update lock in exclusive mode: no insert runs.
+fn with_update_lock_exclusive<T>(index: pg_sys::Relation, f: impl FnOnce() -> T) -> T {
+    // SAFETY: heavyweight lock on a reserved block number of an open index;
+    // released below, or by the transaction's abort on an ERROR.
+    unsafe { pg_sys::LockPage(index, UPDATE_LOCK, pg_sys::ExclusiveLock as i32) };
+    let out = f();
     // SAFETY: releasing the lock taken above.
     unsafe { pg_sys::UnlockPage(index, UPDATE_LOCK, pg_sys::ExclusiveLock as i32) };
+    out
 }
 
 /// Floods layer 0 from `ep`, bridges to every live element it missed,

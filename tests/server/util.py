@@ -1,4 +1,10 @@
-"""Loading vectors into tables and querying them, for the server tests."""
+"""Loading vectors into tables, querying them and driving pgbench, for the
+server tests."""
+import re
+import subprocess
+import tempfile
+from pathlib import Path
+
 import numpy as np
 from pgvector.psycopg import register_vector
 
@@ -51,3 +57,29 @@ def uses_index(conn, table, metric, dim):
     q = "[" + ",".join(["0.5"] * dim) + "]"
     plan = "\n".join(r[0] for r in conn.execute(f"EXPLAIN SELECT id FROM {table} ORDER BY v {op} '{q}' LIMIT 10"))
     return "Index Scan" in plan
+
+
+def pgbench(cluster, scripts, clients, seconds=None, transactions=None):
+    """Runs pgbench against `cluster` with `scripts` ({sql: weight}) for
+    `seconds`, or `transactions` per client, and returns (stdout,
+    transactions processed); fails the test if pgbench fails or any
+    transaction does."""
+    length = ["-T", str(seconds)] if seconds else ["-t", str(transactions)]
+    with tempfile.TemporaryDirectory() as d:
+        args = []
+        for i, (sql, weight) in enumerate(scripts.items()):
+            path = Path(d, f"script{i}.sql")
+            path.write_text(sql)
+            args += ["-f", f"{path}@{weight}"]
+        Path(d).chmod(0o755)
+        out = subprocess.run(
+            ["/usr/lib/postgresql/15/bin/pgbench", "-n", "-h", str(cluster.sock), "-p", str(cluster.port),
+             "-U", "postgres", "-c", str(clients), "-j", "2", *length, *args, "postgres"],
+            capture_output=True, text=True,
+        )
+    print(out.stdout[-1500:])
+    assert out.returncode == 0, out.stderr[-3000:]
+    processed = int(re.search(r"number of transactions actually processed: (\d+)", out.stdout).group(1))
+    failed = re.search(r"number of failed transactions: (\d+)", out.stdout)
+    assert failed is None or int(failed.group(1)) == 0, failed.group(0)
+    return out.stdout, processed

@@ -102,15 +102,30 @@ fn find_neighbours<G: GraphMut>(
 pub fn add_connection<G: GraphMut>(graph: &G, e: G::Id, q: G::Id, lc: usize, m: usize) {
     let max = max_connections(m, lc);
     let room = max + graph.spare_links(lc);
-    graph.update_neighbours(e, lc, &mut |list| {
-        if list.contains(&q) {
+    for _ in 0..2 {
+        let mut stale = false;
+        graph.update_neighbours(e, lc, &mut |list| {
+            stale = false;
+            if list.contains(&q) {
+                return;
+            }
+            if list.len() >= room && list.iter().any(|&n| graph.is_deleted(n)) {
+                stale = true;
+                return;
+            }
+            list.push(q);
+            if list.len() > room {
+                shrink(graph, e, list, max);
+            }
+        });
+        if !stale {
             return;
         }
-        list.push(q);
-        if list.len() > room {
-            shrink(graph, e, list, max);
-        }
-    });
+        // `e` is full and points at nodes a running vacuum deleted: the
+        // shrink would just drop those links, where vacuum replaces them
+        // from their neighbourhood. Relink `e` as vacuum would, then retry.
+        crate::repair_neighbours(graph, e, lc, m);
+    }
 }
 
 /// Shrinks `e`'s list at layer `lc` back to `Mmax` when it holds spare

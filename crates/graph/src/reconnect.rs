@@ -108,11 +108,7 @@ impl<Id: Copy + Eq + Hash + Ord, S: NodeSet<Id>> Reachability<Id, S> {
         if self.reached.contains(u) {
             return true;
         }
-        let query = graph.query_of(u);
-        let start = descend(graph, &query, ep, 0, &mut self.buf);
-        let mut w = Vec::with_capacity(params.ef_construction);
-        let ef = params.ef_construction;
-        search_layer(graph, &query, &[start], ef, 0, &mut self.scratch, &mut w);
+        let w = self.search_for(graph, ep, u, params);
         let max = max_connections(params.m, 0);
         let bridged = w
             .iter()
@@ -136,11 +132,7 @@ impl<Id: Copy + Eq + Hash + Ord, S: NodeSet<Id>> Reachability<Id, S> {
         u: Id,
         params: InsertParams,
     ) -> bool {
-        let query = graph.query_of(u);
-        let start = descend(graph, &query, ep, 0, &mut self.buf);
-        let mut w = Vec::with_capacity(params.ef_construction);
-        let ef = params.ef_construction;
-        search_layer(graph, &query, &[start], ef, 0, &mut self.scratch, &mut w);
+        let w = self.search_for(graph, ep, u, params);
         if w.iter().any(|c| c.id == u) {
             return false;
         }
@@ -150,7 +142,24 @@ impl<Id: Copy + Eq + Hash + Ord, S: NodeSet<Id>> Reachability<Id, S> {
         bridged
     }
 
-    /// How many bridges [`Reachability::ensure_reachable`] added.
+    /// The `ef_construction` nearest nodes a search for `u`'s own vector
+    /// from `ep` finds, nearest first.
+    fn search_for<G: GraphMut<Id = Id>>(
+        &mut self,
+        graph: &G,
+        ep: (Id, usize),
+        u: Id,
+        params: InsertParams,
+    ) -> Vec<Candidate<Id>> {
+        let query = graph.query_of(u);
+        let start = descend(graph, &query, ep, 0, &mut self.buf);
+        let ef = params.ef_construction;
+        let mut w = Vec::with_capacity(ef);
+        search_layer(graph, &query, &[start], ef, 0, &mut self.scratch, &mut w);
+        w
+    }
+
+    /// How many bridges `ensure_reachable` and `ensure_findable` added.
     pub fn bridges(&self) -> usize {
         self.bridges
     }

@@ -8,7 +8,9 @@
 //! node's surviving neighbours plus the live neighbours of its deleted
 //! neighbours (the nodes a search would have reached through them), with
 //! SELECT-NEIGHBORS-HEURISTIC. Repairs only read the lists of deleted
-//! nodes, which no repair changes, so their order does not matter.
+//! nodes, which no repair changes, so their order does not matter; inserts
+//! may run beside them (they never link to a deleted node, and a repair
+//! writes a list only if no insert changed it since it was read).
 
 use std::collections::VecDeque;
 
@@ -17,42 +19,63 @@ use rustc_hash::FxHashSet;
 use crate::select::select_neighbours;
 use crate::{max_connections, Candidate, Graph, GraphMut};
 
+/// Times [`repair_neighbours`] recomputes a list that a concurrent insert
+/// changed under it before it leaves that list alone.
+const REPAIR_TRIES: usize = 8;
+
 /// Rebuilds the neighbour list of live node `id` at layer `lc` if it
 /// points at a deleted node; returns whether it changed anything.
+///
+/// Inserts may run meanwhile and add back-links to the same list: the new
+/// list is written only if the list is still the one it was computed from
+/// (else it is recomputed), so no insert's link is lost.
 pub fn repair_neighbours<G: GraphMut>(graph: &G, id: G::Id, lc: usize, m: usize) -> bool {
     let mut current = Vec::new();
-    graph.neighbours(id, lc, &mut current);
-    if !current.iter().any(|&n| graph.is_deleted(n)) {
-        return false;
-    }
-    let mut ids = Vec::with_capacity(current.len() * 2);
     let mut second = Vec::new();
-    for &n in &current {
-        if !graph.is_deleted(n) {
-            ids.push(n);
-            continue;
+    for _ in 0..REPAIR_TRIES {
+        current.clear();
+        graph.neighbours(id, lc, &mut current);
+        if !current.iter().any(|&n| graph.is_deleted(n)) {
+            return false;
         }
-        second.clear();
-        graph.neighbours(n, lc, &mut second);
-        ids.extend(
-            second
-                .iter()
-                .copied()
-                .filter(|&x| x != id && !graph.is_deleted(x)),
-        );
+        let mut ids = Vec::with_capacity(current.len() * 2);
+        for &n in &current {
+            if !graph.is_deleted(n) {
+                ids.push(n);
+                continue;
+            }
+            second.clear();
+            graph.neighbours(n, lc, &mut second);
+            ids.extend(
+                second
+                    .iter()
+                    .copied()
+                    .filter(|&x| x != id && !graph.is_deleted(x)),
+            );
+        }
+        ids.sort_unstable();
+        ids.dedup();
+        let mut candidates: Vec<_> = ids
+            .into_iter()
+            .map(|x| Candidate::new(graph.distance_between(id, x), x))
+            .collect();
+        candidates.sort_unstable();
+        let mut kept = Vec::new();
+        select_neighbours(graph, &candidates, max_connections(m, lc), &mut kept);
+        let mut written = false;
+        graph.update_neighbours(id, lc, &mut |now| {
+            // A store may call this again on a fresh copy: decide each time.
+            written = *now == current;
+            if written {
+                now.clear();
+                now.extend(kept.iter().map(|c| c.id));
+            }
+        });
+        if written {
+            return true;
+        }
     }
-    ids.sort_unstable();
-    ids.dedup();
-    let mut candidates: Vec<_> = ids
-        .into_iter()
-        .map(|x| Candidate::new(graph.distance_between(id, x), x))
-        .collect();
-    candidates.sort_unstable();
-    let mut kept = Vec::new();
-    select_neighbours(graph, &candidates, max_connections(m, lc), &mut kept);
-    let kept: Vec<_> = kept.into_iter().map(|c| c.id).collect();
-    graph.set_neighbours(id, lc, &kept);
-    true
+    false
 }
 
 /// A live replacement for a deleted entry point `old = (id, L)`: searching

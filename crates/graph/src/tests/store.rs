@@ -2,6 +2,7 @@
 //! node) to drive the generic algorithms through the traits alone. It holds
 //! f16 copies, as the memory store does, so both build the same graph.
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Mutex;
 
 use distance::half::HalfVector;
@@ -16,6 +17,8 @@ pub struct VecStore {
     pub links: Vec<Mutex<Vec<Vec<u32>>>>,
     /// Whether lists get the memory store's spare links while built.
     pub spare: bool,
+    /// Nodes marked deleted (as vacuum's first pass does).
+    pub deleted: Vec<AtomicBool>,
 }
 
 impl VecStore {
@@ -29,6 +32,7 @@ impl VecStore {
             metric,
             m,
             vectors: vectors.iter().map(|v| HalfVector::encode(v)).collect(),
+            deleted: levels.iter().map(|_| AtomicBool::new(false)).collect(),
             links,
             spare: false,
         }
@@ -59,6 +63,11 @@ impl Graph for VecStore {
     fn distance(&self, query: &[f32], id: u32) -> f32 {
         let (codes, scale, norm) = self.half(id);
         self.metric.to_half(query, codes, scale, norm)
+    }
+
+    /// Whether `id` was marked deleted.
+    fn is_deleted(&self, id: u32) -> bool {
+        self.deleted[id as usize].load(Ordering::Relaxed)
     }
 
     /// Copies the list of `id` at `lc`, empty above its level.
