@@ -152,9 +152,7 @@ fn repair(index: pg_sys::Relation) {
     // keep their lists until freed, so the search may still walk them.
     let entry = with_update_lock_exclusive(index, || {
         let meta = read_meta(index);
-        let Some((ep, level)) = meta.entry_point() else {
-            return None;
-        };
+        let (ep, level) = meta.entry_point()?;
         if !graph.is_deleted(ep) {
             return Some((ep, level));
         }
