@@ -29,6 +29,9 @@ use rustc_hash::FxHashSet;
 use crate::search::{descend, search_layer};
 use crate::{max_connections, Candidate, GraphMut, InsertParams, SearchScratch};
 
+/// Width of the first, cheap search [`Reachability::ensure_findable`] tries.
+const FINDABLE_NARROW_EF: usize = 10;
+
 /// A set of node ids (a hash set, or a store's denser bitmap).
 pub trait NodeSet<Id> {
     /// Adds `id`; whether it was new.
@@ -108,7 +111,7 @@ impl<Id: Copy + Eq + Hash + Ord, S: NodeSet<Id>> Reachability<Id, S> {
         if self.reached.contains(u) {
             return true;
         }
-        let w = self.search_for(graph, ep, u, params);
+        let w = self.search_for(graph, ep, u, params.ef_construction);
         let max = max_connections(params.m, 0);
         let bridged = w
             .iter()
@@ -132,7 +135,18 @@ impl<Id: Copy + Eq + Hash + Ord, S: NodeSet<Id>> Reachability<Id, S> {
         u: Id,
         params: InsertParams,
     ) -> bool {
-        let w = self.search_for(graph, ep, u, params);
+        // Most nodes are found by a narrow search (a node's own vector is
+        // the easiest query there is); only a miss pays for the full one,
+        // which alone decides.
+        let narrow = FINDABLE_NARROW_EF.min(params.ef_construction);
+        if self
+            .search_for(graph, ep, u, narrow)
+            .iter()
+            .any(|c| c.id == u)
+        {
+            return false;
+        }
+        let w = self.search_for(graph, ep, u, params.ef_construction);
         if w.iter().any(|c| c.id == u) {
             return false;
         }
@@ -142,18 +156,17 @@ impl<Id: Copy + Eq + Hash + Ord, S: NodeSet<Id>> Reachability<Id, S> {
         bridged
     }
 
-    /// The `ef_construction` nearest nodes a search for `u`'s own vector
-    /// from `ep` finds, nearest first.
+    /// The `ef` nearest nodes a search for `u`'s own vector from `ep`
+    /// finds, nearest first.
     fn search_for<G: GraphMut<Id = Id>>(
         &mut self,
         graph: &G,
         ep: (Id, usize),
         u: Id,
-        params: InsertParams,
+        ef: usize,
     ) -> Vec<Candidate<Id>> {
         let query = graph.query_of(u);
         let start = descend(graph, &query, ep, 0, &mut self.buf);
-        let ef = params.ef_construction;
         let mut w = Vec::with_capacity(ef);
         search_layer(graph, &query, &[start], ef, 0, &mut self.scratch, &mut w);
         w
