@@ -189,10 +189,8 @@ fn with_update_lock_exclusive<T>(index: pg_sys::Relation, f: impl FnOnce() -> T)
     out
 }
 
-/// Floods layer 0 from `ep`, bridges to every live element it missed,
-/// then checks that a search for each relinked element finds it (a
-/// bridge where not): relinking can cut a region off from the searches
-/// that used to lead into it.
+/// The graph crate's `reconnect` with the interrupt check, and a DEBUG1
+/// line with the bridges it added.
 fn reconnect(
     graph: &PageGraph,
     ep: (ElementId, usize),
@@ -203,22 +201,18 @@ fn reconnect(
     let mut tick = || {
         pgrx::check_for_interrupts!();
     };
-    let mut reach = graph::Reachability::new(rustc_hash::FxHashSet::default());
-    reach.flood(graph, ep.0, &mut tick);
-    for &id in live {
-        reach.ensure_reachable(graph, ep, id, params, &mut tick);
-    }
-    for (i, &id) in relinked.iter().enumerate() {
-        if i % 64 == 0 {
-            tick();
-        }
-        reach.ensure_findable(graph, ep, id, params);
-    }
-    if reach.bridges() > 0 {
-        pgrx::debug1!(
-            "hnsw vacuum: {} bridges to unreachable or unfindable elements",
-            reach.bridges()
-        );
+    let reached = rustc_hash::FxHashSet::default();
+    let bridges = graph::reconnect(
+        graph,
+        ep,
+        live.iter().copied(),
+        relinked,
+        params,
+        reached,
+        &mut tick,
+    );
+    if bridges > 0 {
+        pgrx::debug1!("hnsw vacuum: {bridges} bridges to unreachable or unfindable elements");
     }
 }
 

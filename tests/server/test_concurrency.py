@@ -18,7 +18,7 @@ def test_pgbench_inserts_and_queries(cluster):
         )
         conn.execute("CREATE INDEX ON bench USING hnsw (v)")
     vec = f"(SELECT array_agg(random())::real[]::vector FROM generate_series(1, {DIM}))"
-    _, processed = pgbench(cluster, {
+    processed = pgbench(cluster, {
         f"INSERT INTO bench (v) SELECT {vec};\n": 1,
         f"SELECT id FROM bench ORDER BY v <-> {vec} LIMIT 10;\n": 2,
     }, clients=6, seconds=SECONDS)

@@ -61,8 +61,8 @@ def uses_index(conn, table, metric, dim):
 
 def pgbench(cluster, scripts, clients, seconds=None, transactions=None):
     """Runs pgbench against `cluster` with `scripts` ({sql: weight}) for
-    `seconds`, or `transactions` per client, and returns (stdout,
-    transactions processed); fails the test if pgbench fails or any
+    `seconds`, or `transactions` per client, and returns the transactions
+    processed; fails the test if pgbench fails or any
     transaction does."""
     length = ["-T", str(seconds)] if seconds else ["-t", str(transactions)]
     with tempfile.TemporaryDirectory() as d:
@@ -82,4 +82,4 @@ def pgbench(cluster, scripts, clients, seconds=None, transactions=None):
     processed = int(re.search(r"number of transactions actually processed: (\d+)", out.stdout).group(1))
     failed = re.search(r"number of failed transactions: (\d+)", out.stdout)
     assert failed is None or int(failed.group(1)) == 0, failed.group(0)
-    return out.stdout, processed
+    return processed

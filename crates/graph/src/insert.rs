@@ -102,14 +102,16 @@ fn find_neighbours<G: GraphMut>(
 pub fn add_connection<G: GraphMut>(graph: &G, e: G::Id, q: G::Id, lc: usize, m: usize) {
     let max = max_connections(m, lc);
     let room = max + graph.spare_links(lc);
-    for _ in 0..2 {
+    // Second time round (after a relink that may have lost its race) the
+    // link is added whatever the list holds.
+    for first in [true, false] {
         let mut stale = false;
         graph.update_neighbours(e, lc, &mut |list| {
             stale = false;
             if list.contains(&q) {
                 return;
             }
-            if list.len() >= room && list.iter().any(|&n| graph.is_deleted(n)) {
+            if first && list.len() >= room && list.iter().any(|&n| graph.is_deleted(n)) {
                 stale = true;
                 return;
             }

@@ -18,7 +18,7 @@
 //! | Algorithm 5, K-NN-SEARCH | [`knn_search`] |
 //! | (pgvector 0.8) iterative scan | [`IterativeSearch`] |
 //! | (pgvector) vacuum repair | [`repair_neighbours`], [`replace_entry_point`] |
-//! | vacuum: every node reachable again | [`Reachability`] |
+//! | vacuum: every node reachable and findable again | [`reconnect()`], [`Reachability`] |
 
 mod candidate;
 mod insert;
@@ -43,7 +43,7 @@ pub use level::LevelGenerator;
 pub use memory::{MemoryGraph, DEFAULT_MAX_LEVEL};
 pub use metric::Metric;
 pub use params::{max_connections, InsertParams};
-pub use reconnect::{NodeSet, Reachability};
+pub use reconnect::{reconnect, NodeSet, Reachability};
 pub use repair::{repair_neighbours, replace_entry_point};
 pub use scratch::SearchScratch;
 pub use search::{descend, greedy_closest, knn_search, search_layer};

@@ -32,9 +32,7 @@ use rustc_hash::FxHashSet;
 use crate::insert::insert;
 use crate::links::{ListShape, NodeLinks};
 use crate::search::knn_search;
-use crate::{
-    Candidate, Graph, GraphMut, InsertParams, LevelGenerator, Metric, Reachability, SearchScratch,
-};
+use crate::{Candidate, Graph, GraphMut, InsertParams, LevelGenerator, Metric, SearchScratch};
 
 /// Highest level a node may draw unless [`MemoryGraph::with_max_level`] says otherwise.
 pub const DEFAULT_MAX_LEVEL: usize = 16;
@@ -280,7 +278,7 @@ impl MemoryGraph {
     /// Vacuum: relinks every live node around the deleted ones, moves the
     /// entry point off a deleted node (see [`crate::repair`]), then makes
     /// every live node reachable and every relinked one findable again
-    /// (see [`Reachability`]); returns the bridges added.
+    /// (see [`crate::reconnect()`]); returns the bridges added.
     pub fn repair(&self) -> usize {
         let m = self.params.m;
         let mut repaired = Vec::new();
@@ -306,15 +304,9 @@ impl MemoryGraph {
         let Some(ep) = ep else {
             return 0;
         };
-        let mut reach = Reachability::new(FxHashSet::default());
-        reach.flood(self, ep.0, &mut || ());
-        for id in (0..self.len() as u32).filter(|&id| !self.deleted[id as usize]) {
-            reach.ensure_reachable(self, ep, id, self.params, &mut || ());
-        }
-        for &id in &repaired {
-            reach.ensure_findable(self, ep, id, self.params);
-        }
-        reach.bridges()
+        let live = (0..self.len() as u32).filter(|&id| !self.deleted[id as usize]);
+        let reached = FxHashSet::default();
+        crate::reconnect(self, ep, live, &repaired, self.params, reached, &mut || ())
     }
 }
 

@@ -1,25 +1,30 @@
-//! Vacuum's last step: every live node reachable at layer 0 again.
+//! Vacuum's last step: every live node reachable and findable again.
 //!
 //! Design note. Repair ([`crate::repair_neighbours`]) rebuilds a list that
 //! pointed at a deleted node from the node's two-hop neighbourhood, and
-//! the heuristic may drop the one link that led into a region: the edge
-//! `p -> d -> q` is pruned as `p -> q` because a kept neighbour `k` of `p`
-//! is closer to `q`, although `k` has no link towards `q`. Under update
-//! churn this orphans whole regions: 50 rounds of rewriting 10% of 4,000
-//! clustered rows with vectors from another distribution left 514 live
-//! nodes unreachable from the entry point after 10 rounds (recall@10 0.06
-//! for queries in the old clusters), and 81 after 50. Back-link shrinking
-//! during inserts orphans a few nodes too, as in any HNSW.
+//! the heuristic may drop the links that led searches into a region: the
+//! edge `p -> d -> q` is pruned as `p -> q` because a kept neighbour `k`
+//! of `p` is closer to `q`, although `k` has no link towards `q`. Under
+//! update churn with a distribution shift (the graph crate's churn test:
+//! 4,000 clustered rows, 10% per round rewritten with vectors far from
+//! every cluster) the old region stayed reachable at layer 0 (a full
+//! traversal reached every live node) but searches from the entry point
+//! no longer found their way into it: recall@10 for queries there fell to
+//! 0.06 after ten rounds. Back-link shrinking can also leave a node with
+//! no in-link at all, as in any HNSW.
 //!
-//! [`Reachability`] floods layer 0 from the entry point, then, for each
-//! live node the flood missed, searches for it from the entry point (so
-//! only reachable nodes are found) and gives the nearest node `w` found a
-//! link to it, then floods from it (its whole region becomes reachable
-//! through the one bridge). When `w`'s list is full, the link replaces one
-//! `x` that `w` also reaches through another neighbour `y` (`w -> y -> x`):
-//! every path that used `w -> x` still exists, so no bridge ever disconnects
-//! what an earlier one connected. Layer 0 holds every node, so reachability
-//! there is what search needs; the upper layers only speed up descent.
+//! [`reconnect`] therefore checks both. It floods layer 0 from the entry
+//! point and, for each live node the flood missed, searches for it from the
+//! entry point (so only reachable nodes are found), gives the nearest node
+//! `w` found a link to it and floods from it (its region becomes reachable
+//! through the one bridge). Then, for each node whose list was relinked, it
+//! searches for the node's own vector and, where the search misses it, adds
+//! the same kind of link from the nearest node found. When `w`'s list is
+//! full, the link replaces one `x` that `w` also reaches through another
+//! neighbour `y` (`w -> y -> x`): every path that used `w -> x` still
+//! exists, so no bridge disconnects what an earlier one connected. Layer 0
+//! holds every node, so that is where reachability matters; the upper
+//! layers only speed up descent.
 
 use std::collections::VecDeque;
 use std::hash::Hash;
@@ -224,4 +229,32 @@ fn add_bridge<G: GraphMut>(graph: &G, w: G::Id, u: G::Id, max: usize) -> bool {
         done = true;
     });
     done
+}
+
+/// Vacuum's last step (see the module note): floods layer 0 from the entry
+/// point `ep`, bridges to every node of `live` the flood missed, then makes
+/// every node of `relinked` findable by a search for its own vector.
+/// `reached` is an empty set; `tick` runs every so often (the caller's
+/// interrupt check). Returns the bridges added.
+pub fn reconnect<G: GraphMut, S: NodeSet<G::Id>>(
+    graph: &G,
+    ep: (G::Id, usize),
+    live: impl IntoIterator<Item = G::Id>,
+    relinked: &[G::Id],
+    params: InsertParams,
+    reached: S,
+    tick: &mut dyn FnMut(),
+) -> usize {
+    let mut reach = Reachability::new(reached);
+    reach.flood(graph, ep.0, tick);
+    for id in live {
+        reach.ensure_reachable(graph, ep, id, params, tick);
+    }
+    for (i, &id) in relinked.iter().enumerate() {
+        if i % 64 == 0 {
+            tick();
+        }
+        reach.ensure_findable(graph, ep, id, params);
+    }
+    reach.bridges()
 }

@@ -81,8 +81,13 @@ fn rows_moved_elsewhere_leave_the_old_region_findable() {
     );
 }
 
+/// Inserts while a fifth of the nodes are deleted but not yet relinked, then
+/// the repair: the new nodes must be found by their own vectors. (On this
+/// store it does not tell apart inserts that relink the deleted links they
+/// meet from inserts that drop them: 0 against 2 misses of 2,000. The
+/// server test of inserts during VACUUM does: 0.03-0.9% against 0.9-1.4%.)
 #[test]
-fn inserts_beside_a_vacuum_relink_the_deleted_links_they_meet() {
+fn inserts_beside_a_pending_repair_stay_findable() {
     println!("centres seed 61, data seed 62, levels seed 63, delete seed 64, insert seed 65");
     let _quiet = heavy();
     let (n, extra, m, efc) = (6000, 2000, 16, 64);
