@@ -7,10 +7,16 @@
 //! [`BuildPage`] is the build's writer: no per-page WAL, because a build
 //! logs every page once at the end (`build.rs`).
 //!
+//! [`Extent`] rewrites the blocks of one page-spanning element at once.
+//!
 //! Lock protocol: a backend holds at most one buffer content lock of this
 //! index at a time (never a second one while the first is held), so two
 //! backends can never deadlock on buffer locks. Code that needs data from
-//! two pages copies out of the first before locking the second.
+//! two pages copies out of the first before locking the second. The one
+//! exception is an [`Extent`]: it locks its blocks in ascending order and
+//! waits only for higher blocks while holding lower ones; whoever holds
+//! such a block either holds nothing else or is another extent writer
+//! waiting for still higher blocks, so no cycle of waits can form.
 
 use pageformat::{PAGE_ID, SPECIAL};
 use pgrx::pg_sys;
@@ -438,6 +444,165 @@ impl Drop for BuildPage {
         unsafe {
             pg_sys::MarkBufferDirty(self.buf);
             pg_sys::UnlockReleaseBuffer(self.buf);
+        }
+    }
+}
+
+/// An empty page image in Rust memory (8-aligned, like a shared buffer).
+pub struct PageImage(Box<[u64; pg_sys::BLCKSZ as usize / 8]>);
+
+impl PageImage {
+    /// A formatted element page with no items.
+    pub fn new() -> Self {
+        let mut image = PageImage(Box::new([0u64; pg_sys::BLCKSZ as usize / 8]));
+        // SAFETY: the box is BLCKSZ writable, 8-aligned bytes.
+        unsafe { init_page(image.page()) };
+        image
+    }
+
+    /// The image as a Postgres page pointer.
+    fn page(&mut self) -> pg_sys::Page {
+        self.0.as_mut_ptr() as pg_sys::Page
+    }
+
+    /// Appends an item; its offset, or None when it does not fit.
+    pub fn add_item(&mut self, bytes: &[u8]) -> Option<u16> {
+        // SAFETY: the image is a valid page we own.
+        unsafe { add_item(self.page(), bytes) }
+    }
+}
+
+/// The blocks of one page-spanning element (see pageformat), pinned and
+/// exclusive-locked in ascending order, rewritten whole by [`Extent::install`]
+/// and logged in one WAL record of full-page images, so that a crash or a
+/// replica never sees part of an element. Dropped without `install`, it
+/// changes nothing.
+pub struct Extent {
+    index: pg_sys::Relation,
+    bufs: Vec<pg_sys::Buffer>,
+}
+
+impl Extent {
+    /// Locks existing blocks `first .. first + pages`.
+    pub fn lock(index: pg_sys::Relation, first: u32, pages: usize) -> Self {
+        let mut extent = Extent {
+            index,
+            bufs: Vec::with_capacity(pages),
+        };
+        for block in first..first + pages as u32 {
+            let buf = read_buffer(index, block);
+            // SAFETY: `buf` is pinned; ascending order (module note).
+            unsafe { pg_sys::LockBuffer(buf, pg_sys::BUFFER_LOCK_EXCLUSIVE as i32) };
+            extent.bufs.push(buf);
+        }
+        extent
+    }
+
+    /// Extends the index by `pages` new blocks in a row and locks them.
+    pub fn extend(index: pg_sys::Relation, pages: usize) -> Self {
+        let mut extent = Extent {
+            index,
+            bufs: Vec::with_capacity(pages),
+        };
+        // SAFETY: holding the relation extension lock for all of them makes
+        // the new blocks consecutive; nobody else can see them before they
+        // are linked from a neighbour list, after `install`.
+        unsafe {
+            pg_sys::LockRelationForExtension(index, pg_sys::ExclusiveLock as i32);
+            for _ in 0..pages {
+                let buf = read_buffer(index, pg_sys::InvalidBlockNumber);
+                pg_sys::LockBuffer(buf, pg_sys::BUFFER_LOCK_EXCLUSIVE as i32);
+                extent.bufs.push(buf);
+            }
+            pg_sys::UnlockRelationForExtension(index, pg_sys::ExclusiveLock as i32);
+        }
+        let first = extent.first_block();
+        for (i, &buf) in extent.bufs.iter().enumerate() {
+            // SAFETY: the buffers are pinned.
+            let block = unsafe { pg_sys::BufferGetBlockNumber(buf) };
+            assert_eq!(
+                block,
+                first + i as u32,
+                "hnsw: extent blocks not consecutive"
+            );
+        }
+        extent
+    }
+
+    /// Its first block (where the element tuple is).
+    pub fn first_block(&self) -> u32 {
+        // SAFETY: the buffer is pinned.
+        unsafe { pg_sys::BufferGetBlockNumber(self.bufs[0]) }
+    }
+
+    /// Item `offset` of the extent's `i`-th block, as it is now.
+    pub fn item(&self, i: usize, offset: u16) -> Option<&[u8]> {
+        // SAFETY: the buffer is pinned and locked while `self` lives; a new
+        // (all-zero) page has no line pointers, so `item` finds none.
+        unsafe { item(pg_sys::BufferGetPage(self.bufs[i]), offset).map(|s| &*s) }
+    }
+
+    /// Replaces every block by its image (one per block), WAL-logs them in
+    /// one record when the index is permanent, and unlocks.
+    pub fn install(self, images: &[PageImage]) {
+        assert_eq!(images.len(), self.bufs.len(), "one image per block");
+        let this = core::mem::ManuallyDrop::new(self);
+        // SAFETY: every buffer is pinned and exclusive-locked; the page
+        // images are BLCKSZ bytes each. Inside the critical section only
+        // copies and WAL calls run (nothing that can raise an ERROR but
+        // running out of WAL, which is a PANIC anyway, as for every
+        // WAL-logged change). The record is what log_newpage_range writes:
+        // XLOG_FPI with a forced image of each block, replayed by
+        // restoring the images, all or none.
+        unsafe {
+            let logged =
+                (*(*this.index).rd_rel).relpersistence as u8 == pg_sys::RELPERSISTENCE_PERMANENT;
+            if logged && this.bufs.len() > pg_sys::XLR_NORMAL_MAX_BLOCK_ID as usize {
+                pg_sys::XLogEnsureRecordSpace(this.bufs.len() as i32 - 1, 0);
+            }
+            pg_sys::CritSectionCount += 1;
+            for (&buf, image) in this.bufs.iter().zip(images) {
+                core::ptr::copy_nonoverlapping(
+                    image.0.as_ptr() as *const u8,
+                    pg_sys::BufferGetPage(buf) as *mut u8,
+                    pg_sys::BLCKSZ as usize,
+                );
+                pg_sys::MarkBufferDirty(buf);
+            }
+            if logged {
+                pg_sys::XLogBeginInsert();
+                for (i, &buf) in this.bufs.iter().enumerate() {
+                    pg_sys::XLogRegisterBuffer(
+                        i as u8,
+                        buf,
+                        (pg_sys::REGBUF_FORCE_IMAGE | pg_sys::REGBUF_STANDARD) as u8,
+                    );
+                }
+                let lsn =
+                    pg_sys::XLogInsert(pg_sys::RmgrIds::RM_XLOG_ID as u8, pg_sys::XLOG_FPI as u8);
+                for &buf in &this.bufs {
+                    let header = pg_sys::BufferGetPage(buf) as *mut pg_sys::PageHeaderData;
+                    (*header).pd_lsn = pg_sys::PageXLogRecPtr {
+                        xlogid: (lsn >> 32) as u32,
+                        xrecoff: lsn as u32,
+                    };
+                }
+            }
+            pg_sys::CritSectionCount -= 1;
+            for &buf in &this.bufs {
+                pg_sys::UnlockReleaseBuffer(buf);
+            }
+        }
+    }
+}
+
+impl Drop for Extent {
+    fn drop(&mut self) {
+        // SAFETY: not installed: the pages were not touched; release them.
+        unsafe {
+            for &buf in &self.bufs {
+                pg_sys::UnlockReleaseBuffer(buf);
+            }
         }
     }
 }

@@ -297,9 +297,17 @@ fn page_order(graph: &MemoryGraph) -> Vec<u32> {
     order
 }
 
-/// Page addresses of the nodes, packed in `order` (elements never move).
+/// Page addresses of the nodes, packed in `order` (elements never move);
+/// page-spanning elements get one extent each.
 fn layout_addresses(graph: &MemoryGraph, layout: &ElementLayout, order: &[u32]) -> Vec<ElementId> {
     let mut ids = vec![ElementId::new(0, 0); graph.len()];
+    if layout.pages() > 1 {
+        for (i, &node) in order.iter().enumerate() {
+            let block = u32::try_from(1 + i * layout.pages()).expect("hnsw: index too large");
+            ids[node as usize] = ElementId::new(block, 1);
+        }
+        return ids;
+    }
     let (mut block, mut used, mut offset) = (1u32, 0usize, 0u16);
     for &node in order {
         let need = item_footprint(layout.size_at(graph.level(node)));
@@ -349,7 +357,8 @@ fn write_pages(state: &mut BuildState) {
             page = Some(BuildPage::extend(index, false));
         }
         let level = graph.level(node);
-        let mut bytes = layout.encode(level, &state.tids[node as usize], &graph.half_vector(node));
+        let half = graph.half_vector(node);
+        let mut bytes = layout.encode(level, &state.tids[node as usize], &half);
         for lc in 0..=level {
             neighbours.clear();
             neighbours.extend(
@@ -370,6 +379,20 @@ fn write_pages(state: &mut BuildState) {
             .add_item(&bytes)
             .expect("hnsw build: element does not fit its page");
         assert_eq!(off, id.offset(), "hnsw build: item layout out of step");
+        for i in 1..layout.pages() {
+            let mut chunk_page = BuildPage::extend(index, false);
+            assert_eq!(
+                chunk_page.block(),
+                id.block() + i as u32,
+                "hnsw build: extent out of step"
+            );
+            let chunk = layout.encode_chunk(id.block(), i, &half.codes);
+            assert_eq!(
+                chunk_page.add_item(&chunk),
+                Some(1),
+                "hnsw build: chunk does not fit"
+            );
+        }
         if (written as u32).is_multiple_of(CHUNK) {
             pgrx::check_for_interrupts!();
         }

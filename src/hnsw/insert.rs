@@ -57,8 +57,9 @@ pub fn insert_vector(index: pg_sys::Relation, tid: HeapTid, v: &[f32]) -> bool {
     let m = meta.m as usize;
     let cap = pageformat::level_cap(m, meta.dims as usize).min(graph::DEFAULT_MAX_LEVEL);
     let level = draw_level(m, cap);
-    let bytes = graph.layout().encode(level, &[tid], &HalfVector::encode(v));
-    let id = super::store::place_element(index, &bytes, graph.layout());
+    let half = HalfVector::encode(v);
+    let bytes = graph.layout().encode(level, &[tid], &half);
+    let id = super::store::place_element(index, &bytes, &half.codes, graph.layout());
     let params = InsertParams {
         m,
         ef_construction: meta.ef_construction as usize,

@@ -39,7 +39,7 @@ impl IndexParams {
                 None,
             );
         }
-        let max = pageformat::max_dims(m, pageformat::MIN_LEVEL_CAP);
+        let max = pageformat::MAX_DIMS;
         if typmod as usize > max {
             raise(
                 PgSqlErrorCode::ERRCODE_INVALID_PARAMETER_VALUE,

@@ -5,7 +5,7 @@
 //! for the one-lock-at-a-time protocol). Queries handed to [`PageGraph`]
 //! must be prepared with [`Metric::prepare`] (unit length for cosine).
 
-use super::buffer::{prefetch, PinCache, ReadPage, WritePage};
+use super::buffer::{prefetch, Extent, PageImage, PinCache, ReadPage, WritePage};
 use crate::error::raise;
 use distance::half;
 use graph::{Graph, GraphMut, Metric};
@@ -76,9 +76,19 @@ pub fn index_name(index: pg_sys::Relation) -> String {
 const FREE_PAGE_TRIES: usize = 4;
 
 /// Puts a new element tuple in a free slot (see vacuum.rs) or on a page with
-/// room, extending the index when none has; returns its address. The caller
-/// holds the update lock in share mode, so no slot becomes free meanwhile.
-pub fn place_element(index: pg_sys::Relation, bytes: &[u8], layout: ElementLayout) -> ElementId {
+/// room, extending the index when none has; returns its address. `codes`
+/// is its whole f16 copy, for the chunks of a page-spanning layout. The
+/// caller holds the update lock in share mode, so no slot becomes free
+/// meanwhile.
+pub fn place_element(
+    index: pg_sys::Relation,
+    bytes: &[u8],
+    codes: &[u16],
+    layout: ElementLayout,
+) -> ElementId {
+    if layout.pages() > 1 {
+        return place_extent(index, bytes, codes, layout);
+    }
     if let Some(id) = reuse_free_slot(index, bytes, layout) {
         return id;
     }
@@ -156,6 +166,72 @@ fn reuse_free_slot(
     None
 }
 
+/// The page images of an extent at `first`: the element tuple `bytes`, then
+/// its chunks.
+fn extent_images(first: u32, bytes: &[u8], codes: &[u16], layout: ElementLayout) -> Vec<PageImage> {
+    let mut images = Vec::with_capacity(layout.pages());
+    let mut head = PageImage::new();
+    assert_eq!(
+        head.add_item(bytes),
+        Some(1),
+        "hnsw: element fits its block"
+    );
+    images.push(head);
+    for i in 1..layout.pages() {
+        let mut image = PageImage::new();
+        let chunk = layout.encode_chunk(first, i, codes);
+        assert_eq!(
+            image.add_item(&chunk),
+            Some(1),
+            "hnsw: chunk fits its block"
+        );
+        images.push(image);
+    }
+    images
+}
+
+/// [`place_element`] for a page-spanning layout: writes the element and its
+/// chunks over a free extent (see vacuum.rs) or onto new blocks, all in one
+/// WAL record.
+fn place_extent(
+    index: pg_sys::Relation,
+    bytes: &[u8],
+    codes: &[u16],
+    layout: ElementLayout,
+) -> ElementId {
+    let pages = layout.pages();
+    // SAFETY: `index` is open; the count only grows.
+    let nblocks =
+        unsafe { pg_sys::RelationGetNumberOfBlocksInFork(index, pg_sys::ForkNumber::MAIN_FORKNUM) };
+    for _ in 0..FREE_PAGE_TRIES {
+        // SAFETY: as in reuse_free_slot.
+        let block = unsafe { pg_sys::GetFreeIndexPage(index) };
+        if block == pg_sys::InvalidBlockNumber {
+            break;
+        }
+        if block == META_BLOCK || block as usize + pages > nblocks as usize {
+            continue;
+        }
+        let extent = Extent::lock(index, block, pages);
+        let reusable = extent.item(0, 1).is_some_and(|b| {
+            let e = layout.read(b);
+            pageformat::is_element(b) && e.is_valid() && e.free()
+        }) && (1..pages).all(|i| {
+            extent
+                .item(i, 1)
+                .is_some_and(|b| layout.read_chunk(b, block, i).is_some())
+        });
+        if reusable {
+            extent.install(&extent_images(block, bytes, codes, layout));
+            return ElementId::new(block, 1);
+        }
+    }
+    let extent = Extent::extend(index, pages);
+    let first = extent.first_block();
+    extent.install(&extent_images(first, bytes, codes, layout));
+    ElementId::new(first, 1)
+}
+
 /// `order` (positions into `ids`, sorted by id) cut into runs of ids on
 /// one page, so each page is locked once per batch.
 fn page_runs<'a>(ids: &'a [ElementId], order: &'a [usize]) -> impl Iterator<Item = &'a [usize]> {
@@ -184,10 +260,12 @@ pub struct PageGraph {
     halves: RefCell<FxHashMap<ElementId, HalfCopy>>,
     /// How many copies `halves` holds before it starts again.
     halves_cap: usize,
+    /// Reused buffer: the assembled codes of a page-spanning element.
+    spanning: RefCell<Vec<u16>>,
 }
 
 /// An element's f16 copy: codes, scale, norm.
-type HalfCopy = (Vec<u16>, f32, f32);
+pub type HalfCopy = (Vec<u16>, f32, f32);
 
 /// Bytes of f16 copies a PageGraph keeps for `distance_between`.
 const HALVES_BYTES: usize = 1 << 20;
@@ -205,6 +283,7 @@ impl PageGraph {
             pins: None,
             halves: RefCell::new(FxHashMap::default()),
             halves_cap: (HALVES_BYTES / (meta.dims as usize * 2 + 64)).max(64),
+            spanning: RefCell::new(Vec::new()),
         }
     }
 
@@ -278,9 +357,59 @@ impl PageGraph {
         e
     }
 
-    /// Distance from a prepared query to an element's f16 vector.
-    pub fn element_distance(&self, query: &[f32], e: pageformat::ElementRef<'_>) -> f32 {
-        self.metric.to_half(query, &e.codes(), e.scale(), e.norm())
+    /// Distance from a prepared query to the f16 vector of an element that
+    /// fits one page (see [`PageGraph::distance_to`] for any element).
+    fn element_distance(&self, query: &[f32], e: pageformat::ElementRef<'_>) -> f32 {
+        debug_assert_eq!(self.layout.pages(), 1);
+        self.metric
+            .to_half(query, &e.head_codes(), e.scale(), e.norm())
+    }
+
+    /// Distance from a prepared query to element `id` and whether it is
+    /// deleted; a page-spanning element's codes are gathered from its
+    /// blocks one at a time (its extent does not change while it is
+    /// reachable: only free extents are rewritten).
+    fn distance_to(&self, query: &[f32], id: ElementId) -> (f32, bool) {
+        if self.layout.pages() == 1 {
+            return self.with_element(id, |e| (self.element_distance(query, e), e.deleted()));
+        }
+        let mut codes = self.spanning.borrow_mut();
+        codes.clear();
+        let (scale, norm, deleted) = self.with_element(id, |e| {
+            codes.extend_from_slice(&e.head_codes());
+            (e.scale(), e.norm(), e.deleted())
+        });
+        self.append_chunks(id, &mut codes);
+        (self.metric.to_half(query, &codes, scale, norm), deleted)
+    }
+
+    /// Appends the codes element `id` keeps in chunks (none unless the
+    /// layout spans pages) to `out`, which holds its tuple's codes.
+    pub fn append_chunks(&self, id: ElementId, out: &mut Vec<u16>) {
+        for i in 1..self.layout.pages() {
+            let block = id.block() + i as u32;
+            self.with_page(block, |page| {
+                let chunk = page
+                    .item(1)
+                    .and_then(|b| self.layout.read_chunk(b, id.block(), i));
+                let Some(chunk) = chunk else {
+                    panic!(
+                        "hnsw index corrupted: block {block} is not chunk {i} of the element at ({}, {})",
+                        id.block(),
+                        id.offset()
+                    )
+                };
+                out.extend_from_slice(&chunk);
+            });
+        }
+    }
+
+    /// Element `id`'s whole f16 copy: codes, scale, norm.
+    pub fn half_copy(&self, id: ElementId) -> HalfCopy {
+        let (mut codes, scale, norm) =
+            self.with_element(id, |e| (e.head_codes().into_owned(), e.scale(), e.norm()));
+        self.append_chunks(id, &mut codes);
+        (codes, scale, norm)
     }
 
     /// Hints the CPU to fetch what a batch of distances will read, so the
@@ -292,11 +421,14 @@ impl PageGraph {
     /// `ids` by page. Only with a pin cache (scans).
     fn prefetch(&self, ids: &[ElementId], order: &[usize]) {
         let Some(pins) = &self.pins else { return };
+        if self.layout.pages() > 1 {
+            return; // one element per extent: the batch is not by page
+        }
         let mut pins = pins.borrow_mut();
         for &i in order {
             pins.prefetch_item(ids[i].block(), ids[i].offset());
         }
-        let codes = self.layout.size_at(0) - 2 * self.layout.dims;
+        let codes = self.layout.size_at(0) - 2 * self.layout.inline_dims();
         let code_lines = (2 * self.layout.dims).div_ceil(64).min(PREFETCH_CODE_LINES);
         for run in page_runs(ids, order) {
             pins.with_page(ids[run[0]].block(), |page| {
@@ -314,7 +446,8 @@ impl PageGraph {
 
     /// The element's vector decoded and prepared as a query.
     fn as_query(&self, id: ElementId) -> Vec<f32> {
-        let v = self.with_element(id, |e| half::decode(&e.codes(), e.scale()));
+        let (codes, scale, _) = self.half_copy(id);
+        let v = half::decode(&codes, scale);
         self.metric.prepare(&v).unwrap_or(v)
     }
 
@@ -335,7 +468,7 @@ impl Graph for PageGraph {
     type Id = ElementId;
 
     fn distance(&self, query: &[f32], id: ElementId) -> f32 {
-        self.with_element(id, |e| self.element_distance(query, e))
+        self.distance_to(query, id).0
     }
 
     /// Reads each page once for all the ids stored on it (neighbours laid
@@ -343,12 +476,20 @@ impl Graph for PageGraph {
     fn distances(&self, query: &[f32], ids: &[ElementId], out: &mut Vec<f32>) {
         let start = out.len();
         out.resize(start + ids.len(), 0.0);
+        let mut batch = self.batch.borrow_mut();
+        batch.clear();
+        if self.layout.pages() > 1 {
+            for (i, &id) in ids.iter().enumerate() {
+                let (d, deleted) = self.distance_to(query, id);
+                out[start + i] = d;
+                batch.push((id, deleted));
+            }
+            return;
+        }
         let mut order = self.order.borrow_mut();
         order.clear();
         order.extend(0..ids.len());
         order.sort_unstable_by_key(|&i| ids[i]);
-        let mut batch = self.batch.borrow_mut();
-        batch.clear();
         self.prefetch(ids, &order);
         for run in page_runs(ids, &order) {
             self.with_page(ids[run[0]].block(), |page| {
@@ -384,9 +525,7 @@ impl GraphMut for PageGraph {
             halves.clear();
         }
         for id in [a, b] {
-            halves.entry(id).or_insert_with(|| {
-                self.with_element(id, |e| (e.codes().into_owned(), e.scale(), e.norm()))
-            });
+            halves.entry(id).or_insert_with(|| self.half_copy(id));
         }
         let (ha, hb) = (&halves[&a], &halves[&b]);
         self.metric

@@ -170,11 +170,18 @@ fn copy_upper(
                     list
                 })
                 .collect();
-            Some((level, e.codes().into_owned(), e.scale(), e.norm(), lists))
+            Some((
+                level,
+                e.head_codes().into_owned(),
+                e.scale(),
+                e.norm(),
+                lists,
+            ))
         });
-        let Some((level, codes, scale, norm, lists)) = copied else {
+        let Some((level, mut codes, scale, norm, lists)) = copied else {
             continue;
         };
+        graph.append_chunks(id, &mut codes);
         for &n in lists.iter().flatten() {
             if seen.insert(n) {
                 queue.push_back(n);
@@ -195,13 +202,17 @@ fn copy_upper(
 }
 
 /// About how many elements the index holds: its blocks times the
-/// layer-0 elements a page takes.
+/// layer-0 elements a page takes (or over the blocks an element spans).
 fn elements_guess(graph: &PageGraph) -> usize {
     // SAFETY: the index is open; the count is read without locks.
     let blocks = unsafe {
         pg_sys::RelationGetNumberOfBlocksInFork(graph.index(), pg_sys::ForkNumber::MAIN_FORKNUM)
     };
-    let footprint = pageformat::item_footprint(graph.layout().size_at(0));
+    let layout = graph.layout();
+    if layout.pages() > 1 {
+        return blocks as usize / layout.pages();
+    }
+    let footprint = pageformat::item_footprint(layout.size_at(0));
     blocks as usize * (pageformat::page_capacity() / footprint).max(1)
 }
 

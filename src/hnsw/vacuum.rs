@@ -14,7 +14,8 @@
 //! and promote it). Then it makes every live element reachable and every
 //! relinked one findable by a search for its own vector again (the graph
 //! crate's `reconnect`), and finally marks every deleted element *free* and
-//! lists its page in the index's free space map: no live element points
+//! lists its page (a page-spanning element: its first block) in the
+//! index's free space map: no live element points
 //! at it any more and no insert will. An insert writes its new element over
 //! a free slot of a listed page (store.rs `place_element`) before it
 //! appends to the index, so an index under update churn stops growing once
@@ -23,7 +24,10 @@
 //! A reused slot is safe for scans that started earlier and still hold a
 //! neighbour list naming it: they read the new element whole under the
 //! page lock (its vector for the distance, its own lists), as for any
-//! element reached late. The heap rows they then return belong to a
+//! element reached late. (A page-spanning element is read block by block,
+//! so such a scan may mix the old element's codes with the new one's; the
+//! old one is deleted and the new one's rows invisible to it, as below, so
+//! the mix only costs it a detour.) The heap rows they then return belong to a
 //! transaction that had not committed when their MVCC snapshot was taken
 //! (it inserted after this vacuum), so the executor drops them as
 //! invisible before re-checking any distance. Only MVCC scans use this
@@ -79,7 +83,7 @@ pub unsafe extern "C-unwind" fn ambulkdelete(
             let Some(bytes) = page.item_mut(off) else {
                 continue;
             };
-            if layout.read(bytes).deleted() {
+            if !pageformat::is_element(bytes) || layout.read(bytes).deleted() {
                 continue;
             }
             let n = layout.write(bytes).retain_heap_tids(|t| {
@@ -132,7 +136,8 @@ fn repair(index: pg_sys::Relation) {
             let page = ReadPage::new(index, block);
             (1..=page.max_offset())
                 .filter_map(|off| {
-                    let e = graph.layout().read(page.item(off)?);
+                    let bytes = page.item(off).filter(|b| pageformat::is_element(b))?;
+                    let e = graph.layout().read(bytes);
                     (!e.deleted()).then(|| (ElementId::new(block, off), e.level()))
                 })
                 .collect()
@@ -222,8 +227,9 @@ fn mark_free(index: pg_sys::Relation, layout: pageformat::ElementLayout, block: 
     let to_free = {
         let page = ReadPage::new(index, block);
         (1..=page.max_offset()).any(|off| {
-            page.item(off)
-                .is_some_and(|b| layout.read(b).deleted() && !layout.read(b).free())
+            page.item(off).is_some_and(|b| {
+                pageformat::is_element(b) && layout.read(b).deleted() && !layout.read(b).free()
+            })
         })
     };
     if !to_free {
@@ -232,7 +238,7 @@ fn mark_free(index: pg_sys::Relation, layout: pageformat::ElementLayout, block: 
     let mut page = WritePage::new(index, block);
     for off in 1..=page.max_offset() {
         if let Some(bytes) = page.item_mut(off) {
-            if !layout.read(bytes).free() {
+            if pageformat::is_element(bytes) && !layout.read(bytes).free() {
                 layout.write(bytes).mark_free();
             }
         }
@@ -249,7 +255,7 @@ fn any_live(graph: &PageGraph, index: pg_sys::Relation) -> Option<(ElementId, us
     for block in (META_BLOCK + 1)..nblocks(index) {
         let page = ReadPage::new(index, block);
         for off in 1..=page.max_offset() {
-            let Some(bytes) = page.item(off) else {
+            let Some(bytes) = page.item(off).filter(|b| pageformat::is_element(b)) else {
                 continue;
             };
             let e = graph.layout().read(bytes);
@@ -281,7 +287,7 @@ pub unsafe extern "C-unwind" fn amvacuumcleanup(
         let page = ReadPage::new(index, block);
         let mut free = false;
         for off in 1..=page.max_offset() {
-            if let Some(bytes) = page.item(off) {
+            if let Some(bytes) = page.item(off).filter(|b| pageformat::is_element(b)) {
                 let e = layout.read(bytes);
                 rows += e.heap_tids().count();
                 free |= e.free();

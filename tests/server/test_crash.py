@@ -5,6 +5,7 @@ import threading
 import time
 
 import numpy as np
+import pytest
 from conftest import STATE
 from datasets import clustered, exact_topk, recall
 from harness import Cluster
@@ -41,12 +42,15 @@ def probe(conn, ids, data):
     return first_hits(conn, ids[at], data[at], 1000)
 
 
-def test_crash_during_concurrent_inserts():
-    c = Cluster(STATE / "crash", 54361).init().start()
-    data = clustered(6000, DIM, 20, seed=11)
+@pytest.mark.parametrize("dim,built,rows", [(DIM, 2000, 6000), (6000, 800, 2400)])
+def test_crash_during_concurrent_inserts(dim, built, rows):
+    """6,000 dimensions: every element spans two pages, written in one WAL record."""
+    c = Cluster(STATE / f"crash-{dim}", 54361).init().start()
+    data = clustered(rows, dim, 20, seed=11)
+    want = (rows - built) // 5
     with c.connect() as conn:
         conn.execute("CREATE EXTENSION pgvision")
-        load(conn, "c", np.arange(2000), data[:2000])
+        load(conn, "c", np.arange(built), data[:built])
         conn.execute("CREATE INDEX ON c USING hnsw (v)")
 
     committed, stop, errors = [], threading.Event(), []
@@ -56,7 +60,7 @@ def test_crash_during_concurrent_inserts():
         try:
             with c.connect() as conn:
                 register_vector(conn)
-                for i in range(2000 + worker, 6000, 4):
+                for i in range(built + worker, rows, 4):
                     if stop.is_set():
                         return
                     conn.execute("INSERT INTO c VALUES (%s, %s)", (i, data[i]))
@@ -68,22 +72,22 @@ def test_crash_during_concurrent_inserts():
     for t in threads:
         t.start()
     deadline = time.time() + 60
-    while len(committed) < 600 and time.time() < deadline:
+    while len(committed) < want and time.time() < deadline:
         time.sleep(0.05)
     c.crash()
     stop.set()
     for t in threads:
         t.join()
-    assert len(committed) >= 600, f"only {len(committed)} inserts before the crash: {errors[:1]}"
+    assert len(committed) >= want, f"only {len(committed)} inserts before the crash: {errors[:1]}"
     assert errors, "the crash should have cut the writers off"
 
     c.start()
-    ids = np.array(sorted(set(range(2000)) | set(committed)))
+    ids = np.array(sorted(set(range(built)) | set(committed)))
     with c.connect() as conn:
         present = {r[0] for r in conn.execute("SELECT id FROM c")}
         assert set(ids.tolist()) <= present, "a committed row was lost"
         assert probe(conn, ids, data[ids]) == []
-        queries = clustered(30, DIM, 20, seed=12)
+        queries = clustered(30, dim, 20, seed=12)
         rows = np.array(sorted(present))
         got = knn(conn, "c", queries, "l2", ef_search=200)
         assert recall(got, exact_topk(data[rows], rows, queries, "l2")) >= 0.99

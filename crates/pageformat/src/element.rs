@@ -14,7 +14,19 @@
 //! | 72 | 4 | exact norm (f32) |
 //! | 76 | 4 | reserved (0) |
 //! | 80 | 6 x (2m + level m) | neighbour slots, layer 0 first; unused = block u32::MAX |
-//! | ... | 2 x dims | f16 codes |
+//! | ... | 2 x inline | f16 codes (all `dims` of them unless the layout spans pages) |
+//!
+//! An element too wide for one page (see [`ElementLayout::pages`]) keeps
+//! the first `inline` codes in its tuple and the rest on the next
+//! `pages - 1` blocks, one *chunk tuple* each, always the page's only item:
+//!
+//! | offset | size | field |
+//! |---|---|---|
+//! | 0 | 1 | kind (2 = chunk) |
+//! | 1 | 1 | reserved (0) |
+//! | 2 | 2 | chunk number, 1 to pages - 1 |
+//! | 4 | 4 | block of the element it belongs to |
+//! | 8 | 2 x chunk | f16 codes |
 
 use distance::half::HalfVector;
 
@@ -22,7 +34,10 @@ use distance::half::HalfVector;
 pub const MAX_HEAP_TIDS: usize = 10;
 /// Tuple kind byte of an element.
 pub const KIND_ELEMENT: u8 = 1;
+/// Tuple kind byte of a chunk: more codes of a page-spanning element.
+pub const KIND_CHUNK: u8 = 2;
 const HEADER: usize = 80;
+const CHUNK_HEADER: usize = 8;
 const SLOT: usize = 6;
 const FLAG_DELETED: u8 = 1;
 const FLAG_FREE: u8 = 2;
@@ -74,6 +89,11 @@ fn get_f32(b: &[u8], at: usize) -> f32 {
     f32::from_le_bytes(b[at..at + 4].try_into().expect("4 bytes"))
 }
 
+/// Whether an item is an element tuple (not a chunk of one).
+pub fn is_element(bytes: &[u8]) -> bool {
+    bytes.first() == Some(&KIND_ELEMENT)
+}
+
 /// Sizes and offsets of element tuples for one index (m and dims are fixed).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ElementLayout {
@@ -81,12 +101,96 @@ pub struct ElementLayout {
     pub m: usize,
     /// Vector dimensions.
     pub dims: usize,
+    /// Codes kept in the element tuple itself.
+    inline: usize,
+    /// Codes per chunk tuple (0 when the element fits one page).
+    chunk: usize,
 }
 
 impl ElementLayout {
-    /// The layout for `m` and `dims` (the last argument is reserved, pass 0).
+    /// The layout for `m` and `dims` (the last argument is reserved, pass 0):
+    /// one page per element when one at level [`crate::MIN_LEVEL_CAP`] fits
+    /// a page, else as many codes in the element tuple as fit beside the
+    /// lists of that level and the rest in chunk tuples on following pages.
     pub fn new(m: usize, dims: usize, _reserved: usize) -> Self {
-        ElementLayout { m, dims }
+        let lists = ElementLayout {
+            m,
+            dims: 0,
+            inline: 0,
+            chunk: 0,
+        }
+        .size_at(crate::MIN_LEVEL_CAP);
+        let room = crate::max_item();
+        if lists + 2 * dims <= room {
+            return ElementLayout {
+                m,
+                dims,
+                inline: dims,
+                chunk: 0,
+            };
+        }
+        ElementLayout {
+            m,
+            dims,
+            inline: (room - lists) / 2,
+            chunk: (room - CHUNK_HEADER) / 2,
+        }
+    }
+
+    /// Blocks one element takes: 1, or for a page-spanning layout the
+    /// element's own block and then one block per chunk.
+    pub fn pages(&self) -> usize {
+        if self.chunk == 0 {
+            1
+        } else {
+            1 + (self.dims - self.inline).div_ceil(self.chunk)
+        }
+    }
+
+    /// Codes stored in the element tuple (all of them unless it spans pages).
+    pub fn inline_dims(&self) -> usize {
+        self.inline
+    }
+
+    /// The codes chunk `i` (1 to pages - 1) holds, as a range of dimensions.
+    pub fn chunk_range(&self, i: usize) -> std::ops::Range<usize> {
+        assert!(i >= 1 && i < self.pages(), "chunk {i} of {}", self.pages());
+        let start = self.inline + (i - 1) * self.chunk;
+        start..(start + self.chunk).min(self.dims)
+    }
+
+    /// Encodes chunk `i` of the element at block `owner` from its f16 codes.
+    pub fn encode_chunk(&self, owner: u32, i: usize, codes: &[u16]) -> Vec<u8> {
+        assert_eq!(codes.len(), self.dims, "vector has the index's dimensions");
+        let range = self.chunk_range(i);
+        let mut b = vec![0u8; CHUNK_HEADER + 2 * range.len()];
+        b[0] = KIND_CHUNK;
+        b[2..4].copy_from_slice(&(i as u16).to_le_bytes());
+        b[4..8].copy_from_slice(&owner.to_le_bytes());
+        for (k, c) in codes[range].iter().enumerate() {
+            b[CHUNK_HEADER + 2 * k..CHUNK_HEADER + 2 * k + 2].copy_from_slice(&c.to_le_bytes());
+        }
+        b
+    }
+
+    /// The codes of chunk `i` of the element at block `owner`, or None when
+    /// `bytes` is not that chunk (a sign of corruption, or of a slot whose
+    /// writer crashed before it was complete).
+    pub fn read_chunk<'a>(
+        &self,
+        bytes: &'a [u8],
+        owner: u32,
+        i: usize,
+    ) -> Option<std::borrow::Cow<'a, [u16]>> {
+        if i == 0 || i >= self.pages() {
+            return None;
+        }
+        let len = self.chunk_range(i).len();
+        let ok = bytes.len() == CHUNK_HEADER + 2 * len
+            && bytes[0] == KIND_CHUNK
+            && u16::from_le_bytes([bytes[2], bytes[3]]) as usize == i
+            && u32::from_le_bytes(bytes[4..8].try_into().expect("4 bytes")) == owner;
+        ok.then(|| codes_of(&bytes[CHUNK_HEADER..]))
     }
 
     /// Neighbour slots at layer `lc`.
@@ -103,9 +207,9 @@ impl ElementLayout {
         HEADER + SLOT * (0..lc).map(|l| self.slots(l)).sum::<usize>()
     }
 
-    /// Total bytes of an element at `level`.
+    /// Total bytes of an element tuple at `level`.
     pub fn size_at(&self, level: usize) -> usize {
-        self.layer_offset(level + 1) + 2 * self.dims
+        self.layer_offset(level + 1) + 2 * self.inline
     }
 
     /// Encodes a new element with no neighbours.
@@ -135,7 +239,7 @@ impl ElementLayout {
             }
         }
         let codes = self.layer_offset(level + 1);
-        for (i, c) in half.codes.iter().enumerate() {
+        for (i, c) in half.codes[..self.inline].iter().enumerate() {
             b[codes + 2 * i..codes + 2 * i + 2].copy_from_slice(&c.to_le_bytes());
         }
         b
@@ -229,18 +333,24 @@ impl<'a> ElementRef<'a> {
         }
     }
 
-    /// The f16 codes (the item is 2-aligned on a page; copied otherwise).
-    pub fn codes(&self) -> std::borrow::Cow<'a, [u16]> {
+    /// The f16 codes in the tuple: all of them, or for a page-spanning
+    /// layout the first [`ElementLayout::inline_dims`] (the chunks hold the
+    /// rest). Borrowed when 2-aligned, as on a page; copied otherwise.
+    pub fn head_codes(&self) -> std::borrow::Cow<'a, [u16]> {
         let start = self.layout.layer_offset(self.level() + 1);
-        let raw = &self.bytes[start..start + 2 * self.layout.dims];
-        match bytemuck::try_cast_slice(raw) {
-            Ok(codes) => std::borrow::Cow::Borrowed(codes),
-            Err(_) => std::borrow::Cow::Owned(
-                raw.chunks_exact(2)
-                    .map(|c| u16::from_le_bytes([c[0], c[1]]))
-                    .collect(),
-            ),
-        }
+        codes_of(&self.bytes[start..start + 2 * self.layout.inline])
+    }
+}
+
+/// Little-endian u16 codes from raw bytes, borrowed when aligned.
+fn codes_of(raw: &[u8]) -> std::borrow::Cow<'_, [u16]> {
+    match bytemuck::try_cast_slice(raw) {
+        Ok(codes) => std::borrow::Cow::Borrowed(codes),
+        Err(_) => std::borrow::Cow::Owned(
+            raw.chunks_exact(2)
+                .map(|c| u16::from_le_bytes([c[0], c[1]]))
+                .collect(),
+        ),
     }
 }
 
@@ -340,7 +450,7 @@ mod tests {
             (e.scale(), e.err(), e.norm()),
             (half.scale, half.err, half.norm)
         );
-        assert_eq!(&*e.codes(), &half.codes[..]);
+        assert_eq!(&*e.head_codes(), &half.codes[..]);
         let mut out = vec![];
         e.neighbours(1, &mut out);
         assert!(out.is_empty());
@@ -357,7 +467,7 @@ mod tests {
         e.neighbours(2, &mut out);
         assert!(out.is_empty());
         assert_eq!(
-            &*layout.read(&b).codes(),
+            &*layout.read(&b).head_codes(),
             &half.codes[..],
             "neighbours do not clobber codes"
         );
@@ -418,17 +528,81 @@ mod tests {
                 <= crate::page_capacity()
         );
         assert!(crate::level_cap(16, 2048) >= 8);
-        let max = crate::max_dims(16, crate::MIN_LEVEL_CAP);
-        assert!(max >= 3700, "{max}");
-        let fits = |d: usize| {
-            crate::item_footprint(ElementLayout::new(16, d, 0).size_at(crate::MIN_LEVEL_CAP))
-                <= crate::page_capacity()
-        };
+        assert_eq!(ElementLayout::new(16, 2048, 0).pages(), 1);
+        let max = crate::max_single_page_dims(16, crate::MIN_LEVEL_CAP);
+        assert_eq!(max, 3796);
+        assert_eq!(ElementLayout::new(16, max, 0).pages(), 1);
+        assert_eq!(ElementLayout::new(16, max + 1, 0).pages(), 2);
+        let lists = ElementLayout::new(16, 0, 0).size_at(crate::MIN_LEVEL_CAP);
+        let fits = |d: usize| crate::item_footprint(lists + 2 * d) <= crate::page_capacity();
         assert!(fits(max) && !fits(max + 1));
         assert_eq!(
             crate::page_capacity()
                 / crate::item_footprint(ElementLayout::new(16, 128, 0).size_at(0)),
             15
+        );
+    }
+
+    /// Elements wider than a page: every layout up to 16,000 dimensions and
+    /// m = 100 puts each code in exactly one place (tuple or chunk), every
+    /// tuple fits a page at the level cap, and chunks round-trip.
+    #[test]
+    fn wide_elements_span_pages() {
+        for m in [2usize, 16, 48, 100] {
+            let single = crate::max_single_page_dims(m, crate::MIN_LEVEL_CAP);
+            for dims in [single, single + 1, 4096, 8000, 12_000, crate::MAX_DIMS] {
+                let layout = ElementLayout::new(m, dims, 0);
+                let pages = layout.pages();
+                assert!(pages <= 6, "m={m} dims={dims}: {pages} pages");
+                assert_eq!(pages == 1, dims <= single, "m={m} dims={dims}");
+                let cap = crate::level_cap(m, dims);
+                assert!(cap >= crate::MIN_LEVEL_CAP, "m={m} dims={dims}: cap {cap}");
+                assert!(
+                    crate::item_footprint(layout.size_at(cap)) <= crate::page_capacity(),
+                    "m={m} dims={dims}"
+                );
+                let mut covered = layout.inline_dims();
+                for i in 1..pages {
+                    let r = layout.chunk_range(i);
+                    assert_eq!(r.start, covered, "chunks follow each other");
+                    assert!(!r.is_empty());
+                    covered = r.end;
+                }
+                assert_eq!(covered, dims, "m={m} dims={dims}");
+            }
+        }
+        let layout = ElementLayout::new(16, 9000, 0);
+        assert_eq!(layout.pages(), 3);
+        let x: Vec<f32> = (0..9000).map(|i| (i as f32 * 0.01).sin()).collect();
+        let half = HalfVector::encode(&x);
+        let head = layout.encode(
+            1,
+            &[HeapTid {
+                block: 3,
+                offset: 7,
+            }],
+            &half,
+        );
+        assert!(is_element(&head));
+        let e = layout.read(&head);
+        assert!(e.is_valid());
+        let mut all = e.head_codes().into_owned();
+        assert_eq!(all.len(), layout.inline_dims());
+        for i in 1..layout.pages() {
+            let chunk = layout.encode_chunk(42, i, &half.codes);
+            assert!(!is_element(&chunk), "a chunk is not an element");
+            assert!(crate::item_footprint(chunk.len()) <= crate::page_capacity());
+            assert!(layout.read_chunk(&chunk, 41, i).is_none(), "other owner");
+            assert!(
+                layout.read_chunk(&chunk, 42, 3 - i).is_none(),
+                "other number"
+            );
+            all.extend_from_slice(&layout.read_chunk(&chunk, 42, i).expect("its chunk"));
+        }
+        assert_eq!(all, half.codes, "the pieces make the whole copy");
+        assert!(
+            layout.read_chunk(&head, 42, 1).is_none(),
+            "an element is not a chunk"
         );
     }
 }

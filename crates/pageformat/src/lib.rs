@@ -22,9 +22,23 @@
 //! order at full float4 precision, and the index is half the size of a
 //! float4 one. A 2048-d element takes about 4.4 kB (one per page, the
 //! same size as pgvector's halfvec index for the same data); a 128-d one
-//! about 0.5 kB (16 per page). The largest indexable dimension is what fits
-//! one element at the highest level on a page: [`max_dims`] (3,900 for
-//! m = 16).
+//! about 0.5 kB (16 per page).
+//!
+//! Up to [`max_single_page_dims`] (3,796 for m = 16) an element is one
+//! tuple. Wider vectors, up to the type's 16,000 ([`MAX_DIMS`]), *span
+//! pages*: the element tuple keeps its lists and as many codes as fit, and
+//! the rest of its f16 copy goes, in chunk tuples, on the next blocks, which
+//! belong to it alone (an *extent*: 2 blocks for 4,096-d, 5 for 16,000-d).
+//! The alternatives were a coarser copy (int8 or 4-bit codes fit one page
+//! up to ~7,800 or ~15,000 dimensions, still short of 16,000, and make every
+//! lower bound looser) or chunk tuples shared between elements (denser, but
+//! an element would then change several shared pages at once). An extent
+//! is written whole: its pages are locked in ascending block order and
+//! logged in one WAL record of full page images, so a crash never leaves an
+//! element without its chunks, and a freed extent is reused whole by the
+//! next element (all elements of an index have the same dimensions, so all
+//! extents have the same size). A distance to such an element reads every
+//! block of its extent; the exact re-ranking stays as above.
 //!
 //! Elements never move: an element's address (block, offset) is its id in
 //! the graph ([`ElementId`]). Vacuum marks elements deleted and relinks
@@ -32,13 +46,16 @@
 //! after no neighbour list points at it.
 //!
 //! Block 0 is the meta page ([`Meta`]); every other block holds element
-//! tuples. Bump [`FORMAT_VERSION`] on any change here; old indexes are then
-//! refused with a clear error, never misread.
+//! tuples (or chunks). Bump [`FORMAT_VERSION`] on any change here; indexes of
+//! a version this build cannot read are refused with a clear error, never
+//! misread.
 
 pub mod element;
 pub mod meta;
 
-pub use element::{ElementId, ElementLayout, ElementMut, ElementRef, HeapTid, MAX_HEAP_TIDS};
+pub use element::{
+    is_element, ElementId, ElementLayout, ElementMut, ElementRef, HeapTid, MAX_HEAP_TIDS,
+};
 pub use meta::{Meta, FORMAT_VERSION, MAGIC};
 
 /// Postgres' block size.
@@ -71,11 +88,20 @@ pub const fn item_footprint(size: usize) -> usize {
 /// higher draws are capped (with m = 16 a level above 3 has odds 1 in 65,536).
 pub const MIN_LEVEL_CAP: usize = 3;
 
-/// Largest number of dimensions whose element fits a page at level `max_level`.
-pub fn max_dims(m: usize, max_level: usize) -> usize {
+/// Most dimensions an index takes: the `vector` type's own limit.
+pub const MAX_DIMS: usize = 16_000;
+
+/// Largest item that fits an empty page (MAXALIGN(size) + LINE_POINTER
+/// <= capacity).
+pub const fn max_item() -> usize {
+    (page_capacity() - LINE_POINTER) & !7
+}
+
+/// Largest number of dimensions whose element fits one page at level
+/// `max_level`; wider ones span pages (see the module note).
+pub fn max_single_page_dims(m: usize, max_level: usize) -> usize {
     let fixed = ElementLayout::new(m, 0, 0).size_at(max_level);
-    // An item fits when MAXALIGN(size) + LINE_POINTER <= capacity.
-    (((page_capacity() - LINE_POINTER) & !7) - fixed) / 2
+    (max_item() - fixed) / 2
 }
 
 /// Highest level an element of `dims` may have so that it fits one page.

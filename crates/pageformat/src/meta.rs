@@ -5,7 +5,12 @@ use crate::element::ElementId;
 /// "pgvh" little-endian: identifies a pgvision hnsw index.
 pub const MAGIC: u32 = 0x6876_6770;
 /// Version of the on-disk format; bumped on every incompatible change.
-pub const FORMAT_VERSION: u32 = 1;
+/// Version 2 added elements that span pages (more than 3,796 dimensions
+/// at m = 16): builds before it cannot read such an index and refuse it.
+pub const FORMAT_VERSION: u32 = 2;
+/// Oldest version this build reads: version 1 is version 2 without
+/// page-spanning elements.
+pub const OLDEST_READABLE_VERSION: u32 = 1;
 
 /// Contents of the meta page, stored right after the page header.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -94,9 +99,10 @@ impl Meta {
         if self.magic != MAGIC {
             return Err(format!("bad magic number {:#x}", self.magic));
         }
-        if self.version != FORMAT_VERSION {
+        if !(OLDEST_READABLE_VERSION..=FORMAT_VERSION).contains(&self.version) {
             return Err(format!(
-                "on-disk format version {} (this build reads version {FORMAT_VERSION}); REINDEX it",
+                "on-disk format version {} (this build reads versions \
+                 {OLDEST_READABLE_VERSION} to {FORMAT_VERSION}); REINDEX it",
                 self.version
             ));
         }
@@ -157,6 +163,12 @@ mod tests {
         assert_eq!(back, m);
         assert_eq!(back.entry_point(), Some((ElementId::new(7, 3), 4)));
         assert!(back.validate().is_ok());
+        let mut v1 = m;
+        v1.version = 1;
+        assert!(v1.validate().is_ok(), "version 1 indexes stay readable");
+        let mut newer = m;
+        newer.version = FORMAT_VERSION + 1;
+        assert!(newer.validate().unwrap_err().contains("REINDEX"));
         let mut old = m;
         old.version = 0;
         assert!(old.validate().unwrap_err().contains("REINDEX"));

@@ -75,10 +75,21 @@ CREATE INDEX ON wide USING hnsw (v);
 SET enable_seqscan = off;
 SELECT id FROM wide ORDER BY v <-> array_fill(7.2::real, ARRAY[2048])::vector LIMIT 3;
 RESET enable_seqscan;
-CREATE TABLE widest (v vector(3796));
-CREATE INDEX ON widest USING hnsw (v);
-CREATE TABLE toowide (v vector(3797));
-SELECT err($$CREATE INDEX ON toowide USING hnsw (v)$$);
+-- wider than a page (3,796 at m = 16): each element spans 4 blocks at 16,000
+CREATE TABLE widest (id int, v vector(16000));
+INSERT INTO widest SELECT i, array_fill(i::real, ARRAY[16000])::vector FROM generate_series(1, 5) i;
+CREATE INDEX widest_idx ON widest USING hnsw (v);
+INSERT INTO widest SELECT i, array_fill(i::real, ARRAY[16000])::vector FROM generate_series(6, 10) i;
+SELECT pg_relation_size('widest_idx') / 8192 AS blocks;
+SET enable_seqscan = off;
+SELECT id FROM widest ORDER BY v <-> array_fill(7.2::real, ARRAY[16000])::vector LIMIT 3;
+DELETE FROM widest WHERE id <= 4;
+VACUUM widest;
+INSERT INTO widest SELECT i, array_fill(i::real, ARRAY[16000])::vector FROM generate_series(11, 14) i;
+SELECT pg_relation_size('widest_idx') / 8192 AS blocks_after_reuse;
+SELECT id FROM widest ORDER BY v <-> array_fill(12.2::real, ARRAY[16000])::vector LIMIT 3;
+RESET enable_seqscan;
+SELECT err($$CREATE TABLE toowide (v vector(16001))$$);
 
 -- iterative scan: a filter that discards most candidates still fills the LIMIT
 CREATE TABLE f (id int, cat int, v vector(2));
@@ -130,5 +141,5 @@ END $$;
 SELECT 1 / (id - id) FROM pins ORDER BY v <-> '[1,0]' LIMIT 5;
 SELECT count(*) FROM (SELECT id FROM pins ORDER BY v <-> '[0,1]' LIMIT 20) s;
 RESET enable_seqscan;
-DROP TABLE t, nodim, wide, widest, toowide, f, u, pins;
+DROP TABLE t, nodim, wide, widest, f, u, pins;
 DROP FUNCTION same_as_seqscan;
