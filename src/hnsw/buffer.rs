@@ -470,11 +470,26 @@ impl PageImage {
         // SAFETY: the image is a valid page we own.
         unsafe { add_item(self.page(), bytes) }
     }
+
+    /// Replaces item `offset` by `bytes`; false when there is no room.
+    pub fn replace_item(&mut self, offset: u16, bytes: &[u8]) -> bool {
+        // SAFETY: the image is a valid page we own; PageIndexTupleOverwrite
+        // checks the offset and the free space and copies `bytes`.
+        unsafe {
+            pg_sys::PageIndexTupleOverwrite(
+                self.page(),
+                offset,
+                bytes.as_ptr() as pg_sys::Item,
+                bytes.len(),
+            )
+        }
+    }
 }
 
-/// The blocks of one page-spanning element (see pageformat), pinned and
-/// exclusive-locked in ascending order, rewritten whole by [`Extent::install`]
-/// and logged in one WAL record of full-page images, so that a crash or a
+/// The blocks a page-spanning element is written to (its own block and
+/// those of its chunks, see pageformat), pinned and exclusive-locked in
+/// ascending order, replaced by page images in [`Extent::install`] and
+/// logged in one WAL record of full-page images, so that a crash or a
 /// replica never sees part of an element. Dropped without `install`, it
 /// changes nothing.
 pub struct Extent {
@@ -483,19 +498,27 @@ pub struct Extent {
 }
 
 impl Extent {
-    /// Locks existing blocks `first .. first + pages`.
-    pub fn lock(index: pg_sys::Relation, first: u32, pages: usize) -> Self {
-        let mut extent = Extent {
+    /// No blocks yet: [`Extent::lock`] adds them.
+    pub fn new(index: pg_sys::Relation) -> Self {
+        Extent {
             index,
-            bufs: Vec::with_capacity(pages),
-        };
-        for block in first..first + pages as u32 {
-            let buf = read_buffer(index, block);
-            // SAFETY: `buf` is pinned; ascending order (module note).
-            unsafe { pg_sys::LockBuffer(buf, pg_sys::BUFFER_LOCK_EXCLUSIVE as i32) };
-            extent.bufs.push(buf);
+            bufs: Vec::new(),
         }
-        extent
+    }
+
+    /// Pins and exclusive-locks existing `block`, which must come after
+    /// every block locked so far (the ascending order of the module note);
+    /// returns its position in the extent.
+    pub fn lock(&mut self, block: u32) -> usize {
+        assert!(
+            self.bufs.is_empty() || self.block(self.bufs.len() - 1) < block,
+            "hnsw: extent blocks locked out of order"
+        );
+        let buf = read_buffer(self.index, block);
+        // SAFETY: `buf` is pinned; ascending order (module note).
+        unsafe { pg_sys::LockBuffer(buf, pg_sys::BUFFER_LOCK_EXCLUSIVE as i32) };
+        self.bufs.push(buf);
+        self.bufs.len() - 1
     }
 
     /// Extends the index by `pages` new blocks in a row and locks them.
@@ -516,7 +539,7 @@ impl Extent {
             }
             pg_sys::UnlockRelationForExtension(index, pg_sys::ExclusiveLock as i32);
         }
-        let first = extent.first_block();
+        let first = extent.block(0);
         for (i, &buf) in extent.bufs.iter().enumerate() {
             // SAFETY: the buffers are pinned.
             let block = unsafe { pg_sys::BufferGetBlockNumber(buf) };
@@ -529,10 +552,24 @@ impl Extent {
         extent
     }
 
-    /// Its first block (where the element tuple is).
-    pub fn first_block(&self) -> u32 {
+    /// The block at position `i`.
+    pub fn block(&self, i: usize) -> u32 {
         // SAFETY: the buffer is pinned.
-        unsafe { pg_sys::BufferGetBlockNumber(self.bufs[0]) }
+        unsafe { pg_sys::BufferGetBlockNumber(self.bufs[i]) }
+    }
+
+    /// A copy of the page at position `i`, to change and install.
+    pub fn image(&self, i: usize) -> PageImage {
+        let mut image = PageImage::new();
+        // SAFETY: the buffer is pinned and locked; both are BLCKSZ bytes.
+        unsafe {
+            core::ptr::copy_nonoverlapping(
+                pg_sys::BufferGetPage(self.bufs[i]) as *const u8,
+                image.0.as_mut_ptr() as *mut u8,
+                pg_sys::BLCKSZ as usize,
+            )
+        };
+        image
     }
 
     /// Item `offset` of the extent's `i`-th block, as it is now.

@@ -301,9 +301,11 @@ fn page_order(graph: &MemoryGraph) -> Vec<u32> {
 /// page-spanning elements get one extent each.
 fn layout_addresses(graph: &MemoryGraph, layout: &ElementLayout, order: &[u32]) -> Vec<ElementId> {
     let mut ids = vec![ElementId::new(0, 0); graph.len()];
-    if layout.pages() > 1 {
+    if layout.spans() {
+        let g = layout.group();
         for (i, &node) in order.iter().enumerate() {
-            let block = u32::try_from(1 + i * layout.pages()).expect("hnsw: index too large");
+            let block = 1 + (i / g) * layout.extent_blocks() + i % g;
+            let block = u32::try_from(block).expect("hnsw: index too large");
             ids[node as usize] = ElementId::new(block, 1);
         }
         return ids;
@@ -349,55 +351,32 @@ fn write_pages(state: &mut BuildState) {
     meta.insert_block = order.last().map_or(1, |&node| ids[node as usize].block());
     BuildPage::extend(index, true).set_contents(&meta.to_bytes());
 
-    let mut page: Option<BuildPage> = None;
-    let mut neighbours = Vec::new();
-    for (written, &node) in order.iter().enumerate() {
-        let id = ids[node as usize];
-        if page.as_ref().is_none_or(|pg| pg.block() != id.block()) {
-            page = Some(BuildPage::extend(index, false));
-        }
-        let level = graph.level(node);
-        let half = graph.half_vector(node);
-        let mut bytes = layout.encode(level, &state.tids[node as usize], &half);
-        for lc in 0..=level {
-            neighbours.clear();
-            neighbours.extend(
-                graph
-                    .neighbour_list(node, lc)
-                    .iter()
-                    .map(|&n| ids[n as usize]),
-            );
-            layout.write(&mut bytes).set_neighbours(lc, &neighbours);
-        }
-        let page = page.as_mut().expect("a page is open");
-        assert_eq!(
-            page.block(),
-            id.block(),
-            "hnsw build: page layout out of step"
-        );
-        let off = page
-            .add_item(&bytes)
-            .expect("hnsw build: element does not fit its page");
-        assert_eq!(off, id.offset(), "hnsw build: item layout out of step");
-        for i in 1..layout.pages() {
-            let mut chunk_page = BuildPage::extend(index, false);
+    let mut free_places = Vec::new();
+    if layout.spans() {
+        free_places = write_extents(state, &layout, &order, &ids);
+    } else {
+        let mut page: Option<BuildPage> = None;
+        for (written, &node) in order.iter().enumerate() {
+            let id = ids[node as usize];
+            if page.as_ref().is_none_or(|pg| pg.block() != id.block()) {
+                page = Some(BuildPage::extend(index, false));
+            }
+            let (bytes, _) = element_bytes(state, &layout, &ids, node);
+            let page = page.as_mut().expect("a page is open");
             assert_eq!(
-                chunk_page.block(),
-                id.block() + i as u32,
-                "hnsw build: extent out of step"
+                page.block(),
+                id.block(),
+                "hnsw build: page layout out of step"
             );
-            let chunk = layout.encode_chunk(id.block(), i, &half.codes);
-            assert_eq!(
-                chunk_page.add_item(&chunk),
-                Some(1),
-                "hnsw build: chunk does not fit"
-            );
-        }
-        if (written as u32).is_multiple_of(CHUNK) {
-            pgrx::check_for_interrupts!();
+            let off = page
+                .add_item(&bytes)
+                .expect("hnsw build: element does not fit its page");
+            assert_eq!(off, id.offset(), "hnsw build: item layout out of step");
+            if (written as u32).is_multiple_of(CHUNK) {
+                pgrx::check_for_interrupts!();
+            }
         }
     }
-    drop(page);
     // SAFETY: the index is open; log every block we wrote when it is permanent.
     unsafe {
         let nblocks =
@@ -405,7 +384,117 @@ fn write_pages(state: &mut BuildState) {
         if (*(*index).rd_rel).relpersistence as u8 == pg_sys::RELPERSISTENCE_PERMANENT {
             pg_sys::log_newpage_range(index, pg_sys::ForkNumber::MAIN_FORKNUM, 0, nblocks, true);
         }
+        // The unused places of the last extent, for the first inserts.
+        for &block in &free_places {
+            pg_sys::RecordFreeIndexPage(index, block);
+        }
+        if !free_places.is_empty() {
+            pg_sys::IndexFreeSpaceMapVacuum(index);
+        }
     }
+}
+
+/// Node `node`'s element tuple with its neighbour lists as page addresses,
+/// and its f16 copy.
+fn element_bytes(
+    state: &BuildState,
+    layout: &ElementLayout,
+    ids: &[ElementId],
+    node: u32,
+) -> (Vec<u8>, HalfVector) {
+    let graph = &state.graph;
+    let level = graph.level(node);
+    let half = graph.half_vector(node);
+    let mut bytes = layout.encode(level, &state.tids[node as usize], &half);
+    let mut neighbours = Vec::new();
+    for lc in 0..=level {
+        neighbours.clear();
+        neighbours.extend(
+            graph
+                .neighbour_list(node, lc)
+                .iter()
+                .map(|&n| ids[n as usize]),
+        );
+        layout.write(&mut bytes).set_neighbours(lc, &neighbours);
+    }
+    (bytes, half)
+}
+
+/// Writes page-spanning elements, one extent per group of `layout.group()`
+/// nodes in `order` (see pageformat): their blocks, then their chunks; the
+/// last extent's unused places hold free elements, whose blocks it returns.
+fn write_extents(
+    state: &BuildState,
+    layout: &ElementLayout,
+    order: &[u32],
+    ids: &[ElementId],
+) -> Vec<u32> {
+    let index = state.index;
+    let g = layout.group();
+    let mut free_places = Vec::new();
+    let zeros = vec![0u16; layout.dims];
+    for (n, group) in order.chunks(g).enumerate() {
+        let first = ids[group[0] as usize].block();
+        let chunk_block = first + g as u32;
+        let mut codes = Vec::with_capacity(g);
+        for s in 0..g {
+            let mut page = BuildPage::extend(index, false);
+            assert_eq!(
+                page.block(),
+                first + s as u32,
+                "hnsw build: extent out of step"
+            );
+            let bytes = match group.get(s) {
+                Some(&node) => {
+                    let (mut bytes, half) = element_bytes(state, layout, ids, node);
+                    layout.write(&mut bytes).set_chunk_block(chunk_block);
+                    codes.push(half.codes);
+                    bytes
+                }
+                None => {
+                    free_places.push(page.block());
+                    layout.encode_free(chunk_block)
+                }
+            };
+            assert_eq!(
+                page.add_item(&bytes),
+                Some(1),
+                "hnsw build: element does not fit"
+            );
+        }
+        if g > 1 {
+            let mut page = BuildPage::extend(index, false);
+            assert_eq!(page.block(), chunk_block, "hnsw build: extent out of step");
+            for s in 0..g {
+                let own = codes.get(s).unwrap_or(&zeros);
+                let chunk = layout.encode_chunk(first + s as u32, 1, own);
+                assert_eq!(
+                    page.add_item(&chunk),
+                    Some(s as u16 + 1),
+                    "hnsw build: chunks do not fit"
+                );
+            }
+        } else {
+            for i in 1..=layout.chunks() {
+                let mut page = BuildPage::extend(index, false);
+                assert_eq!(
+                    page.block(),
+                    chunk_block + i as u32 - 1,
+                    "hnsw build: extent out of step"
+                );
+                let chunk = layout.encode_chunk(first, i, &codes[0]);
+                assert_eq!(
+                    page.add_item(&chunk),
+                    Some(1),
+                    "hnsw build: chunk does not fit"
+                );
+            }
+        }
+        if n.is_multiple_of(64) {
+            pgrx::check_for_interrupts!();
+        }
+    }
+    free_places
 }
 
 /// `ambuildempty`: the init fork of an unlogged index, a meta page only.

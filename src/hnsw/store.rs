@@ -86,7 +86,7 @@ pub fn place_element(
     codes: &[u16],
     layout: ElementLayout,
 ) -> ElementId {
-    if layout.pages() > 1 {
+    if layout.spans() {
         return place_extent(index, bytes, codes, layout);
     }
     if let Some(id) = reuse_free_slot(index, bytes, layout) {
@@ -166,70 +166,130 @@ fn reuse_free_slot(
     None
 }
 
-/// The page images of an extent at `first`: the element tuple `bytes`, then
-/// its chunks.
-fn extent_images(first: u32, bytes: &[u8], codes: &[u16], layout: ElementLayout) -> Vec<PageImage> {
-    let mut images = Vec::with_capacity(layout.pages());
-    let mut head = PageImage::new();
-    assert_eq!(
-        head.add_item(bytes),
-        Some(1),
-        "hnsw: element fits its block"
-    );
-    images.push(head);
-    for i in 1..layout.pages() {
+/// The page images of a new extent at `first` whose first element is
+/// `bytes` (see pageformat): the other places of a group hold free
+/// elements (the chunks' block keeps a place for theirs), then the chunks.
+fn new_extent_images(
+    first: u32,
+    bytes: &[u8],
+    codes: &[u16],
+    layout: ElementLayout,
+) -> Vec<PageImage> {
+    let g = layout.group() as u32;
+    let chunk_block = first + g;
+    let mut head = bytes.to_vec();
+    layout.write(&mut head).set_chunk_block(chunk_block);
+    let single = |item: &[u8]| {
         let mut image = PageImage::new();
-        let chunk = layout.encode_chunk(first, i, codes);
-        assert_eq!(
-            image.add_item(&chunk),
-            Some(1),
-            "hnsw: chunk fits its block"
-        );
+        assert_eq!(image.add_item(item), Some(1), "hnsw: item fits its block");
+        image
+    };
+    let mut images = vec![single(&head)];
+    images.extend((1..g).map(|_| single(&layout.encode_free(chunk_block))));
+    if g > 1 {
+        let zeros = vec![0u16; layout.dims];
+        let mut image = PageImage::new();
+        for s in 0..g {
+            let own = if s == 0 { codes } else { &zeros };
+            let chunk = layout.encode_chunk(first + s, 1, own);
+            assert_eq!(
+                image.add_item(&chunk),
+                Some(s as u16 + 1),
+                "hnsw: chunks fit"
+            );
+        }
         images.push(image);
+    } else {
+        images.extend((1..=layout.chunks()).map(|i| single(&layout.encode_chunk(first, i, codes))));
     }
     images
 }
 
-/// [`place_element`] for a page-spanning layout: writes the element and its
-/// chunks over a free extent (see vacuum.rs) or onto new blocks, all in one
-/// WAL record.
+/// [`place_element`] for a page-spanning layout: writes the element over
+/// a free place of an extent (see vacuum.rs) and its chunks over that
+/// place's, or makes a new extent; either way in one WAL record.
 fn place_extent(
     index: pg_sys::Relation,
     bytes: &[u8],
     codes: &[u16],
     layout: ElementLayout,
 ) -> ElementId {
-    let pages = layout.pages();
-    // SAFETY: `index` is open; the count only grows.
-    let nblocks =
-        unsafe { pg_sys::RelationGetNumberOfBlocksInFork(index, pg_sys::ForkNumber::MAIN_FORKNUM) };
     for _ in 0..FREE_PAGE_TRIES {
         // SAFETY: as in reuse_free_slot.
         let block = unsafe { pg_sys::GetFreeIndexPage(index) };
         if block == pg_sys::InvalidBlockNumber {
             break;
         }
-        if block == META_BLOCK || block as usize + pages > nblocks as usize {
-            continue;
-        }
-        let extent = Extent::lock(index, block, pages);
-        let reusable = extent.item(0, 1).is_some_and(|b| {
-            let e = layout.read(b);
-            pageformat::is_element(b) && e.is_valid() && e.free()
-        }) && (1..pages).all(|i| {
-            extent
-                .item(i, 1)
-                .is_some_and(|b| layout.read_chunk(b, block, i).is_some())
-        });
-        if reusable {
-            extent.install(&extent_images(block, bytes, codes, layout));
-            return ElementId::new(block, 1);
+        if let Some(id) = reuse_extent_place(index, block, bytes, codes, layout) {
+            return id;
         }
     }
-    let extent = Extent::extend(index, pages);
-    let first = extent.first_block();
-    extent.install(&extent_images(first, bytes, codes, layout));
+    let extent = Extent::extend(index, layout.extent_blocks());
+    let first = extent.block(0);
+    extent.install(&new_extent_images(first, bytes, codes, layout));
+    for place in first + 1..first + layout.group() as u32 {
+        // SAFETY: the index's free space map; the free elements just
+        // written there are for the next inserts.
+        unsafe { pg_sys::RecordFreeIndexPage(index, place) };
+    }
     ElementId::new(first, 1)
+}
+
+/// Writes the element over the free one on `block` and its chunks over
+/// that one's; None (nothing written) when `block` holds no free element
+/// with intact chunks (a stale free-space-map entry).
+fn reuse_extent_place(
+    index: pg_sys::Relation,
+    block: u32,
+    bytes: &[u8],
+    codes: &[u16],
+    layout: ElementLayout,
+) -> Option<ElementId> {
+    // SAFETY: `index` is open; the count only grows.
+    let nblocks =
+        unsafe { pg_sys::RelationGetNumberOfBlocksInFork(index, pg_sys::ForkNumber::MAIN_FORKNUM) };
+    if block == META_BLOCK || block >= nblocks {
+        return None;
+    }
+    let mut extent = Extent::new(index);
+    extent.lock(block);
+    let chunk_block = extent.item(0, 1).and_then(|b| {
+        let e = layout.read(b);
+        (pageformat::is_element(b) && e.is_valid() && e.free()).then(|| e.chunk_block())
+    })?;
+    let g = layout.group() as u32;
+    if chunk_block <= block || chunk_block - block > g {
+        return None; // not a spanning element's place
+    }
+    let places: Vec<(u32, u16)> = (1..=layout.chunks())
+        .map(|i| layout.chunk_location(block, chunk_block, i))
+        .collect();
+    if places.iter().any(|&(b, _)| b >= nblocks) {
+        return None;
+    }
+    let mut images = vec![PageImage::new()];
+    let mut head = bytes.to_vec();
+    layout.write(&mut head).set_chunk_block(chunk_block);
+    assert_eq!(
+        images[0].add_item(&head),
+        Some(1),
+        "hnsw: element fits its block"
+    );
+    for (i, &(b, off)) in places.iter().enumerate() {
+        let at = extent.lock(b);
+        extent
+            .item(at, off)
+            .and_then(|old| layout.read_chunk(old, block, i + 1))?;
+        let mut image = extent.image(at);
+        let chunk = layout.encode_chunk(block, i + 1, codes);
+        assert!(
+            image.replace_item(off, &chunk),
+            "hnsw: a chunk keeps its size"
+        );
+        images.push(image);
+    }
+    extent.install(&images);
+    Some(ElementId::new(block, 1))
 }
 
 /// `order` (positions into `ids`, sorted by id) cut into runs of ids on
@@ -360,41 +420,42 @@ impl PageGraph {
     /// Distance from a prepared query to the f16 vector of an element that
     /// fits one page (see [`PageGraph::distance_to`] for any element).
     fn element_distance(&self, query: &[f32], e: pageformat::ElementRef<'_>) -> f32 {
-        debug_assert_eq!(self.layout.pages(), 1);
+        debug_assert!(!self.layout.spans());
         self.metric
             .to_half(query, &e.head_codes(), e.scale(), e.norm())
     }
 
     /// Distance from a prepared query to element `id` and whether it is
     /// deleted; a page-spanning element's codes are gathered from its
-    /// blocks one at a time (its extent does not change while it is
-    /// reachable: only free extents are rewritten).
+    /// blocks one at a time (they do not change while it is reachable:
+    /// only the places of free elements are rewritten).
     fn distance_to(&self, query: &[f32], id: ElementId) -> (f32, bool) {
-        if self.layout.pages() == 1 {
+        if !self.layout.spans() {
             return self.with_element(id, |e| (self.element_distance(query, e), e.deleted()));
         }
         let mut codes = self.spanning.borrow_mut();
         codes.clear();
-        let (scale, norm, deleted) = self.with_element(id, |e| {
+        let (scale, norm, deleted, chunk_block) = self.with_element(id, |e| {
             codes.extend_from_slice(&e.head_codes());
-            (e.scale(), e.norm(), e.deleted())
+            (e.scale(), e.norm(), e.deleted(), e.chunk_block())
         });
-        self.append_chunks(id, &mut codes);
+        self.append_chunks(id, chunk_block, &mut codes);
         (self.metric.to_half(query, &codes, scale, norm), deleted)
     }
 
-    /// Appends the codes element `id` keeps in chunks (none unless the
-    /// layout spans pages) to `out`, which holds its tuple's codes.
-    pub fn append_chunks(&self, id: ElementId, out: &mut Vec<u16>) {
-        for i in 1..self.layout.pages() {
-            let block = id.block() + i as u32;
+    /// Appends the codes element `id` keeps in chunks from `chunk_block` on
+    /// (none unless the layout spans pages) to `out`, which holds its
+    /// tuple's codes.
+    pub fn append_chunks(&self, id: ElementId, chunk_block: u32, out: &mut Vec<u16>) {
+        for i in 1..=self.layout.chunks() {
+            let (block, offset) = self.layout.chunk_location(id.block(), chunk_block, i);
             self.with_page(block, |page| {
                 let chunk = page
-                    .item(1)
+                    .item(offset)
                     .and_then(|b| self.layout.read_chunk(b, id.block(), i));
                 let Some(chunk) = chunk else {
                     panic!(
-                        "hnsw index corrupted: block {block} is not chunk {i} of the element at ({}, {})",
+                        "hnsw index corrupted: ({block}, {offset}) is not chunk {i} of the element at ({}, {})",
                         id.block(),
                         id.offset()
                     )
@@ -406,9 +467,15 @@ impl PageGraph {
 
     /// Element `id`'s whole f16 copy: codes, scale, norm.
     pub fn half_copy(&self, id: ElementId) -> HalfCopy {
-        let (mut codes, scale, norm) =
-            self.with_element(id, |e| (e.head_codes().into_owned(), e.scale(), e.norm()));
-        self.append_chunks(id, &mut codes);
+        let (mut codes, scale, norm, chunk_block) = self.with_element(id, |e| {
+            (
+                e.head_codes().into_owned(),
+                e.scale(),
+                e.norm(),
+                e.chunk_block(),
+            )
+        });
+        self.append_chunks(id, chunk_block, &mut codes);
         (codes, scale, norm)
     }
 
@@ -421,8 +488,8 @@ impl PageGraph {
     /// `ids` by page. Only with a pin cache (scans).
     fn prefetch(&self, ids: &[ElementId], order: &[usize]) {
         let Some(pins) = &self.pins else { return };
-        if self.layout.pages() > 1 {
-            return; // one element per extent: the batch is not by page
+        if self.layout.spans() {
+            return; // one element per block, and chunks elsewhere
         }
         let mut pins = pins.borrow_mut();
         for &i in order {
@@ -478,7 +545,7 @@ impl Graph for PageGraph {
         out.resize(start + ids.len(), 0.0);
         let mut batch = self.batch.borrow_mut();
         batch.clear();
-        if self.layout.pages() > 1 {
+        if self.layout.spans() {
             for (i, &id) in ids.iter().enumerate() {
                 let (d, deleted) = self.distance_to(query, id);
                 out[start + i] = d;

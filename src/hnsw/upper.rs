@@ -170,18 +170,18 @@ fn copy_upper(
                     list
                 })
                 .collect();
-            Some((
-                level,
+            let copy = (
                 e.head_codes().into_owned(),
                 e.scale(),
                 e.norm(),
-                lists,
-            ))
+                e.chunk_block(),
+            );
+            Some((level, copy, lists))
         });
-        let Some((level, mut codes, scale, norm, lists)) = copied else {
+        let Some((level, (mut codes, scale, norm, chunk_block), lists)) = copied else {
             continue;
         };
-        graph.append_chunks(id, &mut codes);
+        graph.append_chunks(id, chunk_block, &mut codes);
         for &n in lists.iter().flatten() {
             if seen.insert(n) {
                 queue.push_back(n);
@@ -209,8 +209,8 @@ fn elements_guess(graph: &PageGraph) -> usize {
         pg_sys::RelationGetNumberOfBlocksInFork(graph.index(), pg_sys::ForkNumber::MAIN_FORKNUM)
     };
     let layout = graph.layout();
-    if layout.pages() > 1 {
-        return blocks as usize / layout.pages();
+    if layout.spans() {
+        return blocks as usize * layout.group() / layout.extent_blocks();
     }
     let footprint = pageformat::item_footprint(layout.size_at(0));
     blocks as usize * (pageformat::page_capacity() / footprint).max(1)

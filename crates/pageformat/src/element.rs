@@ -12,19 +12,24 @@
 //! | 64 | 4 | f16 scale (f32) |
 //! | 68 | 4 | error bound (f32) |
 //! | 72 | 4 | exact norm (f32) |
-//! | 76 | 4 | reserved (0) |
+//! | 76 | 4 | first block of its chunks (0 unless the layout spans pages) |
 //! | 80 | 6 x (2m + level m) | neighbour slots, layer 0 first; unused = block u32::MAX |
 //! | ... | 2 x inline | f16 codes (all `dims` of them unless the layout spans pages) |
 //!
-//! An element too wide for one page (see [`ElementLayout::pages`]) keeps
-//! the first `inline` codes in its tuple and the rest on the next
-//! `pages - 1` blocks, one *chunk tuple* each, always the page's only item:
+//! An element too wide for one page (see [`ElementLayout::spans`]) keeps
+//! the first `inline` codes in its tuple, alone on its block, and the rest
+//! in *chunk tuples* on blocks of its *extent*. When the rest is small
+//! (up to ~5,800 dimensions at m = 16) the extent holds a *group* of
+//! elements, one per block, and one block with the chunk of each of them
+//! (item s + 1 for the element on the extent's block s); otherwise it holds
+//! one element and then its chunks, one per block, each the block's only
+//! item:
 //!
 //! | offset | size | field |
 //! |---|---|---|
 //! | 0 | 1 | kind (2 = chunk) |
 //! | 1 | 1 | reserved (0) |
-//! | 2 | 2 | chunk number, 1 to pages - 1 |
+//! | 2 | 2 | chunk number, 1 to [`ElementLayout::chunks`] |
 //! | 4 | 4 | block of the element it belongs to |
 //! | 8 | 2 x chunk | f16 codes |
 
@@ -94,6 +99,9 @@ pub fn is_element(bytes: &[u8]) -> bool {
     bytes.first() == Some(&KIND_ELEMENT)
 }
 
+/// Most elements an extent holds (its blocks are logged in one WAL record).
+const MAX_GROUP: usize = 16;
+
 /// Sizes and offsets of element tuples for one index (m and dims are fixed).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ElementLayout {
@@ -105,6 +113,8 @@ pub struct ElementLayout {
     inline: usize,
     /// Codes per chunk tuple (0 when the element fits one page).
     chunk: usize,
+    /// Elements per extent (see the module note).
+    group: usize,
 }
 
 impl ElementLayout {
@@ -118,6 +128,7 @@ impl ElementLayout {
             dims: 0,
             inline: 0,
             chunk: 0,
+            group: 1,
         }
         .size_at(crate::MIN_LEVEL_CAP);
         let room = crate::max_item();
@@ -127,24 +138,73 @@ impl ElementLayout {
                 dims,
                 inline: dims,
                 chunk: 0,
+                group: 1,
             };
         }
+        let inline = (room - lists) / 2;
+        let rest = crate::item_footprint(CHUNK_HEADER + 2 * (dims - inline));
+        let group = (crate::page_capacity() / rest).min(MAX_GROUP);
         ElementLayout {
             m,
             dims,
-            inline: (room - lists) / 2,
-            chunk: (room - CHUNK_HEADER) / 2,
+            inline,
+            chunk: if group > 1 {
+                dims - inline
+            } else {
+                (room - CHUNK_HEADER) / 2
+            },
+            group: group.max(1),
         }
     }
 
-    /// Blocks one element takes: 1, or for a page-spanning layout the
-    /// element's own block and then one block per chunk.
-    pub fn pages(&self) -> usize {
+    /// Whether elements span pages (are wider than one page holds).
+    pub fn spans(&self) -> bool {
+        self.chunk != 0
+    }
+
+    /// Chunk tuples per element (0 unless it spans pages).
+    pub fn chunks(&self) -> usize {
         if self.chunk == 0 {
-            1
+            0
         } else {
-            1 + (self.dims - self.inline).div_ceil(self.chunk)
+            (self.dims - self.inline).div_ceil(self.chunk)
         }
+    }
+
+    /// Elements per extent: several when their chunks share one block.
+    pub fn group(&self) -> usize {
+        self.group
+    }
+
+    /// Blocks of an extent: one per element, then the chunk blocks
+    /// (1 for a whole page-fitting element, which has no extent).
+    pub fn extent_blocks(&self) -> usize {
+        if self.group > 1 {
+            self.group + 1
+        } else {
+            1 + self.chunks()
+        }
+    }
+
+    /// Where chunk `i` of the element on `head_block`, whose chunks start
+    /// at `chunk_block`, lies: (block, offset).
+    pub fn chunk_location(&self, head_block: u32, chunk_block: u32, i: usize) -> (u32, u16) {
+        let slot = self.group - (chunk_block - head_block) as usize;
+        (chunk_block + (i as u32 - 1), slot as u16 + 1)
+    }
+
+    /// A free element (deleted, unreferenced, no heap TIDs) whose chunks
+    /// start at `chunk_block`: holds an unused place in a new extent until
+    /// an insert takes it.
+    pub fn encode_free(&self, chunk_block: u32) -> Vec<u8> {
+        let mut b = vec![0u8; self.size_at(0)];
+        b[0] = KIND_ELEMENT;
+        b[2] = FLAG_DELETED | FLAG_FREE;
+        b[76..80].copy_from_slice(&chunk_block.to_le_bytes());
+        for s in 0..self.slots(0) {
+            put_slot(&mut b[self.layer_offset(0) + SLOT * s..], u32::MAX, 0);
+        }
+        b
     }
 
     /// Codes stored in the element tuple (all of them unless it spans pages).
@@ -152,9 +212,14 @@ impl ElementLayout {
         self.inline
     }
 
-    /// The codes chunk `i` (1 to pages - 1) holds, as a range of dimensions.
+    /// The codes chunk `i` (1 to [`ElementLayout::chunks`]) holds, as a
+    /// range of dimensions.
     pub fn chunk_range(&self, i: usize) -> std::ops::Range<usize> {
-        assert!(i >= 1 && i < self.pages(), "chunk {i} of {}", self.pages());
+        assert!(
+            i >= 1 && i <= self.chunks(),
+            "chunk {i} of {}",
+            self.chunks()
+        );
         let start = self.inline + (i - 1) * self.chunk;
         start..(start + self.chunk).min(self.dims)
     }
@@ -182,7 +247,7 @@ impl ElementLayout {
         owner: u32,
         i: usize,
     ) -> Option<std::borrow::Cow<'a, [u16]>> {
-        if i == 0 || i >= self.pages() {
+        if i == 0 || i > self.chunks() {
             return None;
         }
         let len = self.chunk_range(i).len();
@@ -318,6 +383,11 @@ impl<'a> ElementRef<'a> {
         get_f32(self.bytes, 72)
     }
 
+    /// First block of its chunks (0 unless the layout spans pages).
+    pub fn chunk_block(&self) -> u32 {
+        u32::from_le_bytes(self.bytes[76..80].try_into().expect("4 bytes"))
+    }
+
     /// Appends its neighbours at layer `lc` to `out`.
     pub fn neighbours(&self, lc: usize, out: &mut Vec<ElementId>) {
         if lc > self.level() {
@@ -361,6 +431,11 @@ pub struct ElementMut<'a> {
 }
 
 impl ElementMut<'_> {
+    /// Records where its chunks start (a page-spanning layout).
+    pub fn set_chunk_block(&mut self, block: u32) {
+        self.bytes[76..80].copy_from_slice(&block.to_le_bytes());
+    }
+
     /// Replaces its neighbours at layer `lc` (extra ones beyond the slots are an error).
     pub fn set_neighbours(&mut self, lc: usize, neighbours: &[ElementId]) {
         assert!(
@@ -528,11 +603,11 @@ mod tests {
                 <= crate::page_capacity()
         );
         assert!(crate::level_cap(16, 2048) >= 8);
-        assert_eq!(ElementLayout::new(16, 2048, 0).pages(), 1);
+        assert!(!ElementLayout::new(16, 2048, 0).spans());
         let max = crate::max_single_page_dims(16, crate::MIN_LEVEL_CAP);
         assert_eq!(max, 3796);
-        assert_eq!(ElementLayout::new(16, max, 0).pages(), 1);
-        assert_eq!(ElementLayout::new(16, max + 1, 0).pages(), 2);
+        assert!(!ElementLayout::new(16, max, 0).spans());
+        assert!(ElementLayout::new(16, max + 1, 0).spans());
         let lists = ElementLayout::new(16, 0, 0).size_at(crate::MIN_LEVEL_CAP);
         let fits = |d: usize| crate::item_footprint(lists + 2 * d) <= crate::page_capacity();
         assert!(fits(max) && !fits(max + 1));
@@ -545,16 +620,38 @@ mod tests {
 
     /// Elements wider than a page: every layout up to 16,000 dimensions and
     /// m = 100 puts each code in exactly one place (tuple or chunk), every
-    /// tuple fits a page at the level cap, and chunks round-trip.
+    /// tuple fits a page at the level cap, a group's chunks fit their shared
+    /// block, an extent fits one WAL record, and chunks round-trip.
     #[test]
     fn wide_elements_span_pages() {
         for m in [2usize, 16, 48, 100] {
             let single = crate::max_single_page_dims(m, crate::MIN_LEVEL_CAP);
-            for dims in [single, single + 1, 4096, 8000, 12_000, crate::MAX_DIMS] {
+            for dims in [
+                single,
+                single + 1,
+                4096,
+                5800,
+                8000,
+                12_000,
+                crate::MAX_DIMS,
+            ] {
                 let layout = ElementLayout::new(m, dims, 0);
-                let pages = layout.pages();
-                assert!(pages <= 6, "m={m} dims={dims}: {pages} pages");
-                assert_eq!(pages == 1, dims <= single, "m={m} dims={dims}");
+                let pages = layout.chunks() + 1;
+                assert!(layout.extent_blocks() <= 32, "m={m} dims={dims}");
+                assert_eq!(layout.spans(), dims > single, "m={m} dims={dims}");
+                if !layout.spans() {
+                    assert_eq!((layout.chunks(), layout.group()), (0, 1));
+                    continue;
+                }
+                if layout.group() > 1 {
+                    assert_eq!(layout.chunks(), 1);
+                    let item =
+                        crate::item_footprint(layout.encode_chunk(1, 1, &vec![0; dims]).len());
+                    assert!(
+                        item * layout.group() <= crate::page_capacity(),
+                        "m={m} dims={dims}"
+                    );
+                }
                 let cap = crate::level_cap(m, dims);
                 assert!(cap >= crate::MIN_LEVEL_CAP, "m={m} dims={dims}: cap {cap}");
                 assert!(
@@ -571,8 +668,19 @@ mod tests {
                 assert_eq!(covered, dims, "m={m} dims={dims}");
             }
         }
+        assert_eq!(ElementLayout::new(16, 4096, 0).group(), 13);
+        assert_eq!(ElementLayout::new(16, 4096, 0).extent_blocks(), 14);
+        assert_eq!(ElementLayout::new(16, 6000, 0).group(), 1);
+        assert_eq!(
+            ElementLayout::new(16, crate::MAX_DIMS, 0).extent_blocks(),
+            4
+        );
+        assert_eq!(
+            ElementLayout::new(48, crate::MAX_DIMS, 0).extent_blocks(),
+            5
+        );
         let layout = ElementLayout::new(16, 9000, 0);
-        assert_eq!(layout.pages(), 3);
+        assert_eq!((layout.chunks(), layout.group()), (2, 1));
         let x: Vec<f32> = (0..9000).map(|i| (i as f32 * 0.01).sin()).collect();
         let half = HalfVector::encode(&x);
         let head = layout.encode(
@@ -588,7 +696,7 @@ mod tests {
         assert!(e.is_valid());
         let mut all = e.head_codes().into_owned();
         assert_eq!(all.len(), layout.inline_dims());
-        for i in 1..layout.pages() {
+        for i in 1..=layout.chunks() {
             let chunk = layout.encode_chunk(42, i, &half.codes);
             assert!(!is_element(&chunk), "a chunk is not an element");
             assert!(crate::item_footprint(chunk.len()) <= crate::page_capacity());
@@ -603,6 +711,48 @@ mod tests {
         assert!(
             layout.read_chunk(&head, 42, 1).is_none(),
             "an element is not a chunk"
+        );
+    }
+
+    /// Where a chunk is: the block after the element's when it has an
+    /// extent of its own, item s + 1 of the shared block for the element on
+    /// block s of a group; free placeholders read as free and deleted.
+    #[test]
+    fn chunk_locations_and_free_placeholders() {
+        let alone = ElementLayout::new(16, 9000, 0);
+        assert_eq!(alone.chunk_location(10, 11, 1), (11, 1));
+        assert_eq!(alone.chunk_location(10, 11, 2), (12, 1));
+        let grouped = ElementLayout::new(16, 4096, 0);
+        let g = grouped.group() as u32;
+        // An extent at block 1: elements on blocks 1..=g, chunks on block g + 1.
+        assert_eq!(grouped.chunk_location(1, g + 1, 1), (g + 1, 1));
+        assert_eq!(grouped.chunk_location(5, g + 1, 1), (g + 1, 5));
+        assert_eq!(grouped.chunk_location(g, g + 1, 1), (g + 1, g as u16));
+        let free = grouped.encode_free(g + 1);
+        let e = grouped.read(&free);
+        assert!(is_element(&free) && e.is_valid() && e.free() && e.deleted());
+        assert_eq!(
+            (e.level(), e.heap_tids().count(), e.chunk_block()),
+            (0, 0, g + 1)
+        );
+        let mut out = vec![];
+        e.neighbours(0, &mut out);
+        assert!(out.is_empty());
+        let half = HalfVector::encode(&vec![0.5; 4096]);
+        let mut b = grouped.encode(
+            2,
+            &[HeapTid {
+                block: 1,
+                offset: 1,
+            }],
+            &half,
+        );
+        assert_eq!(grouped.read(&b).chunk_block(), 0);
+        grouped.write(&mut b).set_chunk_block(77);
+        assert_eq!(grouped.read(&b).chunk_block(), 77);
+        assert_eq!(
+            &*grouped.read(&b).head_codes(),
+            &half.codes[..grouped.inline_dims()]
         );
     }
 }

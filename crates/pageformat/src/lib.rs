@@ -26,19 +26,24 @@
 //!
 //! Up to [`max_single_page_dims`] (3,796 for m = 16) an element is one
 //! tuple. Wider vectors, up to the type's 16,000 ([`MAX_DIMS`]), *span
-//! pages*: the element tuple keeps its lists and as many codes as fit, and
-//! the rest of its f16 copy goes, in chunk tuples, on the next blocks, which
-//! belong to it alone (an *extent*: 2 blocks for 4,096-d, 5 for 16,000-d).
-//! The alternatives were a coarser copy (int8 or 4-bit codes fit one page
-//! up to ~7,800 or ~15,000 dimensions, still short of 16,000, and make every
-//! lower bound looser) or chunk tuples shared between elements (denser, but
-//! an element would then change several shared pages at once). An extent
-//! is written whole: its pages are locked in ascending block order and
-//! logged in one WAL record of full page images, so a crash never leaves an
-//! element without its chunks, and a freed extent is reused whole by the
-//! next element (all elements of an index have the same dimensions, so all
-//! extents have the same size). A distance to such an element reads every
-//! block of its extent; the exact re-ranking stays as above.
+//! pages*: the element tuple keeps its lists and as many codes as fit,
+//! alone on its block, and the rest of its f16 copy goes into chunk tuples
+//! on blocks of its *extent*. Where the rest is small (up to ~5,800
+//! dimensions at m = 16) an extent is a *group*: one block per element and
+//! one block with all of their chunks (4,096-d: 13 elements in 14 blocks,
+//! 8.8 kB an element); beyond, an extent holds one element and its chunk
+//! blocks (6,000-d: 2 blocks, 16,000-d: 4). The alternatives were a coarser
+//! copy (int8 or 4-bit codes fit one page up to ~7,800 or ~15,000
+//! dimensions, still short of 16,000, and loosen every lower bound) or
+//! chunk tuples placed anywhere (densest, but then a chunk's place must be
+//! found, recorded and freed on its own). An element is written whole: the
+//! blocks it changes are locked in ascending order and logged in one WAL
+//! record of full page images, so a crash never leaves it without its
+//! chunks. A new extent is made whole, its unused places holding *free*
+//! elements that the next inserts take, like the places vacuum frees
+//! (all elements of an index have the same dimensions, so every place
+//! fits every element). A distance to such an element reads its block and
+//! its chunks' blocks; the exact re-ranking stays as above.
 //!
 //! Elements never move: an element's address (block, offset) is its id in
 //! the graph ([`ElementId`]). Vacuum marks elements deleted and relinks

@@ -89,6 +89,23 @@ INSERT INTO widest SELECT i, array_fill(i::real, ARRAY[16000])::vector FROM gene
 SELECT pg_relation_size('widest_idx') / 8192 AS blocks_after_reuse;
 SELECT id FROM widest ORDER BY v <-> array_fill(12.2::real, ARRAY[16000])::vector LIMIT 3;
 RESET enable_seqscan;
+-- 4,096-d: 13 elements share a block of chunks, 14 blocks an extent
+CREATE TABLE w4k (id int, v vector(4096));
+INSERT INTO w4k SELECT i, array_fill(i::real, ARRAY[4096])::vector FROM generate_series(1, 20) i;
+CREATE INDEX w4k_idx ON w4k USING hnsw (v);
+SELECT pg_relation_size('w4k_idx') / 8192 AS blocks;
+INSERT INTO w4k SELECT i, array_fill(i::real, ARRAY[4096])::vector FROM generate_series(21, 26) i;
+SELECT pg_relation_size('w4k_idx') / 8192 AS blocks_places_taken;
+INSERT INTO w4k SELECT i, array_fill(i::real, ARRAY[4096])::vector FROM generate_series(27, 27) i;
+SELECT pg_relation_size('w4k_idx') / 8192 AS blocks_new_extent;
+DELETE FROM w4k WHERE id % 5 = 0;
+VACUUM w4k;
+INSERT INTO w4k SELECT i, array_fill(i::real, ARRAY[4096])::vector FROM generate_series(28, 32) i;
+SELECT pg_relation_size('w4k_idx') / 8192 AS blocks_after_reuse;
+SET enable_seqscan = off;
+SELECT id FROM w4k ORDER BY v <-> array_fill(29.8::real, ARRAY[4096])::vector LIMIT 3;
+SELECT id FROM w4k ORDER BY v <-> array_fill(3.1::real, ARRAY[4096])::vector LIMIT 3;
+RESET enable_seqscan;
 SELECT err($$CREATE TABLE toowide (v vector(16001))$$);
 
 -- iterative scan: a filter that discards most candidates still fills the LIMIT
@@ -141,5 +158,5 @@ END $$;
 SELECT 1 / (id - id) FROM pins ORDER BY v <-> '[1,0]' LIMIT 5;
 SELECT count(*) FROM (SELECT id FROM pins ORDER BY v <-> '[0,1]' LIMIT 20) s;
 RESET enable_seqscan;
-DROP TABLE t, nodim, wide, widest, f, u, pins;
+DROP TABLE t, nodim, wide, widest, w4k, f, u, pins;
 DROP FUNCTION same_as_seqscan;
