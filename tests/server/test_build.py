@@ -11,24 +11,27 @@ DIM = 64
 
 
 def test_build_beyond_maintenance_work_mem_spills_and_stays_correct(cluster):
-    data = clustered(6000, 32, 40, seed=41)
-    queries = clustered(40, 32, 40, seed=42)
+    # Queries from the data's own mixture: drawn around other centres they
+    # have no clear neighbours, and recall swings (0.92-0.99 over runs).
+    data = clustered(6040, 32, 40, seed=41)
+    data, queries = data[:6000], data[6000:]
     want = exact_topk(data, np.arange(len(data)), queries, "l2")
     notices = []
     with cluster.connect() as conn:
         conn.add_notice_handler(lambda d: notices.append(d.message_primary))
         load(conn, "spill", np.arange(len(data)), data)
         conn.execute("CREATE INDEX spill_idx ON spill USING hnsw (v)")
-        in_memory = recall(knn(conn, "spill", queries, "l2", ef_search=200), want)
+        in_memory = recall(knn(conn, "spill", queries, "l2", ef_search=10), want)
         assert not any("maintenance_work_mem" in n for n in notices), notices
         conn.execute("DROP INDEX spill_idx")
         conn.execute("SET maintenance_work_mem = '1MB'")
         conn.execute("CREATE INDEX spill_idx ON spill USING hnsw (v)")
         assert any("no longer fits into maintenance_work_mem" in n for n in notices), notices
-        spilled = recall(knn(conn, "spill", queries, "l2", ef_search=200), want)
-        print(f"recall at ef_search 200: in-memory build {in_memory:.4f}, spilled build {spilled:.4f}")
+        spilled = recall(knn(conn, "spill", queries, "l2", ef_search=10), want)
+        print(f"recall at ef_search 10: in-memory build {in_memory:.4f}, spilled build {spilled:.4f}")
         # Spilling (on-disk inserts after the first ~2,000 rows) costs little
-        # quality (measured 0.965-0.978 against 0.98-0.99 in memory).
+        # quality (at ef_search 10, measured 0.9725-0.9975 against 0.9975 in
+        # memory; at 200 both reach 1.0 on these queries and tell nothing).
         assert spilled >= 0.93
         assert spilled >= in_memory - 0.05
         conn.execute("DROP TABLE spill")
