@@ -429,64 +429,30 @@ fn write_extents(
     order: &[u32],
     ids: &[ElementId],
 ) -> Vec<u32> {
-    let index = state.index;
     let g = layout.group();
     let mut free_places = Vec::new();
-    let zeros = vec![0u16; layout.dims];
     for (n, group) in order.chunks(g).enumerate() {
         let first = ids[group[0] as usize].block();
-        let chunk_block = first + g as u32;
-        let mut codes = Vec::with_capacity(g);
-        for s in 0..g {
-            let mut page = BuildPage::extend(index, false);
+        let elements: Vec<(Vec<u8>, HalfVector)> = group
+            .iter()
+            .map(|&node| element_bytes(state, layout, ids, node))
+            .collect();
+        let places: Vec<Option<(&[u8], &[u16])>> = (0..g)
+            .map(|s| elements.get(s).map(|(b, h)| (&b[..], &h.codes[..])))
+            .collect();
+        free_places.extend((elements.len()..g).map(|s| first + s as u32));
+        for (i, items) in layout.extent_items(first, &places).iter().enumerate() {
+            let mut page = BuildPage::extend(state.index, false);
             assert_eq!(
                 page.block(),
-                first + s as u32,
+                first + i as u32,
                 "hnsw build: extent out of step"
             );
-            let bytes = match group.get(s) {
-                Some(&node) => {
-                    let (mut bytes, half) = element_bytes(state, layout, ids, node);
-                    layout.write(&mut bytes).set_chunk_block(chunk_block);
-                    codes.push(half.codes);
-                    bytes
-                }
-                None => {
-                    free_places.push(page.block());
-                    layout.encode_free(chunk_block)
-                }
-            };
-            assert_eq!(
-                page.add_item(&bytes),
-                Some(1),
-                "hnsw build: element does not fit"
-            );
-        }
-        if g > 1 {
-            let mut page = BuildPage::extend(index, false);
-            assert_eq!(page.block(), chunk_block, "hnsw build: extent out of step");
-            for s in 0..g {
-                let own = codes.get(s).unwrap_or(&zeros);
-                let chunk = layout.encode_chunk(first + s as u32, 1, own);
+            for (k, item) in items.iter().enumerate() {
                 assert_eq!(
-                    page.add_item(&chunk),
-                    Some(s as u16 + 1),
-                    "hnsw build: chunks do not fit"
-                );
-            }
-        } else {
-            for i in 1..=layout.chunks() {
-                let mut page = BuildPage::extend(index, false);
-                assert_eq!(
-                    page.block(),
-                    chunk_block + i as u32 - 1,
-                    "hnsw build: extent out of step"
-                );
-                let chunk = layout.encode_chunk(first, i, &codes[0]);
-                assert_eq!(
-                    page.add_item(&chunk),
-                    Some(1),
-                    "hnsw build: chunk does not fit"
+                    page.add_item(item),
+                    Some(k as u16 + 1),
+                    "hnsw build: items do not fit"
                 );
             }
         }

@@ -166,43 +166,32 @@ fn reuse_free_slot(
     None
 }
 
-/// The page images of a new extent at `first` whose first element is
-/// `bytes` (see pageformat): the other places of a group hold free
-/// elements (the chunks' block keeps a place for theirs), then the chunks.
+/// The page images of a new extent at `first` whose first place holds
+/// the element `bytes` with f16 `codes` and whose other places are free
+/// (see pageformat's `extent_items`).
 fn new_extent_images(
     first: u32,
     bytes: &[u8],
     codes: &[u16],
     layout: ElementLayout,
 ) -> Vec<PageImage> {
-    let g = layout.group() as u32;
-    let chunk_block = first + g;
-    let mut head = bytes.to_vec();
-    layout.write(&mut head).set_chunk_block(chunk_block);
-    let single = |item: &[u8]| {
-        let mut image = PageImage::new();
-        assert_eq!(image.add_item(item), Some(1), "hnsw: item fits its block");
-        image
-    };
-    let mut images = vec![single(&head)];
-    images.extend((1..g).map(|_| single(&layout.encode_free(chunk_block))));
-    if g > 1 {
-        let zeros = vec![0u16; layout.dims];
-        let mut image = PageImage::new();
-        for s in 0..g {
-            let own = if s == 0 { codes } else { &zeros };
-            let chunk = layout.encode_chunk(first + s, 1, own);
-            assert_eq!(
-                image.add_item(&chunk),
-                Some(s as u16 + 1),
-                "hnsw: chunks fit"
-            );
-        }
-        images.push(image);
-    } else {
-        images.extend((1..=layout.chunks()).map(|i| single(&layout.encode_chunk(first, i, codes))));
-    }
-    images
+    let mut places = vec![None; layout.group()];
+    places[0] = Some((bytes, codes));
+    layout
+        .extent_items(first, &places)
+        .iter()
+        .map(|items| {
+            let mut image = PageImage::new();
+            for (i, item) in items.iter().enumerate() {
+                assert_eq!(
+                    image.add_item(item),
+                    Some(i as u16 + 1),
+                    "hnsw: items fit their block"
+                );
+            }
+            image
+        })
+        .collect()
 }
 
 /// [`place_element`] for a page-spanning layout: writes the element over

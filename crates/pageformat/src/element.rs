@@ -193,6 +193,46 @@ impl ElementLayout {
         (chunk_block + (i as u32 - 1), slot as u16 + 1)
     }
 
+    /// The items of a new extent at block `first`, block by block, in
+    /// offset order: `places[s]` is the element tuple and whole f16 codes
+    /// of the element on the extent's block s, or None for a free place
+    /// (only a group has more than one). Sets each element's chunk block
+    /// and each chunk's owner; free places get zero codes.
+    pub fn extent_items(
+        &self,
+        first: u32,
+        places: &[Option<(&[u8], &[u16])>],
+    ) -> Vec<Vec<Vec<u8>>> {
+        assert!(
+            self.spans() && places.len() == self.group,
+            "one entry per place"
+        );
+        let chunk_block = first + self.group as u32;
+        let mut blocks: Vec<Vec<Vec<u8>>> = places
+            .iter()
+            .map(|place| match place {
+                Some((bytes, _)) => {
+                    let mut b = bytes.to_vec();
+                    self.write(&mut b).set_chunk_block(chunk_block);
+                    vec![b]
+                }
+                None => vec![self.encode_free(chunk_block)],
+            })
+            .collect();
+        let zeros = vec![0u16; self.dims];
+        let codes = |s: usize| places[s].map_or(&zeros[..], |(_, c)| c);
+        if self.group > 1 {
+            blocks.push(
+                (0..self.group)
+                    .map(|s| self.encode_chunk(first + s as u32, 1, codes(s)))
+                    .collect(),
+            );
+        } else {
+            blocks.extend((1..=self.chunks()).map(|i| vec![self.encode_chunk(first, i, codes(0))]));
+        }
+        blocks
+    }
+
     /// A free element (deleted, unreferenced, no heap TIDs) whose chunks
     /// start at `chunk_block`: holds an unused place in a new extent until
     /// an insert takes it.
@@ -754,5 +794,53 @@ mod tests {
             &*grouped.read(&b).head_codes(),
             &half.codes[..grouped.inline_dims()]
         );
+    }
+
+    /// A new extent's items: a group's elements point at its chunk block,
+    /// free places fill the rest, and every chunk names its element; a lone
+    /// element's chunks follow it block by block.
+    #[test]
+    fn extent_items_lay_out_groups_and_lone_elements() {
+        let grouped = ElementLayout::new(16, 4096, 0);
+        let g = grouped.group();
+        let half = HalfVector::encode(&vec![0.25; 4096]);
+        let tid = [HeapTid {
+            block: 1,
+            offset: 1,
+        }];
+        let head = grouped.encode(1, &tid, &half);
+        let mut places = vec![None; g];
+        places[0] = Some((&head[..], &half.codes[..]));
+        let blocks = grouped.extent_items(20, &places);
+        assert_eq!(blocks.len(), grouped.extent_blocks());
+        let chunk_block = 20 + g as u32;
+        for (s, items) in blocks[..g].iter().enumerate() {
+            assert_eq!(items.len(), 1);
+            let e = grouped.read(&items[0]);
+            assert!(e.is_valid() && e.chunk_block() == chunk_block);
+            assert_eq!(e.free(), s > 0, "place {s}");
+        }
+        assert_eq!(blocks[g].len(), g, "one chunk per place");
+        for (s, chunk) in blocks[g].iter().enumerate() {
+            let (b, off) = grouped.chunk_location(20 + s as u32, chunk_block, 1);
+            assert_eq!((b, off as usize), (chunk_block, s + 1));
+            assert!(grouped.read_chunk(chunk, 20 + s as u32, 1).is_some());
+        }
+        let mut whole = grouped.read(&blocks[0][0]).head_codes().into_owned();
+        whole.extend_from_slice(&grouped.read_chunk(&blocks[g][0], 20, 1).expect("chunk"));
+        assert_eq!(whole, half.codes);
+
+        let lone = ElementLayout::new(16, 9000, 0);
+        let half = HalfVector::encode(&vec![0.5; 9000]);
+        let head = lone.encode(0, &tid, &half);
+        let blocks = lone.extent_items(7, &[Some((&head[..], &half.codes[..]))]);
+        assert_eq!(blocks.len(), 3);
+        assert_eq!(lone.read(&blocks[0][0]).chunk_block(), 8);
+        let mut whole = lone.read(&blocks[0][0]).head_codes().into_owned();
+        for i in 1..=lone.chunks() {
+            assert_eq!(lone.chunk_location(7, 8, i), (7 + i as u32, 1));
+            whole.extend_from_slice(&lone.read_chunk(&blocks[i][0], 7, i).expect("chunk"));
+        }
+        assert_eq!(whole, half.codes);
     }
 }
