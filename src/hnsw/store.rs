@@ -477,14 +477,12 @@ impl PageGraph {
     /// `ids` by page. Only with a pin cache (scans).
     fn prefetch(&self, ids: &[ElementId], order: &[usize]) {
         let Some(pins) = &self.pins else { return };
-        if self.layout.spans() {
-            return; // one element per block, and chunks elsewhere
-        }
+        debug_assert!(!self.layout.spans(), "spanning batches are not by page");
         let mut pins = pins.borrow_mut();
         for &i in order {
             pins.prefetch_item(ids[i].block(), ids[i].offset());
         }
-        let codes = self.layout.size_at(0) - 2 * self.layout.inline_dims();
+        let codes = self.layout.size_at(0) - 2 * self.layout.dims;
         let code_lines = (2 * self.layout.dims).div_ceil(64).min(PREFETCH_CODE_LINES);
         for run in page_runs(ids, order) {
             pins.with_page(ids[run[0]].block(), |page| {
