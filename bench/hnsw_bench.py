@@ -10,7 +10,9 @@ then the timed queries) and exact-search queries/s (enable_indexscan off),
 checking the exact SQL answer against numpy's brute force.
 
 Run it through bench/run.sh, which starts a dedicated cluster and sets
-PGHOST/PGPORT; see bench/README.md.
+PGHOST/PGPORT; see bench/README.md. With --against-pgvector it also runs
+every step on a second cluster with pgvector (bench/pgvector.sh, reached
+through PGVECTOR_HOST/PGVECTOR_PORT) and compares with those measurements.
 """
 import argparse
 import os
@@ -182,29 +184,65 @@ def load_dataset(name, metric):
 
 # ---------------------------------------------------------------- database
 
-def conninfo(dbname):
-    return (f"host={os.environ.get('PGHOST', ROOT / '.pgvision' / 'bench-run')} "
-            f"port={os.environ.get('PGPORT', '54350')} user=postgres dbname={dbname}")
+# The servers this program can drive: the extension each database gets and
+# where its cluster listens (bench/run.sh and bench/pgvector.sh set these).
+ENGINES = {
+    "pgvision": dict(extension="pgvision", host=("PGHOST", ROOT / ".pgvision" / "bench-run"),
+                     port=("PGPORT", "54350")),
+    "pgvector": dict(extension="vector", host=("PGVECTOR_HOST", ROOT / ".pgvision" / "pgvector-run"),
+                     port=("PGVECTOR_PORT", "54351")),
+}
+PGVECTOR_HNSW_MAX_DIM = 2000    # wider vector columns need pgvector's halfvec workaround
+
+
+def conninfo(dbname, engine="pgvision"):
+    e = ENGINES[engine]
+    return (f"host={os.environ.get(e['host'][0], e['host'][1])} "
+            f"port={os.environ.get(e['port'][0], e['port'][1])} user=postgres dbname={dbname}")
+
+
+def halfvec_workaround(engine, dim):
+    """True where pgvector cannot index the vector column and, as issue 3's
+    reference did, indexes a halfvec expression instead."""
+    return engine == "pgvector" and dim > PGVECTOR_HNSW_MAX_DIM
+
+
+def index_opclass(engine, opclass, dim):
+    """The operator class the index is built with."""
+    return opclass.replace("vector_", "halfvec_", 1) if halfvec_workaround(engine, dim) else opclass
+
+
+def index_key(engine, dim):
+    """The indexed column or expression, as written in CREATE INDEX and ORDER BY."""
+    return f"(embedding::halfvec({dim}))" if halfvec_workaround(engine, dim) else "embedding"
+
+
+def search_sql(engine, op, dim):
+    """The timed query: k nearest by the index's key, the query vector a bind parameter."""
+    if halfvec_workaround(engine, dim):
+        return f"SELECT id FROM items ORDER BY {index_key(engine, dim)} {op} %b::halfvec({dim}) LIMIT {K}"
+    return f"SELECT id FROM items ORDER BY embedding {op} %b LIMIT {K}"
 
 
 def db_name(dataset):
     return "bench_" + dataset.replace("-", "_")
 
 
-def connect(dataset, fresh=False):
-    """A connection to the dataset's database; fresh=True drops and recreates
-    it first, so the extension's SQL objects come from the installed version."""
+def connect(dataset, fresh=False, engine="pgvision"):
+    """A connection to the dataset's database on the engine's cluster;
+    fresh=True drops and recreates it first, so the extension's SQL objects
+    come from the installed version."""
     dbname = db_name(dataset)
-    with psycopg.connect(conninfo("postgres"), autocommit=True) as admin:
+    with psycopg.connect(conninfo("postgres", engine), autocommit=True) as admin:
         if fresh:
             admin.execute(f"DROP DATABASE IF EXISTS {dbname} WITH (FORCE)")
         exists = admin.execute("SELECT 1 FROM pg_database WHERE datname = %s",
                                (dbname,)).fetchone()
         if not exists:
             admin.execute(f"CREATE DATABASE {dbname}")
-    conn = psycopg.connect(conninfo(dbname), autocommit=True)
+    conn = psycopg.connect(conninfo(dbname, engine), autocommit=True)
     conn.execute("SET client_min_messages = warning")
-    conn.execute("CREATE EXTENSION IF NOT EXISTS pgvision")
+    conn.execute(f"CREATE EXTENSION IF NOT EXISTS {ENGINES[engine]['extension']}")
     conn.execute("RESET client_min_messages")
     # Build NOTICEs (e.g. the graph outgrew maintenance_work_mem) are worth seeing.
     conn.add_notice_handler(lambda d: print(f"  server {d.severity}: {d.message_primary}"))
@@ -240,18 +278,22 @@ def check_table(conn, data):
             sys.exit(f"--skip-load: row {i} differs from the generated data; reload")
 
 
-def build_index(conn, opclass):
+def build_index(conn, opclass, engine, dim):
     conn.execute("SET client_min_messages = warning")
     conn.execute("DROP INDEX IF EXISTS items_embedding_idx")
     conn.execute("RESET client_min_messages")
     conn.execute("CHECKPOINT")
     b0, t = backend_cpu_s(conn), time.perf_counter()
-    conn.execute(f"CREATE INDEX items_embedding_idx ON items USING hnsw (embedding {opclass}) "
+    conn.execute(f"CREATE INDEX items_embedding_idx ON items USING hnsw "
+                 f"({index_key(engine, dim)} {index_opclass(engine, opclass, dim)}) "
                  f"WITH (m = {M}, ef_construction = {EF_CONSTRUCTION})")
     build_s = time.perf_counter() - t
     b1 = backend_cpu_s(conn)
     size = conn.execute("SELECT pg_relation_size('items_embedding_idx')").fetchone()[0]
-    if b0 is not None and b1 is not None:
+    if b0 is not None and b1 is not None and engine == "pgvector":
+        print(f"  build CPU: {b1 - b0:.1f} s in the leader backend (its parallel workers "
+              f"are processes of their own, not counted)")
+    elif b0 is not None and b1 is not None:
         print(f"  build CPU: {b1 - b0:.1f} s in the backend (all its threads), "
               f"{(b1 - b0) / build_s:.2f} cores on average")
     return build_s, size / 2**20
@@ -318,16 +360,23 @@ def server_time_ms(conn, sql, queries, n=50):
 
 # ---------------------------------------------------------------- main
 
-def bench(dataset, opclass, n_queries, skip_load, skip_build, repeat, churn_share=None):
+def bench(dataset, opclass, n_queries, skip_load, skip_build, repeat, churn_share=None,
+          engine="pgvision"):
     op, metric = OPCLASSES[opclass]
-    print(f"\n=== {dataset}, {opclass}, m={M}, ef_construction={EF_CONSTRUCTION}, "
-          f"{n_queries} queries" + (f", median of {repeat} timed passes" if repeat > 1 else ""))
     data, queries, tids, tdists = load_dataset(dataset, metric)
+    dim = data.shape[1]
+    print(f"\n=== {engine}: {dataset}, {index_opclass(engine, opclass, dim)}"
+          + (f" on embedding::halfvec({dim})" if halfvec_workaround(engine, dim) else "")
+          + f", m={M}, ef_construction={EF_CONSTRUCTION}, {n_queries} queries"
+          + (f", median of {repeat} timed passes" if repeat > 1 else ""))
     queries, tids, tdists = queries[:n_queries], tids[:n_queries], tdists[:n_queries]
     if dataset.startswith("resnetlike"):
         print(f"  zeros: {np.mean(data == 0):.1%} of the data, "
               f"{np.mean(queries == 0):.1%} of the queries")
-    conn = connect(dataset, fresh=not skip_load)
+    conn = connect(dataset, fresh=not skip_load, engine=engine)
+    print("  server: " + conn.execute(
+        "SELECT split_part(version(), ' on ', 1) || ', ' || extname || ' ' || extversion "
+        "FROM pg_extension WHERE extname = %s", (ENGINES[engine]["extension"],)).fetchone()[0])
     settings = {s: conn.execute(f"SHOW {s}").fetchone()[0] for s in
                 ("shared_buffers", "maintenance_work_mem", "max_parallel_maintenance_workers",
                  "max_parallel_workers_per_gather", "jit")}
@@ -343,16 +392,17 @@ def bench(dataset, opclass, n_queries, skip_load, skip_build, repeat, churn_shar
     if skip_build:
         have = conn.execute("SELECT opcname FROM pg_index i JOIN pg_opclass o ON o.oid = i.indclass[0] "
                             "WHERE i.indexrelid = 'items_embedding_idx'::regclass").fetchone()
-        if have is None or have[0] != opclass:
-            sys.exit(f"--skip-build: the existing index uses {have}, not {opclass}")
+        want = index_opclass(engine, opclass, dim)
+        if have is None or have[0] != want:
+            sys.exit(f"--skip-build: the existing index uses {have}, not {want}")
         build_s, size_mib = None, conn.execute(
             "SELECT pg_relation_size('items_embedding_idx')").fetchone()[0] / 2**20
         print(f"  reusing index ({size_mib:.1f} MiB)")
     else:
-        build_s, size_mib = build_index(conn, opclass)
+        build_s, size_mib = build_index(conn, opclass, engine, dim)
         print(f"  build: {build_s:.1f} s, index {size_mib:.1f} MiB")
 
-    sql = f"SELECT id FROM items ORDER BY embedding {op} %b LIMIT {K}"
+    sql = search_sql(engine, op, dim)
     plan = "\n".join(r[0] if len(r[0]) < 140 else r[0][:120] + " ...]'::vector)"
                      for r in conn.execute("EXPLAIN (ANALYZE, BUFFERS) " + sql, (queries[0],)))
     print("  EXPLAIN ANALYZE (ef_search default):\n    " + plan.replace("\n", "\n    "))
@@ -389,12 +439,13 @@ def bench(dataset, opclass, n_queries, skip_load, skip_build, repeat, churn_shar
           f"round trip of a trivial query with the same parameter {1000 * rtt_s:.3f} ms")
 
     conn.execute("SET enable_indexscan = off")
+    exact_sql = search_sql("pgvision", op, dim)      # on the stored float32 column
     n_exact = min(EXACT_QUERIES, len(queries))
-    plan = "\n".join(r[0] for r in conn.execute("EXPLAIN " + sql, (queries[0],)))
+    plan = "\n".join(r[0] for r in conn.execute("EXPLAIN " + exact_sql, (queries[0],)))
     if "items_embedding_idx" in plan:
         print("  WARNING: the exact-search plan still uses the index")
-    run_queries(conn, sql, queries[:2], prepare=False)   # warm-up
-    results, secs, _, _ = run_queries(conn, sql, queries[:n_exact], prepare=False)
+    run_queries(conn, exact_sql, queries[:2], prepare=False)   # warm-up
+    results, secs, _, _ = run_queries(conn, exact_sql, queries[:n_exact], prepare=False)
     exact_qps = n_exact / secs
     bad = check_exact(results, tids, tdists, data, queries, metric)
     conn.execute("RESET enable_indexscan")
@@ -409,7 +460,9 @@ def bench(dataset, opclass, n_queries, skip_load, skip_build, repeat, churn_shar
     print(f"  load average at the end: {os.getloadavg()[0]:.2f} (1 min; this machine has "
           f"{os.cpu_count()} cores, other work skews the timings)")
     conn.close()
-    return dict(dataset=dataset, opclass=opclass, build_s=build_s, size_mib=size_mib,
+    return dict(dataset=dataset, opclass=opclass, engine=engine, build_s=build_s, size_mib=size_mib,
+                opclass_used=index_opclass(engine, opclass, dim)
+                + (f" on embedding::halfvec({dim})" if halfvec_workaround(engine, dim) else ""),
                 rows=rows, exact_qps=exact_qps, exact_ok=not bad, srv_ms=srv_ms, churn=churned)
 
 
@@ -490,20 +543,34 @@ def mid(qps):
     return (float(lo) + float(hi or lo)) / 2
 
 
+def measured_reference(r):
+    """A measured pgvector result in the shape of REFERENCE's entries."""
+    return {"build_s": r["build_s"], "size_mib": r["size_mib"], "exact_qps": r["exact_qps"],
+            "points": {ef: (rec, f"{qps:.0f}") for ef, rec, qps in r["rows"]}}
+
+
 def summary(results):
-    print("\n=== summary: pgvision vs pgvector 0.8.6 (issue 3 reference, same machine class)")
-    for r in results:
-        ref = REFERENCE.get(r["dataset"])
-        print(f"\n{r['dataset']} ({r['opclass']})")
-        print(f"  {'':28s} {'pgvision':>16s} {'pgvector 0.8.6':>18s}")
+    """pgvision's figures per dataset next to pgvector's: measured on this
+    run's pgvector cluster when --against-pgvector, else issue 3's reference."""
+    measured = {r["dataset"]: r for r in results if r["engine"] == "pgvector"}
+    against = "pgvector measured" if measured else "pgvector 0.8.6"
+    print(f"\n=== summary: pgvision vs {'pgvector, measured in this run' if measured else 'pgvector 0.8.6 (issue 3 reference, same machine class)'}")
+    for r in (r for r in results if r["engine"] == "pgvision"):
+        m = measured.get(r["dataset"])
+        ref = measured_reference(m) if m else REFERENCE.get(r["dataset"])
+        print(f"\n{r['dataset']} ({r['opclass']})" + (f"; pgvector: {m['opclass_used']}" if m else ""))
+        print(f"  {'':28s} {'pgvision':>16s} {against:>22s}")
         b = "reused" if r["build_s"] is None else f"{r['build_s']:.1f} s"
-        print(f"  {'build':28s} {b:>16s} {ref['build_s'] if ref else '-':>16} s")
-        print(f"  {'index size':28s} {r['size_mib']:>12.1f} MiB {ref['size_mib'] if ref else '-':>14} MiB")
+        rb = "-" if not ref or ref["build_s"] is None else f"{ref['build_s']:.1f}"
+        print(f"  {'build':28s} {b:>16s} {rb:>20} s")
+        print(f"  {'index size':28s} {r['size_mib']:>12.1f} MiB "
+              f"{'-' if not ref else format(ref['size_mib'], '.1f'):>18} MiB")
         for ef, rec, qps in r["rows"]:
             refp = ref["points"].get(ef) if ref else None
             refs = f"{refp[0]:.3f} @ {refp[1]} q/s" if refp else ""
-            print(f"  {'ef_search ' + str(ef):28s} {rec:.3f} @ {qps:6.0f} q/s {refs:>24s}")
-        print(f"  {'exact search':28s} {r['exact_qps']:>12.1f} q/s {ref['exact_qps'] if ref else '-':>14} q/s"
+            print(f"  {'ef_search ' + str(ef):28s} {rec:.3f} @ {qps:6.0f} q/s {refs:>28s}")
+        print(f"  {'exact search':28s} {r['exact_qps']:>12.1f} q/s "
+              f"{'-' if not ref else format(ref['exact_qps'], '.1f'):>18} q/s"
               f"{'' if r['exact_ok'] else '  (MISMATCH vs numpy)'}")
         ef, qps = qps_at_recall(r["rows"])
         print(f"  {'first ef with recall>=0.95':28s} "
@@ -512,12 +579,18 @@ def summary(results):
         theirs = interpolated_qps([(p[0], mid(p[1])) for p in ref["points"].values()]) if ref else None
         line = f"{ours:.0f} q/s" if ours else "-"
         line += f"   pgvector {theirs:.0f} q/s, ratio {ours / theirs:.2f}x" if ours and theirs else \
-            "   pgvector: not bracketed by its reference points"
+            "   pgvector: not bracketed by its points"
         print(f"  {'queries/s at recall 0.95':28s} {line}  (linear between ef_search points)")
+        if ref and ref["build_s"] and r["build_s"]:
+            print(f"  {'build time ratio':28s} {r['build_s'] / ref['build_s']:.2f} of pgvector's")
         if r.get("churn"):
             c = r["churn"]
             print(f"  {'after churn':28s} {c['insert_rows_s']:.0f} inserts/s, VACUUM {c['vacuum_s']:.1f} s, "
                   f"recall@10 at ef 40 {c['recall']:.3f}")
+            if m and m.get("churn"):
+                c = m["churn"]
+                print(f"  {'pgvector after churn':28s} {c['insert_rows_s']:.0f} inserts/s, "
+                      f"VACUUM {c['vacuum_s']:.1f} s, recall@10 at ef 40 {c['recall']:.3f}")
     print("\nIssue 3 targets: build <= half pgvector's time, >= 1.5x its queries/s at recall 0.95, "
           "recall at default settings (ef_search 40) no lower, index no larger.")
 
@@ -539,6 +612,9 @@ def main():
                     help="after the searches, insert and delete SHARE of the rows (e.g. 0.1), "
                          "time the inserts and the VACUUM, measure recall again; the table "
                          "is put back, the index stays churned")
+    ap.add_argument("--against-pgvector", action="store_true",
+                    help="run every step on pgvector's cluster too (bench/run.sh starts it) and "
+                         "compare with those measurements instead of issue 3's figures")
     a = ap.parse_args()
     if not 1 <= a.queries <= N_QUERIES_MAX:
         ap.error(f"--queries must be 1..{N_QUERIES_MAX}")
@@ -547,9 +623,10 @@ def main():
         ap.error("--repeat must be at least 1")
     if a.churn is not None and not 0 < a.churn <= 0.5:
         ap.error("--churn must be in (0, 0.5]")
+    engines = ["pgvision", "pgvector"] if a.against_pgvector else ["pgvision"]
     results = [bench(d, a.opclass, a.queries, a.skip_load or a.skip_build, a.skip_build, a.repeat,
-                     a.churn)
-               for d in names]
+                     a.churn, engine)
+               for d in names for engine in engines]
     summary(results)
 
 

@@ -2,19 +2,24 @@
 # Runs bench/hnsw_bench.py against a dedicated benchmark cluster.
 #
 # Usage: bench/run.sh [hnsw_bench.py options]     e.g. bench/run.sh --dataset clustered-128-100k
-#        bench/run.sh --stop                       stops the benchmark cluster
+#        bench/run.sh --against-pgvector [options] also measures pgvector on the same data
+#        bench/run.sh --stop                       stops the benchmark cluster(s)
 #
 # 1. makes sure the extension is built and installed in release mode (scripts/setup.sh);
 # 2. starts the benchmark cluster in .pgvision/bench-cluster (socket .pgvision/bench-run,
 #    port 54350), separate from the project's cluster, with benchmark settings;
-# 3. runs the benchmark in the venv .pgvision/benchenv (bench/requirements.txt).
+# 3. with --against-pgvector, starts pgvector's cluster too (bench/pgvector.sh) with the
+#    same settings;
+# 4. runs the benchmark in the venv .pgvision/benchenv (bench/requirements.txt).
 # Set BENCH_SKIP_SETUP=1 to skip step 1 (the extension is already installed).
 set -euo pipefail
 source "$(dirname "$0")/../scripts/common.sh"
 cd "$ROOT"
 export PGV_DATA=$STATE/bench-cluster PGV_SOCK=$STATE/bench-run PGV_PORT=54350
 
-if [ "${1:-}" = --stop ]; then bash scripts/cluster.sh stop; exit; fi
+if [ "${1:-}" = --stop ]; then bash scripts/cluster.sh stop; bash bench/pgvector.sh stop; exit; fi
+against=
+for a in "$@"; do [ "$a" = --against-pgvector ] && against=1; done
 
 if [ -z "${BENCH_SKIP_SETUP:-}" ]; then
   step "setup (release build of the extension)"
@@ -29,27 +34,36 @@ if [ ! -x "$VENV/bin/python" ] || ! cmp -s bench/requirements.txt "$VENV/require
   cp bench/requirements.txt "$VENV/requirements.txt"
 fi
 
+# Gives the cluster that PGV_* name the benchmark settings, once, with ALTER SYSTEM
+# (postgresql.auto.conf of that cluster only); shared_buffers needs a restart.
+bench_settings() {
+  local cluster=$1 restart= kv k v
+  psql_b() { bash "$cluster" psql -qAt -d postgres "$@"; }
+  for kv in shared_buffers=2GB maintenance_work_mem=2GB max_parallel_maintenance_workers=2 \
+            max_parallel_workers=4 max_worker_processes=8 work_mem=64MB \
+            checkpoint_timeout=30min max_wal_size=8GB; do
+    k=${kv%%=*} v=${kv#*=}
+    if [ "$(psql_b -c "SHOW $k")" != "$v" ]; then
+      psql_b -c "ALTER SYSTEM SET $k = '$v'"
+      restart=1
+    fi
+  done
+  if [ -n "$restart" ]; then bash "$cluster" stop >/dev/null; bash "$cluster" start >/dev/null; fi
+  psql_b -c "SELECT 'settings: ' || string_agg(name || '=' || current_setting(name), ', ' ORDER BY name)
+             FROM pg_settings WHERE name IN ('shared_buffers', 'maintenance_work_mem',
+             'max_parallel_maintenance_workers', 'work_mem', 'max_wal_size')"
+}
+
 step "benchmark cluster"
 bash scripts/cluster.sh start >/dev/null
-psql_b() { bash scripts/cluster.sh psql -qAt -d postgres "$@"; }
-# Benchmark settings, applied once with ALTER SYSTEM (postgresql.auto.conf of this
-# cluster only); shared_buffers needs a restart.
-want="shared_buffers=2GB maintenance_work_mem=2GB max_parallel_maintenance_workers=2
-  max_parallel_workers=4 max_worker_processes=8 work_mem=64MB checkpoint_timeout=30min
-  max_wal_size=8GB"
-restart=
-for kv in $want; do
-  k=${kv%%=*} v=${kv#*=}
-  if [ "$(psql_b -c "SHOW $k")" != "$v" ]; then
-    psql_b -c "ALTER SYSTEM SET $k = '$v'"
-    restart=1
-  fi
-done
-if [ -n "$restart" ]; then bash scripts/cluster.sh restart >/dev/null; fi
-psql_b -c "SELECT 'settings: ' || string_agg(name || '=' || current_setting(name), ', ' ORDER BY name)
-           FROM pg_settings WHERE name IN ('shared_buffers', 'maintenance_work_mem',
-           'max_parallel_maintenance_workers', 'work_mem', 'max_wal_size')"
+bench_settings scripts/cluster.sh
 eval "$(bash scripts/cluster.sh env)"
+if [ -n "$against" ]; then
+  step "pgvector's cluster"
+  bash bench/pgvector.sh start >/dev/null
+  bench_settings bench/pgvector.sh
+  eval "$(bash bench/pgvector.sh env)"
+fi
 
 step "benchmark"
 exec "$VENV/bin/python" bench/hnsw_bench.py "$@"
