@@ -8,6 +8,7 @@ pub mod embed;
 pub mod error;
 pub mod gucs;
 pub mod hnsw;
+pub mod threads;
 pub mod vector;
 
 ::pgrx::pg_module_magic!(name, version);

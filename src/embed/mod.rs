@@ -19,4 +19,3 @@ mod pipeline;
 mod preprocess;
 mod report;
 mod session;
-mod threads;

@@ -13,8 +13,8 @@ use pgrx::PgSqlErrorCode;
 
 use super::config::Config;
 use super::session::{self, Loaded};
-use super::threads;
 use crate::error::{raise, raise_embedder, raise_image};
+use crate::threads;
 use crate::vector::Vector;
 
 /// Embeds one encoded image with model `model`.
@@ -44,7 +44,7 @@ pub fn embed_many(images: &[Option<&[u8]>], model: &str) -> Vec<Option<Vector>> 
     if present.is_empty() {
         return out;
     }
-    let pool = threads::decode_pool(config.decode_threads);
+    let pool = threads::pool(threads::Purpose::Decode, config.decode_threads);
     session::with_model(model, &config, |loaded| {
         let chunks: Vec<&[usize]> = present.chunks(config.batch_size).collect();
         let preprocess = loaded.preprocess.clone();

@@ -12,9 +12,9 @@ use pgrx::PgSqlErrorCode;
 
 use super::config::Config;
 use super::preprocess;
-use super::threads::with_signals_blocked;
 use crate::error::{raise, raise_embedder};
 use crate::gucs::is_model_name;
+use crate::threads::with_signals_blocked;
 
 /// The largest dimension count a `vector` holds.
 const MAX_DIMS: usize = 16_000;

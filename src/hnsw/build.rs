@@ -8,7 +8,12 @@
 //! byte-identical elements anyway, so the scan's lower bound holds for
 //! every one of them. Then rayon threads insert the nodes in parallel, in
 //! chunks, while the main thread checks for query cancel and reports
-//! progress between chunks (threads never touch Postgres). Finally the
+//! progress between chunks (threads never touch Postgres, and are started
+//! with every signal blocked: `crate::threads`). They are as many as the
+//! leader and the parallel workers Postgres would give this build
+//! (`plan_create_index_workers`, as pgvector: `max_parallel_maintenance_workers`,
+//! the table's `parallel_workers`, its size, 32 MB of
+//! `maintenance_work_mem` each), at most one per core. Finally the
 //! main thread lays the elements out on pages (addresses are computed
 //! first, so neighbour lists can be written in one pass) and writes them.
 //!
@@ -25,6 +30,7 @@ use super::buffer::BuildPage;
 use super::insert::insert_vector;
 use super::params::IndexParams;
 use super::store::metric_code;
+use crate::threads::{self, Purpose};
 use crate::vector::Vector;
 use distance::half::HalfVector;
 use graph::MemoryGraph;
@@ -58,6 +64,8 @@ struct BuildState {
     spilled: bool,
     indexed: f64,
     tmp: PgMemoryContexts,
+    /// Threads linking the in-memory graph (see [`build_threads`]).
+    threads: usize,
 }
 
 /// `ambuildphasename`.
@@ -112,6 +120,7 @@ pub unsafe extern "C-unwind" fn ambuild(
         spilled: false,
         indexed: 0.0,
         tmp: PgMemoryContexts::new("hnsw build temporary"),
+        threads: build_threads(heap, index),
     };
     progress(pg_sys::PROGRESS_CREATEIDX_SUBPHASE, PHASE_LOAD);
     // SAFETY: standard heap scan with our callback and state pointer.
@@ -138,6 +147,17 @@ pub unsafe extern "C-unwind" fn ambuild(
         (*result).index_tuples = state.indexed;
         result
     }
+}
+
+/// Threads to link the graph with: the leader and the parallel workers
+/// Postgres would plan for this build, at most one per core. Postgres
+/// plans none for a temporary table (its workers could not read it), so
+/// those build on one thread, as pgvector's do.
+fn build_threads(heap: pg_sys::Relation, index: pg_sys::Relation) -> usize {
+    // SAFETY: both relations are open and locked by CREATE INDEX / REINDEX;
+    // the planner function reads their catalog entries and the GUCs.
+    let workers = unsafe { pg_sys::plan_create_index_workers((*heap).rd_id, (*index).rd_id) };
+    (1 + workers.max(0) as usize).min(threads::cores())
 }
 
 /// An empty in-memory graph for `params`.
@@ -249,15 +269,19 @@ fn flush(state: &mut BuildState) {
         (pg_sys::PROGRESS_CREATEIDX_TUPLES_TOTAL, n as i64),
         (pg_sys::PROGRESS_CREATEIDX_TUPLES_DONE, 0),
     ]);
+    pgrx::debug1!("hnsw build: linking {n} nodes on {} threads", state.threads);
+    let pool = threads::pool(Purpose::IndexBuild, state.threads);
+    let graph = &mut state.graph;
     let mut start = 0;
     while start < n {
         let end = (start + CHUNK).min(n);
-        state.graph.insert_range(start..end);
+        // The main thread waits here: Postgres calls stay on it.
+        pool.install(|| graph.insert_range(start..end));
         pgrx::check_for_interrupts!();
         progress(pg_sys::PROGRESS_CREATEIDX_TUPLES_DONE, end as i64);
         start = end;
     }
-    state.graph.shrink_lists();
+    pool.install(|| graph.shrink_lists());
     progress(pg_sys::PROGRESS_CREATEIDX_SUBPHASE, PHASE_WRITE);
     write_pages(state);
 }

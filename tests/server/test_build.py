@@ -1,6 +1,13 @@
 """Index builds under pressure: a graph larger than maintenance_work_mem
 spills to on-disk inserts (with pgvector's NOTICE) and stays correct; a
-build honours query cancel (statement_timeout) and leaves the backend alive."""
+build honours query cancel (statement_timeout) and leaves the backend alive;
+it links the graph on as many threads as Postgres' parallel settings allow,
+and those threads never take Postgres' signals."""
+import os
+import re
+import time
+from pathlib import Path
+
 import numpy as np
 import psycopg
 import pytest
@@ -93,3 +100,87 @@ def test_build_reports_progress(cluster):
     assert ranks == sorted(ranks), "phases out of order"
     with cluster.connect() as conn:
         conn.execute("DROP TABLE progress")
+
+
+# Signals Postgres 15 handles in a backend: a thread that does not block them
+# may run the handler (cancel, timeouts, latches) beside the main thread.
+PG_SIGNALS = {"SIGHUP": 1, "SIGINT": 2, "SIGQUIT": 3, "SIGUSR1": 10, "SIGUSR2": 12,
+              "SIGALRM": 14, "SIGTERM": 15, "SIGURG": 23}
+
+
+def other_threads(pid):
+    """{thread name: [blocked-signal masks]} of process `pid`'s threads but its main one."""
+    found = {}
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        if int(task.name) == pid:
+            continue
+        try:
+            status = (task / "status").read_text()
+        except FileNotFoundError:       # the thread just ended
+            continue
+        fields = dict(line.split(":", 1) for line in status.splitlines() if ":" in line)
+        found.setdefault(fields["Name"].strip(), []).append(int(fields["SigBlk"], 16))
+    return found
+
+
+def test_build_threads_follow_parallel_settings_and_block_signals(cluster):
+    """The leader plus the workers plan_create_index_workers grants (as
+    pgvector), capped by the cores; the build pool's threads block every
+    signal Postgres handles. The pool outlives the build in the backend,
+    so its threads can be read from /proc after CREATE INDEX returns."""
+    cores = len(os.sched_getaffinity(0))
+    # 12 MB of table: above min_parallel_table_scan_size (8 MB), so the size
+    # alone does not make the build serial.
+    data = clustered(40000, DIM, 20, seed=45)
+    messages = []
+    with cluster.connect() as conn:
+        conn.add_notice_handler(lambda d: messages.append(d.message_primary))
+        load(conn, "par", np.arange(len(data)), data)
+        pid = conn.execute("SELECT pg_backend_pid()").fetchone()[0]
+
+        def build():
+            messages.clear()
+            conn.execute("SET client_min_messages = debug1")
+            conn.execute("CREATE INDEX par_idx ON par USING hnsw (v)")
+            conn.execute("RESET client_min_messages")
+            conn.execute("DROP INDEX par_idx")
+            used = [m for m in (re.fullmatch(r"hnsw build: linking (\d+) nodes on (\d+) threads", x)
+                                for x in messages) if m]
+            assert len(used) == 1, messages
+            assert int(used[0][1]) == len(data)
+            return int(used[0][2])
+
+        conn.execute("SET max_parallel_maintenance_workers = 0")
+        assert build() == 1
+        conn.execute("RESET max_parallel_maintenance_workers")          # 2 by default
+        conn.execute("ALTER TABLE par SET (parallel_workers = 0)")
+        assert build() == 1
+        conn.execute("ALTER TABLE par SET (parallel_workers = 1)")
+        assert build() == min(2, cores)
+        conn.execute("ALTER TABLE par RESET (parallel_workers)")
+        conn.execute("SET maintenance_work_mem = '48MB'")   # under 32 MB per participant
+        assert build() == 1
+        conn.execute("SET maintenance_work_mem = '64MB'")
+        assert build() == min(2, cores)
+
+        # A pool replaced by one of another size lets its threads go
+        # asynchronously: wait for the old one's to end.
+        deadline = time.monotonic() + 10
+        while True:
+            threads = other_threads(pid)
+            n = sum(len(m) for name, m in threads.items() if name.startswith("pgv-build"))
+            if n == min(2, cores) or time.monotonic() > deadline:
+                break
+            time.sleep(0.05)
+        print(f"backend {pid}: threads {sorted((k, len(v)) for k, v in threads.items())}")
+        pool = {name: masks for name, masks in threads.items() if name.startswith("pgv-build")}
+        assert sum(len(m) for m in pool.values()) == min(2, cores), threads
+        for name, masks in pool.items():
+            for mask in masks:
+                open_ = [s for s, n in PG_SIGNALS.items() if not mask >> (n - 1) & 1]
+                assert not open_, f"{name} takes {open_} (SigBlk {mask:016x})"
+        # Every thread of the backend is one of the extension's, all blocking them.
+        for name, masks in threads.items():
+            for mask in masks:
+                assert all(mask >> (n - 1) & 1 for n in PG_SIGNALS.values()), (name, f"{mask:016x}")
+        conn.execute("DROP TABLE par")
