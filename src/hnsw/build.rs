@@ -10,10 +10,9 @@
 //! chunks, while the main thread checks for query cancel and reports
 //! progress between chunks (threads never touch Postgres, and are started
 //! with every signal blocked: `crate::threads`). They are as many as the
-//! leader and the parallel workers Postgres would give this build
-//! (`plan_create_index_workers`, as pgvector: `max_parallel_maintenance_workers`,
-//! the table's `parallel_workers`, its size, 32 MB of
-//! `maintenance_work_mem` each), at most one per core. Finally the
+//! leader and the workers a parallel build may have
+//! (`max_parallel_maintenance_workers`, or the table's `parallel_workers`),
+//! at most one per core (see `build_threads`). Finally the
 //! main thread lays the elements out on pages (addresses are computed
 //! first, so neighbour lists can be written in one pass) and writes them.
 //!
@@ -120,7 +119,7 @@ pub unsafe extern "C-unwind" fn ambuild(
         spilled: false,
         indexed: 0.0,
         tmp: PgMemoryContexts::new("hnsw build temporary"),
-        threads: build_threads(heap, index),
+        threads: build_threads(heap),
     };
     progress(pg_sys::PROGRESS_CREATEIDX_SUBPHASE, PHASE_LOAD);
     // SAFETY: standard heap scan with our callback and state pointer.
@@ -149,14 +148,24 @@ pub unsafe extern "C-unwind" fn ambuild(
     }
 }
 
-/// Threads to link the graph with: the leader and the parallel workers
-/// Postgres would plan for this build, at most one per core. Postgres
-/// plans none for a temporary table (its workers could not read it), so
-/// those build on one thread, as pgvector's do.
-fn build_threads(heap: pg_sys::Relation, index: pg_sys::Relation) -> usize {
-    // SAFETY: both relations are open and locked by CREATE INDEX / REINDEX;
-    // the planner function reads their catalog entries and the GUCs.
-    let workers = unsafe { pg_sys::plan_create_index_workers((*heap).rd_id, (*index).rd_id) };
+/// Threads to link the graph with: the leader and as many workers as a
+/// parallel build may have (`max_parallel_maintenance_workers`, or the
+/// table's `parallel_workers` when set, as Postgres' own rule), at most
+/// one per core. Not Postgres' heap-size rule (`plan_create_index_workers`
+/// plans no worker below `min_parallel_table_scan_size`): the threads link
+/// the graph, whose cost grows with rows x dimensions, and a table of
+/// TOASTed 2,048-d vectors has a main heap of a few hundred kB.
+fn build_threads(heap: pg_sys::Relation) -> usize {
+    // SAFETY: plain reads of a GUC and of the open table's parsed options
+    // (StdRdOptions for every table kind an index can be built on).
+    let workers = unsafe {
+        let max = pg_sys::max_parallel_maintenance_workers;
+        let options = (*heap).rd_options as *const pg_sys::StdRdOptions;
+        match options.as_ref().map(|o| o.parallel_workers) {
+            Some(n) if n >= 0 => n.min(max),
+            _ => max,
+        }
+    };
     (1 + workers.max(0) as usize).min(threads::cores())
 }
 
