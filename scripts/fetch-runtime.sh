@@ -82,6 +82,20 @@ check_sha() {
   sha_ok "$1" "$2" || die "sha256 mismatch for $1: expected $2, got $(sha256sum "$1" 2>/dev/null | cut -d' ' -f1 || echo missing)"
 }
 
+# pip_retry ARGS...: runs `$PY -m pip ARGS` up to three times, the later tries
+# without pip's cache: a download cut short or garbled on the way fails pip's
+# hash check once (seen in CI), and must not fail the whole setup.
+pip_retry() {
+  local try
+  for try in 1 2 3; do
+    if [ "$try" = 1 ]; then "$PY" -m pip "$@" && return 0
+    else "$PY" -m pip --no-cache-dir "$@" && return 0; fi
+    log "pip $1 failed (try $try of 3)"
+    sleep $((try * 5))
+  done
+  die "pip $* failed three times"
+}
+
 # manifest_sha NAME: the sha256 pinned in models/NAME.toml.
 manifest_sha() { sed -n 's/^sha256 *= *"\([0-9a-f]\{64\}\)".*/\1/p' "$MODELS_SRC/$1.toml"; }
 
@@ -96,7 +110,7 @@ setup_venv() {
   log "creating $VENV"
   rm -rf "$VENV"
   "$PYTHON" -m venv "$VENV" || die "python venv failed (Debian: apt-get install python3-venv)"
-  "$PY" -m pip install --quiet --disable-pip-version-check --require-hashes --only-binary :all: \
+  pip_retry install --quiet --disable-pip-version-check --require-hashes --only-binary :all: \
     -r "$MODELS_SRC/requirements.txt"
   echo "$want" >"$stamp"
 }
@@ -110,9 +124,15 @@ fetch_wheel() {
   local plat=() p
   for p in "$@"; do plat+=(--platform "$p"); done
   log "downloading $req"
-  "$PY" -m pip download --quiet --disable-pip-version-check --no-deps --only-binary :all: \
-    --python-version 3.11 "${plat[@]}" -d "$dir" "$req"
-  [ -f "$dir/$file" ] || die "pip download $req did not produce $file"
+  local try
+  for try in 1 2 3; do
+    pip_retry download --quiet --disable-pip-version-check --no-deps --only-binary :all: \
+      --python-version 3.11 "${plat[@]}" -d "$dir" "$req"
+    [ -f "$dir/$file" ] || die "pip download $req did not produce $file"
+    if sha_ok "$dir/$file" "$sha"; then return; fi
+    log "$file does not match its pinned sha256 (try $try of 3)"
+    rm -f "$dir/$file"
+  done
   check_sha "$dir/$file" "$sha"
 }
 
