@@ -212,6 +212,12 @@ def index_opclass(engine, opclass, dim):
     return opclass.replace("vector_", "halfvec_", 1) if halfvec_workaround(engine, dim) else opclass
 
 
+def index_description(engine, opclass, dim):
+    """The operator class and, for pgvector's workaround, the expression indexed."""
+    return index_opclass(engine, opclass, dim) + (
+        f" on embedding::halfvec({dim})" if halfvec_workaround(engine, dim) else "")
+
+
 def index_key(engine, dim):
     """The indexed column or expression, as written in CREATE INDEX and ORDER BY."""
     return f"(embedding::halfvec({dim}))" if halfvec_workaround(engine, dim) else "embedding"
@@ -365,8 +371,7 @@ def bench(dataset, opclass, n_queries, skip_load, skip_build, repeat, churn_shar
     op, metric = OPCLASSES[opclass]
     data, queries, tids, tdists = load_dataset(dataset, metric)
     dim = data.shape[1]
-    print(f"\n=== {engine}: {dataset}, {index_opclass(engine, opclass, dim)}"
-          + (f" on embedding::halfvec({dim})" if halfvec_workaround(engine, dim) else "")
+    print(f"\n=== {engine}: {dataset}, {index_description(engine, opclass, dim)}"
           + f", m={M}, ef_construction={EF_CONSTRUCTION}, {n_queries} queries"
           + (f", median of {repeat} timed passes" if repeat > 1 else ""))
     queries, tids, tdists = queries[:n_queries], tids[:n_queries], tdists[:n_queries]
@@ -461,8 +466,7 @@ def bench(dataset, opclass, n_queries, skip_load, skip_build, repeat, churn_shar
           f"{os.cpu_count()} cores, other work skews the timings)")
     conn.close()
     return dict(dataset=dataset, opclass=opclass, engine=engine, build_s=build_s, size_mib=size_mib,
-                opclass_used=index_opclass(engine, opclass, dim)
-                + (f" on embedding::halfvec({dim})" if halfvec_workaround(engine, dim) else ""),
+                opclass_used=index_description(engine, opclass, dim),
                 rows=rows, exact_qps=exact_qps, exact_ok=not bad, srv_ms=srv_ms, churn=churned)
 
 

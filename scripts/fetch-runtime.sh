@@ -124,16 +124,19 @@ fetch_wheel() {
   local plat=() p
   for p in "$@"; do plat+=(--platform "$p"); done
   log "downloading $req"
+  # pip download checks no hash: a wheel that misses its pin is fetched
+  # again, the later tries bypassing pip's cache.
   local try
   for try in 1 2 3; do
-    pip_retry download --quiet --disable-pip-version-check --no-deps --only-binary :all: \
-      --python-version 3.11 "${plat[@]}" -d "$dir" "$req"
-    [ -f "$dir/$file" ] || die "pip download $req did not produce $file"
-    if sha_ok "$dir/$file" "$sha"; then return; fi
-    log "$file does not match its pinned sha256 (try $try of 3)"
     rm -f "$dir/$file"
+    if [ "$try" = 1 ]; then set -- ; else set -- --no-cache-dir; fi
+    "$PY" -m pip "$@" download --quiet --disable-pip-version-check --no-deps --only-binary :all: \
+      --python-version 3.11 "${plat[@]}" -d "$dir" "$req" || true
+    if sha_ok "$dir/$file" "$sha"; then return; fi
+    log "pip download $req: no $file with the pinned sha256 (try $try of 3)"
+    sleep $((try * 5))
   done
-  check_sha "$dir/$file" "$sha"
+  die "pip download $req: no $file with sha256 $sha after three tries"
 }
 
 # ONNX Runtime C library (CPU build) from the PyPI wheel.

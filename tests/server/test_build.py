@@ -61,7 +61,6 @@ def test_build_reports_progress(cluster):
     """pg_stat_progress_create_index shows the build's phases, as another
     session sees them, with tuples_done counting up to tuples_total."""
     import threading
-    import time
 
     data = clustered(30000, DIM, 20, seed=44)
     with cluster.connect() as conn:
