@@ -126,8 +126,7 @@ mod tests {
             state ^= state << 17;
             (state >> 11) as f64 / (1u64 << 53) as f64 * 2.0 - 1.0
         };
-        use crate::vector::toast_cache::VectorArg;
-        type Operator = fn(VectorArg, VectorArg) -> f64;
+        type Operator = fn(&[f32], &[f32]) -> f64;
         let operators: [(Metric, Operator); 4] = [
             (Metric::L2, f::l2_distance),
             (Metric::InnerProduct, f::vector_negative_inner_product),
@@ -151,8 +150,7 @@ mod tests {
                         let d = metric.to_half(&prepared, &h.codes, h.scale, h.norm);
                         let q_norm = distance::norm(&q) as f32;
                         let bound = lower_bound(metric, d, h.err, h.norm, q_norm, dims);
-                        let (a, b) = (Vector::from_slice(&q), Vector::from_slice(&x));
-                        let exact = operator(VectorArg::Own(a), VectorArg::Own(b));
+                        let exact = operator(&q, &x);
                         assert!(
                             bound <= exact,
                             "{metric:?} dims {dims} scale {scale} near {near}: bound {bound} > {exact}"

@@ -98,9 +98,7 @@ CREATE OPERATOR CLASS vector_l1_ops FOR TYPE vector USING hnsw AS
     requires = [
         hnswhandler,
         "vector_operators",
-        vector_l2_squared_distance,
-        vector_negative_inner_product,
-        vector_norm,
-        l1_distance
+        "vector_distance_functions",
+        vector_norm
     ],
 );

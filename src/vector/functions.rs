@@ -7,62 +7,45 @@ use super::datum::Vector;
 use super::toast_cache::VectorArg;
 use crate::error::OrRaise;
 use pgrx::prelude::*;
-use vectorcore::{arith, check};
+use vectorcore::arith;
 
-/// Checks equal dimensions of two operands or raises pgvector's error.
-fn same_dims<'a>(a: &'a VectorArg, b: &'a VectorArg) -> (&'a [f32], &'a [f32]) {
-    let (x, y) = (a.as_slice(), b.as_slice());
-    check::same_dims(x, y).or_raise();
-    (x, y)
-}
+// The distance functions behind the operators and the index opclasses are
+// in `fmgr.rs` (called by the executor without pgrx's per-call wrapper);
+// here is their math, on two slices of equal length.
 
-/// Euclidean distance, `<->`.
-#[pg_extern(immutable, strict, parallel_safe, requires = ["vector_type"])]
-pub fn l2_distance(a: VectorArg, b: VectorArg) -> f64 {
-    let (x, y) = same_dims(&a, &b);
+/// Euclidean distance, `<->` (`l2_distance`).
+pub fn l2_distance(x: &[f32], y: &[f32]) -> f64 {
     (distance::l2_squared(x, y) as f64).sqrt()
 }
 
 /// Squared Euclidean distance: the L2 index opclass's support function.
-#[pg_extern(immutable, strict, parallel_safe, requires = ["vector_type"])]
-pub fn vector_l2_squared_distance(a: VectorArg, b: VectorArg) -> f64 {
-    let (x, y) = same_dims(&a, &b);
+pub fn vector_l2_squared_distance(x: &[f32], y: &[f32]) -> f64 {
     distance::l2_squared(x, y) as f64
 }
 
 /// Inner product.
-#[pg_extern(immutable, strict, parallel_safe, requires = ["vector_type"])]
-pub fn inner_product(a: VectorArg, b: VectorArg) -> f64 {
-    let (x, y) = same_dims(&a, &b);
+pub fn inner_product(x: &[f32], y: &[f32]) -> f64 {
     distance::inner_product(x, y) as f64
 }
 
 /// Negative inner product, `<#>`.
-#[pg_extern(immutable, strict, parallel_safe, requires = ["vector_type"])]
-pub fn vector_negative_inner_product(a: VectorArg, b: VectorArg) -> f64 {
-    let (x, y) = same_dims(&a, &b);
+pub fn vector_negative_inner_product(x: &[f32], y: &[f32]) -> f64 {
     -(distance::inner_product(x, y) as f64)
 }
 
 /// Cosine distance, `<=>`.
-#[pg_extern(immutable, strict, parallel_safe, requires = ["vector_type"])]
-pub fn cosine_distance(a: VectorArg, b: VectorArg) -> f64 {
-    let (x, y) = same_dims(&a, &b);
+pub fn cosine_distance(x: &[f32], y: &[f32]) -> f64 {
     distance::cosine_distance(x, y)
 }
 
 /// Angular distance on the unit sphere, as pgvector's spherical distance.
-#[pg_extern(immutable, strict, parallel_safe, requires = ["vector_type"])]
-pub fn vector_spherical_distance(a: VectorArg, b: VectorArg) -> f64 {
-    let (x, y) = same_dims(&a, &b);
+pub fn vector_spherical_distance(x: &[f32], y: &[f32]) -> f64 {
     let dot = (distance::inner_product(x, y) as f64).clamp(-1.0, 1.0);
     dot.acos() / std::f64::consts::PI
 }
 
 /// Manhattan distance, `<+>`.
-#[pg_extern(immutable, strict, parallel_safe, requires = ["vector_type"])]
-pub fn l1_distance(a: VectorArg, b: VectorArg) -> f64 {
-    let (x, y) = same_dims(&a, &b);
+pub fn l1_distance(x: &[f32], y: &[f32]) -> f64 {
     distance::l1(x, y) as f64
 }
 

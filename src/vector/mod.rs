@@ -3,6 +3,7 @@
 pub mod aggregates;
 pub mod casts;
 pub mod datum;
+pub mod fmgr;
 pub mod functions;
 pub mod io;
 pub mod operators;

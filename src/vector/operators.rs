@@ -33,10 +33,7 @@ CREATE OPERATOR CLASS vector_ops DEFAULT FOR TYPE vector USING btree AS
 "#,
     name = "vector_operators",
     requires = [
-        l2_distance,
-        vector_negative_inner_product,
-        cosine_distance,
-        l1_distance,
+        "vector_distance_functions",
         vector_add,
         vector_sub,
         vector_mul,

@@ -71,7 +71,7 @@ impl VectorArg {
     ///
     /// # Safety
     /// `datum` must be a non-null `vector` datum.
-    unsafe fn from_datum(datum: pg_sys::Datum) -> Self {
+    pub unsafe fn from_datum(datum: pg_sys::Datum) -> Self {
         let ptr = datum.cast_mut_ptr::<u8>();
         // SAFETY: a vector datum points at a varlena.
         let Some(key) = (unsafe { toast_key(ptr) }) else {

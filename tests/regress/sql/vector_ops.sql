@@ -18,6 +18,30 @@ SELECT err($$SELECT '[1,2]'::vector <-> '[1,2,3]'$$);
 SELECT err($$SELECT inner_product('[1,2]', '[1,2,3]')$$);
 SELECT err($$SELECT cosine_distance('[1,2]', '[1,2,3]')$$);
 SELECT err($$SELECT l1_distance('[1,2]', '[1,2,3]')$$);
+-- The distance functions read plain vectors (a constant, a cast result: a
+-- 4-byte header) in place, and everything else (a short vector stored in
+-- a table: a 1-byte header; a TOASTed one) through a detoasting slow path
+-- (src/vector/fmgr.rs). Every function must give the same answer, and the
+-- same error, whichever path its arguments take.
+CREATE TABLE reps (id int, v vector);
+INSERT INTO reps VALUES (1, '[1,2,3]'), (2, '[-1,0.5,4]'), (3, '[0,0,0]'), (4, '[1,2]'),
+  (5, (SELECT array_agg(sin(j)::real) FROM generate_series(1, 1000) j)::vector),
+  (6, (SELECT array_agg(cos(j)::real) FROM generate_series(1, 1000) j)::vector);
+SELECT a.id, b.id,
+  l2_distance(a.v, b.v) IS NOT DISTINCT FROM l2_distance(a.v::text::vector, b.v::text::vector) AS l2,
+  vector_l2_squared_distance(a.v, b.v) IS NOT DISTINCT FROM vector_l2_squared_distance(a.v::text::vector, b.v::text::vector) AS l2sq,
+  inner_product(a.v, b.v) IS NOT DISTINCT FROM inner_product(a.v::text::vector, b.v::text::vector) AS ip,
+  vector_negative_inner_product(a.v, b.v) IS NOT DISTINCT FROM vector_negative_inner_product(a.v::text::vector, b.v::text::vector) AS nip,
+  cosine_distance(a.v, b.v)::text = cosine_distance(a.v::text::vector, b.v::text::vector)::text AS cos,
+  vector_spherical_distance(a.v, b.v)::text = vector_spherical_distance(a.v::text::vector, b.v::text::vector)::text AS sph,
+  l1_distance(a.v, b.v) IS NOT DISTINCT FROM l1_distance(a.v::text::vector, b.v::text::vector) AS l1,
+  round((a.v <-> b.v)::numeric, 4) AS d
+FROM reps a, reps b WHERE vector_dims(a.v) = vector_dims(b.v) AND a.id <= b.id ORDER BY 1, 2;
+SELECT err($$SELECT a.v <-> b.v FROM reps a, reps b WHERE a.id = 1 AND b.id = 4$$);
+SELECT err($$SELECT a.v <#> b.v::text::vector FROM reps a, reps b WHERE a.id = 5 AND b.id = 4$$);
+SELECT err($$SELECT vector_spherical_distance(a.v::text::vector, b.v::text::vector) FROM reps a, reps b WHERE a.id = 1 AND b.id = 5$$);
+SELECT l2_distance(v, NULL) IS NULL AS strict FROM reps WHERE id = 1;
+DROP TABLE reps;
 
 -- functions
 SELECT vector_dims('[1,2,3]'), vector_norm('[3,4]'), l2_normalize('[3,4]'), l2_normalize('[0,0]');

@@ -1,0 +1,173 @@
+//! The distance functions as the executor calls them: fmgr "version 1"
+//! C functions, without pgrx's per-call wrapper.
+//!
+//! Why: a sequential scan, a sort or an index scan's recheck evaluates
+//! `<->` (or `<#>`, `<=>`, `<+>`) once per row. Through `#[pg_extern]`
+//! every call also paid for pgrx's wrapper (a panic guard, a memory-context
+//! switch, argument unboxing through the TOAST cache): perf put it at a
+//! sixth of an exact 128-d search, where pgvector's plain C function has
+//! none. Here the common case - two plain vectors (in-line, uncompressed,
+//! 4-byte header) of equal dimensions - is read in place and computed
+//! without any call into Postgres, so nothing on that path can raise an
+//! ERROR or panic and it needs no guard. Every other case (TOASTed,
+//! compressed or short-header values, different dimensions) takes
+//! [`slow_path`], a guarded function with the TOAST cache
+//! (`toast_cache.rs`) and pgvector's dimension error.
+//!
+//! The SQL names, signatures and attributes are pgvector's; the math is in
+//! `functions.rs`.
+
+use super::functions as f;
+use super::toast_cache::VectorArg;
+use crate::error::OrRaise;
+use pgrx::pg_sys;
+
+/// A distance on two slices of equal length.
+type Kernel = fn(&[f32], &[f32]) -> f64;
+
+/// Bytes before the first element: varlena length, dim (i16), unused (i16).
+const HEADER: usize = 8;
+
+/// The elements of a plain vector datum, or None when it has to be
+/// detoasted first (out of line, compressed or with a 1-byte header).
+///
+/// # Safety
+/// `datum` must be a non-null `vector` datum that outlives `'a`.
+unsafe fn plain<'a>(datum: pg_sys::Datum) -> Option<&'a [f32]> {
+    let p = datum.cast_mut_ptr::<u8>() as *const u8;
+    // VARATT_IS_4B_U on a little-endian machine: the low two bits of the
+    // first header byte are clear.
+    #[cfg(target_endian = "little")]
+    // SAFETY: every varlena has at least its first header byte.
+    if unsafe { *p } & 0x03 == 0 {
+        // SAFETY: a plain vector has its full 8-byte header, then `dim`
+        // floats, 4-byte aligned (the type is double-aligned, and an
+        // in-memory copy is palloc'd).
+        unsafe {
+            let dim = core::ptr::read(p.add(4).cast::<i16>()).max(0) as usize;
+            return Some(core::slice::from_raw_parts(
+                p.add(HEADER).cast::<f32>(),
+                dim,
+            ));
+        }
+    }
+    None
+}
+
+/// Argument `i` of a call.
+///
+/// # Safety
+/// `fcinfo` is a live call with more than `i` arguments.
+unsafe fn arg(fcinfo: pg_sys::FunctionCallInfo, i: usize) -> pg_sys::Datum {
+    // SAFETY: forwarded from the caller; `args` is the trailing array of
+    // `nargs` entries.
+    unsafe { (*(*fcinfo).args.as_ptr().add(i)).value }
+}
+
+/// A float8 result (passed by value on 64-bit platforms).
+fn float8(x: f64) -> pg_sys::Datum {
+    pg_sys::Datum::from(x.to_bits() as usize)
+}
+
+/// Everything but two plain vectors of equal dimensions: detoasts through
+/// the TOAST cache, raises pgvector's error on different dimensions. Runs
+/// under pgrx's guard (what `#[pg_guard]` wraps a function in), so an
+/// ERROR or a panic inside becomes a Postgres ERROR raised from here.
+///
+/// # Safety
+/// `fcinfo` is a live call of a STRICT function of two `vector` arguments.
+#[cold]
+#[inline(never)]
+unsafe fn slow_path(fcinfo: pg_sys::FunctionCallInfo, kernel: Kernel) -> pg_sys::Datum {
+    // SAFETY: the closure only reads the call's two non-null arguments.
+    unsafe {
+        pg_sys::panic::pgrx_extern_c_guard(|| {
+            let a = VectorArg::from_datum(arg(fcinfo, 0));
+            let b = VectorArg::from_datum(arg(fcinfo, 1));
+            let (x, y) = (a.as_slice(), b.as_slice());
+            vectorcore::check::same_dims(x, y).or_raise();
+            float8(kernel(x, y))
+        })
+    }
+}
+
+/// Defines a V1 C function `$sym` computing `$kernel`, and its info record.
+macro_rules! distance_function {
+    ($sym:ident, $finfo:ident, $kernel:path) => {
+        /// fmgr's info record: this is a version-1 function.
+        #[no_mangle]
+        pub extern "C" fn $finfo() -> &'static pg_sys::Pg_finfo_record {
+            const V1: pg_sys::Pg_finfo_record = pg_sys::Pg_finfo_record { api_version: 1 };
+            &V1
+        }
+
+        /// The SQL function (see the module note): in place for plain
+        /// vectors of equal dimensions, else through `slow_path`.
+        ///
+        /// # Safety
+        /// Called by fmgr for a STRICT function of two `vector` arguments.
+        #[no_mangle]
+        pub unsafe extern "C-unwind" fn $sym(fcinfo: pg_sys::FunctionCallInfo) -> pg_sys::Datum {
+            // SAFETY: two non-null vector arguments (STRICT), alive for the call.
+            unsafe {
+                if let (Some(x), Some(y)) = (plain(arg(fcinfo, 0)), plain(arg(fcinfo, 1))) {
+                    if x.len() == y.len() {
+                        return float8($kernel(x, y));
+                    }
+                }
+                // Nothing with a destructor is alive in this frame: an ERROR
+                // raised by the guarded slow path may longjmp across it.
+                slow_path(fcinfo, $kernel)
+            }
+        }
+    };
+}
+
+distance_function!(pgv_l2_distance, pg_finfo_pgv_l2_distance, f::l2_distance);
+distance_function!(
+    pgv_vector_l2_squared_distance,
+    pg_finfo_pgv_vector_l2_squared_distance,
+    f::vector_l2_squared_distance
+);
+distance_function!(
+    pgv_inner_product,
+    pg_finfo_pgv_inner_product,
+    f::inner_product
+);
+distance_function!(
+    pgv_vector_negative_inner_product,
+    pg_finfo_pgv_vector_negative_inner_product,
+    f::vector_negative_inner_product
+);
+distance_function!(
+    pgv_cosine_distance,
+    pg_finfo_pgv_cosine_distance,
+    f::cosine_distance
+);
+distance_function!(
+    pgv_vector_spherical_distance,
+    pg_finfo_pgv_vector_spherical_distance,
+    f::vector_spherical_distance
+);
+distance_function!(pgv_l1_distance, pg_finfo_pgv_l1_distance, f::l1_distance);
+
+pgrx::extension_sql!(
+    r#"
+CREATE FUNCTION l2_distance(vector, vector) RETURNS float8
+    AS 'MODULE_PATHNAME', 'pgv_l2_distance' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION vector_l2_squared_distance(vector, vector) RETURNS float8
+    AS 'MODULE_PATHNAME', 'pgv_vector_l2_squared_distance' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION inner_product(vector, vector) RETURNS float8
+    AS 'MODULE_PATHNAME', 'pgv_inner_product' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION vector_negative_inner_product(vector, vector) RETURNS float8
+    AS 'MODULE_PATHNAME', 'pgv_vector_negative_inner_product' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION cosine_distance(vector, vector) RETURNS float8
+    AS 'MODULE_PATHNAME', 'pgv_cosine_distance' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION vector_spherical_distance(vector, vector) RETURNS float8
+    AS 'MODULE_PATHNAME', 'pgv_vector_spherical_distance' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION l1_distance(vector, vector) RETURNS float8
+    AS 'MODULE_PATHNAME', 'pgv_l1_distance' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+"#,
+    name = "vector_distance_functions",
+    requires = ["vector_type"],
+);
