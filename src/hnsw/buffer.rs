@@ -18,6 +18,7 @@
 //! such a block either holds nothing else or is another extent writer
 //! waiting for still higher blocks, so no cycle of waits can form.
 
+use distance::prefetch;
 use pageformat::{PAGE_ID, SPECIAL};
 use pgrx::pg_sys;
 
@@ -255,20 +256,6 @@ impl PinCache {
             *slot = EMPTY_SLOT;
         }
     }
-}
-
-/// Hints the CPU to bring the cache line at `p` into cache. A prefetch
-/// never faults and reads nothing the program sees, whatever `p` is.
-#[inline]
-pub fn prefetch(p: *const u8) {
-    #[cfg(target_arch = "x86_64")]
-    // SAFETY: PREFETCHT0 is a hint: it has no architectural effect, even on
-    // an invalid address.
-    unsafe {
-        core::arch::x86_64::_mm_prefetch::<{ core::arch::x86_64::_MM_HINT_T0 }>(p as *const i8)
-    };
-    #[cfg(not(target_arch = "x86_64"))]
-    let _ = p;
 }
 
 /// A pinned, exclusive-locked page registered with generic WAL.

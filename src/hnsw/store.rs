@@ -5,9 +5,10 @@
 //! for the one-lock-at-a-time protocol). Queries handed to [`PageGraph`]
 //! must be prepared with [`Metric::prepare`] (unit length for cosine).
 
-use super::buffer::{prefetch, Extent, PageImage, PinCache, ReadPage, WritePage};
+use super::buffer::{Extent, PageImage, PinCache, ReadPage, WritePage};
 use crate::error::raise;
 use distance::half;
+use distance::prefetch;
 use graph::{Graph, GraphMut, Metric};
 use pageformat::{ElementId, ElementLayout, Meta};
 use pgrx::{pg_sys, PgSqlErrorCode};
@@ -475,7 +476,7 @@ impl PageGraph {
     /// its lock, the element's header and first lines of f16 codes (at the
     /// place a level-0 element has them, the common case). `order` sorts
     /// `ids` by page. Only with a pin cache (scans).
-    fn prefetch(&self, ids: &[ElementId], order: &[usize]) {
+    fn prefetch_batch(&self, ids: &[ElementId], order: &[usize]) {
         let Some(pins) = &self.pins else { return };
         debug_assert!(!self.layout.spans(), "spanning batches are not by page");
         let mut pins = pins.borrow_mut();
@@ -544,7 +545,7 @@ impl Graph for PageGraph {
         order.clear();
         order.extend(0..ids.len());
         order.sort_unstable_by_key(|&i| ids[i]);
-        self.prefetch(ids, &order);
+        self.prefetch_batch(ids, &order);
         for run in page_runs(ids, &order) {
             self.with_page(ids[run[0]].block(), |page| {
                 for &i in run {

@@ -121,3 +121,33 @@ pub fn norm(a: &[f32]) -> f64 {
 
 #[cfg(test)]
 mod tests;
+
+/// Hints the CPU to bring the cache line holding `p` into its caches, so
+/// that the misses of several vectors about to be read overlap instead of
+/// coming one by one. A prefetch never faults and reads nothing the
+/// program sees, whatever `p` is.
+#[inline]
+pub fn prefetch(p: *const u8) {
+    #[cfg(target_arch = "x86_64")]
+    // SAFETY: PREFETCHT0 is a hint: it has no architectural effect, even on
+    // an invalid address.
+    unsafe {
+        core::arch::x86_64::_mm_prefetch::<{ core::arch::x86_64::_MM_HINT_T0 }>(p as *const i8)
+    };
+    #[cfg(not(target_arch = "x86_64"))]
+    let _ = p;
+}
+
+/// [`prefetch`]es the cache lines of the first `max_bytes` of `bytes`
+/// bytes at `p` (the hardware prefetcher streams the rest of a long
+/// vector by itself once it is being read).
+#[inline]
+pub fn prefetch_bytes(p: *const u8, bytes: usize, max_bytes: usize) {
+    let first = p as usize & !63;
+    let end = p as usize + bytes.min(max_bytes);
+    let mut line = first;
+    while line < end {
+        prefetch(line as *const u8);
+        line += 64;
+    }
+}

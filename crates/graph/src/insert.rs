@@ -144,6 +144,7 @@ pub fn shrink_overfull<G: GraphMut>(graph: &G, e: G::Id, lc: usize, m: usize) {
 /// SELECT-NEIGHBORS-HEURISTIC over `e`'s links, leaving at most `max` in
 /// `list`; links to deleted nodes are the first to go.
 fn shrink<G: GraphMut>(graph: &G, e: G::Id, list: &mut Vec<G::Id>, max: usize) {
+    graph.prefetch(list);
     let mut conn: Vec<_> = list
         .iter()
         .filter(|&&n| !graph.is_deleted(n))

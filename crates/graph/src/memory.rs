@@ -34,6 +34,9 @@ use crate::links::{ListShape, NodeLinks};
 use crate::search::knn_search;
 use crate::{Candidate, Graph, GraphMut, InsertParams, LevelGenerator, Metric, SearchScratch};
 
+/// Bytes of a vector's codes prefetched per node by `distances`.
+const PREFETCH_BYTES: usize = 512;
+
 /// Highest level a node may draw unless [`MemoryGraph::with_max_level`] says otherwise.
 pub const DEFAULT_MAX_LEVEL: usize = 16;
 
@@ -319,6 +322,24 @@ impl Graph for MemoryGraph {
     fn distance(&self, query: &[f32], id: u32) -> f32 {
         let (codes, scale, norm) = self.half(id);
         self.metric.to_half(query, codes, scale, norm)
+    }
+
+    /// Prefetches the codes of the whole batch, then measures: a build's
+    /// distances mostly wait on memory (its vectors far outgrow a core's
+    /// caches and are read in random order), and the misses of the batch's
+    /// 10-30 nodes then overlap instead of coming one after another.
+    fn distances(&self, query: &[f32], ids: &[u32], out: &mut Vec<f32>) {
+        self.prefetch(ids);
+        out.extend(ids.iter().map(|&id| self.distance(query, id)));
+    }
+
+    /// Prefetches the first [`PREFETCH_BYTES`] of each node's codes.
+    #[inline]
+    fn prefetch(&self, ids: &[u32]) {
+        for &id in ids {
+            let codes = self.codes(id);
+            distance::prefetch_bytes(codes.as_ptr().cast(), 2 * codes.len(), PREFETCH_BYTES);
+        }
     }
 
     /// Node ids are array indexes.

@@ -23,6 +23,10 @@ pub trait Graph {
         out.extend(ids.iter().map(|&id| self.distance(query, id)));
     }
 
+    /// Hints the store that the vectors of `ids` are about to be read, so
+    /// it can start fetching them into the CPU's caches (no-op by default).
+    fn prefetch(&self, _ids: &[Self::Id]) {}
+
     /// Neighbours of `id` at layer `lc` appended to `out` (out is cleared by the caller).
     fn neighbours(&self, id: Self::Id, lc: usize, out: &mut Vec<Self::Id>);
 
