@@ -91,9 +91,29 @@ unsafe fn slow_path(fcinfo: pg_sys::FunctionCallInfo, kernel: Kernel) -> pg_sys:
     }
 }
 
-/// Defines a V1 C function `$sym` computing `$kernel`, and its info record.
+/// Defines a V1 C function `$sym` computing `$kernel`, its info record,
+/// and the same function under the symbol earlier builds exported
+/// (`$old`, pgrx's `<name>_wrapper`): a database whose extension objects
+/// were created by such a build still names that symbol in `pg_proc`, and
+/// the extension's version (hence its SQL) did not change.
 macro_rules! distance_function {
-    ($sym:ident, $finfo:ident, $kernel:path) => {
+    ($sym:ident, $finfo:ident, $old:ident, $old_finfo:ident, $kernel:path) => {
+        /// fmgr's info record of the earlier builds' symbol.
+        #[no_mangle]
+        pub extern "C" fn $old_finfo() -> &'static pg_sys::Pg_finfo_record {
+            $finfo()
+        }
+
+        /// The earlier builds' symbol: the same function.
+        ///
+        /// # Safety
+        /// As for the function it forwards to.
+        #[no_mangle]
+        pub unsafe extern "C-unwind" fn $old(fcinfo: pg_sys::FunctionCallInfo) -> pg_sys::Datum {
+            // SAFETY: forwarded from the caller.
+            unsafe { $sym(fcinfo) }
+        }
+
         /// fmgr's info record: this is a version-1 function.
         #[no_mangle]
         pub extern "C" fn $finfo() -> &'static pg_sys::Pg_finfo_record {
@@ -123,33 +143,55 @@ macro_rules! distance_function {
     };
 }
 
-distance_function!(pgv_l2_distance, pg_finfo_pgv_l2_distance, f::l2_distance);
+distance_function!(
+    pgv_l2_distance,
+    pg_finfo_pgv_l2_distance,
+    l2_distance_wrapper,
+    pg_finfo_l2_distance_wrapper,
+    f::l2_distance
+);
 distance_function!(
     pgv_vector_l2_squared_distance,
     pg_finfo_pgv_vector_l2_squared_distance,
+    vector_l2_squared_distance_wrapper,
+    pg_finfo_vector_l2_squared_distance_wrapper,
     f::vector_l2_squared_distance
 );
 distance_function!(
     pgv_inner_product,
     pg_finfo_pgv_inner_product,
+    inner_product_wrapper,
+    pg_finfo_inner_product_wrapper,
     f::inner_product
 );
 distance_function!(
     pgv_vector_negative_inner_product,
     pg_finfo_pgv_vector_negative_inner_product,
+    vector_negative_inner_product_wrapper,
+    pg_finfo_vector_negative_inner_product_wrapper,
     f::vector_negative_inner_product
 );
 distance_function!(
     pgv_cosine_distance,
     pg_finfo_pgv_cosine_distance,
+    cosine_distance_wrapper,
+    pg_finfo_cosine_distance_wrapper,
     f::cosine_distance
 );
 distance_function!(
     pgv_vector_spherical_distance,
     pg_finfo_pgv_vector_spherical_distance,
+    vector_spherical_distance_wrapper,
+    pg_finfo_vector_spherical_distance_wrapper,
     f::vector_spherical_distance
 );
-distance_function!(pgv_l1_distance, pg_finfo_pgv_l1_distance, f::l1_distance);
+distance_function!(
+    pgv_l1_distance,
+    pg_finfo_pgv_l1_distance,
+    l1_distance_wrapper,
+    pg_finfo_l1_distance_wrapper,
+    f::l1_distance
+);
 
 pgrx::extension_sql!(
     r#"

@@ -41,6 +41,17 @@ SELECT err($$SELECT a.v <-> b.v FROM reps a, reps b WHERE a.id = 1 AND b.id = 4$
 SELECT err($$SELECT a.v <#> b.v::text::vector FROM reps a, reps b WHERE a.id = 5 AND b.id = 4$$);
 SELECT err($$SELECT vector_spherical_distance(a.v::text::vector, b.v::text::vector) FROM reps a, reps b WHERE a.id = 1 AND b.id = 5$$);
 SELECT l2_distance(v, NULL) IS NULL AS strict FROM reps WHERE id = 1;
+-- Databases created by earlier builds name pgrx's symbols (l2_distance_wrapper,
+-- ...) in pg_proc; the library still exports them, as the same functions.
+CREATE FUNCTION legacy_l2(vector, vector) RETURNS float8
+  AS '$libdir/pgvision', 'l2_distance_wrapper' LANGUAGE C IMMUTABLE STRICT;
+CREATE FUNCTION legacy_cos(vector, vector) RETURNS float8
+  AS '$libdir/pgvision', 'cosine_distance_wrapper' LANGUAGE C IMMUTABLE STRICT;
+SELECT legacy_l2('[0,0]', '[3,4]'), legacy_l2(a.v, b.v) = a.v <-> b.v AS same,
+       legacy_cos(a.v, b.v) = a.v <=> b.v AS same_cos
+FROM reps a, reps b WHERE a.id = 5 AND b.id = 6;
+SELECT err($$SELECT legacy_l2('[1,2]', '[1,2,3]')$$);
+DROP FUNCTION legacy_l2(vector, vector), legacy_cos(vector, vector);
 DROP TABLE reps;
 
 -- functions
