@@ -12,7 +12,9 @@ checking the exact SQL answer against numpy's brute force.
 Run it through bench/run.sh, which starts a dedicated cluster and sets
 PGHOST/PGPORT; see bench/README.md. With --against-pgvector it also runs
 every step on a second cluster with pgvector (bench/pgvector.sh, reached
-through PGVECTOR_HOST/PGVECTOR_PORT) and compares with those measurements.
+through PGVECTOR_HOST/PGVECTOR_PORT) and compares with those measurements;
+a last step then times both indexes again in alternating passes (see
+paired()), the fair comparison on a host whose speed varies.
 """
 import argparse
 import os
@@ -523,6 +525,59 @@ def churn(conn, data, queries, metric, sql, share=0.1):
     return dict(insert_rows_s=count / ins_s, vacuum_s=vac_s, recall=rec)
 
 
+def paired(dataset, opclass, n_queries, rounds):
+    """Queries/s of both engines timed pass by pass in alternation.
+
+    Why: the steps above run one engine after the other, minutes apart, and
+    a shared host changes speed in between (on a VM losing 30-50% to steal,
+    the client's own CPU per query differed 3x between the two halves of
+    one run, and sequential ratios at 2048-d swung 0.54x-1.65x). Here both
+    indexes, built by the steps above, are timed at each ef_search in
+    `rounds` rounds of one pass per engine (the order flips every round),
+    so both meet the same conditions; the median pass per engine counts.
+    The backend's CPU per query is printed too: steal distorts it less."""
+    op, metric = OPCLASSES[opclass]
+    data, queries, tids, _ = load_dataset(dataset, metric)
+    queries, tids = queries[:n_queries], tids[:n_queries]
+    engines = ("pgvision", "pgvector")
+    conns = {e: connect(dataset, engine=e) for e in engines}
+    sqls = {e: search_sql(e, op, data.shape[1]) for e in engines}
+    print(f"\n=== paired timing: {dataset}, both engines alternating, median of {rounds} passes each")
+    rows = {e: [] for e in engines}
+    for ef in EF_SEARCH:
+        passes = {e: [] for e in engines}
+        for e in engines:
+            conns[e].execute(f"SET hnsw.ef_search = {ef}")
+            run_queries(conns[e], sqls[e], queries)          # warm-up pass
+        for r in range(rounds):
+            for e in (engines if r % 2 == 0 else engines[::-1]):
+                passes[e].append(run_queries(conns[e], sqls[e], queries))
+        line = f"  ef_search {ef:4d}:"
+        for e in engines:
+            results, secs, bcpu, _ = sorted(passes[e], key=lambda p: p[1])[rounds // 2]
+            ms = None if bcpu is None else 1000 * bcpu / len(queries)
+            rows[e].append((ef, recall_at_k(results, tids), len(queries) / secs, ms))
+            _, rec, qps, _ = rows[e][-1]
+            line += f"  {e} {rec:.4f} @ {qps:7.1f} q/s" + ("" if ms is None else f" ({ms:.2f} ms CPU)")
+        print(line)
+    for c in conns.values():
+        c.close()
+    at = {e: interpolated_qps([(rec, qps) for _, rec, qps, _ in rows[e]]) for e in engines}
+    cpu = {e: interpolated_qps([(rec, 1000 / ms) for _, rec, _, ms in rows[e] if ms])
+           for e in engines}
+    return {"dataset": dataset, "rows": rows, "qps": at, "cpu_qps": cpu, "rounds": rounds}
+
+
+def print_paired(p):
+    """The paired comparison's ratios at recall 0.95."""
+    def ratio(d):
+        a, b = d["pgvision"], d["pgvector"]
+        return f"{a:.0f} vs {b:.0f}, ratio {a / b:.2f}x" if a and b else "not bracketed"
+    print(f"  {'paired q/s at recall 0.95':28s} {ratio(p['qps'])}  "
+          f"(alternating passes, median of {p['rounds']})")
+    print(f"  {'per backend CPU second':28s} {ratio(p['cpu_qps'])}")
+
+
 def qps_at_recall(rows, target=0.95):
     """(ef_search, qps) of the cheapest ef_search reaching the target recall."""
     for ef, rec, qps in rows:
@@ -553,7 +608,7 @@ def measured_reference(r):
             "points": {ef: (rec, f"{qps:.0f}") for ef, rec, qps in r["rows"]}}
 
 
-def summary(results):
+def summary(results, paired_results=()):
     """pgvision's figures per dataset next to pgvector's: measured on this
     run's pgvector cluster when --against-pgvector, else issue 3's reference."""
     measured = {r["dataset"]: r for r in results if r["engine"] == "pgvector"}
@@ -587,6 +642,8 @@ def summary(results):
         print(f"  {'queries/s at recall 0.95':28s} {line}  (linear between ef_search points)")
         if ref and ref["build_s"] and r["build_s"]:
             print(f"  {'build time ratio':28s} {r['build_s'] / ref['build_s']:.2f} of pgvector's")
+        for p in (p for p in paired_results if p["dataset"] == r["dataset"]):
+            print_paired(p)
         if r.get("churn"):
             c = r["churn"]
             print(f"  {'after churn':28s} {c['insert_rows_s']:.0f} inserts/s, VACUUM {c['vacuum_s']:.1f} s, "
@@ -631,7 +688,9 @@ def main():
     results = [bench(d, a.opclass, a.queries, a.skip_load or a.skip_build, a.skip_build, a.repeat,
                      a.churn, engine)
                for d in names for engine in engines]
-    summary(results)
+    pairs = [paired(d, a.opclass, a.queries, max(a.repeat, 3)) for d in names] \
+        if a.against_pgvector else []
+    summary(results, pairs)
 
 
 if __name__ == "__main__":
