@@ -54,25 +54,39 @@ impl Vector {
     /// # Safety
     /// `datum` must be a non-null `vector` datum.
     pub unsafe fn from_datum_unchecked(datum: pg_sys::Datum) -> Self {
-        let raw = datum.cast_mut_ptr::<u8>();
-        // A plain value (4-byte header, not compressed: VARATT_IS_4B_U, the
-        // low two bits of the first byte clear on a little-endian machine)
-        // is used in place, as pg_detoast_datum would return it; skipping
-        // the call skips pgrx's sigsetjmp guard around it, a tenth of a
-        // 128-d distance operator's cost in a seq scan.
-        #[cfg(target_endian = "little")]
-        // SAFETY: every varlena has at least its first header byte.
-        if unsafe { *raw } & 0x03 == 0 {
-            return Vector {
-                ptr: NonNull::new(raw.cast()).expect("a vector datum is not null"),
-            };
+        // SAFETY: forwarded from the caller.
+        if let Some(v) = unsafe { Vector::in_place(datum) } {
+            return v;
         }
-        // SAFETY: the caller promises a vector varlena; pg_detoast_datum returns
-        // it untouched when plain, or a palloc'd 4-byte-header copy.
-        let p = unsafe { pg_sys::pg_detoast_datum(raw.cast()) };
+        // SAFETY: the caller promises a vector varlena; pg_detoast_datum
+        // returns a palloc'd 4-byte-header copy of one that is not plain.
+        let p = unsafe { pg_sys::pg_detoast_datum(datum.cast_mut_ptr()) };
         Vector {
             ptr: NonNull::new(p.cast()).expect("pg_detoast_datum returned null"),
         }
+    }
+
+    /// Wraps a plain datum (4-byte header, not compressed: VARATT_IS_4B_U,
+    /// the low two bits of the first byte clear on a little-endian machine)
+    /// in place, as pg_detoast_datum would return it, without calling into
+    /// Postgres (so nothing here can raise an ERROR, and pgrx's sigsetjmp
+    /// guard around the call is skipped: a tenth of a 128-d distance
+    /// operator's cost in a seq scan); None for any other form.
+    ///
+    /// # Safety
+    /// `datum` must be a non-null `vector` datum.
+    pub unsafe fn in_place(datum: pg_sys::Datum) -> Option<Self> {
+        let raw = datum.cast_mut_ptr::<u8>();
+        #[cfg(target_endian = "little")]
+        // SAFETY: every varlena has at least its first header byte.
+        if unsafe { *raw } & 0x03 == 0 {
+            // SAFETY: a non-null datum (the caller's promise); no panic path,
+            // as fmgr.rs calls this outside any guard.
+            return Some(Vector {
+                ptr: unsafe { NonNull::new_unchecked(raw.cast()) },
+            });
+        }
+        None
     }
 
     /// Number of dimensions.
