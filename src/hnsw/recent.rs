@@ -71,6 +71,19 @@ pub fn read_buffer(index: pg_sys::Relation, block: u32) -> pg_sys::Buffer {
     buf
 }
 
+/// The buffer that held `block` of `index` when this backend last read
+/// it, if remembered (not pinned: it may hold another page by now).
+pub fn remembered(index: pg_sys::Relation, block: u32) -> Option<pg_sys::Buffer> {
+    // SAFETY: `index` is an open relation, so rd_node is valid.
+    let node = unsafe { (*index).rd_node };
+    let key = (node.spcNode.into(), node.dbNode.into(), node.relNode.into());
+    RECENT.with_borrow(|recent| {
+        let (k, blocks) = recent.first()?;
+        let buf = *blocks.get(block as usize)?;
+        (*k == key && buf > 0).then_some(buf)
+    })
+}
+
 /// Records that `buf` holds `block` of the index with file node `key`.
 fn remember(key: Key, block: u32, buf: pg_sys::Buffer) {
     RECENT.with_borrow_mut(|recent| {

@@ -115,9 +115,7 @@ pub unsafe extern "C-unwind" fn amrescan(
             core::ptr::copy(orderbys, (*scan).orderByData, norderbys as usize);
         }
         state.search = None;
-        if let Some(old) = state.graph.take() {
-            old.release_pins();
-        }
+        state.graph = None;
         state.pending.clear();
         state.elements = 0;
         state.rows = 0;
@@ -134,7 +132,7 @@ pub unsafe extern "C-unwind" fn amrescan(
         let v = Vector::from_datum_unchecked(key.sk_argument);
         let index = (*scan).indexRelation;
         let meta = read_meta(index);
-        let graph = PageGraph::new(index, &meta).with_pin_cache();
+        let graph = PageGraph::new(index, &meta);
         if v.dim() != meta.dims as usize {
             crate::error::raise_vector(vectorcore::VectorError::DifferentDimensions {
                 a: meta.dims as usize,
@@ -245,7 +243,7 @@ pub unsafe extern "C-unwind" fn amgettuple(
     }
 }
 
-/// `amendscan`: frees what the scan holds, its pins first (the state
+/// `amendscan`: frees what the scan holds (the state
 /// itself goes with its memory context).
 #[pgrx::pg_guard]
 pub unsafe extern "C-unwind" fn amendscan(scan: pg_sys::IndexScanDesc) {
@@ -253,7 +251,5 @@ pub unsafe extern "C-unwind" fn amendscan(scan: pg_sys::IndexScanDesc) {
     let state = unsafe { &mut *((*scan).opaque as *mut ScanState) };
     state.search = None;
     state.pending = VecDeque::new();
-    if let Some(graph) = state.graph.take() {
-        graph.release_pins();
-    }
+    state.graph = None;
 }

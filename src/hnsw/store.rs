@@ -5,10 +5,9 @@
 //! for the one-lock-at-a-time protocol). Queries handed to [`PageGraph`]
 //! must be prepared with [`Metric::prepare`] (unit length for cosine).
 
-use super::buffer::{Extent, PageImage, PinCache, ReadPage, WritePage};
+use super::buffer::{Extent, PageHint, PageImage, ReadPage, WritePage};
 use crate::error::raise;
 use distance::half;
-use distance::prefetch;
 use graph::{Graph, GraphMut, Metric};
 use pageformat::{ElementId, ElementLayout, Meta};
 use pgrx::{pg_sys, PgSqlErrorCode};
@@ -300,8 +299,8 @@ pub struct PageGraph {
     batch: RefCell<Vec<(ElementId, bool)>>,
     /// Reused buffer: positions of a batch sorted by block.
     order: RefCell<Vec<usize>>,
-    /// Pins kept between reads (scans only, see [`PageGraph::with_pin_cache`]).
-    pins: Option<RefCell<PinCache>>,
+    /// Reused buffer: the page hints of a batch, in `order`.
+    hints: RefCell<Vec<Option<PageHint>>>,
     /// f16 copies `(codes, scale, norm)` read by `distance_between`:
     /// neighbour selection measures every pair among some 33 elements, so
     /// each is read from its page once instead of once per pair. An
@@ -330,34 +329,16 @@ impl PageGraph {
             last: Cell::new(None),
             batch: RefCell::new(Vec::new()),
             order: RefCell::new(Vec::new()),
-            pins: None,
+            hints: RefCell::new(Vec::new()),
             halves: RefCell::new(FxHashMap::default()),
             halves_cap: (HALVES_BYTES / (meta.dims as usize * 2 + 64)).max(64),
             spanning: RefCell::new(Vec::new()),
         }
     }
 
-    /// Keeps recently read pages pinned, so re-reading them is cheap (an
-    /// index scan reads the pages of its nearest elements several times).
-    /// The owner must call [`PageGraph::release_pins`] when done.
-    pub fn with_pin_cache(mut self) -> Self {
-        self.pins = Some(RefCell::new(PinCache::new(self.index)));
-        self
-    }
-
-    /// Drops the pins of the pin cache, if there is one.
-    pub fn release_pins(&self) {
-        if let Some(pins) = &self.pins {
-            pins.borrow_mut().release();
-        }
-    }
-
-    /// Runs `f` on `block`, share-locked (through the pin cache when there is one).
+    /// Runs `f` on `block`, share-locked.
     fn with_page<T>(&self, block: u32, f: impl FnOnce(&ReadPage) -> T) -> T {
-        match &self.pins {
-            Some(pins) => pins.borrow_mut().with_page(block, f),
-            None => f(&ReadPage::new(self.index, block)),
-        }
+        f(&ReadPage::new(self.index, block))
     }
 
     /// The index relation.
@@ -472,30 +453,27 @@ impl PageGraph {
     /// Hints the CPU to fetch what a batch of distances will read, so the
     /// cache misses of different elements overlap instead of coming one by
     /// one (a scan's batch is 10-30 elements on pages not read lately):
-    /// first every page's header and line pointer, then, page by page under
-    /// its lock, the element's header and first lines of f16 codes (at the
-    /// place a level-0 element has them, the common case). `order` sorts
-    /// `ids` by page. Only with a pin cache (scans).
+    /// first every page's buffer header, page header and line pointer,
+    /// then each element's header and first lines of f16 codes (at the
+    /// place a level-0 element has them, the common case). Through
+    /// [`PageHint`]s: no pins, no locks. `order` sorts `ids` by page.
     fn prefetch_batch(&self, ids: &[ElementId], order: &[usize]) {
-        let Some(pins) = &self.pins else { return };
         debug_assert!(!self.layout.spans(), "spanning batches are not by page");
-        let mut pins = pins.borrow_mut();
+        let mut hints = self.hints.borrow_mut();
+        hints.clear();
         for &i in order {
-            pins.prefetch_item(ids[i].block(), ids[i].offset());
+            let hint = PageHint::of(self.index, ids[i].block());
+            if let Some(hint) = &hint {
+                hint.prefetch_head(ids[i].offset());
+            }
+            hints.push(hint);
         }
         let codes = self.layout.size_at(0) - 2 * self.layout.dims;
         let code_lines = (2 * self.layout.dims).div_ceil(64).min(PREFETCH_CODE_LINES);
-        for run in page_runs(ids, order) {
-            pins.with_page(ids[run[0]].block(), |page| {
-                for bytes in run.iter().filter_map(|&i| page.item(ids[i].offset())) {
-                    let p = bytes.as_ptr();
-                    prefetch(p);
-                    prefetch(p.wrapping_add(64));
-                    for line in 0..code_lines {
-                        prefetch(p.wrapping_add(codes + 64 * line));
-                    }
-                }
-            });
+        for (hint, &i) in hints.iter().zip(order) {
+            if let Some(hint) = hint {
+                hint.prefetch_item(ids[i].offset(), codes, code_lines);
+            }
         }
     }
 

@@ -1,7 +1,7 @@
 """Scans under buffer pressure: with a shared_buffers far smaller than the
 index and table, pages are evicted and their buffers reused all the time,
-so the buffers a backend remembers per block (ReadRecentBuffer) and the
-pins its scans keep are stale or contended. Answers must stay exact at a
+so the buffers a backend remembers per block (ReadRecentBuffer, and the
+prefetch hints taken from them) are stale or contended. Answers must stay exact at a
 large ef_search, nothing may fail for want of unpinned buffers, and the
 index's statistics count its scans."""
 import threading
