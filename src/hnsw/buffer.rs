@@ -142,7 +142,11 @@ impl ReadPage {
 
     /// The bytes right after the page header (the meta page's contents).
     pub fn contents(&self, len: usize) -> &[u8] {
-        // SAFETY: a page is BLCKSZ bytes and len is far below that.
+        assert!(
+            PAGE_HEADER + len <= pg_sys::BLCKSZ as usize,
+            "meta contents past the page"
+        );
+        // SAFETY: a page is BLCKSZ bytes and the assert keeps len within it.
         unsafe { core::slice::from_raw_parts((self.page as *const u8).add(PAGE_HEADER), len) }
     }
 }
@@ -314,7 +318,11 @@ impl WritePage {
 
     /// The bytes right after the page header (the meta page's contents).
     pub fn contents(&self, len: usize) -> &[u8] {
-        // SAFETY: the page copy is BLCKSZ bytes and len is far below that.
+        assert!(
+            PAGE_HEADER + len <= pg_sys::BLCKSZ as usize,
+            "meta contents past the page"
+        );
+        // SAFETY: the page copy is BLCKSZ bytes and the assert keeps len within it.
         unsafe { core::slice::from_raw_parts((self.page as *const u8).add(PAGE_HEADER), len) }
     }
 

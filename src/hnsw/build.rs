@@ -28,7 +28,7 @@
 use super::buffer::BuildPage;
 use super::insert::insert_vector;
 use super::params::IndexParams;
-use super::store::metric_code;
+use super::store::{in_index_order, metric_code};
 use crate::threads::{self, Purpose};
 use crate::vector::Vector;
 use distance::half::HalfVector;
@@ -65,6 +65,29 @@ struct BuildState {
     tmp: PgMemoryContexts,
     /// Threads linking the in-memory graph (see [`build_threads`]).
     threads: usize,
+    /// The first rows, held while they decide the dimension order
+    /// (`Some` until then; see [`decide_order`]).
+    sample: Option<Vec<(Vec<f32>, HeapTid)>>,
+    /// The dimension order the f16 copies are stored in, once decided.
+    order: Option<Vec<u32>>,
+}
+
+/// Bytes of first rows a build holds to measure the dimensions' spread.
+const SAMPLE_BYTES: usize = 8 << 20;
+
+/// Whether an index of `params` stores its dimensions by decreasing
+/// spread: only for L2, the one metric whose distances stop early (see
+/// `half::l2_squared_within`), only beyond one chunk of dimensions, and
+/// only while the order fits the meta page.
+fn wants_order(params: &IndexParams) -> bool {
+    params.metric == graph::Metric::L2
+        && params.dims > distance::half::WITHIN_CHUNK
+        && params.dims <= pageformat::MAX_ORDERED_DIMS
+}
+
+/// Rows sampled before the order is decided: 8 MB of them, 64..=1024.
+fn sample_rows(dims: usize) -> usize {
+    (SAMPLE_BYTES / (4 * dims.max(1))).clamp(64, 1024)
 }
 
 /// `ambuildphasename`.
@@ -120,6 +143,8 @@ pub unsafe extern "C-unwind" fn ambuild(
         indexed: 0.0,
         tmp: PgMemoryContexts::new("hnsw build temporary"),
         threads: build_threads(heap),
+        sample: wants_order(&params).then(Vec::new),
+        order: None,
     };
     progress(pg_sys::PROGRESS_CREATEIDX_SUBPHASE, PHASE_LOAD);
     // SAFETY: standard heap scan with our callback and state pointer.
@@ -135,6 +160,7 @@ pub unsafe extern "C-unwind" fn ambuild(
             core::ptr::null_mut(),
         )
     };
+    decide_order(&mut state);
     if !state.spilled {
         flush(&mut state);
     }
@@ -205,13 +231,7 @@ unsafe extern "C-unwind" fn build_callback(
     unsafe {
         tmp.switch_to(|_| {
             let v = Vector::from_datum_unchecked(datum);
-            if state.spilled {
-                if insert_vector(state.index, tid, v.as_slice()) {
-                    state.indexed += 1.0;
-                }
-            } else {
-                add(state, v.as_slice(), tid);
-            }
+            take_row(state, v.as_slice(), tid);
         });
         tmp.reset();
     }
@@ -219,10 +239,46 @@ unsafe extern "C-unwind" fn build_callback(
     pgrx::check_for_interrupts!();
 }
 
+/// Sends one row to the sample, the in-memory graph or, once spilled, the
+/// on-disk graph.
+fn take_row(state: &mut BuildState, v: &[f32], tid: HeapTid) {
+    if state.spilled {
+        if insert_vector(state.index, tid, v) {
+            state.indexed += 1.0;
+        }
+    } else if let Some(sample) = &mut state.sample {
+        vectorcore::check::expected_dim(state.params.dims as i32, v.len())
+            .unwrap_or_else(|e| crate::error::raise_vector(e));
+        sample.push((v.to_vec(), tid));
+        if sample.len() >= sample_rows(state.params.dims) {
+            decide_order(state);
+        }
+    } else {
+        add(state, v, tid);
+    }
+}
+
+/// Ends the sample, if one is held: the dimension order becomes the
+/// sampled rows' dimensions by decreasing variance, and the rows go on
+/// into the graph (an empty sample leaves the vectors' own order).
+fn decide_order(state: &mut BuildState) {
+    let Some(sample) = state.sample.take() else {
+        return;
+    };
+    if !sample.is_empty() {
+        let rows: Vec<&[f32]> = sample.iter().map(|(v, _)| v.as_slice()).collect();
+        state.order = Some(graph::variance_order(&rows, state.params.dims));
+    }
+    for (v, tid) in sample {
+        take_row(state, &v, tid);
+    }
+}
+
 /// Adds one row to the in-memory graph; spills when memory runs out.
 fn add(state: &mut BuildState, v: &[f32], tid: HeapTid) {
     vectorcore::check::expected_dim(state.params.dims as i32, v.len())
         .unwrap_or_else(|e| crate::error::raise_vector(e));
+    let v = &*in_index_order(state.order.as_deref(), v);
     if state.params.metric == graph::Metric::Cosine && distance::norm(v) == 0.0 {
         return; // a zero vector has no direction: not indexed, as in pgvector
     }
@@ -382,7 +438,13 @@ fn write_pages(state: &mut BuildState) {
         pg_sys::GetCurrentTimestamp() as u32 ^ (pg_sys::MyProcPid as u32).rotate_left(16)
     };
     meta.insert_block = order.last().map_or(1, |&node| ids[node as usize].block());
-    BuildPage::extend(index, true).set_contents(&meta.to_bytes());
+    let mut contents = Vec::new();
+    if let Some(order) = &state.order {
+        meta.order_len = order.len() as u32;
+        contents = pageformat::encode_order(order);
+    }
+    contents.splice(0..0, meta.to_bytes());
+    BuildPage::extend(index, true).set_contents(&contents);
 
     let mut free_places = Vec::new();
     if layout.spans() {

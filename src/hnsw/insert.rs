@@ -10,7 +10,7 @@
 //! entry point moves to it if it drew a higher level than the graph had.
 
 use super::build::heap_tid;
-use super::store::{read_meta, update_meta, PageGraph};
+use super::store::{in_index_order, read_meta, read_order, update_meta, PageGraph};
 use crate::vector::Vector;
 use distance::half::HalfVector;
 use graph::{InsertParams, LevelGenerator, SearchScratch};
@@ -48,6 +48,8 @@ pub fn insert_vector(index: pg_sys::Relation, tid: HeapTid, v: &[f32]) -> bool {
     let meta = read_meta(index);
     vectorcore::check::expected_dim(meta.dims as i32, v.len())
         .unwrap_or_else(|e| crate::error::raise_vector(e));
+    let order = read_order(index, &meta);
+    let v = &*in_index_order(order.as_deref(), v);
     let graph = PageGraph::new(index, &meta);
     let Some(q) = graph.metric().prepare(v) else {
         // SAFETY: releasing the lock taken above.

@@ -16,7 +16,7 @@
 //! `relaxed_order` / `strict_order` keep exploring (for filtered queries)
 //! until `hnsw.max_scan_tuples` heap rows were returned.
 
-use super::store::{read_meta, PageGraph};
+use super::store::{in_index_order, read_meta, read_order, PageGraph};
 use crate::gucs::{self, IterativeScan};
 use crate::vector::Vector;
 use graph::{IterativeSearch, Metric};
@@ -139,9 +139,10 @@ pub unsafe extern "C-unwind" fn amrescan(
                 b: v.dim(),
             });
         }
+        let order = read_order(index, &meta);
         state.query = graph
             .metric()
-            .prepare(v.as_slice())
+            .prepare(&in_index_order(order.as_deref(), v.as_slice()))
             .map(|q| (q, distance::norm(v.as_slice()) as f32));
         state.graph = Some(graph);
         state.meta = Some(meta);

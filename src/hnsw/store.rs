@@ -45,7 +45,7 @@ pub fn metric_from_code(code: u32) -> Metric {
 /// Reads and validates the meta page.
 pub fn read_meta(index: pg_sys::Relation) -> Meta {
     let page = ReadPage::new(index, META_BLOCK);
-    let meta = Meta::from_bytes(page.contents(core::mem::size_of::<Meta>()));
+    let meta = Meta::from_bytes(page.contents(pageformat::META_BYTES));
     if let Err(e) = meta.validate() {
         raise(
             PgSqlErrorCode::ERRCODE_INDEX_CORRUPTED,
@@ -56,13 +56,47 @@ pub fn read_meta(index: pg_sys::Relation) -> Meta {
     meta
 }
 
-/// Rewrites the meta page through `change`, WAL-logged.
+/// Rewrites the meta page through `change`, WAL-logged; the dimension
+/// order after the fields is written back as it was (the page's contents
+/// end at pd_lower, so what is not rewritten would be lost to WAL).
 pub fn update_meta(index: pg_sys::Relation, change: impl FnOnce(&mut Meta)) {
     let mut page = WritePage::new(index, META_BLOCK);
-    let mut meta = Meta::from_bytes(page.contents(core::mem::size_of::<Meta>()));
+    let mut meta = Meta::from_bytes(page.contents(pageformat::META_BYTES));
+    let mut contents = page.contents(meta.contents_len()).to_vec();
+    let order_len = meta.order_len;
     change(&mut meta);
-    page.set_contents(&meta.to_bytes());
+    assert_eq!(
+        meta.order_len, order_len,
+        "the dimension order is set by the build only"
+    );
+    contents[..pageformat::META_BYTES].copy_from_slice(&meta.to_bytes());
+    page.set_contents(&contents);
     page.commit();
+}
+
+/// The index's dimension order (see `graph::variance_order`), if it has one.
+pub fn read_order(index: pg_sys::Relation, meta: &Meta) -> Option<Vec<u32>> {
+    if meta.order_len == 0 {
+        return None;
+    }
+    let page = ReadPage::new(index, META_BLOCK);
+    let bytes = &page.contents(meta.contents_len())[pageformat::META_BYTES..];
+    match pageformat::decode_order(bytes, meta.dims as usize) {
+        Ok(order) => Some(order),
+        Err(e) => raise(
+            PgSqlErrorCode::ERRCODE_INDEX_CORRUPTED,
+            format!("hnsw index \"{}\": {e}", index_name(index)),
+            None,
+        ),
+    }
+}
+
+/// `v` as the index stores it: its dimensions in the index's order.
+pub fn in_index_order<'a>(order: Option<&[u32]>, v: &'a [f32]) -> std::borrow::Cow<'a, [f32]> {
+    match order {
+        Some(order) => graph::apply_order(order, v).into(),
+        None => v.into(),
+    }
 }
 
 /// The index's name, for messages.
@@ -390,10 +424,11 @@ impl PageGraph {
 
     /// Distance from a prepared query to the f16 vector of an element that
     /// fits one page (see [`PageGraph::distance_to`] for any element).
-    fn element_distance(&self, query: &[f32], e: pageformat::ElementRef<'_>) -> f32 {
+    /// Past `bound`, any value past it (see [`Metric::to_half_within`]).
+    fn element_distance(&self, query: &[f32], e: pageformat::ElementRef<'_>, bound: f32) -> f32 {
         debug_assert!(!self.layout.spans());
         self.metric
-            .to_half(query, &e.head_codes(), e.scale(), e.norm())
+            .to_half_within(query, &e.head_codes(), e.scale(), e.norm(), bound)
     }
 
     /// Distance from a prepared query to element `id` and whether it is
@@ -402,7 +437,9 @@ impl PageGraph {
     /// only the places of free elements are rewritten).
     fn distance_to(&self, query: &[f32], id: ElementId) -> (f32, bool) {
         if !self.layout.spans() {
-            return self.with_element(id, |e| (self.element_distance(query, e), e.deleted()));
+            return self.with_element(id, |e| {
+                (self.element_distance(query, e, f32::INFINITY), e.deleted())
+            });
         }
         let mut codes = self.spanning.borrow_mut();
         codes.clear();
@@ -477,6 +514,38 @@ impl PageGraph {
         }
     }
 
+    /// Distances from `query` to `ids` (appended to `out` in their order),
+    /// each page read once for all its ids; those past `bound` may come
+    /// out as any value past it. Remembers which are deleted (`batch`).
+    fn measure(&self, query: &[f32], ids: &[ElementId], bound: f32, out: &mut Vec<f32>) {
+        let start = out.len();
+        out.resize(start + ids.len(), 0.0);
+        let mut batch = self.batch.borrow_mut();
+        batch.clear();
+        if self.layout.spans() {
+            for (i, &id) in ids.iter().enumerate() {
+                let (d, deleted) = self.distance_to(query, id);
+                out[start + i] = d;
+                batch.push((id, deleted));
+            }
+            return;
+        }
+        let mut order = self.order.borrow_mut();
+        order.clear();
+        order.extend(0..ids.len());
+        order.sort_unstable_by_key(|&i| ids[i]);
+        self.prefetch_batch(ids, &order);
+        for run in page_runs(ids, &order) {
+            self.with_page(ids[run[0]].block(), |page| {
+                for &i in run {
+                    let e = self.element_on(page, ids[i]);
+                    out[start + i] = self.element_distance(query, e, bound);
+                    batch.push((ids[i], e.deleted()));
+                }
+            });
+        }
+    }
+
     /// The element's vector decoded and prepared as a query.
     fn as_query(&self, id: ElementId) -> Vec<f32> {
         let (codes, scale, _) = self.half_copy(id);
@@ -507,32 +576,12 @@ impl Graph for PageGraph {
     /// Reads each page once for all the ids stored on it (neighbours laid
     /// out near each other by the build share pages).
     fn distances(&self, query: &[f32], ids: &[ElementId], out: &mut Vec<f32>) {
-        let start = out.len();
-        out.resize(start + ids.len(), 0.0);
-        let mut batch = self.batch.borrow_mut();
-        batch.clear();
-        if self.layout.spans() {
-            for (i, &id) in ids.iter().enumerate() {
-                let (d, deleted) = self.distance_to(query, id);
-                out[start + i] = d;
-                batch.push((id, deleted));
-            }
-            return;
-        }
-        let mut order = self.order.borrow_mut();
-        order.clear();
-        order.extend(0..ids.len());
-        order.sort_unstable_by_key(|&i| ids[i]);
-        self.prefetch_batch(ids, &order);
-        for run in page_runs(ids, &order) {
-            self.with_page(ids[run[0]].block(), |page| {
-                for &i in run {
-                    let e = self.element_on(page, ids[i]);
-                    out[start + i] = self.element_distance(query, e);
-                    batch.push((ids[i], e.deleted()));
-                }
-            });
-        }
+        self.measure(query, ids, f32::INFINITY, out);
+    }
+
+    /// L2 distances past `bound` are given up part way (see `half::l2_squared_within`).
+    fn distances_within(&self, query: &[f32], ids: &[ElementId], bound: f32, out: &mut Vec<f32>) {
+        self.measure(query, ids, bound, out);
     }
 
     fn neighbours(&self, id: ElementId, lc: usize, out: &mut Vec<ElementId>) {

@@ -44,6 +44,58 @@ def test_build_beyond_maintenance_work_mem_spills_and_stays_correct(cluster):
         conn.execute("DROP TABLE spill")
 
 
+def meta_order(conn, index):
+    """(format version, dimension order) read off the index's meta page."""
+    raw = conn.execute(f"SELECT get_raw_page('{index}', 0)").fetchone()[0]
+    contents = np.frombuffer(raw[24:], dtype="<u4", count=11)
+    version, dims, order_len = int(contents[1]), int(contents[2]), int(contents[10])
+    order = np.frombuffer(raw[24 + 44:], dtype="<u2", count=order_len)
+    assert order_len in (0, dims)
+    return version, order
+
+
+def test_l2_index_stores_dimensions_by_spread_through_spill_and_inserts(cluster):
+    # 600-d rows whose dimensions differ in loudness: the build stores its
+    # f16 copies with the loudest dimensions first (so L2 distances can stop
+    # early) and must permute every vector the same way, on the in-memory
+    # graph, on the on-disk inserts after a spill, on INSERT and in queries.
+    # Recall falls apart if any path forgets it.
+    dim, n = 600, 3000
+    rng = np.random.default_rng(47)
+    loudness = np.exp(rng.standard_normal(dim)).astype(np.float32)
+    both = clustered(n + 520, dim, 30, seed=48) * loudness
+    data, extra, queries = both[:n], both[n:n + 500], both[n + 500:]
+    with cluster.connect() as conn:
+        conn.execute("CREATE EXTENSION IF NOT EXISTS pageinspect")
+        notices = []
+        conn.add_notice_handler(lambda d: notices.append(d.message_primary))
+        load(conn, "spread", np.arange(n), data)
+        conn.execute("SET maintenance_work_mem = '1MB'")   # ~1,500 rows: spills
+        conn.execute("CREATE INDEX spread_idx ON spread USING hnsw (v)")
+        conn.execute("RESET maintenance_work_mem")
+        assert any("no longer fits into maintenance_work_mem" in m for m in notices), notices
+        load(conn, "spread", np.arange(n, n + 500), extra, create=False)   # aminsert
+        version, order = meta_order(conn, "spread_idx")
+        assert version == 3
+        assert sorted(order.tolist()) == list(range(dim)), "a permutation of the dimensions"
+        # sampled on the first 1,024 rows: the loudest dimensions lead
+        spread = data[:1024].var(axis=0)
+        assert spread[order[:20]].min() >= np.quantile(spread, 0.9)
+        assert order.tolist() != list(range(dim))
+        everything = np.vstack([data, extra])
+        want = exact_topk(everything, np.arange(len(everything)), queries, "l2")
+        got = knn(conn, "spread", queries, "l2", ef_search=100)
+        assert recall(got, want) >= 0.95, recall(got, want)
+        # every inserted row is found first by its own vector
+        probes = knn(conn, "spread", extra[::25], "l2", k=1, ef_search=100)
+        assert [p[0] for p in probes] == list(range(n, n + 500, 25))
+        # inner product and cosine stop nowhere early: no order stored
+        conn.execute("CREATE INDEX spread_cos ON spread USING hnsw (v vector_cosine_ops)")
+        version, order = meta_order(conn, "spread_cos")
+        assert version == 3 and len(order) == 0
+        conn.execute("DROP TABLE spread")
+
+
 def test_build_is_cancellable(cluster):
     data = clustered(40000, DIM, 20, seed=43)
     with cluster.connect() as conn:

@@ -286,6 +286,37 @@ pub fn l2_squared(q: &[f32], codes: &[u16], scale: f32) -> f32 {
     (kernels().l2)(q, codes, scale)
 }
 
+/// Dimensions measured between two looks at the bound in
+/// [`l2_squared_within`]: 512 bytes of f16 codes, eight cache lines.
+pub const WITHIN_CHUNK: usize = 256;
+
+/// Squared L2 between `q` and `scale * codes`, measured a chunk of
+/// [`WITHIN_CHUNK`] dimensions at a time and given up as soon as the sum
+/// so far exceeds `bound` (partial distance search): the result is the
+/// exact value when it is at most `bound`, and otherwise some value above
+/// `bound` (the partial sum, a lower bound of the whole). Every term is a
+/// square, so the sum only grows and giving up never misjudges a vector
+/// as beyond the bound. Stops earliest when the dimensions come with the
+/// largest spread first (an index orders them so, see `pageformat`).
+#[inline]
+pub fn l2_squared_within(q: &[f32], codes: &[u16], scale: f32, bound: f32) -> f32 {
+    debug_assert_eq!(q.len(), codes.len());
+    let n = q.len().min(codes.len());
+    if n <= WITHIN_CHUNK || !bound.is_finite() {
+        return l2_squared(q, codes, scale);
+    }
+    let l2 = kernels().l2;
+    let mut sum = 0.0;
+    for start in (0..n).step_by(WITHIN_CHUNK) {
+        let end = (start + WITHIN_CHUNK).min(n);
+        sum += l2(&q[start..end], &codes[start..end], scale);
+        if sum > bound {
+            break;
+        }
+    }
+    sum
+}
+
 /// Inner product of `q` and `scale * codes`.
 #[inline]
 pub fn dot(q: &[f32], codes: &[u16], scale: f32) -> f32 {
@@ -368,6 +399,43 @@ mod tests {
                 );
                 let tol = 1e-4 * q.iter().zip(&back).map(|(x, y)| (x * y).abs()).sum::<f32>();
                 assert!((a - b).abs() <= tol.max(1e-30), "dot n={n}");
+            }
+        }
+    }
+
+    #[test]
+    fn l2_within_is_exact_up_to_the_bound_and_above_it_beyond() {
+        let mut rng = rand::rngs::StdRng::seed_from_u64(13);
+        for n in [1usize, 255, 256, 257, 700, 2048, 2049] {
+            for _ in 0..20 {
+                let x: Vec<f32> = (0..n).map(|_| rng.gen_range(0.0..1.0)).collect();
+                let q: Vec<f32> = (0..n).map(|_| rng.gen_range(0.0..1.0)).collect();
+                let h = HalfVector::encode(&x);
+                let full = l2_squared(&q, &h.codes, h.scale);
+                let close = |a: f32| (a - full).abs() <= 1e-5 * full.max(1e-30);
+                assert!(close(l2_squared_within(
+                    &q,
+                    &h.codes,
+                    h.scale,
+                    f32::INFINITY
+                )));
+                // a bound the vector is within: the exact value
+                assert!(
+                    close(l2_squared_within(&q, &h.codes, h.scale, full * 1.01)),
+                    "n={n}"
+                );
+                // a bound it is beyond: something above the bound, at most the whole
+                for share in [0.05f32, 0.3, 0.6, 0.95] {
+                    let bound = full * share;
+                    let got = l2_squared_within(&q, &h.codes, h.scale, bound);
+                    assert!(
+                        got > bound && got <= full * (1.0 + 1e-5),
+                        "n={n} share={share}"
+                    );
+                    if n > 2 * WITHIN_CHUNK && share < 0.1 {
+                        assert!(got < full * 0.9, "n={n}: a low bound stops early");
+                    }
+                }
             }
         }
     }

@@ -9,6 +9,9 @@
 //!     .pgvision/bench-data/clustered-128-100k.v1 [threads]
 //! ```
 //!
+//! `BARE_ORDER=variance` first permutes every vector's dimensions by
+//! decreasing variance, as an L2 index stores them (see `graph::variance_order`).
+//!
 //! The truth file `<base>.truth-l2.ids.npy` (int64, 200 x 10) is written by
 //! `bench/hnsw_bench.py` beside its own cache; without it only build figures print.
 
@@ -78,8 +81,15 @@ fn main() {
         .next()
         .expect("usage: bare_build <bench-data base> [threads]");
     let threads: usize = args.next().map_or(2, |t| t.parse().expect("threads"));
-    let data = read_f32(Path::new(&format!("{base}.data.npy")));
-    let queries = read_f32(Path::new(&format!("{base}.queries.npy")));
+    let mut data = read_f32(Path::new(&format!("{base}.data.npy")));
+    let mut queries = read_f32(Path::new(&format!("{base}.queries.npy")));
+    if std::env::var("BARE_ORDER").as_deref() == Ok("variance") {
+        let order = graph::variance_order(&data[..data.len().min(2000)], data[0].len());
+        for v in data.iter_mut().chain(queries.iter_mut()) {
+            *v = graph::apply_order(&order, v);
+        }
+        println!("dimensions reordered by decreasing variance");
+    }
     let dim = data[0].len();
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(threads)

@@ -195,8 +195,16 @@ impl<Id: Copy + Eq + std::hash::Hash + Ord> IterativeSearch<Id> {
                 kept += 1;
                 true
             });
+            // A single pass never returns or expands a node further than
+            // the furthest of a full W (and W's furthest only comes
+            // closer), so those need not be measured to the end. A resumed
+            // search may come back to them: it measures everything.
+            let bound = match self.window.back() {
+                Some(f) if self.single && full => f.distance,
+                _ => f32::INFINITY,
+            };
             self.distances.clear();
-            graph.distances(&self.query, &self.neighbours, &mut self.distances);
+            graph.distances_within(&self.query, &self.neighbours, bound, &mut self.distances);
             for i in 0..self.neighbours.len() {
                 let e = Candidate::new(self.distances[i], self.neighbours[i]);
                 self.candidates.push(Reverse(e));

@@ -333,6 +333,15 @@ impl Graph for MemoryGraph {
         out.extend(ids.iter().map(|&id| self.distance(query, id)));
     }
 
+    /// [`MemoryGraph::distances`], giving up on L2 distances past `bound`.
+    fn distances_within(&self, query: &[f32], ids: &[u32], bound: f32, out: &mut Vec<f32>) {
+        self.prefetch(ids);
+        out.extend(ids.iter().map(|&id| {
+            let (codes, scale, norm) = self.half(id);
+            self.metric.to_half_within(query, codes, scale, norm, bound)
+        }));
+    }
+
     /// Prefetches the first [`PREFETCH_BYTES`] of each node's codes.
     #[inline]
     fn prefetch(&self, ids: &[u32]) {

@@ -43,6 +43,25 @@ impl Metric {
         nan_last(d)
     }
 
+    /// [`Metric::to_half`], except that a distance above `bound` may come
+    /// out as any value above `bound`: L2 stops measuring once the partial
+    /// sum passes it ([`half::l2_squared_within`]); the other metrics have
+    /// no partial sum that only grows and measure everything.
+    #[inline]
+    pub fn to_half_within(
+        &self,
+        query: &[f32],
+        codes: &[u16],
+        scale: f32,
+        norm: f32,
+        bound: f32,
+    ) -> f32 {
+        match self {
+            Metric::L2 => nan_last(half::l2_squared_within(query, codes, scale, bound)),
+            _ => self.to_half(query, codes, scale, norm),
+        }
+    }
+
     /// Distance between two f16 copies `(codes, scale, norm)`.
     #[inline]
     pub fn between_halves(&self, a: (&[u16], f32, f32), b: (&[u16], f32, f32)) -> f32 {

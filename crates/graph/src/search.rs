@@ -75,8 +75,14 @@ pub fn search_layer<G: Graph>(
         neighbours.clear();
         graph.neighbours(c.id, lc, neighbours);
         neighbours.retain(|&e| v.insert(graph, e));
+        // Only nodes closer than the furthest of a full W are kept, so
+        // the rest need not be measured to the end.
+        let bound = match w.peek() {
+            Some(f) if w.len() >= ef => f.distance,
+            _ => f32::INFINITY,
+        };
         distances.clear();
-        graph.distances(query, neighbours, distances);
+        graph.distances_within(query, neighbours, bound, distances);
         for (&e, &d) in neighbours.iter().zip(distances.iter()) {
             let e = Candidate::new(d, e);
             let closer = w.len() < ef || w.peek().is_some_and(|f| e < *f);

@@ -23,6 +23,15 @@ pub trait Graph {
         out.extend(ids.iter().map(|&id| self.distance(query, id)));
     }
 
+    /// [`Graph::distances`] for a search that rejects every id further
+    /// than `bound`: a distance above `bound` may come out as any value
+    /// above `bound` (the store may stop measuring it part way). Exact
+    /// for everything within `bound`; by default measures everything.
+    fn distances_within(&self, query: &[f32], ids: &[Self::Id], bound: f32, out: &mut Vec<f32>) {
+        let _ = bound;
+        self.distances(query, ids, out);
+    }
+
     /// Hints the store that the vectors of `ids` are about to be read, so
     /// it can start fetching them into the CPU's caches (no-op by default).
     fn prefetch(&self, _ids: &[Self::Id]) {}

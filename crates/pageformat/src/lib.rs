@@ -61,7 +61,9 @@ pub mod meta;
 pub use element::{
     is_element, ElementId, ElementLayout, ElementMut, ElementRef, HeapTid, MAX_HEAP_TIDS,
 };
-pub use meta::{Meta, FORMAT_VERSION, MAGIC};
+pub use meta::{
+    decode_order, encode_order, Meta, FORMAT_VERSION, MAGIC, MAX_ORDERED_DIMS, META_BYTES,
+};
 
 /// Postgres' block size.
 pub const BLCKSZ: usize = 8192;

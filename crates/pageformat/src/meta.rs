@@ -7,9 +7,11 @@ pub const MAGIC: u32 = 0x6876_6770;
 /// Version of the on-disk format; bumped on every incompatible change.
 /// Version 2 added elements that span pages (more than 3,796 dimensions
 /// at m = 16): builds before it cannot read such an index and refuse it.
-pub const FORMAT_VERSION: u32 = 2;
-/// Oldest version this build reads: version 1 is version 2 without
-/// page-spanning elements.
+/// Version 3 added the dimension order (`order_len`, see below): the f16
+/// copies of an index with one hold their dimensions permuted.
+pub const FORMAT_VERSION: u32 = 3;
+/// Oldest version this build reads: versions 1 and 2 are version 3
+/// without a dimension order (and version 1 without page-spanning elements).
 pub const OLDEST_READABLE_VERSION: u32 = 1;
 
 /// Contents of the meta page, stored right after the page header.
@@ -41,9 +43,55 @@ pub struct Meta {
     /// build draws, so scans can tell whether a copy of the upper layers
     /// is current. (Version 1 indexes made before it hold 0 here.)
     pub upper_version: u32,
+    /// Entries of the dimension order stored right after these fields
+    /// (0: none, the f16 copies keep the vectors' own order; else `dims`
+    /// u16 values, `order[i]` = the vector dimension stored at place `i`;
+    /// see `graph::variance_order`). Version 3 on; read as 0 before.
+    pub order_len: u32,
 }
 
-const _: () = assert!(core::mem::size_of::<Meta>() == 40);
+/// Bytes of [`Meta`] on the page, before the dimension order.
+pub const META_BYTES: usize = 44;
+const _: () = assert!(core::mem::size_of::<Meta>() == META_BYTES);
+
+/// Most dimensions an index stores a dimension order for: the order
+/// must fit the meta page (2 bytes a dimension). Wider indexes, whose
+/// elements span pages anyway, keep the vectors' own order.
+pub const MAX_ORDERED_DIMS: usize = 4000;
+const _: () = assert!(
+    crate::PAGE_HEADER + META_BYTES + 2 * MAX_ORDERED_DIMS + crate::SPECIAL <= crate::BLCKSZ
+);
+
+/// The page bytes of a dimension order (u16 little-endian each).
+pub fn encode_order(order: &[u32]) -> Vec<u8> {
+    assert!(order.len() <= MAX_ORDERED_DIMS, "dimension order too long");
+    order
+        .iter()
+        .flat_map(|&d| (d as u16).to_le_bytes())
+        .collect()
+}
+
+/// Reads a dimension order of `dims` entries written by [`encode_order`];
+/// an error when the bytes are not a permutation of `0..dims`.
+pub fn decode_order(bytes: &[u8], dims: usize) -> Result<Vec<u32>, String> {
+    if bytes.len() != 2 * dims {
+        return Err(format!(
+            "dimension order of {} bytes for {dims} dimensions",
+            bytes.len()
+        ));
+    }
+    let order: Vec<u32> = bytes
+        .chunks_exact(2)
+        .map(|b| u16::from_le_bytes([b[0], b[1]]) as u32)
+        .collect();
+    let mut seen = vec![false; dims];
+    for &d in &order {
+        if d as usize >= dims || std::mem::replace(&mut seen[d as usize], true) {
+            return Err("dimension order is not a permutation".into());
+        }
+    }
+    Ok(order)
+}
 
 impl Meta {
     /// A fresh meta page for an empty index.
@@ -60,7 +108,13 @@ impl Meta {
             entry_level: 0,
             insert_block: 1,
             upper_version: 0,
+            order_len: 0,
         }
+    }
+
+    /// Bytes of the meta page's contents: these fields and the order.
+    pub fn contents_len(&self) -> usize {
+        META_BYTES + 2 * self.order_len as usize
     }
 
     /// The entry point and its level, if the graph has one.
@@ -106,12 +160,20 @@ impl Meta {
                 self.version
             ));
         }
+        if self.order_len != 0
+            && (self.order_len != self.dims || self.order_len as usize > MAX_ORDERED_DIMS)
+        {
+            return Err(format!(
+                "dimension order of {} entries for {} dimensions",
+                self.order_len, self.dims
+            ));
+        }
         Ok(())
     }
 
     /// The meta page bytes.
-    pub fn to_bytes(&self) -> [u8; 40] {
-        let mut b = [0u8; 40];
+    pub fn to_bytes(&self) -> [u8; META_BYTES] {
+        let mut b = [0u8; META_BYTES];
         let fields = [
             self.magic,
             self.version,
@@ -123,6 +185,7 @@ impl Meta {
             self.entry_offset as u32 | (self.entry_level as u32) << 16,
             self.insert_block,
             self.upper_version,
+            self.order_len,
         ];
         for (i, f) in fields.iter().enumerate() {
             b[4 * i..4 * i + 4].copy_from_slice(&f.to_le_bytes());
@@ -130,12 +193,14 @@ impl Meta {
         b
     }
 
-    /// Reads a meta page written by [`Meta::to_bytes`].
+    /// Reads a meta page written by [`Meta::to_bytes`] (of any readable
+    /// version: before version 3 the bytes past the fields are not ours).
     pub fn from_bytes(b: &[u8]) -> Self {
         let f = |i: usize| u32::from_le_bytes(b[4 * i..4 * i + 4].try_into().expect("4 bytes"));
+        let version = f(1);
         Meta {
             magic: f(0),
-            version: f(1),
+            version,
             dims: f(2),
             m: f(3),
             ef_construction: f(4),
@@ -145,6 +210,7 @@ impl Meta {
             entry_level: (f(7) >> 16) as u16,
             insert_block: f(8),
             upper_version: f(9),
+            order_len: if version >= 3 { f(10) } else { 0 },
         }
     }
 }
@@ -174,5 +240,26 @@ mod tests {
         assert!(old.validate().unwrap_err().contains("REINDEX"));
         old.magic = 1;
         assert!(old.validate().unwrap_err().contains("magic"));
+    }
+
+    #[test]
+    fn dimension_order_round_trip_and_old_versions_have_none() {
+        let mut m = Meta::new(4, 16, 64, 0);
+        m.order_len = 4;
+        let bytes = m.to_bytes();
+        assert_eq!(Meta::from_bytes(&bytes).order_len, 4);
+        assert_eq!(m.contents_len(), META_BYTES + 8);
+        let order = encode_order(&[2, 0, 3, 1]);
+        assert_eq!(decode_order(&order, 4).unwrap(), vec![2, 0, 3, 1]);
+        assert!(decode_order(&encode_order(&[2, 0, 2, 1]), 4).is_err());
+        assert!(decode_order(&encode_order(&[2, 0, 4, 1]), 4).is_err());
+        assert!(decode_order(&order, 5).is_err());
+        // a version 2 page: whatever follows the fields is not an order
+        let mut v2 = bytes;
+        v2[4..8].copy_from_slice(&2u32.to_le_bytes());
+        assert_eq!(Meta::from_bytes(&v2).order_len, 0);
+        let mut bad = m;
+        bad.order_len = 3;
+        assert!(bad.validate().is_err());
     }
 }
