@@ -35,7 +35,8 @@ impl Metric {
     #[inline]
     pub fn to_half(&self, query: &[f32], codes: &[u16], scale: f32, norm: f32) -> f32 {
         let d = match self {
-            Metric::L2 => half::l2_squared(query, codes, scale),
+            // chunked as in `to_half_within`, so both agree exactly
+            Metric::L2 => half::l2_squared_within(query, codes, scale, f32::INFINITY),
             Metric::InnerProduct => -half::dot(query, codes, scale),
             Metric::Cosine => 1.0 - half::dot(query, codes, scale) / norm,
             Metric::L1 => half::l1(query, codes, scale),

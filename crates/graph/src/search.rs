@@ -14,12 +14,17 @@ pub fn greedy_closest<G: Graph>(
     lc: usize,
     buf: &mut Vec<G::Id>,
 ) -> Candidate<G::Id> {
+    let mut distances = Vec::new();
     loop {
         let mut changed = false;
         buf.clear();
         graph.neighbours(ep.id, lc, buf);
-        for &e in buf.iter() {
-            let c = Candidate::new(graph.distance(query, e), e);
+        // Only a neighbour closer than `ep` is taken, so the others need
+        // not be measured to the end.
+        distances.clear();
+        graph.distances_within(query, buf, ep.distance, &mut distances);
+        for (&e, &d) in buf.iter().zip(&distances) {
+            let c = Candidate::new(d, e);
             if c < ep {
                 ep = c;
                 changed = true;

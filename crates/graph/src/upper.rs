@@ -149,6 +149,18 @@ impl<Id: Copy + Eq + Hash> Graph for Dense<'_, Id> {
             .to_half(query, &u.codes[at..at + u.dim], scale, norm)
     }
 
+    /// As the pages measure (see `Metric::to_half_within`), so a descent
+    /// on the copy ends where the one on pages would.
+    fn distances_within(&self, query: &[f32], ids: &[u32], bound: f32, out: &mut Vec<f32>) {
+        let u = self.0;
+        out.extend(ids.iter().map(|&id| {
+            let at = id as usize * u.dim;
+            let (scale, norm) = u.halves[id as usize];
+            u.metric
+                .to_half_within(query, &u.codes[at..at + u.dim], scale, norm, bound)
+        }));
+    }
+
     /// The copied list at `1 <= lc <= level`, nothing otherwise.
     fn neighbours(&self, id: u32, lc: usize, out: &mut Vec<u32>) {
         if lc >= 1 {
