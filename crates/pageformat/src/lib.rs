@@ -50,6 +50,15 @@
 //! around them; a deleted element's slot is only reused for a new element
 //! after no neighbour list points at it.
 //!
+//! An L2 index of 257 to [`MAX_ORDERED_DIMS`] dimensions stores every f16
+//! copy with its dimensions permuted, largest variance first (measured on
+//! the first rows of its build), and keeps the permutation on the meta
+//! page after [`Meta`]'s fields (format version 3). A search gives up on a
+//! vector once a partial sum of squares passes its bound, and sums grow
+//! fastest in that order: at 2048-d a rejected vector is dropped after
+//! about half its codes. Distances, norms and error bounds are the same
+//! under any permutation, so nothing else in this format depends on it.
+//!
 //! Block 0 is the meta page ([`Meta`]); every other block holds element
 //! tuples (or chunks). Bump [`FORMAT_VERSION`] on any change here; indexes of
 //! a version this build cannot read are refused with a clear error, never
