@@ -438,12 +438,10 @@ fn write_pages(state: &mut BuildState) {
         pg_sys::GetCurrentTimestamp() as u32 ^ (pg_sys::MyProcPid as u32).rotate_left(16)
     };
     meta.insert_block = order.last().map_or(1, |&node| ids[node as usize].block());
-    let mut contents = Vec::new();
-    if let Some(order) = &state.order {
-        meta.order_len = order.len() as u32;
-        contents = pageformat::encode_order(order);
-    }
-    contents.splice(0..0, meta.to_bytes());
+    let order_bytes = state.order.as_deref().map(pageformat::encode_order);
+    meta.order_len = state.order.as_ref().map_or(0, |o| o.len() as u32);
+    let mut contents = meta.to_bytes().to_vec();
+    contents.extend(order_bytes.unwrap_or_default());
     BuildPage::extend(index, true).set_contents(&contents);
 
     let mut free_places = Vec::new();

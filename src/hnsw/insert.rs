@@ -10,7 +10,7 @@
 //! entry point moves to it if it drew a higher level than the graph had.
 
 use super::build::heap_tid;
-use super::store::{in_index_order, read_meta, read_order, update_meta, PageGraph};
+use super::store::{in_index_order, read_meta_and_order, update_meta, PageGraph};
 use crate::vector::Vector;
 use distance::half::HalfVector;
 use graph::{InsertParams, LevelGenerator, SearchScratch};
@@ -45,10 +45,9 @@ fn draw_level(m: usize, cap: usize) -> usize {
 pub fn insert_vector(index: pg_sys::Relation, tid: HeapTid, v: &[f32]) -> bool {
     // SAFETY: heavyweight lock on a reserved block number of an open index.
     unsafe { pg_sys::LockPage(index, UPDATE_LOCK, pg_sys::ShareLock as i32) };
-    let meta = read_meta(index);
+    let (meta, order) = read_meta_and_order(index);
     vectorcore::check::expected_dim(meta.dims as i32, v.len())
         .unwrap_or_else(|e| crate::error::raise_vector(e));
-    let order = read_order(index, &meta);
     let v = &*in_index_order(order.as_deref(), v);
     let graph = PageGraph::new(index, &meta);
     let Some(q) = graph.metric().prepare(v) else {

@@ -29,6 +29,11 @@ const MAX_BLOCKS: usize = 1 << 20;
 /// A relation's file node as a comparable key.
 type Key = (u32, u32, u32);
 
+/// The key of file node `node`.
+fn key_of(node: pg_sys::RelFileNode) -> Key {
+    (node.spcNode.into(), node.dbNode.into(), node.relNode.into())
+}
+
 thread_local! {
     /// Most recently read index first.
     static RECENT: RefCell<Vec<(Key, Vec<pg_sys::Buffer>)>> = const { RefCell::new(Vec::new()) };
@@ -47,7 +52,7 @@ pub fn read_buffer(index: pg_sys::Relation, block: u32) -> pg_sys::Buffer {
     if temp || block as usize >= MAX_BLOCKS {
         return read_buffer_normally(index, block);
     }
-    let key = (node.spcNode.into(), node.dbNode.into(), node.relNode.into());
+    let key = key_of(node);
     let guess = RECENT.with_borrow_mut(|recent| {
         let at = recent.iter().position(|(k, _)| *k == key)?;
         if at != 0 {
@@ -76,7 +81,7 @@ pub fn read_buffer(index: pg_sys::Relation, block: u32) -> pg_sys::Buffer {
 pub fn remembered(index: pg_sys::Relation, block: u32) -> Option<pg_sys::Buffer> {
     // SAFETY: `index` is an open relation, so rd_node is valid.
     let node = unsafe { (*index).rd_node };
-    let key = (node.spcNode.into(), node.dbNode.into(), node.relNode.into());
+    let key = key_of(node);
     RECENT.with_borrow(|recent| {
         let (k, blocks) = recent.first()?;
         let buf = *blocks.get(block as usize)?;

@@ -16,7 +16,7 @@
 //! `relaxed_order` / `strict_order` keep exploring (for filtered queries)
 //! until `hnsw.max_scan_tuples` heap rows were returned.
 
-use super::store::{in_index_order, read_meta, read_order, PageGraph};
+use super::store::{in_index_order, read_meta_and_order, PageGraph};
 use crate::gucs::{self, IterativeScan};
 use crate::vector::Vector;
 use graph::{IterativeSearch, Metric};
@@ -131,7 +131,7 @@ pub unsafe extern "C-unwind" fn amrescan(
         }
         let v = Vector::from_datum_unchecked(key.sk_argument);
         let index = (*scan).indexRelation;
-        let meta = read_meta(index);
+        let (meta, order) = read_meta_and_order(index);
         let graph = PageGraph::new(index, &meta);
         if v.dim() != meta.dims as usize {
             crate::error::raise_vector(vectorcore::VectorError::DifferentDimensions {
@@ -139,7 +139,6 @@ pub unsafe extern "C-unwind" fn amrescan(
                 b: v.dim(),
             });
         }
-        let order = read_order(index, &meta);
         state.query = graph
             .metric()
             .prepare(&in_index_order(order.as_deref(), v.as_slice()))

@@ -44,16 +44,25 @@ pub fn metric_from_code(code: u32) -> Metric {
 
 /// Reads and validates the meta page.
 pub fn read_meta(index: pg_sys::Relation) -> Meta {
-    let page = ReadPage::new(index, META_BLOCK);
+    meta_on(index, &ReadPage::new(index, META_BLOCK))
+}
+
+/// The validated meta page contents of `index` on `page`.
+fn meta_on(index: pg_sys::Relation, page: &ReadPage) -> Meta {
     let meta = Meta::from_bytes(page.contents(pageformat::META_BYTES));
     if let Err(e) = meta.validate() {
-        raise(
-            PgSqlErrorCode::ERRCODE_INDEX_CORRUPTED,
-            format!("hnsw index \"{}\": {e}", index_name(index)),
-            None,
-        );
+        corrupted(index, e);
     }
     meta
+}
+
+/// Raises "index corrupted" for `index` with `what`.
+fn corrupted(index: pg_sys::Relation, what: String) -> ! {
+    raise(
+        PgSqlErrorCode::ERRCODE_INDEX_CORRUPTED,
+        format!("hnsw index \"{}\": {what}", index_name(index)),
+        None,
+    )
 }
 
 /// Rewrites the meta page through `change`, WAL-logged; the dimension
@@ -74,20 +83,18 @@ pub fn update_meta(index: pg_sys::Relation, change: impl FnOnce(&mut Meta)) {
     page.commit();
 }
 
-/// The index's dimension order (see `graph::variance_order`), if it has one.
-pub fn read_order(index: pg_sys::Relation, meta: &Meta) -> Option<Vec<u32>> {
-    if meta.order_len == 0 {
-        return None;
-    }
+/// [`read_meta`] and the index's dimension order (see
+/// `graph::variance_order`), if it has one, from one read of the page.
+pub fn read_meta_and_order(index: pg_sys::Relation) -> (Meta, Option<Vec<u32>>) {
     let page = ReadPage::new(index, META_BLOCK);
+    let meta = meta_on(index, &page);
+    if meta.order_len == 0 {
+        return (meta, None);
+    }
     let bytes = &page.contents(meta.contents_len())[pageformat::META_BYTES..];
     match pageformat::decode_order(bytes, meta.dims as usize) {
-        Ok(order) => Some(order),
-        Err(e) => raise(
-            PgSqlErrorCode::ERRCODE_INDEX_CORRUPTED,
-            format!("hnsw index \"{}\": {e}", index_name(index)),
-            None,
-        ),
+        Ok(order) => (meta, Some(order)),
+        Err(e) => corrupted(index, e),
     }
 }
 
@@ -514,38 +521,6 @@ impl PageGraph {
         }
     }
 
-    /// Distances from `query` to `ids` (appended to `out` in their order),
-    /// each page read once for all its ids; those past `bound` may come
-    /// out as any value past it. Remembers which are deleted (`batch`).
-    fn measure(&self, query: &[f32], ids: &[ElementId], bound: f32, out: &mut Vec<f32>) {
-        let start = out.len();
-        out.resize(start + ids.len(), 0.0);
-        let mut batch = self.batch.borrow_mut();
-        batch.clear();
-        if self.layout.spans() {
-            for (i, &id) in ids.iter().enumerate() {
-                let (d, deleted) = self.distance_to(query, id);
-                out[start + i] = d;
-                batch.push((id, deleted));
-            }
-            return;
-        }
-        let mut order = self.order.borrow_mut();
-        order.clear();
-        order.extend(0..ids.len());
-        order.sort_unstable_by_key(|&i| ids[i]);
-        self.prefetch_batch(ids, &order);
-        for run in page_runs(ids, &order) {
-            self.with_page(ids[run[0]].block(), |page| {
-                for &i in run {
-                    let e = self.element_on(page, ids[i]);
-                    out[start + i] = self.element_distance(query, e, bound);
-                    batch.push((ids[i], e.deleted()));
-                }
-            });
-        }
-    }
-
     /// The element's vector decoded and prepared as a query.
     fn as_query(&self, id: ElementId) -> Vec<f32> {
         let (codes, scale, _) = self.half_copy(id);
@@ -574,14 +549,36 @@ impl Graph for PageGraph {
     }
 
     /// Reads each page once for all the ids stored on it (neighbours laid
-    /// out near each other by the build share pages).
-    fn distances(&self, query: &[f32], ids: &[ElementId], out: &mut Vec<f32>) {
-        self.measure(query, ids, f32::INFINITY, out);
-    }
-
-    /// L2 distances past `bound` are given up part way (see `half::l2_squared_within`).
+    /// out near each other by the build share pages); L2 distances past
+    /// `bound` are given up part way (see `half::l2_squared_within`).
+    /// Remembers which ids are deleted (`batch`).
     fn distances_within(&self, query: &[f32], ids: &[ElementId], bound: f32, out: &mut Vec<f32>) {
-        self.measure(query, ids, bound, out);
+        let start = out.len();
+        out.resize(start + ids.len(), 0.0);
+        let mut batch = self.batch.borrow_mut();
+        batch.clear();
+        if self.layout.spans() {
+            for (i, &id) in ids.iter().enumerate() {
+                let (d, deleted) = self.distance_to(query, id);
+                out[start + i] = d;
+                batch.push((id, deleted));
+            }
+            return;
+        }
+        let mut order = self.order.borrow_mut();
+        order.clear();
+        order.extend(0..ids.len());
+        order.sort_unstable_by_key(|&i| ids[i]);
+        self.prefetch_batch(ids, &order);
+        for run in page_runs(ids, &order) {
+            self.with_page(ids[run[0]].block(), |page| {
+                for &i in run {
+                    let e = self.element_on(page, ids[i]);
+                    out[start + i] = self.element_distance(query, e, bound);
+                    batch.push((ids[i], e.deleted()));
+                }
+            });
+        }
     }
 
     fn neighbours(&self, id: ElementId, lc: usize, out: &mut Vec<ElementId>) {

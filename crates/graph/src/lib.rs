@@ -43,7 +43,7 @@ pub use iterative::IterativeSearch;
 pub use level::LevelGenerator;
 pub use memory::{MemoryGraph, DEFAULT_MAX_LEVEL};
 pub use metric::Metric;
-pub use order::{apply_order, is_permutation, variance_order};
+pub use order::{apply_order, variance_order};
 pub use params::{max_connections, InsertParams};
 pub use reconnect::{reconnect, NodeSet, Reachability};
 pub use repair::{repair_neighbours, replace_entry_point};

@@ -324,16 +324,11 @@ impl Graph for MemoryGraph {
         self.metric.to_half(query, codes, scale, norm)
     }
 
-    /// Prefetches the codes of the whole batch, then measures: a build's
-    /// distances mostly wait on memory (its vectors far outgrow a core's
-    /// caches and are read in random order), and the misses of the batch's
-    /// 10-30 nodes then overlap instead of coming one after another.
-    fn distances(&self, query: &[f32], ids: &[u32], out: &mut Vec<f32>) {
-        self.prefetch(ids);
-        out.extend(ids.iter().map(|&id| self.distance(query, id)));
-    }
-
-    /// [`MemoryGraph::distances`], giving up on L2 distances past `bound`.
+    /// Prefetches the codes of the whole batch, then measures, giving up on
+    /// L2 distances past `bound`: a build's distances mostly wait on memory
+    /// (its vectors far outgrow a core's caches and are read in random
+    /// order), and the misses of the batch's 10-30 nodes then overlap
+    /// instead of coming one after another.
     fn distances_within(&self, query: &[f32], ids: &[u32], bound: f32, out: &mut Vec<f32>) {
         self.prefetch(ids);
         out.extend(ids.iter().map(|&id| {

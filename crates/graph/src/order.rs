@@ -11,8 +11,10 @@
 //! distances, inner products, norms and the f16 error bound are all
 //! unchanged by a permutation, so nothing else changes. On the
 //! `resnetlike-2048-20k` benchmark (ReLU-like features whose channels
-//! differ in loudness), rejected vectors are given up after ~55% of their
-//! codes instead of ~88% in stored order.
+//! differ in loudness) a numpy estimate (50 queries, true ranks 21-312
+//! standing in for the vectors a search rejects, bound = the 20th
+//! distance) gives them up after ~55% of their codes instead of ~88% in
+//! stored order; the bare graph's queries/s at ef_search 20 rose by 60%.
 
 /// Dimensions sorted by decreasing variance over `vectors` (ties and
 /// dimensions without spread keep their order). `vectors` must all have
@@ -46,19 +48,6 @@ pub fn apply_order(order: &[u32], v: &[f32]) -> Vec<f32> {
     order.iter().map(|&d| v[d as usize]).collect()
 }
 
-/// Whether `order` is a permutation of `0..dim`.
-pub fn is_permutation(order: &[u32], dim: usize) -> bool {
-    let mut seen = vec![false; dim];
-    order.len() == dim
-        && order.iter().all(|&d| {
-            let fresh = (d as usize) < dim && !seen[d as usize];
-            if fresh {
-                seen[d as usize] = true;
-            }
-            fresh
-        })
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -72,7 +61,6 @@ mod tests {
         ];
         let order = variance_order(&vectors, 4);
         assert_eq!(order, vec![1, 2, 3, 0]);
-        assert!(is_permutation(&order, 4));
         let (a, b) = (
             apply_order(&order, &vectors[0]),
             apply_order(&order, &vectors[1]),
@@ -84,11 +72,8 @@ mod tests {
     }
 
     #[test]
-    fn no_vectors_give_the_identity_and_bad_orders_are_caught() {
+    fn no_vectors_give_the_identity() {
         let none: Vec<Vec<f32>> = Vec::new();
         assert_eq!(variance_order(&none, 3), vec![0, 1, 2]);
-        assert!(!is_permutation(&[0, 0, 1], 3));
-        assert!(!is_permutation(&[0, 1, 3], 3));
-        assert!(!is_permutation(&[0, 1], 3));
     }
 }

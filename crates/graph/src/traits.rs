@@ -17,19 +17,15 @@ pub trait Graph {
     fn distance(&self, query: &[f32], id: Self::Id) -> f32;
 
     /// Distances from `query` to each of `ids`, appended to `out` in the
-    /// same order. A store may override it to read each page once for
-    /// all the ids stored on it.
-    fn distances(&self, query: &[f32], ids: &[Self::Id], out: &mut Vec<f32>) {
-        out.extend(ids.iter().map(|&id| self.distance(query, id)));
-    }
-
-    /// [`Graph::distances`] for a search that rejects every id further
-    /// than `bound`: a distance above `bound` may come out as any value
-    /// above `bound` (the store may stop measuring it part way). Exact
-    /// for everything within `bound`; by default measures everything.
+    /// same order, for a search that rejects every id further than `bound`
+    /// (`f32::INFINITY` for none): a distance above `bound` may come out as
+    /// any value above `bound` (the store may stop measuring it part way);
+    /// everything within `bound` is exact. A store may override it to read
+    /// each page once for all the ids stored on it; by default it measures
+    /// each id in full.
     fn distances_within(&self, query: &[f32], ids: &[Self::Id], bound: f32, out: &mut Vec<f32>) {
         let _ = bound;
-        self.distances(query, ids, out);
+        out.extend(ids.iter().map(|&id| self.distance(query, id)));
     }
 
     /// Hints the store that the vectors of `ids` are about to be read, so

@@ -136,29 +136,31 @@ impl<Id: Copy + Eq + Hash> UpperLayers<Id> {
 /// The copy seen as a graph over its dense indexes.
 struct Dense<'a, Id>(&'a UpperLayers<Id>);
 
+impl<Id> Dense<'_, Id> {
+    /// The f16 distance to copy `id`; past `bound`, any value past it.
+    #[inline]
+    fn measure(&self, query: &[f32], id: u32, bound: f32) -> f32 {
+        let u = self.0;
+        let at = id as usize * u.dim;
+        let (scale, norm) = u.halves[id as usize];
+        u.metric
+            .to_half_within(query, &u.codes[at..at + u.dim], scale, norm, bound)
+    }
+}
+
 impl<Id: Copy + Eq + Hash> Graph for Dense<'_, Id> {
     type Id = u32;
 
     /// The metric's f16 distance, as every store computes it.
     #[inline]
     fn distance(&self, query: &[f32], id: u32) -> f32 {
-        let u = self.0;
-        let at = id as usize * u.dim;
-        let (scale, norm) = u.halves[id as usize];
-        u.metric
-            .to_half(query, &u.codes[at..at + u.dim], scale, norm)
+        self.measure(query, id, f32::INFINITY)
     }
 
     /// As the pages measure (see `Metric::to_half_within`), so a descent
     /// on the copy ends where the one on pages would.
     fn distances_within(&self, query: &[f32], ids: &[u32], bound: f32, out: &mut Vec<f32>) {
-        let u = self.0;
-        out.extend(ids.iter().map(|&id| {
-            let at = id as usize * u.dim;
-            let (scale, norm) = u.halves[id as usize];
-            u.metric
-                .to_half_within(query, &u.codes[at..at + u.dim], scale, norm, bound)
-        }));
+        out.extend(ids.iter().map(|&id| self.measure(query, id, bound)));
     }
 
     /// The copied list at `1 <= lc <= level`, nothing otherwise.

@@ -56,7 +56,7 @@
 //! page after [`Meta`]'s fields (format version 3). A search gives up on a
 //! vector once a partial sum of squares passes its bound, and sums grow
 //! fastest in that order: at 2048-d a rejected vector is dropped after
-//! about half its codes. Distances, norms and error bounds are the same
+//! about half its codes (estimated, see `graph::variance_order`). Distances, norms and error bounds are the same
 //! under any permutation, so nothing else in this format depends on it.
 //!
 //! Block 0 is the meta page ([`Meta`]); every other block holds element

@@ -65,14 +65,6 @@ impl Graph for VecStore {
         self.metric.to_half(query, codes, scale, norm)
     }
 
-    /// As `MemoryGraph` measures, so both stores build the same graph.
-    fn distances_within(&self, query: &[f32], ids: &[u32], bound: f32, out: &mut Vec<f32>) {
-        out.extend(ids.iter().map(|&id| {
-            let (codes, scale, norm) = self.half(id);
-            self.metric.to_half_within(query, codes, scale, norm, bound)
-        }));
-    }
-
     /// Whether `id` was marked deleted.
     fn is_deleted(&self, id: u32) -> bool {
         self.deleted[id as usize].load(Ordering::Relaxed)
