@@ -147,6 +147,7 @@ pub unsafe extern "C-unwind" fn ambuild(
         order: None,
     };
     progress(pg_sys::PROGRESS_CREATEIDX_SUBPHASE, PHASE_LOAD);
+    let started = std::time::Instant::now();
     // SAFETY: standard heap scan with our callback and state pointer.
     let reltuples = unsafe {
         pg_sys::table_index_build_scan(
@@ -160,6 +161,10 @@ pub unsafe extern "C-unwind" fn ambuild(
             core::ptr::null_mut(),
         )
     };
+    pgrx::debug1!(
+        "hnsw build: read {reltuples} heap tuples in {:.2} s",
+        started.elapsed().as_secs_f64()
+    );
     decide_order(&mut state);
     if !state.spilled {
         flush(&mut state);
@@ -335,6 +340,7 @@ fn flush(state: &mut BuildState) {
         (pg_sys::PROGRESS_CREATEIDX_TUPLES_DONE, 0),
     ]);
     pgrx::debug1!("hnsw build: linking {n} nodes on {} threads", state.threads);
+    let started = std::time::Instant::now();
     let pool = threads::pool(Purpose::IndexBuild, state.threads);
     let graph = &mut state.graph;
     let mut start = 0;
@@ -346,9 +352,16 @@ fn flush(state: &mut BuildState) {
         progress(pg_sys::PROGRESS_CREATEIDX_TUPLES_DONE, end as i64);
         start = end;
     }
+    let linked = started.elapsed().as_secs_f64();
     pool.install(|| graph.shrink_lists());
+    let shrunk = started.elapsed().as_secs_f64();
     progress(pg_sys::PROGRESS_CREATEIDX_SUBPHASE, PHASE_WRITE);
     write_pages(state);
+    pgrx::debug1!(
+        "hnsw build: linked in {linked:.2} s, lists shrunk in {:.2} s, pages written in {:.2} s",
+        shrunk - linked,
+        started.elapsed().as_secs_f64() - shrunk
+    );
 }
 
 /// The order nodes are laid out on pages: breadth-first over layer 0 from

@@ -9,6 +9,7 @@
 //!     .pgvision/bench-data/clustered-128-100k.v1 [threads]
 //! ```
 //!
+//! `BARE_BUILDS=5` builds five times and prints the median build time.
 //! `BARE_ORDER=variance` first permutes every vector's dimensions by
 //! decreasing variance, as an L2 index stores them (see `graph::variance_order`).
 //!
@@ -74,6 +75,44 @@ fn read_i64(path: &Path) -> Vec<Vec<i64>> {
     })
 }
 
+/// CPU seconds (user + system) this process has used so far, from
+/// `/proc/self/stat` (0 where there is none): on a shared host it moves
+/// less than wall time, which other guests' load stretches.
+fn cpu_seconds() -> f64 {
+    let Ok(stat) = std::fs::read_to_string("/proc/self/stat") else {
+        return 0.0;
+    };
+    // Fields after the parenthesised command name; utime and stime are
+    // the 14th and 15th fields, in clock ticks of 1/100 s on Linux.
+    let rest = stat.rsplit(')').next().unwrap_or("");
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    let ticks = |i: usize| {
+        fields
+            .get(i)
+            .and_then(|f| f.parse::<f64>().ok())
+            .unwrap_or(0.0)
+    };
+    (ticks(11) + ticks(12)) / 100.0
+}
+
+/// Adds and links `data` as an index build does (chunks of 1,024, then
+/// the final shrink) on `pool`; the graph and the seconds it took.
+fn build(data: &[Vec<f32>], pool: &rayon::ThreadPool) -> (MemoryGraph, f64) {
+    let t = Instant::now();
+    let mut g = MemoryGraph::new(data[0].len(), Metric::L2, 16, 64, 0x005e_ed0f_4a57);
+    for v in data {
+        g.add(v);
+    }
+    let n = g.len() as u32;
+    pool.install(|| {
+        for start in (0..n).step_by(1024) {
+            g.insert_range(start..(start + 1024).min(n));
+        }
+        g.shrink_lists();
+    });
+    (g, t.elapsed().as_secs_f64())
+}
+
 /// Builds, then measures recall and queries/s when the truth file exists.
 fn main() {
     let mut args = std::env::args().skip(1);
@@ -96,24 +135,37 @@ fn main() {
         .build()
         .expect("a thread pool");
 
-    let t = Instant::now();
-    let mut g = MemoryGraph::new(dim, Metric::L2, 16, 64, 0x005e_ed0f_4a57);
-    for v in &data {
-        g.add(v);
+    // BARE_BUILDS=n builds n times (the host's noise moves one build by
+    // 20%) and prints each time and the median.
+    let builds: usize = std::env::var("BARE_BUILDS").map_or(1, |n| n.parse().expect("a count"));
+    let (mut times, mut cpus) = (Vec::new(), Vec::new());
+    let mut g = None;
+    for _ in 0..builds.max(1) {
+        let cpu = cpu_seconds();
+        let (graph, seconds) = build(&data, &pool);
+        let cpu = cpu_seconds() - cpu;
+        println!(
+            "{} x {dim}: build {seconds:.2} s on {threads} threads ({cpu:.2} CPU s), {} MiB",
+            data.len(),
+            graph.estimated_bytes() >> 20
+        );
+        times.push(seconds);
+        cpus.push(cpu);
+        g = Some(graph);
     }
-    let n = g.len() as u32;
-    pool.install(|| {
-        for start in (0..n).step_by(1024) {
-            g.insert_range(start..(start + 1024).min(n));
-        }
-        g.shrink_lists();
-    });
-    println!(
-        "{} x {dim}: build {:.2} s on {threads} threads, {} MiB",
-        data.len(),
-        t.elapsed().as_secs_f64(),
-        g.estimated_bytes() >> 20
-    );
+    let g = g.expect("one build");
+    if times.len() > 1 {
+        times.sort_by(f64::total_cmp);
+        cpus.sort_by(f64::total_cmp);
+        println!(
+            "median build {:.2} s (min {:.2}, max {:.2}), median CPU {:.2} s (min {:.2})",
+            times[times.len() / 2],
+            times[0],
+            times[times.len() - 1],
+            cpus[cpus.len() / 2],
+            cpus[0]
+        );
+    }
 
     let truth_path = format!("{base}.truth-l2.ids.npy");
     if !Path::new(&truth_path).exists() {
