@@ -615,6 +615,22 @@ impl GraphMut for PageGraph {
         self.as_query(id)
     }
 
+    /// Decodes the copy this graph holds of `id`'s f16 vector (read from
+    /// its page once, as for [`GraphMut::distance_between`]).
+    fn query_into(&self, id: ElementId, out: &mut Vec<f32>) {
+        let mut halves = self.halves.borrow_mut();
+        if halves.len() + 1 > self.halves_cap {
+            halves.clear();
+        }
+        let (codes, scale, _) = halves.entry(id).or_insert_with(|| self.half_copy(id));
+        half::decode_into(codes, *scale, out);
+        self.metric.prepare_in_place(out);
+    }
+
+    fn metric(&self) -> Metric {
+        self.metric
+    }
+
     fn set_neighbours(&self, id: ElementId, lc: usize, neighbours: &[ElementId]) {
         let mut page = WritePage::new(self.index, id.block());
         let bytes = page

@@ -300,6 +300,31 @@ pub fn l2_squared_f16(q: &[f32], codes: &[u16], scale: f32) -> f32 {
     unsafe { l2_squared_f16_avx2(q, codes, scale) }
 }
 
+/// `scale * codes` into `out` (same length), eight lanes a step.
+#[target_feature(enable = "avx2,fma,f16c")]
+fn decode_avx2(codes: &[u16], scale: f32, out: &mut [f32]) {
+    let n = codes.len().min(out.len());
+    let s = _mm256_set1_ps(scale);
+    let mut i = 0;
+    while i + 8 <= n {
+        let v = _mm256_mul_ps(load_f16(codes, i), s);
+        assert!(i + 8 <= out.len());
+        // SAFETY: the assert keeps the eight-float unaligned store inside `out`.
+        unsafe { _mm256_storeu_ps(out.as_mut_ptr().add(i), v) };
+        i += 8;
+    }
+    for j in i..n {
+        out[j] = half::f16::from_bits(codes[j]).to_f32() * scale;
+    }
+}
+
+/// Safe entry: f16 codes decoded (only after `has_f16c`).
+pub fn decode(codes: &[u16], scale: f32, out: &mut [f32]) {
+    assert!(has_f16c());
+    // SAFETY: the assert guarantees AVX2, FMA and F16C on this CPU.
+    unsafe { decode_avx2(codes, scale, out) }
+}
+
 /// Safe entry: inner product against f16 codes (only after `has_f16c`).
 pub fn dot_f16(q: &[f32], codes: &[u16], scale: f32) -> f32 {
     assert!(has_f16c());

@@ -186,6 +186,31 @@ pub fn l2_squared_f16(q: &[f32], codes: &[u16], scale: f32) -> f32 {
     unsafe { l2_squared_f16_512(q, codes, scale) }
 }
 
+/// `scale * codes` into `out` (same length), sixteen lanes a step.
+#[target_feature(enable = "avx512f")]
+fn decode_512(codes: &[u16], scale: f32, out: &mut [f32]) {
+    let n = codes.len().min(out.len());
+    let s = _mm512_set1_ps(scale);
+    let mut i = 0;
+    while i + 16 <= n {
+        let v = _mm512_mul_ps(load_f16(codes, i), s);
+        assert!(i + 16 <= out.len());
+        // SAFETY: the assert keeps the sixteen-float unaligned store inside `out`.
+        unsafe { _mm512_storeu_ps(out.as_mut_ptr().add(i), v) };
+        i += 16;
+    }
+    for j in i..n {
+        out[j] = widen(codes[j]) * scale;
+    }
+}
+
+/// Safe entry: f16 codes decoded (only after `has_avx512`).
+pub fn decode(codes: &[u16], scale: f32, out: &mut [f32]) {
+    assert!(has_avx512());
+    // SAFETY: the assert guarantees AVX-512F on this CPU.
+    unsafe { decode_512(codes, scale, out) }
+}
+
 /// Safe entry: inner product against f16 codes (only after `has_avx512`).
 pub fn dot_f16(q: &[f32], codes: &[u16], scale: f32) -> f32 {
     assert!(has_avx512());

@@ -144,11 +144,16 @@ pub fn shrink_overfull<G: GraphMut>(graph: &G, e: G::Id, lc: usize, m: usize) {
 /// SELECT-NEIGHBORS-HEURISTIC over `e`'s links, leaving at most `max` in
 /// `list`; links to deleted nodes are the first to go.
 fn shrink<G: GraphMut>(graph: &G, e: G::Id, list: &mut Vec<G::Id>, max: usize) {
-    graph.prefetch(list);
+    list.retain(|&n| !graph.is_deleted(n));
+    // e decoded once and measured against the whole list as one batch.
+    let mut query = Vec::new();
+    graph.query_into(e, &mut query);
+    let mut distances = Vec::with_capacity(list.len());
+    graph.distances_within(&query, list, f32::INFINITY, &mut distances);
     let mut conn: Vec<_> = list
         .iter()
-        .filter(|&&n| !graph.is_deleted(n))
-        .map(|&n| Candidate::new(graph.distance_between(e, n), n))
+        .zip(&distances)
+        .map(|(&n, &d)| Candidate::new(d, n))
         .collect();
     conn.sort_unstable();
     let mut kept = Vec::with_capacity(max);

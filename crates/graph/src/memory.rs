@@ -30,7 +30,7 @@ use rayon::prelude::*;
 use rustc_hash::FxHashSet;
 
 use crate::insert::insert;
-use crate::links::{ListShape, NodeLinks};
+use crate::links::{LayerZero, ListShape, NodeLinks};
 use crate::search::knn_search;
 use crate::{Candidate, Graph, GraphMut, InsertParams, LevelGenerator, Metric, SearchScratch};
 
@@ -52,7 +52,10 @@ pub struct MemoryGraph {
     /// Per node: `(scale, err, norm)` of its [`HalfVector`].
     halves: Vec<(f32, f32, f32)>,
     node_levels: Vec<u8>,
+    /// Per node: the lock over all its lists, and its lists above layer 0.
     links: Vec<RwLock<NodeLinks>>,
+    /// Every node's layer-0 list (under the node's lock in `links`).
+    layer0: LayerZero,
     /// How long the lists may grow while the graph is built.
     shape: ListShape,
     deleted: Vec<bool>,
@@ -74,6 +77,7 @@ impl MemoryGraph {
             halves: Vec::new(),
             node_levels: Vec::new(),
             links: Vec::new(),
+            layer0: LayerZero::new(ListShape::new(m, dim)),
             shape: ListShape::new(m, dim),
             deleted: Vec::new(),
             entry: Mutex::new(None),
@@ -115,8 +119,9 @@ impl MemoryGraph {
         self.node_levels.push(level as u8);
         self.links
             .push(RwLock::new(NodeLinks::new(level, self.shape)));
+        self.layer0.push_empty();
         self.deleted.push(false);
-        self.links_bytes += NodeLinks::heap_bytes(level, self.shape);
+        self.links_bytes += NodeLinks::heap_bytes(level, self.shape) + self.layer0.row_bytes();
         id
     }
 
@@ -165,7 +170,7 @@ impl MemoryGraph {
         (0..self.len() as u32).into_par_iter().for_each(|id| {
             for lc in 0..=self.level(id) {
                 let max = crate::max_connections(m, lc);
-                if self.links[id as usize].read().get(lc, self.shape).len() > max {
+                if self.list_len(id, lc) > max {
                     crate::shrink_overfull(self, id, lc, m);
                 }
             }
@@ -249,6 +254,16 @@ impl MemoryGraph {
     fn half(&self, id: u32) -> (&[u16], f32, f32) {
         let (scale, _, norm) = self.halves[id as usize];
         (self.codes(id), scale, norm)
+    }
+
+    /// Number of node `id`'s neighbours at layer `lc <= level(id)`.
+    fn list_len(&self, id: u32, lc: usize) -> usize {
+        let links = self.links[id as usize].read();
+        if lc == 0 {
+            self.layer0.len(id)
+        } else {
+            links.get(lc, self.shape).len()
+        }
     }
 
     /// A copy of node `id`'s neighbours at layer `lc` (empty above its level).
@@ -337,12 +352,23 @@ impl Graph for MemoryGraph {
         }));
     }
 
-    /// Prefetches the first [`PREFETCH_BYTES`] of each node's codes.
+    /// Prefetches the first [`PREFETCH_BYTES`] of each node's codes and
+    /// its scale (kept apart from the codes).
     #[inline]
     fn prefetch(&self, ids: &[u32]) {
         for &id in ids {
+            distance::prefetch((&self.halves[id as usize] as *const (f32, f32, f32)).cast());
             let codes = self.codes(id);
             distance::prefetch_bytes(codes.as_ptr().cast(), 2 * codes.len(), PREFETCH_BYTES);
+        }
+    }
+
+    /// The node's lock word and the start of its layer-0 row.
+    #[inline]
+    fn prefetch_neighbours(&self, id: u32, lc: usize) {
+        distance::prefetch((&self.links[id as usize] as *const RwLock<NodeLinks>).cast());
+        if lc == 0 {
+            self.layer0.prefetch(id);
         }
     }
 
@@ -356,7 +382,12 @@ impl Graph for MemoryGraph {
     #[inline]
     fn neighbours(&self, id: u32, lc: usize, out: &mut Vec<u32>) {
         if lc <= self.level(id) {
-            out.extend_from_slice(self.links[id as usize].read().get(lc, self.shape));
+            let links = self.links[id as usize].read();
+            if lc == 0 {
+                self.layer0.read(id, out);
+            } else {
+                out.extend_from_slice(links.get(lc, self.shape));
+            }
         }
     }
 
@@ -376,8 +407,20 @@ impl GraphMut for MemoryGraph {
 
     /// The f16 copy decoded, unit length for cosine.
     fn query_of(&self, id: u32) -> Vec<f32> {
-        let v = self.vector(id);
-        self.metric.prepare(&v).unwrap_or(v)
+        let mut v = Vec::new();
+        self.query_into(id, &mut v);
+        v
+    }
+
+    /// Decodes into `out` without allocating once it has grown.
+    fn query_into(&self, id: u32, out: &mut Vec<f32>) {
+        distance::half::decode_into(self.codes(id), self.halves[id as usize].0, out);
+        self.metric.prepare_in_place(out);
+    }
+
+    /// The metric the graph was made with.
+    fn metric(&self) -> Metric {
+        self.metric
     }
 
     /// `Mmax` or a quarter of it by the dimensions (see [`MemoryGraph::shrink_lists`]).
@@ -387,17 +430,29 @@ impl GraphMut for MemoryGraph {
 
     /// Overwrites the list under the node's write lock.
     fn set_neighbours(&self, id: u32, lc: usize, neighbours: &[u32]) {
-        self.links[id as usize]
-            .write()
-            .set(lc, self.shape, neighbours);
+        let mut links = self.links[id as usize].write();
+        if lc == 0 {
+            self.layer0.write(id, self.shape, neighbours);
+        } else {
+            links.set(lc, self.shape, neighbours);
+        }
     }
 
     /// Runs `update` under the node's write lock (it only reads vectors,
     /// which are immutable, so no second lock is ever taken).
     fn update_neighbours(&self, id: u32, lc: usize, update: &mut dyn FnMut(&mut Vec<u32>)) {
         let mut links = self.links[id as usize].write();
-        let mut list = links.get(lc, self.shape).to_vec();
+        let mut list = Vec::new();
+        if lc == 0 {
+            self.layer0.read(id, &mut list);
+        } else {
+            list.extend_from_slice(links.get(lc, self.shape));
+        }
         update(&mut list);
-        links.set(lc, self.shape, &list);
+        if lc == 0 {
+            self.layer0.write(id, self.shape, &list);
+        } else {
+            links.set(lc, self.shape, &list);
+        }
     }
 }

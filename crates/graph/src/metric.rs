@@ -22,12 +22,22 @@ impl Metric {
     /// cosine, `None` when a cosine query has zero or infinite norm (no
     /// result is meaningful); unchanged otherwise.
     pub fn prepare(&self, v: &[f32]) -> Option<Vec<f32>> {
+        let mut v = v.to_vec();
+        self.prepare_in_place(&mut v).then_some(v)
+    }
+
+    /// [`Metric::prepare`] over `v` itself; false (and `v` unchanged) for a
+    /// cosine vector of zero or infinite norm.
+    pub fn prepare_in_place(&self, v: &mut [f32]) -> bool {
         if *self != Metric::Cosine {
-            return Some(v.to_vec());
+            return true;
         }
         let norm = distance::norm(v);
-        (norm > 0.0 && norm.is_finite())
-            .then(|| v.iter().map(|&x| (x as f64 / norm) as f32).collect())
+        if !(norm > 0.0 && norm.is_finite()) {
+            return false;
+        }
+        v.iter_mut().for_each(|x| *x = (*x as f64 / norm) as f32);
+        true
     }
 
     /// Distance from a [`Metric::prepare`]d query to the f16 copy
@@ -71,6 +81,19 @@ impl Metric {
             Metric::InnerProduct => -half::dot_pair(a.0, a.1, b.0, b.1),
             Metric::Cosine => 1.0 - half::dot_pair(a.0, a.1, b.0, b.1) / (a.2 * b.2),
             Metric::L1 => half::l1_pair(a.0, a.1, b.0, b.1),
+        };
+        nan_last(d)
+    }
+
+    /// Distance between two [`Metric::prepare`]d vectors (for cosine both
+    /// of unit length, so `1 - a.b`).
+    #[inline]
+    pub fn between_prepared(&self, a: &[f32], b: &[f32]) -> f32 {
+        let d = match self {
+            Metric::L2 => distance::l2_squared(a, b),
+            Metric::InnerProduct => -distance::inner_product(a, b),
+            Metric::Cosine => 1.0 - distance::inner_product(a, b),
+            Metric::L1 => distance::l1(a, b),
         };
         nan_last(d)
     }

@@ -60,13 +60,20 @@ impl<Id: Copy + Eq + Hash + Ord> Default for SearchScratch<Id> {
     }
 }
 
-/// The visited set `v`: a generation-stamped array for stores with dense
-/// ids (no hashing, cleared in O(1)), a hash set otherwise.
+/// The visited set `v`: a bitmap for stores with dense ids (no hashing),
+/// a hash set otherwise.
+///
+/// A bit per node keeps the set of a 100,000-node build in 12.5 kB, inside
+/// a core's first-level cache, where 4-byte generation stamps took 400 kB
+/// that the vectors kept pushing out (the test of each neighbour then
+/// waited on memory). Clearing zeroes only the words a search touched,
+/// so a search costs what it visits, whatever the graph's size.
 #[derive(Debug)]
 pub(crate) struct Visited<Id> {
     hash: FxHashSet<Id>,
-    stamps: Vec<u32>,
-    stamp: u32,
+    bits: Vec<u64>,
+    /// Indexes of the words of `bits` that are not zero.
+    touched: Vec<u32>,
     count: usize,
 }
 
@@ -75,8 +82,8 @@ impl<Id> Default for Visited<Id> {
     fn default() -> Self {
         Visited {
             hash: FxHashSet::default(),
-            stamps: Vec::new(),
-            stamp: 1,
+            bits: Vec::new(),
+            touched: Vec::new(),
             count: 0,
         }
     }
@@ -87,11 +94,14 @@ impl<Id: Copy + Eq + Hash> Visited<Id> {
     pub(crate) fn clear(&mut self) {
         self.hash.clear();
         self.count = 0;
-        self.stamp = self.stamp.wrapping_add(1);
-        if self.stamp == 0 {
-            self.stamps.fill(0);
-            self.stamp = 1;
+        if self.touched.len() * 8 >= self.bits.len() {
+            self.bits.fill(0);
+        } else {
+            for &w in &self.touched {
+                self.bits[w as usize] = 0;
+            }
         }
+        self.touched.clear();
     }
 
     /// Adds `id`; true when it was not there yet.
@@ -99,10 +109,20 @@ impl<Id: Copy + Eq + Hash> Visited<Id> {
     pub(crate) fn insert<G: crate::Graph<Id = Id>>(&mut self, graph: &G, id: Id) -> bool {
         let new = match graph.dense_index(id) {
             Some(i) => {
-                if i >= self.stamps.len() {
-                    self.stamps.resize((i + 1).max(self.stamps.len() * 2), 0);
+                let (word, bit) = (i / 64, 1u64 << (i % 64));
+                if word >= self.bits.len() {
+                    self.bits.resize((word + 1).max(self.bits.len() * 2), 0);
                 }
-                std::mem::replace(&mut self.stamps[i], self.stamp) != self.stamp
+                let w = &mut self.bits[word];
+                if *w & bit != 0 {
+                    false
+                } else {
+                    if *w == 0 {
+                        self.touched.push(word as u32);
+                    }
+                    *w |= bit;
+                    true
+                }
             }
             None => self.hash.insert(id),
         };
@@ -113,5 +133,30 @@ impl<Id: Copy + Eq + Hash> Visited<Id> {
     /// Number of nodes in the set.
     pub(crate) fn len(&self) -> usize {
         self.count
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Visited;
+    use crate::{MemoryGraph, Metric};
+
+    #[test]
+    fn visited_forgets_everything_on_clear_however_it_clears() {
+        let graph = MemoryGraph::new(1, Metric::L2, 4, 8, 1);
+        let mut v = Visited::<u32>::default();
+        // Few ids spread wide: cleared word by word; then many: by a fill.
+        for ids in [vec![0u32, 63, 64, 5_000, 99_999], (0..20_000).collect()] {
+            for round in 0..3 {
+                for &id in &ids {
+                    assert!(v.insert(&graph, id), "{id} was new in round {round}");
+                    assert!(!v.insert(&graph, id), "{id} was already there");
+                }
+                assert_eq!(v.len(), ids.len());
+                v.clear();
+                assert_eq!(v.len(), 0);
+                assert!(v.bits.iter().all(|&w| w == 0), "a bit survived the clear");
+            }
+        }
     }
 }

@@ -77,6 +77,11 @@ pub fn search_layer<G: Graph>(
         if w.len() >= ef && w.peek().is_some_and(|f| c.distance > f.distance) {
             break;
         }
+        // The next node to expand is most likely the nearest left in C:
+        // its list comes into the caches while c's neighbours are measured.
+        if let Some(Reverse(next)) = c_heap.peek() {
+            graph.prefetch_neighbours(next.id, lc);
+        }
         neighbours.clear();
         graph.neighbours(c.id, lc, neighbours);
         neighbours.retain(|&e| v.insert(graph, e));

@@ -32,6 +32,10 @@ pub trait Graph {
     /// it can start fetching them into the CPU's caches (no-op by default).
     fn prefetch(&self, _ids: &[Self::Id]) {}
 
+    /// Hints the store that the neighbours of `id` at layer `lc` are
+    /// about to be read (no-op by default).
+    fn prefetch_neighbours(&self, _id: Self::Id, _lc: usize) {}
+
     /// Neighbours of `id` at layer `lc` appended to `out` (out is cleared by the caller).
     fn neighbours(&self, id: Self::Id, lc: usize, out: &mut Vec<Self::Id>);
 
@@ -57,6 +61,17 @@ pub trait GraphMut: Graph {
     /// The stored vector of `id`, decoded and prepared as a query (see
     /// [`crate::Metric::prepare`]), to search for the node itself.
     fn query_of(&self, id: Self::Id) -> Vec<f32>;
+
+    /// [`GraphMut::query_of`] written over `out`, which a store may fill
+    /// without allocating.
+    fn query_into(&self, id: Self::Id, out: &mut Vec<f32>) {
+        *out = self.query_of(id);
+    }
+
+    /// The metric the stored vectors are compared in: neighbour selection
+    /// measures decoded vectors against each other with
+    /// [`crate::Metric::between_prepared`].
+    fn metric(&self) -> crate::Metric;
 
     /// Links a list at layer `lc` may hold beyond `Mmax` before INSERT
     /// shrinks it (a store that allows any must bring its lists back to

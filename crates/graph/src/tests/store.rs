@@ -89,6 +89,11 @@ impl GraphMut for VecStore {
         self.query(id)
     }
 
+    /// The metric the store was made with.
+    fn metric(&self) -> Metric {
+        self.metric
+    }
+
     /// The memory store's spare links when `spare` is set, else none.
     fn spare_links(&self, lc: usize) -> usize {
         if self.spare {
