@@ -293,10 +293,11 @@ impl MemoryGraph {
         self.deleted[id as usize] = true;
     }
 
-    /// Vacuum: relinks every live node around the deleted ones, moves the
-    /// entry point off a deleted node (see [`crate::repair`]), then makes
-    /// every live node reachable and every relinked one findable again
-    /// (see [`crate::reconnect()`]); returns the bridges added.
+    /// Vacuum: relinks every live node around the deleted ones and moves
+    /// the entry point off a deleted node (see [`crate::repair_neighbours`]
+    /// and [`crate::replace_entry_point`]), then makes every live node
+    /// reachable and every relinked one findable again (see
+    /// [`crate::reconnect()`]); returns the bridges added.
     pub fn repair(&self) -> usize {
         let m = self.params.m;
         let mut repaired = Vec::new();
@@ -352,7 +353,7 @@ impl Graph for MemoryGraph {
         }));
     }
 
-    /// Prefetches the first [`PREFETCH_BYTES`] of each node's codes and
+    /// Prefetches the first `PREFETCH_BYTES` of each node's codes and
     /// its scale (kept apart from the codes).
     #[inline]
     fn prefetch(&self, ids: &[u32]) {
