@@ -631,6 +631,10 @@ impl GraphMut for PageGraph {
         self.metric
     }
 
+    fn dims(&self) -> usize {
+        self.layout.dims
+    }
+
     fn set_neighbours(&self, id: ElementId, lc: usize, neighbours: &[ElementId]) {
         let mut page = WritePage::new(self.index, id.block());
         let bytes = page

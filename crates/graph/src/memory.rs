@@ -68,6 +68,7 @@ impl MemoryGraph {
     /// An empty graph of `dim`-dimensional vectors; `seed` drives the levels.
     pub fn new(dim: usize, metric: Metric, m: usize, ef_construction: usize, seed: u64) -> Self {
         assert!(dim > 0, "dim must be positive");
+        let shape = ListShape::new(m, dim);
         MemoryGraph {
             dim,
             metric,
@@ -77,8 +78,8 @@ impl MemoryGraph {
             halves: Vec::new(),
             node_levels: Vec::new(),
             links: Vec::new(),
-            layer0: LayerZero::new(ListShape::new(m, dim)),
-            shape: ListShape::new(m, dim),
+            layer0: LayerZero::new(shape),
+            shape,
             deleted: Vec::new(),
             entry: Mutex::new(None),
             links_bytes: 0,
@@ -266,6 +267,27 @@ impl MemoryGraph {
         }
     }
 
+    /// Appends node `id`'s list at layer `lc <= level(id)` to `out`; the
+    /// caller holds the node's lock, whose guarded `links` it passes.
+    #[inline]
+    fn read_list(&self, links: &NodeLinks, id: u32, lc: usize, out: &mut Vec<u32>) {
+        if lc == 0 {
+            self.layer0.read(id, out);
+        } else {
+            out.extend_from_slice(links.get(lc, self.shape));
+        }
+    }
+
+    /// Replaces node `id`'s list at layer `lc <= level(id)`; the caller
+    /// holds the node's write lock, whose guarded `links` it passes.
+    fn write_list(&self, links: &mut NodeLinks, id: u32, lc: usize, ids: &[u32]) {
+        if lc == 0 {
+            self.layer0.write(id, self.shape, ids);
+        } else {
+            links.set(lc, self.shape, ids);
+        }
+    }
+
     /// A copy of node `id`'s neighbours at layer `lc` (empty above its level).
     pub fn neighbour_list(&self, id: u32, lc: usize) -> Vec<u32> {
         let mut out = Vec::new();
@@ -383,12 +405,7 @@ impl Graph for MemoryGraph {
     #[inline]
     fn neighbours(&self, id: u32, lc: usize, out: &mut Vec<u32>) {
         if lc <= self.level(id) {
-            let links = self.links[id as usize].read();
-            if lc == 0 {
-                self.layer0.read(id, out);
-            } else {
-                out.extend_from_slice(links.get(lc, self.shape));
-            }
+            self.read_list(&self.links[id as usize].read(), id, lc, out);
         }
     }
 
@@ -424,6 +441,11 @@ impl GraphMut for MemoryGraph {
         self.metric
     }
 
+    /// Dimensions of every vector.
+    fn dims(&self) -> usize {
+        self.dim
+    }
+
     /// `Mmax` or a quarter of it by the dimensions (see [`MemoryGraph::shrink_lists`]).
     fn spare_links(&self, lc: usize) -> usize {
         self.shape.spare_links(lc)
@@ -431,12 +453,7 @@ impl GraphMut for MemoryGraph {
 
     /// Overwrites the list under the node's write lock.
     fn set_neighbours(&self, id: u32, lc: usize, neighbours: &[u32]) {
-        let mut links = self.links[id as usize].write();
-        if lc == 0 {
-            self.layer0.write(id, self.shape, neighbours);
-        } else {
-            links.set(lc, self.shape, neighbours);
-        }
+        self.write_list(&mut self.links[id as usize].write(), id, lc, neighbours);
     }
 
     /// Runs `update` under the node's write lock (it only reads vectors,
@@ -444,16 +461,8 @@ impl GraphMut for MemoryGraph {
     fn update_neighbours(&self, id: u32, lc: usize, update: &mut dyn FnMut(&mut Vec<u32>)) {
         let mut links = self.links[id as usize].write();
         let mut list = Vec::new();
-        if lc == 0 {
-            self.layer0.read(id, &mut list);
-        } else {
-            list.extend_from_slice(links.get(lc, self.shape));
-        }
+        self.read_list(&links, id, lc, &mut list);
         update(&mut list);
-        if lc == 0 {
-            self.layer0.write(id, self.shape, &list);
-        } else {
-            links.set(lc, self.shape, &list);
-        }
+        self.write_list(&mut links, id, lc, &list);
     }
 }

@@ -73,6 +73,9 @@ pub trait GraphMut: Graph {
     /// [`crate::Metric::between_prepared`].
     fn metric(&self) -> crate::Metric;
 
+    /// Dimensions of the stored vectors.
+    fn dims(&self) -> usize;
+
     /// Links a list at layer `lc` may hold beyond `Mmax` before INSERT
     /// shrinks it (a store that allows any must bring its lists back to
     /// `Mmax` itself before they are final). On-page lists have none.

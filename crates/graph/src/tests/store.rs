@@ -94,6 +94,11 @@ impl GraphMut for VecStore {
         self.metric
     }
 
+    /// Dimensions of the first vector (all have the same).
+    fn dims(&self) -> usize {
+        self.vectors[0].codes.len()
+    }
+
     /// The memory store's spare links when `spare` is set, else none.
     fn spare_links(&self, lc: usize) -> usize {
         if self.spare {
