@@ -14,9 +14,14 @@ use pgrx::{pg_sys, PgSqlErrorCode};
 use rustc_hash::FxHashMap;
 use std::cell::{Cell, RefCell};
 
-/// Cache lines of f16 codes prefetched per element (the hardware
-/// prefetcher streams the rest of a long vector by itself).
+/// Cache lines of f16 codes prefetched per element of a batch up front.
 const PREFETCH_CODE_LINES: usize = 8;
+/// How many elements ahead of the one being measured the rest of a long
+/// vector's codes is prefetched. The hardware prefetcher does not stream
+/// a 4 kB vector fast enough by itself: at 2,048 dimensions this pipeline
+/// cut a scan's time 14-17% (ef_search 20-80; ahead 1 and 2 alike, 3
+/// no better, all lines of every element up front worse).
+const PREFETCH_AHEAD: usize = 2;
 
 /// Block number of the meta page.
 pub const META_BLOCK: u32 = 0;
@@ -521,6 +526,28 @@ impl PageGraph {
         }
     }
 
+    /// Prefetches the code lines past the first [`PREFETCH_CODE_LINES`] of
+    /// the element at position `k` of `order` (a batch's `hints`), if any:
+    /// issued a few elements ahead of the one being measured, a long
+    /// vector's codes arrive while the ones before it are compared.
+    fn prefetch_rest(
+        &self,
+        hints: &[Option<PageHint>],
+        ids: &[ElementId],
+        order: &[usize],
+        k: usize,
+    ) {
+        let lines = (2 * self.layout.dims).div_ceil(64);
+        if lines <= PREFETCH_CODE_LINES {
+            return;
+        }
+        if let Some(Some(hint)) = hints.get(k) {
+            let codes = self.layout.size_at(0) - 2 * self.layout.dims;
+            let at = codes + 64 * PREFETCH_CODE_LINES;
+            hint.prefetch_item(ids[order[k]].offset(), at, lines - PREFETCH_CODE_LINES);
+        }
+    }
+
     /// The element's vector decoded and prepared as a query.
     fn as_query(&self, id: ElementId) -> Vec<f32> {
         let (codes, scale, _) = self.half_copy(id);
@@ -570,9 +597,16 @@ impl Graph for PageGraph {
         order.extend(0..ids.len());
         order.sort_unstable_by_key(|&i| ids[i]);
         self.prefetch_batch(ids, &order);
+        let hints = self.hints.borrow();
+        for k in 0..PREFETCH_AHEAD {
+            self.prefetch_rest(&hints, ids, &order, k);
+        }
+        let mut k = 0;
         for run in page_runs(ids, &order) {
             self.with_page(ids[run[0]].block(), |page| {
                 for &i in run {
+                    self.prefetch_rest(&hints, ids, &order, k + PREFETCH_AHEAD);
+                    k += 1;
                     let e = self.element_on(page, ids[i]);
                     out[start + i] = self.element_distance(query, e, bound);
                     batch.push((ids[i], e.deleted()));
