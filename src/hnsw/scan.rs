@@ -168,8 +168,8 @@ fn next_element(state: &mut ScanState) -> bool {
                 .saturating_mul(2 * meta.m as usize)
                 .max(ef),
         };
-        let search = match super::upper::descend(graph, meta, query) {
-            Some(start) => IterativeSearch::from_start(graph, query, start, ef, budget),
+        let search = match super::upper::entry_points(graph, meta, query) {
+            Some(eps) => IterativeSearch::from_entries(graph, query, &eps, ef, budget),
             None => IterativeSearch::new(graph, query, ep, ef, budget),
         };
         state.search = Some(match iterative {

@@ -61,10 +61,15 @@ thread_local! {
     static COPIES: RefCell<Vec<Entry>> = const { RefCell::new(Vec::new()) };
 }
 
-/// The layer-0 entry for the prepared `query`, from this backend's copy of
-/// the upper layers when it is current; `None` when the caller must
-/// descend on pages (which this call counts towards making a copy).
-pub fn descend(graph: &PageGraph, meta: &Meta, query: &[f32]) -> Option<Candidate<ElementId>> {
+/// The layer-0 entry points for the prepared `query` (`graph::entry_points`),
+/// from this backend's copy of the upper layers when it is current; `None`
+/// when the caller must descend on pages (which this call counts towards
+/// making a copy).
+pub fn entry_points(
+    graph: &PageGraph,
+    meta: &Meta,
+    query: &[f32],
+) -> Option<Vec<Candidate<ElementId>>> {
     let ep = meta.entry_point()?;
     if ep.1 == 0 || !crate::gucs::upper_cache() {
         return None;
@@ -94,7 +99,7 @@ pub fn descend(graph: &PageGraph, meta: &Meta, query: &[f32]) -> Option<Candidat
         let entry = &mut copies[0];
         let current = entry.version == meta.upper_version && entry.ep == ep;
         if let (true, Some(layers)) = (current, &entry.layers) {
-            return layers.descend(query, ep);
+            return layers.entry_points(query, ep);
         }
         // Stale or missing: descend on pages, and copy once that has cost
         // as much as the copy will.
@@ -118,9 +123,9 @@ pub fn descend(graph: &PageGraph, meta: &Meta, query: &[f32]) -> Option<Candidat
             Ok(layers) => {
                 entry.nodes = layers.len();
                 entry.descents = 0;
-                let start = layers.descend(query, ep);
+                let eps = layers.entry_points(query, ep);
                 entry.layers = Some(layers);
-                start
+                eps
             }
             Err(nodes) => {
                 entry.nodes = nodes;

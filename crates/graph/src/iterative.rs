@@ -31,8 +31,8 @@ use std::collections::{BinaryHeap, VecDeque};
 
 use rustc_hash::FxHashSet;
 
-use crate::search::descend;
-use crate::{Candidate, Graph};
+use crate::search::{entry_points, LAYER_ONE_EF};
+use crate::{Candidate, Graph, SearchScratch};
 
 /// Nodes visited per unit of `ef`, to size a search's sets up front.
 const VISITED_PER_EF: usize = 24;
@@ -67,7 +67,8 @@ pub struct IterativeSearch<Id> {
 
 impl<Id: Copy + Eq + std::hash::Hash + Ord> IterativeSearch<Id> {
     /// Starts a search for `query` from the entry point `ep = (id, L)`:
-    /// descends the upper layers greedily and seeds layer 0. `ef` is the
+    /// descends the upper layers and seeds layer 0 with the
+    /// [`entry_points`] found there. `ef` is the
     /// window size (hnsw.ef_search), `max_visited` bounds the distances
     /// computed over the whole search (at least 1).
     pub fn new<G: Graph<Id = Id>>(
@@ -77,18 +78,18 @@ impl<Id: Copy + Eq + std::hash::Hash + Ord> IterativeSearch<Id> {
         ef: usize,
         max_visited: usize,
     ) -> Self {
-        let mut neighbours = Vec::new();
-        let start = descend(graph, query, ep, 0, &mut neighbours);
-        Self::from_start(graph, query, start, ef, max_visited)
+        let (mut scratch, mut eps) = (SearchScratch::new(), Vec::new());
+        entry_points(graph, query, ep, LAYER_ONE_EF, &mut scratch, &mut eps);
+        Self::from_entries(graph, query, &eps, ef, max_visited)
     }
 
-    /// Starts a search at layer 0 from `start`, the end of a descent done
-    /// elsewhere (on a copy of the upper layers, see [`crate::UpperLayers`]),
-    /// with its distance to `query`; otherwise as [`IterativeSearch::new`].
-    pub fn from_start<G: Graph<Id = Id>>(
+    /// Starts a search at layer 0 from `eps`, entry points found elsewhere
+    /// (on a copy of the upper layers, see [`crate::UpperLayers`]) with
+    /// their distances to `query`; otherwise as [`IterativeSearch::new`].
+    pub fn from_entries<G: Graph<Id = Id>>(
         graph: &G,
         query: &[f32],
-        start: Candidate<Id>,
+        eps: &[Candidate<Id>],
         ef: usize,
         max_visited: usize,
     ) -> Self {
@@ -113,10 +114,13 @@ impl<Id: Copy + Eq + std::hash::Hash + Ord> IterativeSearch<Id> {
             neighbours: Vec::new(),
             distances: Vec::new(),
         };
-        search.visited.insert(start.id);
-        search.candidates.push(Reverse(start));
-        if !graph.is_deleted(start.id) {
-            search.offer(start);
+        for &e in eps {
+            if search.visited.insert(e.id) {
+                search.candidates.push(Reverse(e));
+                if !graph.is_deleted(e.id) {
+                    search.offer(e);
+                }
+            }
         }
         search
     }

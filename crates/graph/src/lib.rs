@@ -15,7 +15,7 @@
 //! | Algorithm 1, INSERT | [`insert()`] |
 //! | Algorithm 2, SEARCH-LAYER | [`search_layer`] |
 //! | Algorithm 4, SELECT-NEIGHBORS-HEURISTIC | [`select_neighbours`] |
-//! | Algorithm 5, K-NN-SEARCH | [`knn_search`] |
+//! | Algorithm 5, K-NN-SEARCH | [`knn_search`] (layer 0 entered at [`entry_points`], not one node) |
 //! | (pgvector 0.8) iterative scan | [`IterativeSearch`] |
 //! | (pgvector) vacuum repair | [`repair_neighbours`], [`replace_entry_point`] |
 //! | vacuum: every node reachable and findable again | [`reconnect()`], [`Reachability`] |
@@ -48,7 +48,7 @@ pub use params::{max_connections, InsertParams};
 pub use reconnect::{reconnect, NodeSet, Reachability};
 pub use repair::{repair_neighbours, replace_entry_point};
 pub use scratch::SearchScratch;
-pub use search::{descend, greedy_closest, knn_search, search_layer};
+pub use search::{descend, entry_points, greedy_closest, knn_search, search_layer, LAYER_ONE_EF};
 pub use select::select_neighbours;
 pub use traits::{Graph, GraphMut};
 pub use upper::UpperLayers;

@@ -31,7 +31,7 @@ use std::hash::Hash;
 
 use rustc_hash::FxHashSet;
 
-use crate::search::{descend, search_layer};
+use crate::search::{entry_points, search_layer, LAYER_ONE_EF};
 use crate::{max_connections, Candidate, GraphMut, InsertParams, SearchScratch};
 
 /// Width of the first, cheap search [`Reachability::ensure_findable`] tries.
@@ -162,7 +162,7 @@ impl<Id: Copy + Eq + Hash + Ord, S: NodeSet<Id>> Reachability<Id, S> {
     }
 
     /// The `ef` nearest nodes a search for `u`'s own vector from `ep`
-    /// finds, nearest first.
+    /// finds, nearest first: layer 0 entered as a scan enters it.
     fn search_for<G: GraphMut<Id = Id>>(
         &mut self,
         graph: &G,
@@ -171,9 +171,10 @@ impl<Id: Copy + Eq + Hash + Ord, S: NodeSet<Id>> Reachability<Id, S> {
         ef: usize,
     ) -> Vec<Candidate<Id>> {
         let query = graph.query_of(u);
-        let start = descend(graph, &query, ep, 0, &mut self.buf);
+        let mut eps = Vec::new();
+        entry_points(graph, &query, ep, LAYER_ONE_EF, &mut self.scratch, &mut eps);
         let mut w = Vec::with_capacity(ef);
-        search_layer(graph, &query, &[start], ef, 0, &mut self.scratch, &mut w);
+        search_layer(graph, &query, &eps, ef, 0, &mut self.scratch, &mut w);
         w
     }
 

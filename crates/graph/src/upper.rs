@@ -8,16 +8,17 @@
 //! copy of them, f16 codes and upper lists, and walk it in memory.
 //! [`UpperLayers`] is that copy, filled by its owner node by node
 //! ([`UpperLayers::add`]) and then frozen ([`UpperLayers::finish`]); the
-//! walk is the same [`descend`] as on any other store, so it ends at the
-//! same layer-0 entry as the walk on the pages the copy was made from.
+//! walk is the same [`entry_points`] as on any other store, so it ends at
+//! the same layer-0 entries as the walk on the pages the copy was made
+//! from.
 //! Whether the copy is still current is the owner's business (the
 //! extension compares a counter in the meta page).
 
 use std::collections::HashMap;
 use std::hash::Hash;
 
-use crate::search::descend;
-use crate::{Candidate, Graph, Metric};
+use crate::search::{entry_points, LAYER_ONE_EF};
+use crate::{Candidate, Graph, Metric, SearchScratch};
 
 /// Nodes above layer 0 with their f16 codes and upper neighbour lists.
 #[derive(Debug)]
@@ -121,15 +122,26 @@ impl<Id: Copy + Eq + Hash> UpperLayers<Id> {
         nodes * (2 * dim + 8 + 1 + 8 + 24 * 2 + 8 * 2) + links * 4
     }
 
-    /// Greedy descent from the entry point `ep = (id, L)` to layer 0
-    /// ([`descend`]), on the copy: the layer-0 entry with its distance to
-    /// the prepared `query`, or `None` when `ep` is not in the copy.
-    pub fn descend(&self, query: &[f32], ep: (Id, usize)) -> Option<Candidate<Id>> {
+    /// The [`entry_points`] of layer 0 (`LAYER_ONE_EF` wide) found from
+    /// the entry point `ep = (id, L)` on the copy, with their distances to
+    /// the prepared `query`; `None` when `ep` is not in the copy.
+    pub fn entry_points(&self, query: &[f32], ep: (Id, usize)) -> Option<Vec<Candidate<Id>>> {
         let &start = self.dense.get(&ep.0)?;
         let top = ep.1.min(self.levels[start as usize] as usize);
-        let mut buf = Vec::new();
-        let c = descend(&Dense(self), query, (start, top), 0, &mut buf);
-        Some(Candidate::new(c.distance, self.ids[c.id as usize]))
+        let (mut scratch, mut eps) = (SearchScratch::new(), Vec::new());
+        entry_points(
+            &Dense(self),
+            query,
+            (start, top),
+            LAYER_ONE_EF,
+            &mut scratch,
+            &mut eps,
+        );
+        Some(
+            eps.into_iter()
+                .map(|c| Candidate::new(c.distance, self.ids[c.id as usize]))
+                .collect(),
+        )
     }
 }
 
