@@ -543,6 +543,18 @@ def paired(dataset, opclass, n_queries, rounds):
     conns = {e: connect(dataset, engine=e) for e in engines}
     sqls = {e: search_sql(e, op, data.shape[1]) for e in engines}
     print(f"\n=== paired timing: {dataset}, both engines alternating, median of {rounds} passes each")
+    # Builds too: one engine's build minutes after the other's met another
+    # host (pgvision's 128-d build took 3.7 s in one full run, 6.7 s at
+    # 1.56 cores in the next, while alternating REINDEXes gave 3.7-4.9 s).
+    builds = {e: [] for e in engines}
+    for r in range(rounds):
+        for e in (engines if r % 2 == 0 else engines[::-1]):
+            conns[e].execute("CHECKPOINT")
+            t = time.perf_counter()
+            conns[e].execute("REINDEX INDEX items_embedding_idx")
+            builds[e].append(time.perf_counter() - t)
+    print("  builds (REINDEX): " + "; ".join(
+        f"{e} {', '.join(f'{x:.1f}' for x in builds[e])} s" for e in engines))
     rows = {e: [] for e in engines}
     for ef in EF_SEARCH:
         passes = {e: [] for e in engines}
@@ -567,7 +579,7 @@ def paired(dataset, opclass, n_queries, rounds):
            for e in engines}
     lower = {e: floored([(rec, qps) for _, rec, qps, _ in rows[e]]) for e in engines}
     return {"dataset": dataset, "rows": rows, "qps": at, "cpu_qps": cpu, "rounds": rounds,
-            "floored": lower}
+            "floored": lower, "build_s": {e: sorted(builds[e])[rounds // 2] for e in engines}}
 
 
 def print_paired(p):
@@ -586,6 +598,10 @@ def print_paired(p):
     print(f"  {'paired q/s at recall 0.95':28s} {ratio(p['qps'])}  "
           f"(alternating passes, median of {p['rounds']})")
     print(f"  {'per backend CPU second':28s} {ratio(p['cpu_qps'])}")
+    if p.get("build_s"):
+        a, b = p["build_s"]["pgvision"], p["build_s"]["pgvector"]
+        print(f"  {'paired build time ratio':28s} {a:.1f} vs {b:.1f} s, {a / b:.2f} of pgvector's "
+              f"(alternating REINDEX, median of {p['rounds']})")
 
 
 def qps_at_recall(rows, target=0.95):
