@@ -1,5 +1,5 @@
 //! Backend-local copies of the indexes' upper layers, for the scans'
-//! greedy descent (see `graph::UpperLayers`).
+//! descent to layer 0 (see `graph::UpperLayers`).
 //!
 //! Design note. The layers above 0 hold one element in `m`; walking them
 //! on pages costs a scan one page read per step, a sixth of a 128-d scan.

@@ -1,7 +1,8 @@
-//! A private copy of a graph's upper layers, for the greedy descent.
+//! A private copy of a graph's upper layers, for the descent to layer 0.
 //!
-//! Design note. Every search starts with a greedy walk from the entry
-//! point down through the layers above 0 (Algorithm 5 lines 1-4). On
+//! Design note. Every search starts with a walk from the entry point down
+//! through the layers above 0 (greedy, Algorithm 5 lines 1-4, then a
+//! small search of layer 1 for the entry points of layer 0). On
 //! pages, each step of it reads one element, one page at a time: at 128
 //! dimensions that walk was a sixth of an index scan. The upper layers
 //! hold only one node in `m` (1/16 at m = 16), so a backend can keep a
