@@ -45,6 +45,7 @@ static EF_SEARCH: GucSetting<i32> = GucSetting::<i32>::new(40);
 static ITERATIVE_SCAN: GucSetting<IterativeScan> =
     GucSetting::<IterativeScan>::new(IterativeScan::Off);
 static MAX_SCAN_TUPLES: GucSetting<i32> = GucSetting::<i32>::new(20_000);
+static SCAN_MEM_MULTIPLIER: GucSetting<f64> = GucSetting::<f64>::new(1.0);
 static UPPER_CACHE: GucSetting<bool> = GucSetting::<bool>::new(true);
 
 /// `hnsw.ef_search`: size of the dynamic candidate list of a scan.
@@ -60,6 +61,14 @@ pub fn iterative_scan() -> IterativeScan {
 /// `hnsw.max_scan_tuples`: heap tuples an iterative scan may visit.
 pub fn max_scan_tuples() -> usize {
     MAX_SCAN_TUPLES.get() as usize
+}
+
+/// Bytes an iterative scan's search may hold: `work_mem` times
+/// `hnsw.scan_mem_multiplier` (pgvector 0.8's rule).
+pub fn scan_mem_bytes() -> usize {
+    // SAFETY: a plain read of a GUC variable on the main thread.
+    let work_mem_kb = unsafe { pgrx::pg_sys::work_mem };
+    (work_mem_kb as f64 * SCAN_MEM_MULTIPLIER.get() * 1024.0).min(usize::MAX as f64) as usize
 }
 
 /// `pgvision.hnsw_upper_cache`: whether scans descend the upper layers
@@ -95,6 +104,16 @@ fn init_index() {
         &MAX_SCAN_TUPLES,
         1,
         i32::MAX,
+        GucContext::Userset,
+        GucFlags::default(),
+    );
+    GucRegistry::define_float_guc(
+        c"hnsw.scan_mem_multiplier",
+        c"Sets the multiple of work_mem to use for iterative scans",
+        c"",
+        &SCAN_MEM_MULTIPLIER,
+        1.0,
+        1000.0,
         GucContext::Userset,
         GucFlags::default(),
     );

@@ -14,7 +14,9 @@
 //! `hnsw.iterative_scan = off` returns the `hnsw.ef_search` elements of one
 //! search (pgvector's semantics) and stops;
 //! `relaxed_order` / `strict_order` keep exploring (for filtered queries)
-//! until `hnsw.max_scan_tuples` heap rows were returned.
+//! until `hnsw.max_scan_tuples` heap rows were returned, or the search
+//! holds more than `work_mem` times `hnsw.scan_mem_multiplier` (it then
+//! returns what it has found and stops).
 
 use super::store::{in_index_order, read_meta_and_order, PageGraph};
 use crate::gucs::{self, IterativeScan};
@@ -174,8 +176,8 @@ fn next_element(state: &mut ScanState) -> bool {
         };
         state.search = Some(match iterative {
             IterativeScan::Off => search.single_pass(),
-            IterativeScan::RelaxedOrder => search.relaxed(),
-            IterativeScan::StrictOrder => search,
+            IterativeScan::RelaxedOrder => search.relaxed().memory_limit(gucs::scan_mem_bytes()),
+            IterativeScan::StrictOrder => search.memory_limit(gucs::scan_mem_bytes()),
         });
     }
     if iterative == IterativeScan::Off && state.elements >= gucs::ef_search() {

@@ -24,7 +24,8 @@
 //! returned (the graph is only approximately navigable) is dropped and
 //! counted in [`IterativeSearch::dropped`], as pgvector's strict order
 //! does. Deleted nodes are traversed but never returned. The number of
-//! distances computed is bounded by the caller's `max_visited`.
+//! distances computed is bounded by the caller's `max_visited`, the
+//! memory by [`IterativeSearch::memory_limit`].
 
 use std::cmp::Reverse;
 use std::collections::{BinaryHeap, VecDeque};
@@ -43,6 +44,8 @@ pub struct IterativeSearch<Id> {
     query: Vec<f32>,
     ef: usize,
     max_visited: usize,
+    /// Bytes the search's sets may take before it stops expanding.
+    max_bytes: usize,
     /// `v`: every node whose distance was computed.
     visited: FxHashSet<Id>,
     /// `C`: visited nodes not yet expanded, nearest first.
@@ -102,6 +105,7 @@ impl<Id: Copy + Eq + std::hash::Hash + Ord> IterativeSearch<Id> {
             query: query.to_vec(),
             ef: ef.max(1),
             max_visited: max_visited.max(1),
+            max_bytes: usize::MAX,
             visited: FxHashSet::with_capacity_and_hasher(expected, Default::default()),
             candidates: BinaryHeap::with_capacity(expected),
             window: VecDeque::with_capacity(ef.max(1) + 1),
@@ -153,6 +157,30 @@ impl<Id: Copy + Eq + std::hash::Hash + Ord> IterativeSearch<Id> {
     pub fn relaxed(mut self) -> Self {
         self.strict = false;
         self
+    }
+
+    /// Stops expanding once the search's sets take more than `bytes`
+    /// ([`IterativeSearch::memory_bytes`]; pgvector's `work_mem` times
+    /// `hnsw.scan_mem_multiplier`): what `W` and the overflow hold is
+    /// still returned, in order, and then nothing, as when the
+    /// `max_visited` budget runs out.
+    pub fn memory_limit(mut self, bytes: usize) -> Self {
+        self.max_bytes = bytes;
+        self
+    }
+
+    /// About how many bytes the search's sets and buffers take (from their
+    /// capacities: the hash set's buckets with their control bytes, the
+    /// heaps, the window, the query and batch buffers).
+    pub fn memory_bytes(&self) -> usize {
+        use std::mem::size_of;
+        let set = self.visited.capacity() * 8 / 7 * (size_of::<Id>() + 1);
+        let heaps = (self.candidates.capacity() + self.overflow.capacity())
+            * size_of::<Reverse<Candidate<Id>>>();
+        let window = self.window.capacity() * size_of::<Candidate<Id>>();
+        let buffers = (self.query.capacity() + self.distances.capacity()) * size_of::<f32>()
+            + self.neighbours.capacity() * size_of::<Id>();
+        set + heaps + window + buffers
     }
 
     /// Returns the `ef` nearest nodes of one SEARCH-LAYER (Algorithm 2),
@@ -216,7 +244,7 @@ impl<Id: Copy + Eq + std::hash::Hash + Ord> IterativeSearch<Id> {
                     self.offer(e);
                 }
             }
-            if exhausted {
+            if exhausted || self.memory_bytes() > self.max_bytes {
                 self.candidates.clear();
                 return;
             }

@@ -65,6 +65,12 @@ SELECT err($$SET hnsw.nonexistent = 1$$);
 SHOW hnsw.ef_search;
 SHOW hnsw.iterative_scan;
 SHOW hnsw.max_scan_tuples;
+SHOW hnsw.scan_mem_multiplier;
+SELECT err($$SET hnsw.scan_mem_multiplier = 0.5$$);
+SELECT err($$SET hnsw.scan_mem_multiplier = 1001$$);
+SET hnsw.scan_mem_multiplier = 2.5;
+SHOW hnsw.scan_mem_multiplier;
+RESET hnsw.scan_mem_multiplier;
 
 -- dimensions: none, ResNet-50's 2048, the page limit
 CREATE TABLE nodim (v vector);
@@ -123,6 +129,26 @@ RESET hnsw.max_scan_tuples;
 RESET hnsw.iterative_scan;
 RESET hnsw.ef_search;
 RESET enable_seqscan;
+
+-- iterative scan memory: work_mem times hnsw.scan_mem_multiplier. The 20
+-- rows of category 7 lie all around the circle, so finding the farthest
+-- means visiting nearly all 20,000 elements, more than 64 kB can hold.
+CREATE TABLE fm (id int, cat int, v vector(2));
+INSERT INTO fm SELECT i, i % 1000, ARRAY[cos(i * 0.01), sin(i * 0.01)]::real[]::vector FROM generate_series(1, 20000) i;
+CREATE INDEX ON fm USING hnsw (v);
+SET enable_seqscan = off;
+SET hnsw.iterative_scan = relaxed_order;
+SET work_mem = '64MB';
+SELECT count(*) AS all_found FROM (SELECT id FROM fm WHERE cat = 7 ORDER BY v <-> '[1,0]' LIMIT 20) s;
+SET work_mem = '64kB';
+SELECT count(*) < 20 AS capped FROM (SELECT id FROM fm WHERE cat = 7 ORDER BY v <-> '[1,0]' LIMIT 20) s;
+SET hnsw.scan_mem_multiplier = 1000;
+SELECT count(*) AS all_found FROM (SELECT id FROM fm WHERE cat = 7 ORDER BY v <-> '[1,0]' LIMIT 20) s;
+RESET hnsw.scan_mem_multiplier;
+RESET work_mem;
+RESET hnsw.iterative_scan;
+RESET enable_seqscan;
+DROP TABLE fm;
 
 -- unlogged tables get an init fork; TRUNCATE and REINDEX work
 CREATE UNLOGGED TABLE u (v vector(2));

@@ -114,6 +114,36 @@ fn max_visited_bounds_the_search() {
 }
 
 #[test]
+fn memory_limit_bounds_the_search() {
+    println!("centres seed 31, data seed 35, query seed 33, build seed 34");
+    let g = build_sequential(&clustered(4_000, 16, 31, 35), Metric::L2, 6, 32, 34);
+    let queries = clustered(1, 16, 31, 33);
+    let ep = g.entry_point().unwrap();
+    let drain = |mut it: IterativeSearch<u32>| {
+        let (mut got, mut peak) = (Vec::new(), 0);
+        while let Some(c) = it.next(&g) {
+            got.push(c);
+            peak = peak.max(it.memory_bytes());
+        }
+        (got, peak, it.visited())
+    };
+    let (all, unbounded_peak, all_visited) =
+        drain(IterativeSearch::new(&g, &queries[0], ep, 10, usize::MAX));
+    let limit = unbounded_peak / 4;
+    let (some, peak, visited) =
+        drain(IterativeSearch::new(&g, &queries[0], ep, 10, usize::MAX).memory_limit(limit));
+    println!("unbounded: {} results, {all_visited} visited, {unbounded_peak} bytes; limit {limit}: {} results, {visited} visited, {peak} bytes", all.len(), some.len());
+    assert!(visited < all_visited, "{visited} vs {all_visited}");
+    assert!(!some.is_empty() && some.len() < all.len());
+    assert!(some.windows(2).all(|p| p[0].distance <= p[1].distance));
+    // It stops at the first expansion past the limit: within one batch of
+    // growth (the sets double at most once more).
+    assert!(peak <= 2 * limit + 4096, "{peak} > 2 * {limit}");
+    // The nearest results are the unbounded search's.
+    assert_eq!(some[..3], all[..3]);
+}
+
+#[test]
 fn relaxed_search_returns_what_strict_drops() {
     let (g, queries) = graph_with_deletions();
     let ep = g.entry_point().unwrap();
