@@ -173,6 +173,27 @@ fn reuse_free_slot(
     // SAFETY: `index` is open; the count only grows.
     let nblocks =
         unsafe { pg_sys::RelationGetNumberOfBlocksInFork(index, pg_sys::ForkNumber::MAIN_FORKNUM) };
+    // Pages whose free slots were all too small for this element: listed
+    // again afterwards, or a smaller element could never reuse their slots
+    // (taking a page from the map marks it used).
+    let mut too_small = Vec::new();
+    let found = take_free_slot(index, bytes, layout, nblocks, &mut too_small);
+    for block in too_small {
+        // SAFETY: as in take_free_slot.
+        unsafe { pg_sys::RecordFreeIndexPage(index, block) };
+    }
+    found
+}
+
+/// The search of [`reuse_free_slot`]; pages it took from the free space
+/// map whose free slots could not hold `bytes` are pushed to `too_small`.
+fn take_free_slot(
+    index: pg_sys::Relation,
+    bytes: &[u8],
+    layout: ElementLayout,
+    nblocks: u32,
+    too_small: &mut Vec<u32>,
+) -> Option<ElementId> {
     for _ in 0..FREE_PAGE_TRIES {
         // SAFETY: the index's free space map; it hands a page out once
         // (marking it used) until it is recorded free again.
@@ -199,7 +220,11 @@ fn reuse_free_slot(
             .iter()
             .position(|&(off, _)| page.replace_item(off, bytes))
         else {
-            continue; // stale entry, or no room to grow a smaller slot
+            // A stale entry, or no room to grow a smaller slot.
+            if !free.is_empty() {
+                too_small.push(block);
+            }
+            continue;
         };
         let id = ElementId::new(block, free[pos].0);
         page.commit();
