@@ -19,8 +19,9 @@ const PREFETCH_CODE_LINES: usize = 8;
 /// How many elements ahead of the one being measured the rest of a long
 /// vector's codes is prefetched. The hardware prefetcher does not stream
 /// a 4 kB vector fast enough by itself: at 2,048 dimensions this pipeline
-/// cut a scan's time 14-17% (ef_search 20-80; ahead 1 and 2 alike, 3
-/// no better, all lines of every element up front worse).
+/// cut a scan's time 14-17% (ef_search 20-80; ahead 1 and 2 alike, 3 no
+/// better; the pipeline alone, without the first lines of every element
+/// up front, worse).
 const PREFETCH_AHEAD: usize = 2;
 
 /// Block number of the meta page.
@@ -542,7 +543,7 @@ impl PageGraph {
             }
             hints.push(hint);
         }
-        let codes = self.layout.size_at(0) - 2 * self.layout.dims;
+        let codes = self.level0_codes_at();
         let code_lines = (2 * self.layout.dims).div_ceil(64).min(PREFETCH_CODE_LINES);
         for (hint, &i) in hints.iter().zip(order) {
             if let Some(hint) = hint {
@@ -551,25 +552,37 @@ impl PageGraph {
         }
     }
 
-    /// Prefetches the code lines past the first [`PREFETCH_CODE_LINES`] of
-    /// the element at position `k` of `order` (a batch's `hints`), if any:
-    /// issued a few elements ahead of the one being measured, a long
-    /// vector's codes arrive while the ones before it are compared.
+    /// Where the code lines past the first [`PREFETCH_CODE_LINES`] of a
+    /// level-0 element start (bytes into the item) and how many there
+    /// are; `None` when the codes are no longer than those.
+    fn code_rest(&self) -> Option<(usize, usize)> {
+        let lines = (2 * self.layout.dims).div_ceil(64);
+        (lines > PREFETCH_CODE_LINES).then(|| {
+            (
+                self.level0_codes_at() + 64 * PREFETCH_CODE_LINES,
+                lines - PREFETCH_CODE_LINES,
+            )
+        })
+    }
+
+    /// Byte offset of the f16 codes in a level-0 element (they end it).
+    fn level0_codes_at(&self) -> usize {
+        self.layout.size_at(0) - 2 * self.layout.dims
+    }
+
+    /// Prefetches `rest` (see [`PageGraph::code_rest`]) of the element at
+    /// position `k` of `order` (a batch's `hints`), if any: issued a few
+    /// elements ahead of the one being measured, a long vector's codes
+    /// arrive while the ones before it are compared.
     fn prefetch_rest(
-        &self,
         hints: &[Option<PageHint>],
         ids: &[ElementId],
         order: &[usize],
         k: usize,
+        (at, lines): (usize, usize),
     ) {
-        let lines = (2 * self.layout.dims).div_ceil(64);
-        if lines <= PREFETCH_CODE_LINES {
-            return;
-        }
         if let Some(Some(hint)) = hints.get(k) {
-            let codes = self.layout.size_at(0) - 2 * self.layout.dims;
-            let at = codes + 64 * PREFETCH_CODE_LINES;
-            hint.prefetch_item(ids[order[k]].offset(), at, lines - PREFETCH_CODE_LINES);
+            hint.prefetch_item(ids[order[k]].offset(), at, lines);
         }
     }
 
@@ -623,14 +636,19 @@ impl Graph for PageGraph {
         order.sort_unstable_by_key(|&i| ids[i]);
         self.prefetch_batch(ids, &order);
         let hints = self.hints.borrow();
-        for k in 0..PREFETCH_AHEAD {
-            self.prefetch_rest(&hints, ids, &order, k);
+        let rest = self.code_rest();
+        if let Some(rest) = rest {
+            for k in 0..PREFETCH_AHEAD {
+                Self::prefetch_rest(&hints, ids, &order, k, rest);
+            }
         }
         let mut k = 0;
         for run in page_runs(ids, &order) {
             self.with_page(ids[run[0]].block(), |page| {
                 for &i in run {
-                    self.prefetch_rest(&hints, ids, &order, k + PREFETCH_AHEAD);
+                    if let Some(rest) = rest {
+                        Self::prefetch_rest(&hints, ids, &order, k + PREFETCH_AHEAD, rest);
+                    }
                     k += 1;
                     let e = self.element_on(page, ids[i]);
                     out[start + i] = self.element_distance(query, e, bound);

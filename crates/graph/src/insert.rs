@@ -14,7 +14,7 @@
 //! promotes `q` when [`insert`] says so (the on-page index keeps it in
 //! the meta page, the memory store behind a mutex).
 
-use crate::search::{descend, entry_points, search_layer, LAYER_ONE_EF};
+use crate::search::{descend, entry_points, search_layer};
 use crate::select::select_neighbours;
 use crate::{max_connections, Candidate, GraphMut, InsertParams, SearchScratch};
 
@@ -75,7 +75,7 @@ fn find_neighbours<G: GraphMut>(
     // in 6 of 7), build CPU about 2% more; at 2,048-d no change (5 seeds).
     let mut entry = Vec::new();
     if level == 0 && top >= 1 {
-        entry_points(graph, vector, ep, LAYER_ONE_EF, scratch, &mut entry);
+        entry_points(graph, vector, ep, scratch, &mut entry);
     } else {
         entry.push(descend(
             graph,

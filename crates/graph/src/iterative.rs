@@ -32,7 +32,7 @@ use std::collections::{BinaryHeap, VecDeque};
 
 use rustc_hash::FxHashSet;
 
-use crate::search::{entry_points, LAYER_ONE_EF};
+use crate::search::entry_points;
 use crate::{Candidate, Graph, SearchScratch};
 
 /// Nodes visited per unit of `ef`, to size a search's sets up front.
@@ -82,7 +82,7 @@ impl<Id: Copy + Eq + std::hash::Hash + Ord> IterativeSearch<Id> {
         max_visited: usize,
     ) -> Self {
         let (mut scratch, mut eps) = (SearchScratch::new(), Vec::new());
-        entry_points(graph, query, ep, LAYER_ONE_EF, &mut scratch, &mut eps);
+        entry_points(graph, query, ep, &mut scratch, &mut eps);
         Self::from_entries(graph, query, &eps, ef, max_visited)
     }
 

@@ -31,7 +31,7 @@ use std::hash::Hash;
 
 use rustc_hash::FxHashSet;
 
-use crate::search::{entry_points, search_layer, LAYER_ONE_EF};
+use crate::search::{entry_points, search_layer};
 use crate::{max_connections, Candidate, GraphMut, InsertParams, SearchScratch};
 
 /// Width of the first, cheap search [`Reachability::ensure_findable`] tries.
@@ -172,7 +172,7 @@ impl<Id: Copy + Eq + Hash + Ord, S: NodeSet<Id>> Reachability<Id, S> {
     ) -> Vec<Candidate<Id>> {
         let query = graph.query_of(u);
         let mut eps = Vec::new();
-        entry_points(graph, &query, ep, LAYER_ONE_EF, &mut self.scratch, &mut eps);
+        entry_points(graph, &query, ep, &mut self.scratch, &mut eps);
         let mut w = Vec::with_capacity(ef);
         search_layer(graph, &query, &eps, ef, 0, &mut self.scratch, &mut w);
         w

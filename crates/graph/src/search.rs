@@ -151,9 +151,8 @@ pub const LAYER_ONE_EF: usize = 8;
 /// The entry points of a search of layer 0 for `query`, into `out`
 /// nearest first: the greedy descent from `ep = (id, L)` to layer 1
 /// (Algorithm 5 lines 1-4), then SEARCH-LAYER at layer 1 with
-/// `ef = width`, deleted nodes counted like live ones (they are stepping
-/// stones only). With `width` 1, or `L` 0, the paper's greedy descent to
-/// its single entry at layer 0.
+/// `ef = LAYER_ONE_EF`, deleted nodes counted like live ones (they are
+/// stepping stones only). With `L` 0, `ep` itself.
 ///
 /// Why not the paper's `ef = 1` all the way down: on data made of classes
 /// (CNN features), a greedy descent can end in the wrong class, and the
@@ -162,7 +161,8 @@ pub const LAYER_ONE_EF: usize = 8;
 /// holds one node in `m`, so the extra search is small (and in memory,
 /// on a backend's copy of the upper layers), while its `width` entries
 /// land in the classes near the query. Measured on the SQL benchmark's
-/// indexes (200 queries), recall@10 at ef_search 10 / 20 / 40:
+/// indexes (200 queries), recall@10 at ef_search 10 / 20 / 40, by the
+/// width (`ef`) of the layer-1 search:
 /// resnetlike-2048-20k 0.886 / 0.969 / 0.995 with width 1, 0.927 /
 /// 0.988 / 0.9995 with 4, 0.954 / 0.993 / 0.9995 with 8 and with 16;
 /// clustered-128-100k (1,000 queries) 0.780 / 0.900 / 0.974 with 1,
@@ -177,18 +177,16 @@ pub fn entry_points<G: Graph>(
     graph: &G,
     query: &[f32],
     ep: (G::Id, usize),
-    width: usize,
     scratch: &mut SearchScratch<G::Id>,
     out: &mut Vec<Candidate<G::Id>>,
 ) {
-    if ep.1 == 0 || width <= 1 {
-        let start = descend(graph, query, ep, 0, &mut scratch.neighbours);
+    if ep.1 == 0 {
         out.clear();
-        out.push(start);
+        out.push(Candidate::new(graph.distance(query, ep.0), ep.0));
         return;
     }
     let start = descend(graph, query, ep, 1, &mut scratch.neighbours);
-    search_layer_of(graph, query, &[start], width, 1, false, scratch, out);
+    search_layer_of(graph, query, &[start], LAYER_ONE_EF, 1, false, scratch, out);
 }
 
 /// K-NN-SEARCH(hnsw, q, K, ef), Algorithm 5: the `k` nearest live nodes
@@ -203,7 +201,7 @@ pub fn knn_search<G: Graph>(
     scratch: &mut SearchScratch<G::Id>,
 ) -> Vec<Candidate<G::Id>> {
     let mut eps = Vec::new();
-    entry_points(graph, query, ep, LAYER_ONE_EF, scratch, &mut eps);
+    entry_points(graph, query, ep, scratch, &mut eps);
     let mut w = Vec::with_capacity(ef.max(k));
     search_layer(graph, query, &eps, ef.max(k), 0, scratch, &mut w);
     w.truncate(k);

@@ -18,7 +18,7 @@
 use std::collections::HashMap;
 use std::hash::Hash;
 
-use crate::search::{entry_points, LAYER_ONE_EF};
+use crate::search::entry_points;
 use crate::{Candidate, Graph, Metric, SearchScratch};
 
 /// Nodes above layer 0 with their f16 codes and upper neighbour lists.
@@ -130,14 +130,7 @@ impl<Id: Copy + Eq + Hash> UpperLayers<Id> {
         let &start = self.dense.get(&ep.0)?;
         let top = ep.1.min(self.levels[start as usize] as usize);
         let (mut scratch, mut eps) = (SearchScratch::new(), Vec::new());
-        entry_points(
-            &Dense(self),
-            query,
-            (start, top),
-            LAYER_ONE_EF,
-            &mut scratch,
-            &mut eps,
-        );
+        entry_points(&Dense(self), query, (start, top), &mut scratch, &mut eps);
         Some(
             eps.into_iter()
                 .map(|c| Candidate::new(c.distance, self.ids[c.id as usize]))

@@ -36,14 +36,7 @@ fn descent_on_the_copy_matches_the_store() {
         for q in &queries {
             let q = metric.prepare(q).expect("non-zero query");
             let mut want = Vec::new();
-            entry_points(
-                &g,
-                &q,
-                ep,
-                LAYER_ONE_EF,
-                &mut SearchScratch::new(),
-                &mut want,
-            );
+            entry_points(&g, &q, ep, &mut SearchScratch::new(), &mut want);
             let got = upper.entry_points(&q, ep).expect("ep is copied");
             assert_eq!(got, want, "{metric:?}");
             assert!(!got.is_empty() && got.len() <= LAYER_ONE_EF);
@@ -111,7 +104,7 @@ fn deleted_upper_nodes_do_not_move_the_entry_points() {
     let mut met_deleted = 0;
     for (q, want) in queries.iter().zip(&before) {
         let mut got = Vec::new();
-        entry_points(&g, q, ep, LAYER_ONE_EF, &mut SearchScratch::new(), &mut got);
+        entry_points(&g, q, ep, &mut SearchScratch::new(), &mut got);
         assert_eq!(&got, want);
         met_deleted += got.iter().filter(|c| deleted.contains(&c.id)).count();
     }
