@@ -16,6 +16,7 @@ fn code(state: SqlState) -> PgSqlErrorCode {
             PgSqlErrorCode::ERRCODE_INVALID_BINARY_REPRESENTATION
         }
         SqlState::ProtocolViolation => PgSqlErrorCode::ERRCODE_PROTOCOL_VIOLATION,
+        SqlState::InternalError => PgSqlErrorCode::ERRCODE_INTERNAL_ERROR,
     }
 }
 
@@ -80,4 +81,15 @@ pub fn raise_image(e: imagepipe::Error, detail: Option<&str>) -> ! {
 /// Raises an embedder (ONNX Runtime, model file) error with its SQLSTATE.
 pub fn raise_embedder(e: embedder::Error) -> ! {
     raise(sqlstate(e.sqlstate()), e.to_string(), None)
+}
+
+/// Keeps Rust backtraces out of what clients see: pgrx puts a captured
+/// backtrace into an ERROR's DETAIL, and `Backtrace::capture` captures
+/// whenever the server was started with `RUST_BACKTRACE` set.
+/// `RUST_LIB_BACKTRACE=0` overrides that for captures only (a panic on
+/// another thread still prints its own to the server log). Called from
+/// `_PG_init`, before this library captured anything and while the backend
+/// runs no other thread of ours.
+pub fn hide_rust_backtraces() {
+    std::env::set_var("RUST_LIB_BACKTRACE", "0");
 }

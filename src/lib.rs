@@ -4,6 +4,7 @@
 //! under `crates/`. Modules: `vector` (the pgvector-compatible type), `hnsw`
 //! (the index), `embed` (`image_embed`: CNN embeddings through ONNX Runtime).
 
+pub mod catalog;
 pub mod embed;
 pub mod error;
 pub mod gucs;
@@ -16,6 +17,7 @@ pub mod vector;
 /// Library load hook: registers the settings.
 #[pgrx::pg_guard]
 pub extern "C-unwind" fn _PG_init() {
+    error::hide_rust_backtraces();
     gucs::init();
     hnsw::options::init();
 }

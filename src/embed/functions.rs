@@ -12,7 +12,7 @@ use pgrx::prelude::*;
 
 use super::pipeline::{embed_many, embed_one};
 use crate::gucs;
-use crate::vector::Vector;
+use crate::vector::{Vector, VectorArray};
 
 /// The embedding of one image with the model `pgvision.model`.
 #[pg_extern(stable, parallel_safe, name = "image_embed", requires = ["vector_type"])]
@@ -29,12 +29,12 @@ fn image_embed_with_model(data: &[u8], model: &str) -> Vector {
 /// The embeddings of many images with `pgvision.model`, decoded in parallel
 /// and run in batches of `pgvision.embed_batch_size`; NULL elements stay NULL.
 #[pg_extern(stable, parallel_safe, name = "image_embed", requires = ["vector_type"])]
-fn image_embed_batch(data: Array<&[u8]>) -> Vec<Option<Vector>> {
-    embed_many(&data.iter().collect::<Vec<_>>(), &gucs::model())
+fn image_embed_batch(data: Array<&[u8]>) -> VectorArray {
+    VectorArray(embed_many(&data.iter().collect::<Vec<_>>(), &gucs::model()))
 }
 
 /// The embeddings of many images with the named model (see the other batch form).
 #[pg_extern(immutable, parallel_safe, name = "image_embed", requires = ["vector_type"])]
-fn image_embed_batch_with_model(data: Array<&[u8]>, model: &str) -> Vec<Option<Vector>> {
-    embed_many(&data.iter().collect::<Vec<_>>(), model)
+fn image_embed_batch_with_model(data: Array<&[u8]>, model: &str) -> VectorArray {
+    VectorArray(embed_many(&data.iter().collect::<Vec<_>>(), model))
 }

@@ -2,62 +2,47 @@
 //!
 //! The avg state is a `double precision[]` of `[n, sum_1, ..., sum_dim]`,
 //! pgvector's layout, so partial aggregates combine across parallel workers.
+//! The support functions are callable from SQL with any such array: each
+//! validates its states first (`vectorcore::avg_state`).
 
 use super::datum::Vector;
-use crate::error::{raise, OrRaise};
+use crate::error::OrRaise;
 use pgrx::prelude::*;
-use pgrx::PgSqlErrorCode;
-use vectorcore::check;
+use vectorcore::avg_state::{self, ArrayShape};
 
-/// Adds `b` into the running sums `a` (both `[n, sums...]`).
-fn add_state(mut a: Vec<f64>, b: &[f64]) -> Vec<f64> {
-    if a[0] == 0.0 {
-        return b.to_vec();
-    }
-    if b[0] == 0.0 {
-        return a;
-    }
-    check::expected_dim(a.len() as i32 - 1, b.len() - 1).or_raise();
-    for (x, y) in a.iter_mut().zip(b) {
-        *x += y;
-        if x.is_infinite() {
-            raise(
-                PgSqlErrorCode::ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE,
-                "value out of range: overflow",
-                None,
-            );
-        }
-    }
-    a
+/// The elements of a state array, refused unless 1-D, non-empty and free of
+/// NULLs (`<caller>: expected state array`).
+fn checked_state(arr: Array<'_, f64>, caller: &'static str) -> Vec<f64> {
+    let has_nulls = arr.contains_nulls();
+    let values: Vec<f64> = arr.iter().flatten().collect();
+    // SAFETY: the pointer is the detoasted array this `Array` wraps.
+    let ndim = unsafe { (*arr.into_array_type()).ndim };
+    avg_state::check_state(caller, ArrayShape { ndim, has_nulls }, &values).or_raise();
+    values
 }
 
 /// Transition function of `avg(vector)`.
 #[pg_extern(immutable, strict, parallel_safe, requires = ["vector_type"])]
-fn vector_accum(state: Vec<f64>, v: Vector) -> Vec<f64> {
-    let mut one = Vec::with_capacity(v.dim() + 1);
-    one.push(1.0);
-    one.extend(v.as_slice().iter().map(|&x| x as f64));
-    add_state(state, &one)
+fn vector_accum(state: Array<f64>, v: Vector) -> Vec<f64> {
+    let s = checked_state(state, "vector_accum");
+    avg_state::accum(&s, v.as_slice()).or_raise()
 }
 
 /// Combine function of `avg(vector)` for parallel aggregation.
 #[pg_extern(immutable, strict, parallel_safe)]
-fn vector_combine(a: Vec<f64>, b: Vec<f64>) -> Vec<f64> {
-    add_state(a, &b)
+fn vector_combine(a: Array<f64>, b: Array<f64>) -> Vec<f64> {
+    let a = checked_state(a, "vector_combine");
+    let b = checked_state(b, "vector_combine");
+    avg_state::combine(&a, &b).or_raise()
 }
 
 /// Final function of `avg(vector)`: sums divided by n, NULL for no rows.
 #[pg_extern(immutable, strict, parallel_safe, requires = ["vector_type"])]
-fn vector_avg(state: Vec<f64>) -> Option<Vector> {
-    let n = state[0];
-    if n == 0.0 {
-        return None;
-    }
-    let values: Vec<f32> = state[1..].iter().map(|s| (s / n) as f32).collect();
-    for v in &values {
-        check::element(*v).or_raise();
-    }
-    Some(Vector::from_slice(&values))
+fn vector_avg(state: Array<f64>) -> Option<Vector> {
+    let s = checked_state(state, "vector_avg");
+    avg_state::finish(&s)
+        .or_raise()
+        .map(|values| Vector::from_slice(&values))
 }
 
 pgrx::extension_sql!(

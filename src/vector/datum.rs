@@ -10,6 +10,9 @@ use pgrx::pgrx_sql_entity_graph::metadata::{
     ArgumentError, ReturnsError, ReturnsRef, SqlMappingRef, SqlTranslatable, TypeOrigin,
 };
 use pgrx::prelude::*;
+use vectorcore::check;
+
+use crate::error::OrRaise;
 
 /// Header of the varlena; the floats follow it directly.
 #[repr(C)]
@@ -32,8 +35,11 @@ pub struct Vector {
 }
 
 impl Vector {
-    /// Copies `values` into a new palloc'd vector (dimension checked by the caller).
+    /// Copies `values` into a new palloc'd vector; an ERROR for fewer than 1
+    /// or more than 16,000 dimensions, whatever path the values came from
+    /// (the header's dimension count is an int16).
     pub fn from_slice(values: &[f32]) -> Self {
+        check::dim(values.len()).or_raise();
         let size = varlena_size(values.len());
         // SAFETY: palloc0 returns `size` writable bytes (or raises ERROR); we
         // fill the header and exactly `values.len()` floats after it.
@@ -124,7 +130,7 @@ impl IntoDatum for Vector {
         Some(self.into_datum_raw())
     }
     fn type_oid() -> pg_sys::Oid {
-        pgrx::wrappers::regtypein("vector")
+        crate::catalog::extension_type(c"vector")
     }
 }
 

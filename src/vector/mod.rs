@@ -1,6 +1,7 @@
 //! The `vector` type: pgvector's SQL surface over the pure `vectorcore` crate.
 
 pub mod aggregates;
+pub mod array;
 pub mod casts;
 pub mod datum;
 pub mod fmgr;
@@ -9,4 +10,5 @@ pub mod io;
 pub mod operators;
 pub mod toast_cache;
 
+pub use array::VectorArray;
 pub use datum::Vector;

@@ -19,6 +19,8 @@ pub enum SqlState {
     InvalidBinaryRepresentation,
     /// 08P01 protocol_violation
     ProtocolViolation,
+    /// XX000 internal_error (pgvector's `elog(ERROR)`)
+    InternalError,
 }
 
 /// A user-facing error about a vector value.
@@ -51,6 +53,8 @@ pub enum VectorError {
     Overflow,
     /// Element-wise multiplication underflowed float4.
     Underflow,
+    /// An aggregate support function given something other than its state.
+    ExpectedStateArray { caller: &'static str },
 }
 
 impl VectorError {
@@ -67,6 +71,7 @@ impl VectorError {
             TooManyDimensions => SqlState::ProgramLimitExceeded,
             UnusedNotZero { .. } => SqlState::InvalidParameterValue,
             InsufficientData => SqlState::ProtocolViolation,
+            ExpectedStateArray { .. } => SqlState::InternalError,
         }
     }
 
@@ -106,6 +111,7 @@ impl fmt::Display for VectorError {
             InsufficientData => write!(f, "insufficient data left in message"),
             Overflow => write!(f, "value out of range: overflow"),
             Underflow => write!(f, "value out of range: underflow"),
+            ExpectedStateArray { caller } => write!(f, "{caller}: expected state array"),
         }
     }
 }

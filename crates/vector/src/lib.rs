@@ -8,6 +8,7 @@
 //! [`VectorError`] into an ERROR with the SQLSTATE from [`VectorError::sqlstate`].
 
 pub mod arith;
+pub mod avg_state;
 pub mod binary;
 pub mod check;
 pub mod error;
