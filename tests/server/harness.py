@@ -12,7 +12,8 @@ from pathlib import Path
 
 import psycopg
 
-PG_BIN = Path("/usr/lib/postgresql/15/bin")
+# PGVISION_PG_BIN: another PostgreSQL 15 installation, as in scripts/common.sh.
+PG_BIN = Path(os.environ.get("PGVISION_PG_BIN", "/usr/lib/postgresql/15/bin"))
 AS_ROOT = os.geteuid() == 0
 
 

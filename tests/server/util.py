@@ -8,6 +8,8 @@ from pathlib import Path
 import numpy as np
 from pgvector.psycopg import register_vector
 
+from harness import PG_BIN
+
 OPS = {
     "l2": ("<->", "vector_l2_ops"),
     "ip": ("<#>", "vector_ip_ops"),
@@ -73,7 +75,7 @@ def pgbench(cluster, scripts, clients, seconds=None, transactions=None):
             args += ["-f", f"{path}@{weight}"]
         Path(d).chmod(0o755)
         out = subprocess.run(
-            ["/usr/lib/postgresql/15/bin/pgbench", "-n", "-h", str(cluster.sock), "-p", str(cluster.port),
+            [str(PG_BIN / "pgbench"), "-n", "-h", str(cluster.sock), "-p", str(cluster.port),
              "-U", "postgres", "-c", str(clients), "-j", "2", *length, *args, "postgres"],
             capture_output=True, text=True,
         )
