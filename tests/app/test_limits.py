@@ -1,6 +1,6 @@
 """`pgvision serve` under abuse, against a real cluster: many parallel 16 MiB
 uploads (refused before their body is read, memory bounded), slow clients
-(request timeout), a slow database (request timeout, statement_timeout), the
+(request timeout, for bodies and for headers), a slow database (request timeout, statement_timeout), the
 database going down and coming back, the upload token and read-only mode."""
 import json
 import os
@@ -86,9 +86,10 @@ def rows(dsn, table):
 
 
 def stopped(svc):
-    """Stops a service, checks it never panicked, returns its stderr."""
+    """Stops a service (it must exit cleanly on SIGTERM), checks it never panicked, returns its stderr."""
     err = svc.stop()
     assert "panicked" not in err, err
+    assert svc.proc.returncode == 0, (svc.proc.returncode, err)
     return err
 
 
@@ -178,6 +179,28 @@ def test_slow_clients_time_out_and_free_their_slots(serve, photos):
     assert 1.5 < waited < 15, waited
     status, _, payload = http("POST", svc.url + "/search", body=body, content_type=ctype)
     assert status == 200, payload
+
+
+def test_slow_headers_are_cut_off(serve):
+    """A connection whose request headers never complete, or that sends nothing,
+    is closed at the request timeout; the service carries on."""
+    svc = serve("--request-timeout", "2")
+    u = urllib.parse.urlsplit(svc.url)
+    for first in (b"POST /search HTTP/1.1\r\nHost: x\r\nContent-Type: multipart/form-", b""):
+        s = socket.create_connection((u.hostname, u.port), timeout=20)
+        started = time.monotonic()
+        s.sendall(first)
+        raw = b""
+        try:
+            while chunk := s.recv(1 << 16):
+                raw += chunk
+        except ConnectionResetError:
+            pass
+        took = time.monotonic() - started
+        s.close()
+        assert 1.5 < took < 10, (first, took)
+        assert raw == b"" or raw.startswith(b"HTTP/1.1 408"), raw[:200]
+    assert http("GET", svc.url + "/healthz")[0] == 200
 
 
 def locked(dsn, table):

@@ -10,10 +10,11 @@
 //!
 //! Requests are bounded: one body limit for every route (`--max-upload`),
 //! at most a few multipart parts, small text fields; a deadline for every
-//! request (`deadline`), a limit on uploads in flight checked before their
-//! body is read (`admission`), a write policy (`access`), and a
-//! `statement_timeout` on every database session (`pool`).
+//! request (`deadline`) and for its headers (`accept`), a limit on uploads in
+//! flight checked before their body is read (`admission`), a write policy
+//! (`access`), and a `statement_timeout` on every database session (`pool`).
 
+mod accept;
 mod access;
 mod admission;
 mod deadline;
@@ -188,9 +189,13 @@ pub async fn run(opts: Options) -> anyhow::Result<()> {
         max_in_flight: opts.max_in_flight,
         writes,
     };
-    axum::serve(listener, router(app, limits))
-        .with_graceful_shutdown(shutdown())
-        .await?;
+    accept::serve(
+        listener,
+        router(app, limits),
+        opts.request_timeout,
+        shutdown(),
+    )
+    .await;
     Ok(())
 }
 
