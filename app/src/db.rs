@@ -83,7 +83,7 @@ async fn table_info(
 }
 
 /// The output dimensions of `model` (loads it in the server; errors name the installed models).
-async fn model_dims(client: &Client, model: &str) -> anyhow::Result<i32> {
+pub async fn model_dims(client: &Client, model: &str) -> anyhow::Result<i32> {
     let row = client
         .query_one("SELECT dims FROM pgvision_runtime($1)", &[&model])
         .await

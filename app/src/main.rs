@@ -3,6 +3,7 @@
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::time::Duration;
 
 use clap::{Parser, Subcommand};
 use pgvision_app::ident::Table;
@@ -71,12 +72,35 @@ enum Command {
         /// Database connections in the pool
         #[arg(long, default_value_t = 4)]
         pool_size: usize,
+        /// Seconds a request may take, its upload included: then 408 (body still arriving) or 503
+        #[arg(long, default_value_t = 60, value_parser = clap::value_parser!(u64).range(1..=86400))]
+        request_timeout: u64,
+        /// Uploads (POST /images, /search) handled at once; more get 503 and Retry-After before their body is read [default: twice --pool-size]
+        #[arg(long, value_parser = clap::value_parser!(u64).range(1..=100_000))]
+        max_in_flight: Option<u64>,
+        /// statement_timeout of the service's database sessions, in seconds (0: none)
+        #[arg(long, default_value_t = 30, value_parser = clap::value_parser!(u64).range(0..=86400))]
+        statement_timeout: u64,
+        /// Token that POST /images requires as "Authorization: Bearer TOKEN" (prefer the environment variable: arguments are visible to other users); search and GET stay open
+        #[arg(long, env = "PGVISION_TOKEN", hide_env_values = true, value_parser = parse_token)]
+        token: Option<String>,
+        /// Search only: POST /images answers 403, sessions are read-only, the table must exist
+        #[arg(long)]
+        read_only: bool,
     },
 }
 
 /// Parses --table.
 fn parse_table(s: &str) -> Result<Table, String> {
     Table::parse(s)
+}
+
+/// Parses --token: printable ASCII without spaces, at least 16 characters.
+fn parse_token(s: &str) -> Result<String, String> {
+    if s.len() < 16 || !s.bytes().all(|b| b.is_ascii_graphic()) {
+        return Err("the token must be at least 16 printable ASCII characters, no spaces".into());
+    }
+    Ok(s.to_string())
 }
 
 /// Runs the chosen subcommand.
@@ -111,6 +135,11 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             listen,
             max_upload_mb,
             pool_size,
+            request_timeout,
+            max_in_flight,
+            statement_timeout,
+            token,
+            read_only,
         } => {
             server::run(server::Options {
                 dsn: db.dsn,
@@ -119,6 +148,11 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 listen,
                 max_upload: max_upload_mb << 20,
                 pool_size,
+                request_timeout: Duration::from_secs(request_timeout),
+                max_in_flight: max_in_flight.map_or(2 * pool_size.max(1), |n| n as usize),
+                statement_timeout: Duration::from_secs(statement_timeout),
+                token,
+                read_only,
             })
             .await
         }

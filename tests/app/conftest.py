@@ -74,10 +74,11 @@ def ingest(pgvision_bin, dsn, folder, table, *extra):
 class Service:
     """A `pgvision serve` process on a free loopback port."""
 
-    def __init__(self, pgvision_bin, dsn, table, *extra):
+    def __init__(self, pgvision_bin, dsn, table, *extra, env=None):
         self.proc = subprocess.Popen(
             [str(pgvision_bin), "serve", "--dsn", dsn, "--table", table, "--listen", "127.0.0.1:0", *extra],
             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+            env=None if env is None else {**os.environ, **env},
         )
         line = self.proc.stdout.readline()
         if "listening on " not in line:
@@ -125,9 +126,9 @@ def multipart(fields):
     return f"multipart/form-data; boundary={boundary}", body
 
 
-def http(method, url, fields=None, body=None, content_type=None):
+def http(method, url, fields=None, body=None, content_type=None, headers=None):
     """One request on loopback: (status, headers, body bytes); never raises for HTTP errors."""
-    headers = {}
+    headers = dict(headers or {})
     if fields is not None:
         content_type, body = multipart(fields)
     if content_type:

@@ -9,9 +9,17 @@
 //! | `GET /healthz` | `{"status": "ok", "images": n}`, 503 when the database is unreachable |
 //!
 //! Requests are bounded: one body limit for every route (`--max-upload`),
-//! at most a few multipart parts, small text fields.
+//! at most a few multipart parts, small text fields; a deadline for every
+//! request (`deadline`) and for its headers (`accept`), a limit on uploads in
+//! flight checked before their body is read (`admission`), a write policy
+//! (`access`), and a `statement_timeout` on every database session (`pool`).
 
+mod accept;
+mod access;
+mod admission;
+mod deadline;
 mod error;
+mod pool;
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
@@ -19,14 +27,19 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
+use axum::body::Bytes;
 use axum::extract::multipart::MultipartRejection;
 use axum::extract::{DefaultBodyLimit, Multipart, Path, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::middleware::from_fn_with_state;
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod, Runtime};
-use tokio_postgres::NoTls;
+use deadpool_postgres::Pool;
+use tokio::sync::Semaphore;
+
+use access::Writes;
+use pool::Conn;
 
 pub use error::ApiError;
 
@@ -57,6 +70,16 @@ pub struct Options {
     pub max_upload: usize,
     /// Database connections in the pool.
     pub pool_size: usize,
+    /// Longest time a request may take, its body included.
+    pub request_timeout: Duration,
+    /// Uploads (`POST /images`, `POST /search`) handled at once.
+    pub max_in_flight: usize,
+    /// `statement_timeout` of every database session; zero: none.
+    pub statement_timeout: Duration,
+    /// Bearer token that `POST /images` requires.
+    pub token: Option<String>,
+    /// Search only: `POST /images` is refused, the table is not created.
+    pub read_only: bool,
 }
 
 /// What every handler shares.
@@ -72,49 +95,70 @@ type AppState = State<Arc<App>>;
 /// A multipart form read into memory: at most one file and a few text fields.
 #[derive(Default)]
 struct Form {
-    file: Option<(Option<String>, Vec<u8>)>,
+    file: Option<(Option<String>, Bytes)>,
     text: HashMap<String, String>,
 }
 
-/// Builds the router for `app` with a body limit of `max_upload` bytes.
-fn router(app: Arc<App>, max_upload: usize) -> Router {
+/// The request limits the router enforces.
+struct Limits {
+    max_upload: usize,
+    request_timeout: Duration,
+    max_in_flight: usize,
+    writes: Writes,
+}
+
+/// Builds the router for `app`: routes with a body take an in-flight slot
+/// (uploads pass the write policy first), every request has a deadline.
+fn router(app: Arc<App>, limits: Limits) -> Router {
+    let slots = Arc::new(Semaphore::new(limits.max_in_flight.max(1)));
+    let admit = from_fn_with_state(slots, admission::admit);
+    let writes = from_fn_with_state(Arc::new(limits.writes), access::guard_writes);
     Router::new()
         .route("/", get(index))
         .route("/healthz", get(healthz))
-        .route("/images", post(upload))
+        .route("/images", post(upload).layer(admit.clone()).layer(writes))
         .route("/images/{id}", get(image))
-        .route("/search", post(search))
+        .route("/search", post(search).layer(admit))
         .fallback(not_found)
-        .layer(DefaultBodyLimit::max(max_upload))
+        .layer(DefaultBodyLimit::max(limits.max_upload))
+        .layer(from_fn_with_state(
+            limits.request_timeout,
+            deadline::deadline,
+        ))
         .with_state(app)
 }
 
 /// Starts the service and runs it until Ctrl-C or SIGTERM.
 pub async fn run(opts: Options) -> anyhow::Result<()> {
     let pg: tokio_postgres::Config = opts.dsn.parse().context("invalid --dsn")?;
-    let manager = Manager::from_config(
+    let pool = pool::build(
         pg,
-        NoTls,
-        ManagerConfig {
-            recycling_method: RecyclingMethod::Fast,
+        &pool::Settings {
+            size: opts.pool_size,
+            statement_timeout: opts.statement_timeout,
+            read_only: opts.read_only,
         },
-    );
-    let pool = Pool::builder(manager)
-        .max_size(opts.pool_size.max(1))
-        .wait_timeout(Some(Duration::from_secs(10)))
-        .create_timeout(Some(Duration::from_secs(10)))
-        .runtime(Runtime::Tokio1)
-        .build()
-        .context("building the connection pool")?;
+    )?;
+    // Setup may build the index: on its own session, without the statement timeout.
     let (model, dims) = {
-        let client = pool
-            .get()
-            .await
-            .context("cannot connect to PostgreSQL (check --dsn)")?;
-        let (model, dims) = db::prepare_table(&client, &opts.table, opts.model.as_deref()).await?;
-        db::ensure_index(&client, &opts.table).await?;
-        (model, dims)
+        let client = db::connect(&opts.dsn).await?;
+        if opts.read_only {
+            let model = db::open_table(&client, &opts.table, opts.model.as_deref()).await?;
+            let dims = db::model_dims(&client, &model).await?;
+            (model, dims)
+        } else {
+            let (model, dims) =
+                db::prepare_table(&client, &opts.table, opts.model.as_deref()).await?;
+            db::ensure_index(&client, &opts.table).await?;
+            (model, dims)
+        }
     };
+    // One pooled session up front: its settings are checked before listening.
+    drop(
+        pool.get()
+            .await
+            .context("cannot connect to PostgreSQL (check --dsn)")?,
+    );
     let app = Arc::new(App {
         pool,
         table: opts.table.clone(),
@@ -127,15 +171,31 @@ pub async fn run(opts: Options) -> anyhow::Result<()> {
     if !addr.ip().is_loopback() {
         eprintln!("pgvision serve: warning: listening on {addr}, reachable from other machines");
     }
+    let writes = Writes::new(opts.token.as_deref(), opts.read_only);
+    let mode = match writes {
+        Writes::Open => "uploads open",
+        Writes::Token(_) => "uploads need the token",
+        Writes::ReadOnly => "read-only",
+    };
     println!(
-        "pgvision serve: listening on http://{addr}/ (table {}, {model}, {dims} dims)",
+        "pgvision serve: listening on http://{addr}/ (table {}, {model}, {dims} dims, {mode})",
         opts.table
     );
     use std::io::Write;
     std::io::stdout().flush()?;
-    axum::serve(listener, router(app, opts.max_upload))
-        .with_graceful_shutdown(shutdown())
-        .await?;
+    let limits = Limits {
+        max_upload: opts.max_upload,
+        request_timeout: opts.request_timeout,
+        max_in_flight: opts.max_in_flight,
+        writes,
+    };
+    accept::serve(
+        listener,
+        router(app, limits),
+        opts.request_timeout,
+        shutdown(),
+    )
+    .await;
     Ok(())
 }
 
@@ -172,18 +232,19 @@ async fn index() -> Response {
 
 /// `GET /healthz`: the database answers and the table is readable.
 async fn healthz(State(app): AppState) -> Result<Json<Health>, ApiError> {
-    let client = app
-        .pool
-        .get()
+    let conn = Conn::get(&app.pool)
         .await
         .map_err(|e| ApiError::unavailable(&e))?;
-    let images = db::count(&client, &app.table).await.map_err(|e| {
+    let counted = db::count(&conn, &app.table).await;
+    conn.release();
+    let images = counted.map_err(|e| {
         eprintln!("pgvision serve: healthz: {}", db::describe(&e));
         ApiError::new(
             StatusCode::SERVICE_UNAVAILABLE,
             "database_unavailable",
             "the database is unavailable",
         )
+        .retry_after(1)
     })?;
     Ok(Json(Health {
         status: "ok",
@@ -205,33 +266,12 @@ async fn upload(
             .or(file_name.as_deref()),
     );
     let sha256 = sha256_hex(&data);
-    let client = app
-        .pool
-        .get()
+    let conn = Conn::get(&app.pool)
         .await
         .map_err(|e| ApiError::unavailable(&e))?;
-    let known = db::find_by_hash(&client, &app.table, &sha256)
-        .await
-        .map_err(|e| ApiError::from_db("upload", &e))?;
-    let (status, id, name, duplicate) = match known {
-        Some((id, stored)) => (StatusCode::OK, id, stored, true),
-        None => match db::insert_one(&client, &app.table, &app.model, &name, &sha256, &data)
-            .await
-            .map_err(|e| ApiError::from_db("upload", &e))?
-        {
-            Some(id) => (StatusCode::CREATED, id, name, false),
-            None => {
-                // The same bytes were stored by a concurrent request.
-                let (id, stored) = db::find_by_hash(&client, &app.table, &sha256)
-                    .await
-                    .map_err(|e| ApiError::from_db("upload", &e))?
-                    .ok_or_else(|| {
-                        ApiError::internal("upload", &"row vanished after a conflict")
-                    })?;
-                (StatusCode::OK, id, stored, true)
-            }
-        },
-    };
+    let stored = store(&conn, &app, name, &sha256, &data).await;
+    conn.release();
+    let (status, id, name, duplicate) = stored?;
     let mut headers = HeaderMap::new();
     if let Ok(v) = HeaderValue::from_str(&api::image_url(id)) {
         headers.insert(header::LOCATION, v);
@@ -248,6 +288,34 @@ async fn upload(
     ))
 }
 
+/// Stores `data` unless its hash is known: (status, id, stored name, duplicate).
+async fn store(
+    client: &tokio_postgres::Client,
+    app: &App,
+    name: String,
+    sha256: &str,
+    data: &[u8],
+) -> Result<(StatusCode, i64, String, bool), ApiError> {
+    let known = db::find_by_hash(client, &app.table, sha256)
+        .await
+        .map_err(|e| ApiError::from_db("upload", &e))?;
+    if let Some((id, stored)) = known {
+        return Ok((StatusCode::OK, id, stored, true));
+    }
+    let inserted = db::insert_one(client, &app.table, &app.model, &name, sha256, data)
+        .await
+        .map_err(|e| ApiError::from_db("upload", &e))?;
+    if let Some(id) = inserted {
+        return Ok((StatusCode::CREATED, id, name, false));
+    }
+    // The same bytes were stored by a concurrent request.
+    let (id, stored) = db::find_by_hash(client, &app.table, sha256)
+        .await
+        .map_err(|e| ApiError::from_db("upload", &e))?
+        .ok_or_else(|| ApiError::internal("upload", &"row vanished after a conflict"))?;
+    Ok((StatusCode::OK, id, stored, true))
+}
+
 /// `POST /search`: the `k` nearest stored images to the uploaded one.
 async fn search(
     State(app): AppState,
@@ -256,15 +324,13 @@ async fn search(
     let form = read_form(form).await?;
     let k = api::parse_k(form.text.get("k").map(String::as_str)).map_err(ApiError::bad_request)?;
     let (_, data) = require_file(form.file)?;
-    let client = app
-        .pool
-        .get()
+    let conn = Conn::get(&app.pool)
         .await
         .map_err(|e| ApiError::unavailable(&e))?;
     let started = Instant::now();
-    let rows = db::search(&client, &app.table, &app.model, &data, k)
-        .await
-        .map_err(|e| ApiError::from_db("search", &e))?;
+    let found = db::search(&conn, &app.table, &app.model, &data, k).await;
+    conn.release();
+    let rows = found.map_err(|e| ApiError::from_db("search", &e))?;
     let results = rows
         .into_iter()
         .map(|(id, name, distance)| Hit {
@@ -285,13 +351,12 @@ async fn search(
 /// `GET /images/{id}`: the stored bytes with a content type sniffed from them.
 async fn image(State(app): AppState, Path(raw): Path<String>) -> Result<Response, ApiError> {
     let id = api::parse_id(&raw).map_err(ApiError::bad_request)?;
-    let client = app
-        .pool
-        .get()
+    let conn = Conn::get(&app.pool)
         .await
         .map_err(|e| ApiError::unavailable(&e))?;
-    let data = db::image(&client, &app.table, id)
-        .await
+    let fetched = db::image(&conn, &app.table, id).await;
+    conn.release();
+    let data = fetched
         .map_err(|e| ApiError::from_db("image", &e))?
         .ok_or_else(|| {
             ApiError::new(StatusCode::NOT_FOUND, "not_found", format!("no image {id}"))
@@ -332,7 +397,7 @@ async fn read_form(form: Result<Multipart, MultipartRejection>) -> Result<Form, 
                 }
                 let file_name = field.file_name().map(str::to_string);
                 let bytes = field.bytes().await.map_err(multipart_error)?;
-                out.file = Some((file_name, bytes.to_vec()));
+                out.file = Some((file_name, bytes));
             }
             _ => {
                 let text = field.text().await.map_err(multipart_error)?;
@@ -369,8 +434,8 @@ fn multipart_error(e: axum::extract::multipart::MultipartError) -> ApiError {
 
 /// The uploaded file, which must be present and non-empty.
 fn require_file(
-    file: Option<(Option<String>, Vec<u8>)>,
-) -> Result<(Option<String>, Vec<u8>), ApiError> {
+    file: Option<(Option<String>, Bytes)>,
+) -> Result<(Option<String>, Bytes), ApiError> {
     match file {
         Some((_, data)) if data.is_empty() => Err(ApiError::new(
             StatusCode::UNPROCESSABLE_ENTITY,
