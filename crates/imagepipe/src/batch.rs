@@ -5,10 +5,15 @@
 //! caller `install`s) and touches only the Rust-owned byte slices it is
 //! given: callers inside Postgres copy each `bytea` out first.
 
+use std::sync::Arc;
+
 use ndarray::{Array3, Array4, Axis};
 use rayon::prelude::*;
 
-use crate::{preprocess_bytes, Error, Layout, Limits, Preprocess};
+use crate::{
+    preprocess_admitted, preprocess_bytes, Budget, Cancel, Error, Layout, Limits, Preprocess,
+    Refusal,
+};
 
 /// Decodes and preprocesses every input in parallel; result `i` belongs to
 /// `inputs[i]`, so one bad image does not fail the others.
@@ -21,6 +26,47 @@ pub fn preprocess_batch(
         .par_iter()
         .map(|bytes| preprocess_bytes(bytes, p, limits))
         .collect()
+}
+
+/// [`preprocess_batch`] within a memory budget: before decoding, each image
+/// takes its estimated peak bytes from `budget`, waiting while they are
+/// not free, and gives them back once its tensor is made, so the decodes in
+/// flight never hold more than the budget however many threads run them.
+///
+/// An image whose peak exceeds what the budget can ever grant fails with
+/// [`Error::OverBudget`]. Once `cancel` is set, images not yet started (or
+/// still waiting for memory) fail with [`Error::Cancelled`].
+pub fn preprocess_batch_within(
+    inputs: &[&[u8]],
+    p: &Preprocess,
+    limits: &Limits,
+    budget: &Arc<Budget>,
+    cancel: &Cancel,
+) -> Vec<Result<Array3<f32>, Error>> {
+    inputs
+        .par_iter()
+        .map(|bytes| {
+            if cancel.is_cancelled() {
+                return Err(Error::Cancelled);
+            }
+            let admit = |needed| {
+                budget
+                    .acquire(needed, || !cancel.is_cancelled())
+                    .map_err(Error::from)
+            };
+            preprocess_admitted(bytes, p, limits, admit).map(|(tensor, _permit)| tensor)
+        })
+        .collect()
+}
+
+impl From<Refusal> for Error {
+    /// A refused request: over budget, or cancelled while waiting.
+    fn from(r: Refusal) -> Self {
+        match r {
+            Refusal::TooLarge { needed, limit } => Error::OverBudget { needed, limit },
+            Refusal::Cancelled => Error::Cancelled,
+        }
+    }
 }
 
 /// The successful rows of a batch stacked into one tensor.
