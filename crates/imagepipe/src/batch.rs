@@ -69,6 +69,16 @@ impl From<Refusal> for Error {
     }
 }
 
+/// The most images, up to `batch_size` and at least 1, whose `per_image`
+/// bytes each fit in `room` bytes: the chunk size that keeps a batch's
+/// tensors within a share of a memory budget.
+pub fn chunk_size(batch_size: usize, room: u64, per_image: u64) -> usize {
+    let fits = room / per_image.max(1);
+    batch_size
+        .min(usize::try_from(fits).unwrap_or(usize::MAX))
+        .max(1)
+}
+
 /// The successful rows of a batch stacked into one tensor.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Batch {
@@ -116,4 +126,19 @@ fn stack_refs(tensors: &[&Array3<f32>], p: &Preprocess) -> Result<Array4<f32>, E
         row.assign(t);
     }
     Ok(batch)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Chunks shrink to what fits, never below one image.
+    #[test]
+    fn chunk_sizes() {
+        let t = 3 * 3 * 224 * 224 * 4;
+        assert_eq!(chunk_size(4, 128 << 20, t), 4);
+        assert_eq!(chunk_size(1024, 128 << 20, t), 74);
+        assert_eq!(chunk_size(1024, 1 << 18, t), 1);
+        assert_eq!(chunk_size(7, u64::MAX, 0), 7);
+    }
 }

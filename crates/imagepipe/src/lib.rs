@@ -49,8 +49,8 @@ mod png_rows;
 mod resize;
 mod truncation;
 
-pub use batch::{preprocess_batch, preprocess_batch_within, stack, stack_ok, Batch};
-pub use budget::{Budget, Permit, Refusal};
+pub use batch::{chunk_size, preprocess_batch, preprocess_batch_within, stack, stack_ok, Batch};
+pub use budget::{Budget, Permit, Refusal, POLL};
 pub use cancel::Cancel;
 pub use decode::{decode, detect_format, open, Opened};
 pub use error::Error;

@@ -227,6 +227,20 @@ fn other_format_estimates_hold() {
     }
 }
 
+/// Progressive JPEGs keep every coefficient (4:4:4: 6 bytes a pixel, 4:2:0:
+/// 3) beside the RGB image. The two 1200 x 900 gradients were written by
+/// Pillow: `Image.fromarray(a).save(f, quality=60, progressive=True,
+/// subsampling=0 or 2)` with `a[y, x] = (255 x / w, 255 y / h, mean of both)`.
+#[test]
+fn progressive_jpeg_estimates_hold() {
+    for name in ["progressive444.jpg", "progressive420.jpg"] {
+        let bytes = fixture(name);
+        let frame = imagepipe::peek::jpeg_frame(&bytes).expect("a frame header");
+        assert!(frame.progressive, "{name}");
+        check(name, &bytes, &imagenet(), 1.25);
+    }
+}
+
 /// Every checked-in fixture (lossy WebP, 4:4:4 JPEG, an EXIF rotation...)
 /// stays within its estimate, with both transforms.
 #[test]
