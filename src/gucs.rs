@@ -161,6 +161,8 @@ static INTRA_OP_THREADS: GucSetting<i32> = GucSetting::<i32>::new(1);
 static DECODE_THREADS: GucSetting<i32> = GucSetting::<i32>::new(0);
 static MAX_IMAGE_PIXELS: GucSetting<i32> = GucSetting::<i32>::new(64 * 1024 * 1024);
 static EMBED_BATCH_SIZE: GucSetting<i32> = GucSetting::<i32>::new(4);
+/// In kB, like work_mem: 512MB.
+static DECODE_MEMORY_LIMIT: GucSetting<i32> = GucSetting::<i32>::new(512 * 1024);
 
 /// Registers the `pgvision.*` embedding settings.
 fn init_embedding() {
@@ -232,6 +234,16 @@ fn init_embedding() {
         i32::MAX,
         GucContext::Suset,
         GucFlags::default(),
+    );
+    GucRegistry::define_int_guc(
+        c"pgvision.decode_memory_limit",
+        c"Memory a backend's image decoding may hold at once, all threads and batches together (superuser only).",
+        c"Each image's peak is estimated from its header before decoding; an image needing more than the limit is refused, others wait for room.",
+        &DECODE_MEMORY_LIMIT,
+        1024,
+        i32::MAX,
+        GucContext::Suset,
+        GucFlags::UNIT_KB,
     );
     GucRegistry::define_int_guc(
         c"pgvision.embed_batch_size",
@@ -319,6 +331,11 @@ pub fn decode_threads() -> usize {
 /// `pgvision.max_image_pixels`.
 pub fn max_image_pixels() -> u64 {
     MAX_IMAGE_PIXELS.get().max(1) as u64
+}
+
+/// `pgvision.decode_memory_limit` in bytes.
+pub fn decode_memory_limit() -> u64 {
+    DECODE_MEMORY_LIMIT.get().max(1) as u64 * 1024
 }
 
 /// `pgvision.embed_batch_size`.

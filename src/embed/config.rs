@@ -25,8 +25,10 @@ pub struct Config {
     pub decode_threads: usize,
     /// Decoder limits.
     pub limits: Limits,
-    /// Images per inference in the batch form.
+    /// Images per inference in the batch form (at most; see `memory::chunk_size`).
     pub batch_size: usize,
+    /// `pgvision.decode_memory_limit` in bytes.
+    pub decode_memory_limit: u64,
 }
 
 impl Config {
@@ -55,6 +57,7 @@ impl Config {
             decode_threads: gucs::decode_threads(),
             limits,
             batch_size: gucs::embed_batch_size(),
+            decode_memory_limit: gucs::decode_memory_limit(),
         }
     }
 }

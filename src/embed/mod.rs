@@ -14,6 +14,7 @@
 
 mod config;
 mod functions;
+mod memory;
 mod paths;
 mod pipeline;
 mod preprocess;

@@ -4,25 +4,36 @@
 //!
 //! Every byte a worker thread reads is first copied into Rust memory on the
 //! main thread; vectors are palloc'd on the main thread after inference.
+//! Decodes take their memory from the backend's budget (see `memory`);
+//! the main thread waits for them answering interrupts, and an ERROR or a
+//! cancel stops the images still queued.
 
 use std::panic::{self, AssertUnwindSafe};
-use std::sync::mpsc;
+use std::sync::mpsc::{self, RecvTimeoutError};
 
-use imagepipe::{Array3, Error as ImageError};
+use imagepipe::{Array3, Cancel, Error as ImageError, POLL};
 use pgrx::PgSqlErrorCode;
 
 use super::config::Config;
+use super::memory::{self, raise_decode};
 use super::session::{self, Loaded};
-use crate::error::{raise, raise_embedder, raise_image};
+use crate::error::{raise, raise_embedder};
 use crate::threads;
 use crate::vector::Vector;
 
-/// Embeds one encoded image with model `model`.
+/// Embeds one encoded image with model `model`, its decoding within the
+/// backend's memory budget.
 pub fn embed_one(bytes: &[u8], model: &str) -> Vector {
     let config = Config::current();
+    let budget = memory::budget(config.decode_memory_limit);
     session::with_model(model, &config, |loaded| {
-        let tensor = imagepipe::preprocess_bytes(bytes, &loaded.preprocess, &config.limits)
-            .unwrap_or_else(|e| raise_image(e, None));
+        let (tensor, mut permit) =
+            imagepipe::preprocess_admitted(bytes, &loaded.preprocess, &config.limits, |needed| {
+                memory::acquire_here(&budget, needed)
+            })
+            .unwrap_or_else(|e| raise_decode(e, None));
+        // The decoded image is gone; the tensor stays until inference ends.
+        permit.shrink_to(imagepipe::tensor_bytes(&loaded.preprocess));
         let batch = tensor.insert_axis(embedder::ndarray::Axis(0));
         let out = loaded
             .model
@@ -35,8 +46,20 @@ pub fn embed_one(bytes: &[u8], model: &str) -> Vector {
 /// Decoded tensors of one chunk, or `Err` when the decode job died.
 type Decoded = Result<Vec<Result<Array3<f32>, ImageError>>, ()>;
 
+/// Sets a cancel flag when dropped: leaving `embed_many` by an ERROR (or a
+/// cancel) tells the decode jobs still queued to skip their images.
+struct CancelOnDrop(Cancel);
+
+impl Drop for CancelOnDrop {
+    /// Stops the queued work.
+    fn drop(&mut self) {
+        self.0.cancel();
+    }
+}
+
 /// Embeds every non-NULL image of `images` (NULL stays NULL) with model
-/// `model`, `config.batch_size` images per inference.
+/// `model`, in chunks of at most `config.batch_size` images per inference,
+/// every decode within the backend's memory budget.
 pub fn embed_many(images: &[Option<&[u8]>], model: &str) -> Vec<Option<Vector>> {
     let config = Config::current();
     let present: Vec<usize> = (0..images.len()).filter(|&i| images[i].is_some()).collect();
@@ -45,9 +68,14 @@ pub fn embed_many(images: &[Option<&[u8]>], model: &str) -> Vec<Option<Vector>> 
         return out;
     }
     let pool = threads::pool(threads::Purpose::Decode, config.decode_threads);
+    let budget = memory::budget(config.decode_memory_limit);
     session::with_model(model, &config, |loaded| {
-        let chunks: Vec<&[usize]> = present.chunks(config.batch_size).collect();
+        let tensor = imagepipe::tensor_bytes(&loaded.preprocess);
+        let chunk_size = memory::chunk_size(config.batch_size, budget.limit(), tensor);
+        let _tensors = memory::reserve_tensors(&budget, chunk_size, tensor, model);
+        let chunks: Vec<&[usize]> = present.chunks(chunk_size).collect();
         let preprocess = loaded.preprocess.clone();
+        let stop = CancelOnDrop(Cancel::new());
         // Copies a chunk's bytes out of Postgres memory and decodes them on the pool.
         let spawn = |chunk: &[usize]| -> mpsc::Receiver<Decoded> {
             let owned: Vec<Vec<u8>> = chunk
@@ -55,11 +83,12 @@ pub fn embed_many(images: &[Option<&[u8]>], model: &str) -> Vec<Option<Vector>> 
                 .map(|&i| images[i].expect("present").to_vec())
                 .collect();
             let (p, limits) = (preprocess.clone(), config.limits);
+            let (budget, cancel) = (budget.clone(), stop.0.clone());
             let (tx, rx) = mpsc::sync_channel(1);
             pool.spawn(move || {
                 let refs: Vec<&[u8]> = owned.iter().map(Vec::as_slice).collect();
                 let decoded = panic::catch_unwind(AssertUnwindSafe(|| {
-                    imagepipe::preprocess_batch(&refs, &p, &limits)
+                    imagepipe::preprocess_batch_within(&refs, &p, &limits, &budget, &cancel)
                 }));
                 let _ = tx.send(decoded.map_err(|_| ()));
             });
@@ -67,7 +96,7 @@ pub fn embed_many(images: &[Option<&[u8]>], model: &str) -> Vec<Option<Vector>> 
         };
         let mut pending = Some(spawn(chunks[0]));
         for (k, chunk) in chunks.iter().enumerate() {
-            let decoded = pending.take().and_then(|rx| rx.recv().ok());
+            let decoded = pending.take().and_then(|rx| wait(&rx));
             if let Some(next) = chunks.get(k + 1) {
                 pending = Some(spawn(next));
             }
@@ -79,7 +108,7 @@ pub fn embed_many(images: &[Option<&[u8]>], model: &str) -> Vec<Option<Vector>> 
                     None,
                 ),
             };
-            let vectors = infer(loaded, &tensors, chunk);
+            let vectors = infer(loaded, tensors, chunk);
             for (&i, v) in chunk.iter().zip(&vectors) {
                 out[i] = Some(to_vector(v));
             }
@@ -89,20 +118,36 @@ pub fn embed_many(images: &[Option<&[u8]>], model: &str) -> Vec<Option<Vector>> 
     out
 }
 
+/// Waits for a decode job's result, answering cancel and statement_timeout
+/// meanwhile; `None` when the job is gone without sending.
+fn wait(rx: &mpsc::Receiver<Decoded>) -> Option<Decoded> {
+    loop {
+        match rx.recv_timeout(POLL) {
+            Ok(decoded) => return Some(decoded),
+            Err(RecvTimeoutError::Timeout) => {
+                pgrx::check_for_interrupts!();
+            }
+            Err(RecvTimeoutError::Disconnected) => return None,
+        }
+    }
+}
+
 /// Runs one inference over a chunk's tensors; the first failed image is an
 /// ERROR naming its (1-based) array position.
 fn infer(
     loaded: &mut Loaded,
-    tensors: &[Result<Array3<f32>, ImageError>],
+    tensors: Vec<Result<Array3<f32>, ImageError>>,
     chunk: &[usize],
 ) -> Vec<Vec<f32>> {
     for (r, &i) in tensors.iter().zip(chunk) {
         if let Err(e) = r {
-            raise_image(e.clone(), Some(&format!("Array element {}.", i + 1)));
+            raise_decode(e.clone(), Some(&format!("Array element {}.", i + 1)));
         }
     }
     let batch =
-        imagepipe::stack_ok(tensors, &loaded.preprocess).unwrap_or_else(|e| raise_image(e, None));
+        imagepipe::stack_ok(&tensors, &loaded.preprocess).unwrap_or_else(|e| raise_decode(e, None));
+    // The stacked copy replaces the per-image tensors during inference.
+    drop(tensors);
     loaded
         .model
         .embed(batch.tensor.view())

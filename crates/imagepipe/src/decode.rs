@@ -17,14 +17,24 @@
 //! buffer size are checked before the buffer is allocated, truncated JPEG
 //! and WebP files are refused (their decoders would pad them), and a panic
 //! inside a third-party decoder is caught and reported as corrupt data.
+//!
+//! Decoding is two steps, so that a caller can reserve memory in between:
+//! [`open`] reads the header and says what decoding will cost
+//! ([`Opened::footprint`]); [`Opened::decode`] allocates and decodes. PNG
+//! files are decoded row by row straight into 8-bit RGB (see `png_rows`),
+//! never through a 16-bit or alpha buffer; the other formats go through
+//! the `image` crate's decoder at their native sample format.
 
 use std::io::Cursor;
 use std::panic::{self, AssertUnwindSafe};
 
+use image::metadata::Orientation;
 use image::{DynamicImage, ImageDecoder, ImageFormat, ImageReader, Rgb, RgbImage};
 
+use crate::footprint::{self, Footprint, Pixels};
+use crate::png_rows::{self, PngRows};
 use crate::truncation::check_complete;
-use crate::{Error, Limits};
+use crate::{peek, Error, Limits};
 
 /// Formats accepted by [`decode`]; anything else is refused from its magic bytes.
 const ACCEPTED: [ImageFormat; 6] = [
@@ -36,9 +46,33 @@ const ACCEPTED: [ImageFormat; 6] = [
     ImageFormat::Tiff,
 ];
 
+/// An image whose header has been read and checked against the limits.
+pub struct Opened<'a> {
+    /// What decoding it costs.
+    footprint: Footprint,
+    /// The orientation to apply after decoding.
+    orientation: Orientation,
+    /// The decoder, positioned at the pixel data.
+    source: Source<'a>,
+}
+
+/// The decoder an [`Opened`] image uses.
+enum Source<'a> {
+    /// PNG rows straight to RGB.
+    Png(Box<PngRows<'a>>),
+    /// Any other format, through the `image` crate.
+    Other(Box<dyn ImageDecoder + 'a>),
+}
+
 /// Decodes JPEG, PNG, WebP, GIF (first frame), BMP or TIFF bytes into 8-bit
 /// RGB, applying the EXIF orientation, within `limits`.
 pub fn decode(bytes: &[u8], limits: &Limits) -> Result<RgbImage, Error> {
+    open(bytes, limits)?.decode()
+}
+
+/// Reads the header of `bytes` and checks it against `limits`, without
+/// allocating the pixel buffer.
+pub fn open<'a>(bytes: &'a [u8], limits: &Limits) -> Result<Opened<'a>, Error> {
     if bytes.is_empty() {
         return Err(Error::Empty);
     }
@@ -46,13 +80,46 @@ pub fn decode(bytes: &[u8], limits: &Limits) -> Result<RgbImage, Error> {
     check_complete(bytes, format)?;
     // Decoders are third-party code parsing hostile input: a panic there
     // must not unwind into the caller (a Postgres backend or a rayon pool).
-    panic::catch_unwind(AssertUnwindSafe(|| decode_as(bytes, format, limits))).unwrap_or_else(
-        |_| {
-            Err(Error::Corrupt(String::from(
-                "decoder failed on malformed data",
-            )))
-        },
-    )
+    guarded(|| open_as(bytes, format, limits))
+}
+
+impl Opened<'_> {
+    /// What decoding and preprocessing this image costs (see [`Footprint`]).
+    pub fn footprint(&self) -> &Footprint {
+        &self.footprint
+    }
+
+    /// Decodes the pixels into 8-bit RGB and applies the orientation.
+    pub fn decode(self) -> Result<RgbImage, Error> {
+        let Opened {
+            orientation,
+            source,
+            ..
+        } = self;
+        guarded(move || {
+            let rgb = match source {
+                Source::Png(rows) => rows.decode()?,
+                Source::Other(decoder) => {
+                    to_rgb8(DynamicImage::from_decoder(decoder).map_err(Error::from_image)?)
+                }
+            };
+            if orientation == Orientation::NoTransforms {
+                return Ok(rgb);
+            }
+            let mut img = DynamicImage::ImageRgb8(rgb);
+            img.apply_orientation(orientation);
+            Ok(img.into_rgb8())
+        })
+    }
+}
+
+/// Runs `f`, turning a panic into a corrupt-data error.
+fn guarded<T>(f: impl FnOnce() -> Result<T, Error>) -> Result<T, Error> {
+    panic::catch_unwind(AssertUnwindSafe(f)).unwrap_or_else(|_| {
+        Err(Error::Corrupt(String::from(
+            "decoder failed on malformed data",
+        )))
+    })
 }
 
 /// Recognises the format from the leading magic bytes, refusing any but
@@ -70,26 +137,62 @@ pub fn detect_format(bytes: &[u8]) -> Result<ImageFormat, Error> {
     }
 }
 
-/// Decodes `bytes` known to be `format`.
-fn decode_as(bytes: &[u8], format: ImageFormat, limits: &Limits) -> Result<RgbImage, Error> {
+/// Whether an orientation turns the image by 90 degrees (swapping its sides).
+pub(crate) fn transposes(o: Orientation) -> bool {
+    matches!(
+        o,
+        Orientation::Rotate90
+            | Orientation::Rotate270
+            | Orientation::Rotate90FlipH
+            | Orientation::Rotate270FlipH
+    )
+}
+
+/// Reads the header of `bytes` known to be `format`.
+fn open_as<'a>(bytes: &'a [u8], format: ImageFormat, limits: &Limits) -> Result<Opened<'a>, Error> {
+    if format == ImageFormat::Png {
+        let (rows, footprint, orientation) = png_rows::open(bytes, limits)?;
+        check_size(footprint.width, footprint.height, rows.rgb_bytes(), limits)?;
+        return Ok(Opened {
+            footprint,
+            orientation,
+            source: Source::Png(Box::new(rows)),
+        });
+    }
     let mut reader = ImageReader::with_format(Cursor::new(bytes), format);
     reader.limits(limits.to_image_limits());
     let mut decoder = reader.into_decoder().map_err(Error::from_image)?;
-    check_size(&decoder, limits)?;
+    let (w, h) = decoder.dimensions();
+    check_size(w, h, decoder.total_bytes(), limits)?;
     // A malformed EXIF block should not lose the picture: PIL ignores it too.
-    let orientation = decoder
-        .orientation()
-        .unwrap_or(image::metadata::Orientation::NoTransforms);
-    let img = DynamicImage::from_decoder(decoder).map_err(Error::from_image)?;
-    let mut img = DynamicImage::ImageRgb8(to_rgb8(img));
-    img.apply_orientation(orientation);
-    Ok(img.into_rgb8())
+    let orientation = decoder.orientation().unwrap_or(Orientation::NoTransforms);
+    let input = bytes.len() as u64;
+    let scratch = match format {
+        ImageFormat::Jpeg => footprint::jpeg_scratch(peek::jpeg_frame(bytes), w, h, input),
+        ImageFormat::WebP => footprint::webp_scratch(peek::webp_kind(bytes), w, h),
+        ImageFormat::Gif => footprint::gif_scratch(peek::gif_frame(bytes), w, h),
+        ImageFormat::Tiff => {
+            footprint::tiff_scratch(w, h, decoder.original_color_type().bits_per_pixel())
+        }
+        _ => footprint::bmp_scratch(w),
+    };
+    let footprint = Footprint {
+        width: w,
+        height: h,
+        pixels: Pixels::Native(decoder.color_type().bytes_per_pixel()),
+        scratch,
+        transposed: transposes(orientation),
+    };
+    Ok(Opened {
+        footprint,
+        orientation,
+        source: Source::Other(Box::new(decoder)),
+    })
 }
 
-/// Refuses an image whose header announces more pixels or bytes than `limits`
-/// allow, before its buffer is allocated.
-fn check_size(decoder: &impl ImageDecoder, limits: &Limits) -> Result<(), Error> {
-    let (w, h) = decoder.dimensions();
+/// Refuses an image whose header announces more pixels, or a pixel buffer
+/// of more bytes, than `limits` allow, before the buffer is allocated.
+fn check_size(w: u32, h: u32, bytes: u64, limits: &Limits) -> Result<(), Error> {
     if w == 0 || h == 0 {
         return Err(Error::Corrupt(format!("image has no pixels ({w}x{h})")));
     }
@@ -100,7 +203,6 @@ fn check_size(decoder: &impl ImageDecoder, limits: &Limits) -> Result<(), Error>
             limits.max_pixels
         )));
     }
-    let bytes = decoder.total_bytes();
     if bytes > limits.max_alloc {
         return Err(Error::TooLarge(format!(
             "decoding needs {bytes} bytes, more than the limit of {}",
@@ -112,7 +214,7 @@ fn check_size(decoder: &impl ImageDecoder, limits: &Limits) -> Result<(), Error>
 
 /// Converts any decoded image to 8-bit RGB the way PIL's `convert("RGB")`
 /// does (see the module documentation for 16-bit and float samples).
-fn to_rgb8(img: DynamicImage) -> RgbImage {
+pub(crate) fn to_rgb8(img: DynamicImage) -> RgbImage {
     let (w, h) = (img.width(), img.height());
     let high = |v: u16| (v >> 8) as u8;
     match img {

@@ -25,6 +25,19 @@ pub enum Error {
     /// The preprocessing parameters (from the model manifest) are unusable.
     #[error("invalid preprocessing parameters: {0}")]
     InvalidParameters(String),
+    /// Decoding the image needs more memory than the decoding budget holds.
+    #[error(
+        "image too large: decoding it needs {needed} bytes of memory, more than the {limit} bytes of the decoding budget"
+    )]
+    OverBudget {
+        /// Estimated peak bytes of decoding and preprocessing the image.
+        needed: u64,
+        /// Bytes the budget could grant at most.
+        limit: u64,
+    },
+    /// The image was not decoded: the work was cancelled first.
+    #[error("image decoding was cancelled")]
+    Cancelled,
 }
 
 impl Error {

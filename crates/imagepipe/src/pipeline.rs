@@ -3,6 +3,7 @@
 use image::RgbImage;
 use ndarray::Array3;
 
+use crate::decode::open;
 use crate::normalize::normalize;
 use crate::resize::resize_crop;
 use crate::{decode, Error, Limits, Preprocess};
@@ -28,4 +29,26 @@ pub fn preprocess_bytes(
     p.validate()?;
     let img = decode(bytes, limits)?;
     preprocess(&img, p)
+}
+
+/// [`preprocess_bytes`] that first asks `admit` for the bytes it will need
+/// at its peak (estimated from the header, before any pixel buffer is
+/// allocated; see [`crate::Footprint`]). Whatever `admit` returns (a
+/// [`crate::Permit`]) is held until the tensor is made and returned with it;
+/// an error from `admit` is returned without decoding.
+///
+/// `admit` runs outside the decoders' panic guard, so it may unwind (a
+/// Postgres ERROR raised while it waits).
+pub fn preprocess_admitted<G>(
+    bytes: &[u8],
+    p: &Preprocess,
+    limits: &Limits,
+    admit: impl FnOnce(u64) -> Result<G, Error>,
+) -> Result<(Array3<f32>, G), Error> {
+    p.validate()?;
+    let opened = open(bytes, limits)?;
+    let guard = admit(opened.footprint().peak_bytes(p))?;
+    let img = opened.decode()?;
+    let tensor = preprocess(&img, p)?;
+    Ok((tensor, guard))
 }
