@@ -25,6 +25,8 @@ chmod -R a+rwX "$out"
 bash "$ROOT/scripts/cluster.sh" start >/dev/null
 regress="$(dirname "$PG_CONFIG")/../lib/pgxs/src/test/regress/pg_regress"
 # pgvector's tests load their extension with --load-extension; ours is pgvision.
+# copy.sql writes results/*.bin relative to the working directory.
+cd "$out"
 "$regress" --host="$PGV_SOCK" --port="$PGV_PORT" --user=postgres --bindir="$PG_BIN" \
   --inputdir="$out/in" --outputdir="$out" --dbname=pgvector_conformance \
   --load-extension=pgvision "${tests[@]}" >"$out/pg_regress.log" 2>&1 || true

@@ -71,7 +71,8 @@ pub fn raise_image(e: imagepipe::Error, detail: Option<&str>) -> ! {
     let state = match &e {
         E::Empty | E::Corrupt(_) => "22P03",
         E::UnsupportedFormat(_) => "0A000",
-        E::TooLarge(_) => "54000",
+        E::TooLarge(_) | E::OverBudget { .. } => "54000",
+        E::Cancelled => "57014",
         E::InvalidParameters(_) => "F0000",
         _ => "XX000",
     };

@@ -39,6 +39,9 @@ struct ScanState {
     elements: usize,
     rows: usize,
     started: bool,
+    /// Every ORDER BY value is NULL or NaN (a NULL query, or a zero query
+    /// under cosine): rows come in graph order with the lowest bound.
+    unordered: bool,
 }
 
 /// Relative rounding slack of float sums of `dims` terms (2 n u, u = 2^-24).
@@ -92,6 +95,7 @@ pub unsafe extern "C-unwind" fn ambeginscan(
             elements: 0,
             rows: 0,
             started: false,
+            unordered: false,
         };
         (*scan).opaque = PgMemoryContexts::CurrentMemoryContext
             .leak_and_drop_on_delete(state)
@@ -122,29 +126,43 @@ pub unsafe extern "C-unwind" fn amrescan(
         state.elements = 0;
         state.rows = 0;
         state.started = false;
+        state.unordered = false;
         state.query = None;
         state.meta = None;
         if (*scan).numberOfOrderBys < 1 {
             return;
         }
         let key = &*(*scan).orderByData;
-        if key.sk_flags & pg_sys::SK_ISNULL as i32 != 0 {
-            return; // ORDER BY v <-> NULL: every distance is NULL, nothing to return
-        }
-        let v = Vector::from_datum_unchecked(key.sk_argument);
         let index = (*scan).indexRelation;
         let (meta, order) = read_meta_and_order(index);
         let graph = PageGraph::new(index, &meta);
-        if v.dim() != meta.dims as usize {
-            crate::error::raise_vector(vectorcore::VectorError::DifferentDimensions {
-                a: meta.dims as usize,
-                b: v.dim(),
-            });
+        let dims = meta.dims as usize;
+        // ORDER BY v <-> NULL orders every row by NULL, and a zero query
+        // under cosine every row by NaN: as pgvector, such a scan still
+        // returns the rows its search reaches (in no particular order), so
+        // the answer does not depend on whether the index is used.
+        let values = if key.sk_flags & pg_sys::SK_ISNULL as i32 != 0 {
+            state.unordered = true;
+            vec![0.0; dims]
+        } else {
+            let v = Vector::from_datum_unchecked(key.sk_argument);
+            if v.dim() != dims {
+                crate::error::raise_vector(vectorcore::VectorError::DifferentDimensions {
+                    a: dims,
+                    b: v.dim(),
+                });
+            }
+            v.as_slice().to_vec()
+        };
+        let metric = graph.metric();
+        let mut prepared = metric.prepare(&in_index_order(order.as_deref(), &values));
+        if prepared.is_none() {
+            state.unordered = true;
+            let mut axis = vec![0.0; dims];
+            axis[0] = 1.0;
+            prepared = metric.prepare(&axis);
         }
-        state.query = graph
-            .metric()
-            .prepare(&in_index_order(order.as_deref(), v.as_slice()))
-            .map(|q| (q, distance::norm(v.as_slice()) as f32));
+        state.query = prepared.map(|q| (q, distance::norm(&values) as f32));
         state.graph = Some(graph);
         state.meta = Some(meta);
     }
@@ -192,8 +210,13 @@ fn next_element(state: &mut ScanState) -> bool {
     };
     state.elements += 1;
     let dims = query.len();
+    let unordered = state.unordered;
     graph.with_element(c.id, |e| {
-        let bound = lower_bound(graph.metric(), c.distance, e.err(), e.norm(), *q_norm, dims);
+        let bound = if unordered {
+            f64::NEG_INFINITY
+        } else {
+            lower_bound(graph.metric(), c.distance, e.err(), e.norm(), *q_norm, dims)
+        };
         state.pending.extend(e.heap_tids().map(|t| (t, bound)));
     });
     true

@@ -66,3 +66,18 @@ SELECT public.avg(v) FROM (VALUES ('[1,2]'::public.vector), ('[3,4]')) t(v);
 RESET search_path;
 DROP DOMAIN pg_temp.vector;
 DROP TABLE sp_img, agg;
+
+-- an index scan returns rows when every ORDER BY value is NULL (a NULL
+-- query) or NaN (a zero query under cosine), as pgvector does, instead of none
+CREATE TABLE nq (v vector(3));
+INSERT INTO nq VALUES ('[0,0,0]'), ('[1,2,3]'), ('[1,1,1]'), ('[1,2,4]'), (NULL);
+CREATE INDEX nq_l2 ON nq USING hnsw (v vector_l2_ops);
+CREATE INDEX nq_cos ON nq USING hnsw (v vector_cosine_ops);
+SET enable_seqscan = off;
+EXPLAIN (COSTS OFF) SELECT * FROM nq ORDER BY v <-> (SELECT NULL::vector);
+SELECT count(*) FROM (SELECT * FROM nq ORDER BY v <-> (SELECT NULL::vector)) t;
+SELECT count(*) FROM (SELECT * FROM nq ORDER BY v <=> '[0,0,0]') t;
+SELECT count(*) FROM (SELECT * FROM nq ORDER BY v <=> (SELECT NULL::vector)) t;
+SELECT v FROM nq ORDER BY v <-> '[1,2,3]' LIMIT 2;
+RESET enable_seqscan;
+DROP TABLE nq;

@@ -33,7 +33,7 @@ SELECT id, round((v <+> '[1,1,1]')::numeric, 6) AS d FROM t ORDER BY v <+> '[1,1
 -- NULL rows are not indexed; a zero vector is not in the cosine index
 SELECT count(*) FROM (SELECT id FROM t ORDER BY v <-> '[1,1,1]' LIMIT 100) s;
 SELECT count(*) FROM (SELECT id FROM t ORDER BY v <=> '[1,1,1]' LIMIT 100) s;
--- ORDER BY v <-> NULL orders nothing (any rows come back); a zero cosine query finds nothing
+-- ORDER BY v <-> NULL orders nothing (any rows come back); nor does a zero cosine query (NaN), as in pgvector
 SELECT count(*) FROM (SELECT id FROM t ORDER BY v <-> NULL LIMIT 5) s;
 SELECT count(*) FROM (SELECT id FROM t ORDER BY v <=> '[0,0,0]' LIMIT 5) s;
 SELECT err($$SELECT id FROM t ORDER BY v <-> '[1,1]' LIMIT 5$$);
