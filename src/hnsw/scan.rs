@@ -168,7 +168,7 @@ fn next_element(state: &mut ScanState) -> bool {
     let iterative = gucs::iterative_scan();
     if !state.started {
         state.started = true;
-        let Some(ep) = meta.entry_point() else {
+        let Some(ep) = graph.entry_point(meta) else {
             return false;
         };
         let ef = gucs::ef_search();
@@ -201,10 +201,17 @@ fn next_element(state: &mut ScanState) -> bool {
     state.elements += 1;
     let dims = query.len();
     let before = state.pending.len();
-    graph.with_element(c.id, |e| {
+    let fields = graph.with_element(c.id, |e| {
         let bound = lower_bound(graph.metric(), c.distance, e.err(), e.norm(), *q_norm, dims);
         state.pending.extend(e.heap_tids().map(|t| (t, bound)));
+        e.check_fields()
     });
+    if let Err(e) = fields {
+        super::buffer::raise_corrupted(
+            graph.index(),
+            format_args!("block {}, item {}: {e}", c.id.block(), c.id.offset()),
+        );
+    }
     for i in before..state.pending.len() {
         let tid = state.pending[i].0;
         if !heap_tid_ok(state.heap, &state.heap_blocks, tid) {

@@ -106,7 +106,7 @@ pub fn read_meta_and_order(index: pg_sys::Relation) -> (Meta, Option<Vec<u32>>) 
     let bytes = &page.contents(meta.contents_len())[pageformat::META_BYTES..];
     match pageformat::decode_order(bytes, meta.dims as usize) {
         Ok(order) => (meta, Some(order)),
-        Err(e) => corrupted(index, e),
+        Err(e) => corrupted(index, format!("meta page (block {META_BLOCK}): {e}")),
     }
 }
 
@@ -471,9 +471,23 @@ impl PageGraph {
         }
     }
 
+    /// The meta page's entry point, its block checked (see
+    /// [`PageGraph::element_block`]).
+    pub fn entry_point(&self, meta: &Meta) -> Option<(ElementId, usize)> {
+        let ep = meta.entry_point()?;
+        self.check_block(ep.0.block(), || {
+            format!(
+                "meta page (block {META_BLOCK}): entry point ({},{})",
+                ep.0.block(),
+                ep.0.offset()
+            )
+        });
+        Some(ep)
+    }
+
     /// Runs `f` on element block `block`, share-locked.
     fn with_page<T>(&self, block: u32, f: impl FnOnce(&ReadPage) -> T) -> T {
-        self.check_block(block, || "a reference".into());
+        self.check_block(block, || "an element's id".into());
         f(&ReadPage::new(self.index, block))
     }
 

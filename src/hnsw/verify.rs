@@ -13,7 +13,7 @@
 //!    inside the page's items, no two items overlapping; every element
 //!    well-formed (`ElementLayout::check_element`: length for its level,
 //!    flags, heap TIDs, scale, error bound, norm), at most at the level
-//!    cap, its f16 codes finite, its chunks (a page-spanning element) where
+//!    cap, its heap TIDs on blocks the table has, its f16 codes finite, its chunks (a page-spanning element) where
 //!    its chunk block says, each claimed by exactly one element;
 //! 3. every neighbour slot of every element: lists packed, each neighbour
 //!    an element of the index (one added since step 2 is read again);
@@ -59,7 +59,7 @@ fn pgvision_index_check(index: pg_sys::Oid, heapallindexed: bool) {
         check_snapshot_usable(rel);
         pg_sys::RegisterSnapshot(pg_sys::GetTransactionSnapshot())
     });
-    let mut walk = Walk::new(rel, heapallindexed);
+    let mut walk = Walk::new(rel, heap, heapallindexed);
     walk.pages();
     walk.links();
     walk.entry_point();
@@ -117,7 +117,8 @@ fn open(index: pg_sys::Oid, lock: pg_sys::LOCKMODE) -> (pg_sys::Relation, pg_sys
         }
         let am = (*rel).rd_indam;
         let ours = !am.is_null()
-            && (*am).ambuild.map(|f| f as usize) == Some(super::build::ambuild as *const () as usize);
+            && (*am).ambuild.map(|f| f as usize)
+                == Some(super::build::ambuild as *const () as usize);
         if !ours {
             raise(
                 PgSqlErrorCode::ERRCODE_WRONG_OBJECT_TYPE,
@@ -201,6 +202,9 @@ fn key(block: u32, offset: u16) -> u64 {
 /// The state of one check.
 struct Walk {
     index: pg_sys::Relation,
+    /// The table, and its blocks when last counted.
+    heap: pg_sys::Relation,
+    heap_blocks: u32,
     meta: Meta,
     order: Option<Vec<u32>>,
     graph: PageGraph,
@@ -222,7 +226,7 @@ struct Walk {
 
 impl Walk {
     /// Reads and checks the meta page (step 1).
-    fn new(index: pg_sys::Relation, heapallindexed: bool) -> Self {
+    fn new(index: pg_sys::Relation, heap: pg_sys::Relation, heapallindexed: bool) -> Self {
         let nblocks = blocks(index);
         if nblocks == 0 {
             raise_corrupted(index, "the index has no meta page (0 blocks)");
@@ -240,6 +244,8 @@ impl Walk {
         let budget = unsafe { pg_sys::maintenance_work_mem } as usize * 1024;
         Walk {
             index,
+            heap,
+            heap_blocks: blocks(heap),
             cap: pageformat::level_cap(layout.m, layout.dims).min(graph::DEFAULT_MAX_LEVEL),
             meta,
             order,
@@ -349,6 +355,22 @@ impl Walk {
                 self.fail(block, off, c);
             }
         }
+        if let Some(t) = e.heap_tids().find(|t| t.block >= self.heap_blocks) {
+            self.heap_blocks = blocks(self.heap); // the table may have grown
+            if t.block >= self.heap_blocks {
+                self.fail(
+                    block,
+                    off,
+                    format_args!(
+                        "heap TID ({},{}) is past the end of table \"{}\" ({} blocks)",
+                        t.block,
+                        t.offset,
+                        table_name(self.index),
+                        self.heap_blocks
+                    ),
+                );
+            }
+        }
         let id = key(block, off);
         self.elements.push(id);
         if let Some(tids) = &mut self.tids {
@@ -387,12 +409,15 @@ impl Walk {
                 .and_then(|bytes| self.layout.read_chunk(bytes, block, i));
             let Some(codes) = chunk else {
                 self.fail(
-                    b,
-                    o,
-                    pageformat::Corruption::NotChunk {
-                        number: i,
-                        owner: block,
-                    },
+                    block,
+                    off,
+                    format_args!(
+                        "item {o} of block {b}, where its chunk {i} belongs: {}",
+                        pageformat::Corruption::NotChunk {
+                            number: i,
+                            owner: block,
+                        }
+                    ),
                 );
             };
             if !free {
@@ -533,6 +558,7 @@ impl Walk {
             tids,
             tmp: PgMemoryContexts::new("pgvision_index_check temporary"),
             rows: 0,
+            problem: None,
         };
         // SAFETY: the table and index are open and locked; the scan uses
         // our registered snapshot and is ended by the build scan itself;
@@ -552,32 +578,34 @@ impl Walk {
                 scan,
             );
         }
+        // Raised here, not in the callback: an ERROR raised inside the scan
+        // would come back through the scan's C frames as a Postgres error.
+        if let Some(problem) = state.problem {
+            raise_corrupted(index, problem);
+        }
         pgrx::debug1!("pgvision_index_check: {} heap rows are indexed", state.rows);
     }
 
-    /// Checks heap row `tid` with vector `v` against the index.
-    fn row(&self, tids: &[(u64, u64)], tid: pageformat::HeapTid, v: &[f32]) {
+    /// Checks heap row `tid` with vector `v` against the index; what is
+    /// wrong (naming the block) if anything.
+    fn row(&self, tids: &[(u64, u64)], tid: pageformat::HeapTid, v: &[f32]) -> Result<(), String> {
         if self.graph.metric().prepare(v).is_none() {
-            return; // a zero vector under cosine is not indexed
+            return Ok(()); // a zero vector under cosine is not indexed
         }
-        let name = || table_name(self.index);
         let at = tids.partition_point(|&(t, _)| t < key(tid.block, tid.offset));
         let Some(&(_, id)) = tids
             .get(at)
             .filter(|&&(t, _)| t == key(tid.block, tid.offset))
         else {
-            raise_corrupted(
-                self.index,
-                format_args!(
-                    "heap row ({},{}) of table \"{}\" is not in the index",
-                    tid.block,
-                    tid.offset,
-                    name()
-                ),
-            );
+            return Err(format!(
+                "heap row ({},{}) of table \"{}\" is not in the index",
+                tid.block,
+                tid.offset,
+                table_name(self.index)
+            ));
         };
         if v.len() != self.layout.dims {
-            return; // not indexable: an insert would have failed
+            return Ok(()); // not indexable: an insert would have failed
         }
         let id = ElementId::new((id >> 16) as u32, id as u16);
         let (mut codes, scale, err, norm, chunk_block) = self.graph.with_element(id, |e| {
@@ -591,13 +619,15 @@ impl Walk {
         });
         self.graph.append_chunks(id, chunk_block, &mut codes);
         let x = in_index_order(self.order.as_deref(), v);
-        if let Err(c) = pageformat::check_copy(&x, &codes, scale, err, norm) {
-            self.fail(
+        pageformat::check_copy(&x, &codes, scale, err, norm).map_err(|c| {
+            format!(
+                "block {}, item {}: heap row ({},{}): {c}",
                 id.block(),
                 id.offset(),
-                format_args!("heap row ({},{}): {c}", tid.block, tid.offset),
-            );
-        }
+                tid.block,
+                tid.offset
+            )
+        })
     }
 }
 
@@ -608,10 +638,10 @@ fn table_name(index: pg_sys::Relation) -> String {
     rel_name(table)
 }
 
-/// Blocks of `index` now.
-fn blocks(index: pg_sys::Relation) -> u32 {
-    // SAFETY: the index is open.
-    unsafe { pg_sys::RelationGetNumberOfBlocksInFork(index, pg_sys::ForkNumber::MAIN_FORKNUM) }
+/// Blocks of relation `rel` (the index or its table) now.
+fn blocks(rel: pg_sys::Relation) -> u32 {
+    // SAFETY: the relation is open.
+    unsafe { pg_sys::RelationGetNumberOfBlocksInFork(rel, pg_sys::ForkNumber::MAIN_FORKNUM) }
 }
 
 /// What the heap scan's callback needs.
@@ -622,6 +652,8 @@ struct HeapCheck<'w> {
     /// Reset after every row (detoasted vectors).
     tmp: PgMemoryContexts,
     rows: usize,
+    /// The first problem found (the rest of the scan checks nothing).
+    problem: Option<String>,
 }
 
 /// Called for every row the MVCC snapshot sees (and the index's
@@ -639,18 +671,22 @@ unsafe extern "C-unwind" fn heap_callback(
     // values/isnull have one entry for our single key column.
     let (state, datum, null, tid) =
         unsafe { (&mut *(state as *mut HeapCheck), *values, *isnull, *tid) };
-    if null {
+    if null || state.problem.is_some() {
         return;
     }
     let tid = super::build::heap_tid(&tid);
     let HeapCheck {
-        walk, tids, tmp, ..
+        walk,
+        tids,
+        tmp,
+        problem,
+        ..
     } = state;
     // SAFETY: the temporary context is ours and reset after every row.
     unsafe {
         tmp.switch_to(|_| {
             let v = Vector::from_datum_unchecked(datum);
-            walk.row(tids, tid, v.as_slice());
+            *problem = walk.row(tids, tid, v.as_slice()).err();
         });
         tmp.reset();
     }

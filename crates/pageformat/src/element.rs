@@ -489,15 +489,7 @@ impl ElementLayout {
             });
         }
         if !e.free() {
-            for (name, value, least) in [
-                ("scale", e.scale(), f32::MIN_POSITIVE),
-                ("error bound", e.err(), 0.0),
-                ("norm", e.norm(), 0.0),
-            ] {
-                if !(value.is_finite() && value >= least) {
-                    return Err(Corruption::Field { name, value });
-                }
-            }
+            e.check_fields()?;
         }
         let chunk_block = e.chunk_block();
         let placed = if self.spans() {
@@ -561,6 +553,23 @@ impl<'a> ElementRef<'a> {
             && self.bytes[0] == KIND_ELEMENT
             && self.bytes.len() == self.layout.size_at(self.bytes[1] as usize)
             && self.bytes[3] as usize <= MAX_HEAP_TIDS
+    }
+
+    /// Checks that its scale, error bound and norm are numbers a vector
+    /// has (scale positive, the others not negative, all finite): a scan
+    /// checks the elements it returns, whose lower bounds come from them.
+    #[inline]
+    pub fn check_fields(&self) -> Result<(), Corruption> {
+        for (name, value, least) in [
+            ("scale", self.scale(), f32::MIN_POSITIVE),
+            ("error bound", self.err(), 0.0),
+            ("norm", self.norm(), 0.0),
+        ] {
+            if !(value.is_finite() && value >= least) {
+                return Err(Corruption::Field { name, value });
+            }
+        }
+        Ok(())
     }
 
     /// The element's top layer.
