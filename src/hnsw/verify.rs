@@ -81,7 +81,8 @@ fn pgvision_index_check(index: pg_sys::Oid, heapallindexed: bool) {
 }
 
 /// Opens and locks the table, then the index (amcheck's order); ERRORs
-/// for a relation that is not an hnsw index, is another session's
+/// for a relation that is not an hnsw index (or is a partitioned one, which
+/// has no pages), is another session's
 /// temporary one, is not valid, or that the user does not own.
 fn open(index: pg_sys::Oid, lock: pg_sys::LOCKMODE) -> (pg_sys::Relation, pg_sys::Relation) {
     // SAFETY: catalog lookups and relation opens; every pointer read is of
@@ -110,6 +111,16 @@ fn open(index: pg_sys::Oid, lock: pg_sys::LOCKMODE) -> (pg_sys::Relation, pg_sys
                 PgSqlErrorCode::ERRCODE_UNDEFINED_TABLE,
                 format!(
                     "could not open parent table of index \"{}\"",
+                    rel_name(index)
+                ),
+                None,
+            );
+        }
+        if (*(*rel).rd_rel).relkind as u8 != pg_sys::RELKIND_INDEX {
+            raise(
+                PgSqlErrorCode::ERRCODE_WRONG_OBJECT_TYPE,
+                format!(
+                    "\"{}\" is a partitioned index: check the index of each partition",
                     rel_name(index)
                 ),
                 None,

@@ -62,6 +62,14 @@ SELECT err($$SELECT pgvision_index_check('t_id')$$);
 SELECT err($$SELECT pgvision_index_check('t')$$);
 SELECT err($$SELECT pgvision_index_check(0)$$);
 DROP INDEX t_id;
+-- a partitioned index has no pages: its partitions' indexes are checked
+CREATE TABLE tp (id int, v vector(3)) PARTITION BY RANGE (id);
+CREATE TABLE tp1 PARTITION OF tp FOR VALUES FROM (0) TO (100);
+INSERT INTO tp SELECT id, v FROM t WHERE id < 100;
+CREATE INDEX tp_v ON tp USING hnsw (v);
+SELECT err($$SELECT pgvision_index_check('tp_v')$$);
+SELECT pgvision_index_check('tp1_v_idx', true);
+DROP TABLE tp;
 -- the planner keeps the seq scan without ORDER BY
 EXPLAIN (COSTS OFF) SELECT id FROM t WHERE id = 3;
 
