@@ -326,22 +326,52 @@ impl Walk {
                 self.element_chunks(block, off, chunk_block, free);
             }
         }
+        self.chunk_claims();
+    }
+
+    /// Every chunk is claimed by exactly one element. A chunk no element
+    /// the walk saw claims is read again with its owner: an extent made
+    /// while the walk ran may have been installed between the reads of its
+    /// element blocks and of its chunk block.
+    fn chunk_claims(&mut self) {
         self.claimed.retain(|&k| k >> 16 < self.nblocks as u64);
         self.claimed.sort_unstable();
-        if let Some(i) = (0..self.chunks.len().max(self.claimed.len()))
-            .find(|&i| self.chunks.get(i) != self.claimed.get(i))
-        {
-            let k = match (self.chunks.get(i), self.claimed.get(i)) {
-                (Some(&c), Some(&d)) => c.min(d),
-                (Some(&c), None) | (None, Some(&c)) => c,
-                (None, None) => unreachable!("i is below one of the lengths"),
-            };
-            self.fail(
-                (k >> 16) as u32,
-                k as u16,
-                "a chunk that not exactly one element claims, or a claimed place without one",
-            );
+        if let Some(w) = self.claimed.windows(2).find(|w| w[0] == w[1]) {
+            let k = w[0];
+            self.fail((k >> 16) as u32, k as u16, "a chunk two elements claim");
         }
+        let unclaimed: Vec<u64> = self
+            .chunks
+            .iter()
+            .copied()
+            .filter(|k| self.claimed.binary_search(k).is_err())
+            .collect();
+        for k in unclaimed {
+            let (block, off) = ((k >> 16) as u32, k as u16);
+            if !self.claimed_now(block, off) {
+                self.fail(block, off, "a chunk no element claims");
+            }
+        }
+    }
+
+    /// Whether the chunk at (`block`, `off`) is, now, where the element it
+    /// names as its owner puts that chunk.
+    fn claimed_now(&self, block: u32, off: u16) -> bool {
+        let owner = {
+            let page = ReadPage::new(self.index, block);
+            page.item(off).and_then(ElementLayout::chunk_owner)
+        };
+        let Some((owner, number)) = owner else {
+            return false;
+        };
+        if !pageformat::is_element_block(owner, blocks(self.index)) {
+            return false;
+        }
+        let page = ReadPage::new(self.index, owner);
+        page.item(1)
+            .and_then(|b| self.layout.check_element(b, owner).ok())
+            .and_then(|e| self.layout.chunk_location(owner, e.chunk_block(), number))
+            == Some((block, off))
     }
 
     /// Checks element `bytes` at (`block`, `off`); returns what its chunks

@@ -367,6 +367,17 @@ impl ElementLayout {
         b
     }
 
+    /// The owner block and chunk number a chunk item names, or None when
+    /// `bytes` is not a chunk.
+    pub fn chunk_owner(bytes: &[u8]) -> Option<(u32, usize)> {
+        (item_kind(bytes) == Ok(ItemKind::Chunk)).then(|| {
+            (
+                u32::from_le_bytes([bytes[4], bytes[5], bytes[6], bytes[7]]),
+                u16::from_le_bytes([bytes[2], bytes[3]]) as usize,
+            )
+        })
+    }
+
     /// The codes of chunk `i` of the element at block `owner`, or None when
     /// `bytes` is not that chunk (a sign of corruption, or of a slot whose
     /// writer crashed before it was complete).
@@ -941,6 +952,10 @@ mod tests {
             layout.read_chunk(&head, 42, 1).is_none(),
             "an element is not a chunk"
         );
+        let chunk = layout.encode_chunk(42, 2, &half.codes);
+        assert_eq!(ElementLayout::chunk_owner(&chunk), Some((42, 2)));
+        assert_eq!(ElementLayout::chunk_owner(&head), None);
+        assert_eq!(ElementLayout::chunk_owner(&chunk[..7]), None);
     }
 
     /// Where a chunk is: the block after the element's when it has an
