@@ -18,9 +18,10 @@
 //! such a block either holds nothing else or is another extent writer
 //! waiting for still higher blocks, so no cycle of waits can form.
 
+use crate::error::raise;
 use distance::prefetch;
-use pageformat::{PAGE_ID, SPECIAL};
-use pgrx::pg_sys;
+use pageformat::{Corruption, PageHeader, PAGE_ID, SPECIAL};
+use pgrx::{pg_sys, PgSqlErrorCode};
 
 /// Bytes of the page header before the first line pointer.
 const PAGE_HEADER: usize = pageformat::PAGE_HEADER;
@@ -31,26 +32,54 @@ fn read_buffer(index: pg_sys::Relation, block: u32) -> pg_sys::Buffer {
     super::recent::read_buffer(index, block)
 }
 
-/// The bytes of item `offset` on `page`, or None if there is no such item.
+/// Raises "index corrupted" (XX002) for `index` with `what`, which names
+/// the block and what is wrong with it.
+pub fn raise_corrupted(index: pg_sys::Relation, what: impl std::fmt::Display) -> ! {
+    raise(
+        PgSqlErrorCode::ERRCODE_INDEX_CORRUPTED,
+        format!("hnsw index \"{}\": {what}", super::store::index_name(index)),
+        None,
+    )
+}
+
+/// Raises [`raise_corrupted`] for a problem found on `block`.
+fn raise_on_block(index: pg_sys::Relation, block: u32, e: Corruption) -> ! {
+    raise_corrupted(index, format_args!("block {block}: {e}"))
+}
+
+/// The page as bytes.
+///
+/// # Safety
+/// `page` must point to BLCKSZ readable bytes that outlive the slice and
+/// that nobody writes while it is used.
+unsafe fn page_bytes<'a>(page: pg_sys::Page) -> &'a [u8] {
+    // SAFETY: forwarded from the caller.
+    unsafe { core::slice::from_raw_parts(page as *const u8, pg_sys::BLCKSZ as usize) }
+}
+
+/// The bytes of item `offset` on `page`: None if there is no such item,
+/// an error if its line pointer places it outside the page's items
+/// (checked by `pageformat::item_range`: a few comparisons).
 ///
 /// # Safety
 /// `page` must be a valid, locked page that outlives the returned slice.
-unsafe fn item<'a>(page: pg_sys::Page, offset: u16) -> Option<&'a mut [u8]> {
-    // SAFETY: forwarded from the caller; line pointers are read within pd_lower.
-    unsafe {
-        if offset == 0 || offset > pg_sys::PageGetMaxOffsetNumber(page) {
-            return None;
-        }
-        let id = pg_sys::PageGetItemId(page, offset);
-        if (*id).lp_flags() != pg_sys::LP_NORMAL {
-            return None;
-        }
-        let start = page.add((*id).lp_off() as usize) as *mut u8;
-        Some(core::slice::from_raw_parts_mut(
-            start,
-            (*id).lp_len() as usize,
-        ))
-    }
+unsafe fn item<'a>(page: pg_sys::Page, offset: u16) -> Result<Option<&'a mut [u8]>, Corruption> {
+    // SAFETY: forwarded from the caller; the shared view of the page ends
+    // before the mutable slice of the item is made.
+    let range = pageformat::item_range(unsafe { page_bytes(page) }, offset)?;
+    // SAFETY: item_range keeps the range inside the page's BLCKSZ bytes.
+    Ok(range.map(|r| unsafe {
+        core::slice::from_raw_parts_mut((page as *mut u8).add(r.start), r.len())
+    }))
+}
+
+/// The header of `page`.
+///
+/// # Safety
+/// `page` must point to a readable page.
+unsafe fn header(page: pg_sys::Page) -> PageHeader {
+    // SAFETY: forwarded from the caller.
+    PageHeader::read(unsafe { page_bytes(page) })
 }
 
 /// Formats an empty element page with our special space.
@@ -112,6 +141,7 @@ pub unsafe fn set_contents(page: pg_sys::Page, bytes: &[u8]) {
 pub struct ReadPage {
     buf: pg_sys::Buffer,
     page: pg_sys::Page,
+    index: pg_sys::Relation,
 }
 
 impl ReadPage {
@@ -124,20 +154,37 @@ impl ReadPage {
             ReadPage {
                 buf,
                 page: pg_sys::BufferGetPage(buf),
+                index,
             }
         }
     }
 
-    /// The bytes of item `offset`, if present.
+    /// The bytes of item `offset`, if present; an ERROR (XX002) if its
+    /// line pointer places it outside the page's items.
     pub fn item(&self, offset: u16) -> Option<&[u8]> {
         // SAFETY: the page stays pinned and locked while `self` lives.
-        unsafe { item(self.page, offset).map(|s| &*s) }
+        match unsafe { item(self.page, offset) } {
+            Ok(bytes) => bytes.map(|s| &*s),
+            Err(e) => raise_on_block(self.index, self.block(), e),
+        }
     }
 
     /// Number of line pointers on the page.
     pub fn max_offset(&self) -> u16 {
         // SAFETY: the page is pinned and locked.
-        unsafe { pg_sys::PageGetMaxOffsetNumber(self.page) }
+        unsafe { header(self.page) }.max_offset()
+    }
+
+    /// This page's block number.
+    pub fn block(&self) -> u32 {
+        // SAFETY: the buffer is pinned.
+        unsafe { pg_sys::BufferGetBlockNumber(self.buf) }
+    }
+
+    /// The whole page (for `pgvision_index_check`).
+    pub fn bytes(&self) -> &[u8] {
+        // SAFETY: pinned and share-locked while `self` lives: nobody writes it.
+        unsafe { page_bytes(self.page) }
     }
 
     /// The bytes right after the page header (the meta page's contents).
@@ -234,20 +281,33 @@ pub struct WritePage {
     buf: pg_sys::Buffer,
     state: *mut pg_sys::GenericXLogState,
     page: pg_sys::Page,
+    index: pg_sys::Relation,
 }
 
 impl WritePage {
-    /// Pins, locks and registers existing block `block`.
+    /// Pins, locks and registers existing block `block`; an ERROR (XX002)
+    /// when its header is not an hnsw page's (Postgres' page functions
+    /// would PANIC on it part way through a change).
     pub fn new(index: pg_sys::Relation, block: u32) -> Self {
         let buf = read_buffer(index, block);
         // SAFETY: `buf` is pinned; the generic WAL state works on a copy of
         // the page that is applied only at GenericXLogFinish.
-        unsafe {
+        let this = unsafe {
             pg_sys::LockBuffer(buf, pg_sys::BUFFER_LOCK_EXCLUSIVE as i32);
             let state = pg_sys::GenericXLogStart(index);
             let page = pg_sys::GenericXLogRegisterBuffer(state, buf, 0);
-            WritePage { buf, state, page }
+            WritePage {
+                buf,
+                state,
+                page,
+                index,
+            }
+        };
+        // SAFETY: the page copy is valid while `this` lives.
+        if let Err(e) = unsafe { header(this.page) }.check() {
+            raise_on_block(index, block, e); // `this` is dropped: aborted
         }
+        this
     }
 
     /// Extends the index by one empty element page, logged as a full image.
@@ -266,7 +326,12 @@ impl WritePage {
                 pg_sys::GENERIC_XLOG_FULL_IMAGE as i32,
             );
             init_page(page);
-            WritePage { buf, state, page }
+            WritePage {
+                buf,
+                state,
+                page,
+                index,
+            }
         }
     }
 
@@ -276,22 +341,28 @@ impl WritePage {
         unsafe { pg_sys::BufferGetBlockNumber(self.buf) }
     }
 
-    /// Mutable bytes of item `offset`, if present.
+    /// Mutable bytes of item `offset`, if present; an ERROR (XX002) if its
+    /// line pointer places it outside the page's items.
     pub fn item_mut(&mut self, offset: u16) -> Option<&mut [u8]> {
         // SAFETY: the page copy lives until commit/abort, which consume `self`.
-        unsafe { item(self.page, offset) }
+        match unsafe { item(self.page, offset) } {
+            Ok(bytes) => bytes,
+            Err(e) => raise_on_block(self.index, self.block(), e),
+        }
     }
 
     /// Number of line pointers on the page.
     pub fn max_offset(&self) -> u16 {
         // SAFETY: the page copy is valid while `self` lives.
-        unsafe { pg_sys::PageGetMaxOffsetNumber(self.page) }
+        unsafe { header(self.page) }.max_offset()
     }
 
-    /// Appends an item; its offset, or None when it does not fit.
+    /// Appends an item; its offset, or None when it does not fit (or the
+    /// page was never initialised).
     pub fn add_item(&mut self, bytes: &[u8]) -> Option<u16> {
-        // SAFETY: the page copy is ours to modify until commit.
-        unsafe { add_item(self.page, bytes) }
+        // SAFETY: the page copy is ours to modify until commit; `new`
+        // checked its header, and a new page is not added to.
+        unsafe { (!header(self.page).is_new()).then(|| add_item(self.page, bytes))? }
     }
 
     /// Replaces item `offset` by `bytes` (of any size, other items move);
@@ -534,11 +605,15 @@ impl Extent {
         image
     }
 
-    /// Item `offset` of the extent's `i`-th block, as it is now.
+    /// Item `offset` of the extent's `i`-th block, as it is now; an ERROR
+    /// (XX002) if its line pointer places it outside the page's items.
     pub fn item(&self, i: usize, offset: u16) -> Option<&[u8]> {
         // SAFETY: the buffer is pinned and locked while `self` lives; a new
         // (all-zero) page has no line pointers, so `item` finds none.
-        unsafe { item(pg_sys::BufferGetPage(self.bufs[i]), offset).map(|s| &*s) }
+        match unsafe { item(pg_sys::BufferGetPage(self.bufs[i]), offset) } {
+            Ok(bytes) => bytes.map(|s| &*s),
+            Err(e) => raise_on_block(self.index, self.block(i), e),
+        }
     }
 
     /// Replaces every block by its image (one per block), WAL-logs them in

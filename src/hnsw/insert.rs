@@ -71,7 +71,7 @@ pub fn insert_vector(index: pg_sys::Relation, tid: HeapTid, v: &[f32]) -> bool {
         id,
         &q,
         level,
-        meta.entry_point(),
+        graph.entry_point(&meta),
         params,
         &mut scratch,
     );

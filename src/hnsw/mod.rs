@@ -1,7 +1,8 @@
 //! The `hnsw` index access method: Postgres glue over the pure `graph`
 //! (algorithm) and `pageformat` (on-disk layout) crates. One file per
 //! callback group, as pgvector splits it: build, insert, scan, vacuum,
-//! cost; `store` is the graph over buffers, `buffer` the RAII page guards.
+//! cost; `store` is the graph over buffers, `buffer` the RAII page guards,
+//! `verify` the `pgvision_index_check` function.
 
 pub(crate) mod buffer;
 pub(crate) mod build;
@@ -14,6 +15,7 @@ pub(crate) mod scan;
 pub(crate) mod store;
 pub(crate) mod upper;
 pub(crate) mod vacuum;
+pub(crate) mod verify;
 
 use pgrx::prelude::*;
 

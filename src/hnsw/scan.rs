@@ -42,6 +42,11 @@ struct ScanState {
     /// Every ORDER BY value is NULL or NaN (a NULL query, or a zero query
     /// under cosine): rows come in graph order with the lowest bound.
     unordered: bool,
+    /// The table, to check heap TIDs against its size before the executor
+    /// reads them (null when the scan has none).
+    heap: pg_sys::Relation,
+    /// Blocks of the table when last counted (0 before).
+    heap_blocks: std::cell::Cell<u32>,
 }
 
 /// Relative rounding slack of float sums of `dims` terms (2 n u, u = 2^-24).
@@ -96,6 +101,8 @@ pub unsafe extern "C-unwind" fn ambeginscan(
             rows: 0,
             started: false,
             unordered: false,
+            heap: core::ptr::null_mut(),
+            heap_blocks: std::cell::Cell::new(0),
         };
         (*scan).opaque = PgMemoryContexts::CurrentMemoryContext
             .leak_and_drop_on_delete(state)
@@ -129,6 +136,7 @@ pub unsafe extern "C-unwind" fn amrescan(
         state.unordered = false;
         state.query = None;
         state.meta = None;
+        state.heap = (*scan).heapRelation;
         if (*scan).numberOfOrderBys < 1 {
             return;
         }
@@ -178,7 +186,7 @@ fn next_element(state: &mut ScanState) -> bool {
     let iterative = gucs::iterative_scan();
     if !state.started {
         state.started = true;
-        let Some(ep) = meta.entry_point() else {
+        let Some(ep) = graph.entry_point(meta) else {
             return false;
         };
         let ef = gucs::ef_search();
@@ -211,15 +219,57 @@ fn next_element(state: &mut ScanState) -> bool {
     state.elements += 1;
     let dims = query.len();
     let unordered = state.unordered;
-    graph.with_element(c.id, |e| {
+    let before = state.pending.len();
+    let fields = graph.with_element(c.id, |e| {
         let bound = if unordered {
             f64::NEG_INFINITY
         } else {
             lower_bound(graph.metric(), c.distance, e.err(), e.norm(), *q_norm, dims)
         };
         state.pending.extend(e.heap_tids().map(|t| (t, bound)));
+        e.check_fields()
     });
+    if let Err(e) = fields {
+        super::buffer::raise_corrupted(
+            graph.index(),
+            format_args!("block {}, item {}: {e}", c.id.block(), c.id.offset()),
+        );
+    }
+    for i in before..state.pending.len() {
+        let tid = state.pending[i].0;
+        if !heap_tid_ok(state.heap, &state.heap_blocks, tid) {
+            super::buffer::raise_corrupted(
+                graph.index(),
+                format_args!(
+                    "block {}, item {}: heap TID ({},{}) is not a row's of the table",
+                    c.id.block(),
+                    c.id.offset(),
+                    tid.block,
+                    tid.offset
+                ),
+            );
+        }
+    }
     true
+}
+
+/// Whether the executor may read heap row `tid` of `heap` (of
+/// `heap_blocks` blocks when last counted; counted again when `tid` is
+/// past that): a valid offset on a block the table has. A block past the
+/// table's end would make it fail with a file error (or, for
+/// `InvalidBlockNumber`, extend the table).
+fn heap_tid_ok(heap: pg_sys::Relation, heap_blocks: &std::cell::Cell<u32>, tid: HeapTid) -> bool {
+    if !tid.is_valid() {
+        return false;
+    }
+    if heap.is_null() || tid.block < heap_blocks.get() {
+        return true;
+    }
+    // SAFETY: the scan's table is open while the scan runs.
+    let n =
+        unsafe { pg_sys::RelationGetNumberOfBlocksInFork(heap, pg_sys::ForkNumber::MAIN_FORKNUM) };
+    heap_blocks.set(n);
+    tid.block < n
 }
 
 /// Counts an index scan in the statistics (pg_stat_*_indexes.idx_scan,

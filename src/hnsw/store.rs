@@ -5,12 +5,11 @@
 //! for the one-lock-at-a-time protocol). Queries handed to [`PageGraph`]
 //! must be prepared with [`Metric::prepare`] (unit length for cosine).
 
-use super::buffer::{Extent, PageHint, PageImage, ReadPage, WritePage};
-use crate::error::raise;
+use super::buffer::{raise_corrupted, Extent, PageHint, PageImage, ReadPage, WritePage};
 use distance::half;
 use graph::{Graph, GraphMut, Metric};
 use pageformat::{ElementId, ElementLayout, Meta};
-use pgrx::{pg_sys, PgSqlErrorCode};
+use pgrx::pg_sys;
 use rustc_hash::FxHashMap;
 use std::cell::{Cell, RefCell};
 
@@ -37,14 +36,14 @@ pub fn metric_code(metric: Metric) -> u32 {
     }
 }
 
-/// Metric from its meta-page code.
-pub fn metric_from_code(code: u32) -> Metric {
+/// Metric from its meta-page code (None for a code no build writes).
+pub fn metric_from_code(code: u32) -> Option<Metric> {
     match code {
-        0 => Metric::L2,
-        1 => Metric::InnerProduct,
-        2 => Metric::Cosine,
-        3 => Metric::L1,
-        other => panic!("hnsw index corrupted: metric code {other}"),
+        0 => Some(Metric::L2),
+        1 => Some(Metric::InnerProduct),
+        2 => Some(Metric::Cosine),
+        3 => Some(Metric::L1),
+        _ => None,
     }
 }
 
@@ -55,20 +54,24 @@ pub fn read_meta(index: pg_sys::Relation) -> Meta {
 
 /// The validated meta page contents of `index` on `page`.
 fn meta_on(index: pg_sys::Relation, page: &ReadPage) -> Meta {
-    let meta = Meta::from_bytes(page.contents(pageformat::META_BYTES));
+    checked_meta(
+        index,
+        Meta::from_bytes(page.contents(pageformat::META_BYTES)),
+    )
+}
+
+/// `meta` if its fields are valid, else an ERROR (XX002) naming the
+/// meta page and what is wrong.
+fn checked_meta(index: pg_sys::Relation, meta: Meta) -> Meta {
     if let Err(e) = meta.validate() {
-        corrupted(index, e);
+        corrupted(index, format!("meta page (block {META_BLOCK}): {e}"));
     }
     meta
 }
 
-/// Raises "index corrupted" for `index` with `what`.
+/// Raises "index corrupted" (XX002) for `index` with `what`.
 fn corrupted(index: pg_sys::Relation, what: String) -> ! {
-    raise(
-        PgSqlErrorCode::ERRCODE_INDEX_CORRUPTED,
-        format!("hnsw index \"{}\": {what}", index_name(index)),
-        None,
-    )
+    raise_corrupted(index, what)
 }
 
 /// Rewrites the meta page through `change`, WAL-logged; the dimension
@@ -76,7 +79,10 @@ fn corrupted(index: pg_sys::Relation, what: String) -> ! {
 /// end at pd_lower, so what is not rewritten would be lost to WAL).
 pub fn update_meta(index: pg_sys::Relation, change: impl FnOnce(&mut Meta)) {
     let mut page = WritePage::new(index, META_BLOCK);
-    let mut meta = Meta::from_bytes(page.contents(pageformat::META_BYTES));
+    let mut meta = checked_meta(
+        index,
+        Meta::from_bytes(page.contents(pageformat::META_BYTES)),
+    );
     let mut contents = page.contents(meta.contents_len()).to_vec();
     let order_len = meta.order_len;
     change(&mut meta);
@@ -100,8 +106,25 @@ pub fn read_meta_and_order(index: pg_sys::Relation) -> (Meta, Option<Vec<u32>>) 
     let bytes = &page.contents(meta.contents_len())[pageformat::META_BYTES..];
     match pageformat::decode_order(bytes, meta.dims as usize) {
         Ok(order) => (meta, Some(order)),
-        Err(e) => corrupted(index, e),
+        Err(e) => corrupted(index, format!("meta page (block {META_BLOCK}): {e}")),
     }
+}
+
+/// Item `off` of `block` (its `bytes`) seen as an element: None for a
+/// chunk; an ERROR (XX002) naming the block and item for anything that is
+/// not a well-formed element ([`ElementLayout::check_element`]).
+pub fn checked_element<'a>(
+    index: pg_sys::Relation,
+    layout: ElementLayout,
+    block: u32,
+    off: u16,
+    bytes: &'a [u8],
+) -> Option<pageformat::ElementRef<'a>> {
+    let checked = pageformat::item_kind(bytes).and_then(|kind| match kind {
+        pageformat::ItemKind::Chunk => Ok(None),
+        pageformat::ItemKind::Element => layout.check_element(bytes, block).map(Some),
+    });
+    checked.unwrap_or_else(|e| corrupted(index, format!("block {block}, item {off}: {e}")))
 }
 
 /// `v` as the index stores it: its dimensions in the index's order.
@@ -318,13 +341,11 @@ fn reuse_extent_place(
         let e = layout.read(b);
         (pageformat::is_element(b) && e.is_valid() && e.free()).then(|| e.chunk_block())
     })?;
-    let g = layout.group() as u32;
-    if chunk_block <= block || chunk_block - block > g {
-        return None; // not a spanning element's place
-    }
+    // None (a stale entry or not a spanning element's place) when its
+    // chunk block cannot be where its chunks are.
     let places: Vec<(u32, u16)> = (1..=layout.chunks())
         .map(|i| layout.chunk_location(block, chunk_block, i))
-        .collect();
+        .collect::<Option<_>>()?;
     if places.iter().any(|&(b, _)| b >= nblocks) {
         return None;
     }
@@ -383,6 +404,11 @@ pub struct PageGraph {
     halves_cap: usize,
     /// Reused buffer: the assembled codes of a page-spanning element.
     spanning: RefCell<Vec<u16>>,
+    /// Blocks of the index when last counted (0 before): a block number
+    /// read from a page is read only below it (counted again when one is
+    /// not: the index may have grown), so a damaged one can never make a
+    /// read extend the index.
+    nblocks: Cell<u32>,
 }
 
 /// An element's f16 copy: codes, scale, norm.
@@ -392,12 +418,16 @@ pub type HalfCopy = (Vec<u16>, f32, f32);
 const HALVES_BYTES: usize = 1 << 20;
 
 impl PageGraph {
-    /// The graph of `index` described by `meta`.
+    /// The graph of `index` described by `meta` (validated: its sizes are
+    /// in range).
     pub fn new(index: pg_sys::Relation, meta: &Meta) -> Self {
+        let Some(metric) = metric_from_code(meta.metric) else {
+            corrupted(index, format!("meta page: metric code {}", meta.metric));
+        };
         PageGraph {
             index,
             layout: ElementLayout::new(meta.m as usize, meta.dims as usize, 0),
-            metric: metric_from_code(meta.metric),
+            metric,
             last: Cell::new(None),
             batch: RefCell::new(Vec::new()),
             order: RefCell::new(Vec::new()),
@@ -405,11 +435,59 @@ impl PageGraph {
             halves: RefCell::new(FxHashMap::default()),
             halves_cap: (HALVES_BYTES / (meta.dims as usize * 2 + 64)).max(64),
             spanning: RefCell::new(Vec::new()),
+            nblocks: Cell::new(0),
         }
     }
 
-    /// Runs `f` on `block`, share-locked.
+    /// Whether `block` may hold elements: not the meta page, and below the
+    /// index's block count (counted again, one system call, only when the
+    /// last count is not above it).
+    #[inline]
+    fn element_block(&self, block: u32) -> bool {
+        if pageformat::is_element_block(block, self.nblocks.get()) {
+            return true;
+        }
+        // SAFETY: the index is open; the count only grows.
+        let n = unsafe {
+            pg_sys::RelationGetNumberOfBlocksInFork(self.index, pg_sys::ForkNumber::MAIN_FORKNUM)
+        };
+        self.nblocks.set(n);
+        pageformat::is_element_block(block, n)
+    }
+
+    /// Raises XX002 unless `block` may hold elements (see
+    /// [`PageGraph::element_block`]); `what` says who named it.
+    #[inline]
+    fn check_block(&self, block: u32, what: impl FnOnce() -> String) {
+        if !self.element_block(block) {
+            corrupted(
+                self.index,
+                format!(
+                    "{}: block {block} is not an element block of the index ({} blocks)",
+                    what(),
+                    self.nblocks.get()
+                ),
+            );
+        }
+    }
+
+    /// The meta page's entry point, its block checked (see
+    /// [`PageGraph::element_block`]).
+    pub fn entry_point(&self, meta: &Meta) -> Option<(ElementId, usize)> {
+        let ep = meta.entry_point()?;
+        self.check_block(ep.0.block(), || {
+            format!(
+                "meta page (block {META_BLOCK}): entry point ({},{})",
+                ep.0.block(),
+                ep.0.offset()
+            )
+        });
+        Some(ep)
+    }
+
+    /// Runs `f` on element block `block`, share-locked.
     fn with_page<T>(&self, block: u32, f: impl FnOnce(&ReadPage) -> T) -> T {
+        self.check_block(block, || "an element's id".into());
         f(&ReadPage::new(self.index, block))
     }
 
@@ -441,23 +519,54 @@ impl PageGraph {
         })
     }
 
-    /// Element `id` on a page we hold; a broken invariant if it is not there.
+    /// Element `id` on a page we hold; an ERROR (XX002) if it is not
+    /// there or not well-formed (the cheap check of a scan's path:
+    /// [`pageformat::ElementRef::is_valid`]).
+    #[inline]
     fn element_on<'p>(&self, page: &'p ReadPage, id: ElementId) -> pageformat::ElementRef<'p> {
         let Some(bytes) = page.item(id.offset()) else {
-            panic!(
-                "hnsw index corrupted: no element at ({}, {})",
-                id.block(),
-                id.offset()
+            corrupted(
+                self.index,
+                format!("block {}: no element at offset {}", id.block(), id.offset()),
             )
         };
         let e = self.layout.read(bytes);
-        assert!(
-            e.is_valid(),
-            "hnsw index corrupted: bad element at ({}, {})",
-            id.block(),
-            id.offset()
-        );
+        if !e.is_valid() {
+            self.bad_element(id, bytes);
+        }
         e
+    }
+
+    /// Raises XX002 for the malformed element `bytes` at `id`, saying what
+    /// is wrong with it.
+    #[cold]
+    fn bad_element(&self, id: ElementId, bytes: &[u8]) -> ! {
+        let what = match self.layout.check_element(bytes, id.block()) {
+            Err(e) => e.to_string(),
+            Ok(_) => "element is malformed".into(),
+        };
+        corrupted(
+            self.index,
+            format!("block {}, item {}: {what}", id.block(), id.offset()),
+        )
+    }
+
+    /// The element `bytes` at `id` for a change: fully checked
+    /// ([`ElementLayout::check_element`]), an ERROR (XX002) otherwise.
+    fn element_for_change(&self, id: ElementId, bytes: Option<&[u8]>) -> usize {
+        let Some(bytes) = bytes else {
+            corrupted(
+                self.index,
+                format!("block {}: no element at offset {}", id.block(), id.offset()),
+            )
+        };
+        match self.layout.check_element(bytes, id.block()) {
+            Ok(e) => e.level(),
+            Err(e) => corrupted(
+                self.index,
+                format!("block {}, item {}: {e}", id.block(), id.offset()),
+            ),
+        }
     }
 
     /// Distance from a prepared query to the f16 vector of an element that
@@ -494,16 +603,32 @@ impl PageGraph {
     /// tuple's codes.
     pub fn append_chunks(&self, id: ElementId, chunk_block: u32, out: &mut Vec<u16>) {
         for i in 1..=self.layout.chunks() {
-            let (block, offset) = self.layout.chunk_location(id.block(), chunk_block, i);
+            let Some((block, offset)) = self.layout.chunk_location(id.block(), chunk_block, i)
+            else {
+                corrupted(
+                    self.index,
+                    format!(
+                        "block {}, item {}: element's chunks cannot start at block {chunk_block}",
+                        id.block(),
+                        id.offset()
+                    ),
+                )
+            };
+            self.check_block(block, || {
+                format!("block {}, item {}: chunk {i}", id.block(), id.offset())
+            });
             self.with_page(block, |page| {
                 let chunk = page
                     .item(offset)
                     .and_then(|b| self.layout.read_chunk(b, id.block(), i));
                 let Some(chunk) = chunk else {
-                    panic!(
-                        "hnsw index corrupted: ({block}, {offset}) is not chunk {i} of the element at ({}, {})",
-                        id.block(),
-                        id.offset()
+                    corrupted(
+                        self.index,
+                        format!(
+                            "block {block}, item {offset}: not chunk {i} of the element at ({},{})",
+                            id.block(),
+                            id.offset()
+                        ),
                     )
                 };
                 out.extend_from_slice(&chunk);
@@ -593,6 +718,22 @@ impl PageGraph {
         self.metric.prepare(&v).unwrap_or(v)
     }
 
+    /// Raises XX002 when a list at layer `lc` is to be written into element
+    /// `id` of `level` (the element changed under a link that named it at
+    /// a layer it is not on).
+    fn check_layer(&self, id: ElementId, lc: usize, level: usize) {
+        if lc > level {
+            corrupted(
+                self.index,
+                format!(
+                    "block {}, item {}: a list at layer {lc} to write into an element of level {level}",
+                    id.block(),
+                    id.offset()
+                ),
+            );
+        }
+    }
+
     /// Whether element `id`'s neighbour list at `lc` still equals `expected`.
     fn neighbours_equal(
         &self,
@@ -658,8 +799,29 @@ impl Graph for PageGraph {
         }
     }
 
+    /// The list as stored, each neighbour's block checked (see
+    /// [`PageGraph::element_block`]): a comparison per neighbour.
     fn neighbours(&self, id: ElementId, lc: usize, out: &mut Vec<ElementId>) {
+        let start = out.len();
         self.with_element(id, |e| e.neighbours(lc, out));
+        for &n in &out[start..] {
+            if !self.element_block(n.block()) {
+                corrupted(
+                    self.index,
+                    format!(
+                        "block {}, item {}: {}",
+                        id.block(),
+                        id.offset(),
+                        pageformat::Corruption::LinkBlock {
+                            lc,
+                            block: n.block(),
+                            offset: n.offset(),
+                            nblocks: self.nblocks.get(),
+                        }
+                    ),
+                );
+            }
+        }
     }
 
     fn is_deleted(&self, id: ElementId) -> bool {
@@ -713,10 +875,11 @@ impl GraphMut for PageGraph {
     }
 
     fn set_neighbours(&self, id: ElementId, lc: usize, neighbours: &[ElementId]) {
+        self.check_block(id.block(), || "a list to write".into());
         let mut page = WritePage::new(self.index, id.block());
-        let bytes = page
-            .item_mut(id.offset())
-            .expect("hnsw index corrupted: element vanished");
+        let level = self.element_for_change(id, page.item_mut(id.offset()).map(|b| &*b));
+        self.check_layer(id, lc, level);
+        let bytes = page.item_mut(id.offset()).expect("checked above");
         self.layout.write(bytes).set_neighbours(lc, neighbours);
         page.commit();
     }
@@ -740,9 +903,9 @@ impl GraphMut for PageGraph {
                 return;
             }
             let mut page = WritePage::new(self.index, id.block());
-            let bytes = page
-                .item_mut(id.offset())
-                .expect("hnsw index corrupted: element vanished");
+            let level = self.element_for_change(id, page.item_mut(id.offset()).map(|b| &*b));
+            self.check_layer(id, lc, level);
+            let bytes = page.item_mut(id.offset()).expect("checked above");
             if !self.neighbours_equal(self.layout.read(bytes), lc, &old) {
                 continue; // dropped without commit: nothing written
             }

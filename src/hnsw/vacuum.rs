@@ -37,7 +37,7 @@
 
 use super::buffer::{ReadPage, WritePage};
 use super::insert::UPDATE_LOCK;
-use super::store::{read_meta, update_meta, PageGraph, META_BLOCK};
+use super::store::{checked_element, read_meta, update_meta, PageGraph, META_BLOCK};
 use graph::Graph;
 use pageformat::ElementId;
 use pgrx::pg_sys;
@@ -83,7 +83,9 @@ pub unsafe extern "C-unwind" fn ambulkdelete(
             let Some(bytes) = page.item_mut(off) else {
                 continue;
             };
-            if !pageformat::is_element(bytes) || layout.read(bytes).deleted() {
+            let live =
+                checked_element(index, layout, block, off, bytes).is_some_and(|e| !e.deleted());
+            if !live {
                 continue;
             }
             let n = layout.write(bytes).retain_heap_tids(|t| {
@@ -136,8 +138,7 @@ fn repair(index: pg_sys::Relation) {
             let page = ReadPage::new(index, block);
             (1..=page.max_offset())
                 .filter_map(|off| {
-                    let bytes = page.item(off).filter(|b| pageformat::is_element(b))?;
-                    let e = graph.layout().read(bytes);
+                    let e = checked_element(index, graph.layout(), block, off, page.item(off)?)?;
                     (!e.deleted()).then(|| (ElementId::new(block, off), e.level()))
                 })
                 .collect()
@@ -227,9 +228,9 @@ fn mark_free(index: pg_sys::Relation, layout: pageformat::ElementLayout, block: 
     let to_free = {
         let page = ReadPage::new(index, block);
         (1..=page.max_offset()).any(|off| {
-            page.item(off).is_some_and(|b| {
-                pageformat::is_element(b) && layout.read(b).deleted() && !layout.read(b).free()
-            })
+            page.item(off)
+                .and_then(|b| checked_element(index, layout, block, off, b))
+                .is_some_and(|e| e.deleted() && !e.free())
         })
     };
     if !to_free {
@@ -238,7 +239,9 @@ fn mark_free(index: pg_sys::Relation, layout: pageformat::ElementLayout, block: 
     let mut page = WritePage::new(index, block);
     for off in 1..=page.max_offset() {
         if let Some(bytes) = page.item_mut(off) {
-            if pageformat::is_element(bytes) && !layout.read(bytes).free() {
+            let unfreed =
+                checked_element(index, layout, block, off, bytes).is_some_and(|e| !e.free());
+            if unfreed {
                 layout.write(bytes).mark_free();
             }
         }
@@ -255,10 +258,12 @@ fn any_live(graph: &PageGraph, index: pg_sys::Relation) -> Option<(ElementId, us
     for block in (META_BLOCK + 1)..nblocks(index) {
         let page = ReadPage::new(index, block);
         for off in 1..=page.max_offset() {
-            let Some(bytes) = page.item(off).filter(|b| pageformat::is_element(b)) else {
+            let Some(e) = page
+                .item(off)
+                .and_then(|b| checked_element(index, graph.layout(), block, off, b))
+            else {
                 continue;
             };
-            let e = graph.layout().read(bytes);
             if !e.deleted() && best.is_none_or(|(_, l)| e.level() > l) {
                 best = Some((ElementId::new(block, off), e.level()));
             }
@@ -287,8 +292,10 @@ pub unsafe extern "C-unwind" fn amvacuumcleanup(
         let page = ReadPage::new(index, block);
         let mut free = false;
         for off in 1..=page.max_offset() {
-            if let Some(bytes) = page.item(off).filter(|b| pageformat::is_element(b)) {
-                let e = layout.read(bytes);
+            if let Some(e) = page
+                .item(off)
+                .and_then(|b| checked_element(index, layout, block, off, b))
+            {
                 rows += e.heap_tids().count();
                 free |= e.free();
             }

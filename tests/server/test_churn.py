@@ -60,6 +60,7 @@ def test_updates_reuse_freed_slots(cluster):
         firsts = knn(conn, "churn", vecs[sample], "l2", k=1, ef_search=100)
         missed = [int(ids[s]) for s, f in zip(sample, firsts) if f != [ids[s]]]
         assert len(missed) <= 1, missed
+        conn.execute("SELECT pgvision_index_check('churn_idx', true)")
         conn.execute("DROP TABLE churn")
 
 
@@ -73,11 +74,14 @@ def test_concurrent_updates_queries_and_vacuum(cluster):
     vacuums, errors = [0], []
 
     def vacuum_loop():
+        """VACUUM, and the index checked (pages and rows) while updates,
+        scans and the next VACUUM's relinking run beside it."""
         try:
             with cluster.connect() as conn:
                 while not stop.is_set():
                     conn.execute("VACUUM churn2")
                     vacuums[0] += 1
+                    conn.execute("SELECT pgvision_index_check('churn2_idx', true)")
                     time.sleep(0.5)
         except Exception as e:  # reported below: the test must not pass silently
             errors.append(e)
@@ -123,6 +127,7 @@ def test_concurrent_updates_queries_and_vacuum(cluster):
         firsts = knn(conn, "churn2", vecs[sample], "l2", k=1, ef_search=100)
         missed = [int(ids[s]) for s, f in zip(sample, firsts) if f != [ids[s]]]
         assert len(missed) <= 1, missed
+        conn.execute("SELECT pgvision_index_check('churn2_idx', true)")
         conn.execute("DROP TABLE churn2, churn2_fresh")
 
 
@@ -181,4 +186,5 @@ def test_inserts_run_while_vacuum_repairs_the_graph(cluster):
         # running; 0.9-1.4% before inserts relinked the lists vacuum had not
         # reached yet); rows lost to the graph would miss far more often.
         assert len(missed) <= max(1, len(ids) // 50), missed
+        conn.execute("SELECT pgvision_index_check('busy_idx', true)")
         conn.execute("DROP TABLE busy")

@@ -1,5 +1,5 @@
-"""pgbench: several clients inserting and querying for 30 seconds; no errors,
-and recall holds afterwards."""
+"""pgbench: several clients inserting, querying and checking the index for 30
+seconds; no errors, and recall holds afterwards."""
 import numpy as np
 from datasets import recall
 from util import knn, pgbench
@@ -18,9 +18,11 @@ def test_pgbench_inserts_and_queries(cluster):
         )
         conn.execute("CREATE INDEX ON bench USING hnsw (v)")
     vec = f"(SELECT array_agg(random())::real[]::vector FROM generate_series(1, {DIM}))"
+    # The index checked (pages and rows) while the others insert and query.
     processed = pgbench(cluster, {
-        f"INSERT INTO bench (v) SELECT {vec};\n": 1,
-        f"SELECT id FROM bench ORDER BY v <-> {vec} LIMIT 10;\n": 2,
+        f"INSERT INTO bench (v) SELECT {vec};\n": 10,
+        f"SELECT id FROM bench ORDER BY v <-> {vec} LIMIT 10;\n": 20,
+        "SELECT pgvision_index_check('bench_v_idx', true);\n": 1,
     }, clients=6, seconds=SECONDS)
     assert processed > 100
     with cluster.connect() as conn:
@@ -33,4 +35,5 @@ def test_pgbench_inserts_and_queries(cluster):
         r = recall(got, want)
         print(f"rows {n}, recall after concurrent load {r:.4f}")
         assert r >= 0.95
+        conn.execute("SELECT pgvision_index_check('bench_v_idx', true)")
         conn.execute("DROP TABLE bench")

@@ -97,6 +97,7 @@ def test_crash_during_concurrent_inserts(dim, built, rows):
         assert got == knn(conn, "c", queries, "l2", ef_search=200), "answers must be repeatable"
         seq = knn(conn, "c", queries, "l2", index=False)
         assert recall(got, seq) >= 0.99
+        conn.execute("SELECT pgvision_index_check('c_v_idx', true)")  # pages and rows sound
     c.stop()
 
 
@@ -112,4 +113,5 @@ def test_crash_right_after_index_build():
     c.start()
     with c.connect() as conn:
         assert probe(conn, np.arange(3000), data) == []
+        conn.execute("SELECT pgvision_index_check('c_v_idx', true)")
     c.stop()

@@ -55,6 +55,11 @@ def test_replica_answers_like_primary():
                 assert all(len(row) == 10 for row in on_primary), t
             deleted = {i for row in knn(r, "items", queries, "l2") for i in row if i % 7 == 0 and i < 6000}
             assert not deleted, "the replica returned rows vacuumed on the primary"
+            # Sound pages and every row indexed, on the primary and on the
+            # read-only standby alike.
+            for idx in ["items_l2", "items_cos"] + [f"{t}_l2" for t in WIDE]:
+                p.execute("SELECT pgvision_index_check(%s, true)", (idx,))
+                r.execute("SELECT pgvision_index_check(%s, true)", (idx,))
     finally:
         replica.stop()
         primary.stop()

@@ -33,6 +33,7 @@
 //! | 4 | 4 | block of the element it belongs to |
 //! | 8 | 2 x chunk | f16 codes |
 
+use crate::Corruption;
 use distance::half::HalfVector;
 
 /// Heap TIDs one element can hold (identical vectors share an element).
@@ -73,6 +74,81 @@ pub struct HeapTid {
     pub block: u32,
     /// Heap line pointer offset.
     pub offset: u16,
+}
+
+impl HeapTid {
+    /// Whether a heap row can have this address: a real block, an offset
+    /// from 1 to the most line pointers a heap page holds.
+    #[inline]
+    pub fn is_valid(&self) -> bool {
+        self.block != u32::MAX && (1..=crate::page::MAX_HEAP_OFFSET).contains(&self.offset)
+    }
+}
+
+/// The kind of an item on an element page.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ItemKind {
+    /// An element tuple.
+    Element,
+    /// A chunk of a page-spanning element's codes.
+    Chunk,
+}
+
+/// What `bytes` (an item of an element page) is; an error for an item
+/// too short to say or of an unknown kind.
+pub fn item_kind(bytes: &[u8]) -> Result<ItemKind, Corruption> {
+    match bytes.first() {
+        Some(&KIND_ELEMENT) if bytes.len() >= HEADER => Ok(ItemKind::Element),
+        Some(&KIND_CHUNK) if bytes.len() >= CHUNK_HEADER => Ok(ItemKind::Chunk),
+        Some(&KIND_ELEMENT) | Some(&KIND_CHUNK) => Err(Corruption::TooShort(bytes.len())),
+        Some(&k) => Err(Corruption::ItemKind(k)),
+        None => Err(Corruption::TooShort(0)),
+    }
+}
+
+/// Checks that no f16 code of `codes` (dimensions from `first_dim` on) is
+/// infinite or NaN: encoding scales every vector into f16's finite range.
+pub fn check_codes(codes: &[u16], first_dim: usize) -> Result<(), Corruption> {
+    match codes.iter().position(|&c| c & 0x7c00 == 0x7c00) {
+        None => Ok(()),
+        Some(i) => Err(Corruption::Code {
+            dim: first_dim + i,
+            code: codes[i],
+        }),
+    }
+}
+
+/// Checks an f16 copy (`codes` times `scale`, with error bound `err` and
+/// norm `norm`) against the vector `x` it was made from (in the index's
+/// dimension order): within the bound, with the same norm, up to float
+/// rounding.
+pub fn check_copy(
+    x: &[f32],
+    codes: &[u16],
+    scale: f32,
+    err: f32,
+    norm: f32,
+) -> Result<(), Corruption> {
+    let (mut diff2, mut norm2) = (0f64, 0f64);
+    for (&v, &back) in x.iter().zip(&distance::half::decode(codes, scale)) {
+        diff2 += (v as f64 - back as f64).powi(2);
+        norm2 += (v as f64).powi(2);
+    }
+    let (diff, exact) = (diff2.sqrt(), norm2.sqrt());
+    let slack = 1e-5 * exact + 1e-30;
+    if codes.len() != x.len() || diff > err as f64 * (1.0 + 1e-4) + slack {
+        return Err(Corruption::Copy {
+            found: diff,
+            bound: err as f64,
+        });
+    }
+    if (exact - norm as f64).abs() > slack {
+        return Err(Corruption::Copy {
+            found: norm as f64,
+            bound: exact,
+        });
+    }
+    Ok(())
 }
 
 /// Writes a (block, offset) pair into a 6-byte slot.
@@ -187,10 +263,23 @@ impl ElementLayout {
     }
 
     /// Where chunk `i` of the element on `head_block`, whose chunks start
-    /// at `chunk_block`, lies: (block, offset).
-    pub fn chunk_location(&self, head_block: u32, chunk_block: u32, i: usize) -> (u32, u16) {
-        let slot = self.group - (chunk_block - head_block) as usize;
-        (chunk_block + (i as u32 - 1), slot as u16 + 1)
+    /// at `chunk_block`, lies: (block, offset); None when no extent of this
+    /// layout puts them there (the numbers come from a page, so they are
+    /// checked, never wrapped: a wrapped block number could name one past
+    /// the index's end, and reading that extends the index).
+    pub fn chunk_location(
+        &self,
+        head_block: u32,
+        chunk_block: u32,
+        i: usize,
+    ) -> Option<(u32, u16)> {
+        if i == 0 || i > self.chunks() {
+            return None;
+        }
+        let distance = chunk_block.checked_sub(head_block).filter(|&d| d >= 1)? as usize;
+        let slot = self.group.checked_sub(distance)?;
+        let block = chunk_block.checked_add(u32::try_from(i - 1).ok()?)?;
+        (block != u32::MAX).then_some((block, slot as u16 + 1))
     }
 
     /// The items of a new extent at block `first`, block by block, in
@@ -278,6 +367,17 @@ impl ElementLayout {
         b
     }
 
+    /// The owner block and chunk number a chunk item names, or None when
+    /// `bytes` is not a chunk.
+    pub fn chunk_owner(bytes: &[u8]) -> Option<(u32, usize)> {
+        (item_kind(bytes) == Ok(ItemKind::Chunk)).then(|| {
+            (
+                u32::from_le_bytes([bytes[4], bytes[5], bytes[6], bytes[7]]),
+                u16::from_le_bytes([bytes[2], bytes[3]]) as usize,
+            )
+        })
+    }
+
     /// The codes of chunk `i` of the element at block `owner`, or None when
     /// `bytes` is not that chunk (a sign of corruption, or of a slot whose
     /// writer crashed before it was complete).
@@ -358,6 +458,89 @@ impl ElementLayout {
         }
     }
 
+    /// Checks that `bytes`, an item on `block`, is a well-formed element
+    /// of this layout: its length matches its level, its flags and heap
+    /// TIDs are ones this format writes, a non-free element's scale, error
+    /// bound and norm are numbers a vector has, and its chunks (if it spans
+    /// pages) can be where it says. Reads only the header, never past the
+    /// item.
+    pub fn check_element<'a>(
+        &self,
+        bytes: &'a [u8],
+        block: u32,
+    ) -> Result<ElementRef<'a>, Corruption> {
+        if item_kind(bytes)? != ItemKind::Element {
+            return Err(Corruption::ItemKind(bytes[0]));
+        }
+        let level = bytes[1];
+        let expected = self.size_at(level as usize);
+        if bytes.len() != expected {
+            return Err(Corruption::ElementLength {
+                len: bytes.len(),
+                level,
+                expected,
+            });
+        }
+        let (flags, tids) = (bytes[2], bytes[3]);
+        if tids as usize > MAX_HEAP_TIDS {
+            return Err(Corruption::HeapTidCount(tids));
+        }
+        let deleted = flags & FLAG_DELETED != 0;
+        if flags & !(FLAG_DELETED | FLAG_FREE) != 0 || (flags & FLAG_FREE != 0 && !deleted) {
+            return Err(Corruption::Flags(flags));
+        }
+        if deleted != (tids == 0) {
+            return Err(Corruption::TidsAndFlags { tids, flags });
+        }
+        let e = self.read(bytes);
+        if let Some(t) = e.heap_tids().find(|t| !t.is_valid()) {
+            return Err(Corruption::HeapTid {
+                block: t.block,
+                offset: t.offset,
+            });
+        }
+        if !e.free() {
+            e.check_fields()?;
+        }
+        let chunk_block = e.chunk_block();
+        let placed = if self.spans() {
+            self.chunk_location(block, chunk_block, 1).is_some()
+        } else {
+            chunk_block == 0
+        };
+        if !placed {
+            return Err(Corruption::ChunkBlock(chunk_block));
+        }
+        Ok(e)
+    }
+
+    /// Checks the neighbour slots of `e` (checked by
+    /// [`ElementLayout::check_element`]) in an index of `nblocks` blocks:
+    /// every list packed, every neighbour on an element block (not the
+    /// meta page, not past the end) at an offset from 1.
+    pub fn check_links(&self, e: ElementRef<'_>, nblocks: u32) -> Result<(), Corruption> {
+        for lc in 0..=e.level() {
+            let start = self.layer_offset(lc);
+            let mut empty = false;
+            for slot in 0..self.slots(lc) {
+                let (block, offset) = get_slot(&e.bytes[start + SLOT * slot..]);
+                if block == u32::MAX {
+                    empty = true;
+                } else if empty {
+                    return Err(Corruption::LinkAfterEmpty { lc, slot });
+                } else if !crate::page::is_element_block(block, nblocks) || offset == 0 {
+                    return Err(Corruption::LinkBlock {
+                        lc,
+                        block,
+                        offset,
+                        nblocks,
+                    });
+                }
+            }
+        }
+        Ok(())
+    }
+
     /// Write access to an element tuple's bytes.
     pub fn write<'a>(&self, bytes: &'a mut [u8]) -> ElementMut<'a> {
         ElementMut {
@@ -381,6 +564,23 @@ impl<'a> ElementRef<'a> {
             && self.bytes[0] == KIND_ELEMENT
             && self.bytes.len() == self.layout.size_at(self.bytes[1] as usize)
             && self.bytes[3] as usize <= MAX_HEAP_TIDS
+    }
+
+    /// Checks that its scale, error bound and norm are numbers a vector
+    /// has (scale positive, the others not negative, all finite): a scan
+    /// checks the elements it returns, whose lower bounds come from them.
+    #[inline]
+    pub fn check_fields(&self) -> Result<(), Corruption> {
+        for (name, value, least) in [
+            ("scale", self.scale(), f32::MIN_POSITIVE),
+            ("error bound", self.err(), 0.0),
+            ("norm", self.norm(), 0.0),
+        ] {
+            if !(value.is_finite() && value >= least) {
+                return Err(Corruption::Field { name, value });
+            }
+        }
+        Ok(())
     }
 
     /// The element's top layer.
@@ -752,6 +952,10 @@ mod tests {
             layout.read_chunk(&head, 42, 1).is_none(),
             "an element is not a chunk"
         );
+        let chunk = layout.encode_chunk(42, 2, &half.codes);
+        assert_eq!(ElementLayout::chunk_owner(&chunk), Some((42, 2)));
+        assert_eq!(ElementLayout::chunk_owner(&head), None);
+        assert_eq!(ElementLayout::chunk_owner(&chunk[..7]), None);
     }
 
     /// Where a chunk is: the block after the element's when it has an
@@ -760,14 +964,14 @@ mod tests {
     #[test]
     fn chunk_locations_and_free_placeholders() {
         let alone = ElementLayout::new(16, 9000, 0);
-        assert_eq!(alone.chunk_location(10, 11, 1), (11, 1));
-        assert_eq!(alone.chunk_location(10, 11, 2), (12, 1));
+        assert_eq!(alone.chunk_location(10, 11, 1), Some((11, 1)));
+        assert_eq!(alone.chunk_location(10, 11, 2), Some((12, 1)));
         let grouped = ElementLayout::new(16, 4096, 0);
         let g = grouped.group() as u32;
         // An extent at block 1: elements on blocks 1..=g, chunks on block g + 1.
-        assert_eq!(grouped.chunk_location(1, g + 1, 1), (g + 1, 1));
-        assert_eq!(grouped.chunk_location(5, g + 1, 1), (g + 1, 5));
-        assert_eq!(grouped.chunk_location(g, g + 1, 1), (g + 1, g as u16));
+        assert_eq!(grouped.chunk_location(1, g + 1, 1), Some((g + 1, 1)));
+        assert_eq!(grouped.chunk_location(5, g + 1, 1), Some((g + 1, 5)));
+        assert_eq!(grouped.chunk_location(g, g + 1, 1), Some((g + 1, g as u16)));
         let free = grouped.encode_free(g + 1);
         let e = grouped.read(&free);
         assert!(is_element(&free) && e.is_valid() && e.free() && e.deleted());
@@ -822,7 +1026,9 @@ mod tests {
         }
         assert_eq!(blocks[g].len(), g, "one chunk per place");
         for (s, chunk) in blocks[g].iter().enumerate() {
-            let (b, off) = grouped.chunk_location(20 + s as u32, chunk_block, 1);
+            let (b, off) = grouped
+                .chunk_location(20 + s as u32, chunk_block, 1)
+                .unwrap();
             assert_eq!((b, off as usize), (chunk_block, s + 1));
             assert!(grouped.read_chunk(chunk, 20 + s as u32, 1).is_some());
         }
@@ -837,10 +1043,261 @@ mod tests {
         assert_eq!(blocks.len(), 3);
         assert_eq!(lone.read(&blocks[0][0]).chunk_block(), 8);
         let mut whole = lone.read(&blocks[0][0]).head_codes().into_owned();
-        for i in 1..=lone.chunks() {
-            assert_eq!(lone.chunk_location(7, 8, i), (7 + i as u32, 1));
-            whole.extend_from_slice(&lone.read_chunk(&blocks[i][0], 7, i).expect("chunk"));
+        for (i, items) in blocks.iter().enumerate().skip(1) {
+            assert_eq!(lone.chunk_location(7, 8, i), Some((7 + i as u32, 1)));
+            whole.extend_from_slice(&lone.read_chunk(&items[0], 7, i).expect("chunk"));
         }
         assert_eq!(whole, half.codes);
+    }
+
+    /// A level-1 element of `layout` with two heap TIDs and some links.
+    fn sample(layout: ElementLayout) -> Vec<u8> {
+        let x: Vec<f32> = (0..layout.dims)
+            .map(|i| (i as f32 * 0.37).cos() * 3.0)
+            .collect();
+        let tids = [
+            HeapTid {
+                block: 4,
+                offset: 2,
+            },
+            HeapTid {
+                block: 0,
+                offset: 291,
+            },
+        ];
+        let mut b = layout.encode(1, &tids, &HalfVector::encode(&x));
+        let ns: Vec<_> = (1..=5).map(|i| ElementId::new(i, i as u16)).collect();
+        layout.write(&mut b).set_neighbours(0, &ns);
+        layout.write(&mut b).set_neighbours(1, &ns[..2]);
+        b
+    }
+
+    #[test]
+    fn well_formed_elements_pass_their_checks() {
+        let layout = ElementLayout::new(16, 128, 0);
+        let b = sample(layout);
+        let e = layout.check_element(&b, 3).expect("valid");
+        assert_eq!(layout.check_links(e, 6), Ok(()));
+        assert!(matches!(
+            layout.check_links(e, 5),
+            Err(Corruption::LinkBlock { block: 5, .. })
+        ));
+        assert_eq!(check_codes(&e.head_codes(), 0), Ok(()));
+        let free = layout.encode_free(0);
+        assert!(layout.check_element(&free, 3).is_ok());
+        let wide = ElementLayout::new(16, 9000, 0);
+        let mut w = sample(wide);
+        assert_eq!(
+            wide.check_element(&w, 10).map(|_| ()),
+            Err(Corruption::ChunkBlock(0)),
+            "a spanning element names its chunks"
+        );
+        wide.write(&mut w).set_chunk_block(11);
+        assert!(wide.check_element(&w, 10).is_ok());
+        assert!(
+            wide.check_element(&w, 11).is_err(),
+            "chunks before the element"
+        );
+    }
+
+    /// Each way an element's header can be wrong is found, and named.
+    #[test]
+    fn malformed_elements_are_refused() {
+        let layout = ElementLayout::new(16, 128, 0);
+        let good = sample(layout);
+        let spoil = |f: &dyn Fn(&mut Vec<u8>)| {
+            let mut b = good.clone();
+            f(&mut b);
+            layout.check_element(&b, 3).map(|_| ())
+        };
+        assert_eq!(spoil(&|b| b[0] = 9), Err(Corruption::ItemKind(9)));
+        assert_eq!(spoil(&|b| b.truncate(40)), Err(Corruption::TooShort(40)));
+        assert!(matches!(
+            spoil(&|b| b[1] = 0),
+            Err(Corruption::ElementLength { level: 0, .. })
+        ));
+        assert!(matches!(
+            spoil(&|b| b[1] = 255),
+            Err(Corruption::ElementLength { level: 255, .. })
+        ));
+        assert_eq!(spoil(&|b| b[3] = 11), Err(Corruption::HeapTidCount(11)));
+        assert_eq!(spoil(&|b| b[2] = 4), Err(Corruption::Flags(4)));
+        assert_eq!(
+            spoil(&|b| b[2] = FLAG_FREE),
+            Err(Corruption::Flags(FLAG_FREE))
+        );
+        assert!(matches!(
+            spoil(&|b| b[2] = FLAG_DELETED),
+            Err(Corruption::TidsAndFlags { tids: 2, .. })
+        ));
+        assert!(matches!(
+            spoil(&|b| b[3] = 0),
+            Err(Corruption::TidsAndFlags { tids: 0, .. })
+        ));
+        assert_eq!(
+            spoil(&|b| b[3] = 3),
+            Err(Corruption::HeapTid {
+                block: 0,
+                offset: 0
+            }),
+            "a third TID in a slot never written"
+        );
+        assert_eq!(
+            spoil(&|b| b[4..8].copy_from_slice(&u32::MAX.to_le_bytes())),
+            Err(Corruption::HeapTid {
+                block: u32::MAX,
+                offset: 2
+            })
+        );
+        assert!(matches!(
+            spoil(&|b| b[64..68].copy_from_slice(&f32::NAN.to_le_bytes())),
+            Err(Corruption::Field { name: "scale", .. })
+        ));
+        assert!(matches!(
+            spoil(&|b| b[68..72].copy_from_slice(&(-1.0f32).to_le_bytes())),
+            Err(Corruption::Field {
+                name: "error bound",
+                ..
+            })
+        ));
+        assert!(matches!(
+            spoil(&|b| b[72..76].copy_from_slice(&f32::INFINITY.to_le_bytes())),
+            Err(Corruption::Field { name: "norm", .. })
+        ));
+        assert_eq!(
+            spoil(&|b| b[76..80].copy_from_slice(&7u32.to_le_bytes())),
+            Err(Corruption::ChunkBlock(7))
+        );
+        // links: past the end, the meta page, offset 0, after an empty slot
+        let link = |slot: usize, block: u32, offset: u16| {
+            let mut b = good.clone();
+            put_slot(&mut b[HEADER + SLOT * slot..], block, offset);
+            let e = layout.check_element(&b, 3).map(|_| ());
+            assert_eq!(e, Ok(()), "links are not the element check's");
+            layout.check_links(layout.read(&b), 100)
+        };
+        assert!(matches!(
+            link(0, 100, 1),
+            Err(Corruption::LinkBlock {
+                lc: 0,
+                block: 100,
+                ..
+            })
+        ));
+        assert!(matches!(
+            link(1, 0, 1),
+            Err(Corruption::LinkBlock { block: 0, .. })
+        ));
+        assert!(matches!(
+            link(2, 9, 0),
+            Err(Corruption::LinkBlock { offset: 0, .. })
+        ));
+        assert_eq!(
+            link(7, 9, 1),
+            Err(Corruption::LinkAfterEmpty { lc: 0, slot: 7 })
+        );
+        assert_eq!(link(4, u32::MAX, 0), Ok(()), "a shorter list");
+        assert_eq!(
+            link(2, u32::MAX, 0),
+            Err(Corruption::LinkAfterEmpty { lc: 0, slot: 3 })
+        );
+    }
+
+    /// Chunk addresses are computed with checked arithmetic: any numbers a
+    /// page may hold give a place inside the extent, or none.
+    #[test]
+    fn chunk_locations_never_wrap() {
+        for dims in [4096, 9000, crate::MAX_DIMS] {
+            let layout = ElementLayout::new(16, dims, 0);
+            let g = layout.group() as u32;
+            let edges = [0, 1, 2, g, g + 1, u32::MAX - 2, u32::MAX - 1, u32::MAX];
+            for &head in &edges {
+                for &chunk_block in &edges {
+                    for i in 0..=layout.chunks() + 1 {
+                        let Some((b, off)) = layout.chunk_location(head, chunk_block, i) else {
+                            continue;
+                        };
+                        assert!(chunk_block > head && chunk_block - head <= g);
+                        assert!(b >= chunk_block && b < u32::MAX);
+                        assert!((1..=g as u16).contains(&off));
+                    }
+                }
+            }
+            assert_eq!(layout.chunk_location(u32::MAX - 1, u32::MAX, 1), None);
+            assert_eq!(layout.chunk_location(5, 4, 1), None);
+            assert_eq!(layout.chunk_location(5, 5 + g + 1, 1), None);
+        }
+        assert_eq!(ElementLayout::new(16, 128, 0).chunk_location(1, 2, 1), None);
+    }
+
+    /// Random bit flips in an element: its check passes or names a
+    /// problem, and whatever passes can be read whole without a panic.
+    #[test]
+    fn random_flips_are_caught_or_harmless() {
+        let mut seed = 0xdead_beef_cafe_f00du64;
+        let mut next = || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed
+        };
+        for dims in [3, 128, 9000] {
+            let layout = ElementLayout::new(16, dims, 0);
+            let mut good = sample(layout);
+            if layout.spans() {
+                layout.write(&mut good).set_chunk_block(2);
+            }
+            for _ in 0..5_000 {
+                let mut b = good.clone();
+                for _ in 0..1 + next() % 3 {
+                    // most flips in the header and the lists
+                    let span = if next() % 4 == 0 {
+                        b.len()
+                    } else {
+                        HEADER + 200
+                    };
+                    let at = (next() as usize) % span.min(b.len());
+                    b[at] ^= 1 << (next() % 8);
+                }
+                if next() % 16 == 0 {
+                    b.truncate((next() as usize) % b.len());
+                }
+                let Ok(e) = layout.check_element(&b, 1) else {
+                    continue;
+                };
+                let _ = layout.check_links(e, 50);
+                let mut out = Vec::new();
+                for lc in 0..=e.level() + 1 {
+                    e.neighbours(lc, &mut out);
+                }
+                assert!(e.heap_tids().all(|t| t.is_valid()));
+                let _ = check_codes(&e.head_codes(), 0);
+                assert!(e.scale() > 0.0 || e.free());
+            }
+        }
+    }
+
+    #[test]
+    fn codes_and_copies_are_checked() {
+        let x: Vec<f32> = (0..300).map(|i| (i as f32).sin() * 40_000.0).collect();
+        let half = HalfVector::encode(&x);
+        assert_eq!(check_codes(&half.codes, 0), Ok(()));
+        assert_eq!(
+            check_copy(&x, &half.codes, half.scale, half.err, half.norm),
+            Ok(())
+        );
+        let mut codes = half.codes.clone();
+        codes[7] = 0x7c00;
+        assert_eq!(
+            check_codes(&codes, 10),
+            Err(Corruption::Code {
+                dim: 17,
+                code: 0x7c00
+            })
+        );
+        codes[7] = half.codes[7] ^ 0x8000; // a sign flip keeps the norm
+        assert!(check_copy(&x, &codes, half.scale, half.err, half.norm).is_err());
+        assert!(check_copy(&x, &half.codes, half.scale, half.err, half.norm * 1.01).is_err());
+        assert!(check_copy(&x[..299], &half.codes, half.scale, half.err, half.norm).is_err());
     }
 }

@@ -59,20 +59,33 @@
 //! about half its codes (estimated, see `graph::variance_order`). Distances, norms and error bounds are the same
 //! under any permutation, so nothing else in this format depends on it.
 //!
+//! Page bytes are never trusted: every item is found through
+//! [`page::item_range`] (its bytes inside the page's item area), every
+//! element is checked ([`ElementLayout::check_element`], or its cheap part
+//! [`ElementRef::is_valid`] on a scan's path) before its fields are used,
+//! and block numbers read from a page are checked before they are read
+//! ([`page::is_element_block`], [`ElementLayout::chunk_location`]); what
+//! is wrong comes back as a [`Corruption`].
+//!
 //! Block 0 is the meta page ([`Meta`]); every other block holds element
 //! tuples (or chunks). Bump [`FORMAT_VERSION`] on any change here; indexes of
 //! a version this build cannot read are refused with a clear error, never
 //! misread.
 
+pub mod corruption;
 pub mod element;
 pub mod meta;
+pub mod page;
 
+pub use corruption::Corruption;
 pub use element::{
-    is_element, ElementId, ElementLayout, ElementMut, ElementRef, HeapTid, MAX_HEAP_TIDS,
+    check_codes, check_copy, is_element, item_kind, ElementId, ElementLayout, ElementMut,
+    ElementRef, HeapTid, ItemKind, MAX_HEAP_TIDS,
 };
 pub use meta::{
     decode_order, encode_order, Meta, FORMAT_VERSION, MAGIC, MAX_ORDERED_DIMS, META_BYTES,
 };
+pub use page::{check_page, is_element_block, item_range, PageHeader};
 
 /// Postgres' block size.
 pub const BLCKSZ: usize = 8192;

@@ -14,6 +14,13 @@ pub const FORMAT_VERSION: u32 = 3;
 /// without a dimension order (and version 1 without page-spanning elements).
 pub const OLDEST_READABLE_VERSION: u32 = 1;
 
+/// Values `m` takes (the reloption's bounds).
+pub const M_RANGE: std::ops::RangeInclusive<u32> = 2..=100;
+/// Values `ef_construction` takes (the reloption's bounds).
+pub const EF_CONSTRUCTION_RANGE: std::ops::RangeInclusive<u32> = 4..=1000;
+/// Highest metric code (0 L2, 1 inner product, 2 cosine, 3 L1).
+pub const MAX_METRIC: u32 = 3;
+
 /// Contents of the meta page, stored right after the page header.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[repr(C)]
@@ -148,7 +155,9 @@ impl Meta {
         self.upper_version = self.upper_version.wrapping_add(1);
     }
 
-    /// Checks magic and version; the error names what is wrong.
+    /// Checks magic, version and that every field holds a value a build
+    /// writes (so sizes computed from them stay small); the error names
+    /// what is wrong.
     pub fn validate(&self) -> Result<(), String> {
         if self.magic != MAGIC {
             return Err(format!("bad magic number {:#x}", self.magic));
@@ -158,6 +167,28 @@ impl Meta {
                 "on-disk format version {} (this build reads versions \
                  {OLDEST_READABLE_VERSION} to {FORMAT_VERSION}); REINDEX it",
                 self.version
+            ));
+        }
+        if !(1..=crate::MAX_DIMS as u32).contains(&self.dims) {
+            return Err(format!("{} dimensions", self.dims));
+        }
+        if !M_RANGE.contains(&self.m) {
+            return Err(format!("m = {}", self.m));
+        }
+        if !EF_CONSTRUCTION_RANGE.contains(&self.ef_construction) {
+            return Err(format!("ef_construction = {}", self.ef_construction));
+        }
+        if self.metric > MAX_METRIC {
+            return Err(format!("metric code {}", self.metric));
+        }
+        if self.entry_block != u32::MAX
+            && (self.entry_block == 0
+                || self.entry_offset == 0
+                || self.entry_level > u8::MAX as u16)
+        {
+            return Err(format!(
+                "entry point ({},{}) at level {}",
+                self.entry_block, self.entry_offset, self.entry_level
             ));
         }
         if self.order_len != 0
@@ -261,5 +292,60 @@ mod tests {
         let mut bad = m;
         bad.order_len = 3;
         assert!(bad.validate().is_err());
+    }
+
+    /// Every field out of its range is refused, so a corrupted meta page
+    /// never sizes a layout or a buffer.
+    #[test]
+    fn fields_out_of_range_are_refused() {
+        let good = {
+            let mut m = Meta::new(128, 16, 64, 1);
+            m.set_entry_point(Some((ElementId::new(3, 2), 2)));
+            m
+        };
+        assert_eq!(good.validate(), Ok(()));
+        type Spoil = (&'static str, fn(&mut Meta));
+        let bad: [Spoil; 9] = [
+            ("dimensions", |m| m.dims = 0),
+            ("dimensions", |m| m.dims = 16_001),
+            ("m =", |m| m.m = 1),
+            ("m =", |m| m.m = u32::MAX),
+            ("ef_construction", |m| m.ef_construction = 1001),
+            ("metric", |m| m.metric = 4),
+            ("entry point", |m| m.entry_block = 0),
+            ("entry point", |m| m.entry_offset = 0),
+            ("entry point", |m| m.entry_level = 256),
+        ];
+        for (what, spoil) in bad {
+            let mut m = good;
+            spoil(&mut m);
+            let e = Meta::from_bytes(&m.to_bytes()).validate().unwrap_err();
+            assert!(e.contains(what), "{e}");
+        }
+        let mut none = good;
+        none.set_entry_point(None);
+        assert_eq!(none.validate(), Ok(()));
+    }
+
+    /// Random bit flips in the meta page's bytes give a valid meta page or
+    /// an error, never a panic; a valid one has fields in range.
+    #[test]
+    fn random_flips_are_valid_or_refused() {
+        let mut m = Meta::new(2048, 16, 64, 2);
+        m.set_entry_point(Some((ElementId::new(7, 3), 4)));
+        let bytes = m.to_bytes();
+        let mut seed = 0x1234_5678_9abc_def1u64;
+        for _ in 0..20_000 {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            let mut b = bytes;
+            b[(seed % META_BYTES as u64) as usize] ^= 1 << ((seed >> 8) % 8);
+            let back = Meta::from_bytes(&b);
+            if back.validate().is_ok() {
+                assert!(back.dims >= 1 && back.dims as usize <= crate::MAX_DIMS);
+                assert!(back.contents_len() + crate::PAGE_HEADER < crate::BLCKSZ);
+            }
+        }
     }
 }

@@ -48,6 +48,28 @@ FROM (VALUES ('<->'), ('<#>'), ('<=>')) o(op),
      (VALUES ('[1,1,1]'), ('[-1,0.5,2]'), ('[0.5,0.5,0.5]')) qs(q)
 GROUP BY op ORDER BY op;
 RESET enable_seqscan;
+-- pgvision_index_check: every opclass's index is sound, with every row in it
+-- (not the NULL row; the zero vector is in every index but the cosine one)
+SELECT pgvision_index_check('t_l2'), pgvision_index_check('t_ip', true),
+       pgvision_index_check('t_cos', heapallindexed => true), pgvision_index_check('t_l1', true);
+-- without search_path (it resolves nothing through it)
+SET search_path = '';
+SELECT public.pgvision_index_check('public.t_l2', true);
+RESET search_path;
+-- only an hnsw index can be checked
+CREATE INDEX t_id ON t (id);
+SELECT err($$SELECT pgvision_index_check('t_id')$$);
+SELECT err($$SELECT pgvision_index_check('t')$$);
+SELECT err($$SELECT pgvision_index_check(0)$$);
+DROP INDEX t_id;
+-- a partitioned index has no pages: its partitions' indexes are checked
+CREATE TABLE tp (id int, v vector(3)) PARTITION BY RANGE (id);
+CREATE TABLE tp1 PARTITION OF tp FOR VALUES FROM (0) TO (100);
+INSERT INTO tp SELECT id, v FROM t WHERE id < 100;
+CREATE INDEX tp_v ON tp USING hnsw (v);
+SELECT err($$SELECT pgvision_index_check('tp_v')$$);
+SELECT pgvision_index_check('tp1_v_idx', true);
+DROP TABLE tp;
 -- the planner keeps the seq scan without ORDER BY
 EXPLAIN (COSTS OFF) SELECT id FROM t WHERE id = 3;
 
@@ -81,6 +103,7 @@ CREATE INDEX ON wide USING hnsw (v);
 SET enable_seqscan = off;
 SELECT id FROM wide ORDER BY v <-> array_fill(7.2::real, ARRAY[2048])::vector LIMIT 3;
 RESET enable_seqscan;
+SELECT pgvision_index_check('wide_v_idx', true);
 -- wider than a page (3,796 at m = 16): each element spans 4 blocks at 16,000
 CREATE TABLE widest (id int, v vector(16000));
 INSERT INTO widest SELECT i, array_fill(i::real, ARRAY[16000])::vector FROM generate_series(1, 5) i;
@@ -95,6 +118,7 @@ INSERT INTO widest SELECT i, array_fill(i::real, ARRAY[16000])::vector FROM gene
 SELECT pg_relation_size('widest_idx') / 8192 AS blocks_after_reuse;
 SELECT id FROM widest ORDER BY v <-> array_fill(12.2::real, ARRAY[16000])::vector LIMIT 3;
 RESET enable_seqscan;
+SELECT pgvision_index_check('widest_idx', true);
 -- 4,096-d: 13 elements share a block of chunks, 14 blocks an extent
 CREATE TABLE w4k (id int, v vector(4096));
 INSERT INTO w4k SELECT i, array_fill(i::real, ARRAY[4096])::vector FROM generate_series(1, 20) i;
@@ -112,6 +136,19 @@ SET enable_seqscan = off;
 SELECT id FROM w4k ORDER BY v <-> array_fill(29.8::real, ARRAY[4096])::vector LIMIT 3;
 SELECT id FROM w4k ORDER BY v <-> array_fill(3.1::real, ARRAY[4096])::vector LIMIT 3;
 RESET enable_seqscan;
+SELECT pgvision_index_check('w4k_idx', true);
+-- every opclass beyond a page (3,796 dimensions), after deletes and vacuum
+CREATE TABLE w4ops (id int, v vector(4000));
+INSERT INTO w4ops SELECT i, array_fill((i % 7 - 3)::real, ARRAY[4000])::vector FROM generate_series(1, 16) i;
+CREATE INDEX w4ops_ip ON w4ops USING hnsw (v vector_ip_ops);
+CREATE INDEX w4ops_cos ON w4ops USING hnsw (v vector_cosine_ops);
+CREATE INDEX w4ops_l1 ON w4ops USING hnsw (v vector_l1_ops);
+DELETE FROM w4ops WHERE id % 4 = 0;
+VACUUM w4ops;
+INSERT INTO w4ops SELECT i, array_fill((i % 5 - 2)::real, ARRAY[4000])::vector FROM generate_series(17, 20) i;
+SELECT pgvision_index_check('w4ops_ip', true), pgvision_index_check('w4ops_cos', true),
+       pgvision_index_check('w4ops_l1', true);
+DROP TABLE w4ops;
 SELECT err($$CREATE TABLE toowide (v vector(16001))$$);
 
 -- iterative scan: a filter that discards most candidates still fills the LIMIT
@@ -160,6 +197,7 @@ REINDEX TABLE u;
 SET enable_seqscan = off;
 SELECT v FROM u ORDER BY v <-> '[0,0]' LIMIT 1;
 RESET enable_seqscan;
+SELECT pgvision_index_check('u_v_idx', true);
 -- a scan keeps recently read pages pinned: cursors, rescans and errors
 -- must release every pin (a leak would print a WARNING here)
 CREATE TABLE pins (id int, v vector(2));
