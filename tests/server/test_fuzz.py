@@ -16,10 +16,13 @@ import itertools
 import os
 import random
 import re
+import struct
 from pathlib import Path
 
 import psycopg
 import pytest
+from psycopg.adapt import Dumper
+from psycopg.pq import Format
 from harness import Cluster
 
 import fuzz_corpus as corpus
@@ -217,6 +220,7 @@ def test_fuzz_sql_surface(fuzz_cluster):
                 problems.append(f"Rust internals in the error: {sql[:200]} -> {text[:500]}")
             elif state == "XX000" and not ALLOWED_XX000.match(diag.message_primary or ""):
                 problems.append(f"internal error: {sql[:200]} -> {text[:300]}")
+    problems += fuzz_binary_input(conn, rng)
     hwm_mb = backend_hwm_kb(pid) / 1024
     conn.close()
     print(f"errors by SQLSTATE: {dict(sorted(errors.items()))}; backend peak memory {hwm_mb:.0f} MB")
@@ -230,6 +234,45 @@ def test_fuzz_sql_surface(fuzz_cluster):
     budget_mb = decoding_budget_mb(c)
     assert hwm_mb < budget_mb + MODEL_AND_BASE_MB, (
         f"backend peak {hwm_mb:.0f} MB over the decoding budget {budget_mb} MB + {MODEL_AND_BASE_MB} MB")
+
+
+class RawVector(bytes):
+    """Bytes sent as a `vector` parameter in binary format, as they are."""
+
+
+def fuzz_binary_input(conn, rng):
+    """vector_recv (binary COPY and binary parameters) fed hostile bytes: the
+    header's dimension count past both ends, short data, a non-zero unused
+    field, NaN and infinite elements, trailing bytes and random bytes."""
+    oid = conn.execute("SELECT 'vector'::regtype::oid").fetchone()[0]
+
+    class RawDumper(Dumper):
+        format = Format.BINARY
+
+        def dump(self, obj):
+            return bytes(obj)
+
+    RawDumper.oid = oid
+    conn.adapters.register_dumper(RawVector, RawDumper)
+    f = lambda *xs: struct.pack(f">{len(xs)}f", *xs)
+    cases = [b"", b"\x00", b"\x00\x03", struct.pack(">hh", 3, 0) + f(1, 2, 3), struct.pack(">hh", 0, 0),
+             struct.pack(">hh", -1, 0) + f(1), struct.pack(">hh", -32768, 0), struct.pack(">hh", 16001, 0) + f(*[1.0] * 16001),
+             struct.pack(">hh", 16000, 0) + f(*[1.0] * 16000), struct.pack(">hh", 3, 0) + f(1, 2),
+             struct.pack(">hh", 2, 1) + f(1, 2), struct.pack(">hh", 2, 0) + f(float("nan"), 1),
+             struct.pack(">hh", 2, 0) + f(float("inf"), 1), struct.pack(">hh", 1, 0) + f(1) + b"\x00\x01"]
+    cases += [bytes(rng.randrange(256) for _ in range(rng.randrange(1, 40))) for _ in range(200)]
+    problems = []
+    for data in cases:
+        for sql in ("SELECT %s", "SELECT vector_dims(%s)", "SELECT %s::vector(2)"):
+            try:
+                conn.execute(sql, (RawVector(data),)).fetchall()
+            except psycopg.Error as e:
+                if conn.broken:
+                    pytest.fail(f"connection lost on binary input {data[:40]!r}: {e}")
+                text = " | ".join(filter(None, [e.diag.message_primary, e.diag.message_detail]))
+                if e.diag.sqlstate is None or LEAK.search(text) or e.diag.sqlstate == "XX000":
+                    problems.append(f"binary input {data[:40]!r} -> {e.diag.sqlstate} {text[:300]}")
+    return problems
 
 
 # A backend with shared_buffers touched, the tiny models and EfficientNet-Lite0
