@@ -9,6 +9,7 @@ pub mod embed;
 pub mod error;
 pub mod gucs;
 pub mod hnsw;
+mod pgver;
 pub mod threads;
 pub mod vector;
 

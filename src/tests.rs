@@ -236,15 +236,7 @@ mod tests {
         // and the callback state outlive both calls.
         unsafe {
             let index = pg_sys::index_open(oid, pg_sys::RowExclusiveLock as i32);
-            let mut info = pg_sys::IndexVacuumInfo {
-                index,
-                analyze_only: false,
-                report_progress: false,
-                estimated_count: true,
-                message_level: pg_sys::DEBUG2 as i32,
-                num_heap_tuples: 0.0,
-                strategy: core::ptr::null_mut(),
-            };
+            let mut info = crate::pgver::index_vacuum_info(index);
             let stats = pg_sys::index_bulk_delete(
                 &mut info,
                 core::ptr::null_mut(),

@@ -1,5 +1,6 @@
 //! Reloptions `m` and `ef_construction`, pgvector's names, bounds and defaults.
 
+use crate::pgver;
 use core::ffi::c_int;
 use pgrx::pg_sys;
 use std::sync::atomic::{AtomicU32, Ordering};
@@ -56,16 +57,16 @@ pub unsafe extern "C-unwind" fn amoptions(
     validate: bool,
 ) -> *mut pg_sys::bytea {
     let table = [
-        pg_sys::relopt_parse_elt {
-            optname: c"m".as_ptr(),
-            opttype: pg_sys::relopt_type::RELOPT_TYPE_INT,
-            offset: core::mem::offset_of!(HnswOptions, m) as c_int,
-        },
-        pg_sys::relopt_parse_elt {
-            optname: c"ef_construction".as_ptr(),
-            opttype: pg_sys::relopt_type::RELOPT_TYPE_INT,
-            offset: core::mem::offset_of!(HnswOptions, ef_construction) as c_int,
-        },
+        pgver::reloption(
+            c"m",
+            pg_sys::relopt_type::RELOPT_TYPE_INT,
+            core::mem::offset_of!(HnswOptions, m),
+        ),
+        pgver::reloption(
+            c"ef_construction",
+            pg_sys::relopt_type::RELOPT_TYPE_INT,
+            core::mem::offset_of!(HnswOptions, ef_construction),
+        ),
     ];
     // SAFETY: the table describes HnswOptions' layout; Postgres palloc's the result.
     unsafe {

@@ -31,7 +31,7 @@ impl IndexParams {
             );
         }
         // SAFETY: an index relation has a tuple descriptor with one attribute here.
-        let typmod = unsafe { (*(*(*index).rd_att).attrs.as_ptr()).atttypmod };
+        let typmod = unsafe { (*crate::pgver::tuple_desc_attr((*index).rd_att, 0)).atttypmod };
         if typmod < 1 {
             raise(
                 PgSqlErrorCode::ERRCODE_INVALID_PARAMETER_VALUE,

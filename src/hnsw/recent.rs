@@ -17,6 +17,7 @@
 //! rewritten index (REINDEX, TRUNCATE) starts afresh. Temporary indexes
 //! live in local buffers and are read the normal way.
 
+use crate::pgver;
 use pgrx::pg_sys;
 use std::cell::RefCell;
 
@@ -27,12 +28,7 @@ const MAX_INDEXES: usize = 8;
 const MAX_BLOCKS: usize = 1 << 20;
 
 /// A relation's file node as a comparable key.
-type Key = (u32, u32, u32);
-
-/// The key of file node `node`.
-fn key_of(node: pg_sys::RelFileNode) -> Key {
-    (node.spcNode.into(), node.dbNode.into(), node.relNode.into())
-}
+type Key = pgver::FileKey;
 
 thread_local! {
     /// Most recently read index first.
@@ -42,17 +38,14 @@ thread_local! {
 /// Pins buffer `block` of `index` (not locked), through the remembered
 /// buffer when it still holds the block.
 pub fn read_buffer(index: pg_sys::Relation, block: u32) -> pg_sys::Buffer {
-    // SAFETY: `index` is an open relation, so rd_rel and rd_node are valid.
-    let (node, temp) = unsafe {
-        (
-            (*index).rd_node,
-            (*(*index).rd_rel).relpersistence == pg_sys::RELPERSISTENCE_TEMP as core::ffi::c_char,
-        )
+    // SAFETY: `index` is an open relation, so rd_rel is valid.
+    let temp = unsafe {
+        (*(*index).rd_rel).relpersistence == pg_sys::RELPERSISTENCE_TEMP as core::ffi::c_char
     };
     if temp || block as usize >= MAX_BLOCKS {
         return read_buffer_normally(index, block);
     }
-    let key = key_of(node);
+    let key = pgver::file_key(index);
     let guess = RECENT.with_borrow_mut(|recent| {
         let at = recent.iter().position(|(k, _)| *k == key)?;
         if at != 0 {
@@ -61,11 +54,13 @@ pub fn read_buffer(index: pg_sys::Relation, block: u32) -> pg_sys::Buffer {
         recent[0].1.get(block as usize).copied()
     });
     if let Some(buf) = guess.filter(|&b| b != pg_sys::InvalidBuffer as pg_sys::Buffer) {
-        // SAFETY: any buffer number is accepted: ReadRecentBuffer pins it
-        // only if its header (checked under the header spinlock) holds our
-        // block of `node` and is valid; otherwise it changes nothing.
-        if unsafe { pg_sys::ReadRecentBuffer(node, pg_sys::ForkNumber::MAIN_FORKNUM, block, buf) } {
-            count_hit(index);
+        // SAFETY: `index` is open and not temporary. Any buffer number is
+        // accepted: ReadRecentBuffer pins it only if its header (checked
+        // under the header spinlock) holds our block and is valid;
+        // otherwise it changes nothing.
+        if unsafe { pgver::read_recent_buffer(index, block, buf) } {
+            // Counted in pg_statio_*_indexes, as ReadBufferExtended would have.
+            pgver::count_buffer_hit(index);
             return buf;
         }
     }
@@ -79,9 +74,7 @@ pub fn read_buffer(index: pg_sys::Relation, block: u32) -> pg_sys::Buffer {
 /// The buffer that held `block` of `index` when this backend last read
 /// it, if remembered (not pinned: it may hold another page by now).
 pub fn remembered(index: pg_sys::Relation, block: u32) -> Option<pg_sys::Buffer> {
-    // SAFETY: `index` is an open relation, so rd_node is valid.
-    let node = unsafe { (*index).rd_node };
-    let key = key_of(node);
+    let key = pgver::file_key(index);
     RECENT.with_borrow(|recent| {
         let (k, blocks) = recent.first()?;
         let buf = *blocks.get(block as usize)?;
@@ -104,20 +97,6 @@ fn remember(key: Key, block: u32, buf: pg_sys::Buffer) {
         }
         blocks[block as usize] = buf;
     });
-}
-
-/// Counts a buffer hit in the index's statistics (pg_statio_*_indexes),
-/// as `ReadBufferExtended` would have.
-fn count_hit(index: pg_sys::Relation) {
-    // SAFETY: pgstat_info is null or points to the relation's live
-    // pending-statistics entry (set up by the index's first normal read).
-    unsafe {
-        let stats = (*index).pgstat_info;
-        if !stats.is_null() {
-            (*stats).t_counts.t_blocks_fetched += 1;
-            (*stats).t_counts.t_blocks_hit += 1;
-        }
-    }
 }
 
 /// Reads buffer `block` of `index` through the buffer manager (pinned, not locked).

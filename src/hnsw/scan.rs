@@ -272,19 +272,6 @@ fn heap_tid_ok(heap: pg_sys::Relation, heap_blocks: &std::cell::Cell<u32>, tid: 
     tid.block < n
 }
 
-/// Counts an index scan in the statistics (pg_stat_*_indexes.idx_scan,
-/// idx_scan of pg_stat_*_tables), as `pgstat_count_index_scan` does.
-fn count_scan(index: pg_sys::Relation) {
-    // SAFETY: pgstat_info is null or points to the relation's live
-    // pending-statistics entry (set up when the index was opened).
-    unsafe {
-        let stats = (*index).pgstat_info;
-        if !stats.is_null() {
-            (*stats).t_counts.t_numscans += 1;
-        }
-    }
-}
-
 /// `amgettuple`: the next heap row in (approximate) distance order.
 #[pgrx::pg_guard]
 pub unsafe extern "C-unwind" fn amgettuple(
@@ -296,7 +283,8 @@ pub unsafe extern "C-unwind" fn amgettuple(
     unsafe {
         let state = &mut *((*scan).opaque as *mut ScanState);
         if !state.started {
-            count_scan((*scan).indexRelation);
+            // pg_stat_*_indexes.idx_scan, as pgstat_count_index_scan does.
+            crate::pgver::count_index_scan((*scan).indexRelation);
         }
         while state.pending.is_empty() {
             if !next_element(state) {

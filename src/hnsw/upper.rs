@@ -38,7 +38,7 @@ const MAX_INDEXES: usize = 4;
 const PAGES_PER_DESCENT: usize = 48;
 
 /// A relation's file node as a comparable key.
-type Key = (u32, u32, u32);
+type Key = crate::pgver::FileKey;
 
 /// What a backend knows of one index's upper layers.
 struct Entry {
@@ -223,9 +223,7 @@ fn elements_guess(graph: &PageGraph) -> usize {
 
 /// The relation's file node.
 fn file_node(index: pg_sys::Relation) -> Key {
-    // SAFETY: `index` is an open relation, so rd_node is valid.
-    let node = unsafe { (*index).rd_node };
-    (node.spcNode.into(), node.dbNode.into(), node.relNode.into())
+    crate::pgver::file_key(index)
 }
 
 /// `work_mem` in kB.

@@ -76,7 +76,7 @@ pub unsafe extern "C-unwind" fn ambulkdelete(
     let mut newly_deleted = false;
     for block in (META_BLOCK + 1)..nblocks(index) {
         // SAFETY: vacuum_delay_point may sleep; no lock is held here.
-        unsafe { pg_sys::vacuum_delay_point() };
+        unsafe { crate::pgver::vacuum_delay_point() };
         let mut page = WritePage::new(index, block);
         let mut changed = false;
         for off in 1..=page.max_offset() {

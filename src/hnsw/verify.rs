@@ -137,7 +137,7 @@ fn open(index: pg_sys::Oid, lock: pg_sys::LOCKMODE) -> (pg_sys::Relation, pg_sys
                 None,
             );
         }
-        if !pg_sys::pg_class_ownercheck(index, pg_sys::GetUserId()) {
+        if !crate::pgver::owns_relation(index, pg_sys::GetUserId()) {
             raise(
                 PgSqlErrorCode::ERRCODE_INSUFFICIENT_PRIVILEGE,
                 format!("must be owner of index {}", rel_name(index)),

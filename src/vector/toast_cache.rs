@@ -121,15 +121,14 @@ unsafe fn toast_key(ptr: *const u8) -> Option<ToastKey> {
 
 /// This backend's (local transaction id, xmin), or None without a snapshot.
 fn stamp() -> Option<Stamp> {
-    // SAFETY: MyProc is this backend's own PGPROC (null only before it is set
-    // up); we read two of its words, which only this backend writes.
-    unsafe {
-        let proc_ = pg_sys::MyProc;
-        if proc_.is_null() || (*proc_).xmin == pg_sys::InvalidTransactionId {
-            return None;
-        }
-        Some(((*proc_).lxid, (*proc_).xmin.into()))
+    let lxid = crate::pgver::local_xid()?;
+    // SAFETY: MyProc is this backend's own PGPROC (set up, as local_xid
+    // found); we read its xmin, which only this backend writes.
+    let xmin = unsafe { (*pg_sys::MyProc).xmin };
+    if xmin == pg_sys::InvalidTransactionId {
+        return None;
     }
+    Some((lxid, xmin.into()))
 }
 
 impl FromDatum for VectorArg {

@@ -74,7 +74,12 @@ INSERT INTO nq VALUES ('[0,0,0]'), ('[1,2,3]'), ('[1,1,1]'), ('[1,2,4]'), (NULL)
 CREATE INDEX nq_l2 ON nq USING hnsw (v vector_l2_ops);
 CREATE INDEX nq_cos ON nq USING hnsw (v vector_cosine_ops);
 SET enable_seqscan = off;
-EXPLAIN (COSTS OFF) SELECT * FROM nq ORDER BY v <-> (SELECT NULL::vector);
+-- (a generic plan's parameter: PostgreSQL 17 changed how EXPLAIN shows an InitPlan)
+SET plan_cache_mode = force_generic_plan;
+PREPARE nq_null(vector) AS SELECT * FROM nq ORDER BY v <-> $1;
+EXPLAIN (COSTS OFF) EXECUTE nq_null(NULL);
+DEALLOCATE nq_null;
+RESET plan_cache_mode;
 SELECT count(*) FROM (SELECT * FROM nq ORDER BY v <-> (SELECT NULL::vector)) t;
 SELECT count(*) FROM (SELECT * FROM nq ORDER BY v <=> '[0,0,0]') t;
 SELECT count(*) FROM (SELECT * FROM nq ORDER BY v <=> (SELECT NULL::vector)) t;

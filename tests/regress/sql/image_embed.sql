@@ -74,9 +74,12 @@ DROP TABLE photos;
 SET parallel_setup_cost = 0;
 SET parallel_tuple_cost = 0;
 SET min_parallel_table_scan_size = 0;
-SET force_parallel_mode = on;
+-- PostgreSQL 16 renamed force_parallel_mode to debug_parallel_query
+SELECT CASE WHEN current_setting('server_version_num')::int < 160000
+  THEN 'force_parallel_mode' ELSE 'debug_parallel_query' END AS parallel_guc \gset
+SET :parallel_guc = on;
 SELECT count(DISTINCT image_embed(data, 'tiny16')::text) FROM img WHERE name IN ('jpeg', 'png', 'gif');
-RESET force_parallel_mode;
+RESET :parallel_guc;
 RESET min_parallel_table_scan_size;
 RESET parallel_tuple_cost;
 RESET parallel_setup_cost;
@@ -149,7 +152,8 @@ SELECT vector_dims(image_embed(data, 'tiny16')) FROM img WHERE name = 'jpeg';
 SELECT cardinality(image_embed(array_agg(data), 'tiny16')) FROM img WHERE name IN ('jpeg', 'png', 'gif');
 -- a model whose input tensors alone do not fit
 SELECT emb_err($$SELECT image_embed(ARRAY[data], 'efficientnet_lite0') FROM img WHERE name = 'jpeg'$$);
-SELECT emb_err($$SET pgvision.decode_memory_limit = '512kB'$$);
+-- (the range that follows is worded differently from PostgreSQL 18 on)
+SELECT split_part(emb_err($$SET pgvision.decode_memory_limit = '512kB'$$), ' (', 1) AS emb_err;
 SET pgvision.decode_memory_limit = '2GB';
 SHOW pgvision.decode_memory_limit;
 RESET pgvision.decode_memory_limit;
