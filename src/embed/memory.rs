@@ -7,8 +7,13 @@
 //! buffer exists) from the budget and waits while it is used up, so
 //! `pgvision.decode_threads` and `pgvision.embed_batch_size`, which any user
 //! may set, change how fast a batch goes, never how much memory it holds.
-//! A batch also reserves its input tensors for the whole call, and its
-//! chunks are made small enough for them to fit a quarter of the limit.
+//! A batch also reserves, for the whole call, its input tensors and ONNX
+//! Runtime's working memory for one inference of a chunk (the manifest's
+//! `inference_bytes` per image), and its chunks are made small enough for
+//! both to fit a quarter of the limit. The single-image form takes its
+//! inference memory from the budget the same way. ONNX Runtime's CPU arena
+//! is off (`SessionOptions::cpu_arena`), so that memory is freed after each
+//! run instead of staying with the session uncounted.
 
 use std::cell::RefCell;
 use std::sync::Arc;
@@ -54,34 +59,54 @@ fn interrupts_checked() -> bool {
     true
 }
 
-/// Images per inference: `batch_size`, lowered so that the tensors a batch
-/// holds at once (`tensor` bytes an image, [`TENSOR_COPIES`] times) take at
-/// most a quarter of `limit`; at least 1.
-pub fn chunk_size(batch_size: usize, limit: u64, tensor: u64) -> usize {
-    imagepipe::chunk_size(batch_size, limit / 4, TENSOR_COPIES * tensor)
+/// Bytes a batch holds per image of a chunk: its input tensor
+/// ([`TENSOR_COPIES`] times) and ONNX Runtime's working memory for it.
+pub fn batch_bytes_per_image(tensor: u64, inference: u64) -> u64 {
+    TENSOR_COPIES * tensor + inference
 }
 
-/// Reserves, for the whole call, the tensors of a batch run in chunks of
-/// `chunk` images of `tensor` bytes; ERROR 54000 when the limit cannot
-/// hold them beside what other decodes of this backend hold.
-pub fn reserve_tensors(budget: &Arc<Budget>, chunk: usize, tensor: u64, model: &str) -> Permit {
-    let bytes = TENSOR_COPIES * chunk as u64 * tensor;
+/// Images per inference: `batch_size`, lowered so that what a batch holds
+/// at once (`per_image` bytes an image, see [`batch_bytes_per_image`])
+/// takes at most a quarter of `limit`; at least 1.
+pub fn chunk_size(batch_size: usize, limit: u64, per_image: u64) -> usize {
+    imagepipe::chunk_size(batch_size, limit / 4, per_image)
+}
+
+/// Reserves, for the whole call, what a batch run in chunks of `chunk`
+/// images holds (`per_image` bytes each); ERROR 54000 when the limit cannot
+/// hold it beside what other decodes of this backend hold.
+pub fn reserve_batch(budget: &Arc<Budget>, chunk: usize, per_image: u64, model: &str) -> Permit {
     budget
-        .reserve(bytes, interrupts_checked)
-        .unwrap_or_else(|refusal| match refusal {
-            Refusal::TooLarge { needed, limit } => raise(
-                PgSqlErrorCode::ERRCODE_PROGRAM_LIMIT_EXCEEDED,
-                format!(
-                    "pgvision.decode_memory_limit is too small for the input tensors of model \"{model}\": \
-                     a batch needs {needed} bytes, {limit} are available"
-                ),
-                Some(&format!(
-                    "pgvision.decode_memory_limit is {}.",
-                    show_bytes(budget.limit())
-                )),
+        .reserve(chunk as u64 * per_image, interrupts_checked)
+        .unwrap_or_else(|refusal| refuse_inference(budget, refusal, model))
+}
+
+/// Takes ONNX Runtime's working memory for one inference of one image
+/// (`bytes`), waiting while the budget is in use; ERROR 54000 when the
+/// limit can never hold it.
+pub fn acquire_inference(budget: &Arc<Budget>, bytes: u64, model: &str) -> Permit {
+    budget
+        .acquire(bytes, interrupts_checked)
+        .unwrap_or_else(|refusal| refuse_inference(budget, refusal, model))
+}
+
+/// Raises the ERROR for a refused request of a model's tensors and
+/// inference memory.
+fn refuse_inference(budget: &Budget, refusal: Refusal, model: &str) -> ! {
+    match refusal {
+        Refusal::TooLarge { needed, limit } => raise(
+            PgSqlErrorCode::ERRCODE_PROGRAM_LIMIT_EXCEEDED,
+            format!(
+                "pgvision.decode_memory_limit is too small for an inference of model \"{model}\": \
+                 it needs {needed} bytes, {limit} are available"
             ),
-            Refusal::Cancelled => raise_decode(ImageError::Cancelled, None),
-        })
+            Some(&format!(
+                "pgvision.decode_memory_limit is {}.",
+                show_bytes(budget.limit())
+            )),
+        ),
+        Refusal::Cancelled => raise_decode(ImageError::Cancelled, None),
+    }
 }
 
 /// Raises an image error; an image over the budget is ERROR 54000 naming

@@ -32,8 +32,11 @@ pub fn embed_one(bytes: &[u8], model: &str) -> Vector {
                 memory::acquire_here(&budget, needed)
             })
             .unwrap_or_else(|e| raise_decode(e, None));
-        // The decoded image is gone; the tensor stays until inference ends.
+        // The decoded image is gone; the tensor stays until inference ends,
+        // beside ONNX Runtime's working memory for the run.
         permit.shrink_to(imagepipe::tensor_bytes(&loaded.preprocess));
+        let inference = loaded.model.manifest().inference_bytes_per_image();
+        let _inference = memory::acquire_inference(&budget, inference, model);
         let batch = tensor.insert_axis(embedder::ndarray::Axis(0));
         let out = loaded
             .model
@@ -70,9 +73,12 @@ pub fn embed_many(images: &[Option<&[u8]>], model: &str) -> Vec<Option<Vector>> 
     let pool = threads::pool(threads::Purpose::Decode, config.decode_threads);
     let budget = memory::budget(config.decode_memory_limit);
     session::with_model(model, &config, |loaded| {
-        let tensor = imagepipe::tensor_bytes(&loaded.preprocess);
-        let chunk_size = memory::chunk_size(config.batch_size, budget.limit(), tensor);
-        let _tensors = memory::reserve_tensors(&budget, chunk_size, tensor, model);
+        let per_image = memory::batch_bytes_per_image(
+            imagepipe::tensor_bytes(&loaded.preprocess),
+            loaded.model.manifest().inference_bytes_per_image(),
+        );
+        let chunk_size = memory::chunk_size(config.batch_size, budget.limit(), per_image);
+        let _held = memory::reserve_batch(&budget, chunk_size, per_image, model);
         let chunks: Vec<&[usize]> = present.chunks(chunk_size).collect();
         let preprocess = loaded.preprocess.clone();
         let stop = CancelOnDrop(Cancel::new());

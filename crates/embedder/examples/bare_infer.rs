@@ -4,7 +4,7 @@
 //! alone does with the session options the extension uses.
 //!
 //!     cargo run --release -p pgvision-embedder --example bare_infer -- \
-//!         [--model efficientnet_lite0] [--batch 1] [--threads 1] [--seconds 5] [--device cpu]
+//!         [--model efficientnet_lite0] [--batch 1] [--threads 1] [--seconds 5] [--device cpu] [--arena on|off]
 //!
 //! Environment: PGVISION_ORT_LIB, PGVISION_MODELS_DIR (defaults under .pgvision/).
 
@@ -20,6 +20,7 @@ struct Args {
     threads: usize,
     seconds: f64,
     device: Device,
+    arena: bool,
 }
 
 /// Parse `--key value` pairs.
@@ -30,6 +31,7 @@ fn parse_args() -> Result<Args, String> {
         threads: 1,
         seconds: 5.0,
         device: Device::Cpu,
+        arena: false,
     };
     let mut it = std::env::args().skip(1);
     while let Some(key) = it.next() {
@@ -41,6 +43,7 @@ fn parse_args() -> Result<Args, String> {
             "--threads" => args.threads = value.parse().map_err(|e| bad(&e))?,
             "--seconds" => args.seconds = value.parse().map_err(|e| bad(&e))?,
             "--device" => args.device = value.parse().map_err(|e: String| bad(&e))?,
+            "--arena" => args.arena = value == "on",
             _ => return Err(format!("unknown option {key}")),
         }
     }
@@ -64,6 +67,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let manifest = Manifest::find(&models, &args.model)?;
     let options = SessionOptions {
         device: args.device,
+        cpu_arena: args.arena,
         ..SessionOptions::default()
     }
     .with_threads(args.threads);
@@ -72,6 +76,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut model = Model::load(&runtime, manifest, &models, &options)?;
     let load = t.elapsed();
     println!("{}", model.runtime_info());
+    println!("after load: {}", memory_status());
     println!(
         "session load (sha256 check included): {:.0} ms",
         load.as_secs_f64() * 1e3
@@ -107,5 +112,17 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         latencies[latencies.len() * 95 / 100],
         (runs * args.batch) as f64 / elapsed
     );
+    println!("process memory: {}", memory_status());
     Ok(())
+}
+
+/// The process's resident and peak resident memory, from /proc (Linux).
+fn memory_status() -> String {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    status
+        .lines()
+        .filter(|l| l.starts_with("VmRSS") || l.starts_with("VmHWM"))
+        .map(|l| l.split_whitespace().collect::<Vec<_>>().join(" "))
+        .collect::<Vec<_>>()
+        .join(", ")
 }

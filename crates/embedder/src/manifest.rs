@@ -80,7 +80,17 @@ pub struct Manifest {
     /// sha256 of the file the model was converted from, where known.
     #[serde(default)]
     pub source_sha256: Option<String>,
+    /// ONNX Runtime's working memory per image of a batch during one run
+    /// (activations), in bytes, as measured with `bare_infer --arena off`;
+    /// absent: [`DEFAULT_INFERENCE_FACTOR`] times the input tensor.
+    #[serde(default)]
+    pub inference_bytes: Option<u64>,
 }
+
+/// Working memory per image assumed for a model whose manifest does not say,
+/// as a multiple of its input tensor: measured CNNs at 224 x 224 need 12-13x
+/// (EfficientNet-Lite0 7.0 MB, ResNet-50 7.8 MB per image), so this errs high.
+pub const DEFAULT_INFERENCE_FACTOR: u64 = 32;
 
 impl Manifest {
     /// Read and validate a manifest file.
@@ -160,7 +170,24 @@ impl Manifest {
         if self.dims == 0 || self.dims > 65535 {
             return Err(format!("dims {} is out of range 1..65535", self.dims));
         }
+        if self.inference_bytes.is_some_and(|b| b > 1 << 40) {
+            return Err("inference_bytes must be at most 1 TiB".into());
+        }
         Ok(())
+    }
+
+    /// Bytes of one input image as the float32 tensor the model takes.
+    pub fn tensor_bytes(&self) -> u64 {
+        let side = u64::from(self.input_size);
+        3 * side * side * 4
+    }
+
+    /// ONNX Runtime's working memory per image of a batch during one run:
+    /// the manifest's `inference_bytes`, else a conservative multiple of the
+    /// input tensor.
+    pub fn inference_bytes_per_image(&self) -> u64 {
+        self.inference_bytes
+            .unwrap_or(DEFAULT_INFERENCE_FACTOR * self.tensor_bytes())
     }
 
     /// Shape of one input image: [3, input_size, input_size].
@@ -247,6 +274,15 @@ source = "models/tiny.py"
         assert_eq!(m.interpolation, Interpolation::Bilinear);
         assert_eq!(m.weights, Weights::Seeded);
         assert_eq!(m.image_shape(), [3, 32, 32]);
+        assert_eq!(m.tensor_bytes(), 3 * 32 * 32 * 4);
+        assert_eq!(m.inference_bytes, None);
+        assert_eq!(
+            m.inference_bytes_per_image(),
+            DEFAULT_INFERENCE_FACTOR * 3 * 32 * 32 * 4
+        );
+        let stated = TINY.replace("dims = 16", "dims = 16\ninference_bytes = 5000");
+        let m = Manifest::parse(&stated, "test").unwrap();
+        assert_eq!(m.inference_bytes_per_image(), 5000);
     }
 
     #[test]
@@ -270,6 +306,16 @@ source = "models/tiny.py"
                 "licence = ",
                 "colour = \"red\"\nlicence = ",
                 "unknown field",
+            ),
+            (
+                "dims = 16",
+                "dims = 16\ninference_bytes = 2000000000000",
+                "at most 1 TiB",
+            ),
+            (
+                "dims = 16",
+                "dims = 16\ninference_bytes = -1",
+                "invalid value",
             ),
         ];
         for (from, to, expect) in cases {

@@ -197,8 +197,13 @@ fn base_builder(
     options: &SessionOptions,
 ) -> std::result::Result<SessionBuilder, String> {
     let text = |e: ort::Error<SessionBuilder>| e.to_string();
-    Session::builder(runtime.environment())
-        .map_err(|e| e.to_string())?
+    let mut builder = Session::builder(runtime.environment()).map_err(|e| e.to_string())?;
+    ort::ep::ExecutionProvider::register(
+        &ort::ep::CPU::default().with_arena_allocator(options.cpu_arena),
+        &mut builder,
+    )
+    .map_err(|e| e.to_string())?;
+    builder
         .with_optimization_level(options.optimization.to_ort())
         .map_err(text)?
         .with_intra_threads(options.intra_op_threads.max(1))

@@ -38,6 +38,11 @@ pub struct SessionOptions {
     pub spinning: bool,
     /// Graph optimisation level (default `All`).
     pub optimization: OptimizationLevel,
+    /// Keep ONNX Runtime's CPU memory arena (default false). The arena keeps
+    /// the largest batch's working memory for the session's life; without it
+    /// that memory is freed after each run, so it exists only while the
+    /// caller has it counted.
+    pub cpu_arena: bool,
     /// Folder holding `nvidia/cu13/lib` and `nvidia/cudnn/lib` (the CUDA 13 and
     /// cuDNN 9 runtime from scripts/fetch-runtime.sh --gpu). `None`: look beside
     /// the ONNX Runtime library's folder, then leave it to the system loader.
@@ -52,6 +57,7 @@ impl Default for SessionOptions {
             inter_op_threads: 1,
             spinning: false,
             optimization: OptimizationLevel::All,
+            cpu_arena: false,
             cuda_runtime_dir: None,
         }
     }

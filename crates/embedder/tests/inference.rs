@@ -68,11 +68,12 @@ fn batch_equals_single_runs() {
     let input = batch(n, 32, 3);
     let mut m = model("tiny2048");
     let batched = m.embed(input.view()).unwrap();
-    for i in 0..n {
+    assert_eq!(batched.len(), n);
+    for (i, row) in batched.iter().enumerate() {
         let single = m
             .embed(input.slice(ndarray::s![i..i + 1, .., .., ..]))
             .unwrap();
-        for (x, y) in single[0].iter().zip(&batched[i]) {
+        for (x, y) in single[0].iter().zip(row) {
             assert!(
                 (x - y).abs() <= 1e-5 * (1.0 + x.abs()),
                 "image {i}: {x} vs {y}"

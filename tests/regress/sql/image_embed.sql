@@ -150,8 +150,12 @@ FROM img WHERE name = 'gray800';
 -- small images still fit, one by one and in batches
 SELECT vector_dims(image_embed(data, 'tiny16')) FROM img WHERE name = 'jpeg';
 SELECT cardinality(image_embed(array_agg(data), 'tiny16')) FROM img WHERE name IN ('jpeg', 'png', 'gif');
--- a model whose input tensors alone do not fit
+-- a model whose input tensors and ONNX Runtime working memory (the
+-- manifest's inference_bytes) do not fit, in a batch and for one image
 SELECT emb_err($$SELECT image_embed(ARRAY[data], 'efficientnet_lite0') FROM img WHERE name = 'jpeg'$$);
+SET pgvision.decode_memory_limit = '4MB';  -- the decode fits, the inference not
+SELECT emb_err($$SELECT image_embed(data, 'efficientnet_lite0') FROM img WHERE name = 'jpeg'$$);
+SET pgvision.decode_memory_limit = '1MB';
 -- (the range that follows is worded differently from PostgreSQL 18 on)
 SELECT split_part(emb_err($$SET pgvision.decode_memory_limit = '512kB'$$), ' (', 1) AS emb_err;
 SET pgvision.decode_memory_limit = '2GB';
