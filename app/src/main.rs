@@ -78,6 +78,9 @@ enum Command {
         /// Uploads (POST /images, /search) handled at once; more get 503 and Retry-After before their body is read [default: twice --pool-size]
         #[arg(long, value_parser = clap::value_parser!(u64).range(1..=100_000))]
         max_in_flight: Option<u64>,
+        /// Connections open at once (each idle one closes at --request-timeout); one more is answered 503 and Retry-After, unread
+        #[arg(long, default_value_t = 256, value_parser = clap::value_parser!(u64).range(1..=100_000))]
+        max_connections: u64,
         /// statement_timeout of the service's database sessions, in seconds (0: none)
         #[arg(long, default_value_t = 30, value_parser = clap::value_parser!(u64).range(0..=86400))]
         statement_timeout: u64,
@@ -137,6 +140,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             pool_size,
             request_timeout,
             max_in_flight,
+            max_connections,
             statement_timeout,
             token,
             read_only,
@@ -150,6 +154,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 pool_size,
                 request_timeout: Duration::from_secs(request_timeout),
                 max_in_flight: max_in_flight.map_or(2 * pool_size.max(1), |n| n as usize),
+                max_connections: max_connections as usize,
                 statement_timeout: Duration::from_secs(statement_timeout),
                 token,
                 read_only,

@@ -203,6 +203,38 @@ def test_slow_headers_are_cut_off(serve):
     assert http("GET", svc.url + "/healthz")[0] == 200
 
 
+def test_connections_over_the_limit_are_refused(serve):
+    """With --max-connections 3, three idle connections hold every place: a
+    fourth is answered 503 busy with Retry-After and closed, unread; once
+    they go, requests are served again."""
+    svc = serve("--max-connections", "3", "--request-timeout", "30")
+    u = urllib.parse.urlsplit(svc.url)
+    idle = [socket.create_connection((u.hostname, u.port), timeout=20) for _ in range(3)]
+    try:
+        time.sleep(0.5)  # the service has accepted them
+        s = socket.create_connection((u.hostname, u.port), timeout=20)
+        s.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+        raw = b""
+        while chunk := s.recv(1 << 16):
+            raw += chunk
+        s.close()
+        status, headers, body, _ = parse_response(raw)
+        assert status == 503 and code_of(body) == "busy", raw[:300]
+        assert headers["retry-after"] == "1" and headers["connection"] == "close", headers
+    finally:
+        for s in idle:
+            s.close()
+    deadline = time.monotonic() + 10
+    while True:
+        try:
+            if http("GET", svc.url + "/healthz")[0] == 200:
+                break
+        except OSError:
+            pass
+        assert time.monotonic() < deadline, "the service did not take connections again"
+        time.sleep(0.2)
+
+
 def locked(dsn, table):
     """A connection holding an ACCESS EXCLUSIVE lock on `table` (until rollback)."""
     conn = psycopg.connect(dsn)

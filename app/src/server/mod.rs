@@ -74,6 +74,8 @@ pub struct Options {
     pub request_timeout: Duration,
     /// Uploads (`POST /images`, `POST /search`) handled at once.
     pub max_in_flight: usize,
+    /// Connections served at once; one more is answered 503 and closed.
+    pub max_connections: usize,
     /// `statement_timeout` of every database session; zero: none.
     pub statement_timeout: Duration,
     /// Bearer token that `POST /images` requires.
@@ -193,6 +195,7 @@ pub async fn run(opts: Options) -> anyhow::Result<()> {
         listener,
         router(app, limits),
         opts.request_timeout,
+        opts.max_connections,
         shutdown(),
     )
     .await;
