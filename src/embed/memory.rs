@@ -10,8 +10,7 @@
 //! A batch also reserves, for the whole call, its input tensors and ONNX
 //! Runtime's working memory for one inference of a chunk (the manifest's
 //! `inference_bytes` per image), and its chunks are made small enough for
-//! both to fit a quarter of the limit. The single-image form takes its
-//! inference memory from the budget the same way. ONNX Runtime's CPU arena
+//! both to fit a quarter of the limit; one image is a batch of one. ONNX Runtime's CPU arena
 //! is off (`SessionOptions::cpu_arena`), so that memory is freed after each
 //! run instead of staying with the session uncounted.
 
@@ -44,14 +43,6 @@ pub fn budget(limit: u64) -> Arc<Budget> {
     })
 }
 
-/// Takes `bytes` from `budget` on the backend's main thread, answering
-/// cancel and statement_timeout while it waits.
-pub fn acquire_here(budget: &Arc<Budget>, bytes: u64) -> Result<Permit, ImageError> {
-    budget
-        .acquire(bytes, interrupts_checked)
-        .map_err(ImageError::from)
-}
-
 /// Checks for interrupts (raising the ERROR of a cancel or a timeout);
 /// true to go on waiting.
 fn interrupts_checked() -> bool {
@@ -78,15 +69,6 @@ pub fn chunk_size(batch_size: usize, limit: u64, per_image: u64) -> usize {
 pub fn reserve_batch(budget: &Arc<Budget>, chunk: usize, per_image: u64, model: &str) -> Permit {
     budget
         .reserve(chunk as u64 * per_image, interrupts_checked)
-        .unwrap_or_else(|refusal| refuse_inference(budget, refusal, model))
-}
-
-/// Takes ONNX Runtime's working memory for one inference of one image
-/// (`bytes`), waiting while the budget is in use; ERROR 54000 when the
-/// limit can never hold it.
-pub fn acquire_inference(budget: &Arc<Budget>, bytes: u64, model: &str) -> Permit {
-    budget
-        .acquire(bytes, interrupts_checked)
         .unwrap_or_else(|refusal| refuse_inference(budget, refusal, model))
 }
 
@@ -122,7 +104,7 @@ pub fn raise_decode(e: ImageError, detail: Option<&str>) -> ! {
             ));
             if setting > limit {
                 d.push_str(&format!(
-                    ", of which {} bytes hold the batch's tensors",
+                    ", of which {} bytes hold the input tensors and inference memory",
                     setting - limit
                 ));
             }

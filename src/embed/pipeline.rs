@@ -1,6 +1,7 @@
-//! Images to vectors: one at a time, or many in chunks with the decoding of
-//! the next chunk (rayon threads) overlapping the inference of this one
-//! (main thread).
+//! Images to vectors: many in chunks with the decoding of the next chunk
+//! (rayon threads) overlapping the inference of this one (main thread); one
+//! image as a batch of one, so that its decode too runs off the main thread
+//! while that answers interrupts.
 //!
 //! Every byte a worker thread reads is first copied into Rust memory on the
 //! main thread; vectors are palloc'd on the main thread after inference.
@@ -21,29 +22,27 @@ use crate::error::{raise, raise_embedder};
 use crate::threads;
 use crate::vector::Vector;
 
-/// Embeds one encoded image with model `model`, its decoding within the
-/// backend's memory budget.
+/// Embeds one encoded image with model `model`: decoded on the backend's
+/// decode pool within its memory budget while this thread answers cancel
+/// and statement_timeout (a decode of a large image takes seconds).
 pub fn embed_one(bytes: &[u8], model: &str) -> Vector {
-    let config = Config::current();
-    let budget = memory::budget(config.decode_memory_limit);
-    session::with_model(model, &config, |loaded| {
-        let (tensor, mut permit) =
-            imagepipe::preprocess_admitted(bytes, &loaded.preprocess, &config.limits, |needed| {
-                memory::acquire_here(&budget, needed)
-            })
-            .unwrap_or_else(|e| raise_decode(e, None));
-        // The decoded image is gone; the tensor stays until inference ends,
-        // beside ONNX Runtime's working memory for the run.
-        permit.shrink_to(imagepipe::tensor_bytes(&loaded.preprocess));
-        let inference = loaded.model.manifest().inference_bytes_per_image();
-        let _inference = memory::acquire_inference(&budget, inference, model);
-        let batch = tensor.insert_axis(embedder::ndarray::Axis(0));
-        let out = loaded
-            .model
-            .embed(batch.view())
-            .unwrap_or_else(|e| raise_embedder(e));
-        to_vector(&out[0])
-    })
+    embed_images(&[Some(bytes)], model, false)
+        .pop()
+        .flatten()
+        .unwrap_or_else(|| {
+            raise(
+                PgSqlErrorCode::ERRCODE_INTERNAL_ERROR,
+                "image_embed produced no vector",
+                None,
+            )
+        })
+}
+
+/// Embeds every non-NULL image of `images` (NULL stays NULL) with model
+/// `model`, in chunks of at most `config.batch_size` images per inference,
+/// every decode within the backend's memory budget.
+pub fn embed_many(images: &[Option<&[u8]>], model: &str) -> Vec<Option<Vector>> {
+    embed_images(images, model, true)
 }
 
 /// Decoded tensors of one chunk, or `Err` when the decode job died.
@@ -60,10 +59,9 @@ impl Drop for CancelOnDrop {
     }
 }
 
-/// Embeds every non-NULL image of `images` (NULL stays NULL) with model
-/// `model`, in chunks of at most `config.batch_size` images per inference,
-/// every decode within the backend's memory budget.
-pub fn embed_many(images: &[Option<&[u8]>], model: &str) -> Vec<Option<Vector>> {
+/// The work of [`embed_many`]; an image's ERROR names its array position
+/// when `name_elements`.
+fn embed_images(images: &[Option<&[u8]>], model: &str, name_elements: bool) -> Vec<Option<Vector>> {
     let config = Config::current();
     let present: Vec<usize> = (0..images.len()).filter(|&i| images[i].is_some()).collect();
     let mut out: Vec<Option<Vector>> = (0..images.len()).map(|_| None).collect();
@@ -77,7 +75,8 @@ pub fn embed_many(images: &[Option<&[u8]>], model: &str) -> Vec<Option<Vector>> 
             imagepipe::tensor_bytes(&loaded.preprocess),
             loaded.model.manifest().inference_bytes_per_image(),
         );
-        let chunk_size = memory::chunk_size(config.batch_size, budget.limit(), per_image);
+        let batch_size = config.batch_size.min(present.len());
+        let chunk_size = memory::chunk_size(batch_size, budget.limit(), per_image);
         let _held = memory::reserve_batch(&budget, chunk_size, per_image, model);
         let chunks: Vec<&[usize]> = present.chunks(chunk_size).collect();
         let preprocess = loaded.preprocess.clone();
@@ -114,7 +113,7 @@ pub fn embed_many(images: &[Option<&[u8]>], model: &str) -> Vec<Option<Vector>> 
                     None,
                 ),
             };
-            let vectors = infer(loaded, tensors, chunk);
+            let vectors = infer(loaded, tensors, chunk, name_elements);
             for (&i, v) in chunk.iter().zip(&vectors) {
                 out[i] = Some(to_vector(v));
             }
@@ -139,15 +138,17 @@ fn wait(rx: &mpsc::Receiver<Decoded>) -> Option<Decoded> {
 }
 
 /// Runs one inference over a chunk's tensors; the first failed image is an
-/// ERROR naming its (1-based) array position.
+/// ERROR, naming its (1-based) array position when `name_elements`.
 fn infer(
     loaded: &mut Loaded,
     tensors: Vec<Result<Array3<f32>, ImageError>>,
     chunk: &[usize],
+    name_elements: bool,
 ) -> Vec<Vec<f32>> {
     for (r, &i) in tensors.iter().zip(chunk) {
         if let Err(e) = r {
-            raise_decode(e.clone(), Some(&format!("Array element {}.", i + 1)));
+            let element = format!("Array element {}.", i + 1);
+            raise_decode(e.clone(), name_elements.then_some(element.as_str()));
         }
     }
     let batch =

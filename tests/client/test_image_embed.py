@@ -219,6 +219,29 @@ def test_inference_memory_of_a_large_batch_is_within_the_limit(bomb_db):
     assert growth < DECODE_LIMIT // 4 + MARGIN, f"backend grew by {growth >> 20} MiB"
 
 
+def test_cancel_interrupts_the_decode_of_one_image(bomb_db):
+    """The single-image form decodes on the pool while the backend answers
+    interrupts: statement_timeout ends a call whose one decode takes
+    seconds well before that decode would have finished."""
+    one = "SELECT image_embed(data, 'tiny16') FROM bombs WHERE id = 0"
+    with psycopg.connect(bomb_db, autocommit=True) as conn:
+        conn.execute("SELECT image_embed(data, 'tiny16') FROM tiny").fetchone()
+        start = time.monotonic()
+        conn.execute(one).fetchone()
+        whole = time.monotonic() - start
+        conn.execute(f"SET statement_timeout = {max(1, int(whole * 100))}")  # a tenth, in ms
+        start = time.monotonic()
+        with pytest.raises(psycopg.errors.QueryCanceled):
+            conn.execute(one)
+        cancelled = time.monotonic() - start
+        conn.execute("RESET statement_timeout")
+        # The session goes on; the decode left behind only delays it.
+        assert conn.execute("SELECT image_embed(data, 'tiny16') IS NOT NULL FROM tiny").fetchone()[0]
+    print(f"one 8192x8192 16-bit PNG: {whole:.2f} s whole, cancelled after {cancelled:.2f} s")
+    assert whole > 0.3, "the decode is too quick to tell"
+    assert cancelled < 0.5 * whole
+
+
 def test_cancel_interrupts_a_long_batch_and_stops_its_threads(bomb_db):
     """A batch of 64 bomb images on one decode thread (minutes of work) is
     cancelled by statement_timeout and by pg_cancel_backend within seconds,
