@@ -1,0 +1,356 @@
+//! k-means for the coarse quantiser: k-means++ seeding, then Lloyd
+//! iterations, on rayon's current pool.
+//!
+//! Reproducible: the same data, parameters and seed give bit-identical
+//! centres whatever the number of threads. Every sum whose order could
+//! depend on scheduling is taken in a fixed order: the seeding's running
+//! totals over fixed chunks in chunk order, and each centre's mean over its
+//! members in row order (one task per centre).
+//!
+//! Threads never block: they look at the `cancel` flag between chunks, so a
+//! caller that waits for [`train`] on another thread (answering its own
+//! interrupts meanwhile) stops it within one chunk of work.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use rayon::prelude::*;
+
+use crate::rng::Rng;
+
+/// Rows per unit of parallel work (and per cancel check).
+const CHUNK: usize = 1024;
+
+/// How a row is given to a centre.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Assignment {
+    /// The centre at the smallest Euclidean distance.
+    L2,
+    /// The centre with the largest inner product.
+    InnerProduct,
+}
+
+impl Assignment {
+    /// The quantity minimised: squared L2, or the negative inner product.
+    pub fn distance(self, a: &[f32], b: &[f32]) -> f32 {
+        match self {
+            Assignment::L2 => distance::l2_squared(a, b),
+            Assignment::InnerProduct => distance::negative_inner_product(a, b),
+        }
+    }
+}
+
+/// What to train.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Params {
+    /// Number of centres (lists), at least 1.
+    pub k: usize,
+    /// Most Lloyd iterations after the seeding; fewer when no row moves.
+    pub iterations: usize,
+    /// Seed of the k-means++ draws.
+    pub seed: u64,
+    /// Spherical k-means (cosine): rows are normalised before training
+    /// (rows of zero norm are left out) and centres after each update.
+    pub spherical: bool,
+    /// How rows are given to centres.
+    pub assignment: Assignment,
+}
+
+/// The caller set the cancel flag.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Cancelled;
+
+/// Bytes [`train`] allocates for `rows` rows of `dim` dimensions and `k`
+/// centres (beside the data the caller holds), for memory accounting.
+pub fn memory_bytes(rows: usize, dim: usize, k: usize, spherical: bool) -> u64 {
+    let (rows, dim, k) = (rows as u64, dim as u64, k as u64);
+    let copy = if spherical { rows * dim * 4 } else { 0 };
+    // Centres twice (old and new), per-row distance, label and member
+    // index, per-centre member offsets, and a few f64 rows per thread.
+    copy + 2 * k * dim * 4 + rows * 12 + k * 8 + 64 * dim * 8
+}
+
+/// Trains `params.k` centres on `data` (rows of `dim` floats, all finite),
+/// returned as `k * dim` floats. With no usable row, the centres are seeded
+/// random vectors; with fewer distinct rows than `k`, some centres repeat.
+pub fn train(
+    data: &[f32],
+    dim: usize,
+    params: &Params,
+    cancel: &AtomicBool,
+) -> Result<Vec<f32>, Cancelled> {
+    assert!(
+        dim > 0 && data.len().is_multiple_of(dim),
+        "data is not whole rows"
+    );
+    assert!(params.k > 0, "k must be at least 1");
+    let normalised;
+    let rows: &[f32] = if params.spherical {
+        normalised = normalised_rows(data, dim);
+        &normalised
+    } else {
+        data
+    };
+    let n = rows.len() / dim;
+    let mut rng = Rng::new(params.seed);
+    if n == 0 {
+        return Ok(random_centres(params.k, dim, params.spherical, &mut rng));
+    }
+    let mut centres = seed_plus_plus(rows, dim, params.k, &mut rng, cancel)?;
+    let mut labels = vec![u32::MAX; n];
+    let mut dists = vec![0f32; n];
+    for _ in 0..params.iterations {
+        let moved = assign(
+            rows,
+            dim,
+            &centres,
+            params.assignment,
+            &mut labels,
+            &mut dists,
+            cancel,
+        )?;
+        if moved == 0 {
+            break;
+        }
+        centres = update(
+            rows,
+            dim,
+            &centres,
+            &labels,
+            &dists,
+            params.spherical,
+            cancel,
+        )?;
+    }
+    Ok(centres)
+}
+
+/// The rows of non-zero norm, scaled to unit length.
+fn normalised_rows(data: &[f32], dim: usize) -> Vec<f32> {
+    let mut out = Vec::with_capacity(data.len());
+    for row in data.chunks_exact(dim) {
+        let norm = distance::norm(row);
+        if norm > 0.0 && norm.is_finite() {
+            out.extend(row.iter().map(|&x| (f64::from(x) / norm) as f32));
+        }
+    }
+    out
+}
+
+/// `k` seeded random vectors, uniform in [-1, 1) per dimension (unit
+/// length when `spherical`).
+fn random_centres(k: usize, dim: usize, spherical: bool, rng: &mut Rng) -> Vec<f32> {
+    let mut out: Vec<f32> = (0..k * dim)
+        .map(|_| (rng.unit() * 2.0 - 1.0) as f32)
+        .collect();
+    if spherical {
+        for c in out.chunks_exact_mut(dim) {
+            normalise(c);
+        }
+    }
+    out
+}
+
+/// Scales `v` to unit length; false (and `v` unchanged) at zero norm.
+fn normalise(v: &mut [f32]) -> bool {
+    let norm = distance::norm(v);
+    if !(norm > 0.0 && norm.is_finite()) {
+        return false;
+    }
+    for x in v.iter_mut() {
+        *x = (f64::from(*x) / norm) as f32;
+    }
+    true
+}
+
+/// Returns `Err(Cancelled)` once the flag is set.
+fn check(cancel: &AtomicBool) -> Result<(), Cancelled> {
+    if cancel.load(Ordering::Relaxed) {
+        Err(Cancelled)
+    } else {
+        Ok(())
+    }
+}
+
+/// k-means++ (Arthur & Vassilvitskii): each centre drawn with probability
+/// proportional to a row's squared distance to the nearest centre so far.
+fn seed_plus_plus(
+    rows: &[f32],
+    dim: usize,
+    k: usize,
+    rng: &mut Rng,
+    cancel: &AtomicBool,
+) -> Result<Vec<f32>, Cancelled> {
+    let n = rows.len() / dim;
+    let row = |i: usize| &rows[i * dim..(i + 1) * dim];
+    let mut centres = Vec::with_capacity(k * dim);
+    let mut best = vec![f32::INFINITY; n];
+    let mut pick = rng.below(n);
+    for c in 0..k {
+        centres.extend_from_slice(row(pick));
+        if c + 1 == k {
+            break;
+        }
+        let centre = &centres[c * dim..];
+        // New nearest distances, and each chunk's total, in chunk order.
+        let totals: Vec<f64> = best
+            .par_chunks_mut(CHUNK)
+            .enumerate()
+            .map(|(j, chunk)| {
+                if cancel.load(Ordering::Relaxed) {
+                    return 0.0;
+                }
+                let mut total = 0f64;
+                for (t, b) in chunk.iter_mut().enumerate() {
+                    let d = distance::l2_squared(row(j * CHUNK + t), centre);
+                    if d < *b {
+                        *b = d;
+                    }
+                    total += f64::from(*b);
+                }
+                total
+            })
+            .collect();
+        check(cancel)?;
+        let sum: f64 = totals.iter().sum();
+        pick = if sum > 0.0 && sum.is_finite() {
+            draw(&best, &totals, rng.unit() * sum)
+        } else {
+            // Every row sits on a centre already: repeat one.
+            rng.below(n)
+        };
+    }
+    Ok(centres)
+}
+
+/// The row at which the running total of `weights` passes `target`, found
+/// through the per-chunk `totals` first.
+fn draw(weights: &[f32], totals: &[f64], mut target: f64) -> usize {
+    let mut chunk = totals.len() - 1;
+    for (j, &t) in totals.iter().enumerate() {
+        if target < t {
+            chunk = j;
+            break;
+        }
+        target -= t;
+    }
+    let start = chunk * CHUNK;
+    let end = (start + CHUNK).min(weights.len());
+    let mut last_positive = None;
+    for (i, &w) in weights[start..end].iter().enumerate() {
+        if w > 0.0 {
+            last_positive = Some(start + i);
+            if target < f64::from(w) {
+                return start + i;
+            }
+            target -= f64::from(w);
+        }
+    }
+    // Rounding left a sliver past the end: the chunk's last weighted row.
+    last_positive.unwrap_or(start)
+}
+
+/// Gives each row its nearest centre (ties: the lower centre), recording
+/// its distance; returns how many rows changed centre.
+fn assign(
+    rows: &[f32],
+    dim: usize,
+    centres: &[f32],
+    how: Assignment,
+    labels: &mut [u32],
+    dists: &mut [f32],
+    cancel: &AtomicBool,
+) -> Result<usize, Cancelled> {
+    let moved: usize = labels
+        .par_chunks_mut(CHUNK)
+        .zip(dists.par_chunks_mut(CHUNK))
+        .enumerate()
+        .map(|(j, (labels, dists))| {
+            if cancel.load(Ordering::Relaxed) {
+                return 0;
+            }
+            let mut moved = 0;
+            for (t, (label, dist)) in labels.iter_mut().zip(dists.iter_mut()).enumerate() {
+                let i = j * CHUNK + t;
+                let (c, d) = crate::nearest::nearest_centre(
+                    centres,
+                    dim,
+                    &rows[i * dim..(i + 1) * dim],
+                    how,
+                );
+                if *label != c as u32 {
+                    *label = c as u32;
+                    moved += 1;
+                }
+                *dist = d;
+            }
+            moved
+        })
+        .sum();
+    check(cancel)?;
+    Ok(moved)
+}
+
+/// New centres: each the mean of its rows (in row order, in f64); an empty
+/// centre takes the row farthest from its own centre among those not yet
+/// taken, so no list stays empty while rows remain.
+fn update(
+    rows: &[f32],
+    dim: usize,
+    old: &[f32],
+    labels: &[u32],
+    dists: &[f32],
+    spherical: bool,
+    cancel: &AtomicBool,
+) -> Result<Vec<f32>, Cancelled> {
+    let k = old.len() / dim;
+    let n = labels.len();
+    // Members of each centre, in row order (a counting sort of the labels).
+    let mut start = vec![0usize; k + 1];
+    for &l in labels {
+        start[l as usize + 1] += 1;
+    }
+    for c in 0..k {
+        start[c + 1] += start[c];
+    }
+    let mut fill = start.clone();
+    let mut members = vec![0u32; n];
+    for (i, &l) in labels.iter().enumerate() {
+        members[fill[l as usize]] = i as u32;
+        fill[l as usize] += 1;
+    }
+    let mut centres = vec![0f32; k * dim];
+    centres
+        .par_chunks_mut(dim)
+        .enumerate()
+        .for_each(|(c, centre)| {
+            let mine = &members[start[c]..start[c + 1]];
+            if mine.is_empty() || cancel.load(Ordering::Relaxed) {
+                return;
+            }
+            let mut sum = vec![0f64; dim];
+            for &i in mine {
+                let row = &rows[i as usize * dim..(i as usize + 1) * dim];
+                for (s, &x) in sum.iter_mut().zip(row) {
+                    *s += f64::from(x);
+                }
+            }
+            let count = mine.len() as f64;
+            for (x, s) in centre.iter_mut().zip(&sum) {
+                *x = (s / count) as f32;
+            }
+            if spherical && !normalise(centre) {
+                centre.copy_from_slice(&old[c * dim..(c + 1) * dim]);
+            }
+        });
+    check(cancel)?;
+    let empty: Vec<usize> = (0..k).filter(|&c| start[c] == start[c + 1]).collect();
+    if !empty.is_empty() {
+        // Farthest rows first; ties by row number.
+        let mut far: Vec<usize> = (0..n).collect();
+        far.sort_by(|&a, &b| dists[b].total_cmp(&dists[a]).then(a.cmp(&b)));
+        for (&c, &i) in empty.iter().zip(far.iter().cycle()) {
+            centres[c * dim..(c + 1) * dim].copy_from_slice(&rows[i * dim..(i + 1) * dim]);
+        }
+    }
+    Ok(centres)
+}
