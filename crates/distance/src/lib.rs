@@ -8,6 +8,7 @@
 //! functions take slices of equal length (callers check dimensions and
 //! report mismatches as user errors, this crate only debug-asserts).
 
+pub mod bits;
 pub mod half;
 pub mod scalar;
 #[cfg(target_arch = "x86_64")]

@@ -1,0 +1,190 @@
+//! Distances between bit strings (Postgres `bit(n)`, most significant bit
+//! of each byte first), for binary-quantised vectors: Hamming (differing
+//! bits) and Jaccard (1 - shared set bits / set bits of either).
+//!
+//! Callers pass equal-length byte slices holding the same number of bits,
+//! with the unused low bits of the last byte zero (Postgres keeps them so);
+//! [`masked_tail`] clears them for bytes of untrusted origin. Counting runs
+//! eight bytes at a time with the CPU's POPCNT when it has one (chosen once
+//! per process).
+
+use std::sync::OnceLock;
+
+/// A counting kernel: (bits set in a XOR b, in a AND b, in a OR b).
+type CountKernel = fn(&[u8], &[u8]) -> (u64, u64, u64);
+
+/// The counting kernel for this CPU.
+fn kernel() -> CountKernel {
+    static CHOSEN: OnceLock<CountKernel> = OnceLock::new();
+    *CHOSEN.get_or_init(|| {
+        #[cfg(target_arch = "x86_64")]
+        if std::is_x86_feature_detected!("popcnt") {
+            return counts_popcnt;
+        }
+        counts_portable
+    })
+}
+
+/// Number of differing bits.
+pub fn hamming(a: &[u8], b: &[u8]) -> u64 {
+    debug_assert_eq!(a.len(), b.len());
+    kernel()(a, b).0
+}
+
+/// Jaccard distance `1 - |a AND b| / |a OR b|`; 1 when neither has a bit
+/// set (pgvector's answer for two empty sets).
+pub fn jaccard(a: &[u8], b: &[u8]) -> f64 {
+    debug_assert_eq!(a.len(), b.len());
+    let (_, and, or) = kernel()(a, b);
+    if or == 0 {
+        1.0
+    } else {
+        1.0 - and as f64 / or as f64
+    }
+}
+
+/// `bytes` with the bits past `bits` (in the last byte) cleared.
+pub fn masked_tail(bytes: &mut [u8], bits: usize) {
+    let used = bits % 8;
+    if used != 0 {
+        if let Some(last) = bytes.get_mut(bits / 8) {
+            *last &= 0xFFu8 << (8 - used);
+        }
+    }
+    for b in bytes.iter_mut().skip(bits.div_ceil(8)) {
+        *b = 0;
+    }
+}
+
+/// The three counts, eight bytes at a time, then byte by byte.
+#[inline(always)]
+fn counts(a: &[u8], b: &[u8]) -> (u64, u64, u64) {
+    let (mut xor, mut and, mut or) = (0u64, 0u64, 0u64);
+    let mut ca = a.chunks_exact(8);
+    let mut cb = b.chunks_exact(8);
+    for (x, y) in (&mut ca).zip(&mut cb) {
+        let x = u64::from_ne_bytes(x.try_into().expect("8 bytes"));
+        let y = u64::from_ne_bytes(y.try_into().expect("8 bytes"));
+        xor += u64::from((x ^ y).count_ones());
+        and += u64::from((x & y).count_ones());
+        or += u64::from((x | y).count_ones());
+    }
+    for (&x, &y) in ca.remainder().iter().zip(cb.remainder()) {
+        xor += u64::from((x ^ y).count_ones());
+        and += u64::from((x & y).count_ones());
+        or += u64::from((x | y).count_ones());
+    }
+    (xor, and, or)
+}
+
+/// [`counts`] compiled for any x86_64 or other CPU.
+fn counts_portable(a: &[u8], b: &[u8]) -> (u64, u64, u64) {
+    counts(a, b)
+}
+
+/// [`counts`] compiled with POPCNT.
+#[cfg(target_arch = "x86_64")]
+fn counts_popcnt(a: &[u8], b: &[u8]) -> (u64, u64, u64) {
+    /// The body with the feature enabled.
+    #[target_feature(enable = "popcnt")]
+    fn inner(a: &[u8], b: &[u8]) -> (u64, u64, u64) {
+        counts(a, b)
+    }
+    // SAFETY: chosen only after is_x86_feature_detected!("popcnt") said
+    // this CPU has the instruction.
+    unsafe { inner(a, b) }
+}
+
+/// Binary quantisation: bit i (most significant first in each byte) is set
+/// when `v[i] > 0`, as pgvector's `binary_quantize`; `ceil(len / 8)` bytes.
+pub fn binary_quantize(v: &[f32]) -> Vec<u8> {
+    let mut out = vec![0u8; v.len().div_ceil(8)];
+    for (byte, chunk) in out.iter_mut().zip(v.chunks(8)) {
+        for (j, &x) in chunk.iter().enumerate() {
+            *byte |= u8::from(x > 0.0) << (7 - j);
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A bit string from '0'/'1' text, as Postgres stores it.
+    fn bits(s: &str) -> Vec<u8> {
+        let mut out = vec![0u8; s.len().div_ceil(8)];
+        for (i, c) in s.chars().enumerate() {
+            if c == '1' {
+                out[i / 8] |= 0x80 >> (i % 8);
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn hamming_counts_differing_bits() {
+        assert_eq!(hamming(&bits("111"), &bits("111")), 0);
+        assert_eq!(hamming(&bits("111"), &bits("110")), 1);
+        assert_eq!(hamming(&bits("111"), &bits("000")), 3);
+        assert_eq!(hamming(&bits(""), &bits("")), 0);
+        let a = "10".repeat(257);
+        let b = "01".repeat(257);
+        assert_eq!(hamming(&bits(&a), &bits(&b)), 514);
+        assert_eq!(hamming(&bits(&a), &bits(&a)), 0);
+    }
+
+    #[test]
+    fn jaccard_matches_its_definition() {
+        assert_eq!(jaccard(&bits("1111"), &bits("1111")), 0.0);
+        assert_eq!(jaccard(&bits("1111"), &bits("1110")), 0.25);
+        assert_eq!(jaccard(&bits("1100"), &bits("1000")), 0.5);
+        assert_eq!(jaccard(&bits("1111"), &bits("0000")), 1.0);
+        assert_eq!(jaccard(&bits("0000"), &bits("0000")), 1.0);
+        assert_eq!(jaccard(&bits(""), &bits("")), 1.0);
+    }
+
+    #[test]
+    fn kernels_agree_on_every_length() {
+        let mut x = 0x1234_5678_9abc_def0u64;
+        for len in 0..70 {
+            let mut next = || {
+                x ^= x << 13;
+                x ^= x >> 7;
+                x ^= x << 17;
+                x as u8
+            };
+            let a: Vec<u8> = (0..len).map(|_| next()).collect();
+            let b: Vec<u8> = (0..len).map(|_| next()).collect();
+            let slow = a.iter().zip(&b).fold((0, 0, 0), |(p, q, r), (&x, &y)| {
+                (
+                    p + (x ^ y).count_ones() as u64,
+                    q + (x & y).count_ones() as u64,
+                    r + (x | y).count_ones() as u64,
+                )
+            });
+            assert_eq!(counts_portable(&a, &b), slow, "len {len}");
+            assert_eq!(kernel()(&a, &b), slow, "len {len}");
+        }
+    }
+
+    #[test]
+    fn quantise_sets_positive_dimensions_msb_first() {
+        assert_eq!(binary_quantize(&[1.0, -1.0, 0.0, 2.0]), bits("1001"));
+        let v: Vec<f32> = (0..11)
+            .map(|i| if i % 3 == 0 { 0.5 } else { -0.5 })
+            .collect();
+        assert_eq!(binary_quantize(&v), bits("10010010010"));
+        assert!(binary_quantize(&[]).is_empty());
+    }
+
+    #[test]
+    fn masking_clears_the_unused_tail() {
+        let mut b = vec![0xFF, 0xFF];
+        masked_tail(&mut b, 11);
+        assert_eq!(b, vec![0xFF, 0xE0]);
+        let mut b = vec![0xFF, 0xFF];
+        masked_tail(&mut b, 8);
+        assert_eq!(b, vec![0xFF, 0x00]);
+    }
+}
