@@ -111,10 +111,17 @@ def gen_resnetlike(n, dim, n_clusters, seed, rank=64):
 DATASETS = {
     "clustered-128-100k": lambda: gen_clustered(100_000, 128, 100, seed=128_100),
     "resnetlike-2048-20k": lambda: gen_resnetlike(20_000, 2048, 50, seed=2048_20),
+    # The width of GIST descriptors (960), where pgvector's vector index is
+    # largest next to ours: dense, non-negative, correlated, 50 classes.
+    "resnetlike-960-50k": lambda: gen_resnetlike(50_000, 960, 50, seed=960_50),
     # Not in the issue's reference (pgvector indexes neither vector(4096) nor
     # halfvec(4096)): LLM-embedding width, where pgvision's elements span pages.
     "resnetlike-4096-10k": lambda: gen_resnetlike(10_000, 4096, 50, seed=4096_10),
 }
+
+
+# What `--dataset all` runs: 128, 960 and 2048 dimensions.
+ALL_DATASETS = ["clustered-128-100k", "resnetlike-960-50k", "resnetlike-2048-20k"]
 
 
 def exact_topk(data, queries, metric, k=K):
@@ -201,6 +208,17 @@ def conninfo(dbname, engine="pgvision"):
     e = ENGINES[engine]
     return (f"host={os.environ.get(e['host'][0], e['host'][1])} "
             f"port={os.environ.get(e['port'][0], e['port'][1])} user=postgres dbname={dbname}")
+
+
+def pgvector_identity():
+    """Which pgvector was measured: its version, the server's, and how it
+    was built (bench/pgvector.sh says: from source, or the portable wheel)."""
+    with psycopg.connect(conninfo("postgres", "pgvector")) as conn:
+        server = conn.execute("SHOW server_version").fetchone()[0]
+        version = conn.execute(
+            "SELECT default_version FROM pg_available_extensions WHERE name = 'vector'").fetchone()
+    return (f"{os.environ.get('PGVECTOR_LABEL', 'pgvector (origin not given)')}; "
+            f"extension version {version[0] if version else '?'}, server {server}")
 
 
 def halfvec_workaround(engine, dim):
@@ -472,6 +490,74 @@ def bench(dataset, opclass, n_queries, skip_load, skip_build, repeat, churn_shar
                 rows=rows, exact_qps=exact_qps, exact_ok=not bad, srv_ms=srv_ms, churn=churned)
 
 
+def sql_floor(dataset, n_queries, repeat):
+    """Queries/s of the cheapest indexed statement through the same client
+    loop: a prepared primary-key lookup (a unique index on items.id is made
+    once), median of at least 3 passes. No search can beat it."""
+    conn = connect(dataset)
+    conn.execute("CREATE UNIQUE INDEX IF NOT EXISTS items_id_idx ON items (id)")
+    ids = list(range(n_queries))
+    sql = "SELECT id FROM items WHERE id = %s"
+    run_queries(conn, sql, ids)                        # warm-up
+    walls = sorted(run_queries(conn, sql, ids)[1] for _ in range(max(repeat, 3)))
+    conn.close()
+    return n_queries / walls[len(walls) // 2]
+
+
+def faiss_points(data, queries, tids, metric):
+    """FAISS IndexHNSWFlat (m 16, ef_construction 64; built on every core,
+    searched on one thread, one query per call as a client asks): the
+    (ef_search, recall@10, queries/s) points and the build seconds; None for
+    a metric other than L2."""
+    if metric != "l2":
+        return None
+    import faiss
+    faiss.omp_set_num_threads(os.cpu_count())
+    index = faiss.IndexHNSWFlat(data.shape[1], M)
+    index.hnsw.efConstruction = EF_CONSTRUCTION
+    t = time.perf_counter()
+    index.add(np.ascontiguousarray(data, dtype=np.float32))
+    build_s = time.perf_counter() - t
+    faiss.omp_set_num_threads(1)
+    points = []
+    qs = np.ascontiguousarray(queries, dtype=np.float32)
+    for ef in EF_SEARCH:
+        index.hnsw.efSearch = ef
+        index.search(qs[:20], K)                       # warm-up
+        t = time.perf_counter()
+        found = [index.search(qs[i:i + 1], K)[1][0].tolist() for i in range(len(qs))]
+        secs = time.perf_counter() - t
+        points.append((ef, recall_at_k(found, tids), len(qs) / secs))
+    return points, build_s
+
+
+def ceiling(dataset, opclass, n_queries, repeat, ours):
+    """What one client could reach at recall 0.95: the SQL floor and FAISS
+    in series, 1 / (1/floor + 1/faiss), and pgvision's share of it."""
+    _, metric = OPCLASSES[opclass]
+    data, queries, tids, _ = load_dataset(dataset, metric)
+    queries, tids = queries[:n_queries], tids[:n_queries]
+    print(f"\n=== ceiling for one client: {dataset}")
+    floor = sql_floor(dataset, n_queries, repeat)
+    print(f"  SQL floor (prepared primary-key lookup, same client loop): {floor:.0f} queries/s")
+    got = faiss_points(data, queries, tids, metric)
+    if got is None:
+        print(f"  FAISS: not measured for {metric}")
+        return
+    points, build_s = got
+    print(f"  FAISS IndexHNSWFlat build {build_s:.1f} s on {os.cpu_count()} threads")
+    for ef, rec, qps in points:
+        print(f"  FAISS ef_search {ef:4d}: recall@10 {rec:.4f} {qps:9.0f} queries/s (one thread)")
+    theirs = interpolated_qps([(r, q) for _, r, q in points])
+    mine = interpolated_qps([(r, q) for _, r, q in ours["rows"]])
+    if not theirs or not mine:
+        print("  recall 0.95 not reached: no ceiling")
+        return
+    limit = 1 / (1 / floor + 1 / theirs)
+    print(f"  at recall 0.95: FAISS {theirs:.0f} q/s, limit 1/(1/floor + 1/faiss) = {limit:.0f} q/s; "
+          f"pgvision {mine:.0f} q/s = {100 * mine / limit:.0f}% of it (issue 23's target: 60%)")
+
+
 def copy_rows(conn, ids, rows):
     """COPY BINARY (id, embedding) rows into items; the wall seconds."""
     t = time.perf_counter()
@@ -651,6 +737,8 @@ def summary(results, paired_results=()):
     measured = {r["dataset"]: r for r in results if r["engine"] == "pgvector"}
     against = "pgvector measured" if measured else "pgvector 0.8.6"
     print(f"\n=== summary: pgvision vs {'pgvector, measured in this run' if measured else 'pgvector 0.8.6 (issue 3 reference, same machine class)'}")
+    if measured:
+        print(f"pgvector: {pgvector_identity()}")
     for r in (r for r in results if r["engine"] == "pgvision"):
         m = measured.get(r["dataset"])
         ref = measured_reference(m) if m else REFERENCE.get(r["dataset"])
@@ -698,7 +786,7 @@ def summary(results, paired_results=()):
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--dataset", choices=[*DATASETS, "all"], default="all",
-                    help="all: the two datasets of the issue's pgvector reference")
+                    help="all: " + ", ".join(ALL_DATASETS))
     ap.add_argument("--opclass", choices=list(OPCLASSES), default="vector_l2_ops")
     ap.add_argument("--queries", type=int, default=N_QUERIES_MAX,
                     help=f"timed queries per ef_search (at most {N_QUERIES_MAX})")
@@ -712,13 +800,16 @@ def main():
                     help="after the searches, insert and delete SHARE of the rows (e.g. 0.1), "
                          "time the inserts and the VACUUM, measure recall again; the table "
                          "is put back, the index stays churned")
+    ap.add_argument("--ceiling", action="store_true",
+                    help="also measure the SQL floor and FAISS's IndexHNSWFlat on the same data, "
+                         "and pgvision's share of the one-client limit they set")
     ap.add_argument("--against-pgvector", action="store_true",
                     help="run every step on pgvector's cluster too (bench/run.sh starts it) and "
                          "compare with those measurements instead of issue 3's figures")
     a = ap.parse_args()
     if not 1 <= a.queries <= N_QUERIES_MAX:
         ap.error(f"--queries must be 1..{N_QUERIES_MAX}")
-    names = list(REFERENCE) if a.dataset == "all" else [a.dataset]
+    names = ALL_DATASETS if a.dataset == "all" else [a.dataset]
     if a.repeat < 1:
         ap.error("--repeat must be at least 1")
     if a.churn is not None and not 0 < a.churn <= 0.5:
@@ -730,6 +821,9 @@ def main():
     pairs = [paired(d, a.opclass, a.queries, max(a.repeat, 3)) for d in names] \
         if a.against_pgvector else []
     summary(results, pairs)
+    if a.ceiling:
+        for r in (r for r in results if r["engine"] == "pgvision"):
+            ceiling(r["dataset"], a.opclass, a.queries, a.repeat, r)
 
 
 if __name__ == "__main__":

@@ -3,6 +3,8 @@
 #
 # Usage: bench/run.sh [hnsw_bench.py options]     e.g. bench/run.sh --dataset clustered-128-100k
 #        bench/run.sh --against-pgvector [options] also measures pgvector on the same data
+#        bench/run.sh --against-pgvector --pgvector-bin DIR   ... the pgvector installed in the
+#                                                  PostgreSQL of DIR (bench/pgvector-build.sh)
 #        bench/run.sh --stop                       stops the benchmark cluster(s)
 #
 # 1. makes sure the extension is built and installed in release mode (scripts/setup.sh);
@@ -17,9 +19,17 @@ source "$(dirname "$0")/../scripts/common.sh"
 cd "$ROOT"
 export PGV_DATA=$STATE/bench-cluster PGV_SOCK=$STATE/bench-run PGV_PORT=54350
 
-if [ "${1:-}" = --stop ]; then bash scripts/cluster.sh stop; bash bench/pgvector.sh stop; exit; fi
 against=
-for a in "$@"; do [ "$a" = --against-pgvector ] && against=1; done
+args=()
+while [ $# -gt 0 ]; do
+  case $1 in
+    --pgvector-bin) export PGVECTOR_PG_BIN=$(cd "$2" && pwd); shift 2; continue ;;
+    --against-pgvector) against=1 ;;
+  esac
+  args+=("$1"); shift
+done
+set -- "${args[@]}"
+if [ "${1:-}" = --stop ]; then bash scripts/cluster.sh stop; bash bench/pgvector.sh stop; exit; fi
 
 if [ -z "${BENCH_SKIP_SETUP:-}" ]; then
   step "setup (release build of the extension)"
