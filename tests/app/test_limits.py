@@ -65,6 +65,17 @@ def parse_response(raw):
     return status, headers, body, raw
 
 
+def read_to_end(s):
+    """Everything a socket receives until the peer closes it (or resets it)."""
+    raw = b""
+    try:
+        while chunk := s.recv(1 << 16):
+            raw += chunk
+    except ConnectionResetError:
+        pass
+    return raw
+
+
 def code_of(body):
     """The error code of a JSON error body."""
     return json.loads(body)["error"]["code"]
@@ -169,9 +180,7 @@ def test_slow_clients_time_out_and_free_their_slots(serve, photos):
     assert status == 503 and code_of(payload) == "busy" and headers["retry-after"] == "1"
     assert not raw.startswith(b"HTTP/1.1 100"), raw[:100]
     for s in slow:
-        raw = b""
-        while chunk := s.recv(1 << 16):
-            raw += chunk
+        raw = read_to_end(s)
         s.close()
         status, headers, payload, _ = parse_response(raw)
         assert status == 408 and code_of(payload) == "request_timeout", raw[:300]
@@ -190,12 +199,7 @@ def test_slow_headers_are_cut_off(serve):
         s = socket.create_connection((u.hostname, u.port), timeout=20)
         started = time.monotonic()
         s.sendall(first)
-        raw = b""
-        try:
-            while chunk := s.recv(1 << 16):
-                raw += chunk
-        except ConnectionResetError:
-            pass
+        raw = read_to_end(s)
         took = time.monotonic() - started
         s.close()
         assert 1.5 < took < 10, (first, took)
@@ -214,9 +218,7 @@ def test_connections_over_the_limit_are_refused(serve):
         time.sleep(0.5)  # the service has accepted them
         s = socket.create_connection((u.hostname, u.port), timeout=20)
         s.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
-        raw = b""
-        while chunk := s.recv(1 << 16):
-            raw += chunk
+        raw = read_to_end(s)
         s.close()
         status, headers, body, _ = parse_response(raw)
         assert status == 503 and code_of(body) == "busy", raw[:300]
