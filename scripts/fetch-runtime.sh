@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Fetch ONNX Runtime and build pgvision's models, from package registries only.
 #
-#   scripts/fetch-runtime.sh [--gpu] [--install DIR]
+#   scripts/fetch-runtime.sh [--gpu | --gpu-lib] [--install DIR]
 #
 # Everything lands under .pgvision/ in the repository root (git-ignored):
 #   .pgvision/venv/                      Python venv: numpy, onnx, pillow (hash-pinned,
@@ -11,11 +11,13 @@
 #                                        PyPI onnxruntime==1.31.1 wheel
 #   .pgvision/models/<name>.onnx, <name>.toml   models and their manifests
 #                                        (efficientnet_lite0, resnet50, tiny16, tiny2048)
-#   .pgvision/gpu/                       with --gpu: onnxruntime-gpu libraries (lib/) and the
-#                                        CUDA 13 / cuDNN 9 runtime from nvidia-* wheels
-#                                        (nvidia/cu13/lib, nvidia/cudnn/lib); ~1.6 GB download
+#   .pgvision/gpu/                       with --gpu: onnxruntime-gpu libraries (lib/, a 256 MB
+#                                        wheel) and the CUDA 13 / cuDNN 9 runtime from nvidia-*
+#                                        wheels (nvidia/cu13/lib, nvidia/cudnn/lib); ~1.6 GB download.
+#                                        With --gpu-lib: only gpu/lib, which is all a machine
+#                                        without an NVIDIA GPU needs (the CI test of the cuda build).
 #
-# --install DIR copies lib/ and models/ (and gpu/ with --gpu) into DIR, e.g.
+# --install DIR copies lib/ and models/ (and gpu/ with --gpu or --gpu-lib) into DIR, e.g.
 # "$(pg_config --sharedir)/extension/pgvision".
 #
 # Idempotent: every step is skipped when its output is present with the right
@@ -57,7 +59,7 @@ GPU_WHEELS=(
 
 MODELS=(tiny16 tiny2048 efficientnet_lite0 resnet50)
 
-usage() { sed -n '2,22p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit "${1:-0}"; }
+usage() { sed -n '2,27p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit "${1:-0}"; }
 log() { printf 'fetch-runtime: %s\n' "$*" >&2; }
 die() { printf 'fetch-runtime: error: %s\n' "$*" >&2; exit 1; }
 
@@ -66,6 +68,7 @@ INSTALL_DIR=
 while [ $# -gt 0 ]; do
   case $1 in
     --gpu) GPU=1 ;;
+    --gpu-lib) [ "$GPU" = 1 ] || GPU=lib ;;
     --install) [ $# -ge 2 ] || die "--install needs a directory"; INSTALL_DIR=$2; shift ;;
     --install=*) INSTALL_DIR=${1#--install=} ;;
     -h|--help) usage 0 ;;
@@ -182,32 +185,48 @@ models/$name.toml pins $sha (different numpy/onnx than models/requirements.txt?)
   mv "$out.tmp" "$out"
 }
 
-# ONNX Runtime GPU build plus the CUDA 13 / cuDNN 9 runtime libraries.
-fetch_gpu() {
-  local gpu=$STATE/gpu stamp=$STATE/gpu/.complete want entry req file sha
-  want=$(printf '%s\n' "${GPU_WHEELS[@]}" | sha256sum | cut -d' ' -f1)
+# The ONNX Runtime GPU build (onnxruntime-gpu wheel) into gpu/lib: its core
+# library loads without CUDA; libonnxruntime_providers_cuda.so needs the CUDA
+# runtime and the driver only when a session asks for the GPU.
+fetch_gpu_lib() {
+  local gpu=$STATE/gpu stamp=$STATE/gpu/lib/.complete req file sha
+  read -r req file sha <<<"${GPU_WHEELS[0]}"
+  if [ "$(cat "$stamp" 2>/dev/null)" = "$sha" ]; then return; fi
+  fetch_wheel "$gpu/wheels" "$req" "$file" "$sha" manylinux_2_28_x86_64
+  rm -rf "${gpu:?}/lib"
+  mkdir -p "$gpu/lib"
+  # libonnxruntime.so.1.31.1, libonnxruntime_providers_shared.so, libonnxruntime_providers_cuda.so
+  # (not the TensorRT provider, which pgvision does not use)
+  unzip -j -o -q "$gpu/wheels/$file" 'onnxruntime/capi/libonnxruntime*.so*' \
+    -x 'onnxruntime/capi/libonnxruntime_providers_tensorrt.so' -d "$gpu/lib"
+  if [ ! -f "$gpu/lib/$ORT_LIB" ] || [ ! -f "$gpu/lib/libonnxruntime_providers_cuda.so" ]; then
+    die "onnxruntime-gpu wheel lacks $ORT_LIB or libonnxruntime_providers_cuda.so"
+  fi
+  echo "$sha" >"$stamp"
+  rm -f "$gpu/wheels/$file"   # the stamp records what was extracted
+  log "GPU build of ONNX Runtime ready: $gpu/lib"
+}
+
+# The CUDA 13 / cuDNN 9 runtime libraries from the nvidia-* wheels into gpu/nvidia.
+fetch_gpu_cuda() {
+  local gpu=$STATE/gpu stamp=$STATE/gpu/nvidia/.complete want entry req file sha
+  want=$(printf '%s\n' "${GPU_WHEELS[@]:1}" | sha256sum | cut -d' ' -f1)
   if [ "$(cat "$stamp" 2>/dev/null)" = "$want" ]; then return; fi
-  for entry in "${GPU_WHEELS[@]}"; do
+  for entry in "${GPU_WHEELS[@]:1}"; do
     read -r req file sha <<<"$entry"
     fetch_wheel "$gpu/wheels" "$req" "$file" "$sha" manylinux_2_28_x86_64 manylinux_2_27_x86_64 \
       manylinux_2_17_x86_64 manylinux2014_x86_64 manylinux2010_x86_64 manylinux_2_12_x86_64 \
       manylinux1_x86_64 manylinux_2_5_x86_64
   done
-  rm -rf "${gpu:?}/lib" "${gpu:?}/nvidia"
-  mkdir -p "$gpu/lib" "$gpu/nvidia"
-  # libonnxruntime.so.1.31.1, libonnxruntime_providers_shared.so, libonnxruntime_providers_cuda.so
-  read -r req file sha <<<"${GPU_WHEELS[0]}"
-  unzip -j -o -q "$gpu/wheels/$file" 'onnxruntime/capi/libonnxruntime*.so*' -d "$gpu/lib"
-  if [ ! -f "$gpu/lib/$ORT_LIB" ] || [ ! -f "$gpu/lib/libonnxruntime_providers_cuda.so" ]; then
-    die "onnxruntime-gpu wheel lacks $ORT_LIB or libonnxruntime_providers_cuda.so"
-  fi
+  rm -rf "${gpu:?}/nvidia"
+  mkdir -p "$gpu/nvidia"
   for entry in "${GPU_WHEELS[@]:1}"; do
     read -r req file sha <<<"$entry"
     unzip -o -q "$gpu/wheels/$file" 'nvidia/*' -d "$gpu"   # -> gpu/nvidia/cu13/lib, gpu/nvidia/cudnn/lib
   done
   echo "$want" >"$stamp"
-  rm -rf "${gpu:?}/wheels"   # 1.6 GB no longer needed: the stamp records what was extracted
-  log "GPU runtime ready: $gpu/lib (ONNX Runtime), $gpu/nvidia/cu13/lib (CUDA), $gpu/nvidia/cudnn/lib (cuDNN)"
+  rm -rf "${gpu:?}/wheels"   # 1.3 GB no longer needed: the stamp records what was extracted
+  log "CUDA runtime ready: $gpu/nvidia/cu13/lib (CUDA), $gpu/nvidia/cudnn/lib (cuDNN)"
 }
 
 # copy_tree SRC DST: copy the files of SRC into DST, skipping identical ones.
@@ -232,8 +251,8 @@ install_into() {
       cmp -s "$STATE/models/$name.$ext" "$dir/models/$name.$ext" || cp -f "$STATE/models/$name.$ext" "$dir/models/$name.$ext"
     done
   done
-  if [ "$GPU" = 1 ]; then copy_tree "$STATE/gpu" "$dir/gpu"; fi
-  log "installed into $dir: lib/$ORT_LIB, models/{$(IFS=,; echo "${MODELS[*]}")}.{onnx,toml}$([ "$GPU" = 1 ] && echo ', gpu/')"
+  if [ "$GPU" != 0 ]; then copy_tree "$STATE/gpu" "$dir/gpu"; fi
+  log "installed into $dir: lib/$ORT_LIB, models/{$(IFS=,; echo "${MODELS[*]}")}.{onnx,toml}$([ "$GPU" != 0 ] && echo ', gpu/')"
 }
 
 command -v unzip >/dev/null || die "unzip not found (apt-get install unzip)"
@@ -242,6 +261,7 @@ mkdir -p "$STATE"
 setup_venv
 fetch_ort
 for m in "${MODELS[@]}"; do build_model "$m"; done
-if [ "$GPU" = 1 ]; then fetch_gpu; fi
+if [ "$GPU" != 0 ]; then fetch_gpu_lib; fi
+if [ "$GPU" = 1 ]; then fetch_gpu_cuda; fi
 if [ -n "$INSTALL_DIR" ]; then install_into "$INSTALL_DIR"; fi
 log "ready: PGVISION_ORT_LIB=$STATE/lib/$ORT_LIB PGVISION_MODELS_DIR=$STATE/models"
