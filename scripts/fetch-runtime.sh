@@ -4,13 +4,14 @@
 #   scripts/fetch-runtime.sh [--gpu | --gpu-lib] [--install DIR]
 #
 # Everything lands under .pgvision/ in the repository root (git-ignored):
-#   .pgvision/venv/                      Python venv: numpy, onnx, pillow (hash-pinned,
+#   .pgvision/venv/                      Python venv: numpy, onnx, pillow, onnxruntime (hash-pinned,
 #                                        models/requirements.txt)
 #   .pgvision/wheels/                    downloaded wheels (sha256-checked)
 #   .pgvision/lib/libonnxruntime.so.1.31.1   ONNX Runtime C library (CPU), from the
 #                                        PyPI onnxruntime==1.31.1 wheel
 #   .pgvision/models/<name>.onnx, <name>.toml   models and their manifests
-#                                        (efficientnet_lite0, resnet50, tiny16, tiny2048)
+#                                        (efficientnet_lite0, resnet50, tiny16, tiny2048,
+#                                        and int8 variants efficientnet_lite0_int8, resnet50_int8)
 #   .pgvision/gpu/                       with --gpu: onnxruntime-gpu libraries (lib/, a 256 MB
 #                                        wheel) and the CUDA 13 / cuDNN 9 runtime from nvidia-*
 #                                        wheels (nvidia/cu13/lib, nvidia/cudnn/lib); ~1.6 GB download.
@@ -57,9 +58,10 @@ GPU_WHEELS=(
   "nvidia-nvjitlink==13.5.37 nvidia_nvjitlink-13.5.37-py3-none-manylinux2010_x86_64.manylinux_2_12_x86_64.whl 280d7cb9649704145f074b8dbde500de04ce02d0872e066e20a83c17bcaa93eb"
 )
 
-MODELS=(tiny16 tiny2048 efficientnet_lite0 resnet50)
+# int8 models after the float ones they are quantized from.
+MODELS=(tiny16 tiny2048 efficientnet_lite0 resnet50 efficientnet_lite0_int8 resnet50_int8)
 
-usage() { sed -n '2,27p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit "${1:-0}"; }
+usage() { sed -n '2,28p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit "${1:-0}"; }
 log() { printf 'fetch-runtime: %s\n' "$*" >&2; }
 die() { printf 'fetch-runtime: error: %s\n' "$*" >&2; exit 1; }
 
@@ -178,6 +180,9 @@ build_model() {
     efficientnet_lite0)
       fetch_effnet_weights
       "$PY" "$MODELS_SRC/efficientnet_lite0.py" "$STATE/cache/$EFFNET_PTH" "$out.tmp" ;;
+    *_int8)
+      "$PY" "$MODELS_SRC/quantize.py" build "$STATE/models/${name%_int8}.onnx" \
+        "$MODELS_SRC/$name.ranges.json" "$out.tmp" ;;
     *) die "no recipe for model $name" ;;
   esac >/dev/null
   sha_ok "$out.tmp" "$sha" || die "generated $name.onnx has sha256 $(sha256sum "$out.tmp" | cut -d' ' -f1), \
