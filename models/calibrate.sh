@@ -3,7 +3,8 @@
 # activation ranges, models/<name>_int8.ranges.json. Users never run it:
 # scripts/fetch-runtime.sh builds the int8 models from those ranges.
 #
-#   bash models/calibrate.sh        (after scripts/fetch-runtime.sh)
+#   bash models/calibrate.sh                (after scripts/fetch-runtime.sh)
+#   bash models/calibrate.sh --photos-only  only fetch the photos (.pgvision/calibration-photos)
 #
 # Calibration photos: five photos shipped inside PyPI wheels, none of them the
 # scikit-image photos the tests and the retrieval benchmark use: china.jpg and
@@ -48,6 +49,7 @@ done
 (cd "$PHOTOS" && sha256sum -c --quiet "$ROOT/models/calibration-photos.sha256") ||
   die "calibration photos differ from models/calibration-photos.sha256"
 
+[ "${1:-}" = --photos-only ] && { echo "calibrate: photos in $PHOTOS"; exit 0; }
 for name in "${INT8_MODELS[@]}"; do
   base=${name%_int8}
   "$PY" "$ROOT/models/quantize.py" calibrate "$STATE/models/$base.onnx" "$ROOT/models/$base.toml" \

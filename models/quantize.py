@@ -49,7 +49,8 @@ def float_nodes(fp32):
     """FLOAT_NODES of the model `fp32` (by file stem), checked against its graph."""
     import onnx
 
-    keep = FLOAT_NODES.get(Path(fp32).stem.removesuffix(".tmp").removesuffix(".onnx"), [])
+    stem = Path(fp32).name.split(".")[0]  # resnet50_imagenet.onnx (converted weights) -> resnet50
+    keep = next((v for k, v in sorted(FLOAT_NODES.items(), reverse=True) if stem.startswith(k)), [])
     names = {n.name for n in onnx.load(str(fp32)).graph.node}
     missing = [n for n in keep if n not in names]
     if missing:
