@@ -128,7 +128,8 @@ fn register_cuda(
 
 /// Why CUDA is not used on a machine without the NVIDIA driver.
 #[cfg(feature = "cuda")]
-const NO_DRIVER: &str = "the NVIDIA driver is not installed (libcuda.so.1 was not found), so no GPU can be used";
+const NO_DRIVER: &str =
+    "the NVIDIA driver is not installed (libcuda.so.1 was not found), so no GPU can be used";
 
 /// Whether the NVIDIA driver's libcuda.so.1 loads, checked once per process
 /// before anything of CUDA is loaded: without it the CUDA provider fails with
@@ -142,12 +143,8 @@ fn nvidia_driver_present() -> bool {
         // SAFETY: dlopen gets a NUL-terminated constant name. The handle is
         // deliberately kept (never dlclose'd): the CUDA provider loads the
         // same library next, and a driver library is not made to be unloaded.
-        let handle = unsafe {
-            libc::dlopen(
-                c"libcuda.so.1".as_ptr(),
-                libc::RTLD_LAZY | libc::RTLD_LOCAL,
-            )
-        };
+        let handle =
+            unsafe { libc::dlopen(c"libcuda.so.1".as_ptr(), libc::RTLD_LAZY | libc::RTLD_LOCAL) };
         !handle.is_null()
     })
 }
