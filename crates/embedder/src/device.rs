@@ -117,10 +117,36 @@ fn register_cuda(
             runtime.path().display()
         ));
     }
+    if !nvidia_driver_present() {
+        return Err(NO_DRIVER.into());
+    }
     preload_cuda_runtime(runtime, options)?;
     CUDA::default()
         .register(builder)
         .map_err(|e| format!("cuda provider registration failed: {e}"))
+}
+
+/// Why CUDA is not used on a machine without the NVIDIA driver.
+#[cfg(feature = "cuda")]
+const NO_DRIVER: &str =
+    "the NVIDIA driver is not installed (libcuda.so.1 was not found), so no GPU can be used";
+
+/// Whether the NVIDIA driver's libcuda.so.1 loads, checked once per process
+/// before anything of CUDA is loaded: without it the CUDA provider fails with
+/// a misleading message about cuDNN.
+#[cfg(feature = "cuda")]
+fn nvidia_driver_present() -> bool {
+    use std::sync::OnceLock;
+
+    static PRESENT: OnceLock<bool> = OnceLock::new();
+    *PRESENT.get_or_init(|| {
+        // SAFETY: dlopen gets a NUL-terminated constant name. The handle is
+        // deliberately kept (never dlclose'd): the CUDA provider loads the
+        // same library next, and a driver library is not made to be unloaded.
+        let handle =
+            unsafe { libc::dlopen(c"libcuda.so.1".as_ptr(), libc::RTLD_LAZY | libc::RTLD_LOCAL) };
+        !handle.is_null()
+    })
 }
 
 /// Load the CUDA 13 and cuDNN 9 libraries from the nvidia wheels' folders, once per process.

@@ -349,7 +349,16 @@ mod repository_manifests {
         names.sort();
         assert_eq!(
             names,
-            ["efficientnet_lite0", "resnet50", "tiny16", "tiny2048"]
+            [
+                "efficientnet_lite0",
+                "efficientnet_lite0_int8",
+                "efficientnet_lite1",
+                "efficientnet_lite2",
+                "resnet50",
+                "resnet50_int8",
+                "tiny16",
+                "tiny2048"
+            ]
         );
     }
 }
