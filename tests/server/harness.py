@@ -12,7 +12,8 @@ from pathlib import Path
 
 import psycopg
 
-# PGVISION_PG_BIN: another PostgreSQL 15 installation, as in scripts/common.sh.
+# PGVISION_PG_BIN: the PostgreSQL installation to test (scripts/test.sh sets it
+# to the one --pg chose; default Debian's 15), as in scripts/common.sh.
 PG_BIN = Path(os.environ.get("PGVISION_PG_BIN", "/usr/lib/postgresql/15/bin"))
 AS_ROOT = os.geteuid() == 0
 
