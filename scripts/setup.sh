@@ -46,14 +46,22 @@ fi
 [ "$PGVER" = 15 ] || install_pgserver
 
 # Rewriting ~/.pgrx/config.toml makes pgrx rebuild everything: only when
-# needed, and keeping every other version it already lists.
+# this version is missing, then keeping every version it lists and adding
+# both of the wheel's (so that --pg 16 and --pg 18 rewrite it once).
 pgrx_config=${PGRX_HOME:-$HOME/.pgrx}/config.toml
 if ! grep -qs "^pg$PGVER = \"$PG_CONFIG\"" "$pgrx_config"; then
   step "cargo pgrx init (pg$PGVER)"
-  init_args=(--pg$PGVER "$PG_CONFIG")
+  declare -A configs=()
   while read -r v path; do
-    if [ "$v" != "pg$PGVER" ] && [ -x "$path" ]; then init_args+=(--$v "$path"); fi
+    if [ -x "$path" ]; then configs[$v]=$path; fi
   done < <(sed -n 's/^\(pg[0-9]*\) = "\(.*\)"$/\1 \2/p' "$pgrx_config" 2>/dev/null)
+  for v in 16 18; do
+    wheel_config=$(PGVISION_PGVER=$v bash -c 'source "$1/scripts/common.sh"; echo "$PG_CONFIG"' _ "$ROOT")
+    if [ -x "$wheel_config" ]; then configs[pg$v]=$wheel_config; fi
+  done
+  configs[pg$PGVER]=$PG_CONFIG
+  init_args=()
+  for v in "${!configs[@]}"; do init_args+=(--$v "${configs[$v]}"); done
   cargo pgrx init "${init_args[@]}"
 fi
 
