@@ -80,5 +80,9 @@ if ! cargo pgrx install $PROFILE --pg-config "$PG_CONFIG" >"$log" 2>&1; then
 fi
 grep -v '^\s*$' "$log" | tail -n 3
 rm -f "$log"
+# The released scripts: earlier versions' install scripts (CREATE EXTENSION
+# pgvision VERSION '0.1.0') and the update scripts between them; cargo pgrx
+# install copies the update scripts only.
+install -m 0644 "$ROOT"/sql/pgvision--*.sql "$($PG_CONFIG --sharedir)/extension/"
 bash "$ROOT/scripts/fetch-runtime.sh" --install "$($PG_CONFIG --sharedir)/extension/pgvision" >/dev/null
 step "setup done"
