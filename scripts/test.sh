@@ -11,7 +11,7 @@
 #   6. the product (app/): `pgvision ingest` with corrupt files and resume, every
 #      endpoint of `pgvision serve`, the gallery page in headless Chromium
 #
-# Usage: scripts/test.sh [--pg 15|16|18] [--layers 1,2,...] [--server-tests FILE,...]
+# Usage: scripts/test.sh [--pg 15|16|17|18] [--layers 1,2,...] [--server-tests FILE,...]
 #   --pg N            the PostgreSQL major (default 15; see scripts/setup.sh)
 #   --layers L        run only these layers (default: all six)
 #   --server-tests F  layer 5 runs only these files of tests/server (e.g. test_crash.py)
