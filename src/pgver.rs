@@ -1,5 +1,5 @@
 //! Everything that differs between the PostgreSQL majors pgvision builds
-//! for (Cargo features `pg15`, the default, `pg16` and `pg18`).
+//! for (Cargo features `pg15`, the default, `pg16`, `pg17` and `pg18`).
 //!
 //! The rest of the tree calls these functions and never tests the server
 //! version itself, so supporting another major means editing this file

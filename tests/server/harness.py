@@ -12,7 +12,8 @@ from pathlib import Path
 
 import psycopg
 
-# PGVISION_PG_BIN: another PostgreSQL 15 installation, as in scripts/common.sh.
+# PGVISION_PG_BIN: the PostgreSQL installation to test (scripts/test.sh sets it
+# to the one --pg chose; default Debian's 15), as in scripts/common.sh.
 PG_BIN = Path(os.environ.get("PGVISION_PG_BIN", "/usr/lib/postgresql/15/bin"))
 AS_ROOT = os.geteuid() == 0
 
@@ -39,13 +40,13 @@ class Cluster:
         self.root, self.port = Path(root), port
         self.data, self.sock, self.log = self.root / "data", self.root / "sock", self.root / "log"
 
-    def init(self, conf: str = ""):
-        """initdb with settings fit for the tests, from scratch."""
+    def init(self, conf: str = "", initdb_args=()):
+        """initdb (with `initdb_args`) with settings fit for the tests, from scratch."""
         shutil.rmtree(self.root, ignore_errors=True)
         self.root.mkdir(parents=True)
         self.root.chmod(0o755)
         chown_pg(self.root)
-        run_as_pg(PG_BIN / "initdb", "-D", self.data, "-A", "trust", "-U", "postgres", "--locale=C.UTF-8")
+        run_as_pg(PG_BIN / "initdb", "-D", self.data, "-A", "trust", "-U", "postgres", "--locale=C.UTF-8", *initdb_args)
         self.sock.mkdir(exist_ok=True)
         chown_pg(self.sock)
         self.configure(

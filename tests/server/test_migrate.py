@@ -1,0 +1,104 @@
+"""Moving from pgvector: a database made with pgvector (0.8.5, which the
+PostgreSQL 16 and 18 of scripts/setup.sh --pg 16|18 carry) is copied into
+pgvision by scripts/from-pgvector.sh and answers the same queries with the
+same rows; what pgvision lacks is refused before anything is written.
+Skipped where the server has no pgvector (Debian's 15)."""
+import os
+import subprocess
+from pathlib import Path
+
+import pytest
+import sample_db
+from harness import PG_BIN
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture(scope="module")
+def has_pgvector(cluster):
+    """Skips unless this server can create pgvector's extension."""
+    with cluster.connect() as conn:
+        if not conn.execute("SELECT 1 FROM pg_available_extensions WHERE name = 'vector'").fetchone():
+            pytest.skip(f"no pgvector in {PG_BIN}")
+
+
+def new_db(cluster, name):
+    """(Re)creates an empty database."""
+    with cluster.connect() as admin:
+        admin.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+        admin.execute(f"CREATE DATABASE {name}")
+
+
+def from_pgvector(cluster, source, target):
+    """Runs scripts/from-pgvector.sh with this cluster's tools."""
+    # The script's tools are this cluster's (PGVISION_PG_BIN with the default --pg).
+    env = {k: v for k, v in os.environ.items() if k != "PGVISION_PGVER"}
+    env.update(PGVISION_PG_BIN=str(PG_BIN), PGHOST=str(cluster.sock), PGPORT=str(cluster.port), PGUSER="postgres")
+    cmd = ["bash", str(ROOT / "scripts" / "from-pgvector.sh"), source, target]
+    return subprocess.run(cmd, capture_output=True, text=True, env=env)
+
+
+def rows_only(answers):
+    """The answers with distances as floats (pgvector and pgvision may round
+    a distance's last bit differently)."""
+    out = {}
+    for key, value in answers.items():
+        if key == "items":
+            out[key] = (value[0], [float(x) for x in value[1].strip("[]").split(",")],
+                        [float(x) for x in value[2].strip("[]").split(",")])
+        else:
+            out[key] = [[(i, float(d)) for i, d in per_query] for per_query in value]
+    return out
+
+
+def assert_same(got, want):
+    """Same ids in the same order; distances and aggregates within float32 rounding."""
+    got, want = rows_only(got), rows_only(want)
+    assert got.keys() == want.keys()
+    for key in want:
+        if key == "items":
+            assert got[key][0] == want[key][0]
+            for g, w in zip(got[key][1:], want[key][1:]):
+                assert g == pytest.approx(w, rel=1e-5, abs=1e-5)
+            continue
+        for g, w in zip(got[key], want[key]):
+            assert [i for i, _ in g] == [i for i, _ in w], key
+            assert [d for _, d in g] == pytest.approx([d for _, d in w], rel=1e-5, abs=1e-6), key
+
+
+def test_pgvector_database_moves_to_pgvision(cluster, has_pgvector):
+    new_db(cluster, "pgv_source")
+    with cluster.connect("pgv_source") as conn:
+        conn.execute("CREATE EXTENSION vector")
+        sample_db.create(conn, photos=False)
+        want = sample_db.answers(conn, photos=False)
+    new_db(cluster, "pgv_target")
+    out = from_pgvector(cluster, "pgv_source", "pgv_target")
+    assert out.returncode == 0, out.stderr[-3000:]
+    with cluster.connect("pgv_target") as conn:
+        assert conn.execute("SELECT array_agg(extname ORDER BY extname) FROM pg_extension").fetchone()[0] == [
+            "pgvision", "plpgsql"]
+        got = sample_db.answers(conn, photos=False)
+        indexes = {r[0] for r in conn.execute("SELECT indexname FROM pg_indexes WHERE indexdef LIKE '%USING hnsw%'")}
+    assert indexes == {"items_l2", "items_ip", "items_cosine", "items_l1"}
+    assert_same(got, want)
+    # The source is untouched and still pgvector's.
+    with cluster.connect("pgv_source") as conn:
+        assert conn.execute("SELECT extversion FROM pg_extension WHERE extname = 'vector'").fetchone()[0] == "0.8.5"
+
+
+def test_what_pgvision_lacks_is_refused_before_writing(cluster, has_pgvector):
+    new_db(cluster, "pgv_source2")
+    with cluster.connect("pgv_source2") as conn:
+        conn.execute("CREATE EXTENSION vector")
+        conn.execute("CREATE TABLE h (id int, e halfvec(4))")
+        conn.execute("CREATE TABLE f (id int, v vector(4))")
+        conn.execute("CREATE INDEX f_ivf ON f USING ivfflat (v vector_l2_ops) WITH (lists = 1)")
+    new_db(cluster, "pgv_target2")
+    out = from_pgvector(cluster, "pgv_source2", "pgv_target2")
+    assert out.returncode != 0
+    assert "column h.e is of type halfvec(4)" in out.stderr, out.stderr
+    assert "index f_ivf uses ivfflat" in out.stderr, out.stderr
+    with cluster.connect("pgv_target2") as conn:
+        assert conn.execute("SELECT count(*) FROM pg_extension WHERE extname <> 'plpgsql'").fetchone()[0] == 0
+        assert conn.execute("SELECT count(*) FROM pg_class WHERE relnamespace = 'public'::regnamespace").fetchone()[0] == 0

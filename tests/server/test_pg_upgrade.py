@@ -1,0 +1,61 @@
+"""pg_upgrade from PostgreSQL 15 to the version under test, with pgvision
+tables, hnsw indexes and a generated image_embed column in the cluster: the
+upgraded cluster gives the same answers from the same index files, and they
+take new rows. Needs PGVISION_UPGRADE_FROM (the 15 installation's bin
+folder, with pgvision installed; .ci/run sets it) and is skipped without it."""
+import os
+import subprocess
+from pathlib import Path
+
+import pytest
+import sample_db
+from conftest import STATE
+from harness import AS_ROOT, PG_BIN, Cluster, chown_pg
+
+OLD_BIN = os.environ.get("PGVISION_UPGRADE_FROM")
+
+
+def major(bin_dir):
+    """The PostgreSQL major of the installation in `bin_dir`."""
+    out = subprocess.run([str(Path(bin_dir) / "pg_config"), "--version"], capture_output=True, text=True, check=True)
+    return int(out.stdout.split()[1].split(".")[0])
+
+
+@pytest.mark.skipif(not OLD_BIN, reason="PGVISION_UPGRADE_FROM is not set")
+def test_pg_upgrade_keeps_indexes_and_answers(monkeypatch):
+    if major(OLD_BIN) >= major(PG_BIN):
+        pytest.skip(f"{OLD_BIN} is not older than {PG_BIN}")
+    import harness
+
+    # The old cluster, made and filled with the old installation's programs.
+    monkeypatch.setattr(harness, "PG_BIN", Path(OLD_BIN))
+    old = Cluster(STATE / "upgrade-old", 54367).init().start()
+    with old.connect() as conn:
+        conn.execute("CREATE EXTENSION pgvision")
+        sample_db.create(conn)
+        want = sample_db.answers(conn)
+    old.stop()
+    monkeypatch.setattr(harness, "PG_BIN", PG_BIN)
+    # The new cluster: checksums as the old one (off), as pg_upgrade requires.
+    new = Cluster(STATE / "upgrade-new", 54368)
+    checksums = ["--no-data-checksums"] if major(PG_BIN) >= 18 else []
+    new.init(initdb_args=checksums)
+    work = STATE / "upgrade-work"
+    work.mkdir(parents=True, exist_ok=True)
+    work.chmod(0o755)
+    chown_pg(work)
+    cmd = [str(PG_BIN / "pg_upgrade"), "-b", OLD_BIN, "-B", str(PG_BIN), "-d", str(old.data), "-D", str(new.data),
+           "-s", str(work), "-p", "54367", "-P", "54368"]
+    if AS_ROOT:
+        cmd = ["runuser", "-u", "postgres", "--"] + cmd
+    out = subprocess.run(cmd, cwd=work, capture_output=True, text=True)
+    assert out.returncode == 0, out.stdout[-4000:]
+    new.start()
+    with new.connect() as conn:
+        assert conn.execute("SHOW server_version_num").fetchone()[0].startswith(str(major(PG_BIN)))
+        assert sample_db.answers(conn) == want
+        sample_db.create_items(conn, start=sample_db.ROWS, rows=20)
+        sample_db.create_photos(conn, start=sample_db.PHOTOS, rows=2)
+        for idx in ["items_l2", "items_ip", "items_cosine", "items_l1", "photos_embedding"]:
+            conn.execute("SELECT pgvision_index_check(%s::regclass, true)", (idx,))
+    new.stop()
