@@ -9,6 +9,8 @@ pub mod embed;
 pub mod error;
 pub mod gucs;
 pub mod hnsw;
+pub mod opclass;
+pub mod pg;
 mod pgver;
 pub mod threads;
 pub mod vector;
