@@ -53,14 +53,22 @@ use crate::vector::Vector;
 use graph::Metric;
 use pgrx::{pg_sys, PgSqlErrorCode};
 
-/// Support function number of the distance function.
+/// Support function number of the distance function (declared by every
+/// class; no access method here calls it).
+#[allow(dead_code)]
 pub const DISTANCE_PROC: u16 = 1;
-/// Support function number of the norm function (cosine classes).
+/// Support function number of the norm function (cosine classes;
+/// declared, not called).
+#[allow(dead_code)]
 pub const NORM_PROC: u16 = 2;
 /// Support function number of the function that names the class.
 pub const INFO_PROC: u16 = 3;
 /// Highest support function number (`amsupport`).
 pub const SUPPORT_PROCS: u16 = 3;
+
+/// [`KeyType::read`]: calls the callback with a non-null datum of the
+/// type as f32s.
+pub type ReadKey = unsafe fn(pg_sys::Datum, &mut dyn FnMut(&[f32]));
 
 /// How an index reads one SQL type.
 pub struct KeyType {
@@ -73,7 +81,7 @@ pub struct KeyType {
     /// Calls the callback with a non-null datum of the type as f32s
     /// (detoasting into the current memory context, which the caller
     /// resets). Called once per row, never per distance.
-    pub read: unsafe fn(pg_sys::Datum, &mut dyn FnMut(&[f32])),
+    pub read: ReadKey,
 }
 
 /// The `vector` type: its elements as they are.

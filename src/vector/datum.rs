@@ -1,18 +1,25 @@
 //! The `vector` varlena: its layout for the shared wrapper
-//! (`crate::pg::varlena`), which does the detoasting and pgrx conversions.
+//! (`crate::pg::varlena`), which does the detoasting and pgrx conversions,
+//! and its cache of recent detoasts (`crate::pg::toast_cache`).
 //!
 //! Layout, identical to pgvector's so dumps and binary clients interoperate:
 //! `int32 vl_len_ | int16 dim | int16 unused (0) | float4 x[dim]`.
 
 use crate::error::OrRaise;
+use crate::pg::toast_cache::ToastArg;
 use crate::pg::varlena::{Varlena, VarlenaLayout};
 use vectorcore::check;
 
 /// A detoasted `vector` value living in the current memory context.
 pub type Vector = Varlena<VectorLayout>;
 
+/// A read-only `vector` argument, through the TOAST cache (`pg::toast_cache`).
+pub type VectorArg = ToastArg<VectorLayout>;
+
 /// The shape of `vector`.
 pub struct VectorLayout;
+
+crate::cached_layout!(VectorLayout);
 
 /// Bytes of the header: vl_len_, dim, unused.
 const HEADER: usize = 8;
