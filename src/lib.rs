@@ -8,6 +8,7 @@ pub mod catalog;
 pub mod embed;
 pub mod error;
 pub mod gucs;
+pub mod halfvec;
 pub mod hnsw;
 pub(crate) mod opclass;
 pub(crate) mod pg;

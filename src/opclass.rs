@@ -32,7 +32,7 @@
 //!    `pageformat::MAX_DIMS`) and the `metrics` it supports.
 //! 2. Add a row to [`OPCLASSES`] with a new, never reused `id`, its SQL
 //!    name, the key type and the metric.
-//! 3. Add `info_function!(pgvision_opclass_<type>_<metric>, <id>);` below
+//! 3. Add `info_function!(pgvision_opclass_<type>_<metric>, pg_finfo_<same>, <id>);` below
 //!    and its `CREATE FUNCTION` line to the `opclass_info_functions` SQL.
 //! 4. Declare the class in the access method's SQL (`hnsw/mod.rs`):
 //!    `OPERATOR 1 <op> (T, T) FOR ORDER BY float_ops`, `FUNCTION 1` the
@@ -102,6 +102,25 @@ unsafe fn read_vector(datum: pg_sys::Datum, f: &mut dyn FnMut(&[f32])) {
     f(v.as_slice());
 }
 
+/// The `halfvec` type: its halves as float4 (exact).
+pub static HALFVEC: KeyType = KeyType {
+    name: "halfvec",
+    max_dims: pageformat::MAX_DIMS,
+    metrics: &[Metric::L2, Metric::InnerProduct, Metric::Cosine, Metric::L1],
+    read: read_halfvec,
+};
+
+/// [`KeyType::read`] of `halfvec`.
+///
+/// # Safety
+/// `datum` is a non-null `halfvec` datum.
+unsafe fn read_halfvec(datum: pg_sys::Datum, f: &mut dyn FnMut(&[f32])) {
+    // SAFETY: forwarded from the caller.
+    let v = unsafe { crate::halfvec::Halfvec::from_datum_unchecked(datum) };
+    let values: Vec<f32> = v.as_slice().iter().map(|h| h.to_f32()).collect();
+    f(&values);
+}
+
 /// One operator class.
 pub struct Opclass {
     /// What its support function 3 returns: never reused.
@@ -115,7 +134,7 @@ pub struct Opclass {
 }
 
 /// Every operator class of the extension's vector indexes.
-pub static OPCLASSES: [Opclass; 4] = [
+pub static OPCLASSES: [Opclass; 8] = [
     Opclass {
         id: 1,
         name: "vector_l2_ops",
@@ -138,6 +157,30 @@ pub static OPCLASSES: [Opclass; 4] = [
         id: 4,
         name: "vector_l1_ops",
         key: &VECTOR,
+        metric: Metric::L1,
+    },
+    Opclass {
+        id: 5,
+        name: "halfvec_l2_ops",
+        key: &HALFVEC,
+        metric: Metric::L2,
+    },
+    Opclass {
+        id: 6,
+        name: "halfvec_ip_ops",
+        key: &HALFVEC,
+        metric: Metric::InnerProduct,
+    },
+    Opclass {
+        id: 7,
+        name: "halfvec_cosine_ops",
+        key: &HALFVEC,
+        metric: Metric::Cosine,
+    },
+    Opclass {
+        id: 8,
+        name: "halfvec_l1_ops",
+        key: &HALFVEC,
         metric: Metric::L1,
     },
 ];
@@ -243,6 +286,26 @@ info_function!(
     pg_finfo_pgvision_opclass_vector_l1,
     4
 );
+info_function!(
+    pgvision_opclass_halfvec_l2,
+    pg_finfo_pgvision_opclass_halfvec_l2,
+    5
+);
+info_function!(
+    pgvision_opclass_halfvec_ip,
+    pg_finfo_pgvision_opclass_halfvec_ip,
+    6
+);
+info_function!(
+    pgvision_opclass_halfvec_cosine,
+    pg_finfo_pgvision_opclass_halfvec_cosine,
+    7
+);
+info_function!(
+    pgvision_opclass_halfvec_l1,
+    pg_finfo_pgvision_opclass_halfvec_l1,
+    8
+);
 
 pgrx::extension_sql!(
     r#"
@@ -254,6 +317,14 @@ CREATE FUNCTION pgvision_opclass_vector_cosine(internal) RETURNS internal
     AS 'MODULE_PATHNAME', 'pgvision_opclass_vector_cosine' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 CREATE FUNCTION pgvision_opclass_vector_l1(internal) RETURNS internal
     AS 'MODULE_PATHNAME', 'pgvision_opclass_vector_l1' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION pgvision_opclass_halfvec_l2(internal) RETURNS internal
+    AS 'MODULE_PATHNAME', 'pgvision_opclass_halfvec_l2' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION pgvision_opclass_halfvec_ip(internal) RETURNS internal
+    AS 'MODULE_PATHNAME', 'pgvision_opclass_halfvec_ip' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION pgvision_opclass_halfvec_cosine(internal) RETURNS internal
+    AS 'MODULE_PATHNAME', 'pgvision_opclass_halfvec_cosine' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION pgvision_opclass_halfvec_l1(internal) RETURNS internal
+    AS 'MODULE_PATHNAME', 'pgvision_opclass_halfvec_l1' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 "#,
     name = "opclass_info_functions",
 );

@@ -112,3 +112,32 @@ CREATE OPERATOR CLASS vector_l1_ops FOR TYPE vector USING hnsw AS
         vector_norm
     ],
 );
+
+pgrx::extension_sql!(
+    r#"
+CREATE OPERATOR CLASS halfvec_l2_ops FOR TYPE halfvec USING hnsw AS
+    OPERATOR 1 <-> (halfvec, halfvec) FOR ORDER BY float_ops,
+    FUNCTION 1 halfvec_l2_squared_distance(halfvec, halfvec),
+    FUNCTION 3 pgvision_opclass_halfvec_l2(internal);
+CREATE OPERATOR CLASS halfvec_ip_ops FOR TYPE halfvec USING hnsw AS
+    OPERATOR 1 <#> (halfvec, halfvec) FOR ORDER BY float_ops,
+    FUNCTION 1 halfvec_negative_inner_product(halfvec, halfvec),
+    FUNCTION 3 pgvision_opclass_halfvec_ip(internal);
+CREATE OPERATOR CLASS halfvec_cosine_ops FOR TYPE halfvec USING hnsw AS
+    OPERATOR 1 <=> (halfvec, halfvec) FOR ORDER BY float_ops,
+    FUNCTION 1 halfvec_negative_inner_product(halfvec, halfvec),
+    FUNCTION 2 l2_norm(halfvec),
+    FUNCTION 3 pgvision_opclass_halfvec_cosine(internal);
+CREATE OPERATOR CLASS halfvec_l1_ops FOR TYPE halfvec USING hnsw AS
+    OPERATOR 1 <+> (halfvec, halfvec) FOR ORDER BY float_ops,
+    FUNCTION 1 l1_distance(halfvec, halfvec),
+    FUNCTION 3 pgvision_opclass_halfvec_l1(internal);
+"#,
+    name = "hnsw_halfvec_opclasses",
+    requires = [
+        hnswhandler,
+        "halfvec_distance_functions",
+        "opclass_info_functions",
+        halfvec_l2_norm
+    ],
+);

@@ -17,7 +17,7 @@
 //! dimension error.
 
 use super::toast_cache::{CachedLayout, ToastArg};
-use crate::error::raise_vector;
+use crate::error::raise_for_type;
 use pgrx::pg_sys;
 
 /// Argument `i` of a call.
@@ -60,10 +60,11 @@ pub unsafe fn slow_path<L: CachedLayout>(
             let b = ToastArg::<L>::from_datum(arg(fcinfo, 1));
             let (x, y) = (a.as_slice(), b.as_slice());
             if x.len() != y.len() {
-                raise_vector(vectorcore::VectorError::DifferentDimensions {
+                let e = vectorcore::VectorError::DifferentDimensions {
                     a: x.len(),
                     b: y.len(),
-                });
+                };
+                raise_for_type(L::SQL_NAME, e);
             }
             float8(kernel(x, y))
         })
@@ -71,13 +72,15 @@ pub unsafe fn slow_path<L: CachedLayout>(
 }
 
 /// Defines a V1 C function `$sym` computing `$kernel` on two values of
-/// `$layout`, its info record, and the same function under the symbol
-/// earlier builds exported (`$old`, pgrx's `<name>_wrapper`): a database
-/// whose extension objects were created by such a build still names that
-/// symbol in `pg_proc`.
+/// `$layout` and its info record; with `$old`, `$old_finfo` also the same
+/// function under the symbol earlier builds exported (pgrx's
+/// `<name>_wrapper`): a database whose extension objects were created by
+/// such a build still names that symbol in `pg_proc`.
 #[macro_export]
 macro_rules! distance_function {
     ($layout:ty, $sym:ident, $finfo:ident, $old:ident, $old_finfo:ident, $kernel:path) => {
+        $crate::distance_function!($layout, $sym, $finfo, $kernel);
+
         /// fmgr's info record of the earlier builds' symbol.
         #[no_mangle]
         pub extern "C" fn $old_finfo() -> &'static pgrx::pg_sys::Pg_finfo_record {
@@ -95,7 +98,8 @@ macro_rules! distance_function {
             // SAFETY: forwarded from the caller.
             unsafe { $sym(fcinfo) }
         }
-
+    };
+    ($layout:ty, $sym:ident, $finfo:ident, $kernel:path) => {
         /// fmgr's info record: this is a version-1 function.
         #[no_mangle]
         pub extern "C" fn $finfo() -> &'static pgrx::pg_sys::Pg_finfo_record {
@@ -104,8 +108,8 @@ macro_rules! distance_function {
             &V1
         }
 
-        /// The SQL function (see `crate::pg::distance_fn`): in place for plain
-        /// values of equal length, else through `slow_path`.
+        /// The SQL function (see `crate::pg::distance_fn`): in place for
+        /// plain values of equal length, else through `slow_path`.
         ///
         /// # Safety
         /// Called by fmgr for a STRICT function of two arguments of the type.
