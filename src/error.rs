@@ -42,6 +42,17 @@ pub trait OrRaise<T> {
     fn or_raise(self) -> T;
 }
 
+/// Raises a vector error worded for type `ty` (`vector`, `halfvec`).
+pub fn raise_for_type(ty: &str, e: VectorError) -> ! {
+    raise(code(e.sqlstate()), e.message(ty), e.detail())
+}
+
+impl<T> OrRaise<T> for Result<T, vectorcore::halfvec::HalfvecError> {
+    fn or_raise(self) -> T {
+        self.unwrap_or_else(|e| raise(code(e.sqlstate()), e.to_string(), e.detail()))
+    }
+}
+
 impl<T> OrRaise<T> for Result<T, VectorError> {
     fn or_raise(self) -> T {
         self.unwrap_or_else(|e| raise_vector(e))

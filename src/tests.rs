@@ -115,9 +115,9 @@ mod tests {
 
     #[pg_test]
     fn scan_lower_bounds_never_exceed_the_operators() {
-        use crate::hnsw::scan::lower_bound;
         use crate::vector::functions as f;
         use distance::half::HalfVector;
+        use graph::lower_bound;
         use graph::Metric;
         let mut state = 0x2545_f491_4f6c_dd1du64;
         let mut next = move || {
@@ -284,7 +284,7 @@ mod tests {
                 pg_sys::RelationGetNumberOfBlocksInFork(index, pg_sys::ForkNumber::MAIN_FORKNUM);
             let mut free = 0;
             for block in 1..nblocks {
-                let page = crate::hnsw::buffer::ReadPage::new(index, block);
+                let page = crate::hnsw::pages::ReadPage::new(index, block);
                 free += (1..=page.max_offset())
                     .filter_map(|off| page.item(off))
                     .filter(|item| {

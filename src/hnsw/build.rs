@@ -25,17 +25,14 @@
 //! inserts the remaining rows one by one into the on-disk graph (slower,
 //! but correct), as pgvector does.
 
-use super::buffer::BuildPage;
 use super::insert::insert_vector;
+use super::pages::BuildPage;
 use super::params::IndexParams;
-use super::store::{in_index_order, metric_code};
+use super::store::in_index_order;
 use crate::threads::{self, Purpose};
-use crate::vector::Vector;
 use distance::half::HalfVector;
 use graph::MemoryGraph;
-use pageformat::{
-    item_footprint, page_capacity, ElementId, ElementLayout, HeapTid, Meta, MAX_HEAP_TIDS,
-};
+use pageformat::{ElementId, ElementLayout, HeapTid, Meta, MAX_HEAP_TIDS};
 use pgrx::{pg_sys, PgMemoryContexts};
 use std::collections::HashMap;
 use std::hash::{Hash, Hasher};
@@ -70,6 +67,8 @@ struct BuildState {
     sample: Option<Vec<(Vec<f32>, HeapTid)>>,
     /// The dimension order the f16 copies are stored in, once decided.
     order: Option<Vec<u32>>,
+    /// How the operator class's type is read (`crate::opclass`).
+    key: &'static crate::opclass::KeyType,
 }
 
 /// Bytes of first rows a build holds to measure the dimensions' spread.
@@ -145,6 +144,7 @@ pub unsafe extern "C-unwind" fn ambuild(
         threads: build_threads(heap),
         sample: wants_order(&params).then(Vec::new),
         order: None,
+        key: crate::opclass::of(index).key,
     };
     progress(pg_sys::PROGRESS_CREATEIDX_SUBPHASE, PHASE_LOAD);
     let started = std::time::Instant::now();
@@ -233,11 +233,10 @@ unsafe extern "C-unwind" fn build_callback(
     let mut tmp = std::mem::replace(&mut state.tmp, PgMemoryContexts::CurrentMemoryContext);
     // SAFETY: the temporary context is ours and reset after every row, so
     // detoasted copies do not pile up over the scan.
+    // The datum is a non-null value of the operator class's type.
     unsafe {
-        tmp.switch_to(|_| {
-            let v = Vector::from_datum_unchecked(datum);
-            take_row(state, v.as_slice(), tid);
-        });
+        let read = state.key.read;
+        tmp.switch_to(|_| read(datum, &mut |v| take_row(state, v, tid)));
         tmp.reset();
     }
     state.tmp = tmp;
@@ -364,80 +363,17 @@ fn flush(state: &mut BuildState) {
     );
 }
 
-/// The order nodes are laid out on pages: breadth-first over layer 0 from
-/// the entry point, so a node's neighbours tend to share its pages and a
-/// scan reads each page once for several of them (see `PageGraph::distances`).
-fn page_order(graph: &MemoryGraph) -> Vec<u32> {
-    let n = graph.len();
-    let mut seen = vec![false; n];
-    let mut order = Vec::with_capacity(n);
-    let mut buf = Vec::new();
-    let starts = graph
-        .entry_point()
-        .map(|(ep, _)| ep)
-        .into_iter()
-        .chain(0..n as u32);
-    for start in starts {
-        if seen[start as usize] {
-            continue;
-        }
-        seen[start as usize] = true;
-        let mut head = order.len();
-        order.push(start);
-        while head < order.len() {
-            let node = order[head];
-            head += 1;
-            buf.clear();
-            graph::Graph::neighbours(graph, node, 0, &mut buf);
-            for &next in &buf {
-                if !std::mem::replace(&mut seen[next as usize], true) {
-                    order.push(next);
-                }
-            }
-        }
-    }
-    order
-}
-
-/// Page addresses of the nodes, packed in `order` (elements never move);
-/// page-spanning elements get one extent each.
-fn layout_addresses(graph: &MemoryGraph, layout: &ElementLayout, order: &[u32]) -> Vec<ElementId> {
-    let mut ids = vec![ElementId::new(0, 0); graph.len()];
-    if layout.spans() {
-        let g = layout.group();
-        for (i, &node) in order.iter().enumerate() {
-            let block = 1 + (i / g) * layout.extent_blocks() + i % g;
-            let block = u32::try_from(block).expect("hnsw: index too large");
-            ids[node as usize] = ElementId::new(block, 1);
-        }
-        return ids;
-    }
-    let (mut block, mut used, mut offset) = (1u32, 0usize, 0u16);
-    for &node in order {
-        let need = item_footprint(layout.size_at(graph.level(node)));
-        if used + need > page_capacity() {
-            block += 1;
-            used = 0;
-            offset = 0;
-        }
-        used += need;
-        offset += 1;
-        ids[node as usize] = ElementId::new(block, offset);
-    }
-    ids
-}
-
 /// Writes the meta page and every element page, then WAL-logs them all.
 fn write_pages(state: &mut BuildState) {
     let (index, p, graph) = (state.index, state.params, &state.graph);
     let layout = ElementLayout::new(p.m, p.dims, 0);
-    let order = page_order(graph);
-    let ids = layout_addresses(graph, &layout, &order);
+    let order = graph::page_order(graph);
+    let ids = pageformat::pack_addresses(&layout, &order, graph.len(), |node| graph.level(node));
     let mut meta = Meta::new(
         p.dims as u32,
         p.m as u32,
         p.ef_construction as u32,
-        metric_code(p.metric),
+        p.metric.code(),
     );
     meta.set_entry_point(
         graph
@@ -455,7 +391,7 @@ fn write_pages(state: &mut BuildState) {
     meta.order_len = state.order.as_ref().map_or(0, |o| o.len() as u32);
     let mut contents = meta.to_bytes().to_vec();
     contents.extend(order_bytes.unwrap_or_default());
-    BuildPage::extend(index, true).set_contents(&contents);
+    BuildPage::extend(index).set_contents(&contents);
 
     let mut free_places = Vec::new();
     if layout.spans() {
@@ -465,7 +401,7 @@ fn write_pages(state: &mut BuildState) {
         for (written, &node) in order.iter().enumerate() {
             let id = ids[node as usize];
             if page.as_ref().is_none_or(|pg| pg.block() != id.block()) {
-                page = Some(BuildPage::extend(index, false));
+                page = Some(BuildPage::extend(index));
             }
             let (bytes, _) = element_bytes(state, &layout, &ids, node);
             let page = page.as_mut().expect("a page is open");
@@ -548,7 +484,7 @@ fn write_extents(
             .collect();
         free_places.extend((elements.len()..g).map(|s| first + s as u32));
         for (i, items) in layout.extent_items(first, &places).iter().enumerate() {
-            let mut page = BuildPage::extend(state.index, false);
+            let mut page = BuildPage::extend(state.index);
             assert_eq!(
                 page.block(),
                 first + i as u32,
@@ -577,7 +513,7 @@ pub unsafe extern "C-unwind" fn ambuildempty(index: pg_sys::Relation) {
         p.dims as u32,
         p.m as u32,
         p.ef_construction as u32,
-        metric_code(p.metric),
+        p.metric.code(),
     );
     // SAFETY: a fresh init-fork buffer, formatted under an exclusive lock
     // and WAL-logged as a full page (init forks are always logged).
@@ -592,7 +528,7 @@ pub unsafe extern "C-unwind" fn ambuildempty(index: pg_sys::Relation) {
         pg_sys::LockBuffer(buf, pg_sys::BUFFER_LOCK_EXCLUSIVE as i32);
         let page = pg_sys::BufferGetPage(buf);
         pg_sys::PageInit(page, pg_sys::BLCKSZ as usize, pageformat::SPECIAL);
-        super::buffer::set_contents(page, &meta.to_bytes());
+        super::pages::set_contents(page, &meta.to_bytes());
         pg_sys::MarkBufferDirty(buf);
         pg_sys::log_newpage_buffer(buf, true);
         pg_sys::UnlockReleaseBuffer(buf);

@@ -11,7 +11,6 @@
 
 use super::build::heap_tid;
 use super::store::{in_index_order, read_meta_and_order, update_meta, PageGraph};
-use crate::vector::Vector;
 use distance::half::HalfVector;
 use graph::{InsertParams, LevelGenerator, SearchScratch};
 use pageformat::HeapTid;
@@ -110,12 +109,14 @@ pub unsafe extern "C-unwind" fn aminsert(
     if null {
         return false;
     }
+    let read = crate::opclass::key_type_of(index).read;
     // SAFETY: a short-lived context of our own for the detoasted copy (freed
-    // on drop); the datum is a non-null value of a vector column.
+    // on drop); the datum is a non-null value of the operator class's type.
     unsafe {
         PgMemoryContexts::new("hnsw insert temporary").switch_to(|_| {
-            let v = Vector::from_datum_unchecked(datum);
-            insert_vector(index, tid, v.as_slice());
+            read(datum, &mut |v| {
+                insert_vector(index, tid, v);
+            })
         });
     }
     false

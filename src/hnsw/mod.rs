@@ -1,16 +1,17 @@
 //! The `hnsw` index access method: Postgres glue over the pure `graph`
 //! (algorithm) and `pageformat` (on-disk layout) crates. One file per
 //! callback group, as pgvector splits it: build, insert, scan, vacuum,
-//! cost; `store` is the graph over buffers, `buffer` the RAII page guards,
-//! `verify` the `pgvision_index_check` function.
+//! cost; `store` is the graph over buffers, `pages` hnsw's kind of the
+//! shared page guards (`crate::pg::buffer`), `verify` the
+//! `pgvision_index_check` function. Which key type and distance an index
+//! has comes from its operator class (`crate::opclass`).
 
-pub(crate) mod buffer;
 pub(crate) mod build;
 pub(crate) mod cost;
 pub(crate) mod insert;
 pub(crate) mod options;
+pub(crate) mod pages;
 pub(crate) mod params;
-pub(crate) mod recent;
 pub(crate) mod scan;
 pub(crate) mod store;
 pub(crate) mod upper;
@@ -31,7 +32,7 @@ fn hnswhandler(_fcinfo: pg_sys::FunctionCallInfo) -> PgBox<pg_sys::IndexAmRoutin
     let mut am =
         unsafe { PgBox::<pg_sys::IndexAmRoutine>::alloc_node(pg_sys::NodeTag::T_IndexAmRoutine) };
     am.amstrategies = 0;
-    am.amsupport = 2;
+    am.amsupport = crate::opclass::SUPPORT_PROCS;
     am.amoptsprocnum = 0;
     am.amcanorder = false;
     am.amcanorderbyop = true;
@@ -80,27 +81,63 @@ unsafe extern "C-unwind" fn amvalidate(_opclass: pg_sys::Oid) -> bool {
     true
 }
 
+// The operator classes: see `crate::opclass` for what each support
+// function is and how to add a class.
 pgrx::extension_sql!(
     r#"
 CREATE OPERATOR CLASS vector_l2_ops DEFAULT FOR TYPE vector USING hnsw AS
     OPERATOR 1 <-> (vector, vector) FOR ORDER BY float_ops,
-    FUNCTION 1 vector_l2_squared_distance(vector, vector);
+    FUNCTION 1 vector_l2_squared_distance(vector, vector),
+    FUNCTION 3 pgvision_opclass_vector_l2(internal);
 CREATE OPERATOR CLASS vector_ip_ops FOR TYPE vector USING hnsw AS
     OPERATOR 1 <#> (vector, vector) FOR ORDER BY float_ops,
-    FUNCTION 1 vector_negative_inner_product(vector, vector);
+    FUNCTION 1 vector_negative_inner_product(vector, vector),
+    FUNCTION 3 pgvision_opclass_vector_ip(internal);
 CREATE OPERATOR CLASS vector_cosine_ops FOR TYPE vector USING hnsw AS
     OPERATOR 1 <=> (vector, vector) FOR ORDER BY float_ops,
     FUNCTION 1 vector_negative_inner_product(vector, vector),
-    FUNCTION 2 vector_norm(vector);
+    FUNCTION 2 vector_norm(vector),
+    FUNCTION 3 pgvision_opclass_vector_cosine(internal);
 CREATE OPERATOR CLASS vector_l1_ops FOR TYPE vector USING hnsw AS
     OPERATOR 1 <+> (vector, vector) FOR ORDER BY float_ops,
-    FUNCTION 1 l1_distance(vector, vector);
+    FUNCTION 1 l1_distance(vector, vector),
+    FUNCTION 3 pgvision_opclass_vector_l1(internal);
 "#,
     name = "hnsw_opclasses",
     requires = [
         hnswhandler,
         "vector_operators",
         "vector_distance_functions",
+        "opclass_info_functions",
         vector_norm
+    ],
+);
+
+pgrx::extension_sql!(
+    r#"
+CREATE OPERATOR CLASS halfvec_l2_ops FOR TYPE halfvec USING hnsw AS
+    OPERATOR 1 <-> (halfvec, halfvec) FOR ORDER BY float_ops,
+    FUNCTION 1 halfvec_l2_squared_distance(halfvec, halfvec),
+    FUNCTION 3 pgvision_opclass_halfvec_l2(internal);
+CREATE OPERATOR CLASS halfvec_ip_ops FOR TYPE halfvec USING hnsw AS
+    OPERATOR 1 <#> (halfvec, halfvec) FOR ORDER BY float_ops,
+    FUNCTION 1 halfvec_negative_inner_product(halfvec, halfvec),
+    FUNCTION 3 pgvision_opclass_halfvec_ip(internal);
+CREATE OPERATOR CLASS halfvec_cosine_ops FOR TYPE halfvec USING hnsw AS
+    OPERATOR 1 <=> (halfvec, halfvec) FOR ORDER BY float_ops,
+    FUNCTION 1 halfvec_negative_inner_product(halfvec, halfvec),
+    FUNCTION 2 l2_norm(halfvec),
+    FUNCTION 3 pgvision_opclass_halfvec_cosine(internal);
+CREATE OPERATOR CLASS halfvec_l1_ops FOR TYPE halfvec USING hnsw AS
+    OPERATOR 1 <+> (halfvec, halfvec) FOR ORDER BY float_ops,
+    FUNCTION 1 l1_distance(halfvec, halfvec),
+    FUNCTION 3 pgvision_opclass_halfvec_l1(internal);
+"#,
+    name = "hnsw_halfvec_opclasses",
+    requires = [
+        hnswhandler,
+        "halfvec_distance_functions",
+        "opclass_info_functions",
+        halfvec_l2_norm
     ],
 );

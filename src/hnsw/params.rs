@@ -1,5 +1,6 @@
 //! What an index is built with: dimensions, metric, m, ef_construction,
-//! read from the column's typmod, the operator class and the reloptions.
+//! read from the column's typmod, the operator class (`crate::opclass`)
+//! and the reloptions.
 
 use super::options;
 use crate::error::raise;
@@ -39,7 +40,8 @@ impl IndexParams {
                 None,
             );
         }
-        let max = pageformat::MAX_DIMS;
+        let class = crate::opclass::of(index);
+        let max = class.key.max_dims.min(pageformat::MAX_DIMS);
         if typmod as usize > max {
             raise(
                 PgSqlErrorCode::ERRCODE_INVALID_PARAMETER_VALUE,
@@ -49,7 +51,7 @@ impl IndexParams {
         }
         IndexParams {
             dims: typmod as usize,
-            metric: metric_of(index),
+            metric: class.metric,
             m,
             ef_construction,
         }
@@ -58,35 +60,5 @@ impl IndexParams {
     /// Highest level an element may get (it must fit one page).
     pub fn level_cap(&self) -> usize {
         pageformat::level_cap(self.m, self.dims).min(graph::DEFAULT_MAX_LEVEL)
-    }
-}
-
-/// The metric of the index's operator class: support function 1 names the
-/// distance, a support function 2 (the norm) marks cosine.
-fn metric_of(index: pg_sys::Relation) -> Metric {
-    // SAFETY: the index is open; procnums 1 and 2 are within amsupport.
-    unsafe {
-        let norm = pg_sys::index_getprocid(index, 1, 2);
-        if norm != pg_sys::InvalidOid {
-            return Metric::Cosine;
-        }
-        let name = pg_sys::get_func_name(pg_sys::index_getprocid(index, 1, 1));
-        let name = if name.is_null() {
-            ""
-        } else {
-            core::ffi::CStr::from_ptr(name).to_str().unwrap_or("")
-        };
-        match name {
-            "vector_l2_squared_distance" => Metric::L2,
-            "vector_negative_inner_product" => Metric::InnerProduct,
-            "l1_distance" => Metric::L1,
-            other => raise(
-                PgSqlErrorCode::ERRCODE_INVALID_OBJECT_DEFINITION,
-                format!(
-                    "hnsw operator class support function 1 \"{other}\" is not a known distance"
-                ),
-                None,
-            ),
-        }
     }
 }

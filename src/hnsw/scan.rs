@@ -20,8 +20,7 @@
 
 use super::store::{in_index_order, read_meta_and_order, PageGraph};
 use crate::gucs::{self, IterativeScan};
-use crate::vector::Vector;
-use graph::{IterativeSearch, Metric};
+use graph::IterativeSearch;
 use pageformat::{ElementId, HeapTid, Meta};
 use pgrx::{pg_sys, PgMemoryContexts};
 use std::collections::VecDeque;
@@ -47,31 +46,6 @@ struct ScanState {
     heap: pg_sys::Relation,
     /// Blocks of the table when last counted (0 before).
     heap_blocks: std::cell::Cell<u32>,
-}
-
-/// Relative rounding slack of float sums of `dims` terms (2 n u, u = 2^-24).
-fn gamma(dims: usize) -> f64 {
-    2.0 * dims as f64 * f64::from(f32::EPSILON) / 2.0 + 1e-7
-}
-
-/// A lower bound of the exact ORDER BY value of an element, given the
-/// approximate traversal distance `d` (squared L2, negative inner product,
-/// cosine or L1 distance against the f16 copy), its error bound `err`, the
-/// element's norm and the query's norm.
-pub fn lower_bound(metric: Metric, d: f32, err: f32, norm: f32, q_norm: f32, dims: usize) -> f64 {
-    let g = gamma(dims);
-    let (d, err, norm, qn) = (d as f64, err as f64, norm as f64, q_norm as f64);
-    let slack = err + g * (norm + err);
-    match metric {
-        // |q - x| >= |q - x16| - |x - x16|
-        Metric::L2 => ((d.max(0.0) / (1.0 + g)).sqrt() - err).max(0.0) * (1.0 - g),
-        // -<q,x> >= -<q,x16> - |q| |x - x16|
-        Metric::InnerProduct => d - qn * (slack + g * norm) - 1e-30,
-        // 1 - <q^,x>/|x| >= 1 - (<q^,x16> + |x - x16|)/|x|, q^ of unit length
-        Metric::Cosine => (d - (slack + g * norm) / norm).max(0.0) * (1.0 - g),
-        // |q - x|_1 >= |q - x16|_1 - |x - x16|_1, and |r|_1 <= sqrt(n) |r|_2
-        Metric::L1 => (d.max(0.0) / (1.0 + g) - (dims as f64).sqrt() * err).max(0.0) * (1.0 - g),
-    }
 }
 
 /// `ambeginscan`: allocates the scan and its Rust state.
@@ -153,14 +127,16 @@ pub unsafe extern "C-unwind" fn amrescan(
             state.unordered = true;
             vec![0.0; dims]
         } else {
-            let v = Vector::from_datum_unchecked(key.sk_argument);
-            if v.dim() != dims {
+            let mut values = Vec::new();
+            let read = crate::opclass::key_type_of(index).read;
+            read(key.sk_argument, &mut |v| values.extend_from_slice(v));
+            if values.len() != dims {
                 crate::error::raise_vector(vectorcore::VectorError::DifferentDimensions {
                     a: dims,
-                    b: v.dim(),
+                    b: values.len(),
                 });
             }
-            v.as_slice().to_vec()
+            values
         };
         let metric = graph.metric();
         let mut prepared = metric.prepare(&in_index_order(order.as_deref(), &values));
@@ -224,13 +200,13 @@ fn next_element(state: &mut ScanState) -> bool {
         let bound = if unordered {
             f64::NEG_INFINITY
         } else {
-            lower_bound(graph.metric(), c.distance, e.err(), e.norm(), *q_norm, dims)
+            graph::lower_bound(graph.metric(), c.distance, e.err(), e.norm(), *q_norm, dims)
         };
         state.pending.extend(e.heap_tids().map(|t| (t, bound)));
         e.check_fields()
     });
     if let Err(e) = fields {
-        super::buffer::raise_corrupted(
+        super::pages::raise_corrupted(
             graph.index(),
             format_args!("block {}, item {}: {e}", c.id.block(), c.id.offset()),
         );
@@ -238,7 +214,7 @@ fn next_element(state: &mut ScanState) -> bool {
     for i in before..state.pending.len() {
         let tid = state.pending[i].0;
         if !heap_tid_ok(state.heap, &state.heap_blocks, tid) {
-            super::buffer::raise_corrupted(
+            super::pages::raise_corrupted(
                 graph.index(),
                 format_args!(
                     "block {}, item {}: heap TID ({},{}) is not a row's of the table",

@@ -1,11 +1,11 @@
 //! The graph as it lives in the index's pages: the `graph` crate's storage
 //! traits over Postgres buffers, plus meta-page and element-placement helpers.
 //!
-//! Every method takes and releases its own buffer lock (see `buffer.rs`
+//! Every method takes and releases its own buffer lock (see `pg/buffer.rs`
 //! for the one-lock-at-a-time protocol). Queries handed to [`PageGraph`]
 //! must be prepared with [`Metric::prepare`] (unit length for cosine).
 
-use super::buffer::{raise_corrupted, Extent, PageHint, PageImage, ReadPage, WritePage};
+use super::pages::{raise_corrupted, Extent, PageHint, PageImage, ReadPage, WritePage};
 use distance::half;
 use graph::{Graph, GraphMut, Metric};
 use pageformat::{ElementId, ElementLayout, Meta};
@@ -25,27 +25,6 @@ const PREFETCH_AHEAD: usize = 2;
 
 /// Block number of the meta page.
 pub const META_BLOCK: u32 = 0;
-
-/// Metric code stored in the meta page.
-pub fn metric_code(metric: Metric) -> u32 {
-    match metric {
-        Metric::L2 => 0,
-        Metric::InnerProduct => 1,
-        Metric::Cosine => 2,
-        Metric::L1 => 3,
-    }
-}
-
-/// Metric from its meta-page code (None for a code no build writes).
-pub fn metric_from_code(code: u32) -> Option<Metric> {
-    match code {
-        0 => Some(Metric::L2),
-        1 => Some(Metric::InnerProduct),
-        2 => Some(Metric::Cosine),
-        3 => Some(Metric::L1),
-        _ => None,
-    }
-}
 
 /// Reads and validates the meta page.
 pub fn read_meta(index: pg_sys::Relation) -> Meta {
@@ -133,12 +112,6 @@ pub fn in_index_order<'a>(order: Option<&[u32]>, v: &'a [f32]) -> std::borrow::C
         Some(order) => graph::apply_order(order, v).into(),
         None => v.into(),
     }
-}
-
-/// The index's name, for messages.
-pub fn index_name(index: pg_sys::Relation) -> String {
-    // SAFETY: an open relation has a valid rd_rel with a NUL-terminated name.
-    unsafe { pgrx::name_data_to_str(&(*(*index).rd_rel).relname).to_owned() }
 }
 
 /// Pages taken from the free space map per insert before giving up on reuse
@@ -239,7 +212,7 @@ fn take_free_slot(
             }
         }
         // Same size first (an in-place copy), then the largest.
-        free.sort_by_key(|&(off, len)| (len != bytes.len(), std::cmp::Reverse(len), off));
+        pageformat::free_slot_order(&mut free, bytes.len());
         let Some(pos) = free
             .iter()
             .position(|&(off, _)| page.replace_item(off, bytes))
@@ -421,7 +394,7 @@ impl PageGraph {
     /// The graph of `index` described by `meta` (validated: its sizes are
     /// in range).
     pub fn new(index: pg_sys::Relation, meta: &Meta) -> Self {
-        let Some(metric) = metric_from_code(meta.metric) else {
+        let Some(metric) = Metric::from_code(meta.metric) else {
             corrupted(index, format!("meta page: metric code {}", meta.metric));
         };
         PageGraph {

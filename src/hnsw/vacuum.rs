@@ -35,8 +35,8 @@
 //! `amvacuumcleanup` re-lists every page with free slots, since the free
 //! space map is not WAL-logged and a crash or a promotion may lose entries.
 
-use super::buffer::{ReadPage, WritePage};
 use super::insert::UPDATE_LOCK;
+use super::pages::{ReadPage, WritePage};
 use super::store::{checked_element, read_meta, update_meta, PageGraph, META_BLOCK};
 use graph::Graph;
 use pageformat::ElementId;

@@ -32,14 +32,13 @@
 //! a moment or for good without harm: that links point at elements on
 //! their layer, that no live element links to a free one (vacuum's relink
 //! may lose its races and leave one), that every element is reachable.
-//! Each page is read under one share lock at a time (buffer.rs's
+//! Each page is read under one share lock at a time (pg/buffer.rs's
 //! protocol). Nothing is resolved through `search_path`: the relation
 //! comes as an OID and the access method is recognised by its callbacks.
 
-use super::buffer::{raise_corrupted, ReadPage};
+use super::pages::{raise_corrupted, ReadPage};
 use super::store::{in_index_order, read_meta_and_order, PageGraph, META_BLOCK};
 use crate::error::raise;
-use crate::vector::Vector;
 use pageformat::{ElementId, ElementLayout, ItemKind, Meta};
 use pgrx::prelude::*;
 use pgrx::{pg_sys, PgMemoryContexts, PgSqlErrorCode};
@@ -183,7 +182,7 @@ unsafe fn check_snapshot_usable(rel: pg_sys::Relation) {
             PgSqlErrorCode::ERRCODE_T_R_SERIALIZATION_FAILURE,
             format!(
                 "index \"{}\" cannot be verified using transaction snapshot",
-                super::store::index_name(rel)
+                crate::pg::buffer::index_name(rel)
             ),
             None,
         );
@@ -725,10 +724,8 @@ unsafe extern "C-unwind" fn heap_callback(
     } = state;
     // SAFETY: the temporary context is ours and reset after every row.
     unsafe {
-        tmp.switch_to(|_| {
-            let v = Vector::from_datum_unchecked(datum);
-            *problem = walk.row(tids, tid, v.as_slice()).err();
-        });
+        let read = crate::opclass::key_type_of(walk.index).read;
+        tmp.switch_to(|_| read(datum, &mut |v| *problem = walk.row(tids, tid, v).err()));
         tmp.reset();
     }
     state.rows += 1;

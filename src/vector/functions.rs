@@ -4,7 +4,7 @@
 //! pure crates `vectorcore` and `distance`.
 
 use super::datum::Vector;
-use super::toast_cache::VectorArg;
+use super::datum::VectorArg;
 use crate::error::OrRaise;
 use pgrx::prelude::*;
 use vectorcore::arith;

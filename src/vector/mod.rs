@@ -8,7 +8,6 @@ pub mod fmgr;
 pub mod functions;
 pub mod io;
 pub mod operators;
-pub mod toast_cache;
 
 pub use array::VectorArray;
-pub use datum::Vector;
+pub use datum::{Vector, VectorArg};

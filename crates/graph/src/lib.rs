@@ -20,6 +20,7 @@
 //! | (pgvector) vacuum repair | [`repair_neighbours`], [`replace_entry_point`] |
 //! | vacuum: every node reachable and findable again | [`reconnect()`], [`Reachability`] |
 
+mod bound;
 mod candidate;
 mod insert;
 mod iterative;
@@ -28,6 +29,7 @@ mod links;
 mod memory;
 mod metric;
 mod order;
+mod page_order;
 mod params;
 mod reconnect;
 mod repair;
@@ -37,6 +39,7 @@ mod select;
 mod traits;
 mod upper;
 
+pub use bound::{lower_bound, rounding_slack};
 pub use candidate::Candidate;
 pub use insert::{add_connection, insert, shrink_overfull};
 pub use iterative::IterativeSearch;
@@ -44,6 +47,7 @@ pub use level::LevelGenerator;
 pub use memory::{MemoryGraph, DEFAULT_MAX_LEVEL};
 pub use metric::Metric;
 pub use order::{apply_order, variance_order};
+pub use page_order::page_order;
 pub use params::{max_connections, InsertParams};
 pub use reconnect::{reconnect, NodeSet, Reachability};
 pub use repair::{repair_neighbours, replace_entry_point};

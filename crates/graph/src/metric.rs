@@ -18,6 +18,25 @@ pub enum Metric {
 }
 
 impl Metric {
+    /// Every metric, in the order of their codes.
+    pub const ALL: [Metric; 4] = [Metric::L2, Metric::InnerProduct, Metric::Cosine, Metric::L1];
+
+    /// The metric's code in an index's meta page (part of the on-disk
+    /// format: never renumber).
+    pub fn code(self) -> u32 {
+        match self {
+            Metric::L2 => 0,
+            Metric::InnerProduct => 1,
+            Metric::Cosine => 2,
+            Metric::L1 => 3,
+        }
+    }
+
+    /// The metric of a meta-page code (None for a code no build writes).
+    pub fn from_code(code: u32) -> Option<Metric> {
+        Metric::ALL.get(code as usize).copied()
+    }
+
     /// A query as the f16 distances below expect it: unit length for
     /// cosine, `None` when a cosine query has zero or infinite norm (no
     /// result is meaningful); unchanged otherwise.
@@ -121,5 +140,27 @@ fn nan_last(d: f32) -> f32 {
         f32::INFINITY
     } else {
         d
+    }
+}
+
+#[cfg(test)]
+mod code_tests {
+    use super::Metric;
+
+    #[test]
+    fn codes_are_the_on_disk_ones_and_round_trip() {
+        // Written by every build since format version 1: never renumber.
+        let expected = [
+            (Metric::L2, 0),
+            (Metric::InnerProduct, 1),
+            (Metric::Cosine, 2),
+            (Metric::L1, 3),
+        ];
+        for (metric, code) in expected {
+            assert_eq!(metric.code(), code);
+            assert_eq!(Metric::from_code(code), Some(metric));
+        }
+        assert_eq!(Metric::from_code(4), None);
+        assert_eq!(Metric::from_code(u32::MAX), None);
     }
 }

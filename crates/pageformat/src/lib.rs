@@ -76,6 +76,7 @@ pub mod corruption;
 pub mod element;
 pub mod meta;
 pub mod page;
+pub mod placement;
 
 pub use corruption::Corruption;
 pub use element::{
@@ -86,6 +87,7 @@ pub use meta::{
     decode_order, encode_order, Meta, FORMAT_VERSION, MAGIC, MAX_ORDERED_DIMS, META_BYTES,
 };
 pub use page::{check_page, is_element_block, item_range, PageHeader};
+pub use placement::{free_slot_order, pack_addresses};
 
 /// Postgres' block size.
 pub const BLCKSZ: usize = 8192;

@@ -47,3 +47,31 @@ pub fn same_dims(a: &[f32], b: &[f32]) -> Result<(), VectorError> {
         Ok(())
     }
 }
+
+/// The typmod of `type(n)` from its modifier list's texts (None for a
+/// NULL element), as pgvector reads it: exactly one element, an int4 in
+/// Postgres' syntax (`pg_strtoint32`: optional spaces and sign, decimal
+/// digits), between 1 and [`MAX_DIM`].
+pub fn typmod(list: &[Option<&str>]) -> Result<i32, VectorError> {
+    let [item] = list else {
+        return Err(VectorError::InvalidTypmod);
+    };
+    let text = item.unwrap_or_default();
+    let t = text.trim_matches(|c: char| matches!(c, ' ' | '\t' | '\n' | '\r' | '\x0b' | '\x0c'));
+    let digits = t.strip_prefix(['+', '-']).unwrap_or(t);
+    if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(VectorError::TypmodSyntax {
+            input: text.to_owned(),
+        });
+    }
+    let n: i32 = t.parse().map_err(|_| VectorError::IntegerOutOfRange {
+        input: text.to_owned(),
+    })?;
+    if n < 1 {
+        Err(VectorError::TypmodTooSmall)
+    } else if n as usize > MAX_DIM {
+        Err(VectorError::TypmodTooLarge)
+    } else {
+        Ok(n)
+    }
+}

@@ -55,6 +55,16 @@ pub enum VectorError {
     Underflow,
     /// An aggregate support function given something other than its state.
     ExpectedStateArray { caller: &'static str },
+    /// A type modifier list of other than one element.
+    InvalidTypmod,
+    /// A type modifier that is not an integer.
+    TypmodSyntax { input: String },
+    /// A type modifier past int4.
+    IntegerOutOfRange { input: String },
+    /// A type modifier below 1.
+    TypmodTooSmall,
+    /// A type modifier above [`crate::MAX_DIM`].
+    TypmodTooLarge,
 }
 
 impl VectorError {
@@ -72,6 +82,9 @@ impl VectorError {
             UnusedNotZero { .. } => SqlState::InvalidParameterValue,
             InsufficientData => SqlState::ProtocolViolation,
             ExpectedStateArray { .. } => SqlState::InternalError,
+            InvalidTypmod | TypmodTooSmall | TypmodTooLarge => SqlState::InvalidParameterValue,
+            TypmodSyntax { .. } => SqlState::InvalidTextRepresentation,
+            IntegerOutOfRange { .. } => SqlState::NumericValueOutOfRange,
         }
     }
 
@@ -84,35 +97,45 @@ impl VectorError {
     }
 }
 
-impl fmt::Display for VectorError {
-    /// The errmsg line, exactly as pgvector 0.8.6 words it.
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+impl VectorError {
+    /// The errmsg line, exactly as pgvector 0.8.6 words it for type `ty`
+    /// (`vector`, `halfvec`).
+    pub fn message(&self, ty: &str) -> String {
         use VectorError::*;
+        let max = crate::MAX_DIM;
         match self {
             InvalidSyntax { input, .. } => {
-                write!(f, "invalid input syntax for type vector: \"{input}\"")
+                format!("invalid input syntax for type {ty}: \"{input}\"")
             }
-            OutOfRange { token } => write!(f, "\"{token}\" is out of range for type vector"),
-            NaN => write!(f, "NaN not allowed in vector"),
-            Infinite => write!(f, "infinite value not allowed in vector"),
-            TooFewDimensions => write!(f, "vector must have at least 1 dimension"),
-            TooManyDimensions => {
-                write!(
-                    f,
-                    "vector cannot have more than {} dimensions",
-                    crate::MAX_DIM
-                )
-            }
+            OutOfRange { token } => format!("\"{token}\" is out of range for type {ty}"),
+            NaN => format!("NaN not allowed in {ty}"),
+            Infinite => format!("infinite value not allowed in {ty}"),
+            TooFewDimensions => format!("{ty} must have at least 1 dimension"),
+            TooManyDimensions => format!("{ty} cannot have more than {max} dimensions"),
             ExpectedDimensions { expected, got } => {
-                write!(f, "expected {expected} dimensions, not {got}")
+                format!("expected {expected} dimensions, not {got}")
             }
-            DifferentDimensions { a, b } => write!(f, "different vector dimensions {a} and {b}"),
-            UnusedNotZero { unused } => write!(f, "expected unused to be 0, not {unused}"),
-            InsufficientData => write!(f, "insufficient data left in message"),
-            Overflow => write!(f, "value out of range: overflow"),
-            Underflow => write!(f, "value out of range: underflow"),
-            ExpectedStateArray { caller } => write!(f, "{caller}: expected state array"),
+            DifferentDimensions { a, b } => format!("different {ty} dimensions {a} and {b}"),
+            UnusedNotZero { unused } => format!("expected unused to be 0, not {unused}"),
+            InsufficientData => "insufficient data left in message".to_owned(),
+            Overflow => "value out of range: overflow".to_owned(),
+            Underflow => "value out of range: underflow".to_owned(),
+            ExpectedStateArray { caller } => format!("{caller}: expected state array"),
+            InvalidTypmod => "invalid type modifier".to_owned(),
+            TypmodSyntax { input } => format!("invalid input syntax for type integer: \"{input}\""),
+            IntegerOutOfRange { input } => {
+                format!("value \"{input}\" is out of range for type integer")
+            }
+            TypmodTooSmall => format!("dimensions for type {ty} must be at least 1"),
+            TypmodTooLarge => format!("dimensions for type {ty} cannot exceed {max}"),
         }
+    }
+}
+
+impl fmt::Display for VectorError {
+    /// The errmsg line for type `vector` ([`VectorError::message`]).
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message("vector"))
     }
 }
 

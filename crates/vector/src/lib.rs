@@ -12,6 +12,7 @@ pub mod avg_state;
 pub mod binary;
 pub mod check;
 pub mod error;
+pub mod halfvec;
 pub mod recent;
 pub mod text;
 

@@ -14,7 +14,7 @@ fn is_space(b: u8) -> bool {
 }
 
 /// Index of the first non-space byte at or after `i`.
-fn skip_spaces(s: &[u8], mut i: usize) -> usize {
+pub(crate) fn skip_spaces(s: &[u8], mut i: usize) -> usize {
     while i < s.len() && is_space(s[i]) {
         i += 1;
     }
@@ -76,7 +76,7 @@ pub fn parse(input: &str, typmod: i32) -> Result<Vec<f32>, VectorError> {
 }
 
 /// True when a numeric token spells infinity rather than overflowing to it.
-fn is_infinity_word(token: &str) -> bool {
+pub(crate) fn is_infinity_word(token: &str) -> bool {
     let t = token.trim_start_matches(['+', '-']);
     t.eq_ignore_ascii_case("inf") || t.eq_ignore_ascii_case("infinity")
 }

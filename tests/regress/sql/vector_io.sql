@@ -44,7 +44,7 @@ SELECT '[1,2,3]'::vector::vector(3);
 DROP TABLE t;
 
 -- NULL handling
-SELECT NULL::vector, vector_dims(NULL), NULL::vector <-> '[1]';
+SELECT NULL::vector, vector_dims(NULL::vector), NULL::vector <-> '[1]';
 
 -- binary COPY round trip (server-side file)
 CREATE TABLE src (id int, v vector);

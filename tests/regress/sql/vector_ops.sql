@@ -7,17 +7,17 @@ SELECT err($$SELECT '[1e-30]'::vector * '[1e-30]'$$);
 SELECT err($$SELECT array_fill(1, ARRAY[16000])::vector || '[1]'$$);
 
 -- distances
-SELECT '[0,0]'::vector <-> '[3,4]', l2_distance('[0,0]', '[3,4]');
-SELECT '[1,2,3]'::vector <#> '[4,5,6]', inner_product('[1,2,3]', '[4,5,6]');
-SELECT '[1,2]'::vector <=> '[2,4]', cosine_distance('[1,0]', '[0,1]'), '[1,1]'::vector <=> '[-1,-1]';
-SELECT cosine_distance('[0,0]', '[1,1]');
-SELECT '[1,2,3]'::vector <+> '[4,5,6]', l1_distance('[1,2,3]', '[4,5,6]');
+SELECT '[0,0]'::vector <-> '[3,4]', l2_distance('[0,0]'::vector, '[3,4]');
+SELECT '[1,2,3]'::vector <#> '[4,5,6]', inner_product('[1,2,3]'::vector, '[4,5,6]');
+SELECT '[1,2]'::vector <=> '[2,4]', cosine_distance('[1,0]'::vector, '[0,1]'), '[1,1]'::vector <=> '[-1,-1]';
+SELECT cosine_distance('[0,0]'::vector, '[1,1]');
+SELECT '[1,2,3]'::vector <+> '[4,5,6]', l1_distance('[1,2,3]'::vector, '[4,5,6]');
 SELECT vector_l2_squared_distance('[0,0]', '[3,4]'), vector_negative_inner_product('[1,2]', '[3,4]');
 SELECT round(vector_spherical_distance('[1,0]', '[0,1]')::numeric, 6);
 SELECT err($$SELECT '[1,2]'::vector <-> '[1,2,3]'$$);
-SELECT err($$SELECT inner_product('[1,2]', '[1,2,3]')$$);
-SELECT err($$SELECT cosine_distance('[1,2]', '[1,2,3]')$$);
-SELECT err($$SELECT l1_distance('[1,2]', '[1,2,3]')$$);
+SELECT err($$SELECT inner_product('[1,2]'::vector, '[1,2,3]')$$);
+SELECT err($$SELECT cosine_distance('[1,2]'::vector, '[1,2,3]')$$);
+SELECT err($$SELECT l1_distance('[1,2]'::vector, '[1,2,3]')$$);
 -- The distance functions read plain vectors (a constant, a cast result: a
 -- 4-byte header) in place, and everything else (a short vector stored in
 -- a table: a 1-byte header; a TOASTed one) through a detoasting slow path
@@ -55,7 +55,7 @@ DROP FUNCTION legacy_l2(vector, vector), legacy_cos(vector, vector);
 DROP TABLE reps;
 
 -- functions
-SELECT vector_dims('[1,2,3]'), vector_norm('[3,4]'), l2_normalize('[3,4]'), l2_normalize('[0,0]');
+SELECT vector_dims('[1,2,3]'::vector), vector_norm('[3,4]'), l2_normalize('[3,4]'), l2_normalize('[0,0]');
 SELECT subvector('[1,2,3,4,5]', 1, 3), subvector('[1,2,3,4,5]', 3, 2), subvector('[1,2,3,4,5]', -1, 3), subvector('[1,2,3,4,5]', 3, 9);
 SELECT err($$SELECT subvector('[1,2,3,4,5]', 6, 1)$$);
 SELECT err($$SELECT subvector('[1,2,3,4,5]', 3, 0)$$);

@@ -1,4 +1,6 @@
-//! Read-only vector arguments that reuse recent detoasts of the same value.
+//! Read-only varlena arguments that reuse recent detoasts of the same
+//! value, for every type of `crate::pg::varlena` (each type has a cache of
+//! its own: [`cached_layout!`]).
 //!
 //! Why: `ORDER BY embedding <-> $1 LIMIT k` through the hnsw index evaluates
 //! the distance of every returned row twice. The executor re-checks the
@@ -6,8 +8,9 @@
 //! column, and both evaluations detoast the row's vector. A vector over ~2 kB
 //! (500+ dimensions) is stored out of line, so each detoast is a TOAST-index
 //! probe plus a few chunk reads: at 2,048 dimensions about a fifth of a query's
-//! time. The distance functions take [`VectorArg`], which remembers the last
-//! few out-of-line values this backend read and hands the same copy back.
+//! time. The distance functions take [`ToastArg`] (`VectorArg` for vector),
+//! which remembers the last few out-of-line values this backend read and
+//! hands the same copy back.
 //!
 //! Identity: a TOAST pointer (toast relation, value id) names immutable bytes
 //! until the value is deleted, vacuumed away and its OID reused. Each entry is
@@ -24,76 +27,103 @@
 //! Only the main thread of a backend calls these functions; the cache is Rust
 //! memory, freed as entries are evicted or go stale.
 
-use super::datum::Vector;
+use super::varlena::{Varlena, VarlenaLayout};
 use pgrx::callconv::{Arg, ArgAbi};
 use pgrx::pgrx_sql_entity_graph::metadata::{
     ArgumentError, ReturnsError, ReturnsRef, SqlMappingRef, SqlTranslatable, TypeOrigin,
 };
 use pgrx::prelude::*;
-use std::cell::RefCell;
 use std::rc::Rc;
 use vectorcore::recent::RecentValues;
 
-/// Values kept: enough for the ~11 rows an index scan re-checks for LIMIT 10.
-const ENTRIES: usize = 32;
-/// Bytes kept at most (32 vectors of 8,192 dimensions).
-const MAX_BYTES: usize = 1 << 20;
+/// Values kept per type: enough for the ~11 rows an index scan re-checks
+/// for LIMIT 10.
+pub const ENTRIES: usize = 32;
+/// Bytes kept at most per type (32 vectors of 8,192 dimensions).
+pub const MAX_BYTES: usize = 1 << 20;
 
 /// (toast relation, value id) of an out-of-line value.
-type ToastKey = (pg_sys::Oid, pg_sys::Oid);
+pub type ToastKey = (pg_sys::Oid, pg_sys::Oid);
 /// (local transaction id, MyProc->xmin) when the value was read.
-type Stamp = (u32, u32);
+pub type Stamp = (u32, u32);
+/// The cache of one type's values.
+pub type Cache<E> = RecentValues<ToastKey, Stamp, [E]>;
 
-thread_local! {
-    static RECENT: RefCell<RecentValues<ToastKey, Stamp, [f32]>> =
-        const { RefCell::new(RecentValues::new(ENTRIES, MAX_BYTES)) };
+/// A varlena layout with a cache of recent detoasts of its own.
+pub trait CachedLayout: VarlenaLayout {
+    /// Runs `f` on this type's cache (a thread-local: [`cached_layout!`]).
+    fn with_cache<R>(f: impl FnOnce(&mut Cache<Self::Elem>) -> R) -> R;
 }
 
-/// A `vector` argument that is only read: detoasted, possibly shared with an
-/// earlier call that read the same out-of-line value.
-pub enum VectorArg {
+/// Implements [`CachedLayout`] for `$layout` with a thread-local cache.
+#[macro_export]
+macro_rules! cached_layout {
+    ($layout:ty) => {
+        impl $crate::pg::toast_cache::CachedLayout for $layout {
+            fn with_cache<R>(
+                f: impl FnOnce(
+                    &mut $crate::pg::toast_cache::Cache<
+                        <$layout as $crate::pg::varlena::VarlenaLayout>::Elem,
+                    >,
+                ) -> R,
+            ) -> R {
+                use $crate::pg::toast_cache::{Cache, ENTRIES, MAX_BYTES};
+                use $crate::pg::varlena::VarlenaLayout;
+                thread_local! {
+                    static RECENT: std::cell::RefCell<Cache<<$layout as VarlenaLayout>::Elem>> =
+                        const { std::cell::RefCell::new(Cache::new(ENTRIES, MAX_BYTES)) };
+                }
+                RECENT.with_borrow_mut(f)
+            }
+        }
+    };
+}
+
+/// An argument of layout `L` that is only read: detoasted, possibly shared
+/// with an earlier call that read the same out-of-line value.
+pub enum ToastArg<L: CachedLayout> {
     /// Detoasted into the function's memory context.
-    Own(Vector),
+    Own(Varlena<L>),
     /// A copy shared through the cache.
-    Shared(Rc<[f32]>),
+    Shared(Rc<[L::Elem]>),
 }
 
-impl VectorArg {
+impl<L: CachedLayout> ToastArg<L> {
     /// The elements.
-    pub fn as_slice(&self) -> &[f32] {
+    pub fn as_slice(&self) -> &[L::Elem] {
         match self {
-            VectorArg::Own(v) => v.as_slice(),
-            VectorArg::Shared(v) => v,
+            ToastArg::Own(v) => v.as_slice(),
+            ToastArg::Shared(v) => v,
         }
     }
 
-    /// Reads a non-null vector datum, through the cache when it is out of line.
+    /// Reads a non-null datum, through the cache when it is out of line.
     ///
     /// # Safety
-    /// `datum` must be a non-null `vector` datum.
+    /// `datum` must be a non-null datum of `L`'s type.
     pub unsafe fn from_datum(datum: pg_sys::Datum) -> Self {
         let ptr = datum.cast_mut_ptr::<u8>();
-        // SAFETY: a vector datum points at a varlena.
+        // SAFETY: a datum of a varlena type points at a varlena.
         let Some(key) = (unsafe { toast_key(ptr) }) else {
             // SAFETY: forwarded from the caller.
-            return VectorArg::Own(unsafe { Vector::from_datum_unchecked(datum) });
+            return ToastArg::Own(unsafe { Varlena::from_datum_unchecked(datum) });
         };
         let Some(stamp) = stamp() else {
             // SAFETY: forwarded from the caller.
-            return VectorArg::Own(unsafe { Vector::from_datum_unchecked(datum) });
+            return ToastArg::Own(unsafe { Varlena::from_datum_unchecked(datum) });
         };
-        if let Some(hit) = RECENT.with_borrow_mut(|c| c.get(&key, &stamp)) {
-            return VectorArg::Shared(hit);
+        if let Some(hit) = L::with_cache(|c| c.get(&key, &stamp)) {
+            return ToastArg::Shared(hit);
         }
         // SAFETY: forwarded from the caller.
-        let detoasted = unsafe { Vector::from_datum_unchecked(datum) };
-        let values: Rc<[f32]> = Rc::from(detoasted.as_slice());
-        let bytes = values.len() * 4;
-        RECENT.with_borrow_mut(|c| c.insert(key, stamp, values.clone(), bytes));
+        let detoasted = unsafe { Varlena::<L>::from_datum_unchecked(datum) };
+        let values: Rc<[L::Elem]> = Rc::from(detoasted.as_slice());
+        let bytes = core::mem::size_of_val(&*values);
+        L::with_cache(|c| c.insert(key, stamp, values.clone(), bytes));
         // The detoasted copy is a fresh palloc (the datum was a TOAST pointer).
         // SAFETY: nothing else refers to it; `values` holds our copy.
         unsafe { pg_sys::pfree(detoasted.into_datum_raw().cast_mut_ptr()) };
-        VectorArg::Shared(values)
+        ToastArg::Shared(values)
     }
 }
 
@@ -131,20 +161,20 @@ fn stamp() -> Option<Stamp> {
     Some((lxid, xmin.into()))
 }
 
-impl FromDatum for VectorArg {
+impl<L: CachedLayout> FromDatum for ToastArg<L> {
     unsafe fn from_polymorphic_datum(
         datum: pg_sys::Datum,
         is_null: bool,
         _: pg_sys::Oid,
     ) -> Option<Self> {
-        // SAFETY: a non-null datum of this type is a vector varlena.
-        (!is_null).then(|| unsafe { VectorArg::from_datum(datum) })
+        // SAFETY: a non-null datum of this type is such a varlena.
+        (!is_null).then(|| unsafe { ToastArg::from_datum(datum) })
     }
 }
 
 // SAFETY: arguments are unboxed through FromDatum; a NULL argument only
 // reaches here for non-strict functions, where we refuse it.
-unsafe impl<'fcx> ArgAbi<'fcx> for VectorArg {
+unsafe impl<'fcx, L: CachedLayout> ArgAbi<'fcx> for ToastArg<L> {
     unsafe fn unbox_arg_unchecked(arg: Arg<'_, 'fcx>) -> Self {
         let index = arg.index();
         // SAFETY: forwarded from the caller's contract.
@@ -153,13 +183,14 @@ unsafe impl<'fcx> ArgAbi<'fcx> for VectorArg {
     }
 }
 
-// SAFETY: the SQL type is this extension's `vector`.
-unsafe impl SqlTranslatable for VectorArg {
-    // The identity of `Vector` itself (resolved in datum.rs's module), so
-    // pgrx's schema generator links arguments of this type to `vector`.
-    const TYPE_IDENT: &'static str = <Vector as SqlTranslatable>::TYPE_IDENT;
+// SAFETY: the SQL type is the one of `L`, as for `Varlena<L>`.
+unsafe impl<L: CachedLayout> SqlTranslatable for ToastArg<L> {
+    // The identity of the type itself, so pgrx's schema generator links
+    // arguments of this kind to it.
+    const TYPE_IDENT: &'static str = L::TYPE_IDENT;
     const TYPE_ORIGIN: TypeOrigin = TypeOrigin::ThisExtension;
-    const ARGUMENT_SQL: Result<SqlMappingRef, ArgumentError> = Ok(SqlMappingRef::literal("vector"));
+    const ARGUMENT_SQL: Result<SqlMappingRef, ArgumentError> =
+        Ok(SqlMappingRef::literal(L::SQL_NAME));
     const RETURN_SQL: Result<ReturnsRef, ReturnsError> =
-        Ok(ReturnsRef::One(SqlMappingRef::literal("vector")));
+        Ok(ReturnsRef::One(SqlMappingRef::literal(L::SQL_NAME)));
 }

@@ -1,4 +1,7 @@
-//! Buffers only through RAII guards.
+//! Buffers only through RAII guards, for any of the extension's index
+//! access methods: each names its pages with a [`PageKind`] (its name in
+//! messages and the id in its pages' special space), and its own module
+//! makes type aliases of these guards for its kind (see `hnsw/pages.rs`).
 //!
 //! [`ReadPage`] pins and share-locks a page; [`WritePage`] pins,
 //! exclusive-locks and registers it with generic WAL, and its changes reach
@@ -19,9 +22,19 @@
 //! waiting for still higher blocks, so no cycle of waits can form.
 
 use crate::error::raise;
+use core::marker::PhantomData;
 use distance::prefetch;
-use pageformat::{Corruption, PageHeader, PAGE_ID, SPECIAL};
+use pageformat::{Corruption, PageHeader, SPECIAL};
 use pgrx::{pg_sys, PgSqlErrorCode};
+
+/// The pages of one index access method. Every page of such an index has
+/// `pageformat::SPECIAL` bytes of special space starting with `PAGE_ID`.
+pub trait PageKind {
+    /// The access method's name, for messages ("hnsw index \"x\": ...").
+    const AM: &'static str;
+    /// The u16 at the start of every page's special space.
+    const PAGE_ID: u16;
+}
 
 /// Bytes of the page header before the first line pointer.
 const PAGE_HEADER: usize = pageformat::PAGE_HEADER;
@@ -32,19 +45,25 @@ fn read_buffer(index: pg_sys::Relation, block: u32) -> pg_sys::Buffer {
     super::recent::read_buffer(index, block)
 }
 
+/// The index's name, for messages.
+pub fn index_name(index: pg_sys::Relation) -> String {
+    // SAFETY: an open relation has a valid rd_rel with a NUL-terminated name.
+    unsafe { pgrx::name_data_to_str(&(*(*index).rd_rel).relname).to_owned() }
+}
+
 /// Raises "index corrupted" (XX002) for `index` with `what`, which names
 /// the block and what is wrong with it.
-pub fn raise_corrupted(index: pg_sys::Relation, what: impl std::fmt::Display) -> ! {
+pub fn raise_corrupted<K: PageKind>(index: pg_sys::Relation, what: impl std::fmt::Display) -> ! {
     raise(
         PgSqlErrorCode::ERRCODE_INDEX_CORRUPTED,
-        format!("hnsw index \"{}\": {what}", super::store::index_name(index)),
+        format!("{} index \"{}\": {what}", K::AM, index_name(index)),
         None,
     )
 }
 
 /// Raises [`raise_corrupted`] for a problem found on `block`.
-fn raise_on_block(index: pg_sys::Relation, block: u32, e: Corruption) -> ! {
-    raise_corrupted(index, format_args!("block {block}: {e}"))
+fn raise_on_block<K: PageKind>(index: pg_sys::Relation, block: u32, e: Corruption) -> ! {
+    raise_corrupted::<K>(index, format_args!("block {block}: {e}"))
 }
 
 /// The page as bytes.
@@ -82,16 +101,16 @@ unsafe fn header(page: pg_sys::Page) -> PageHeader {
     PageHeader::read(unsafe { page_bytes(page) })
 }
 
-/// Formats an empty element page with our special space.
+/// Formats an empty page with the special space of `K`.
 ///
 /// # Safety
 /// `page` must point to BLCKSZ writable bytes.
-unsafe fn init_page(page: pg_sys::Page) {
+pub unsafe fn init_page<K: PageKind>(page: pg_sys::Page) {
     // SAFETY: forwarded from the caller.
     unsafe {
         pg_sys::PageInit(page, pg_sys::BLCKSZ as usize, SPECIAL);
         let special = pg_sys::PageGetSpecialPointer(page) as *mut u16;
-        special.write_unaligned(PAGE_ID);
+        special.write_unaligned(K::PAGE_ID);
     }
 }
 
@@ -138,13 +157,14 @@ pub unsafe fn set_contents(page: pg_sys::Page, bytes: &[u8]) {
 }
 
 /// A pinned, share-locked page.
-pub struct ReadPage {
+pub struct ReadPage<K: PageKind> {
     buf: pg_sys::Buffer,
     page: pg_sys::Page,
     index: pg_sys::Relation,
+    kind: PhantomData<K>,
 }
 
-impl ReadPage {
+impl<K: PageKind> ReadPage<K> {
     /// Pins and share-locks `block`.
     pub fn new(index: pg_sys::Relation, block: u32) -> Self {
         let buf = read_buffer(index, block);
@@ -155,6 +175,7 @@ impl ReadPage {
                 buf,
                 page: pg_sys::BufferGetPage(buf),
                 index,
+                kind: PhantomData,
             }
         }
     }
@@ -165,7 +186,7 @@ impl ReadPage {
         // SAFETY: the page stays pinned and locked while `self` lives.
         match unsafe { item(self.page, offset) } {
             Ok(bytes) => bytes.map(|s| &*s),
-            Err(e) => raise_on_block(self.index, self.block(), e),
+            Err(e) => raise_on_block::<K>(self.index, self.block(), e),
         }
     }
 
@@ -198,7 +219,7 @@ impl ReadPage {
     }
 }
 
-impl Drop for ReadPage {
+impl<K: PageKind> Drop for ReadPage<K> {
     fn drop(&mut self) {
         // SAFETY: we hold the pin and the share lock taken in `new`.
         unsafe { pg_sys::UnlockReleaseBuffer(self.buf) };
@@ -277,16 +298,17 @@ impl PageHint {
 }
 
 /// A pinned, exclusive-locked page registered with generic WAL.
-pub struct WritePage {
+pub struct WritePage<K: PageKind> {
     buf: pg_sys::Buffer,
     state: *mut pg_sys::GenericXLogState,
     page: pg_sys::Page,
     index: pg_sys::Relation,
+    kind: PhantomData<K>,
 }
 
-impl WritePage {
+impl<K: PageKind> WritePage<K> {
     /// Pins, locks and registers existing block `block`; an ERROR (XX002)
-    /// when its header is not an hnsw page's (Postgres' page functions
+    /// when its header is not a valid index page's (Postgres' page functions
     /// would PANIC on it part way through a change).
     pub fn new(index: pg_sys::Relation, block: u32) -> Self {
         let buf = read_buffer(index, block);
@@ -301,11 +323,12 @@ impl WritePage {
                 state,
                 page,
                 index,
+                kind: PhantomData,
             }
         };
         // SAFETY: the page copy is valid while `this` lives.
         if let Err(e) = unsafe { header(this.page) }.check() {
-            raise_on_block(index, block, e); // `this` is dropped: aborted
+            raise_on_block::<K>(index, block, e); // `this` is dropped: aborted
         }
         this
     }
@@ -325,12 +348,13 @@ impl WritePage {
                 buf,
                 pg_sys::GENERIC_XLOG_FULL_IMAGE as i32,
             );
-            init_page(page);
+            init_page::<K>(page);
             WritePage {
                 buf,
                 state,
                 page,
                 index,
+                kind: PhantomData,
             }
         }
     }
@@ -347,7 +371,7 @@ impl WritePage {
         // SAFETY: the page copy lives until commit/abort, which consume `self`.
         match unsafe { item(self.page, offset) } {
             Ok(bytes) => bytes,
-            Err(e) => raise_on_block(self.index, self.block(), e),
+            Err(e) => raise_on_block::<K>(self.index, self.block(), e),
         }
     }
 
@@ -416,7 +440,7 @@ impl WritePage {
     }
 }
 
-impl Drop for WritePage {
+impl<K: PageKind> Drop for WritePage<K> {
     fn drop(&mut self) {
         // SAFETY: not committed: discard the page copy, then release.
         unsafe {
@@ -427,27 +451,28 @@ impl Drop for WritePage {
 }
 
 /// A page written by an index build, without WAL (logged at the end).
-pub struct BuildPage {
+pub struct BuildPage<K: PageKind> {
     buf: pg_sys::Buffer,
     page: pg_sys::Page,
+    kind: PhantomData<K>,
 }
 
-impl BuildPage {
-    /// Extends the index by one page; `meta` formats it as the meta page.
-    pub fn extend(index: pg_sys::Relation, meta: bool) -> Self {
+impl<K: PageKind> BuildPage<K> {
+    /// Extends the index by one formatted, empty page (the meta page too:
+    /// its contents go after the header, see [`BuildPage::set_contents`]).
+    pub fn extend(index: pg_sys::Relation) -> Self {
         let buf = read_buffer(index, pg_sys::InvalidBlockNumber);
         // SAFETY: during a build nobody else sees the index; we format the
         // fresh page under an exclusive lock.
         unsafe {
             pg_sys::LockBuffer(buf, pg_sys::BUFFER_LOCK_EXCLUSIVE as i32);
             let page = pg_sys::BufferGetPage(buf);
-            if meta {
-                pg_sys::PageInit(page, pg_sys::BLCKSZ as usize, SPECIAL);
-                (pg_sys::PageGetSpecialPointer(page) as *mut u16).write_unaligned(PAGE_ID);
-            } else {
-                init_page(page);
+            init_page::<K>(page);
+            BuildPage {
+                buf,
+                page,
+                kind: PhantomData,
             }
-            BuildPage { buf, page }
         }
     }
 
@@ -470,7 +495,7 @@ impl BuildPage {
     }
 }
 
-impl Drop for BuildPage {
+impl<K: PageKind> Drop for BuildPage<K> {
     fn drop(&mut self) {
         // SAFETY: we hold pin and lock; the page is marked dirty so the
         // checkpointer writes it (the build WAL-logs it at the end).
@@ -482,14 +507,20 @@ impl Drop for BuildPage {
 }
 
 /// An empty page image in Rust memory (8-aligned, like a shared buffer).
-pub struct PageImage(Box<[u64; pg_sys::BLCKSZ as usize / 8]>);
+pub struct PageImage<K: PageKind>(Box<[u64; pg_sys::BLCKSZ as usize / 8]>, PhantomData<K>);
 
-impl PageImage {
+impl<K: PageKind> Default for PageImage<K> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl<K: PageKind> PageImage<K> {
     /// A formatted element page with no items.
     pub fn new() -> Self {
-        let mut image = PageImage(Box::new([0u64; pg_sys::BLCKSZ as usize / 8]));
+        let mut image = PageImage(Box::new([0u64; pg_sys::BLCKSZ as usize / 8]), PhantomData);
         // SAFETY: the box is BLCKSZ writable, 8-aligned bytes.
-        unsafe { init_page(image.page()) };
+        unsafe { init_page::<K>(image.page()) };
         image
     }
 
@@ -525,17 +556,19 @@ impl PageImage {
 /// logged in one WAL record of full-page images, so that a crash or a
 /// replica never sees part of an element. Dropped without `install`, it
 /// changes nothing.
-pub struct Extent {
+pub struct Extent<K: PageKind> {
     index: pg_sys::Relation,
     bufs: Vec<pg_sys::Buffer>,
+    kind: PhantomData<K>,
 }
 
-impl Extent {
+impl<K: PageKind> Extent<K> {
     /// No blocks yet: [`Extent::lock`] adds them.
     pub fn new(index: pg_sys::Relation) -> Self {
         Extent {
             index,
             bufs: Vec::new(),
+            kind: PhantomData,
         }
     }
 
@@ -545,7 +578,7 @@ impl Extent {
     pub fn lock(&mut self, block: u32) -> usize {
         assert!(
             self.bufs.is_empty() || self.block(self.bufs.len() - 1) < block,
-            "hnsw: extent blocks locked out of order"
+            "extent blocks locked out of order"
         );
         let buf = read_buffer(self.index, block);
         // SAFETY: `buf` is pinned; ascending order (module note).
@@ -559,6 +592,7 @@ impl Extent {
         let mut extent = Extent {
             index,
             bufs: Vec::with_capacity(pages),
+            kind: PhantomData,
         };
         // SAFETY: holding the relation extension lock for all of them makes
         // the new blocks consecutive; nobody else can see them before they
@@ -576,11 +610,7 @@ impl Extent {
         for (i, &buf) in extent.bufs.iter().enumerate() {
             // SAFETY: the buffers are pinned.
             let block = unsafe { pg_sys::BufferGetBlockNumber(buf) };
-            assert_eq!(
-                block,
-                first + i as u32,
-                "hnsw: extent blocks not consecutive"
-            );
+            assert_eq!(block, first + i as u32, "extent blocks not consecutive");
         }
         extent
     }
@@ -592,7 +622,7 @@ impl Extent {
     }
 
     /// A copy of the page at position `i`, to change and install.
-    pub fn image(&self, i: usize) -> PageImage {
+    pub fn image(&self, i: usize) -> PageImage<K> {
         let mut image = PageImage::new();
         // SAFETY: the buffer is pinned and locked; both are BLCKSZ bytes.
         unsafe {
@@ -612,13 +642,13 @@ impl Extent {
         // (all-zero) page has no line pointers, so `item` finds none.
         match unsafe { item(pg_sys::BufferGetPage(self.bufs[i]), offset) } {
             Ok(bytes) => bytes.map(|s| &*s),
-            Err(e) => raise_on_block(self.index, self.block(i), e),
+            Err(e) => raise_on_block::<K>(self.index, self.block(i), e),
         }
     }
 
     /// Replaces every block by its image (one per block), WAL-logs them in
     /// one record when the index is permanent, and unlocks.
-    pub fn install(self, images: &[PageImage]) {
+    pub fn install(self, images: &[PageImage<K>]) {
         assert_eq!(images.len(), self.bufs.len(), "one image per block");
         let this = core::mem::ManuallyDrop::new(self);
         // SAFETY: every buffer is pinned and exclusive-locked; the page
@@ -670,7 +700,7 @@ impl Extent {
     }
 }
 
-impl Drop for Extent {
+impl<K: PageKind> Drop for Extent<K> {
     fn drop(&mut self) {
         // SAFETY: not installed: the pages were not touched; release them.
         unsafe {

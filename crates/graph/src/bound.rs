@@ -1,0 +1,121 @@
+//! Lower bounds of exact distances from distances to f16 copies.
+//!
+//! An index stores an f16 copy `x16` of each vector `x` with a proven
+//! bound `err >= |x - x16|` (see `distance::half`). A scan measures the
+//! query against `x16` and hands the executor, as the ORDER BY value, a
+//! value that is never above the exact distance to `x`; the executor
+//! rechecks and re-sorts. A value above the exact one would make Postgres
+//! raise "index returned tuples in wrong order", so every bound below
+//! also gives up a margin for float rounding.
+
+use crate::Metric;
+
+/// Relative rounding slack of float sums of `dims` terms (2 n u, u = 2^-24).
+pub fn rounding_slack(dims: usize) -> f64 {
+    2.0 * dims as f64 * f64::from(f32::EPSILON) / 2.0 + 1e-7
+}
+
+/// A lower bound of the exact ORDER BY value of an element, given the
+/// approximate traversal distance `d` (squared L2, negative inner product,
+/// cosine or L1 distance against the f16 copy, as [`Metric::to_half`]
+/// measures it), the copy's error bound `err`, the element's norm, the
+/// query's norm and the dimensions. The ORDER BY value is the operator's:
+/// L2 (not squared), negative inner product, cosine or L1 distance.
+pub fn lower_bound(metric: Metric, d: f32, err: f32, norm: f32, q_norm: f32, dims: usize) -> f64 {
+    let g = rounding_slack(dims);
+    let (d, err, norm, qn) = (d as f64, err as f64, norm as f64, q_norm as f64);
+    let slack = err + g * (norm + err);
+    match metric {
+        // |q - x| >= |q - x16| - |x - x16|
+        Metric::L2 => ((d.max(0.0) / (1.0 + g)).sqrt() - err).max(0.0) * (1.0 - g),
+        // -<q,x> >= -<q,x16> - |q| |x - x16|
+        Metric::InnerProduct => d - qn * (slack + g * norm) - 1e-30,
+        // 1 - <q^,x>/|x| >= 1 - (<q^,x16> + |x - x16|)/|x|, q^ of unit length
+        Metric::Cosine => (d - (slack + g * norm) / norm).max(0.0) * (1.0 - g),
+        // |q - x|_1 >= |q - x16|_1 - |x - x16|_1, and |r|_1 <= sqrt(n) |r|_2
+        Metric::L1 => (d.max(0.0) / (1.0 + g) - (dims as f64).sqrt() * err).max(0.0) * (1.0 - g),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use distance::half::HalfVector;
+    use rand::{Rng, SeedableRng};
+
+    /// The exact ORDER BY value in f64, as the SQL operators define it.
+    fn exact(metric: Metric, q: &[f32], x: &[f32]) -> f64 {
+        let dot: f64 = q.iter().zip(x).map(|(a, b)| *a as f64 * *b as f64).sum();
+        let nq: f64 = q.iter().map(|a| (*a as f64).powi(2)).sum::<f64>().sqrt();
+        let nx: f64 = x.iter().map(|a| (*a as f64).powi(2)).sum::<f64>().sqrt();
+        match metric {
+            Metric::L2 => q
+                .iter()
+                .zip(x)
+                .map(|(a, b)| (*a as f64 - *b as f64).powi(2))
+                .sum::<f64>()
+                .sqrt(),
+            Metric::InnerProduct => -dot,
+            Metric::Cosine => 1.0 - dot / (nq * nx),
+            Metric::L1 => q
+                .iter()
+                .zip(x)
+                .map(|(a, b)| (*a as f64 - *b as f64).abs())
+                .sum(),
+        }
+    }
+
+    /// Random vectors of varied scale (so the f16 copies round visibly).
+    fn random(rng: &mut rand::rngs::StdRng, dims: usize) -> Vec<f32> {
+        let scale = 10f32.powi(rng.gen_range(-3..4));
+        (0..dims)
+            .map(|_| rng.gen_range(-1.0f32..1.0) * scale)
+            .collect()
+    }
+
+    #[test]
+    fn bound_never_exceeds_the_exact_distance() {
+        let mut rng = rand::rngs::StdRng::seed_from_u64(20);
+        for metric in [Metric::L2, Metric::InnerProduct, Metric::Cosine, Metric::L1] {
+            for dims in [1, 3, 128, 2048] {
+                for _ in 0..40 {
+                    let x = random(&mut rng, dims);
+                    let q = random(&mut rng, dims);
+                    let half = HalfVector::encode(&x);
+                    let prepared = metric.prepare(&q).expect("a non-zero query");
+                    let d = metric.to_half(&prepared, &half.codes, half.scale, half.norm);
+                    let q_norm = distance::norm(&q) as f32;
+                    let b = lower_bound(metric, d, half.err, half.norm, q_norm, dims);
+                    let e = exact(metric, &q, &x);
+                    assert!(b <= e, "{metric:?} {dims}-d: bound {b} above exact {e}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn bound_is_tight_for_an_exact_copy() {
+        // Small integers are exact in f16: err is 0 and the bound is the
+        // distance up to the rounding margin.
+        let x = [1.0f32, 2.0, 3.0, 4.0];
+        let q = [2.0f32, 2.0, 1.0, 0.0];
+        let half = HalfVector::encode(&x);
+        assert_eq!(half.err, 0.0);
+        for metric in [Metric::L2, Metric::InnerProduct, Metric::L1] {
+            let d = metric.to_half(&q, &half.codes, half.scale, half.norm);
+            let b = lower_bound(metric, d, half.err, half.norm, distance::norm(&q) as f32, 4);
+            let e = exact(metric, &q, &x);
+            assert!(
+                b <= e && e - b < 1e-5 * e.abs().max(1.0),
+                "{metric:?}: {b} vs {e}"
+            );
+        }
+    }
+
+    #[test]
+    fn bound_is_not_negative_for_nonnegative_distances() {
+        for metric in [Metric::L2, Metric::Cosine, Metric::L1] {
+            assert!(lower_bound(metric, 0.0, 5.0, 1.0, 1.0, 16) >= 0.0);
+        }
+    }
+}

@@ -1,0 +1,330 @@
+//! Operator classes: what an index learns from its operator class, for
+//! every index access method of the extension (hnsw today; ivfflat will
+//! read the same table).
+//!
+//! # How an access method finds out what it indexes
+//!
+//! Each operator class declares, as Postgres AMs do, support functions by
+//! number (the numbers are the same for every access method here):
+//!
+//! | number | function | used for |
+//! | --- | --- | --- |
+//! | 1 ([`DISTANCE_PROC`]) | the distance, `(T, T) -> float8` | documentation and pgvector compatibility (the index computes its own kernels) |
+//! | 2 ([`NORM_PROC`]) | the norm, `(T) -> float8`, cosine classes only | likewise |
+//! | 3 ([`INFO_PROC`]) | `pgvision_opclass_<type>_<metric>(internal) -> internal` | **the identity of the class**: returns its [`Opclass::id`] |
+//!
+//! The access method calls function 3 once per build, insert or scan
+//! ([`of`], [`key_type_of`]) and gets a row of [`OPCLASSES`]: the key type
+//! ([`KeyType`]: how to read a datum into the index's working form, an f32
+//! slice; the type's index dimension limit; the metrics it has) and the
+//! [`graph::Metric`]. The metric goes into the index's meta page at build
+//! time, so scans and inserts dispatch on it once (the distance kernels are
+//! chosen by a `match` inside the `graph` crate per page, never through a
+//! function pointer per distance). Nothing is matched by a function's name.
+//!
+//! # Adding an operator class (say `halfvec_l2_ops` for hnsw)
+//!
+//! 1. If its type is new, add a [`KeyType`] static below: `read` turns a
+//!    non-null datum of the type into f32s for the callback (see
+//!    [`read_vector`]; a new varlena type gets its wrapper from
+//!    `crate::pg::varlena` with a `VarlenaLayout` of a dozen lines), plus
+//!    `max_dims` (what `CREATE INDEX` accepts, at most
+//!    `pageformat::MAX_DIMS`) and the `metrics` it supports.
+//! 2. Add a row to [`OPCLASSES`] with a new, never reused `id`, its SQL
+//!    name, the key type and the metric.
+//! 3. Add `info_function!(pgvision_opclass_<type>_<metric>, pg_finfo_<same>, <id>);` below
+//!    and its `CREATE FUNCTION` line to the `opclass_info_functions` SQL.
+//! 4. Declare the class in the access method's SQL (`hnsw/mod.rs`):
+//!    `OPERATOR 1 <op> (T, T) FOR ORDER BY float_ops`, `FUNCTION 1` the
+//!    distance, `FUNCTION 2` the norm for cosine, and `FUNCTION 3
+//!    pgvision_opclass_<type>_<metric>(internal)`. For an existing
+//!    installation, the upgrade script adds the same (`CREATE FUNCTION`,
+//!    then `CREATE OPERATOR CLASS`, or for a class that exists
+//!    `ALTER OPERATOR FAMILY <class> USING hnsw ADD FUNCTION 3 (T, T) ...`).
+//! 5. Test it: the `opclass_selection` regression test compares each
+//!    class's index answers with an exact scan; add the new class there.
+//!
+//! A metric the index has no kernel for (Hamming, Jaccard) needs a new
+//! [`graph::Metric`] variant, its meta-page code ([`graph::Metric::code`])
+//! and its f16 kernels and lower bound (`graph::lower_bound`) first.
+
+use crate::error::raise;
+use crate::vector::Vector;
+use graph::Metric;
+use pgrx::{pg_sys, PgSqlErrorCode};
+
+/// Support function number of the distance function (declared by every
+/// class; no access method here calls it).
+#[allow(dead_code)]
+pub const DISTANCE_PROC: u16 = 1;
+/// Support function number of the norm function (cosine classes;
+/// declared, not called).
+#[allow(dead_code)]
+pub const NORM_PROC: u16 = 2;
+/// Support function number of the function that names the class.
+pub const INFO_PROC: u16 = 3;
+/// Highest support function number (`amsupport`).
+pub const SUPPORT_PROCS: u16 = 3;
+
+/// [`KeyType::read`]: calls the callback with a non-null datum of the
+/// type as f32s.
+pub type ReadKey = unsafe fn(pg_sys::Datum, &mut dyn FnMut(&[f32]));
+
+/// How an index reads one SQL type.
+pub struct KeyType {
+    /// The SQL type's name.
+    pub name: &'static str,
+    /// Most dimensions an index of this type accepts.
+    pub max_dims: usize,
+    /// The metrics its operator classes may have.
+    pub metrics: &'static [Metric],
+    /// Calls the callback with a non-null datum of the type as f32s
+    /// (detoasting into the current memory context, which the caller
+    /// resets). Called once per row, never per distance.
+    pub read: ReadKey,
+}
+
+/// The `vector` type: its elements as they are.
+pub static VECTOR: KeyType = KeyType {
+    name: "vector",
+    max_dims: pageformat::MAX_DIMS,
+    metrics: &[Metric::L2, Metric::InnerProduct, Metric::Cosine, Metric::L1],
+    read: read_vector,
+};
+
+/// [`KeyType::read`] of `vector`.
+///
+/// # Safety
+/// `datum` is a non-null `vector` datum.
+unsafe fn read_vector(datum: pg_sys::Datum, f: &mut dyn FnMut(&[f32])) {
+    // SAFETY: forwarded from the caller.
+    let v = unsafe { Vector::from_datum_unchecked(datum) };
+    f(v.as_slice());
+}
+
+/// The `halfvec` type: its halves as float4 (exact).
+pub static HALFVEC: KeyType = KeyType {
+    name: "halfvec",
+    max_dims: pageformat::MAX_DIMS,
+    metrics: &[Metric::L2, Metric::InnerProduct, Metric::Cosine, Metric::L1],
+    read: read_halfvec,
+};
+
+/// [`KeyType::read`] of `halfvec`.
+///
+/// # Safety
+/// `datum` is a non-null `halfvec` datum.
+unsafe fn read_halfvec(datum: pg_sys::Datum, f: &mut dyn FnMut(&[f32])) {
+    // SAFETY: forwarded from the caller.
+    let v = unsafe { crate::halfvec::Halfvec::from_datum_unchecked(datum) };
+    let values: Vec<f32> = v.as_slice().iter().map(|h| h.to_f32()).collect();
+    f(&values);
+}
+
+/// One operator class.
+pub struct Opclass {
+    /// What its support function 3 returns: never reused.
+    pub id: u32,
+    /// Its SQL name, for messages.
+    pub name: &'static str,
+    /// The type it indexes.
+    pub key: &'static KeyType,
+    /// The distance it orders by.
+    pub metric: Metric,
+}
+
+/// Every operator class of the extension's vector indexes.
+pub static OPCLASSES: [Opclass; 8] = [
+    Opclass {
+        id: 1,
+        name: "vector_l2_ops",
+        key: &VECTOR,
+        metric: Metric::L2,
+    },
+    Opclass {
+        id: 2,
+        name: "vector_ip_ops",
+        key: &VECTOR,
+        metric: Metric::InnerProduct,
+    },
+    Opclass {
+        id: 3,
+        name: "vector_cosine_ops",
+        key: &VECTOR,
+        metric: Metric::Cosine,
+    },
+    Opclass {
+        id: 4,
+        name: "vector_l1_ops",
+        key: &VECTOR,
+        metric: Metric::L1,
+    },
+    Opclass {
+        id: 5,
+        name: "halfvec_l2_ops",
+        key: &HALFVEC,
+        metric: Metric::L2,
+    },
+    Opclass {
+        id: 6,
+        name: "halfvec_ip_ops",
+        key: &HALFVEC,
+        metric: Metric::InnerProduct,
+    },
+    Opclass {
+        id: 7,
+        name: "halfvec_cosine_ops",
+        key: &HALFVEC,
+        metric: Metric::Cosine,
+    },
+    Opclass {
+        id: 8,
+        name: "halfvec_l1_ops",
+        key: &HALFVEC,
+        metric: Metric::L1,
+    },
+];
+
+/// The class with `id`, if any.
+pub fn by_id(id: u32) -> Option<&'static Opclass> {
+    OPCLASSES.iter().find(|c| c.id == id)
+}
+
+/// The operator class of `index`'s (only) key column, through its
+/// support function 3; None when the class has no such function (an
+/// installation whose extension SQL predates it: see [`key_type_of`]).
+fn lookup(index: pg_sys::Relation) -> Option<&'static Opclass> {
+    // SAFETY: the index is open; INFO_PROC is within amsupport; the
+    // function is ours (STRICT, `internal` in and out) and is called with
+    // a non-null dummy argument it does not read.
+    let id = unsafe {
+        if pg_sys::index_getprocid(index, 1, INFO_PROC) == pg_sys::InvalidOid {
+            return None;
+        }
+        let info = pg_sys::index_getprocinfo(index, 1, INFO_PROC);
+        pg_sys::FunctionCall1Coll(info, pg_sys::InvalidOid, pg_sys::Datum::from(0usize))
+    };
+    let id = u32::try_from(id.value()).unwrap_or(u32::MAX);
+    match by_id(id) {
+        Some(c) => Some(c),
+        None => raise(
+            PgSqlErrorCode::ERRCODE_INVALID_OBJECT_DEFINITION,
+            format!("operator class support function {INFO_PROC} returned unknown class {id}"),
+            None,
+        ),
+    }
+}
+
+/// The operator class of `index`, for a build: an ERROR when the class
+/// does not name itself (support function 3 missing) or pairs its type
+/// with a metric the type does not have.
+pub fn of(index: pg_sys::Relation) -> &'static Opclass {
+    let Some(class) = lookup(index) else {
+        raise(
+            PgSqlErrorCode::ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE,
+            format!("operator class of index has no support function {INFO_PROC}"),
+            Some("Run ALTER EXTENSION pgvision UPDATE to update the operator classes."),
+        )
+    };
+    if !class.key.metrics.contains(&class.metric) {
+        raise(
+            PgSqlErrorCode::ERRCODE_INVALID_OBJECT_DEFINITION,
+            format!(
+                "operator class \"{}\": type {} has no {:?} distance",
+                class.name, class.key.name, class.metric
+            ),
+            None,
+        );
+    }
+    class
+}
+
+/// The key type of `index`, for inserts, scans and checks of an index
+/// that exists (its metric is on its meta page): `vector` when the class
+/// has no support function 3 (only `vector` classes ever lacked it).
+pub fn key_type_of(index: pg_sys::Relation) -> &'static KeyType {
+    lookup(index).map_or(&VECTOR, |c| c.key)
+}
+
+/// Defines the C function `$sym` returning class `$id`, and its fmgr
+/// info record.
+macro_rules! info_function {
+    ($sym:ident, $finfo:ident, $id:expr) => {
+        /// fmgr's info record: a version-1 function.
+        #[no_mangle]
+        pub extern "C" fn $finfo() -> &'static pg_sys::Pg_finfo_record {
+            const V1: pg_sys::Pg_finfo_record = pg_sys::Pg_finfo_record { api_version: 1 };
+            &V1
+        }
+
+        /// Support function 3 of one operator class: its id in [`OPCLASSES`].
+        /// Reads nothing, calls nothing, cannot fail.
+        #[no_mangle]
+        pub extern "C-unwind" fn $sym(_fcinfo: pg_sys::FunctionCallInfo) -> pg_sys::Datum {
+            pg_sys::Datum::from($id as usize)
+        }
+    };
+}
+
+info_function!(
+    pgvision_opclass_vector_l2,
+    pg_finfo_pgvision_opclass_vector_l2,
+    1
+);
+info_function!(
+    pgvision_opclass_vector_ip,
+    pg_finfo_pgvision_opclass_vector_ip,
+    2
+);
+info_function!(
+    pgvision_opclass_vector_cosine,
+    pg_finfo_pgvision_opclass_vector_cosine,
+    3
+);
+info_function!(
+    pgvision_opclass_vector_l1,
+    pg_finfo_pgvision_opclass_vector_l1,
+    4
+);
+info_function!(
+    pgvision_opclass_halfvec_l2,
+    pg_finfo_pgvision_opclass_halfvec_l2,
+    5
+);
+info_function!(
+    pgvision_opclass_halfvec_ip,
+    pg_finfo_pgvision_opclass_halfvec_ip,
+    6
+);
+info_function!(
+    pgvision_opclass_halfvec_cosine,
+    pg_finfo_pgvision_opclass_halfvec_cosine,
+    7
+);
+info_function!(
+    pgvision_opclass_halfvec_l1,
+    pg_finfo_pgvision_opclass_halfvec_l1,
+    8
+);
+
+pgrx::extension_sql!(
+    r#"
+CREATE FUNCTION pgvision_opclass_vector_l2(internal) RETURNS internal
+    AS 'MODULE_PATHNAME', 'pgvision_opclass_vector_l2' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION pgvision_opclass_vector_ip(internal) RETURNS internal
+    AS 'MODULE_PATHNAME', 'pgvision_opclass_vector_ip' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION pgvision_opclass_vector_cosine(internal) RETURNS internal
+    AS 'MODULE_PATHNAME', 'pgvision_opclass_vector_cosine' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION pgvision_opclass_vector_l1(internal) RETURNS internal
+    AS 'MODULE_PATHNAME', 'pgvision_opclass_vector_l1' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION pgvision_opclass_halfvec_l2(internal) RETURNS internal
+    AS 'MODULE_PATHNAME', 'pgvision_opclass_halfvec_l2' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION pgvision_opclass_halfvec_ip(internal) RETURNS internal
+    AS 'MODULE_PATHNAME', 'pgvision_opclass_halfvec_ip' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION pgvision_opclass_halfvec_cosine(internal) RETURNS internal
+    AS 'MODULE_PATHNAME', 'pgvision_opclass_halfvec_cosine' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION pgvision_opclass_halfvec_l1(internal) RETURNS internal
+    AS 'MODULE_PATHNAME', 'pgvision_opclass_halfvec_l1' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+"#,
+    name = "opclass_info_functions",
+);

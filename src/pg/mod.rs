@@ -1,0 +1,18 @@
+//! Postgres plumbing shared by the extension's index access methods (and
+//! types): nothing here knows hnsw's format.
+//!
+//! - `buffer`: RAII guards over shared buffers (read, generic-WAL write,
+//!   build, page images, multi-block extents), generic over a
+//!   [`buffer::PageKind`] naming an access method's pages;
+//! - `recent`: the per-backend memory of which shared buffer held a block;
+//! - `varlena`: the one varlena wrapper every vector-like type uses;
+//! - `toast_cache`: read-only arguments of such types that reuse recent
+//!   detoasts of the same value;
+//! - `distance_fn`: the macro that makes a type's distance functions plain
+//!   fmgr C functions (no pgrx wrapper on the hot path).
+
+pub mod buffer;
+pub mod distance_fn;
+pub mod recent;
+pub mod toast_cache;
+pub mod varlena;
