@@ -54,12 +54,11 @@ use graph::Metric;
 use pgrx::{pg_sys, PgSqlErrorCode};
 
 /// Support function number of the distance function (declared by every
-/// class; no access method here calls it).
-#[allow(dead_code)]
+/// class; no access method here calls it, it only identifies the classes
+/// of 0.1.0).
 pub const DISTANCE_PROC: u16 = 1;
 /// Support function number of the norm function (cosine classes;
 /// declared, not called).
-#[allow(dead_code)]
 pub const NORM_PROC: u16 = 2;
 /// Support function number of the function that names the class.
 pub const INFO_PROC: u16 = 3;
@@ -215,11 +214,12 @@ fn lookup(index: pg_sys::Relation) -> Option<&'static Opclass> {
     }
 }
 
-/// The operator class of `index`, for a build: an ERROR when the class
-/// does not name itself (support function 3 missing) or pairs its type
-/// with a metric the type does not have.
+/// The operator class of `index`, for a build: through support function 3,
+/// or for a `vector` class of 0.1.0 through its functions 1 and 2; an ERROR
+/// when neither tells, or when the class pairs its type with a metric the
+/// type does not have.
 pub fn of(index: pg_sys::Relation) -> &'static Opclass {
-    let Some(class) = lookup(index) else {
+    let Some(class) = lookup(index).or_else(|| legacy_vector_class(index)) else {
         raise(
             PgSqlErrorCode::ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE,
             format!("operator class of index has no support function {INFO_PROC}"),
@@ -237,6 +237,44 @@ pub fn of(index: pg_sys::Relation) -> &'static Opclass {
         );
     }
     class
+}
+
+/// The class of an index whose operator class is one of the four `vector`
+/// classes of extension version 0.1.0, which had no support function 3
+/// (binaries updated, `ALTER EXTENSION pgvision UPDATE` not yet run): known
+/// by their support function 1, a function of the extension's own schema,
+/// and for cosine by having a function 2. None for anything else.
+fn legacy_vector_class(index: pg_sys::Relation) -> Option<&'static Opclass> {
+    // SAFETY: the index is open and its support functions are within
+    // amsupport; get_func_name returns a palloc'd copy or null.
+    let (distance, norm) = unsafe {
+        (
+            pg_sys::index_getprocid(index, 1, DISTANCE_PROC),
+            pg_sys::index_getprocid(index, 1, NORM_PROC),
+        )
+    };
+    if distance == pg_sys::InvalidOid
+        // SAFETY: a syscache lookup of an existing function's schema.
+        || unsafe { pg_sys::get_func_namespace(distance) } != crate::catalog::extension_schema()
+    {
+        return None;
+    }
+    // SAFETY: as above; the name is read before the memory context resets.
+    let name = unsafe {
+        let p = pg_sys::get_func_name(distance);
+        if p.is_null() {
+            return None;
+        }
+        core::ffi::CStr::from_ptr(p).to_string_lossy().into_owned()
+    };
+    let id = match (name.as_str(), norm != pg_sys::InvalidOid) {
+        ("vector_l2_squared_distance", false) => 1,
+        ("vector_negative_inner_product", false) => 2,
+        ("vector_negative_inner_product", true) => 3,
+        ("l1_distance", false) => 4,
+        _ => return None,
+    };
+    by_id(id)
 }
 
 /// The key type of `index`, for inserts, scans and checks of an index
