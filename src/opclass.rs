@@ -18,18 +18,25 @@
 //! ([`KeyType`]: how to read a datum into the index's working form, an f32
 //! slice; the type's index dimension limit; the metrics it has) and the
 //! [`graph::Metric`]. The metric goes into the index's meta page at build
-//! time, so scans and inserts dispatch on it once (the distance kernels are
-//! chosen by a `match` inside the `graph` crate per page, never through a
-//! function pointer per distance). Nothing is matched by a function's name.
+//! time, and scans and inserts take it from there: the `graph` crate picks
+//! each distance's kernel by a `match` on that enum (one well-predicted
+//! branch, inlined; never a function pointer or trait object per
+//! distance). The key type's `read` is called once per row or query, not
+//! per distance. Nothing is matched by a function's name.
 //!
-//! # Adding an operator class (say `halfvec_l2_ops` for hnsw)
+//! # Adding an operator class (`halfvec_l2_ops` was added this way)
 //!
+//! 0. If its type is new, the type itself lives in a module of its own
+//!    (`src/halfvec/` is the example): a `VarlenaLayout` of a dozen lines
+//!    gives it the shared wrapper, TOAST cache and pgrx conversions
+//!    (`crate::pg::varlena`, `crate::pg::toast_cache`), its I/O functions
+//!    call its pure crate, and `distance_function!`
+//!    (`crate::pg::distance_fn`) makes its distance functions.
 //! 1. If its type is new, add a [`KeyType`] static below: `read` turns a
 //!    non-null datum of the type into f32s for the callback (see
-//!    [`read_vector`]; a new varlena type gets its wrapper from
-//!    `crate::pg::varlena` with a `VarlenaLayout` of a dozen lines), plus
-//!    `max_dims` (what `CREATE INDEX` accepts, at most
-//!    `pageformat::MAX_DIMS`) and the `metrics` it supports.
+//!    [`read_vector`], [`read_halfvec`]), plus `max_dims` (what
+//!    `CREATE INDEX` accepts, at most `pageformat::MAX_DIMS`) and the
+//!    `metrics` it supports.
 //! 2. Add a row to [`OPCLASSES`] with a new, never reused `id`, its SQL
 //!    name, the key type and the metric.
 //! 3. Add `info_function!(pgvision_opclass_<type>_<metric>, pg_finfo_<same>, <id>);` below
@@ -41,8 +48,9 @@
 //!    installation, the upgrade script adds the same (`CREATE FUNCTION`,
 //!    then `CREATE OPERATOR CLASS`, or for a class that exists
 //!    `ALTER OPERATOR FAMILY <class> USING hnsw ADD FUNCTION 3 (T, T) ...`).
-//! 5. Test it: the `opclass_selection` regression test compares each
-//!    class's index answers with an exact scan; add the new class there.
+//! 5. Test it as `tests/regress/sql/halfvec.sql` does: each class's index
+//!    answers equal an exact scan's (`opclass.sql` lists every class's
+//!    support functions and checks the selection itself).
 //!
 //! A metric the index has no kernel for (Hamming, Jaccard) needs a new
 //! [`graph::Metric`] variant, its meta-page code ([`graph::Metric::code`])
