@@ -75,15 +75,25 @@ FROM generate_series(201, 260) i;
 SELECT bool_and(oc_same('oc_old', '<->', q)) AS same
 FROM (VALUES ('[1,1,1,1]'), ('[-3,0.5,2,0]'), ('[0.1,-0.9,0,2]')) qs(q);
 SELECT pgvision_index_check('oc_old', true);
--- a class without function 3 (as a 0.1.0 installation not yet updated has) cannot build
+-- a class without function 3 builds only when it is one of 0.1.0's vector
+-- classes (a 0.1.0 installation whose binaries are updated but not yet its
+-- SQL), known by its function 1 (and 2 for cosine) in the extension's schema
 CREATE OPERATOR CLASS oc_unnamed FOR TYPE vector USING hnsw AS
     OPERATOR 1 <-> (vector, vector) FOR ORDER BY float_ops,
     FUNCTION 1 vector_l2_squared_distance(vector, vector);
-SELECT err($$CREATE INDEX ON oc USING hnsw (v oc_unnamed)$$);
+SELECT err($$CREATE INDEX oc_legacy ON oc USING hnsw (v oc_unnamed)$$);
+SELECT bool_and(oc_same('oc_legacy', '<->', q)) AS same
+FROM (VALUES ('[1,1,1,1]'), ('[-3,0.5,2,0]'), ('[0.1,-0.9,0,2]')) qs(q);
+-- any other class without function 3 cannot build
+CREATE OPERATOR CLASS oc_unknown FOR TYPE vector USING hnsw AS
+    OPERATOR 1 <-> (vector, vector) FOR ORDER BY float_ops,
+    FUNCTION 1 l2_distance(vector, vector);
+SELECT err($$CREATE INDEX ON oc USING hnsw (v oc_unknown)$$);
 DROP TABLE oc;
 DROP OPERATOR FAMILY oc_ip_named_l1 USING hnsw;
 DROP OPERATOR FAMILY oc_l2_named_ip USING hnsw;
 DROP OPERATOR FAMILY oc_unnamed USING hnsw;
+DROP OPERATOR FAMILY oc_unknown USING hnsw;
 DROP OPERATOR FAMILY oc_l2_old USING hnsw;
 DROP FUNCTION oc_same;
 RESET hnsw.ef_search;
