@@ -13,13 +13,16 @@ pub fn decode(buf: &[u8], typmod: i32) -> Result<(Vec<f32>, usize), VectorError>
             .map(|b| u16::from_be_bytes([b[0], b[1]]))
             .ok_or(VectorError::InsufficientData)
     };
-    let dim = u16_at(0)? as usize;
-    let unused = u16_at(2)?;
+    // Both fields are signed int16 on the wire, as pgvector reads them:
+    // 0xffff is -1 dimensions ("at least 1"), not 65535 ("more than 16000").
+    let dim = u16_at(0)? as i16;
+    let unused = u16_at(2)? as i16;
+    let dim = usize::try_from(dim).map_err(|_| VectorError::TooFewDimensions)?;
     check::dim(dim)?;
     check::expected_dim(typmod, dim)?;
     if unused != 0 {
         return Err(VectorError::UnusedNotZero {
-            unused: unused as i32,
+            unused: i32::from(unused),
         });
     }
     let body = buf
@@ -73,7 +76,19 @@ mod tests {
         );
         assert_eq!(
             decode(&[0xff, 0xff, 0, 0], -1),
+            Err(VectorError::TooFewDimensions)
+        );
+        assert_eq!(
+            decode(&[0x3e, 0x81, 0, 0], -1),
             Err(VectorError::TooManyDimensions)
+        );
+        assert_eq!(
+            decode(&[0, 1, 0xff, 0xff, 0, 0, 0, 0], -1),
+            Err(VectorError::UnusedNotZero { unused: -1 })
+        );
+        assert_eq!(
+            VectorError::UnusedNotZero { unused: 1 }.sqlstate(),
+            crate::SqlState::DataException
         );
         assert_eq!(
             decode(&encode(&[1.0, 2.0]), 3),

@@ -79,7 +79,7 @@ impl VectorError {
             }
             DifferentDimensions { .. } => SqlState::DataException,
             TooManyDimensions => SqlState::ProgramLimitExceeded,
-            UnusedNotZero { .. } => SqlState::InvalidParameterValue,
+            UnusedNotZero { .. } => SqlState::DataException,
             InsufficientData => SqlState::ProtocolViolation,
             ExpectedStateArray { .. } => SqlState::InternalError,
             InvalidTypmod | TypmodTooSmall | TypmodTooLarge => SqlState::InvalidParameterValue,
