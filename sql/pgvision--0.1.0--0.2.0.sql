@@ -3,7 +3,9 @@
 -- Every SQL object added or changed since 0.1.0 goes here as well as in the
 -- Rust source (from which pgrx writes pgvision--0.2.0.sql for fresh
 -- installs): tests/server/test_upgrade.py fails when a fresh 0.2.0 install
--- and 0.1.0 + this script differ by any object or definition.
+-- and 0.1.0 + this script differ by any object or definition. Copy a new
+-- object's statements from the pgvision--0.2.0.sql that `cargo pgrx install`
+-- writes (argument names, STRICT, PARALLEL and COST included).
 --
 -- 0.2.0 builds for PostgreSQL 15, 16, 17 and 18, and its hnsw indexes use
 -- on-disk format 3, as 0.1.0's did. New SQL objects: the halfvec type with
