@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Tests the cuda build of pgvision (what `setup.sh --gpu` installs) on a machine
 # without an NVIDIA GPU, next to the normal build and without touching it:
-#   - builds the extension with the `cuda` feature (`cargo pgrx package`, the same
-#     pg_config as the normal build, so nothing of pgrx is rebuilt),
+#   - builds the extension with the `cuda` feature (`cargo pgrx package --debug`, the
+#     same pg_config as the normal build, so nothing of pgrx is rebuilt; a debug build
+#     compiles in well under a minute, and what is tested here, the choice of library,
+#     the driver check and the fallback, is the same code as setup.sh --gpu's release),
 #   - installs it into a private copy of PostgreSQL under .pgvision/pg-cuda with the
 #     GPU build of ONNX Runtime (fetch-runtime.sh --gpu-lib: the onnxruntime-gpu
 #     wheel only; the CUDA/cuDNN wheels matter only on a machine with a GPU),
@@ -51,9 +53,9 @@ cuda_cluster() {
 step "cuda build: ONNX Runtime GPU library (onnxruntime-gpu wheel)"
 bash scripts/fetch-runtime.sh --gpu-lib >/dev/null
 
-step "cuda build: compiling pgvision with the cuda feature"
+step "cuda build: compiling pgvision with the cuda feature (debug)"
 log=$(mktemp)
-if ! cargo pgrx package --features cuda --pg-config "$PG_CONFIG" --out-dir "$PACKAGE" >"$log" 2>&1; then
+if ! cargo pgrx package --debug --features cuda --pg-config "$PG_CONFIG" --out-dir "$PACKAGE" >"$log" 2>&1; then
   grep -v '^\s*$\|^\s*Compiling \|^\s*at ' "$log" | tail -n 60 >&2
   rm -f "$log"; exit 1
 fi
