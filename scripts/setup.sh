@@ -50,11 +50,17 @@ fi
 install_server
 
 # Rewriting ~/.pgrx/config.toml makes pgrx rebuild everything: only when
-# this version is missing, then keeping every version it lists and adding
+# this version is missing, then keeping every version it lists (that still
+# exists) and adding
 # every server installed under .pgvision (so that --pg 16 and --pg 18, from
 # one wheel, rewrite it once).
+# Also when the config names a pg_config that no longer exists (a checkout
+# that was deleted, whose .pgvision held that server): pgrx's build stops at
+# the first missing one, whatever version it builds for.
 pgrx_config=${PGRX_HOME:-$HOME/.pgrx}/config.toml
-if ! grep -qs "^pg$PGVER = \"$PG_CONFIG\"" "$pgrx_config"; then
+stale=$(sed -n 's/^pg[0-9]* = "\(.*\)"$/\1/p' "$pgrx_config" 2>/dev/null |
+  while read -r path; do [ -x "$path" ] || echo "$path"; done)
+if [ -n "$stale" ] || ! grep -qs "^pg$PGVER = \"$PG_CONFIG\"" "$pgrx_config"; then
   step "cargo pgrx init (pg$PGVER)"
   declare -A configs=()
   while read -r v path; do
