@@ -57,10 +57,19 @@ install_server
 # Also when the config names a pg_config that no longer exists (a checkout
 # that was deleted, whose .pgvision held that server): pgrx's build stops at
 # the first missing one, whatever version it builds for.
+# (`cargo pgrx init` keeps the entries it is not given, so those lines are
+# taken out of the file here.)
 pgrx_config=${PGRX_HOME:-$HOME/.pgrx}/config.toml
-stale=$(sed -n 's/^pg[0-9]* = "\(.*\)"$/\1/p' "$pgrx_config" 2>/dev/null |
-  while read -r path; do [ -x "$path" ] || echo "$path"; done)
-if [ -n "$stale" ] || ! grep -qs "^pg$PGVER = \"$PG_CONFIG\"" "$pgrx_config"; then
+if [ -f "$pgrx_config" ]; then
+  while read -r path; do
+    if [ ! -x "$path" ]; then
+      step "pgrx config: dropping $path (no longer exists)"
+      grep -vF "\"$path\"" "$pgrx_config" > "$pgrx_config.tmp" || true
+      mv "$pgrx_config.tmp" "$pgrx_config"
+    fi
+  done < <(sed -n 's/^pg[0-9]* = "\(.*\)"$/\1/p' "$pgrx_config")
+fi
+if ! grep -qs "^pg$PGVER = \"$PG_CONFIG\"" "$pgrx_config"; then
   step "cargo pgrx init (pg$PGVER)"
   declare -A configs=()
   while read -r v path; do
