@@ -1,5 +1,5 @@
-"""Extension updates: a database created with the previous release's SQL
-(sql/pgvision--0.1.0.sql, as released) keeps its data, indexes and
+"""Extension updates: a database created with an earlier release's SQL
+(sql/pgvision--0.1.0.sql and sql/pgvision--0.2.0.sql, as released) keeps its data, indexes and
 generated image_embed columns through ALTER EXTENSION pgvision UPDATE, and
 ends up with exactly the objects of a fresh install of the current version
 (so an object added without adding it to the update script fails here).
@@ -15,7 +15,8 @@ import sample_db
 from conftest import STATE
 from harness import PG_BIN, Cluster, run_as_pg
 
-PREVIOUS = "0.1.0"
+# Every earlier release (its install script as released is in sql/).
+RELEASES = ["0.1.0", "0.2.0"]
 # Offset in the index file of the meta page's format version (page header,
 # then the magic number).
 META_VERSION_AT = 24 + 4
@@ -58,11 +59,12 @@ def objects(cluster, db):
     return keep
 
 
-def test_update_keeps_data_indexes_and_generated_columns(cluster):
-    with new_database(cluster, "upgrade_data", PREVIOUS) as conn:
-        assert installed_version(conn) == PREVIOUS
+@pytest.mark.parametrize("previous", RELEASES)
+def test_update_keeps_data_indexes_and_generated_columns(cluster, previous):
+    with new_database(cluster, "upgrade_data", previous) as conn:
+        assert installed_version(conn) == previous
         target = current_version(conn)
-        assert target != PREVIOUS
+        assert target != previous
         sample_db.create(conn)
         before = sample_db.answers(conn)
         conn.execute("ALTER EXTENSION pgvision UPDATE")
@@ -86,18 +88,19 @@ def test_update_keeps_data_indexes_and_generated_columns(cluster):
             conn.execute("SELECT pgvision_index_check(%s::regclass, true)", (idx,))
 
 
-def test_update_gives_the_objects_of_a_fresh_install(cluster):
-    """Fresh install and 0.1.0 + UPDATE: the same members, each defined the same."""
+@pytest.mark.parametrize("previous", RELEASES)
+def test_update_gives_the_objects_of_a_fresh_install(cluster, previous):
+    """Fresh install and an earlier release + UPDATE: the same members, each defined the same."""
     with new_database(cluster, "upgrade_fresh") as conn:
         target = installed_version(conn)
-    with new_database(cluster, "upgrade_updated", PREVIOUS) as conn:
+    with new_database(cluster, "upgrade_updated", previous) as conn:
         conn.execute("ALTER EXTENSION pgvision UPDATE")
         assert installed_version(conn) == target
     fresh, updated = objects(cluster, "upgrade_fresh"), objects(cluster, "upgrade_updated")
     assert any("ALTER EXTENSION pgvision ADD FUNCTION public.image_embed" in l for l in fresh)
-    diff = "\n".join(difflib.unified_diff(fresh, updated, "fresh install", f"{PREVIOUS} + UPDATE", lineterm=""))
+    diff = "\n".join(difflib.unified_diff(fresh, updated, "fresh install", f"{previous} + UPDATE", lineterm=""))
     assert not diff, (
-        f"sql/pgvision--{PREVIOUS}--{target}.sql does not give what a fresh install has:\n{diff[:6000]}"
+        f"the update scripts from {previous} to {target} do not give what a fresh install has:\n{diff[:6000]}"
     )
 
 
@@ -108,7 +111,7 @@ def test_every_release_updates_to_the_current_version(cluster):
             "SELECT source FROM pg_extension_update_paths('pgvision') WHERE target = %s AND path IS NOT NULL",
             (target,),
         ).fetchall()
-    assert PREVIOUS in {s[0] for s in sources}
+    assert set(RELEASES) <= {s[0] for s in sources}
 
 
 def set_format_version(cluster, db, index, version):
