@@ -3,7 +3,7 @@
 //! Design note. The main thread reads the heap (`table_index_build_scan`)
 //! and copies the f16 copy of each vector (what the element will store)
 //! into a Rust-owned [`MemoryGraph`]; vectors whose copies are identical
-//! (codes, scale, error bound and norm) share one element (up to 10 heap
+//! (codes, scale, error bound and norm) share one element (up to 9 heap
 //! TIDs), so duplicates cannot crowd the graph. Such vectors would get
 //! byte-identical elements anyway, so the scan's lower bound holds for
 //! every one of them. Then rayon threads insert the nodes in parallel, in
@@ -32,7 +32,7 @@ use super::store::in_index_order;
 use crate::threads::{self, Purpose};
 use distance::half::HalfVector;
 use graph::MemoryGraph;
-use pageformat::{ElementId, ElementLayout, HeapTid, Meta, MAX_HEAP_TIDS};
+use pageformat::{ElementId, ElementLayout, HeapTid, Meta, FORMAT_VERSION};
 use pgrx::{pg_sys, PgMemoryContexts};
 use std::collections::HashMap;
 use std::hash::{Hash, Hasher};
@@ -296,7 +296,8 @@ fn add(state: &mut BuildState, v: &[f32], tid: HeapTid) {
         .hash(&mut h);
     let key = h.finish();
     if let Some(&node) = state.seen.get(&key) {
-        if state.graph.half_vector(node) == half && state.tids[node as usize].len() < MAX_HEAP_TIDS
+        if state.graph.half_vector(node) == half
+            && state.tids[node as usize].len() < pageformat::seal::SEALED_HEAP_TIDS
         {
             state.tids[node as usize].push(tid);
             state.indexed += 1.0;
@@ -366,7 +367,7 @@ fn flush(state: &mut BuildState) {
 /// Writes the meta page and every element page, then WAL-logs them all.
 fn write_pages(state: &mut BuildState) {
     let (index, p, graph) = (state.index, state.params, &state.graph);
-    let layout = ElementLayout::new(p.m, p.dims, 0);
+    let layout = ElementLayout::new(p.m, p.dims, FORMAT_VERSION);
     let order = graph::page_order(graph);
     let ids = pageformat::pack_addresses(&layout, &order, graph.len(), |node| graph.level(node));
     let mut meta = Meta::new(

@@ -9,7 +9,11 @@
 //! from the heap tuple and re-sorts through its reorder queue, so results
 //! come out in exact order at full precision. A bound above the exact
 //! value would make Postgres raise "index returned tuples in wrong order":
-//! the margins below are chosen to make that impossible.
+//! the margins below are chosen to make that impossible. Damaged index
+//! bytes (a code, the scale, bound or norm, a heap TID) could still do it;
+//! from on-disk format 4 the scan checks the seals of every element whose
+//! rows it returns (`pageformat::seal`), so damage is an ERROR (XX002)
+//! naming the block instead.
 //!
 //! `hnsw.iterative_scan = off` returns the `hnsw.ef_search` elements of one
 //! search (pgvector's semantics) and stops;
@@ -203,13 +207,25 @@ fn next_element(state: &mut ScanState) -> bool {
             graph::lower_bound(graph.metric(), c.distance, e.err(), e.norm(), *q_norm, dims)
         };
         state.pending.extend(e.heap_tids().map(|t| (t, bound)));
-        e.check_fields()
+        // The seals of an element that fits its page are checked here,
+        // under the lock its TIDs were read with; a spanning one's below,
+        // with its chunks.
+        e.check_fields().and_then(|()| {
+            if graph.layout().spans() {
+                Ok(())
+            } else {
+                e.check_seal(&[])
+            }
+        })
     });
     if let Err(e) = fields {
         super::pages::raise_corrupted(
             graph.index(),
             format_args!("block {}, item {}: {e}", c.id.block(), c.id.offset()),
         );
+    }
+    if graph.layout().spans() {
+        graph.check_seal(c.id);
     }
     for i in before..state.pending.len() {
         let tid = state.pending[i].0;

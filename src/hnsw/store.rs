@@ -399,7 +399,7 @@ impl PageGraph {
         };
         PageGraph {
             index,
-            layout: ElementLayout::new(meta.m as usize, meta.dims as usize, 0),
+            layout: ElementLayout::new(meta.m as usize, meta.dims as usize, meta.version),
             metric,
             last: Cell::new(None),
             batch: RefCell::new(Vec::new()),
@@ -606,6 +606,27 @@ impl PageGraph {
                 };
                 out.extend_from_slice(&chunk);
             });
+        }
+    }
+
+    /// Checks the seals of element `id` (format 4 on, see
+    /// `pageformat::seal`), its chunks' codes included: an ERROR (XX002)
+    /// naming its block when its heap TIDs, scale, error bound, norm or
+    /// codes are not what was written.
+    pub fn check_seal(&self, id: ElementId) {
+        if !self.layout.sealed() {
+            return;
+        }
+        let mut rest = Vec::new();
+        if self.layout.spans() {
+            let chunk_block = self.with_element(id, |e| e.chunk_block());
+            self.append_chunks(id, chunk_block, &mut rest);
+        }
+        if let Err(e) = self.with_element(id, |e| e.check_seal(&rest)) {
+            corrupted(
+                self.index,
+                format!("block {}, item {}: {e}", id.block(), id.offset()),
+            );
         }
     }
 

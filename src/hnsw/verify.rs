@@ -13,7 +13,8 @@
 //!    inside the page's items, no two items overlapping; every element
 //!    well-formed (`ElementLayout::check_element`: length for its level,
 //!    flags, heap TIDs, scale, error bound, norm), at most at the level
-//!    cap, its heap TIDs on blocks the table has, its f16 codes finite, its chunks (a page-spanning element) where
+//!    cap, its heap TIDs on blocks the table has, its f16 codes finite, its
+//!    seals intact (format 4 on), its chunks (a page-spanning element) where
 //!    its chunk block says, each claimed by exactly one element;
 //! 3. every neighbour slot of every element: lists packed, each neighbour
 //!    an element of the index (one added since step 2 is read again);
@@ -394,6 +395,11 @@ impl Walk {
             if let Err(c) = pageformat::check_codes(&e.head_codes(), 0) {
                 self.fail(block, off, c);
             }
+            if !self.layout.spans() {
+                if let Err(c) = e.check_seal(&[]) {
+                    self.fail(block, off, c);
+                }
+            }
         }
         if let Some(t) = e.heap_tids().find(|t| t.block >= self.heap_blocks) {
             self.heap_blocks = blocks(self.heap); // the table may have grown
@@ -433,8 +439,10 @@ impl Walk {
             .then(|| (off, e.chunk_block(), e.free()))
     }
 
-    /// Reads and checks the chunks of the spanning element at (`block`, `off`).
+    /// Reads and checks the chunks of the spanning element at (`block`,
+    /// `off`), then its seals (format 4 on) over all its codes.
     fn element_chunks(&mut self, block: u32, off: u16, chunk_block: u32, free: bool) {
+        let mut rest = Vec::new();
         for i in 1..=self.layout.chunks() {
             let Some((b, o)) = self.layout.chunk_location(block, chunk_block, i) else {
                 self.fail(block, off, pageformat::Corruption::ChunkBlock(chunk_block));
@@ -465,7 +473,21 @@ impl Walk {
                 if let Err(c) = pageformat::check_codes(&codes, first) {
                     self.fail(b, o, c);
                 }
+                rest.extend_from_slice(&codes);
             }
+        }
+        if free || !self.layout.sealed() {
+            return;
+        }
+        // Read again (the page was let go): vacuum may have freed it since,
+        // and a free element is not sealed.
+        let page = ReadPage::new(self.index, block);
+        let e = page.item(off).map(|bytes| self.layout.read(bytes));
+        if let Some(Err(c)) = e
+            .filter(|e| e.is_valid() && !e.free())
+            .map(|e| e.check_seal(&rest))
+        {
+            self.fail(block, off, c);
         }
     }
 

@@ -76,7 +76,7 @@ def test_l2_index_stores_dimensions_by_spread_through_spill_and_inserts(cluster)
         assert any("no longer fits into maintenance_work_mem" in m for m in notices), notices
         load(conn, "spread", np.arange(n, n + 500), extra, create=False)   # aminsert
         version, order = meta_order(conn, "spread_idx")
-        assert version == 3
+        assert version == 4
         assert sorted(order.tolist()) == list(range(dim)), "a permutation of the dimensions"
         # sampled on the first 1,024 rows: the loudest dimensions lead
         spread = data[:1024].var(axis=0)
@@ -92,7 +92,7 @@ def test_l2_index_stores_dimensions_by_spread_through_spill_and_inserts(cluster)
         # inner product and cosine stop nowhere early: no order stored
         conn.execute("CREATE INDEX spread_cos ON spread USING hnsw (v vector_cosine_ops)")
         version, order = meta_order(conn, "spread_cos")
-        assert version == 3 and len(order) == 0
+        assert version == 4 and len(order) == 0
         conn.execute("DROP TABLE spread")
 
 

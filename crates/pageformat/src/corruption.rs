@@ -59,6 +59,9 @@ pub enum Corruption {
     },
     /// More heap TIDs than an element holds.
     HeapTidCount(u8),
+    /// A seal (format 4) that does not match what it covers: the heap
+    /// TIDs or the vector ([`crate::seal`]).
+    Seal(&'static str),
     /// A heap TID no heap row can have (offset 0 or past a page's last,
     /// or block `InvalidBlockNumber`).
     HeapTid {
@@ -163,7 +166,8 @@ impl fmt::Display for Corruption {
                 "element of {len} bytes at level {level}, where one has {expected}"
             ),
             Level { level, cap } => write!(f, "element at level {level}, above the cap {cap}"),
-            HeapTidCount(n) => write!(f, "element with {n} heap TIDs, more than 10"),
+            HeapTidCount(n) => write!(f, "element with {n} heap TIDs, more than it holds"),
+            Seal(what) => write!(f, "element's seal of its {what} does not match (damaged)"),
             HeapTid { block, offset } => write!(f, "invalid heap TID ({block},{offset})"),
             Flags(flags) => write!(f, "element flags {flags:#04x} are not valid"),
             TidsAndFlags { tids, flags } => write!(

@@ -8,7 +8,7 @@
 //! | 1 | 1 | level |
 //! | 2 | 1 | flags (bit 0: deleted, bit 1: free - deleted and unreferenced, reusable) |
 //! | 3 | 1 | number of heap TIDs in use |
-//! | 4 | 60 | 10 heap TIDs (block u32, offset u16) |
+//! | 4 | 60 | 10 heap TIDs (block u32, offset u16); from format 4, 9 and the element's seals ([`crate::seal`]) |
 //! | 64 | 4 | f16 scale (f32) |
 //! | 68 | 4 | error bound (f32) |
 //! | 72 | 4 | exact norm (f32) |
@@ -33,10 +33,12 @@
 //! | 4 | 4 | block of the element it belongs to |
 //! | 8 | 2 x chunk | f16 codes |
 
+use crate::seal::{self, SEALED_HEAP_TIDS};
 use crate::Corruption;
 use distance::half::HalfVector;
 
-/// Heap TIDs one element can hold (identical vectors share an element).
+/// Heap TID slots of an element (identical vectors share an element; a
+/// sealed one, format 4 on, holds one less: [`ElementLayout::max_tids`]).
 pub const MAX_HEAP_TIDS: usize = 10;
 /// Tuple kind byte of an element.
 pub const KIND_ELEMENT: u8 = 1;
@@ -157,6 +159,12 @@ fn put_slot(b: &mut [u8], block: u32, offset: u16) {
     b[4..6].copy_from_slice(&offset.to_le_bytes());
 }
 
+/// Writes the heap seal of the sealed element `b` (after its TIDs changed).
+fn reseal_heap(b: &mut [u8]) {
+    let h = seal::heap_seal(b);
+    b[seal::HEAP_SEAL_AT..seal::HEAP_SEAL_AT + 2].copy_from_slice(&h.to_le_bytes());
+}
+
 /// Reads a (block, offset) pair from a 6-byte slot.
 fn get_slot(b: &[u8]) -> (u32, u16) {
     (
@@ -191,20 +199,25 @@ pub struct ElementLayout {
     chunk: usize,
     /// Elements per extent (see the module note).
     group: usize,
+    /// Whether elements carry seals (format version 4 on, [`crate::seal`]).
+    sealed: bool,
 }
 
 impl ElementLayout {
-    /// The layout for `m` and `dims` (the last argument is reserved, pass 0):
-    /// one page per element when one at level [`crate::MIN_LEVEL_CAP`] fits
+    /// The layout for `m` and `dims` in on-disk format `version` (elements
+    /// are sealed from [`seal::SEALED_SINCE`] on; sizes are the same in
+    /// every version): one page per element when one at level [`crate::MIN_LEVEL_CAP`] fits
     /// a page, else as many codes in the element tuple as fit beside the
     /// lists of that level and the rest in chunk tuples on following pages.
-    pub fn new(m: usize, dims: usize, _reserved: usize) -> Self {
+    pub fn new(m: usize, dims: usize, version: u32) -> Self {
+        let sealed = version >= seal::SEALED_SINCE;
         let lists = ElementLayout {
             m,
             dims: 0,
             inline: 0,
             chunk: 0,
             group: 1,
+            sealed,
         }
         .size_at(crate::MIN_LEVEL_CAP);
         let room = crate::max_item();
@@ -215,6 +228,7 @@ impl ElementLayout {
                 inline: dims,
                 chunk: 0,
                 group: 1,
+                sealed,
             };
         }
         let inline = (room - lists) / 2;
@@ -230,7 +244,22 @@ impl ElementLayout {
                 (room - CHUNK_HEADER) / 2
             },
             group: group.max(1),
+            sealed,
         }
+    }
+
+    /// Heap TIDs one element holds in this format.
+    pub fn max_tids(&self) -> usize {
+        if self.sealed {
+            SEALED_HEAP_TIDS
+        } else {
+            MAX_HEAP_TIDS
+        }
+    }
+
+    /// Whether its elements carry seals ([`crate::seal`]).
+    pub fn sealed(&self) -> bool {
+        self.sealed
     }
 
     /// Whether elements span pages (are wider than one page holds).
@@ -420,8 +449,9 @@ impl ElementLayout {
     /// Encodes a new element with no neighbours.
     pub fn encode(&self, level: usize, tids: &[HeapTid], half: &HalfVector) -> Vec<u8> {
         assert!(
-            !tids.is_empty() && tids.len() <= MAX_HEAP_TIDS,
-            "1 to 10 heap TIDs"
+            !tids.is_empty() && tids.len() <= self.max_tids(),
+            "1 to {} heap TIDs",
+            self.max_tids()
         );
         assert_eq!(
             half.codes.len(),
@@ -446,6 +476,12 @@ impl ElementLayout {
         let codes = self.layer_offset(level + 1);
         for (i, c) in half.codes[..self.inline].iter().enumerate() {
             b[codes + 2 * i..codes + 2 * i + 2].copy_from_slice(&c.to_le_bytes());
+        }
+        if self.sealed {
+            let fields: [u8; 12] = b[64..76].try_into().expect("12 bytes");
+            let v = seal::vector_seal(&fields, &half.codes);
+            b[seal::VECTOR_SEAL_AT..seal::VECTOR_SEAL_AT + 4].copy_from_slice(&v.to_le_bytes());
+            reseal_heap(&mut b);
         }
         b
     }
@@ -482,7 +518,7 @@ impl ElementLayout {
             });
         }
         let (flags, tids) = (bytes[2], bytes[3]);
-        if tids as usize > MAX_HEAP_TIDS {
+        if tids as usize > self.max_tids() {
             return Err(Corruption::HeapTidCount(tids));
         }
         let deleted = flags & FLAG_DELETED != 0;
@@ -563,7 +599,41 @@ impl<'a> ElementRef<'a> {
         self.bytes.len() >= HEADER
             && self.bytes[0] == KIND_ELEMENT
             && self.bytes.len() == self.layout.size_at(self.bytes[1] as usize)
-            && self.bytes[3] as usize <= MAX_HEAP_TIDS
+            && self.bytes[3] as usize <= self.layout.max_tids()
+    }
+
+    /// Checks its seals ([`crate::seal`]; nothing to check before format
+    /// 4): the heap seal against its TIDs, and the vector seal against its
+    /// scale, error bound, norm, the codes in the tuple and `rest`, the
+    /// codes of its chunks (empty unless the layout spans pages).
+    pub fn check_seal(&self, rest: &[u16]) -> Result<(), Corruption> {
+        if !self.layout.sealed {
+            return Ok(());
+        }
+        let stored = u16::from_le_bytes(
+            self.bytes[seal::HEAP_SEAL_AT..seal::HEAP_SEAL_AT + 2]
+                .try_into()
+                .expect("2 bytes"),
+        );
+        if seal::heap_seal(self.bytes) != stored {
+            return Err(Corruption::Seal("heap TIDs"));
+        }
+        let stored = u32::from_le_bytes(
+            self.bytes[seal::VECTOR_SEAL_AT..seal::VECTOR_SEAL_AT + 4]
+                .try_into()
+                .expect("4 bytes"),
+        );
+        let fields: [u8; 12] = self.bytes[64..76].try_into().expect("12 bytes");
+        let head = self.head_codes();
+        let codes: std::borrow::Cow<'_, [u16]> = if rest.is_empty() {
+            head
+        } else {
+            std::borrow::Cow::Owned([&head[..], rest].concat())
+        };
+        if codes.len() != self.layout.dims || seal::vector_seal(&fields, &codes) != stored {
+            return Err(Corruption::Seal("vector"));
+        }
+        Ok(())
     }
 
     /// Checks that its scale, error bound and norm are numbers a vector
@@ -700,6 +770,7 @@ impl ElementMut<'_> {
     /// Keeps only the heap TIDs `keep` accepts; marks the element deleted
     /// when none is left. Returns how many were removed.
     pub fn retain_heap_tids(&mut self, mut keep: impl FnMut(HeapTid) -> bool) -> usize {
+        let intact = self.heap_seal_intact();
         let n = self.bytes[3] as usize;
         let mut kept = 0;
         for i in 0..n {
@@ -712,6 +783,9 @@ impl ElementMut<'_> {
         self.bytes[3] = kept as u8;
         if kept == 0 {
             self.bytes[2] |= FLAG_DELETED;
+        }
+        if intact {
+            reseal_heap(self.bytes);
         }
         n - kept
     }
@@ -728,12 +802,27 @@ impl ElementMut<'_> {
     /// Adds a heap TID for an identical vector; false when the element is full or deleted.
     pub fn add_heap_tid(&mut self, tid: HeapTid) -> bool {
         let n = self.bytes[3] as usize;
-        if n >= MAX_HEAP_TIDS || self.bytes[2] & FLAG_DELETED != 0 {
+        if n >= self.layout.max_tids() || self.bytes[2] & FLAG_DELETED != 0 {
             return false;
         }
+        let intact = self.heap_seal_intact();
         put_slot(&mut self.bytes[4 + SLOT * n..], tid.block, tid.offset);
         self.bytes[3] += 1;
+        if intact {
+            reseal_heap(self.bytes);
+        }
         true
+    }
+
+    /// Whether it is sealed and its heap seal matches: a change of its
+    /// TIDs writes a new seal only then, so damage never gets sealed over.
+    fn heap_seal_intact(&self) -> bool {
+        self.layout.sealed
+            && u16::from_le_bytes(
+                self.bytes[seal::HEAP_SEAL_AT..seal::HEAP_SEAL_AT + 2]
+                    .try_into()
+                    .expect("2 bytes"),
+            ) == seal::heap_seal(self.bytes)
     }
 }
 
@@ -743,7 +832,7 @@ mod tests {
 
     #[test]
     fn encode_read_write_round_trip() {
-        let layout = ElementLayout::new(16, 5, 0);
+        let layout = ElementLayout::new(16, 5, crate::FORMAT_VERSION);
         let half = HalfVector::encode(&[1.0, -2.0, 3.5, 0.25, 1e5]);
         let tids = [
             HeapTid {
@@ -789,8 +878,102 @@ mod tests {
     }
 
     #[test]
+    fn older_formats_hold_ten_heap_tids_and_no_seals() {
+        let layout = ElementLayout::new(4, 2, 3);
+        assert!(!layout.sealed() && layout.max_tids() == MAX_HEAP_TIDS);
+        let tids: Vec<_> = (1..=10)
+            .map(|o| HeapTid {
+                block: 1,
+                offset: o,
+            })
+            .collect();
+        let mut b = layout.encode(0, &tids, &HalfVector::encode(&[1.0, 2.0]));
+        let e = layout.read(&b);
+        assert!(e.is_valid() && layout.check_element(&b, 1).is_ok());
+        assert_eq!(e.heap_tids().count(), 10);
+        b[70] ^= 1;
+        assert!(layout.read(&b).check_seal(&[]).is_ok(), "nothing to check");
+        let sealed = ElementLayout::new(4, 2, crate::FORMAT_VERSION);
+        assert_eq!(sealed.size_at(1), layout.size_at(1), "same sizes");
+        assert!(
+            sealed.check_element(&b, 1).is_err(),
+            "10 TIDs are too many when sealed"
+        );
+    }
+
+    #[test]
+    fn seals_catch_damaged_tids_fields_and_codes_but_not_links_or_flags() {
+        for dims in [5, 6000] {
+            let layout = ElementLayout::new(16, dims, crate::FORMAT_VERSION);
+            let x: Vec<f32> = (0..dims).map(|i| (i as f32 * 0.37).sin()).collect();
+            let half = HalfVector::encode(&x);
+            let tid = HeapTid {
+                block: 3,
+                offset: 7,
+            };
+            let mut b = layout.encode(1, &[tid], &half);
+            let rest = &half.codes[layout.inline_dims()..];
+            assert!(layout.read(&b).check_seal(rest).is_ok());
+            // Changes through ElementMut keep the seals right.
+            assert!(layout.write(&mut b).add_heap_tid(HeapTid {
+                block: 4,
+                offset: 1
+            }));
+            layout
+                .write(&mut b)
+                .set_neighbours(1, &[ElementId::new(2, 1)]);
+            assert_eq!(layout.write(&mut b).retain_heap_tids(|t| t.block == 4), 1);
+            assert!(layout.read(&b).check_seal(rest).is_ok());
+            // Damaged TIDs are never sealed over by a later change.
+            let mut damaged = b.clone();
+            damaged[5] ^= 1;
+            assert!(layout.write(&mut damaged).add_heap_tid(HeapTid {
+                block: 5,
+                offset: 1
+            }));
+            assert_eq!(
+                layout.read(&damaged).check_seal(rest),
+                Err(Corruption::Seal("heap TIDs"))
+            );
+            // Flags and links are not sealed.
+            let mut flags = b.clone();
+            flags[2] |= FLAG_DELETED;
+            assert!(layout.read(&flags).check_seal(rest).is_ok());
+            // Damage anywhere in the TIDs, scale, error bound, norm or codes is caught.
+            let codes_at = layout.layer_offset(2);
+            for (at, what) in [
+                (4, "heap TIDs"),
+                (9, "heap TIDs"),
+                (3, "heap TIDs"),
+                (64, "vector"),
+                (69, "vector"),
+                (75, "vector"),
+                (codes_at, "vector"),
+                (b.len() - 1, "vector"),
+            ] {
+                let mut d = b.clone();
+                d[at] ^= 0x10;
+                assert_eq!(
+                    layout.read(&d).check_seal(rest),
+                    Err(Corruption::Seal(what)),
+                    "dims {dims}, byte {at}"
+                );
+            }
+            if layout.spans() {
+                let mut r = rest.to_vec();
+                r[100] ^= 1;
+                assert_eq!(
+                    layout.read(&b).check_seal(&r),
+                    Err(Corruption::Seal("vector"))
+                );
+                assert!(layout.read(&b).check_seal(&[]).is_err(), "chunks missing");
+            }
+        }
+    }
+
+    #[test]
     fn heap_tids_and_deletion() {
-        let layout = ElementLayout::new(4, 2, 0);
+        let layout = ElementLayout::new(4, 2, crate::FORMAT_VERSION);
         let half = HalfVector::encode(&[1.0, 2.0]);
         let mut b = layout.encode(
             0,
@@ -800,7 +983,7 @@ mod tests {
             }],
             &half,
         );
-        for i in 2..=MAX_HEAP_TIDS as u16 {
+        for i in 2..=layout.max_tids() as u16 {
             assert!(layout.write(&mut b).add_heap_tid(HeapTid {
                 block: 1,
                 offset: i
@@ -818,7 +1001,7 @@ mod tests {
             "a live element is never freed"
         );
         assert!(!layout.read(&b).free());
-        assert_eq!(layout.write(&mut b).retain_heap_tids(|_| false), 5);
+        assert_eq!(layout.write(&mut b).retain_heap_tids(|_| false), 4);
         assert!(layout.read(&b).deleted());
         assert!(!layout.read(&b).free());
         assert!(layout.write(&mut b).mark_free());
@@ -839,21 +1022,23 @@ mod tests {
     #[test]
     fn resnet_features_fit_one_page() {
         assert!(
-            crate::item_footprint(ElementLayout::new(16, 2048, 0).size_at(8))
+            crate::item_footprint(ElementLayout::new(16, 2048, crate::FORMAT_VERSION).size_at(8))
                 <= crate::page_capacity()
         );
         assert!(crate::level_cap(16, 2048) >= 8);
-        assert!(!ElementLayout::new(16, 2048, 0).spans());
+        assert!(!ElementLayout::new(16, 2048, crate::FORMAT_VERSION).spans());
         let max = crate::max_single_page_dims(16, crate::MIN_LEVEL_CAP);
         assert_eq!(max, 3796);
-        assert!(!ElementLayout::new(16, max, 0).spans());
-        assert!(ElementLayout::new(16, max + 1, 0).spans());
-        let lists = ElementLayout::new(16, 0, 0).size_at(crate::MIN_LEVEL_CAP);
+        assert!(!ElementLayout::new(16, max, crate::FORMAT_VERSION).spans());
+        assert!(ElementLayout::new(16, max + 1, crate::FORMAT_VERSION).spans());
+        let lists = ElementLayout::new(16, 0, crate::FORMAT_VERSION).size_at(crate::MIN_LEVEL_CAP);
         let fits = |d: usize| crate::item_footprint(lists + 2 * d) <= crate::page_capacity();
         assert!(fits(max) && !fits(max + 1));
         assert_eq!(
             crate::page_capacity()
-                / crate::item_footprint(ElementLayout::new(16, 128, 0).size_at(0)),
+                / crate::item_footprint(
+                    ElementLayout::new(16, 128, crate::FORMAT_VERSION).size_at(0)
+                ),
             15
         );
     }
@@ -875,7 +1060,7 @@ mod tests {
                 12_000,
                 crate::MAX_DIMS,
             ] {
-                let layout = ElementLayout::new(m, dims, 0);
+                let layout = ElementLayout::new(m, dims, crate::FORMAT_VERSION);
                 let pages = layout.chunks() + 1;
                 assert!(layout.extent_blocks() <= 32, "m={m} dims={dims}");
                 assert_eq!(layout.spans(), dims > single, "m={m} dims={dims}");
@@ -908,18 +1093,27 @@ mod tests {
                 assert_eq!(covered, dims, "m={m} dims={dims}");
             }
         }
-        assert_eq!(ElementLayout::new(16, 4096, 0).group(), 13);
-        assert_eq!(ElementLayout::new(16, 4096, 0).extent_blocks(), 14);
-        assert_eq!(ElementLayout::new(16, 6000, 0).group(), 1);
         assert_eq!(
-            ElementLayout::new(16, crate::MAX_DIMS, 0).extent_blocks(),
+            ElementLayout::new(16, 4096, crate::FORMAT_VERSION).group(),
+            13
+        );
+        assert_eq!(
+            ElementLayout::new(16, 4096, crate::FORMAT_VERSION).extent_blocks(),
+            14
+        );
+        assert_eq!(
+            ElementLayout::new(16, 6000, crate::FORMAT_VERSION).group(),
+            1
+        );
+        assert_eq!(
+            ElementLayout::new(16, crate::MAX_DIMS, crate::FORMAT_VERSION).extent_blocks(),
             4
         );
         assert_eq!(
-            ElementLayout::new(48, crate::MAX_DIMS, 0).extent_blocks(),
+            ElementLayout::new(48, crate::MAX_DIMS, crate::FORMAT_VERSION).extent_blocks(),
             5
         );
-        let layout = ElementLayout::new(16, 9000, 0);
+        let layout = ElementLayout::new(16, 9000, crate::FORMAT_VERSION);
         assert_eq!((layout.chunks(), layout.group()), (2, 1));
         let x: Vec<f32> = (0..9000).map(|i| (i as f32 * 0.01).sin()).collect();
         let half = HalfVector::encode(&x);
@@ -963,10 +1157,10 @@ mod tests {
     /// block s of a group; free placeholders read as free and deleted.
     #[test]
     fn chunk_locations_and_free_placeholders() {
-        let alone = ElementLayout::new(16, 9000, 0);
+        let alone = ElementLayout::new(16, 9000, crate::FORMAT_VERSION);
         assert_eq!(alone.chunk_location(10, 11, 1), Some((11, 1)));
         assert_eq!(alone.chunk_location(10, 11, 2), Some((12, 1)));
-        let grouped = ElementLayout::new(16, 4096, 0);
+        let grouped = ElementLayout::new(16, 4096, crate::FORMAT_VERSION);
         let g = grouped.group() as u32;
         // An extent at block 1: elements on blocks 1..=g, chunks on block g + 1.
         assert_eq!(grouped.chunk_location(1, g + 1, 1), Some((g + 1, 1)));
@@ -1005,7 +1199,7 @@ mod tests {
     /// element's chunks follow it block by block.
     #[test]
     fn extent_items_lay_out_groups_and_lone_elements() {
-        let grouped = ElementLayout::new(16, 4096, 0);
+        let grouped = ElementLayout::new(16, 4096, crate::FORMAT_VERSION);
         let g = grouped.group();
         let half = HalfVector::encode(&vec![0.25; 4096]);
         let tid = [HeapTid {
@@ -1036,7 +1230,7 @@ mod tests {
         whole.extend_from_slice(&grouped.read_chunk(&blocks[g][0], 20, 1).expect("chunk"));
         assert_eq!(whole, half.codes);
 
-        let lone = ElementLayout::new(16, 9000, 0);
+        let lone = ElementLayout::new(16, 9000, crate::FORMAT_VERSION);
         let half = HalfVector::encode(&vec![0.5; 9000]);
         let head = lone.encode(0, &tid, &half);
         let blocks = lone.extent_items(7, &[Some((&head[..], &half.codes[..]))]);
@@ -1074,7 +1268,7 @@ mod tests {
 
     #[test]
     fn well_formed_elements_pass_their_checks() {
-        let layout = ElementLayout::new(16, 128, 0);
+        let layout = ElementLayout::new(16, 128, crate::FORMAT_VERSION);
         let b = sample(layout);
         let e = layout.check_element(&b, 3).expect("valid");
         assert_eq!(layout.check_links(e, 6), Ok(()));
@@ -1085,7 +1279,7 @@ mod tests {
         assert_eq!(check_codes(&e.head_codes(), 0), Ok(()));
         let free = layout.encode_free(0);
         assert!(layout.check_element(&free, 3).is_ok());
-        let wide = ElementLayout::new(16, 9000, 0);
+        let wide = ElementLayout::new(16, 9000, crate::FORMAT_VERSION);
         let mut w = sample(wide);
         assert_eq!(
             wide.check_element(&w, 10).map(|_| ()),
@@ -1103,7 +1297,7 @@ mod tests {
     /// Each way an element's header can be wrong is found, and named.
     #[test]
     fn malformed_elements_are_refused() {
-        let layout = ElementLayout::new(16, 128, 0);
+        let layout = ElementLayout::new(16, 128, crate::FORMAT_VERSION);
         let good = sample(layout);
         let spoil = |f: &dyn Fn(&mut Vec<u8>)| {
             let mut b = good.clone();
@@ -1208,7 +1402,7 @@ mod tests {
     #[test]
     fn chunk_locations_never_wrap() {
         for dims in [4096, 9000, crate::MAX_DIMS] {
-            let layout = ElementLayout::new(16, dims, 0);
+            let layout = ElementLayout::new(16, dims, crate::FORMAT_VERSION);
             let g = layout.group() as u32;
             let edges = [0, 1, 2, g, g + 1, u32::MAX - 2, u32::MAX - 1, u32::MAX];
             for &head in &edges {
@@ -1227,7 +1421,10 @@ mod tests {
             assert_eq!(layout.chunk_location(5, 4, 1), None);
             assert_eq!(layout.chunk_location(5, 5 + g + 1, 1), None);
         }
-        assert_eq!(ElementLayout::new(16, 128, 0).chunk_location(1, 2, 1), None);
+        assert_eq!(
+            ElementLayout::new(16, 128, crate::FORMAT_VERSION).chunk_location(1, 2, 1),
+            None
+        );
     }
 
     /// Random bit flips in an element: its check passes or names a
@@ -1242,7 +1439,7 @@ mod tests {
             seed
         };
         for dims in [3, 128, 9000] {
-            let layout = ElementLayout::new(16, dims, 0);
+            let layout = ElementLayout::new(16, dims, crate::FORMAT_VERSION);
             let mut good = sample(layout);
             if layout.spans() {
                 layout.write(&mut good).set_chunk_block(2);

@@ -77,6 +77,7 @@ pub mod element;
 pub mod meta;
 pub mod page;
 pub mod placement;
+pub mod seal;
 
 pub use corruption::Corruption;
 pub use element::{
@@ -131,13 +132,13 @@ pub const fn max_item() -> usize {
 /// Largest number of dimensions whose element fits one page at level
 /// `max_level`; wider ones span pages (see the module note).
 pub fn max_single_page_dims(m: usize, max_level: usize) -> usize {
-    let fixed = ElementLayout::new(m, 0, 0).size_at(max_level);
+    let fixed = ElementLayout::new(m, 0, FORMAT_VERSION).size_at(max_level);
     (max_item() - fixed) / 2
 }
 
 /// Highest level an element of `dims` may have so that it fits one page.
 pub fn level_cap(m: usize, dims: usize) -> usize {
-    let layout = ElementLayout::new(m, dims, 0);
+    let layout = ElementLayout::new(m, dims, FORMAT_VERSION);
     (0..=32)
         .take_while(|&l| item_footprint(layout.size_at(l)) <= page_capacity())
         .last()

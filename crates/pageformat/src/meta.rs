@@ -9,9 +9,12 @@ pub const MAGIC: u32 = 0x6876_6770;
 /// at m = 16): builds before it cannot read such an index and refuse it.
 /// Version 3 added the dimension order (`order_len`, see below): the f16
 /// copies of an index with one hold their dimensions permuted.
-pub const FORMAT_VERSION: u32 = 3;
-/// Oldest version this build reads: versions 1 and 2 are version 3
-/// without a dimension order (and version 1 without page-spanning elements).
+/// Version 4 seals each element ([`crate::seal`]): 9 heap TIDs an element
+/// and two checksums in the tenth slot.
+pub const FORMAT_VERSION: u32 = 4;
+/// Oldest version this build reads: versions 1 to 3 are version 4 without
+/// seals (10 heap TIDs an element), 1 and 2 also without a dimension
+/// order, and 1 without page-spanning elements.
 pub const OLDEST_READABLE_VERSION: u32 = 1;
 
 /// Values `m` takes (the reloption's bounds).

@@ -62,7 +62,7 @@ mod tests {
 
     #[test]
     fn single_page_elements_fill_pages_in_order() {
-        let layout = ElementLayout::new(16, 128, 0);
+        let layout = ElementLayout::new(16, 128, crate::FORMAT_VERSION);
         assert!(!layout.spans());
         let n = 100;
         let order: Vec<u32> = (0..n as u32).rev().collect();
@@ -90,7 +90,7 @@ mod tests {
 
     #[test]
     fn spanning_elements_get_extent_places() {
-        let layout = ElementLayout::new(16, 4096, 0);
+        let layout = ElementLayout::new(16, 4096, crate::FORMAT_VERSION);
         assert!(layout.spans());
         let (g, e) = (layout.group(), layout.extent_blocks());
         let n = 3 * g + 1;
