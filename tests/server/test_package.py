@@ -1,5 +1,6 @@
-"""The Debian package from scripts/package.sh, installed with dpkg into a
-clean PostgreSQL (a copy of the server without pgvision, with a dpkg
+"""The Debian package from scripts/package.sh (postgresql-MAJOR-pgvision for
+the server the tests run against: 15, 16, 17 or 18), installed with dpkg
+into a clean PostgreSQL (a copy of the server without pgvision, with a dpkg
 database of its own): its postinst verifies the bundled files offline,
 CREATE EXTENSION pgvision and image_embed work from the package's files
 alone, and removing the package takes every file away."""
@@ -26,20 +27,35 @@ def pg_config(flag):
 
 
 def clean_server(root: Path, major: str):
-    """A copy of the test server (a Debian-layout PostgreSQL: programs and
-    libraries in /usr/lib/postgresql/MAJOR, shared files in
-    /usr/share/postgresql/MAJOR) at Debian's paths under `root`, where the
-    package puts its files, with every pgvision file taken out; and an
-    empty dpkg database there. Returns its lib and extension folders."""
+    """A copy of the test server at Debian's paths under `root` (programs
+    and libraries in /usr/lib/postgresql/MAJOR, shared files in
+    /usr/share/postgresql/MAJOR), where the package puts its files, with
+    every pgvision file taken out; and an empty dpkg database there.
+    Returns its lib and extension folders.
+
+    Debian's own PostgreSQL 15 has that layout. The relocatable servers of
+    16, 17 and 18 (from PyPI) look for their files below their programs'
+    folder (lib/postgresql, share/postgresql): in the copy those become
+    links to Debian's places, so the server loads what the package
+    installed there and nothing else."""
     shutil.rmtree(root, ignore_errors=True)
+    prefix = PG_BIN.parent
     lib_root = root / "usr/lib/postgresql" / major
     share = root / "usr/share/postgresql" / major
-    shutil.copytree(PG_BIN.parent, lib_root, symlinks=True)
+    shutil.copytree(prefix, lib_root, symlinks=True)
     shutil.copytree(pg_config("--sharedir"), share, symlinks=True)
     lib, ext = lib_root / "lib", share / "extension"
-    (lib / "pgvision.so").unlink(missing_ok=True)
-    for p in ext.glob("pgvision*"):
-        shutil.rmtree(p) if p.is_dir() else p.unlink()
+    for p in [lib / "pgvision.so", *ext.glob("pgvision*")]:
+        shutil.rmtree(p) if p.is_dir() and not p.is_symlink() else p.unlink(missing_ok=True)
+    own_share, own_lib = Path(pg_config("--sharedir")), Path(pg_config("--pkglibdir"))
+    if own_share.is_relative_to(prefix):
+        copied = lib_root / own_share.relative_to(prefix)
+        shutil.rmtree(copied)
+        copied.symlink_to(share)
+    if own_lib != prefix / "lib" and own_lib.is_relative_to(prefix):
+        copied = lib_root / own_lib.relative_to(prefix)
+        (copied / "pgvision.so").unlink(missing_ok=True)
+        (copied / "pgvision.so").symlink_to(lib / "pgvision.so")
     db = root / "var/lib/dpkg"
     for sub in ("info", "updates", "triggers"):
         (db / sub).mkdir(parents=True, exist_ok=True)
