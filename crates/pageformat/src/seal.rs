@@ -22,10 +22,12 @@
 //! structural checks (`Corruption::Flags`, `Corruption::LinkBlock`) or costs
 //! recall, never order.
 //!
-//! The hash is a word-wise multiply-xorshift: each step is a bijection of
-//! the running state, so any change confined to one 8-byte word always
-//! changes the result; others collide with probability about 2^-32 (the
-//! vector seal) or 2^-16 (the heap seal).
+//! The hash is a word-wise multiply-xorshift (the codes in four lanes):
+//! each step is a bijection of the running state, so any change confined
+//! to one 8-byte word always changes the result before it is folded to the
+//! seal's width; others collide with probability about 2^-32 (the vector
+//! seal) or 2^-16 (the heap seal). About 0.2 ns a code on this project's
+//! hosts: a scan checks only the elements whose rows it returns.
 
 /// Heap TIDs a sealed element holds (the tenth slot keeps the seals).
 pub const SEALED_HEAP_TIDS: usize = 9;
@@ -60,18 +62,31 @@ fn hash_bytes(mut h: u64, bytes: &[u8]) -> u64 {
     step(h, bytes.len() as u64)
 }
 
-/// Hash of f16 `codes`, four to a word as they lie on a (little-endian) page.
-fn hash_codes(mut h: u64, codes: &[u16]) -> u64 {
-    let mut words = codes.chunks_exact(4);
+/// Hash of f16 `codes`, four to a word as they lie on a (little-endian)
+/// page, in four independent lanes (the multiplications of one lane wait
+/// for each other, those of four overlap), then folded into `h`.
+fn hash_codes(h: u64, codes: &[u16]) -> u64 {
+    let word =
+        |w: &[u16]| w[0] as u64 | (w[1] as u64) << 16 | (w[2] as u64) << 32 | (w[3] as u64) << 48;
+    let mut lanes = [h, h ^ 1, h ^ 2, h ^ 3];
+    let mut blocks = codes.chunks_exact(16);
+    for b in &mut blocks {
+        for (lane, w) in lanes.iter_mut().zip(b.chunks_exact(4)) {
+            *lane = step(*lane, word(w));
+        }
+    }
+    let mut words = blocks.remainder().chunks_exact(4);
     for w in &mut words {
-        let word = w[0] as u64 | (w[1] as u64) << 16 | (w[2] as u64) << 32 | (w[3] as u64) << 48;
-        h = step(h, word);
+        lanes[0] = step(lanes[0], word(w));
     }
     let mut last = 0u64;
     for (i, &c) in words.remainder().iter().enumerate() {
         last |= (c as u64) << (16 * i);
     }
-    step(step(h, last), codes.len() as u64)
+    let folded = lanes
+        .iter()
+        .fold(step(h, last), |acc, &lane| step(acc, lane));
+    step(folded, codes.len() as u64)
 }
 
 /// The vector seal of an element: its scale, error bound, norm (the 12
