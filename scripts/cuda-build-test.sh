@@ -1,13 +1,16 @@
 #!/usr/bin/env bash
-# Tests the cuda build of pgvision (what `setup.sh --gpu` installs) on a machine
-# without an NVIDIA GPU, next to the normal build and without touching it:
-#   - builds the extension with the `cuda` feature (`cargo pgrx package --debug`, the
-#     same pg_config as the normal build, so nothing of pgrx is rebuilt; a debug build
-#     compiles in well under a minute, and what is tested here, the choice of library,
-#     the driver check and the fallback, is the same code as setup.sh --gpu's release),
-#   - installs it into a private copy of PostgreSQL under .pgvision/pg-cuda with the
-#     GPU build of ONNX Runtime (fetch-runtime.sh --gpu-lib: the onnxruntime-gpu
-#     wheel only; the CUDA/cuDNN wheels matter only on a machine with a GPU),
+# Tests the cuda build of pgvision (what `setup.sh --gpu` installs, and the GPU
+# Debian package) on a machine without an NVIDIA GPU, next to the normal build and
+# without touching it:
+#   - builds the GPU package, postgresql-<major>-pgvision-gpu, with the extension
+#     built with the `cuda` feature (`package.sh --gpu-lib --debug`: the same
+#     pg_config as the normal build, so nothing of pgrx is rebuilt; a debug build
+#     compiles in well under a minute, and what is tested here, the choice of
+#     library, the driver check and the fallback, is the same code as a release)
+#     and the GPU build of ONNX Runtime (the onnxruntime-gpu wheel only; the
+#     CUDA/cuDNN wheels of --gpu matter only on a machine with a GPU),
+#   - installs the package's files into a private copy of PostgreSQL under
+#     .pgvision/pg-cuda and checks them as its postinst does,
 #   - runs tests/cudabuild against a cluster of that copy, comparing embeddings
 #     with the normal (CPU) build's cluster.
 #
@@ -50,30 +53,20 @@ cuda_cluster() {
     bash "$ROOT/scripts/cluster.sh" "$@"
 }
 
-step "cuda build: ONNX Runtime GPU library (onnxruntime-gpu wheel)"
-bash scripts/fetch-runtime.sh --gpu-lib >/dev/null
+step "cuda build: the GPU package (package.sh --gpu-lib --debug)"
+deb=$(bash scripts/package.sh --gpu-lib --debug --pg-config "$PG_CONFIG" --out "$PACKAGE" | tail -n 1)
+rm -rf "$PACKAGE/root" && dpkg-deb -x "$deb" "$PACKAGE/root"
 
-step "cuda build: compiling pgvision with the cuda feature (debug)"
-log=$(mktemp)
-if ! cargo pgrx package --debug --features cuda --pg-config "$PG_CONFIG" --out-dir "$PACKAGE" >"$log" 2>&1; then
-  grep -v '^\s*$\|^\s*Compiling \|^\s*at ' "$log" | tail -n 60 >&2
-  rm -f "$log"; exit 1
-fi
-rm -f "$log"
-
-step "cuda build: installing into a private PostgreSQL copy ($COPY)"
+step "cuda build: installing the package's files into a private PostgreSQL copy ($COPY)"
 copy_pg
 cuda_cluster stop
 pkglib=$(in_copy "$("$PG_CONFIG" --pkglibdir)") share=$(in_copy "$("$PG_CONFIG" --sharedir)")
 # New files, never written in place: the copy shares nothing with the original.
-for f in "$PACKAGE$("$PG_CONFIG" --pkglibdir)"/pgvision*.so; do
-  rm -f "$pkglib/$(basename "$f")"; cp "$f" "$pkglib/"
-done
-for f in "$PACKAGE$("$PG_CONFIG" --sharedir)"/extension/pgvision*; do
-  [ -f "$f" ] || continue
-  rm -f "$share/extension/$(basename "$f")"; cp "$f" "$share/extension/"
-done
-bash scripts/fetch-runtime.sh --gpu-lib --install "$share/extension/pgvision" >/dev/null
+rm -rf "$pkglib"/pgvision*.so "$share"/extension/pgvision*
+cp "$PACKAGE"/root/usr/lib/postgresql/*/lib/pgvision.so "$pkglib/"
+cp -r "$PACKAGE"/root/usr/share/postgresql/*/extension/pgvision* "$share/extension/"
+# What the package's postinst checks.
+(cd "$share/extension/pgvision" && sha256sum --quiet -c SHA256SUMS)
 
 # The CPU build's cluster to compare with.
 stop_cpu=
@@ -87,5 +80,5 @@ trap 'cuda_cluster stop; if [ -n "$stop_cpu" ]; then bash "$ROOT/scripts/cluster
 cuda_cluster start >/dev/null
 
 step "cuda build: tests (tests/cudabuild)"
-PGV_CUDA_HOST=$CUDA_SOCK PGV_CUDA_PORT=$CUDA_PORT \
+PGV_CUDA_DEB=$deb PGV_CUDA_HOST=$CUDA_SOCK PGV_CUDA_PORT=$CUDA_PORT \
   "$STATE/testenv/bin/python" -m pytest -q -p no:cacheprovider tests/cudabuild

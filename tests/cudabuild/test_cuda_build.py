@@ -1,11 +1,15 @@
-"""The cuda build (`setup.sh --gpu`) on a machine without an NVIDIA GPU.
+"""The cuda build (`setup.sh --gpu`, and the GPU Debian package
+`scripts/package.sh --gpu-lib`, whose files the cluster runs) on a machine
+without an NVIDIA GPU.
 
-It loads the GPU build of ONNX Runtime installed next to it; with
+The package stands in for the CPU one; the build loads the GPU build of ONNX Runtime installed next to it; with
 pgvision.device = cuda it runs on the CPU after ONE notice that names the
 missing driver, with device = cpu it never maps a CUDA library into the
 backend, and its embeddings equal the normal build's.
 """
+import os
 import random
+import subprocess
 import sys
 from pathlib import Path
 
@@ -66,6 +70,19 @@ def embed_all(conn, images, model=MODEL):
                  dtype=np.float32)
         for data in images
     ])
+
+
+def test_gpu_package_replaces_the_cpu_package_and_ships_the_gpu_runtime():
+    deb = os.environ["PGV_CUDA_DEB"]
+    fields = subprocess.run(["dpkg-deb", "-f", deb, "Package", "Provides", "Conflicts", "Replaces"],
+                            check=True, capture_output=True, text=True).stdout
+    info = dict(line.split(": ", 1) for line in fields.splitlines())
+    base = info["Package"].removesuffix("-gpu")
+    assert info["Package"].endswith("-pgvision-gpu"), info
+    assert info["Provides"] == info["Conflicts"] == info["Replaces"] == base, info
+    files = subprocess.run(["dpkg-deb", "-c", deb], check=True, capture_output=True, text=True).stdout
+    assert GPU_LIB in files, files
+    assert "/extension/pgvision/models/efficientnet_lite0.onnx" in files and "/lib/pgvision.so" in files
 
 
 def test_runtime_reports_the_gpu_library(cuda_dsn):
