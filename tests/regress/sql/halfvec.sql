@@ -145,3 +145,10 @@ SELECT err($$SELECT '{100000}'::int[]::halfvec$$);
 SELECT err($$SELECT '{1e39}'::numeric[]::halfvec$$);
 SELECT err($$SELECT '{1e-50}'::numeric[]::halfvec$$);
 SELECT err($$SELECT '{{1e39}}'::numeric[]::halfvec$$);
+-- text output is Postgres' float4out digit for digit, for every f16 value
+-- (ties to the even digit: 1.12890625 is 1.1289062) and for float4s whose
+-- shorter digits lie exactly between two floats (57706752)
+SELECT count(*) AS values, count(*) FILTER (WHERE ARRAY[x]::halfvec::text <> '[' || x::text || ']') AS halfvec_differ,
+       count(*) FILTER (WHERE ARRAY[x]::vector::text <> '[' || x::text || ']') AS vector_differ
+FROM generate_series(-24, 5) e, generate_series(1, 2047) m, LATERAL (SELECT (m * 2.0 ^ e)::float4 AS x) s;
+SELECT '[1.12890625,-1.56640625]'::halfvec, '[1.12890625,57706752,1020727168]'::vector;
