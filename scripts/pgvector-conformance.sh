@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
-# Runs pgvector's own regression SQL for the `vector` type against pgvision
+# Runs pgvector's own regression SQL for vector, halfvec and bit against pgvision
 # and shows where the answers differ. A developer's check, not part of CI:
 # pgvector's files are read from a checkout of its public repository that
 # the caller provides (never copied into this repository).
 #
 # Usage: scripts/pgvector-conformance.sh PGVECTOR_SOURCE [test ...]
-#   default tests: vector_type cast btree copy hnsw_vector
+#   default tests: vector_type cast btree copy hnsw_vector halfvec bit hnsw_halfvec
 # Prints each test's diff (pgvector's expected output -> pgvision's) to
 # .pgvision/pgvector-conformance/<test>.diff and a summary line per test.
 set -euo pipefail
@@ -13,7 +13,7 @@ source "$(dirname "$0")/common.sh"
 src=${1:?usage: $0 PGVECTOR_SOURCE [test ...]}
 shift
 tests=("$@")
-[ ${#tests[@]} -gt 0 ] || tests=(vector_type cast btree copy hnsw_vector)
+[ ${#tests[@]} -gt 0 ] || tests=(vector_type cast btree copy hnsw_vector halfvec bit hnsw_halfvec)
 out=$STATE/pgvector-conformance
 rm -rf "$out" && mkdir -p "$out/in/sql" "$out/in/expected"
 for t in "${tests[@]}"; do

@@ -87,7 +87,7 @@ if layer 4 || layer 5 || layer 6; then
 fi
 
 if layer 4; then
-  step "4/6 client tests (psycopg 3, pgvector-python, SQLAlchemy, image_embed end to end)"
+  step "4/6 client tests (pgvector-python over psycopg 3, psycopg2, asyncpg, SQLAlchemy, Django; image_embed end to end)"
   "$STATE/testenv/bin/python" -m pytest -q -p no:cacheprovider tests/client
 fi
 

@@ -4,6 +4,7 @@
 //! under `crates/`. Modules: `vector` (the pgvector-compatible type), `hnsw`
 //! (the index), `embed` (`image_embed`: CNN embeddings through ONNX Runtime).
 
+pub mod bit;
 pub mod catalog;
 pub mod embed;
 pub mod error;

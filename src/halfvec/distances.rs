@@ -8,10 +8,7 @@ use crate::vector::functions as f;
 use pgrx::prelude::*;
 use vectorcore::halfvec::f16;
 
-/// The float4 values of `x` (exact).
-fn widen(x: &[f16]) -> Vec<f32> {
-    x.iter().map(|h| h.to_f32()).collect()
-}
+use vectorcore::element::widen;
 
 /// Defines `$name` as vector's kernel `$kernel` on the widened halves.
 macro_rules! widened {

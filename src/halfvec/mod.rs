@@ -3,9 +3,12 @@
 //! Indexed by hnsw through the `halfvec_*_ops` operator classes
 //! (`crate::opclass`).
 
+pub mod aggregates;
 pub mod casts;
 pub mod datum;
 pub mod distances;
+pub mod functions;
 pub mod io;
+pub mod operators;
 
 pub use datum::{Halfvec, HalfvecArg};

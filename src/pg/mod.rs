@@ -8,11 +8,13 @@
 //! - `varlena`: the one varlena wrapper every vector-like type uses;
 //! - `toast_cache`: read-only arguments of such types that reuse recent
 //!   detoasts of the same value;
+//! - `from_array`: SQL arrays read into a vector-like type's values;
 //! - `distance_fn`: the macro that makes a type's distance functions plain
 //!   fmgr C functions (no pgrx wrapper on the hot path).
 
 pub mod buffer;
 pub mod distance_fn;
+pub mod from_array;
 pub mod recent;
 pub mod toast_cache;
 pub mod varlena;

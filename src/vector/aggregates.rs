@@ -12,7 +12,7 @@ use vectorcore::avg_state::{self, ArrayShape};
 
 /// The elements of a state array, refused unless 1-D, non-empty and free of
 /// NULLs (`<caller>: expected state array`).
-fn checked_state(arr: Array<'_, f64>, caller: &'static str) -> Vec<f64> {
+pub(crate) fn checked_state(arr: Array<'_, f64>, caller: &'static str) -> Vec<f64> {
     let has_nulls = arr.contains_nulls();
     let values: Vec<f64> = arr.iter().flatten().collect();
     // SAFETY: the pointer is the detoasted array this `Array` wraps.

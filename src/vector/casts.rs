@@ -1,39 +1,24 @@
 //! Casts between `vector`, arrays and `vector(n)`.
 
-use super::datum::Vector;
-use crate::error::{raise, OrRaise};
+use super::datum::{Vector, VectorLayout};
+use crate::error::OrRaise;
+use crate::pg::from_array::{array_values, numeric_to_f32};
 use pgrx::prelude::*;
-use pgrx::{AnyNumeric, PgSqlErrorCode};
+use pgrx::AnyNumeric;
 use vectorcore::check;
 
 /// Builds a vector from a SQL array with pgvector's checks, in its order:
 /// 1-D, no NULLs, dimension bounds, typmod, then finite elements.
-fn from_array<T: pgrx::datum::UnboxDatum>(
+fn from_array<T: pgrx::datum::UnboxDatum, R>(
     arr: Array<'_, T>,
     typmod: i32,
-    convert: impl Fn(T::As<'_>) -> f32,
+    extract: impl Fn(T::As<'_>) -> R,
+    convert: impl Fn(R) -> f32,
 ) -> Vector {
-    let has_nulls = arr.contains_nulls();
-    let values: Vec<f32> = arr.iter().flatten().map(convert).collect();
-    let n = arr.len();
-    // SAFETY: the pointer is the detoasted array this `Array` wraps.
-    let ndim = unsafe { (*arr.into_array_type()).ndim };
-    if ndim > 1 {
-        raise(
-            PgSqlErrorCode::ERRCODE_DATA_EXCEPTION,
-            "array must be 1-D",
-            None,
-        );
-    }
-    if has_nulls {
-        raise(
-            PgSqlErrorCode::ERRCODE_NULL_VALUE_NOT_ALLOWED,
-            "array must not contain nulls",
-            None,
-        );
-    }
-    check::dim(n).or_raise();
-    check::expected_dim(typmod, n).or_raise();
+    let values: Vec<f32> = array_values::<VectorLayout, T, R>(arr, typmod, extract)
+        .into_iter()
+        .map(convert)
+        .collect();
     for v in &values {
         check::element(*v).or_raise();
     }
@@ -43,27 +28,25 @@ fn from_array<T: pgrx::datum::UnboxDatum>(
 /// `integer[]` to `vector`.
 #[pg_extern(immutable, strict, parallel_safe, name = "array_to_vector", requires = ["vector_type"])]
 fn int_array_to_vector(arr: Array<i32>, typmod: i32, _explicit: bool) -> Vector {
-    from_array(arr, typmod, |x| x as f32)
+    from_array(arr, typmod, |x| x, |x| x as f32)
 }
 
 /// `real[]` to `vector`.
 #[pg_extern(immutable, strict, parallel_safe, name = "array_to_vector", requires = ["vector_type"])]
 fn float4_array_to_vector(arr: Array<f32>, typmod: i32, _explicit: bool) -> Vector {
-    from_array(arr, typmod, |x| x)
+    from_array(arr, typmod, |x| x, |x| x)
 }
 
 /// `double precision[]` to `vector`.
 #[pg_extern(immutable, strict, parallel_safe, name = "array_to_vector", requires = ["vector_type"])]
 fn float8_array_to_vector(arr: Array<f64>, typmod: i32, _explicit: bool) -> Vector {
-    from_array(arr, typmod, |x| x as f32)
+    from_array(arr, typmod, |x| x, |x| x as f32)
 }
 
 /// `numeric[]` to `vector`.
 #[pg_extern(immutable, strict, parallel_safe, name = "array_to_vector", requires = ["vector_type"])]
 fn numeric_array_to_vector(arr: Array<AnyNumeric>, typmod: i32, _explicit: bool) -> Vector {
-    from_array(arr, typmod, |x| {
-        x.to_string().parse::<f32>().unwrap_or(f32::NAN)
-    })
+    from_array(arr, typmod, |x| x, numeric_to_f32)
 }
 
 /// `vector` to `real[]`.

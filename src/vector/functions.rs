@@ -5,6 +5,7 @@
 
 use super::datum::Vector;
 use super::datum::VectorArg;
+use crate::bit::Bit;
 use crate::error::OrRaise;
 use pgrx::prelude::*;
 use vectorcore::arith;
@@ -65,6 +66,13 @@ pub fn vector_norm(a: VectorArg) -> f64 {
 #[pg_extern(immutable, strict, parallel_safe, requires = ["vector_type"])]
 pub fn l2_normalize(a: Vector) -> Vector {
     Vector::from_slice(&arith::l2_normalize(a.as_slice()).or_raise())
+}
+
+/// Binary quantisation: bit i set where element i is positive.
+#[pg_extern(immutable, strict, parallel_safe, requires = ["vector_type"])]
+pub fn binary_quantize(a: VectorArg) -> Bit {
+    let x = a.as_slice();
+    Bit::from_bytes(&distance::bits::binary_quantize(x), x.len())
 }
 
 /// `count` elements from 1-based `start`, like substring.

@@ -31,6 +31,14 @@ INSERT INTO fuzz_ext VALUES
   (1, (SELECT array_agg(i::real) FROM generate_series(1, 2000) i)::vector),
   (2, array_fill(2::real, ARRAY[16000])::vector);
 CREATE TABLE fuzz_images (id int PRIMARY KEY, data bytea);
+CREATE TABLE fuzz_hrows (id int PRIMARY KEY, v halfvec);
+ALTER TABLE fuzz_hrows ALTER COLUMN v SET STORAGE extended;
+INSERT INTO fuzz_hrows VALUES
+  (1, '[1]'),                                                    -- short (1-byte) header on disk
+  (2, '[1,2,3]'),
+  (3, array_fill(0::real, ARRAY[4000])::halfvec),                -- compressed
+  (4, array_fill(1.5::real, ARRAY[16000])::halfvec),             -- compressed, out of line
+  (5, (SELECT array_agg(random()::real) FROM generate_series(1, 3000))::halfvec);
 """
 
 VECTORS = [
@@ -41,6 +49,24 @@ VECTORS = [
     "(SELECT v FROM fuzz_rows WHERE id = 3)", "(SELECT v FROM fuzz_rows WHERE id = 4)",
     "(SELECT v FROM fuzz_rows WHERE id = 5)", "(SELECT v FROM fuzz_ext WHERE id = 1)",
     "(SELECT v FROM fuzz_ext WHERE id = 2)",
+]
+
+# halfvec: the f16 extremes (65504, the smallest subnormal), sums and
+# products that overflow, and the on-disk forms of fuzz_hrows.
+HALFVECS = [
+    "NULL::halfvec", "'[1]'::halfvec", "'[1,2,3]'::halfvec", "'[0,0,0]'::halfvec", "'[-0,6e-8,-6e-8]'::halfvec",
+    "'[65504,-65504,1]'::halfvec", "'[0.0001,300,3]'::halfvec", "'[1,2]'::halfvec",
+    "array_fill(1::real, ARRAY[16000])::halfvec", "array_fill(65504::real, ARRAY[16000])::halfvec",
+    "(SELECT v FROM fuzz_hrows WHERE id = 1)", "(SELECT v FROM fuzz_hrows WHERE id = 2)",
+    "(SELECT v FROM fuzz_hrows WHERE id = 3)", "(SELECT v FROM fuzz_hrows WHERE id = 4)",
+    "(SELECT v FROM fuzz_hrows WHERE id = 5)",
+]
+
+# bit strings: empty, odd lengths, past a machine word, different lengths.
+BITS = [
+    "NULL::bit", "B''", "B'1'", "B'0'", "B'101'", "B'1111'", "B'0000'", "repeat('1', 77)::varbit::bit(77)",
+    "repeat('10', 100)::varbit::bit(200)", "repeat('1', 64000)::varbit::bit(64000)",
+    "binary_quantize(array_fill(1::real, ARRAY[16000])::vector)",
 ]
 
 
@@ -98,6 +124,7 @@ ARRAYS = {
     "numeric[]": _array_values("numeric", "numeric[]")
     + ["'{NaN}'::numeric[]", "'{1e39}'::numeric[]", "'{1e-50}'::numeric[]", "'{Infinity}'::numeric[]",
        "ARRAY[repeat('9', 1000)::numeric]"],
+    "halfvec[]": ["NULL::halfvec[]", "'{}'::halfvec[]", "ARRAY['[1,2]'::halfvec, NULL]"],
     "vector[]": ["NULL::vector[]", "'{}'::vector[]", "ARRAY['[1,2]'::vector, NULL]", "ARRAY['[1]'::vector]"],
 }
 

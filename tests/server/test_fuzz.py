@@ -33,7 +33,7 @@ PORT = int(os.environ.get("PGV_TEST_PORT", "54360")) + 7
 # What no client may see: panic text, backtrace frames, Rust paths.
 LEAK = re.compile(r"panicked|stack backtrace|RUST_BACKTRACE|\.rs:\d+|\b(core|std|alloc|pgrx)::|rust_begin_unwind")
 # Internal errors (XX000) pgvector raises with elog() itself, so we do too.
-ALLOWED_XX000 = re.compile(r"^vector_(accum|combine|avg): expected state array$")
+ALLOWED_XX000 = re.compile(r"^(vector|halfvec)_(accum|combine|avg): expected state array$")
 # Functions that are not for calling with values: handlers take `internal`.
 SKIP_TYPES = {"internal", "index_am_handler", "anyelement", "anyarray"}
 STATEMENT_TIMEOUT_MS = 20000
@@ -69,6 +69,10 @@ def values_for(typ: str):
         return None
     if typ == "vector":
         return corpus.VECTORS
+    if typ == "halfvec":
+        return corpus.HALFVECS
+    if typ == "bit":
+        return corpus.BITS
     if typ == "bytea":
         return ["NULL::bytea", "''::bytea", "'\\x00'::bytea"] + [
             f"(SELECT data FROM fuzz_images WHERE id = {i})" for i in range(IMAGE_COUNT)]
@@ -85,7 +89,7 @@ def values_for(typ: str):
 
 IMAGE_COUNT = 0
 # A valid value per type, for the other arguments while one is varied.
-PLAIN = {"text": "'tiny16'", "vector": "'[1,2,3]'::vector", "integer": "1", "boolean": "false",
+PLAIN = {"text": "'tiny16'", "vector": "'[1,2,3]'::vector", "halfvec": "'[1,2,3]'::halfvec", "bit": "B'101'", "integer": "1", "boolean": "false",
          "oid": "0::oid", "bytea": "(SELECT data FROM fuzz_images WHERE id = 0)"}
 
 
@@ -191,12 +195,13 @@ def test_fuzz_sql_surface(fuzz_cluster):
             continue
         for v in pool:
             statements.append(f"SELECT CAST({v} AS {target})")
-        if target == "vector":
+        if target in ("vector", "halfvec"):
             for typmod in (1, 3, 16000, 16001, 0, -1):
-                statements.append(f"SELECT CAST({rng.choice(pool)} AS vector({typmod}))")
-    for text in ("'[1,2,3]'", "'[1]'", "NULL", "'[1,2'"):
+                statements.append(f"SELECT CAST({rng.choice(pool)} AS {target}({typmod}))")
+    for text in ("'[1,2,3]'", "'[1]'", "NULL", "'[1,2'", "'[65520]'"):
         for typmod in ("1", "3", "16000", "16001", "0", "-5", "3,4", "'a'"):
-            statements.append(f"SELECT {text}::vector({typmod})")
+            for typ in ("vector", "halfvec"):
+                statements.append(f"SELECT {text}::{typ}({typmod})")
     print(f"{len(statements)} statements over {len(funcs)} functions, {len(ops)} operators, "
           f"{len(casts)} casts; not callable with values: {', '.join(skipped)}")
 
@@ -240,38 +245,45 @@ class RawVector(bytes):
     """Bytes sent as a `vector` parameter in binary format, as they are."""
 
 
+class RawHalfvec(bytes):
+    """Bytes sent as a `halfvec` parameter in binary format, as they are."""
+
+
 def fuzz_binary_input(conn, rng):
-    """vector_recv (binary COPY and binary parameters) fed hostile bytes: the
-    header's dimension count past both ends, short data, a non-zero unused
-    field, NaN and infinite elements, trailing bytes and random bytes."""
-    oid = conn.execute("SELECT 'vector'::regtype::oid").fetchone()[0]
-
-    class RawDumper(Dumper):
-        format = Format.BINARY
-
-        def dump(self, obj):
-            return bytes(obj)
-
-    RawDumper.oid = oid
-    conn.adapters.register_dumper(RawVector, RawDumper)
-    f = lambda *xs: struct.pack(f">{len(xs)}f", *xs)
-    cases = [b"", b"\x00", b"\x00\x03", struct.pack(">hh", 3, 0) + f(1, 2, 3), struct.pack(">hh", 0, 0),
-             struct.pack(">hh", -1, 0) + f(1), struct.pack(">hh", -32768, 0), struct.pack(">hh", 16001, 0) + f(*[1.0] * 16001),
-             struct.pack(">hh", 16000, 0) + f(*[1.0] * 16000), struct.pack(">hh", 3, 0) + f(1, 2),
-             struct.pack(">hh", 2, 1) + f(1, 2), struct.pack(">hh", 2, 0) + f(float("nan"), 1),
-             struct.pack(">hh", 2, 0) + f(float("inf"), 1), struct.pack(">hh", 1, 0) + f(1) + b"\x00\x01"]
-    cases += [bytes(rng.randrange(256) for _ in range(rng.randrange(1, 40))) for _ in range(200)]
+    """vector_recv and halfvec_recv (binary COPY and binary parameters) fed
+    hostile bytes: the header's dimension count past both ends, short data,
+    a non-zero unused field, NaN and infinite elements, trailing bytes and
+    random bytes."""
     problems = []
-    for data in cases:
-        for sql in ("SELECT %s", "SELECT vector_dims(%s)", "SELECT %s::vector(2)"):
-            try:
-                conn.execute(sql, (RawVector(data),)).fetchall()
-            except psycopg.Error as e:
-                if conn.broken:
-                    pytest.fail(f"connection lost on binary input {data[:40]!r}: {e}")
-                text = " | ".join(filter(None, [e.diag.message_primary, e.diag.message_detail]))
-                if e.diag.sqlstate is None or LEAK.search(text) or e.diag.sqlstate == "XX000":
-                    problems.append(f"binary input {data[:40]!r} -> {e.diag.sqlstate} {text[:300]}")
+    for typ, raw, code in (("vector", RawVector, "f"), ("halfvec", RawHalfvec, "e")):
+        oid = conn.execute(f"SELECT '{typ}'::regtype::oid").fetchone()[0]
+
+        class RawDumper(Dumper):
+            format = Format.BINARY
+
+            def dump(self, obj):
+                return bytes(obj)
+
+        RawDumper.oid = oid
+        conn.adapters.register_dumper(raw, RawDumper)
+        f = lambda *xs, code=code: struct.pack(f">{len(xs)}{code}", *xs)
+        cases = [b"", b"\x00", b"\x00\x03", struct.pack(">hh", 3, 0) + f(1, 2, 3), struct.pack(">hh", 0, 0),
+                 struct.pack(">hh", -1, 0) + f(1), struct.pack(">hh", -32768, 0),
+                 struct.pack(">hh", 16001, 0) + f(*[1.0] * 16001),
+                 struct.pack(">hh", 16000, 0) + f(*[1.0] * 16000), struct.pack(">hh", 3, 0) + f(1, 2),
+                 struct.pack(">hh", 2, 1) + f(1, 2), struct.pack(">hh", 2, 0) + f(float("nan"), 1),
+                 struct.pack(">hh", 2, 0) + f(float("inf"), 1), struct.pack(">hh", 1, 0) + f(1) + b"\x00\x01"]
+        cases += [bytes(rng.randrange(256) for _ in range(rng.randrange(1, 40))) for _ in range(200)]
+        for data in cases:
+            for sql in ("SELECT %s", "SELECT vector_dims(%s)", f"SELECT %s::{typ}(2)"):
+                try:
+                    conn.execute(sql, (raw(data),)).fetchall()
+                except psycopg.Error as e:
+                    if conn.broken:
+                        pytest.fail(f"connection lost on binary {typ} input {data[:40]!r}: {e}")
+                    text = " | ".join(filter(None, [e.diag.message_primary, e.diag.message_detail]))
+                    if e.diag.sqlstate is None or LEAK.search(text) or e.diag.sqlstate == "XX000":
+                        problems.append(f"binary {typ} input {data[:40]!r} -> {e.diag.sqlstate} {text[:300]}")
     return problems
 
 

@@ -91,14 +91,52 @@ def test_what_pgvision_lacks_is_refused_before_writing(cluster, has_pgvector):
     new_db(cluster, "pgv_source2")
     with cluster.connect("pgv_source2") as conn:
         conn.execute("CREATE EXTENSION vector")
-        conn.execute("CREATE TABLE h (id int, e halfvec(4))")
-        conn.execute("CREATE TABLE f (id int, v vector(4))")
+        conn.execute("CREATE TABLE h (id int, e sparsevec(4))")
+        conn.execute("CREATE TABLE f (id int, v vector(4), b bit(4))")
+        conn.execute("CREATE INDEX f_bits ON f USING hnsw (b bit_hamming_ops)")
         conn.execute("CREATE INDEX f_ivf ON f USING ivfflat (v vector_l2_ops) WITH (lists = 1)")
     new_db(cluster, "pgv_target2")
     out = from_pgvector(cluster, "pgv_source2", "pgv_target2")
     assert out.returncode != 0
-    assert "column h.e is of type halfvec(4)" in out.stderr, out.stderr
+    assert "column h.e is of type sparsevec(4)" in out.stderr, out.stderr
+    assert "index f_bits uses operator class bit_hamming_ops" in out.stderr, out.stderr
     assert "index f_ivf uses ivfflat" in out.stderr, out.stderr
     with cluster.connect("pgv_target2") as conn:
         assert conn.execute("SELECT count(*) FROM pg_extension WHERE extname <> 'plpgsql'").fetchone()[0] == 0
         assert conn.execute("SELECT count(*) FROM pg_class WHERE relnamespace = 'public'::regnamespace").fetchone()[0] == 0
+
+
+def test_halfvec_and_bit_move(cluster, has_pgvector):
+    """halfvec columns with their hnsw and btree indexes, and bit columns,
+    move and answer as in pgvector."""
+    new_db(cluster, "pgv_source3")
+    queries = [
+        "SELECT id FROM h ORDER BY e <-> '[1,0.5,-1,2]' LIMIT 10",
+        "SELECT id FROM h ORDER BY e <=> '[1,0.5,-1,2]' LIMIT 10",
+        "SELECT id FROM h WHERE e = (SELECT e FROM h WHERE id = 7) ORDER BY id",
+        "SELECT id FROM h ORDER BY b <~> binary_quantize('[1,0.5,-1,2]'::halfvec)::bit(4), id LIMIT 10",
+        "SELECT avg(e)::text, sum(e)::text, count(*) FROM h",
+        "SELECT e::text, b::text FROM h WHERE id IN (1, 2, 3) ORDER BY id",
+    ]
+    with cluster.connect("pgv_source3") as conn:
+        conn.execute("CREATE EXTENSION vector")
+        conn.execute("CREATE TABLE h (id int PRIMARY KEY, e halfvec(4), b bit(4))")
+        conn.execute("INSERT INTO h SELECT i, ARRAY[sin(i), cos(i), sin(i * 0.3) * 2, (i % 5) - 2]::real[]::halfvec, "
+                     "binary_quantize(ARRAY[sin(i), cos(i), sin(i * 0.3) * 2, (i % 5) - 2]::real[]::halfvec)::bit(4) "
+                     "FROM generate_series(1, 300) i")
+        conn.execute("CREATE INDEX h_l2 ON h USING hnsw (e halfvec_l2_ops)")
+        conn.execute("CREATE INDEX h_cos ON h USING hnsw (e halfvec_cosine_ops)")
+        conn.execute("CREATE INDEX h_btree ON h (e)")
+        conn.execute("SET enable_seqscan = off")
+        want = [conn.execute(q).fetchall() for q in queries]
+    new_db(cluster, "pgv_target3")
+    out = from_pgvector(cluster, "pgv_source3", "pgv_target3")
+    assert out.returncode == 0, out.stderr[-3000:]
+    with cluster.connect("pgv_target3") as conn:
+        indexes = {r[0] for r in conn.execute(
+            "SELECT indexdef FROM pg_indexes WHERE tablename = 'h' AND indexname <> 'h_pkey'")}
+        assert any("hnsw (e halfvec_l2_ops)" in d for d in indexes), indexes
+        assert any("btree (e)" in d for d in indexes), indexes
+        conn.execute("SET enable_seqscan = off")
+        got = [conn.execute(q).fetchall() for q in queries]
+    assert got == want

@@ -1,21 +1,35 @@
-//! Element-wise arithmetic, concatenation, subvector and the btree order,
-//! with pgvector's overflow and underflow rules.
+//! Element-wise arithmetic, concatenation, subvector, normalisation and
+//! the btree order of the dense types, with pgvector's overflow and
+//! underflow rules: each result is computed in float4 and rounded to the
+//! element type ([`Element`]), and an infinite result is an overflow.
 
-use crate::{check, VectorError, MAX_DIM};
+use crate::element::{self, Element};
+use crate::{VectorError, MAX_DIM};
 use std::cmp::Ordering;
 
+/// Refuses operands of different lengths.
+fn same_dims<E>(a: &[E], b: &[E]) -> Result<(), VectorError> {
+    if a.len() != b.len() {
+        return Err(VectorError::DifferentDimensions {
+            a: a.len(),
+            b: b.len(),
+        });
+    }
+    Ok(())
+}
+
 /// Applies `op` element-wise and refuses infinite results as overflow.
-fn elementwise(
-    a: &[f32],
-    b: &[f32],
+fn elementwise<E: Element>(
+    a: &[E],
+    b: &[E],
     op: impl Fn(f32, f32) -> f32,
-) -> Result<Vec<f32>, VectorError> {
-    check::same_dims(a, b)?;
+) -> Result<Vec<E>, VectorError> {
+    same_dims(a, b)?;
     a.iter()
         .zip(b)
         .map(|(&x, &y)| {
-            let r = op(x, y);
-            if r.is_infinite() {
+            let r = E::from_f32(op(x.to_f32(), y.to_f32()));
+            if r.to_f32().is_infinite() {
                 Err(VectorError::Overflow)
             } else {
                 Ok(r)
@@ -25,20 +39,20 @@ fn elementwise(
 }
 
 /// `a + b`.
-pub fn add(a: &[f32], b: &[f32]) -> Result<Vec<f32>, VectorError> {
+pub fn add<E: Element>(a: &[E], b: &[E]) -> Result<Vec<E>, VectorError> {
     elementwise(a, b, |x, y| x + y)
 }
 
 /// `a - b`.
-pub fn sub(a: &[f32], b: &[f32]) -> Result<Vec<f32>, VectorError> {
+pub fn sub<E: Element>(a: &[E], b: &[E]) -> Result<Vec<E>, VectorError> {
     elementwise(a, b, |x, y| x - y)
 }
 
 /// `a * b` element-wise; a zero product of non-zero factors is an underflow.
-pub fn mul(a: &[f32], b: &[f32]) -> Result<Vec<f32>, VectorError> {
+pub fn mul<E: Element>(a: &[E], b: &[E]) -> Result<Vec<E>, VectorError> {
     let r = elementwise(a, b, |x, y| x * y)?;
     for ((&x, &y), &z) in a.iter().zip(b).zip(&r) {
-        if z == 0.0 && x != 0.0 && y != 0.0 {
+        if z.to_f32() == 0.0 && x.to_f32() != 0.0 && y.to_f32() != 0.0 {
             return Err(VectorError::Underflow);
         }
     }
@@ -46,7 +60,7 @@ pub fn mul(a: &[f32], b: &[f32]) -> Result<Vec<f32>, VectorError> {
 }
 
 /// `a || b`.
-pub fn concat(a: &[f32], b: &[f32]) -> Result<Vec<f32>, VectorError> {
+pub fn concat<E: Element>(a: &[E], b: &[E]) -> Result<Vec<E>, VectorError> {
     if a.len() + b.len() > MAX_DIM {
         return Err(VectorError::TooManyDimensions);
     }
@@ -54,7 +68,7 @@ pub fn concat(a: &[f32], b: &[f32]) -> Result<Vec<f32>, VectorError> {
 }
 
 /// `subvector(a, start, count)`: 1-based like substring, clamped at both ends.
-pub fn subvector(a: &[f32], start: i32, count: i32) -> Result<Vec<f32>, VectorError> {
+pub fn subvector<E: Element>(a: &[E], start: i32, count: i32) -> Result<Vec<E>, VectorError> {
     let dim = a.len() as i64;
     let mut start = start as i64;
     let mut end = start + count as i64;
@@ -71,19 +85,27 @@ pub fn subvector(a: &[f32], start: i32, count: i32) -> Result<Vec<f32>, VectorEr
     Ok(a[(start - 1) as usize..(end - 1) as usize].to_vec())
 }
 
-/// `l2_normalize(a)`: a / |a|, or a copy when |a| is zero.
-pub fn l2_normalize(a: &[f32]) -> Result<Vec<f32>, VectorError> {
-    let norm = distance::norm(a);
+/// `l2_normalize(a)`: a / |a| (|a| in float8), or a copy when |a| is zero;
+/// an element that rounds to infinity is an overflow.
+pub fn l2_normalize<E: Element>(a: &[E]) -> Result<Vec<E>, VectorError> {
+    let norm = element::norm(a);
     if norm == 0.0 {
         return Ok(a.to_vec());
     }
     a.iter()
-        .map(|&x| check::element((x as f64 / norm) as f32))
+        .map(|&x| {
+            let r = E::from_f32((f64::from(x.to_f32()) / norm) as f32);
+            if r.to_f32().is_infinite() {
+                Err(VectorError::Overflow)
+            } else {
+                Ok(r)
+            }
+        })
         .collect()
 }
 
 /// The btree order: element by element, then the shorter vector first.
-pub fn compare(a: &[f32], b: &[f32]) -> Ordering {
+pub fn compare<E: Element>(a: &[E], b: &[E]) -> Ordering {
     for (x, y) in a.iter().zip(b) {
         if x < y {
             return Ordering::Less;
@@ -138,5 +160,41 @@ mod tests {
         let n = l2_normalize(&[3.0, 4.0]).unwrap();
         assert!((n[0] - 0.6).abs() < 1e-7 && (n[1] - 0.8).abs() < 1e-7);
         assert_eq!(l2_normalize(&[0.0, 0.0]).unwrap(), vec![0.0, 0.0]);
+    }
+
+    /// Half-precision results are rounded to f16 and overflow past 65504.
+    #[test]
+    fn halfvec_arithmetic() {
+        use half::f16;
+        let h = |xs: &[f32]| xs.iter().map(|&x| f16::from_f32(x)).collect::<Vec<_>>();
+        assert_eq!(
+            add(&h(&[1.0, 2.0]), &h(&[3.0, 4.0])).unwrap(),
+            h(&[4.0, 6.0])
+        );
+        assert_eq!(
+            add(&h(&[65504.0]), &h(&[65504.0])),
+            Err(VectorError::Overflow)
+        );
+        assert_eq!(
+            sub(&h(&[-65504.0]), &h(&[65504.0])),
+            Err(VectorError::Overflow)
+        );
+        assert_eq!(
+            mul(&h(&[65504.0]), &h(&[65504.0])),
+            Err(VectorError::Overflow)
+        );
+        assert_eq!(mul(&h(&[1e-7]), &h(&[1e-7])), Err(VectorError::Underflow));
+        assert_eq!(mul(&h(&[0.0]), &h(&[1e-7])).unwrap(), h(&[0.0]));
+        assert_eq!(
+            add(&h(&[1.0]), &h(&[1.0, 2.0])),
+            Err(VectorError::DifferentDimensions { a: 1, b: 2 })
+        );
+        assert_eq!(l2_normalize(&h(&[3.0, 4.0])).unwrap(), h(&[0.6, 0.8]));
+        assert_eq!(l2_normalize(&h(&[65504.0])).unwrap(), h(&[1.0]));
+        assert_eq!(compare(&h(&[1.0, 2.0]), &h(&[1.0])), Ordering::Greater);
+        assert_eq!(
+            subvector(&h(&[1.0, 2.0, 3.0]), 2, 5).unwrap(),
+            h(&[2.0, 3.0])
+        );
     }
 }

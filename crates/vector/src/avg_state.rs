@@ -9,7 +9,7 @@
 //! initial state `{0}` has zero dimensions; it takes the dimensions of the
 //! first vector (or state) added to it.
 
-use crate::{check, VectorError};
+use crate::{check, Element, VectorError};
 
 /// What the glue reads off a SQL array before handing its elements here.
 #[derive(Debug, Clone, Copy)]
@@ -47,17 +47,18 @@ fn checked_sum(a: f64, b: f64) -> Result<f64, VectorError> {
     }
 }
 
-/// `vector_accum`: the state after adding vector `v` to the checked `state`.
-pub fn accum(state: &[f64], v: &[f32]) -> Result<Vec<f64>, VectorError> {
+/// `vector_accum` (`halfvec_accum`): the state after adding `v` to the
+/// checked `state`.
+pub fn accum<E: Element>(state: &[f64], v: &[E]) -> Result<Vec<f64>, VectorError> {
     let dims = state_dims(state);
     let mut out = Vec::with_capacity(v.len() + 1);
     out.push(state[0] + 1.0);
     if dims == 0 {
-        out.extend(v.iter().map(|&x| f64::from(x)));
+        out.extend(v.iter().map(|&x| f64::from(x.to_f32())));
     } else {
         check::expected_dim(dims as i32, v.len())?;
         for (s, &x) in state[1..].iter().zip(v) {
-            out.push(checked_sum(*s, f64::from(x))?);
+            out.push(checked_sum(*s, f64::from(x.to_f32()))?);
         }
     }
     Ok(out)
@@ -91,6 +92,15 @@ pub fn combine(a: &[f64], b: &[f64]) -> Result<Vec<f64>, VectorError> {
 
 /// `vector_avg`: the mean of a checked state, None when it counted no rows.
 pub fn finish(state: &[f64]) -> Result<Option<Vec<f32>>, VectorError> {
+    finish_with(state, |mean| check::element(mean as f32))
+}
+
+/// The mean of a checked state with each element made by `element` (the
+/// type's rounding and checks), None when it counted no rows.
+pub fn finish_with<T, E: From<VectorError>>(
+    state: &[f64],
+    element: impl Fn(f64) -> Result<T, E>,
+) -> Result<Option<Vec<T>>, E> {
     let n = state[0];
     if n == 0.0 {
         return Ok(None);
@@ -98,7 +108,7 @@ pub fn finish(state: &[f64]) -> Result<Option<Vec<f32>>, VectorError> {
     check::dim(state_dims(state))?;
     let mut out = Vec::with_capacity(state_dims(state));
     for s in &state[1..] {
-        out.push(check::element((s / n) as f32)?);
+        out.push(element(s / n)?);
     }
     Ok(Some(out))
 }

@@ -108,6 +108,26 @@ pub fn from_f32(x: f32) -> Result<f16> {
     Ok(h)
 }
 
+/// Halves of float4 values from a SQL array, in pgvector's order: every
+/// value rounded first ("out of range for type halfvec" at the first finite
+/// one that overflows), then NaN and infinities refused.
+pub fn from_floats(values: &[f32]) -> Result<Vec<f16>> {
+    let halves = values
+        .iter()
+        .map(|&x| from_f32(x))
+        .collect::<Result<Vec<f16>>>()?;
+    for &h in &halves {
+        element(h)?;
+    }
+    Ok(halves)
+}
+
+/// An element of `avg(halfvec)`: the mean rounded to float4 and then to
+/// f16, with the checks of [`from_f32`] and [`element`].
+pub fn avg_element(mean: f64) -> Result<f16> {
+    element(from_f32(mean as f32)?)
+}
+
 /// Parses a halfvec literal, checking its dimensions against `typmod` (-1: none).
 pub fn parse(input: &str, typmod: i32) -> Result<Vec<f16>> {
     let syntax = |detail| {

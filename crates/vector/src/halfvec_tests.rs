@@ -360,3 +360,34 @@ fn fuzz_binary_never_panics_and_accepted_values_round_trip() {
         "the fuzzer reaches valid values ({accepted})"
     );
 }
+
+#[test]
+fn arrays_round_then_check_like_pgvector() {
+    assert_eq!(from_floats(&[1.0, 0.1]).unwrap(), h(&[1.0, 0.1]));
+    assert_eq!(from_floats(&[1e-8]).unwrap(), h(&[0.0]));
+    let (m, _, state) = err(from_floats(&[f32::NAN, 65520.0]));
+    assert_eq!(m, "\"65520\" is out of range for type halfvec");
+    assert_eq!(state, SqlState::NumericValueOutOfRange);
+    assert_eq!(
+        err(from_floats(&[1.0, f32::NAN])).0,
+        "NaN not allowed in halfvec"
+    );
+    assert_eq!(
+        err(from_floats(&[f32::NEG_INFINITY])).0,
+        "infinite value not allowed in halfvec"
+    );
+}
+
+#[test]
+fn avg_elements_round_and_check() {
+    assert_eq!(avg_element(2.5).unwrap(), f16::from_f32(2.5));
+    assert_eq!(
+        err(avg_element(70000.0)).0,
+        "\"70000\" is out of range for type halfvec"
+    );
+    assert_eq!(
+        err(avg_element(1e300)).0,
+        "infinite value not allowed in halfvec"
+    );
+    assert_eq!(err(avg_element(f64::NAN)).0, "NaN not allowed in halfvec");
+}

@@ -11,11 +11,13 @@ pub mod arith;
 pub mod avg_state;
 pub mod binary;
 pub mod check;
+pub mod element;
 pub mod error;
 pub mod halfvec;
 pub mod recent;
 pub mod text;
 
+pub use element::Element;
 pub use error::{SqlState, VectorError};
 
 /// Most dimensions a vector may have (pgvector's VECTOR_MAX_DIM).

@@ -248,17 +248,103 @@ pub fn format_f32(value: f32, out: &mut String) {
         out.push_str(if value.is_sign_negative() { "-0" } else { "0" });
         return;
     }
-    let sci = format!("{value:e}");
-    let (mantissa, exp) = sci
-        .split_once('e')
-        .expect("LowerExp always has an exponent");
-    let exp: i32 = exp.parse().expect("LowerExp exponent is an integer");
-    if (-4..6).contains(&exp) {
-        write!(out, "{value}").expect("writing to a String cannot fail");
-    } else {
-        let sign = if exp < 0 { '-' } else { '+' };
-        write!(out, "{mantissa}e{sign}{:02}", exp.abs()).expect("writing to a String cannot fail");
+    let (digits, exp) = shortest_digits(value);
+    if value < 0.0 {
+        out.push('-');
     }
+    if (-4..6).contains(&exp) {
+        if exp < 0 {
+            out.push_str("0.");
+            out.extend(std::iter::repeat_n('0', (-exp - 1) as usize));
+            out.push_str(&digits);
+        } else {
+            let int_len = exp as usize + 1;
+            if digits.len() <= int_len {
+                out.push_str(&digits);
+                out.extend(std::iter::repeat_n('0', int_len - digits.len()));
+            } else {
+                out.push_str(&digits[..int_len]);
+                out.push('.');
+                out.push_str(&digits[int_len..]);
+            }
+        }
+    } else {
+        out.push_str(&digits[..1]);
+        if digits.len() > 1 {
+            out.push('.');
+            out.push_str(&digits[1..]);
+        }
+        let sign = if exp < 0 { '-' } else { '+' };
+        write!(out, "e{sign}{:02}", exp.abs()).expect("writing to a String cannot fail");
+    }
+}
+
+/// The shortest decimal digits that read back as `|value|` (finite, not
+/// zero) and their decimal exponent (value = d.ddd x 10^exp), as Postgres'
+/// float4out (Ryu) finds them. Two differences from Rust's own formatting:
+/// of two equally close digit strings Ryu takes the even one (1.12890625:
+/// "1.1289062", Rust "1.1289063"; the `ryu` crate, a port of the same
+/// algorithm, does too), and Postgres never takes a string lying exactly
+/// on the rounding boundary between two floats, which reads back only by
+/// ties-to-even (57706752: "5.7706752e+07", Rust and `ryu` "5.770675e7").
+fn shortest_digits(value: f32) -> (String, i32) {
+    let value = value.abs();
+    let mut buf = ryu::Buffer::new();
+    let text = buf.format_finite(value);
+    let (digits, exp) = decimal_parts(text);
+    // A string exactly on a midpoint (exact in float8) reads as it in
+    // float8; only then is the exact comparison needed.
+    let near: f64 = text.parse().expect("ryu writes a number");
+    if !midpoints(value).contains(&near) || !on_boundary(value, &digits, exp) {
+        return (digits, exp);
+    }
+    for precision in digits.len()..9 {
+        let (longer, e) = decimal_parts(&format!("{value:.precision$e}"));
+        if longer.parse::<u64>().is_ok() && !on_boundary(value, &longer, e) {
+            let check: f32 = format!("{value:.precision$e}")
+                .parse()
+                .expect("digits parse");
+            if check == value {
+                return (longer, e);
+            }
+        }
+    }
+    (digits, exp)
+}
+
+/// The significant digits (no leading or trailing zeros) and the decimal
+/// exponent of the first of a number written as `123.45`, `0.0012`,
+/// `1.5e7` or `1.5e-7`.
+fn decimal_parts(text: &str) -> (String, i32) {
+    let (mantissa, exp10) = match text.split_once(['e', 'E']) {
+        Some((m, e)) => (m, e.parse::<i32>().expect("an integer exponent")),
+        None => (text, 0),
+    };
+    let (int_part, frac_part) = mantissa.split_once('.').unwrap_or((mantissa, ""));
+    let all = format!("{int_part}{frac_part}");
+    let lead_zeros = all.bytes().take_while(|&b| b == b'0').count();
+    let digits = all[lead_zeros..].trim_end_matches('0');
+    let exp = exp10 + int_part.len() as i32 - 1 - lead_zeros as i32;
+    (digits.to_owned(), exp)
+}
+
+/// Whether `digits` x 10^exp is exactly the midpoint between `value`
+/// (positive, finite) and a neighbouring float4. Both midpoints are exact
+/// in float8, and an exact float8 prints exactly with enough digits.
+fn on_boundary(value: f32, digits: &str, exp: i32) -> bool {
+    midpoints(value)
+        .iter()
+        .filter(|m| m.is_finite())
+        .any(|&m| decimal_parts(&format!("{m:.200e}")) == (digits.to_owned(), exp))
+}
+
+/// The float8 midpoints between `value` (positive, finite) and the float4s
+/// on either side (an infinity past the largest).
+fn midpoints(value: f32) -> [f64; 2] {
+    let v = f64::from(value);
+    let up = f64::from(f32::from_bits(value.to_bits() + 1));
+    let down = f64::from(f32::from_bits(value.to_bits() - 1));
+    [(v + up) / 2.0, (v + down) / 2.0]
 }
 
 /// Formats a vector as `[x1,x2,...]`.

@@ -176,3 +176,20 @@ fn fuzz_never_panics_or_hangs() {
         }
     }
 }
+
+#[test]
+fn ties_format_to_the_even_digit_like_float4out() {
+    let f = |v: f32| {
+        let mut s = String::new();
+        format_f32(v, &mut s);
+        s
+    };
+    // 1.12890625 is exactly between 1.1289062 and 1.1289063
+    assert_eq!(f(1.128_906_25), "1.1289062");
+    assert_eq!(f(-1.128_906_25), "-1.1289062");
+    assert_eq!(f(1.566_406_25), "1.5664062");
+    assert_eq!(f(0.099_975_586), "0.099975586");
+    assert_eq!(f(65504.0), "65504");
+    // a shorter string exactly on the rounding boundary is not Ryu's
+    assert_eq!(f(57_706_752.0), "5.7706752e+07");
+}

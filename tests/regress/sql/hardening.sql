@@ -45,8 +45,8 @@ RESET max_parallel_workers_per_gather;
 SELECT err($$SELECT array_fill(1::real, ARRAY[16001])::vector$$);
 SELECT err($$SELECT '{}'::real[]::vector$$);
 SELECT err($$SELECT array_fill(1::real, ARRAY[16000])::vector || '[1]'::vector$$);
-SELECT err($$SELECT subvector('[1,2,3]', 2, 0)$$);
-SELECT err($$SELECT subvector('[1,2,3]', 4, 1)$$);
+SELECT err($$SELECT subvector('[1,2,3]'::vector, 2, 0)$$);
+SELECT err($$SELECT subvector('[1,2,3]'::vector, 4, 1)$$);
 SELECT err($$SELECT vector_in(('[' || repeat('1,', 16000) || '1]')::cstring, 0, -1)$$);
 
 -- nothing is resolved through the caller's search_path: a pg_temp type named
