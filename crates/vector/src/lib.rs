@@ -14,6 +14,7 @@ pub mod check;
 pub mod error;
 pub mod halfvec;
 pub mod recent;
+pub mod sparsevec;
 pub mod text;
 
 pub use error::{SqlState, VectorError};
