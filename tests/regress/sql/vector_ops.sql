@@ -55,7 +55,7 @@ DROP FUNCTION legacy_l2(vector, vector), legacy_cos(vector, vector);
 DROP TABLE reps;
 
 -- functions
-SELECT vector_dims('[1,2,3]'::vector), vector_norm('[3,4]'), l2_normalize('[3,4]'), l2_normalize('[0,0]');
+SELECT vector_dims('[1,2,3]'::vector), vector_norm('[3,4]'), l2_normalize('[3,4]'::vector), l2_normalize('[0,0]'::vector);
 SELECT subvector('[1,2,3,4,5]', 1, 3), subvector('[1,2,3,4,5]', 3, 2), subvector('[1,2,3,4,5]', -1, 3), subvector('[1,2,3,4,5]', 3, 9);
 SELECT err($$SELECT subvector('[1,2,3,4,5]', 6, 1)$$);
 SELECT err($$SELECT subvector('[1,2,3,4,5]', 3, 0)$$);
