@@ -584,12 +584,12 @@ pub fn l1_distance(a: SparseRef<'_>, b: SparseRef<'_>) -> f64 {
     f64::from(sum)
 }
 
-/// Euclidean norm, accumulated in float8.
+/// Euclidean norm, accumulated in float8 (from +0: `Sum` for floats
+/// starts at -0, which would print `-0` for an empty vector).
 pub fn l2_norm(v: SparseRef<'_>) -> f64 {
     v.values
         .iter()
-        .map(|&x| f64::from(x) * f64::from(x))
-        .sum::<f64>()
+        .fold(0f64, |s, &x| s + f64::from(x) * f64::from(x))
         .sqrt()
 }
 

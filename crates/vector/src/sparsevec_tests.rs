@@ -390,6 +390,7 @@ fn normalizes() {
     let v = l2_normalize(sv(3, &[(0, 3.0), (2, 4.0)]).as_ref()).unwrap();
     assert_eq!(v, sv(3, &[(0, 0.6), (2, 0.8)]));
     assert_eq!(l2_normalize(sv(3, &[]).as_ref()).unwrap(), sv(3, &[]));
+    assert!(l2_norm(sv(3, &[]).as_ref()).is_sign_positive());
     // an element that underflows next to a huge one is dropped
     let v = l2_normalize(sv(3, &[(0, 3e38), (1, 1e-45)]).as_ref()).unwrap();
     assert_eq!(v, sv(3, &[(0, 1.0)]));

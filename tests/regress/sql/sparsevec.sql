@@ -65,7 +65,7 @@ SELECT l2_distance('{1:1,3:2}/3'::sparsevec, '{2:4,3:6}/3'), '{1:1,3:2}/3'::spar
        l1_distance('{1:1,3:2}/3'::sparsevec, '{2:4,3:6}/3'), '{1:1,3:2}/3'::sparsevec <+> '{2:4,3:6}/3';
 SELECT sparsevec_l2_squared_distance('{1:1}/2', '{2:1}/2'), sparsevec_negative_inner_product('{1:2}/2', '{1:3}/2');
 SELECT cosine_distance('{}/2'::sparsevec, '{1:1}/2'), cosine_distance('{1:1}/2'::sparsevec, '{1:-1}/2');
-SELECT l2_norm('{1:3,5:4}/5'::sparsevec), l2_normalize('{1:3,5:4}/5'::sparsevec), l2_normalize('{}/5'::sparsevec);
+SELECT l2_norm('{1:3,5:4}/5'::sparsevec), l2_norm('{}/5'::sparsevec), l2_normalize('{1:3,5:4}/5'::sparsevec), l2_normalize('{}/5'::sparsevec);
 SELECT l2_normalize('{1:3e38,2:1e-45}/2'::sparsevec);
 SELECT err($$SELECT '{1:1}/2'::sparsevec <-> '{1:1}/3'$$);
 SELECT err($$SELECT inner_product('{1:1}/2'::sparsevec, '{1:1}/3')$$);
