@@ -298,6 +298,21 @@ pub fn of(index: pg_sys::Relation) -> &'static Opclass {
             None,
         );
     }
+    // A class declared for another type than the one its function 3 names
+    // (only a superuser can make one) would have `read` misread every row.
+    let name = std::ffi::CString::new(class.key.name).expect("type names have no NUL");
+    // SAFETY: an open index has the input type of its key column's class.
+    let input = unsafe { *(*index).rd_opcintype };
+    if input != crate::catalog::extension_type(&name) {
+        raise(
+            PgSqlErrorCode::ERRCODE_INVALID_OBJECT_DEFINITION,
+            format!(
+                "operator class support function {INFO_PROC} names {} of type {}, not the indexed column's type",
+                class.name, class.key.name
+            ),
+            None,
+        );
+    }
     class
 }
 

@@ -125,6 +125,15 @@ SELECT pgvision_index_check('sv_l2', true), pgvision_index_check('sv_cos', true)
 CREATE TABLE sv_wide (v sparsevec(16001));
 SELECT err($$CREATE INDEX ON sv_wide USING hnsw (v sparsevec_l2_ops)$$);
 SELECT err($$CREATE INDEX ON sv_copy USING hnsw (v sparsevec_l2_ops)$$);
+-- a class whose function 3 names another type than the class's is refused
+CREATE TABLE sv_vec (v vector(3));
+INSERT INTO sv_vec VALUES ('[1,2,3]');
+CREATE OPERATOR CLASS sv_wrong_type FOR TYPE vector USING hnsw AS
+    OPERATOR 1 <-> (vector, vector) FOR ORDER BY float_ops,
+    FUNCTION 3 pgvision_opclass_sparsevec_l2(internal);
+SELECT err($$CREATE INDEX ON sv_vec USING hnsw (v sv_wrong_type)$$);
+DROP TABLE sv_vec;
+DROP OPERATOR FAMILY sv_wrong_type USING hnsw;
 RESET hnsw.ef_search;
 DROP TABLE sv, sv_copy, sv_wide;
 DROP FUNCTION sv_same;
