@@ -77,9 +77,17 @@ impl SparsevecError {
             InsufficientData => SqlState::ProtocolViolation,
             TypmodTooLarge => SqlState::InvalidParameterValue,
             Typmod(e) => e.sqlstate(),
-            NaN | Infinite | TooFewDimensions | NegativeNnz | IndexOutOfBounds | NotAscending
-            | Duplicate | ExpectedDimensions { .. } | DifferentDimensions { .. }
-            | UnusedNotZero { .. } | ZeroInBinary => SqlState::DataException,
+            NaN
+            | Infinite
+            | TooFewDimensions
+            | NegativeNnz
+            | IndexOutOfBounds
+            | NotAscending
+            | Duplicate
+            | ExpectedDimensions { .. }
+            | DifferentDimensions { .. }
+            | UnusedNotZero { .. }
+            | ZeroInBinary => SqlState::DataException,
         }
     }
 
@@ -97,14 +105,19 @@ impl fmt::Display for SparsevecError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         use SparsevecError::*;
         match self {
-            Syntax { input, .. } => write!(f, "invalid input syntax for type sparsevec: \"{input}\""),
+            Syntax { input, .. } => {
+                write!(f, "invalid input syntax for type sparsevec: \"{input}\"")
+            }
             OutOfRange { token } => write!(f, "\"{token}\" is out of range for type sparsevec"),
             NaN => f.write_str("NaN not allowed in sparsevec"),
             Infinite => f.write_str("infinite value not allowed in sparsevec"),
             TooFewDimensions => f.write_str("sparsevec must have at least 1 dimension"),
             TooManyDimensions => write!(f, "sparsevec cannot have more than {MAX_DIM} dimensions"),
             NegativeNnz => f.write_str("sparsevec cannot have negative number of elements"),
-            TooManyNnz => write!(f, "sparsevec cannot have more than {MAX_NNZ} non-zero elements"),
+            TooManyNnz => write!(
+                f,
+                "sparsevec cannot have more than {MAX_NNZ} non-zero elements"
+            ),
             NnzOverDim => f.write_str("sparsevec cannot have more elements than dimensions"),
             IndexOutOfBounds => f.write_str("sparsevec index out of bounds"),
             NotAscending => f.write_str("sparsevec indices must be in ascending order"),

@@ -36,7 +36,10 @@ fn accepts_pgvector_forms() {
     assert_eq!(p("{ }/3").unwrap(), sv(3, &[]));
     // zeros (and negative zero) are dropped
     assert_eq!(p("{1:0,2:-0,3:4}/3").unwrap(), sv(3, &[(2, 4.0)]));
-    assert_eq!(p("{+1:+.5,2:0x10}/2").unwrap(), sv(2, &[(0, 0.5), (1, 16.0)]));
+    assert_eq!(
+        p("{+1:+.5,2:0x10}/2").unwrap(),
+        sv(2, &[(0, 0.5), (1, 16.0)])
+    );
     assert_eq!(p("{1:1e-40}/1").unwrap().values[0], 1e-40f32);
     assert_eq!(p("{1:1}/1000000000").unwrap().dim, 1_000_000_000);
 }
@@ -52,8 +55,17 @@ fn rejects_like_pgvector() {
         )
     };
     for s in [
-        "{1:1", "{1:}/1", "{:1}/1", "{1 1}/1", "{a:1}/1", "{1:a}/1", "{1:1,}/1", "{1:1}/",
-        "{1:1}/a", "{", "{1:1,,2:1}/2",
+        "{1:1",
+        "{1:}/1",
+        "{:1}/1",
+        "{1 1}/1",
+        "{a:1}/1",
+        "{1:a}/1",
+        "{1:1,}/1",
+        "{1:1}/",
+        "{1:1}/a",
+        "{",
+        "{1:1,,2:1}/2",
     ] {
         assert_eq!(err(p(s)), syntax(s, None), "{s}");
     }
@@ -151,7 +163,10 @@ fn rejects_like_pgvector() {
 
 #[test]
 fn formats_like_pgvector() {
-    assert_eq!(format(sv(5, &[(0, 1.5), (2, 2.0)]).as_ref()), "{1:1.5,3:2}/5");
+    assert_eq!(
+        format(sv(5, &[(0, 1.5), (2, 2.0)]).as_ref()),
+        "{1:1.5,3:2}/5"
+    );
     assert_eq!(format(sv(3, &[]).as_ref()), "{}/3");
     assert_eq!(
         format(sv(2, &[(1, 1e-7), (0, 1.5e6)]).as_ref()),
@@ -400,8 +415,30 @@ fn normalizes() {
 fn fuzz_text_parser() {
     let mut rng = rand::rngs::StdRng::seed_from_u64(2020);
     let alphabet: &[&str] = &[
-        "{", "}", "/", ":", ",", " ", "1", "2", "0", "9", "-", "+", ".", "e", "x", "inf", "nan",
-        "1e39", "1e-50", "\t", "a", "99999999999", "3", "{1:1}/3",
+        "{",
+        "}",
+        "/",
+        ":",
+        ",",
+        " ",
+        "1",
+        "2",
+        "0",
+        "9",
+        "-",
+        "+",
+        ".",
+        "e",
+        "x",
+        "inf",
+        "nan",
+        "1e39",
+        "1e-50",
+        "\t",
+        "a",
+        "99999999999",
+        "3",
+        "{1:1}/3",
     ];
     for _ in 0..50_000 {
         let n = rng.gen_range(0..14);
@@ -435,7 +472,8 @@ fn fuzz_random_vectors_round_trip() {
         let density = rng.gen_range(0.0..1.0);
         let mut v = random(&mut rng, dim, density);
         for x in &mut v.values {
-            *x = f32::from_bits(rng.gen::<u32>() & 0x7f7f_ffff) * if rng.gen() { 1.0 } else { -1.0 };
+            *x =
+                f32::from_bits(rng.gen::<u32>() & 0x7f7f_ffff) * if rng.gen() { 1.0 } else { -1.0 };
             if *x == 0.0 {
                 *x = 1.0;
             }
