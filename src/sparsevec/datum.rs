@@ -45,7 +45,7 @@ unsafe impl VarlenaLayout for SparsevecLayout {
 
     /// An ERROR for more than 16,000 non-zero elements.
     fn check_len(len: usize) {
-        if len % 2 != 0 || len / 2 > sparsevec::MAX_NNZ {
+        if !len.is_multiple_of(2) || len / 2 > sparsevec::MAX_NNZ {
             Err::<(), _>(SparsevecError::TooManyNnz).or_raise();
         }
     }
