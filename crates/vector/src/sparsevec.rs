@@ -507,50 +507,47 @@ pub fn to_dense(v: SparseRef<'_>) -> Vec<f32> {
     out
 }
 
-/// One step of a merge of two index lists: the values of `a` and `b` at
-/// the next index present in either (0 where absent).
-fn merge<'a>(a: SparseRef<'a>, b: SparseRef<'a>) -> impl Iterator<Item = (i32, f32, f32)> + 'a {
-    let (mut i, mut j) = (0usize, 0usize);
-    std::iter::from_fn(move || {
-        let ai = a.indices.get(i).copied();
-        let bj = b.indices.get(j).copied();
-        match (ai, bj) {
-            (None, None) => None,
-            (Some(x), None) => {
-                i += 1;
-                Some((x, a.values[i - 1], 0.0))
-            }
-            (None, Some(y)) => {
-                j += 1;
-                Some((y, 0.0, b.values[j - 1]))
-            }
-            (Some(x), Some(y)) => match x.cmp(&y) {
-                Ordering::Less => {
-                    i += 1;
-                    Some((x, a.values[i - 1], 0.0))
-                }
-                Ordering::Greater => {
-                    j += 1;
-                    Some((y, 0.0, b.values[j - 1]))
-                }
-                Ordering::Equal => {
-                    i += 1;
-                    j += 1;
-                    Some((x, a.values[i - 1], b.values[j - 1]))
-                }
-            },
+/// Sums, in float4 and ascending index order over the indices of either
+/// vector, `both(x, y)` where both have an element and `one(x)` where only
+/// one does (pgvector's order of summation, so the same bits).
+#[inline(always)]
+fn merge_sum(
+    a: SparseRef<'_>,
+    b: SparseRef<'_>,
+    both: impl Fn(f32, f32) -> f32,
+    one: impl Fn(f32) -> f32,
+) -> f32 {
+    let (na, nb) = (
+        a.indices.len().min(a.values.len()),
+        b.indices.len().min(b.values.len()),
+    );
+    let (mut i, mut j, mut sum) = (0usize, 0usize, 0f32);
+    while i < na && j < nb {
+        let (x, y) = (a.indices[i], b.indices[j]);
+        if x == y {
+            sum += both(a.values[i], b.values[j]);
+            i += 1;
+            j += 1;
+        } else if x < y {
+            sum += one(a.values[i]);
+            i += 1;
+        } else {
+            sum += one(b.values[j]);
+            j += 1;
         }
-    })
+    }
+    for &x in &a.values[i..na] {
+        sum += one(x);
+    }
+    for &y in &b.values[j..nb] {
+        sum += one(y);
+    }
+    sum
 }
 
 /// Squared Euclidean distance, accumulated in float4 in index order.
 pub fn l2_squared_distance(a: SparseRef<'_>, b: SparseRef<'_>) -> f64 {
-    let mut sum = 0f32;
-    for (_, x, y) in merge(a, b) {
-        let d = x - y;
-        sum += d * d;
-    }
-    f64::from(sum)
+    f64::from(merge_sum(a, b, |x, y| (x - y) * (x - y), |x| x * x))
 }
 
 /// Euclidean distance.
@@ -590,11 +587,7 @@ pub fn cosine_distance(a: SparseRef<'_>, b: SparseRef<'_>) -> f64 {
 
 /// Taxicab distance, accumulated in float4 in index order.
 pub fn l1_distance(a: SparseRef<'_>, b: SparseRef<'_>) -> f64 {
-    let mut sum = 0f32;
-    for (_, x, y) in merge(a, b) {
-        sum += (x - y).abs();
-    }
-    f64::from(sum)
+    f64::from(merge_sum(a, b, |x, y| (x - y).abs(), f32::abs))
 }
 
 /// Euclidean norm, accumulated in float8 (from +0: `Sum` for floats
@@ -638,11 +631,34 @@ pub fn l2_normalize(v: SparseRef<'_>) -> Result<SparseVec> {
 /// consistent with Postgres arrays).
 pub fn cmp(a: SparseRef<'_>, b: SparseRef<'_>) -> Ordering {
     let common = a.dim.min(b.dim);
-    for (i, x, y) in merge(a, b) {
-        if i >= common {
+    let (mut i, mut j) = (0usize, 0usize);
+    // the first index (below `common`) where the dense values differ
+    loop {
+        let (x, y) = (a.indices.get(i).copied(), b.indices.get(j).copied());
+        let (at, vx, vy) = match (x, y) {
+            (None, None) => break,
+            (Some(x), Some(y)) if x == y => {
+                i += 1;
+                j += 1;
+                (x, a.values[i - 1], b.values[j - 1])
+            }
+            (Some(x), Some(y)) if x < y => {
+                i += 1;
+                (x, a.values[i - 1], 0.0)
+            }
+            (Some(x), None) => {
+                i += 1;
+                (x, a.values[i - 1], 0.0)
+            }
+            (_, Some(y)) => {
+                j += 1;
+                (y, 0.0, b.values[j - 1])
+            }
+        };
+        if at >= common {
             break;
         }
-        match x.partial_cmp(&y) {
+        match vx.partial_cmp(&vy) {
             Some(Ordering::Equal) | None => {}
             Some(o) => return o,
         }
