@@ -35,12 +35,13 @@ SELECT vector_dims(('{' || array_to_string(array_agg(i || ':1'), ',') || '}/1600
 CREATE TABLE sv_copy (v sparsevec);
 INSERT INTO sv_copy VALUES ('{1:1.5,3:-2}/5'), ('{}/2'), ('{2:0.1}/1000000000');
 SELECT sparsevec_send(v) FROM sv_copy ORDER BY 1;
-COPY sv_copy TO '/tmp/pgvision_sparsevec_regress.bin' WITH (FORMAT binary);
+-- (the file is in the server's data directory: no clash between clusters)
+DO $$ BEGIN EXECUTE format('COPY sv_copy TO %L WITH (FORMAT binary)', current_setting('data_directory') || '/sv_copy.bin'); END $$;
 CREATE TABLE sv_copy2 (v sparsevec);
-COPY sv_copy2 FROM '/tmp/pgvision_sparsevec_regress.bin' WITH (FORMAT binary);
+DO $$ BEGIN EXECUTE format('COPY sv_copy2 FROM %L WITH (FORMAT binary)', current_setting('data_directory') || '/sv_copy.bin'); END $$;
 SELECT count(*) AS same FROM sv_copy a JOIN sv_copy2 b ON a.v = b.v;
 CREATE TABLE sv_copy3 (v sparsevec(4));
-SELECT err($$COPY sv_copy3 FROM '/tmp/pgvision_sparsevec_regress.bin' WITH (FORMAT binary)$$);
+SELECT err(format('COPY sv_copy3 FROM %L WITH (FORMAT binary)', current_setting('data_directory') || '/sv_copy.bin'));
 DROP TABLE sv_copy2, sv_copy3;
 -- casts with vector, halfvec and arrays
 SELECT '[0,1.5,0,-2]'::vector::sparsevec, '{2:1.5,4:-2}/4'::sparsevec::vector;
