@@ -13,10 +13,11 @@
 #                   target server's major)
 #   --jobs N        pg_restore jobs for the data and indexes (default 2)
 # Refuses (before writing anything) a source with what pgvision lacks:
-# sparsevec columns, ivfflat indexes, pgvector operator classes other than
-# vector_{l2,ip,cosine,l1}_ops, halfvec_{l2,ip,cosine,l1}_ops, vector_ops
-# and halfvec_ops (bit columns are Postgres' own type and move; their
-# bit_hamming_ops and bit_jaccard_ops indexes do not).
+# ivfflat indexes, pgvector operator classes other than
+# vector_{l2,ip,cosine,l1}_ops, halfvec_{l2,ip,cosine,l1}_ops,
+# sparsevec_{l2,ip,cosine,l1}_ops, vector_ops, halfvec_ops and sparsevec_ops
+# (bit columns are Postgres' own type and move; their bit_hamming_ops and
+# bit_jaccard_ops indexes do not).
 set -euo pipefail
 source "$(dirname "$0")/common.sh"
 JOBS=2
@@ -36,7 +37,7 @@ SELECT format('column %s.%s is of type %s', c.relname, a.attname, format_type(a.
 FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid JOIN pg_type t ON t.oid = a.atttypid
 JOIN pg_depend d ON d.classid = 'pg_type'::regclass AND d.objid = t.oid AND d.deptype = 'e'
 JOIN pg_extension e ON e.oid = d.refobjid AND e.extname = 'vector'
-WHERE a.attnum > 0 AND NOT a.attisdropped AND c.relkind IN ('r', 'p', 'm') AND t.typname NOT IN ('vector', 'halfvec')
+WHERE a.attnum > 0 AND NOT a.attisdropped AND c.relkind IN ('r', 'p', 'm') AND t.typname NOT IN ('vector', 'halfvec', 'sparsevec')
 UNION ALL
 SELECT format('index %s uses %s', i.indexrelid::regclass, am.amname)
 FROM pg_index i JOIN pg_class ic ON ic.oid = i.indexrelid JOIN pg_am am ON am.oid = ic.relam
@@ -47,7 +48,8 @@ FROM pg_index i, unnest(i.indclass) AS k(opc) JOIN pg_opclass oc ON oc.oid = k.o
 JOIN pg_depend d ON d.classid = 'pg_opclass'::regclass AND d.objid = oc.oid AND d.deptype = 'e'
 JOIN pg_extension e ON e.oid = d.refobjid AND e.extname = 'vector'
 WHERE oc.opcname NOT IN ('vector_l2_ops', 'vector_ip_ops', 'vector_cosine_ops', 'vector_l1_ops', 'vector_ops',
-                         'halfvec_l2_ops', 'halfvec_ip_ops', 'halfvec_cosine_ops', 'halfvec_l1_ops', 'halfvec_ops');
+                         'halfvec_l2_ops', 'halfvec_ip_ops', 'halfvec_cosine_ops', 'halfvec_l1_ops', 'halfvec_ops',
+                         'sparsevec_l2_ops', 'sparsevec_ip_ops', 'sparsevec_cosine_ops', 'sparsevec_l1_ops', 'sparsevec_ops');
 SQL
 )
 if [ -n "$unsupported" ]; then

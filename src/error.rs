@@ -53,6 +53,12 @@ impl<T> OrRaise<T> for Result<T, vectorcore::halfvec::HalfvecError> {
     }
 }
 
+impl<T> OrRaise<T> for Result<T, vectorcore::sparsevec::SparsevecError> {
+    fn or_raise(self) -> T {
+        self.unwrap_or_else(|e| raise(code(e.sqlstate()), e.to_string(), e.detail()))
+    }
+}
+
 impl<T> OrRaise<T> for Result<T, VectorError> {
     fn or_raise(self) -> T {
         self.unwrap_or_else(|e| raise_vector(e))

@@ -14,6 +14,7 @@ pub mod hnsw;
 pub(crate) mod opclass;
 pub(crate) mod pg;
 mod pgver;
+pub mod sparsevec;
 pub mod threads;
 pub mod vector;
 

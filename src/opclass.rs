@@ -34,7 +34,7 @@
 //!    (`crate::pg::distance_fn`) makes its distance functions.
 //! 1. If its type is new, add a [`KeyType`] static below: `read` turns a
 //!    non-null datum of the type into f32s for the callback (see
-//!    [`read_vector`], [`read_halfvec`]), plus `max_dims` (what
+//!    [`read_vector`], [`read_halfvec`], [`read_sparsevec`]), plus `max_dims` (what
 //!    `CREATE INDEX` accepts, at most `pageformat::MAX_DIMS`) and the
 //!    `metrics` it supports.
 //! 2. Add a row to [`OPCLASSES`] with a new, never reused `id`, its SQL
@@ -128,6 +128,36 @@ unsafe fn read_halfvec(datum: pg_sys::Datum, f: &mut dyn FnMut(&[f32])) {
     f(&values);
 }
 
+/// The `sparsevec` type: densified to float4 (its index dimension limit
+/// is therefore the dense one, where pgvector limits non-zero elements).
+pub static SPARSEVEC: KeyType = KeyType {
+    name: "sparsevec",
+    max_dims: pageformat::MAX_DIMS,
+    metrics: &[Metric::L2, Metric::InnerProduct, Metric::Cosine, Metric::L1],
+    read: read_sparsevec,
+};
+
+/// [`KeyType::read`] of `sparsevec`.
+///
+/// # Safety
+/// `datum` is a non-null `sparsevec` datum.
+unsafe fn read_sparsevec(datum: pg_sys::Datum, f: &mut dyn FnMut(&[f32])) {
+    // SAFETY: forwarded from the caller.
+    let v = unsafe { crate::sparsevec::Sparsevec::from_datum_unchecked(datum) };
+    let s = v.sparse();
+    if s.dim as usize > SPARSEVEC.max_dims {
+        raise(
+            PgSqlErrorCode::ERRCODE_PROGRAM_LIMIT_EXCEEDED,
+            format!(
+                "sparsevec cannot have more than {} dimensions for hnsw index",
+                SPARSEVEC.max_dims
+            ),
+            None,
+        );
+    }
+    f(&vectorcore::sparsevec::to_dense(s));
+}
+
 /// One operator class.
 pub struct Opclass {
     /// What its support function 3 returns: never reused.
@@ -141,7 +171,7 @@ pub struct Opclass {
 }
 
 /// Every operator class of the extension's vector indexes.
-pub static OPCLASSES: [Opclass; 8] = [
+pub static OPCLASSES: [Opclass; 12] = [
     Opclass {
         id: 1,
         name: "vector_l2_ops",
@@ -188,6 +218,30 @@ pub static OPCLASSES: [Opclass; 8] = [
         id: 8,
         name: "halfvec_l1_ops",
         key: &HALFVEC,
+        metric: Metric::L1,
+    },
+    Opclass {
+        id: 9,
+        name: "sparsevec_l2_ops",
+        key: &SPARSEVEC,
+        metric: Metric::L2,
+    },
+    Opclass {
+        id: 10,
+        name: "sparsevec_ip_ops",
+        key: &SPARSEVEC,
+        metric: Metric::InnerProduct,
+    },
+    Opclass {
+        id: 11,
+        name: "sparsevec_cosine_ops",
+        key: &SPARSEVEC,
+        metric: Metric::Cosine,
+    },
+    Opclass {
+        id: 12,
+        name: "sparsevec_l1_ops",
+        key: &SPARSEVEC,
         metric: Metric::L1,
     },
 ];
@@ -240,6 +294,21 @@ pub fn of(index: pg_sys::Relation) -> &'static Opclass {
             format!(
                 "operator class \"{}\": type {} has no {:?} distance",
                 class.name, class.key.name, class.metric
+            ),
+            None,
+        );
+    }
+    // A class declared for another type than the one its function 3 names
+    // (only a superuser can make one) would have `read` misread every row.
+    let name = std::ffi::CString::new(class.key.name).expect("type names have no NUL");
+    // SAFETY: an open index has the input type of its key column's class.
+    let input = unsafe { *(*index).rd_opcintype };
+    if input != crate::catalog::extension_type(&name) {
+        raise(
+            PgSqlErrorCode::ERRCODE_INVALID_OBJECT_DEFINITION,
+            format!(
+                "operator class support function {INFO_PROC} names {} of type {}, not the indexed column's type",
+                class.name, class.key.name
             ),
             None,
         );
@@ -352,6 +421,26 @@ info_function!(
     pg_finfo_pgvision_opclass_halfvec_l1,
     8
 );
+info_function!(
+    pgvision_opclass_sparsevec_l2,
+    pg_finfo_pgvision_opclass_sparsevec_l2,
+    9
+);
+info_function!(
+    pgvision_opclass_sparsevec_ip,
+    pg_finfo_pgvision_opclass_sparsevec_ip,
+    10
+);
+info_function!(
+    pgvision_opclass_sparsevec_cosine,
+    pg_finfo_pgvision_opclass_sparsevec_cosine,
+    11
+);
+info_function!(
+    pgvision_opclass_sparsevec_l1,
+    pg_finfo_pgvision_opclass_sparsevec_l1,
+    12
+);
 
 pgrx::extension_sql!(
     r#"
@@ -371,6 +460,14 @@ CREATE FUNCTION pgvision_opclass_halfvec_cosine(internal) RETURNS internal
     AS 'MODULE_PATHNAME', 'pgvision_opclass_halfvec_cosine' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 CREATE FUNCTION pgvision_opclass_halfvec_l1(internal) RETURNS internal
     AS 'MODULE_PATHNAME', 'pgvision_opclass_halfvec_l1' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION pgvision_opclass_sparsevec_l2(internal) RETURNS internal
+    AS 'MODULE_PATHNAME', 'pgvision_opclass_sparsevec_l2' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION pgvision_opclass_sparsevec_ip(internal) RETURNS internal
+    AS 'MODULE_PATHNAME', 'pgvision_opclass_sparsevec_ip' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION pgvision_opclass_sparsevec_cosine(internal) RETURNS internal
+    AS 'MODULE_PATHNAME', 'pgvision_opclass_sparsevec_cosine' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION pgvision_opclass_sparsevec_l1(internal) RETURNS internal
+    AS 'MODULE_PATHNAME', 'pgvision_opclass_sparsevec_l1' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 "#,
     name = "opclass_info_functions",
 );

@@ -141,3 +141,33 @@ CREATE OPERATOR CLASS halfvec_l1_ops FOR TYPE halfvec USING hnsw AS
         halfvec_l2_norm
     ],
 );
+
+pgrx::extension_sql!(
+    r#"
+CREATE OPERATOR CLASS sparsevec_l2_ops FOR TYPE sparsevec USING hnsw AS
+    OPERATOR 1 <-> (sparsevec, sparsevec) FOR ORDER BY float_ops,
+    FUNCTION 1 sparsevec_l2_squared_distance(sparsevec, sparsevec),
+    FUNCTION 3 pgvision_opclass_sparsevec_l2(internal);
+CREATE OPERATOR CLASS sparsevec_ip_ops FOR TYPE sparsevec USING hnsw AS
+    OPERATOR 1 <#> (sparsevec, sparsevec) FOR ORDER BY float_ops,
+    FUNCTION 1 sparsevec_negative_inner_product(sparsevec, sparsevec),
+    FUNCTION 3 pgvision_opclass_sparsevec_ip(internal);
+CREATE OPERATOR CLASS sparsevec_cosine_ops FOR TYPE sparsevec USING hnsw AS
+    OPERATOR 1 <=> (sparsevec, sparsevec) FOR ORDER BY float_ops,
+    FUNCTION 1 sparsevec_negative_inner_product(sparsevec, sparsevec),
+    FUNCTION 2 l2_norm(sparsevec),
+    FUNCTION 3 pgvision_opclass_sparsevec_cosine(internal);
+CREATE OPERATOR CLASS sparsevec_l1_ops FOR TYPE sparsevec USING hnsw AS
+    OPERATOR 1 <+> (sparsevec, sparsevec) FOR ORDER BY float_ops,
+    FUNCTION 1 l1_distance(sparsevec, sparsevec),
+    FUNCTION 3 pgvision_opclass_sparsevec_l1(internal);
+"#,
+    name = "hnsw_sparsevec_opclasses",
+    requires = [
+        hnswhandler,
+        "sparsevec_operators",
+        "opclass_info_functions",
+        sparsevec_l2_squared_distance,
+        sparsevec_l2_norm
+    ],
+);

@@ -44,7 +44,7 @@ impl IndexParams {
         let max = class.key.max_dims.min(pageformat::MAX_DIMS);
         if typmod as usize > max {
             raise(
-                PgSqlErrorCode::ERRCODE_INVALID_PARAMETER_VALUE,
+                PgSqlErrorCode::ERRCODE_PROGRAM_LIMIT_EXCEEDED,
                 format!("column cannot have more than {max} dimensions for hnsw index"),
                 None,
             );

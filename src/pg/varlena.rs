@@ -150,6 +150,13 @@ impl<L: VarlenaLayout> Varlena<L> {
         }
     }
 
+    /// The start of the value (its `vl_len_`), for a layout's own header
+    /// fields beyond the element count.
+    #[inline]
+    pub fn as_ptr(&self) -> *const u8 {
+        self.ptr.as_ptr()
+    }
+
     /// The value as a datum.
     pub fn into_datum_raw(self) -> pg_sys::Datum {
         pg_sys::Datum::from(self.ptr.as_ptr())

@@ -39,6 +39,11 @@ INSERT INTO fuzz_hrows VALUES
   (3, array_fill(0::real, ARRAY[4000])::halfvec),                -- compressed
   (4, array_fill(1.5::real, ARRAY[16000])::halfvec),             -- compressed, out of line
   (5, (SELECT array_agg(random()::real) FROM generate_series(1, 3000))::halfvec);
+CREATE TABLE fuzz_sparse (id int PRIMARY KEY, v sparsevec);  -- STORAGE external: big ones out of line
+INSERT INTO fuzz_sparse VALUES
+  (1, '{1:1}/1'),                                                -- short (1-byte) header on disk
+  (2, (SELECT array_agg(i::real) FROM generate_series(1, 16000) i)::vector::sparsevec),  -- 16,000 non-zeros, out of line
+  (3, ('{' || (SELECT string_agg(i * 1000 || ':' || i, ',') FROM generate_series(1, 900) i) || '}/1000000000')::sparsevec);
 """
 
 VECTORS = [
@@ -67,6 +72,16 @@ BITS = [
     "NULL::bit", "B''", "B'1'", "B'0'", "B'101'", "B'1111'", "B'0000'", "repeat('1', 77)::varbit::bit(77)",
     "repeat('10', 100)::varbit::bit(200)", "repeat('1', 64000)::varbit::bit(64000)",
     "binary_quantize(array_fill(1::real, ARRAY[16000])::vector)",
+]
+
+
+SPARSEVECS = [
+    "NULL::sparsevec", "'{}/1'::sparsevec", "'{1:1}/1'::sparsevec", "'{1:1,3:2}/3'::sparsevec", "'{}/3'::sparsevec",
+    "'{1:3e38,2:-3e38,3:1}/3'::sparsevec", "'{2:1e-45}/3'::sparsevec", "'{1:1}/2'::sparsevec",
+    "'{1:1}/16000'::sparsevec", "'{16001:1}/16001'::sparsevec", "'{1:1,1000000000:2}/1000000000'::sparsevec",
+    "'{}/1000000000'::sparsevec",
+    "(SELECT v FROM fuzz_sparse WHERE id = 1)", "(SELECT v FROM fuzz_sparse WHERE id = 2)",
+    "(SELECT v FROM fuzz_sparse WHERE id = 3)",
 ]
 
 
@@ -107,10 +122,15 @@ SCALARS = {
     "cstring": ["NULL::cstring", "''::cstring", "'[1,2,3]'::cstring", "'[1,2'::cstring", "'[]'::cstring",
                 "'[NaN]'::cstring", "'[1e39]'::cstring", "' [ 1 , 2 ] '::cstring", "'{1:2}/3'::cstring",
                 "'[1,,2]'::cstring", "repeat('9', 100000)::cstring", "('[' || repeat('1,', 16000) || '1]')::cstring",
-                "'[1]x'::cstring", "'abc'::cstring"],
+                "'[1]x'::cstring", "'abc'::cstring", "'{}/3'::cstring", "'{0:1}/3'::cstring", "'{1:1,1:2}/3'::cstring",
+                "'{1:1}/1000000001'::cstring", "'{1:nan}/1'::cstring", "'{1:1e-50}/1'::cstring",
+                "'{2147483648:1}/1'::cstring", "'{}/-2147483649'::cstring", "'{1:1'::cstring",
+                "('{' || repeat('1:1,', 16000) || '1:1}/3')::cstring",
+                "('{' || (SELECT string_agg(i || ':1', ',') FROM generate_series(1, 16000) i) || '}/16000')::cstring"],
     "cstring[]": ["NULL::cstring[]", "'{}'::cstring[]", "'{3}'::cstring[]", "'{0}'::cstring[]",
                   "'{16000}'::cstring[]", "'{16001}'::cstring[]", "'{-1}'::cstring[]", "'{1,2}'::cstring[]",
-                  "'{abc}'::cstring[]", "'{99999999999}'::cstring[]", "'{NULL}'::cstring[]"],
+                  "'{abc}'::cstring[]", "'{99999999999}'::cstring[]", "'{NULL}'::cstring[]",
+                  "'{1000000000}'::cstring[]", "'{1000000001}'::cstring[]"],
     "regclass": ["NULL::regclass", "0::regclass", "'fuzz_rows'::regclass", "'fuzz_rows_pkey'::regclass",
                  "'fuzz_hnsw'::regclass", "'fuzz_hnsw_big'::regclass", "'pg_class'::regclass"],
 }

@@ -73,6 +73,8 @@ def values_for(typ: str):
         return corpus.HALFVECS
     if typ == "bit":
         return corpus.BITS
+    if typ == "sparsevec":
+        return corpus.SPARSEVECS
     if typ == "bytea":
         return ["NULL::bytea", "''::bytea", "'\\x00'::bytea"] + [
             f"(SELECT data FROM fuzz_images WHERE id = {i})" for i in range(IMAGE_COUNT)]
@@ -195,13 +197,16 @@ def test_fuzz_sql_surface(fuzz_cluster):
             continue
         for v in pool:
             statements.append(f"SELECT CAST({v} AS {target})")
-        if target in ("vector", "halfvec"):
+        if target in ("vector", "halfvec", "sparsevec"):
             for typmod in (1, 3, 16000, 16001, 0, -1):
                 statements.append(f"SELECT CAST({rng.choice(pool)} AS {target}({typmod}))")
     for text in ("'[1,2,3]'", "'[1]'", "NULL", "'[1,2'", "'[65520]'"):
         for typmod in ("1", "3", "16000", "16001", "0", "-5", "3,4", "'a'"):
-            for typ in ("vector", "halfvec"):
+            for typ in ("vector", "halfvec", "sparsevec"):
                 statements.append(f"SELECT {text}::{typ}({typmod})")
+    for text in ("'{1:1}/3'", "'{}/1'", "NULL", "'{1:1'"):
+        for typmod in ("1", "3", "1000000000", "1000000001", "0", "-5", "3,4", "'a'"):
+            statements.append(f"SELECT {text}::sparsevec({typmod})")
     print(f"{len(statements)} statements over {len(funcs)} functions, {len(ops)} operators, "
           f"{len(casts)} casts; not callable with values: {', '.join(skipped)}")
 
@@ -226,6 +231,7 @@ def test_fuzz_sql_surface(fuzz_cluster):
             elif state == "XX000" and not ALLOWED_XX000.match(diag.message_primary or ""):
                 problems.append(f"internal error: {sql[:200]} -> {text[:300]}")
     problems += fuzz_binary_input(conn, rng)
+    problems += fuzz_sparsevec_binary_input(conn, rng)
     hwm_mb = backend_hwm_kb(pid) / 1024
     conn.close()
     print(f"errors by SQLSTATE: {dict(sorted(errors.items()))}; backend peak memory {hwm_mb:.0f} MB")
@@ -284,6 +290,50 @@ def fuzz_binary_input(conn, rng):
                     text = " | ".join(filter(None, [e.diag.message_primary, e.diag.message_detail]))
                     if e.diag.sqlstate is None or LEAK.search(text) or e.diag.sqlstate == "XX000":
                         problems.append(f"binary {typ} input {data[:40]!r} -> {e.diag.sqlstate} {text[:300]}")
+    return problems
+
+
+class RawSparsevec(bytes):
+    """Bytes sent as a `sparsevec` parameter in binary format, as they are."""
+
+
+def fuzz_sparsevec_binary_input(conn, rng):
+    """sparsevec_recv fed hostile bytes: dimension and element counts past
+    both ends, indices out of order, duplicated or out of bounds, zeros,
+    NaN, short data, trailing bytes, and random bytes."""
+    oid = conn.execute("SELECT 'sparsevec'::regtype::oid").fetchone()[0]
+
+    class RawDumper(Dumper):
+        format = Format.BINARY
+
+        def dump(self, obj):
+            return bytes(obj)
+
+    RawDumper.oid = oid
+    conn.adapters.register_dumper(RawSparsevec, RawDumper)
+
+    def frame(dim, nnz, unused, idx, vals):
+        return struct.pack(f">iii{len(idx)}i{len(vals)}f", dim, nnz, unused, *idx, *vals)
+
+    cases = [b"", b"\x00" * 11, frame(3, 0, 0, [], []), frame(3, 2, 0, [0, 2], [1, 2]), frame(0, 0, 0, [], []),
+             frame(-1, 0, 0, [], []), frame(1000000001, 0, 0, [], []), frame(3, -1, 0, [], []),
+             frame(3, 4, 0, [0, 1, 2, 3], [1, 1, 1, 1]), frame(100000, 16001, 0, [], []),
+             frame(3, 2, 0, [2, 1], [1, 1]), frame(3, 2, 0, [1, 1], [1, 1]), frame(3, 1, 0, [3], [1]),
+             frame(3, 1, 0, [-1], [1]), frame(3, 1, 0, [0], [0]), frame(3, 1, 0, [0], [float("nan")]),
+             frame(3, 1, 0, [0], [float("inf")]), frame(3, 1, 7, [0], [1]), frame(3, 2, 0, [0, 1], [1]),
+             frame(3, 1, 0, [0], [1]) + b"\x00\x01", frame(1000000000, 1, 0, [999999999], [2])]
+    cases += [bytes(rng.randrange(256) for _ in range(rng.randrange(1, 40))) for _ in range(200)]
+    problems = []
+    for data in cases:
+        for sql in ("SELECT %s", "SELECT l2_norm(%s)", "SELECT %s::sparsevec(3)"):
+            try:
+                conn.execute(sql, (RawSparsevec(data),)).fetchall()
+            except psycopg.Error as e:
+                if conn.broken:
+                    pytest.fail(f"connection lost on sparsevec binary input {data[:40]!r}: {e}")
+                text = " | ".join(filter(None, [e.diag.message_primary, e.diag.message_detail]))
+                if e.diag.sqlstate is None or LEAK.search(text) or e.diag.sqlstate == "XX000":
+                    problems.append(f"sparsevec binary input {data[:40]!r} -> {e.diag.sqlstate} {text[:300]}")
     return problems
 
 

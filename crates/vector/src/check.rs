@@ -53,6 +53,20 @@ pub fn same_dims(a: &[f32], b: &[f32]) -> Result<(), VectorError> {
 /// Postgres' syntax (`pg_strtoint32`: optional spaces and sign, decimal
 /// digits), between 1 and [`MAX_DIM`].
 pub fn typmod(list: &[Option<&str>]) -> Result<i32, VectorError> {
+    let n = typmod_value(list)?;
+    if n < 1 {
+        Err(VectorError::TypmodTooSmall)
+    } else if n as usize > MAX_DIM {
+        Err(VectorError::TypmodTooLarge)
+    } else {
+        Ok(n)
+    }
+}
+
+/// The integer of a one-element modifier list, unchecked against any
+/// type's bounds (`sparsevec` has its own), with the syntax errors of
+/// [`typmod`].
+pub fn typmod_value(list: &[Option<&str>]) -> Result<i32, VectorError> {
     let [item] = list else {
         return Err(VectorError::InvalidTypmod);
     };
@@ -64,14 +78,7 @@ pub fn typmod(list: &[Option<&str>]) -> Result<i32, VectorError> {
             input: text.to_owned(),
         });
     }
-    let n: i32 = t.parse().map_err(|_| VectorError::IntegerOutOfRange {
+    t.parse().map_err(|_| VectorError::IntegerOutOfRange {
         input: text.to_owned(),
-    })?;
-    if n < 1 {
-        Err(VectorError::TypmodTooSmall)
-    } else if n as usize > MAX_DIM {
-        Err(VectorError::TypmodTooLarge)
-    } else {
-        Ok(n)
-    }
+    })
 }

@@ -15,6 +15,7 @@ pub mod element;
 pub mod error;
 pub mod halfvec;
 pub mod recent;
+pub mod sparsevec;
 pub mod text;
 
 pub use element::Element;
