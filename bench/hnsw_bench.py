@@ -24,6 +24,7 @@ from pathlib import Path
 
 import numpy as np
 import psycopg
+from pgvector import HalfVector
 from pgvector.psycopg import register_vector
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -41,7 +42,16 @@ OPCLASSES = {
     "vector_ip_ops": ("<#>", "ip"),
     "vector_cosine_ops": ("<=>", "cosine"),
     "vector_l1_ops": ("<+>", "l1"),
+    # a halfvec(D) column instead (see COLUMN)
+    "halfvec_l2_ops": ("<->", "l2"),
+    "halfvec_ip_ops": ("<#>", "ip"),
+    "halfvec_cosine_ops": ("<=>", "cosine"),
+    "halfvec_l1_ops": ("<+>", "l1"),
 }
+# The column type, from --opclass: vector(D), or halfvec(D) for the halfvec_
+# classes (both engines then store and index halfvec; the data and queries
+# are rounded to f16 first, so the exact answers are those of what is stored).
+COLUMN = "vector"
 
 # pgvector 0.8.6 on this machine, m=16, ef_construction=64, from issue 3
 # (resnetlike: a halfvec expression index, since vector(2048) cannot be indexed).
@@ -168,6 +178,7 @@ def load_dataset(name, metric):
     DATA_DIR.mkdir(parents=True, exist_ok=True)
     base = DATA_DIR / f"{name}.v{GEN_VERSION}"
     files = {p: Path(f"{base}.{p}.npy") for p in ("data", "queries")}
+    rounded = ".f16" if COLUMN == "halfvec" else ""
     if all(f.exists() for f in files.values()):
         data, queries = (np.load(files[p]) for p in ("data", "queries"))
     else:
@@ -176,7 +187,9 @@ def load_dataset(name, metric):
         for p, arr in (("data", data), ("queries", queries)):
             np.save(files[p], arr)
         print(f"  generated {name} in {time.perf_counter() - t:.1f} s -> {DATA_DIR}")
-    tfile = Path(f"{base}.truth-{metric}.npz")
+    if rounded:
+        data, queries = (a.astype(np.float16).astype(np.float32) for a in (data, queries))
+    tfile = Path(f"{base}.truth-{metric}{rounded}.npz")
     if tfile.exists():
         z = np.load(tfile)
         tids, tdists = z["ids"], z["dists"]
@@ -185,7 +198,7 @@ def load_dataset(name, metric):
         tids, tdists = exact_topk(data, queries, metric)
         np.savez(tfile, ids=tids, dists=tdists)
         print(f"  exact top-{K} ({metric}) by brute force in {time.perf_counter() - t:.1f} s")
-    ids_file = Path(f"{base}.truth-{metric}.ids.npy")
+    ids_file = Path(f"{base}.truth-{metric}{rounded}.ids.npy")
     if not ids_file.exists():    # for crates/graph/examples/bare_build.rs
         np.save(ids_file, tids.astype(np.int64))
     return data, queries, tids, tdists
@@ -224,7 +237,7 @@ def pgvector_identity():
 def halfvec_workaround(engine, dim):
     """True where pgvector cannot index the vector column and, as issue 3's
     reference did, indexes a halfvec expression instead."""
-    return engine == "pgvector" and dim > PGVECTOR_HNSW_MAX_DIM
+    return engine == "pgvector" and dim > PGVECTOR_HNSW_MAX_DIM and COLUMN == "vector"
 
 
 def index_opclass(engine, opclass, dim):
@@ -247,11 +260,19 @@ def search_sql(engine, op, dim):
     """The timed query: k nearest by the index's key, the query vector a bind parameter."""
     if halfvec_workaround(engine, dim):
         return f"SELECT id FROM items ORDER BY {index_key(engine, dim)} {op} %b::halfvec({dim}) LIMIT {K}"
+    if COLUMN == "halfvec":
+        return f"SELECT id FROM items ORDER BY embedding {op} %b::halfvec({dim}) LIMIT {K}"
     return f"SELECT id FROM items ORDER BY embedding {op} %b LIMIT {K}"
 
 
 def db_name(dataset):
-    return "bench_" + dataset.replace("-", "_")
+    """The dataset's database (one per column type)."""
+    return "bench_" + dataset.replace("-", "_") + ("_halfvec" if COLUMN == "halfvec" else "")
+
+
+def row_value(v):
+    """A row's embedding as the client sends it for the column type."""
+    return HalfVector(v) if COLUMN == "halfvec" else v
 
 
 def connect(dataset, fresh=False, engine="pgvision"):
@@ -278,13 +299,13 @@ def connect(dataset, fresh=False, engine="pgvision"):
 
 def load_table(conn, data):
     n, dim = data.shape
-    conn.execute(f"CREATE TABLE items (id int, embedding vector({dim}))")
+    conn.execute(f"CREATE TABLE items (id int, embedding {COLUMN}({dim}))")
     t = time.perf_counter()
     with conn.cursor() as cur:
         with cur.copy("COPY items (id, embedding) FROM STDIN WITH (FORMAT BINARY)") as copy:
-            copy.set_types(["int4", "vector"])
+            copy.set_types(["int4", COLUMN])
             for i in range(n):
-                copy.write_row((i, data[i]))
+                copy.write_row((i, row_value(data[i])))
     copy_s = time.perf_counter() - t
     conn.execute("VACUUM (ANALYZE) items")    # hint bits + visibility map before timing
     size = conn.execute("SELECT pg_total_relation_size('items')").fetchone()[0]
@@ -563,9 +584,9 @@ def copy_rows(conn, ids, rows):
     t = time.perf_counter()
     with conn.cursor() as cur:
         with cur.copy("COPY items (id, embedding) FROM STDIN WITH (FORMAT BINARY)") as copy:
-            copy.set_types(["int4", "vector"])
+            copy.set_types(["int4", COLUMN])
             for i, v in zip(ids, rows):
-                copy.write_row((int(i), v))
+                copy.write_row((int(i), row_value(v)))
     return time.perf_counter() - t
 
 
@@ -807,6 +828,8 @@ def main():
                     help="run every step on pgvector's cluster too (bench/run.sh starts it) and "
                          "compare with those measurements instead of issue 3's figures")
     a = ap.parse_args()
+    global COLUMN
+    COLUMN = "halfvec" if a.opclass.startswith("halfvec_") else "vector"
     if not 1 <= a.queries <= N_QUERIES_MAX:
         ap.error(f"--queries must be 1..{N_QUERIES_MAX}")
     names = ALL_DATASETS if a.dataset == "all" else [a.dataset]

@@ -124,7 +124,8 @@ pub static HALFVEC: KeyType = KeyType {
 unsafe fn read_halfvec(datum: pg_sys::Datum, f: &mut dyn FnMut(&[f32])) {
     // SAFETY: forwarded from the caller.
     let v = unsafe { crate::halfvec::Halfvec::from_datum_unchecked(datum) };
-    let values: Vec<f32> = v.as_slice().iter().map(|h| h.to_f32()).collect();
+    let mut values = Vec::new();
+    distance::half::decode_into(vectorcore::halfvec::bits(v.as_slice()), 1.0, &mut values);
     f(&values);
 }
 

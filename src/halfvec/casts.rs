@@ -20,7 +20,8 @@ fn halfvec_typmod_cast(v: Halfvec, typmod: i32, _explicit: bool) -> Halfvec {
 #[pg_extern(immutable, strict, parallel_safe, requires = ["halfvec_type", "vector_type"])]
 fn halfvec_to_vector(v: Halfvec, typmod: i32, _explicit: bool) -> Vector {
     vectorcore::check::expected_dim(typmod, v.dim()).or_raise();
-    let values: Vec<f32> = v.as_slice().iter().map(|h| h.to_f32()).collect();
+    let mut values = Vec::new();
+    distance::half::decode_into(halfvec::bits(v.as_slice()), 1.0, &mut values);
     Vector::from_slice(&values)
 }
 
@@ -29,12 +30,7 @@ fn halfvec_to_vector(v: Halfvec, typmod: i32, _explicit: bool) -> Vector {
 #[pg_extern(immutable, strict, parallel_safe, requires = ["halfvec_type", "vector_type"])]
 fn vector_to_halfvec(v: Vector, typmod: i32, _explicit: bool) -> Halfvec {
     halfvec::expected_dim(typmod, v.dim()).or_raise();
-    let values: Vec<f16> = v
-        .as_slice()
-        .iter()
-        .map(|&x| halfvec::from_f32(x).or_raise())
-        .collect();
-    Halfvec::from_slice(&values)
+    Halfvec::from_slice(&halfvec::narrow(v.as_slice()).or_raise())
 }
 
 /// Builds a halfvec from a SQL array with pgvector's checks, in its order:

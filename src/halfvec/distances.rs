@@ -1,21 +1,40 @@
 //! `halfvec`'s distance functions, operators and size functions. The
 //! distances are plain fmgr C functions (`crate::pg::distance_fn`) over the
-//! f32 values of the halves, with vector's kernels (`vector::functions`).
+//! f32 values of the halves, with vector's kernels (`vector::functions`),
+//! so a halfvec distance is bit for bit the vector distance of its float4
+//! values.
 
 use super::datum::{HalfvecArg, HalfvecLayout};
 use crate::distance_function;
 use crate::vector::functions as f;
 use pgrx::prelude::*;
+use std::cell::RefCell;
+use vectorcore::element::widen;
 use vectorcore::halfvec::f16;
 
-use vectorcore::element::widen;
+thread_local! {
+    /// The float4 values of the two arguments of the last distance (reused:
+    /// a scan calls the distance once a row).
+    static WIDENED: RefCell<(Vec<f32>, Vec<f32>)> = const { RefCell::new((Vec::new(), Vec::new())) };
+}
+
+/// `kernel` on the float4 values of `x` and `y` (exact: F16C/AVX-512
+/// conversions times 1.0, no allocation after the first call).
+fn on_widened(x: &[f16], y: &[f16], kernel: fn(&[f32], &[f32]) -> f64) -> f64 {
+    WIDENED.with(|w| {
+        let (wx, wy) = &mut *w.borrow_mut();
+        distance::half::decode_into(vectorcore::halfvec::bits(x), 1.0, wx);
+        distance::half::decode_into(vectorcore::halfvec::bits(y), 1.0, wy);
+        kernel(wx, wy)
+    })
+}
 
 /// Defines `$name` as vector's kernel `$kernel` on the widened halves.
 macro_rules! widened {
     ($name:ident, $kernel:path) => {
         /// The vector kernel of the same name on the float4 values.
         fn $name(x: &[f16], y: &[f16]) -> f64 {
-            $kernel(&widen(x), &widen(y))
+            on_widened(x, y, $kernel)
         }
     };
 }

@@ -391,3 +391,25 @@ fn avg_elements_round_and_check() {
     );
     assert_eq!(err(avg_element(f64::NAN)).0, "NaN not allowed in halfvec");
 }
+
+#[test]
+fn narrow_equals_element_by_element_rounding() {
+    let mut x = 0x1234_5678u32;
+    let mut values: Vec<f32> = (0..5000)
+        .map(|_| {
+            x ^= x << 13;
+            x ^= x >> 17;
+            x ^= x << 5;
+            f32::from_bits(x)
+        })
+        .filter(|v| v.is_finite() && v.abs() < 65504.0)
+        .collect();
+    values.extend([
+        0.0, -0.0, 1e-8, -6.1e-5, 65504.0, 65519.99, 5.96e-8, 2.98e-8,
+    ]);
+    let one_by_one: Vec<f16> = values.iter().map(|&v| from_f32(v).unwrap()).collect();
+    let narrowed = narrow(&values).unwrap();
+    assert_eq!(bits(&narrowed), bits(&one_by_one));
+    let (m, _, _) = err(narrow(&[1.0, 65520.0, 1e6]));
+    assert!(m.contains("65520"), "{m}");
+}
