@@ -1,0 +1,509 @@
+//! On-disk format of the `ivfflat` index, as plain bytes (no Postgres).
+//!
+//! # Blocks
+//!
+//! * Block 0, the meta page: [`Meta`] after the page header.
+//! * The centre pages: every list's centre, `lists * dims` little-endian
+//!   f32s, as one byte stream cut into pages of [`STREAM_BYTES`] (page
+//!   contents after the header, like the meta page), so a centre of any
+//!   width (up to 16,000 dimensions) needs no item of its own.
+//! * The directory pages: each list's *head* block (u32, 0 for an empty
+//!   list), the same kind of stream. Inserts change a list's head.
+//! * List pages: records (one row each), linked into one chain per list
+//!   through a block number in the page's special space ([`NEXT_AT`]; 0
+//!   ends the chain: block 0 is the meta page, never a list page). A
+//!   chain is walked from the head; a new page is put in *front* of the
+//!   old head, so a build writes each page once and never comes back to
+//!   link it.
+//!
+//! # Records
+//!
+//! A record is a heap TID and the row's vector at full precision (f32s).
+//! A record whose vector fits one item ([`PIECE_BYTES`]: up to 2,036
+//! dimensions) is one item, many to a page. A wider one is cut into
+//! *pieces*, one item each, alone on consecutive pages of the chain
+//! (piece 0 first); every piece repeats the TID and says which piece it
+//! is, so vacuum can drop pieces one by one and a scan only takes a
+//! record whose pieces it saw in order, all of them.
+
+use pageformat::{maxalign, HeapTid, BLCKSZ, LINE_POINTER, PAGE_HEADER, SPECIAL};
+
+/// The u16 at the start of every ivfflat page's special space.
+pub const PAGE_ID: u16 = 0xF1F0;
+/// Byte offset, inside the special space, of a list page's next block.
+pub const NEXT_AT: usize = 4;
+/// Block of the meta page.
+pub const META_BLOCK: u32 = 0;
+/// Identifies an ivfflat meta page.
+pub const MAGIC: u32 = 0x6976_6670;
+/// Version of this format; bump on any change.
+pub const FORMAT_VERSION: u32 = 1;
+/// Bytes of [`Meta`] on the meta page.
+pub const META_BYTES: usize = 40;
+/// Bytes of stream (centres, directory) one page holds.
+pub const STREAM_BYTES: usize = BLCKSZ - PAGE_HEADER - SPECIAL;
+/// Largest item a page takes (its MAXALIGNed size and line pointer fit).
+pub const MAX_ITEM: usize = (BLCKSZ - PAGE_HEADER - SPECIAL - LINE_POINTER) & !7;
+/// Bytes of a record item's header: heap block, heap offset, piece.
+pub const RECORD_HEADER: usize = 8;
+/// Bytes of vector one record item carries at most.
+pub const PIECE_BYTES: usize = MAX_ITEM - RECORD_HEADER;
+/// Most lists an index may have (pgvector's bound).
+pub const MAX_LISTS: u32 = 32_768;
+
+/// What is wrong with bytes read from an index.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Corrupt {
+    /// The meta page is not a valid one of this format.
+    Meta(String),
+    /// A record item is malformed.
+    Record(String),
+}
+
+impl std::fmt::Display for Corrupt {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Corrupt::Meta(s) => write!(f, "meta page: {s}"),
+            Corrupt::Record(s) => write!(f, "record: {s}"),
+        }
+    }
+}
+
+/// The meta page's fields.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Meta {
+    /// [`MAGIC`].
+    pub magic: u32,
+    /// [`FORMAT_VERSION`].
+    pub version: u32,
+    /// Dimensions of every vector.
+    pub dims: u32,
+    /// Number of lists (and centres).
+    pub lists: u32,
+    /// The distance's code (`graph::Metric::code`).
+    pub metric: u32,
+    /// First centre page.
+    pub centre_start: u32,
+    /// First directory page.
+    pub dir_start: u32,
+    /// Rows the build indexed (for the planner; inserts do not count).
+    pub built_rows: u64,
+    /// Reserved, zero.
+    pub reserved: u32,
+}
+
+/// Reads the little-endian u32 at `at`.
+fn u32_at(b: &[u8], at: usize) -> u32 {
+    u32::from_le_bytes(b[at..at + 4].try_into().expect("4 bytes"))
+}
+
+impl Meta {
+    /// A meta page for a new index; the start blocks follow from `lists`
+    /// and `dims` (see [`Meta::centre_pages`]).
+    pub fn new(dims: u32, lists: u32, metric: u32) -> Meta {
+        let centre_start = META_BLOCK + 1;
+        let centre_pages = stream_pages(lists as usize * dims as usize * 4) as u32;
+        Meta {
+            magic: MAGIC,
+            version: FORMAT_VERSION,
+            dims,
+            lists,
+            metric,
+            centre_start,
+            dir_start: centre_start + centre_pages,
+            built_rows: 0,
+            reserved: 0,
+        }
+    }
+
+    /// Pages the centres take.
+    pub fn centre_pages(&self) -> u32 {
+        stream_pages(self.lists as usize * self.dims as usize * 4) as u32
+    }
+
+    /// Pages the directory takes.
+    pub fn dir_pages(&self) -> u32 {
+        stream_pages(self.lists as usize * 4) as u32
+    }
+
+    /// First block after the directory (the first list page of a build).
+    pub fn first_list_block(&self) -> u32 {
+        self.dir_start + self.dir_pages()
+    }
+
+    /// The directory page and byte offset of list `list`'s head.
+    pub fn head_location(&self, list: u32) -> (u32, usize) {
+        let at = list as usize * 4;
+        (
+            self.dir_start + (at / STREAM_BYTES) as u32,
+            at % STREAM_BYTES,
+        )
+    }
+
+    /// The bytes written on the meta page.
+    pub fn to_bytes(&self) -> [u8; META_BYTES] {
+        let mut b = [0u8; META_BYTES];
+        for (i, v) in [
+            self.magic,
+            self.version,
+            self.dims,
+            self.lists,
+            self.metric,
+            self.centre_start,
+            self.dir_start,
+            self.reserved,
+        ]
+        .iter()
+        .enumerate()
+        {
+            b[i * 4..i * 4 + 4].copy_from_slice(&v.to_le_bytes());
+        }
+        b[32..40].copy_from_slice(&self.built_rows.to_le_bytes());
+        b
+    }
+
+    /// The fields in `b` (at least [`META_BYTES`]), checked.
+    pub fn from_bytes(b: &[u8]) -> Result<Meta, Corrupt> {
+        if b.len() < META_BYTES {
+            return Err(Corrupt::Meta("too short".into()));
+        }
+        let m = Meta {
+            magic: u32_at(b, 0),
+            version: u32_at(b, 4),
+            dims: u32_at(b, 8),
+            lists: u32_at(b, 12),
+            metric: u32_at(b, 16),
+            centre_start: u32_at(b, 20),
+            dir_start: u32_at(b, 24),
+            reserved: u32_at(b, 28),
+            built_rows: u64::from_le_bytes(b[32..40].try_into().expect("8 bytes")),
+        };
+        if m.magic != MAGIC {
+            return Err(Corrupt::Meta(format!("bad magic {:#x}", m.magic)));
+        }
+        if m.version != FORMAT_VERSION {
+            return Err(Corrupt::Meta(format!("unknown format version {}", m.version)));
+        }
+        if m.dims == 0 || m.dims as usize > pageformat::MAX_DIMS {
+            return Err(Corrupt::Meta(format!("bad dimensions {}", m.dims)));
+        }
+        if m.lists == 0 || m.lists > MAX_LISTS {
+            return Err(Corrupt::Meta(format!("bad number of lists {}", m.lists)));
+        }
+        if m.centre_start != META_BLOCK + 1 || m.dir_start != m.centre_start + m.centre_pages() {
+            return Err(Corrupt::Meta("centre or directory pages misplaced".into()));
+        }
+        Ok(m)
+    }
+}
+
+/// Pages a stream of `bytes` takes (at least one).
+pub fn stream_pages(bytes: usize) -> usize {
+    bytes.div_ceil(STREAM_BYTES).max(1)
+}
+
+/// Floats as little-endian bytes.
+pub fn f32_bytes(v: &[f32]) -> Vec<u8> {
+    v.iter().flat_map(|x| x.to_le_bytes()).collect()
+}
+
+/// Appends the little-endian floats in `b` (whole floats) to `out`.
+pub fn extend_f32(out: &mut Vec<f32>, b: &[u8]) {
+    out.extend(
+        b.chunks_exact(4)
+            .map(|c| f32::from_le_bytes(c.try_into().expect("4 bytes"))),
+    );
+}
+
+/// How an index of `dims` dimensions cuts its records into items.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RecordLayout {
+    /// Bytes of one vector.
+    pub vector_bytes: usize,
+    /// Items per record.
+    pub pieces: usize,
+}
+
+impl RecordLayout {
+    /// The layout for vectors of `dims` f32s.
+    pub fn new(dims: usize) -> RecordLayout {
+        let vector_bytes = dims * 4;
+        RecordLayout {
+            vector_bytes,
+            pieces: vector_bytes.div_ceil(PIECE_BYTES).max(1),
+        }
+    }
+
+    /// Whether a record spans pages (one piece per page).
+    pub fn spans(&self) -> bool {
+        self.pieces > 1
+    }
+
+    /// The bytes of the vector piece `i` carries.
+    pub fn piece_range(&self, i: usize) -> std::ops::Range<usize> {
+        let start = i * PIECE_BYTES;
+        start..(start + PIECE_BYTES).min(self.vector_bytes)
+    }
+
+    /// The items of one record, piece 0 first.
+    pub fn encode(&self, tid: HeapTid, vector: &[u8]) -> Vec<Vec<u8>> {
+        assert_eq!(vector.len(), self.vector_bytes, "vector of the wrong size");
+        (0..self.pieces)
+            .map(|i| {
+                let mut b = Vec::with_capacity(RECORD_HEADER + PIECE_BYTES);
+                b.extend_from_slice(&tid.block.to_le_bytes());
+                b.extend_from_slice(&tid.offset.to_le_bytes());
+                b.extend_from_slice(&(i as u16).to_le_bytes());
+                b.extend_from_slice(&vector[self.piece_range(i)]);
+                b
+            })
+            .collect()
+    }
+
+    /// The TID, piece number and vector bytes of a record item, checked.
+    pub fn decode<'a>(&self, item: &'a [u8]) -> Result<(HeapTid, usize, &'a [u8]), Corrupt> {
+        if item.len() < RECORD_HEADER {
+            return Err(Corrupt::Record(format!("item of {} bytes", item.len())));
+        }
+        let tid = HeapTid {
+            block: u32_at(item, 0),
+            offset: u16::from_le_bytes([item[4], item[5]]),
+        };
+        let piece = u16::from_le_bytes([item[6], item[7]]) as usize;
+        if piece >= self.pieces {
+            return Err(Corrupt::Record(format!("piece {piece} of {}", self.pieces)));
+        }
+        let body = &item[RECORD_HEADER..];
+        if body.len() != self.piece_range(piece).len() {
+            return Err(Corrupt::Record(format!(
+                "piece {piece} has {} bytes, not {}",
+                body.len(),
+                self.piece_range(piece).len()
+            )));
+        }
+        Ok((tid, piece, body))
+    }
+
+    /// The TID of a record item (for vacuum), checked like [`Self::decode`].
+    pub fn tid(&self, item: &[u8]) -> Result<HeapTid, Corrupt> {
+        self.decode(item).map(|(t, _, _)| t)
+    }
+}
+
+/// Puts records back together from the items of a chain, read in order.
+#[derive(Debug)]
+pub struct Assembler {
+    layout: RecordLayout,
+    /// The TID of the record being assembled and the next piece expected.
+    partial: Option<(HeapTid, usize)>,
+    /// The vector so far (the whole vector once complete).
+    values: Vec<f32>,
+}
+
+impl Assembler {
+    /// An assembler for records of `layout`.
+    pub fn new(layout: RecordLayout) -> Assembler {
+        Assembler {
+            layout,
+            partial: None,
+            values: Vec::with_capacity(layout.vector_bytes / 4),
+        }
+    }
+
+    /// Takes the next item of the chain; the record's TID once this item
+    /// completes one (its vector is then [`Assembler::vector`]). A piece
+    /// out of sequence (its record was partly vacuumed) drops the record.
+    pub fn feed(&mut self, item: &[u8]) -> Result<Option<HeapTid>, Corrupt> {
+        let (tid, piece, body) = self.layout.decode(item)?;
+        let expected = match self.partial {
+            Some((t, next)) if t == tid => next,
+            _ => 0,
+        };
+        if piece != expected {
+            self.partial = None;
+            return Ok(None);
+        }
+        if piece == 0 {
+            self.values.clear();
+        }
+        extend_f32(&mut self.values, body);
+        if piece + 1 == self.layout.pieces {
+            self.partial = None;
+            Ok(Some(tid))
+        } else {
+            self.partial = Some((tid, piece + 1));
+            Ok(None)
+        }
+    }
+
+    /// The vector of the record [`Assembler::feed`] completed last.
+    pub fn vector(&self) -> &[f32] {
+        &self.values
+    }
+
+    /// Forgets a record in progress (a new chain starts).
+    pub fn reset(&mut self) {
+        self.partial = None;
+    }
+}
+
+/// Rows a build samples for k-means: 50 a list, at least 10,000, fewer
+/// when they would not fit `memory` bytes beside k-means' own memory
+/// (`crate::memory_bytes`) and the centres; None when not even one row
+/// fits.
+pub fn sample_rows(lists: usize, dims: usize, spherical: bool, memory: u64) -> Option<usize> {
+    let target = (lists * 50).max(10_000);
+    let fixed = crate::memory_bytes(0, dims, lists, spherical) + (lists * dims * 4) as u64;
+    let per_row = crate::memory_bytes(1, dims, lists, spherical)
+        - crate::memory_bytes(0, dims, lists, spherical)
+        + (dims * 4) as u64;
+    let fit = memory.checked_sub(fixed)? / per_row;
+    (fit >= 1).then(|| target.min(fit as usize))
+}
+
+/// The lists a scan opens in its `batch`-th round (0 first): `probes` at a
+/// time along the nearest-first order of `lists` lists, up to `max` lists
+/// in all (at least `probes`); empty when there is nothing left.
+pub fn probe_batch(batch: usize, probes: usize, max: usize, lists: usize) -> std::ops::Range<usize> {
+    let probes = probes.clamp(1, lists.max(1));
+    let limit = max.max(probes).min(lists);
+    let start = (batch * probes).min(limit);
+    start..(start + probes).min(limit)
+}
+
+/// Maximum items of one record layout on a page, for estimates.
+pub fn records_per_page(layout: &RecordLayout) -> usize {
+    if layout.spans() {
+        return 1;
+    }
+    let item = maxalign(RECORD_HEADER + layout.vector_bytes) + LINE_POINTER;
+    (STREAM_BYTES / item).max(1)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn meta_round_trip_and_checks() {
+        let mut m = Meta::new(128, 100, 2);
+        m.built_rows = 12345;
+        let b = m.to_bytes();
+        assert_eq!(Meta::from_bytes(&b), Ok(m));
+        assert_eq!(m.centre_start, 1);
+        assert_eq!(m.centre_pages(), (100 * 128 * 4usize).div_ceil(STREAM_BYTES) as u32);
+        assert_eq!(m.dir_start, 1 + m.centre_pages());
+        let mut bad = b;
+        bad[0] ^= 1;
+        assert!(Meta::from_bytes(&bad).is_err());
+        let mut bad = b;
+        bad[12..16].copy_from_slice(&0u32.to_le_bytes());
+        assert!(Meta::from_bytes(&bad).is_err());
+        assert!(Meta::from_bytes(&b[..10]).is_err());
+    }
+
+    #[test]
+    fn head_locations_cover_the_directory() {
+        let m = Meta::new(3, 5000, 0);
+        assert_eq!(m.dir_pages(), 3);
+        assert_eq!(m.head_location(0), (m.dir_start, 0));
+        let per_page = STREAM_BYTES / 4;
+        assert_eq!(m.head_location(per_page as u32), (m.dir_start + 1, 0));
+        assert_eq!(m.head_location(4999).0, m.dir_start + 2);
+        assert_eq!(m.first_list_block(), m.dir_start + 3);
+    }
+
+    #[test]
+    fn items_fit_a_page() {
+        // The largest item and its line pointer fit an empty page.
+        assert!(maxalign(MAX_ITEM) + LINE_POINTER <= STREAM_BYTES);
+        assert!(maxalign(MAX_ITEM + 1) + LINE_POINTER > STREAM_BYTES);
+        // pgvector's limits stay one item: 2,000 float4 dimensions.
+        assert_eq!(RecordLayout::new(2000).pieces, 1);
+        assert_eq!(RecordLayout::new(PIECE_BYTES / 4).pieces, 1);
+        assert_eq!(RecordLayout::new(PIECE_BYTES / 4 + 1).pieces, 2);
+        assert_eq!(RecordLayout::new(16_000).pieces, 8);
+        assert_eq!(records_per_page(&RecordLayout::new(3)), 8160 / 28);
+    }
+
+    #[test]
+    fn records_round_trip_in_pieces() {
+        for dims in [1usize, 3, 2000, 2037, 5000, 16_000] {
+            let layout = RecordLayout::new(dims);
+            let v: Vec<f32> = (0..dims).map(|i| i as f32 * 0.5 - 7.0).collect();
+            let tid = HeapTid {
+                block: 77,
+                offset: 3,
+            };
+            let items = layout.encode(tid, &f32_bytes(&v));
+            assert_eq!(items.len(), layout.pieces);
+            let mut a = Assembler::new(layout);
+            for (i, item) in items.iter().enumerate() {
+                assert!(item.len() <= MAX_ITEM);
+                let got = a.feed(item).unwrap();
+                if i + 1 == items.len() {
+                    assert_eq!(got, Some(tid));
+                } else {
+                    assert_eq!(got, None);
+                }
+            }
+            assert_eq!(a.vector(), &v[..]);
+        }
+    }
+
+    #[test]
+    fn a_partly_vacuumed_record_is_dropped() {
+        let layout = RecordLayout::new(5000);
+        let v = vec![1.0f32; 5000];
+        let t1 = HeapTid { block: 1, offset: 1 };
+        let t2 = HeapTid { block: 1, offset: 2 };
+        let one = layout.encode(t1, &f32_bytes(&v));
+        let two = layout.encode(t2, &f32_bytes(&v));
+        let mut a = Assembler::new(layout);
+        // piece 0 of t1 was removed: its other pieces are skipped
+        assert_eq!(a.feed(&one[1]).unwrap(), None);
+        assert_eq!(a.feed(&one[2]).unwrap(), None);
+        assert_eq!(a.feed(&two[0]).unwrap(), None);
+        assert_eq!(a.feed(&two[1]).unwrap(), None);
+        assert_eq!(a.feed(&two[2]).unwrap(), Some(t2));
+        // a piece of another record in between breaks the sequence
+        assert_eq!(a.feed(&one[0]).unwrap(), None);
+        assert_eq!(a.feed(&two[1]).unwrap(), None);
+        assert_eq!(a.feed(&one[1]).unwrap(), None);
+    }
+
+    #[test]
+    fn malformed_items_are_errors() {
+        let layout = RecordLayout::new(4);
+        assert!(layout.decode(&[0u8; 5]).is_err());
+        let mut item = layout.encode(HeapTid { block: 0, offset: 1 }, &[0u8; 16]).remove(0);
+        assert!(layout.decode(&item).is_ok());
+        item.push(0);
+        assert!(layout.decode(&item).is_err());
+        item.pop();
+        item[6] = 1; // piece 1 of a one-piece layout
+        assert!(layout.decode(&item).is_err());
+    }
+
+    #[test]
+    fn samples_fit_memory() {
+        assert_eq!(sample_rows(100, 128, false, 64 << 20), Some(10_000));
+        assert_eq!(sample_rows(1000, 128, false, 1 << 30), Some(50_000));
+        let few = sample_rows(100, 128, false, 2 << 20).unwrap();
+        assert!(few < 10_000 && few > 100, "{few}");
+        let used = crate::memory_bytes(few, 128, 100, false) + (few * 128 * 4 + 100 * 128 * 4) as u64;
+        assert!(used <= 2 << 20);
+        assert_eq!(sample_rows(32_768, 16_000, true, 64 << 20), None);
+    }
+
+    #[test]
+    fn probe_batches() {
+        assert_eq!(probe_batch(0, 3, 1, 10), 0..3);
+        assert_eq!(probe_batch(1, 3, 1, 10), 3..3);
+        assert_eq!(probe_batch(1, 3, 10, 10), 3..6);
+        assert_eq!(probe_batch(3, 3, 10, 10), 9..10);
+        assert_eq!(probe_batch(4, 3, 10, 10), 10..10);
+        assert_eq!(probe_batch(0, 50, 100, 10), 0..10);
+        assert_eq!(probe_batch(2, 2, 5, 10), 4..5);
+    }
+}
