@@ -182,7 +182,10 @@ impl Meta {
             return Err(Corrupt::Meta(format!("bad magic {:#x}", m.magic)));
         }
         if m.version != FORMAT_VERSION {
-            return Err(Corrupt::Meta(format!("unknown format version {}", m.version)));
+            return Err(Corrupt::Meta(format!(
+                "unknown format version {}",
+                m.version
+            )));
         }
         if m.dims == 0 || m.dims as usize > pageformat::MAX_DIMS {
             return Err(Corrupt::Meta(format!("bad dimensions {}", m.dims)));
@@ -364,7 +367,12 @@ pub fn sample_rows(lists: usize, dims: usize, spherical: bool, memory: u64) -> O
 /// The lists a scan opens in its `batch`-th round (0 first): `probes` at a
 /// time along the nearest-first order of `lists` lists, up to `max` lists
 /// in all (at least `probes`); empty when there is nothing left.
-pub fn probe_batch(batch: usize, probes: usize, max: usize, lists: usize) -> std::ops::Range<usize> {
+pub fn probe_batch(
+    batch: usize,
+    probes: usize,
+    max: usize,
+    lists: usize,
+) -> std::ops::Range<usize> {
     let probes = probes.clamp(1, lists.max(1));
     let limit = max.max(probes).min(lists);
     let start = (batch * probes).min(limit);
@@ -391,7 +399,10 @@ mod tests {
         let b = m.to_bytes();
         assert_eq!(Meta::from_bytes(&b), Ok(m));
         assert_eq!(m.centre_start, 1);
-        assert_eq!(m.centre_pages(), (100 * 128 * 4usize).div_ceil(STREAM_BYTES) as u32);
+        assert_eq!(
+            m.centre_pages(),
+            (100 * 128 * 4usize).div_ceil(STREAM_BYTES) as u32
+        );
         assert_eq!(m.dir_start, 1 + m.centre_pages());
         let mut bad = b;
         bad[0] ^= 1;
@@ -455,8 +466,14 @@ mod tests {
     fn a_partly_vacuumed_record_is_dropped() {
         let layout = RecordLayout::new(5000);
         let v = vec![1.0f32; 5000];
-        let t1 = HeapTid { block: 1, offset: 1 };
-        let t2 = HeapTid { block: 1, offset: 2 };
+        let t1 = HeapTid {
+            block: 1,
+            offset: 1,
+        };
+        let t2 = HeapTid {
+            block: 1,
+            offset: 2,
+        };
         let one = layout.encode(t1, &f32_bytes(&v));
         let two = layout.encode(t2, &f32_bytes(&v));
         let mut a = Assembler::new(layout);
@@ -476,7 +493,15 @@ mod tests {
     fn malformed_items_are_errors() {
         let layout = RecordLayout::new(4);
         assert!(layout.decode(&[0u8; 5]).is_err());
-        let mut item = layout.encode(HeapTid { block: 0, offset: 1 }, &[0u8; 16]).remove(0);
+        let mut item = layout
+            .encode(
+                HeapTid {
+                    block: 0,
+                    offset: 1,
+                },
+                &[0u8; 16],
+            )
+            .remove(0);
         assert!(layout.decode(&item).is_ok());
         item.push(0);
         assert!(layout.decode(&item).is_err());
@@ -491,7 +516,8 @@ mod tests {
         assert_eq!(sample_rows(1000, 128, false, 1 << 30), Some(50_000));
         let few = sample_rows(100, 128, false, 2 << 20).unwrap();
         assert!(few < 10_000 && few > 100, "{few}");
-        let used = crate::memory_bytes(few, 128, 100, false) + (few * 128 * 4 + 100 * 128 * 4) as u64;
+        let used =
+            crate::memory_bytes(few, 128, 100, false) + (few * 128 * 4 + 100 * 128 * 4) as u64;
         assert!(used <= 2 << 20);
         assert_eq!(sample_rows(32_768, 16_000, true, 64 << 20), None);
     }
