@@ -356,11 +356,11 @@ pub unsafe extern "C-unwind" fn ambuild(
     if centre_bytes > memory_limit() {
         raise_memory(centre_bytes);
     }
-    let Some(capacity) =
-        ivf::layout::sample_rows(lists, dims, spherical(params.metric), memory_limit())
-    else {
-        raise_memory(centre_bytes + ivf::memory_bytes(1, dims, lists, spherical(params.metric)));
-    };
+    // When k-means' own memory does not fit, a sample of more rows than
+    // lists is refused after pass 1 (one of at most `lists` rows needs none:
+    // its rows are the centres, `ivf::quick_centres`).
+    let capacity = ivf::layout::sample_rows(lists, dims, spherical(params.metric), memory_limit())
+        .unwrap_or(lists + 1);
     let mut state = BuildState {
         index,
         params,
@@ -405,7 +405,24 @@ pub unsafe extern "C-unwind" fn ambuild(
         .report(pgrx::PgLogLevel::NOTICE);
     }
     let sampled = started.elapsed().as_secs_f64();
-    state.centres = Arc::new(train(&state, sample.into_rows()));
+    let rows = sample.len();
+    state.centres = Arc::new(if rows <= lists {
+        ivf::quick_centres(
+            &sample.into_rows(),
+            dims,
+            lists,
+            spherical(params.metric),
+            SEED,
+        )
+    } else {
+        let needed = centre_bytes
+            + (rows * dims * 4) as u64
+            + ivf::memory_bytes(rows, dims, lists, spherical(params.metric));
+        if needed > memory_limit() {
+            raise_memory(needed);
+        }
+        train(&state, sample.into_rows())
+    });
     pgrx::debug1!(
         "ivfflat build: sampled in {sampled:.2} s, k-means in {:.2} s",
         started.elapsed().as_secs_f64() - sampled

@@ -7,7 +7,8 @@
 //! the `ivfflat.probes` nearest lists; every record of a batch's lists
 //! gets its exact distance, computed with the SQL operator's own kernel
 //! (`params::operator_value`, so it is bit-identical), and the batch is
-//! returned sorted (`xs_recheckorderby = false`: no re-sort needed). With
+//! returned nearest first from a heap made in linear time (a LIMIT k
+//! pops k rows; `xs_recheckorderby = false`: no re-sort needed). With
 //! `ivfflat.iterative_scan = relaxed_order`, when a batch runs out the
 //! next `probes` lists are opened, up to `ivfflat.max_probes` lists in
 //! all: rows of a later batch may be closer than rows already returned.
@@ -20,6 +21,7 @@ use graph::Metric;
 use ivf::layout::{Assembler, Meta, RecordLayout};
 use pageformat::HeapTid;
 use pgrx::{pg_sys, PgMemoryContexts};
+use std::collections::BinaryHeap;
 
 /// Rust-side state of one scan, dropped with the scan's memory context.
 struct ScanState {
@@ -31,8 +33,11 @@ struct ScanState {
     heads: Vec<u32>,
     /// The next batch to open.
     batch: usize,
-    /// Rows of the open batch, farthest first (popped from the end).
-    pending: Vec<(f64, HeapTid)>,
+    /// Rows of the batch being read.
+    pending: Vec<Nearest>,
+    /// Rows of the open batch, nearest on top (made in O(n) from
+    /// `pending`; a LIMIT k query pops only k of them).
+    queue: BinaryHeap<Nearest>,
     started: bool,
     heap: pg_sys::Relation,
     heap_blocks: std::cell::Cell<u32>,
@@ -63,6 +68,7 @@ pub unsafe extern "C-unwind" fn ambeginscan(
             heads: Vec::new(),
             batch: 0,
             pending: Vec::new(),
+            queue: BinaryHeap::new(),
             started: false,
             heap: core::ptr::null_mut(),
             heap_blocks: std::cell::Cell::new(0),
@@ -104,6 +110,7 @@ pub unsafe extern "C-unwind" fn amrescan(
         state.meta = None;
         state.order.clear();
         state.pending.clear();
+        state.queue.clear();
         state.batch = 0;
         state.started = false;
         state.heap = (*scan).heapRelation;
@@ -167,14 +174,24 @@ fn next_batch(state: &mut ScanState, index: pg_sys::Relation) -> bool {
                 let Some(item) = page.item(off) else {
                     continue;
                 };
-                let tid = assembler.feed(item).unwrap_or_else(|e| {
+                let corrupt = |e: ivf::layout::Corrupt| -> ! {
                     super::pages::raise_corrupted(
                         index,
                         format_args!("block {}, item {off}: {e}", page.block()),
                     )
-                });
-                let Some(tid) = tid else {
-                    continue;
+                };
+                // One item a record: measured on the page itself.
+                let (tid, d) = if !layout.spans() {
+                    let (tid, _, body) = layout.decode(item).unwrap_or_else(|e| corrupt(e));
+                    (
+                        tid,
+                        operator_value(metric, &ivf::layout::as_f32(body), query),
+                    )
+                } else {
+                    let Some(tid) = assembler.feed(item).unwrap_or_else(|e| corrupt(e)) else {
+                        continue;
+                    };
+                    (tid, operator_value(metric, assembler.vector(), query))
                 };
                 if !heap_tid_ok(heap, heap_blocks, tid) {
                     super::pages::raise_corrupted(
@@ -187,15 +204,52 @@ fn next_batch(state: &mut ScanState, index: pg_sys::Relation) -> bool {
                         ),
                     );
                 }
-                let d = operator_value(metric, assembler.vector(), query);
-                pending.push((d, tid));
+                pending.push(Nearest(d, tid));
             }
         });
     }
-    // Farthest first, NaN (a zero vector under cosine) farthest of all.
-    let key = |d: f64| if d.is_nan() { f64::INFINITY } else { d };
-    pending.sort_by(|a, b| key(b.0).total_cmp(&key(a.0)));
+    state.queue = std::mem::take(&mut state.pending).into();
     true
+}
+
+/// A row and its distance, ordered nearest first in a max-heap (NaN, a
+/// zero vector under cosine, after every number).
+struct Nearest(f64, HeapTid);
+
+impl Nearest {
+    /// The distance as it sorts.
+    fn key(&self) -> f64 {
+        if self.0.is_nan() {
+            f64::INFINITY
+        } else {
+            self.0
+        }
+    }
+}
+
+impl PartialEq for Nearest {
+    fn eq(&self, other: &Self) -> bool {
+        self.cmp(other) == std::cmp::Ordering::Equal
+    }
+}
+
+impl Eq for Nearest {}
+
+impl PartialOrd for Nearest {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for Nearest {
+    /// Reversed, so that `BinaryHeap` (a max-heap) pops the nearest first;
+    /// ties by heap TID, for a stable order.
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        other
+            .key()
+            .total_cmp(&self.key())
+            .then((other.1.block, other.1.offset).cmp(&(self.1.block, self.1.offset)))
+    }
 }
 
 /// `amgettuple`: the next heap row in distance order.
@@ -214,13 +268,13 @@ pub unsafe extern "C-unwind" fn amgettuple(
             // pg_stat_*_indexes.idx_scan, as pgstat_count_index_scan does.
             crate::pgver::count_index_scan(index);
         }
-        while state.pending.is_empty() {
+        while state.queue.is_empty() {
             if !next_batch(state, index) {
                 return false;
             }
             pgrx::check_for_interrupts!();
         }
-        let (d, tid) = state.pending.pop().expect("not empty");
+        let Nearest(d, tid) = state.queue.pop().expect("not empty");
         (*scan).xs_heaptid = item_pointer(tid);
         (*scan).xs_recheck = false;
         (*scan).xs_recheckorderby = false;
@@ -237,6 +291,7 @@ pub unsafe extern "C-unwind" fn amendscan(scan: pg_sys::IndexScanDesc) {
     // SAFETY: opaque is our ScanState.
     let state = unsafe { &mut *((*scan).opaque as *mut ScanState) };
     state.pending = Vec::new();
+    state.queue = BinaryHeap::new();
     state.order = Vec::new();
     state.heads = Vec::new();
 }

@@ -124,6 +124,26 @@ pub fn train(
     Ok(centres)
 }
 
+/// Centres for a sample of at most `k` rows, where k-means has nothing to
+/// do: the rows themselves (unit length and zero rows left out when
+/// `spherical`), then seeded random vectors as [`train`] makes them for no
+/// rows. Needs no memory beyond the `k * dim` floats it returns.
+pub fn quick_centres(data: &[f32], dim: usize, k: usize, spherical: bool, seed: u64) -> Vec<f32> {
+    assert!(
+        dim > 0 && data.len().is_multiple_of(dim),
+        "data is not whole rows"
+    );
+    let mut out = if spherical {
+        normalised_rows(data, dim)
+    } else {
+        data.to_vec()
+    };
+    out.truncate(k * dim);
+    let missing = k - out.len() / dim;
+    out.extend(random_centres(missing, dim, spherical, &mut Rng::new(seed)));
+    out
+}
+
 /// The rows of non-zero norm, scaled to unit length.
 fn normalised_rows(data: &[f32], dim: usize) -> Vec<f32> {
     let mut out = Vec::with_capacity(data.len());

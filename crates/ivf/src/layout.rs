@@ -218,6 +218,19 @@ pub fn extend_f32(out: &mut Vec<f32>, b: &[u8]) {
     );
 }
 
+/// The little-endian floats in `b` (whole floats) without a copy where
+/// they are aligned (items on a page are: MAXALIGNed, vector after an
+/// 8-byte header), else copied.
+pub fn as_f32(b: &[u8]) -> std::borrow::Cow<'_, [f32]> {
+    #[cfg(target_endian = "little")]
+    if let Ok(v) = bytemuck::try_cast_slice::<u8, f32>(b) {
+        return std::borrow::Cow::Borrowed(v);
+    }
+    let mut out = Vec::with_capacity(b.len() / 4);
+    extend_f32(&mut out, b);
+    std::borrow::Cow::Owned(out)
+}
+
 /// How an index of `dims` dimensions cuts its records into items.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct RecordLayout {
@@ -487,6 +500,22 @@ mod tests {
         assert_eq!(a.feed(&one[0]).unwrap(), None);
         assert_eq!(a.feed(&two[1]).unwrap(), None);
         assert_eq!(a.feed(&one[1]).unwrap(), None);
+    }
+
+    #[test]
+    fn floats_from_bytes_with_or_without_a_copy() {
+        let v = [1.5f32, -2.0, 3.25];
+        let bytes = f32_bytes(&v);
+        let aligned: Vec<u32> = bytes
+            .chunks_exact(4)
+            .map(|c| u32::from_ne_bytes(c.try_into().unwrap()))
+            .collect();
+        let b: &[u8] = bytemuck::cast_slice(&aligned);
+        assert!(matches!(as_f32(b), std::borrow::Cow::Borrowed(_)));
+        assert_eq!(&*as_f32(b), &v);
+        let mut unaligned = vec![0u8];
+        unaligned.extend_from_slice(&bytes);
+        assert_eq!(&*as_f32(&unaligned[1..]), &v);
     }
 
     #[test]

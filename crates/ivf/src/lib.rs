@@ -18,6 +18,6 @@ mod rng;
 pub mod sample;
 
 pub use kmeans::memory_bytes;
-pub use kmeans::{train, Assignment, Cancelled, Params};
+pub use kmeans::{quick_centres, train, Assignment, Cancelled, Params};
 pub use nearest::{nearest_centre, nearest_centres};
 pub use sample::Reservoir;

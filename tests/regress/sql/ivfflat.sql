@@ -30,7 +30,7 @@ CREATE TABLE iv_empty (id int, v vector(3));
 CREATE INDEX iv_empty_idx ON iv_empty USING ivfflat (v) WITH (lists = 4);
 INSERT INTO iv_empty SELECT i, ARRAY[i, i % 3, -i]::real[] FROM generate_series(1, 50) i;
 SET enable_seqscan = off;
-SELECT id FROM iv_empty ORDER BY v <-> '[10,1,-10]' LIMIT 3;
+SELECT id FROM iv_empty ORDER BY v <-> '[10,1.2,-10]' LIMIT 3;
 RESET enable_seqscan;
 -- one index per class (vector_l2_ops is the default)
 CREATE INDEX iv_l2 ON iv USING ivfflat (v) WITH (lists = 8);
