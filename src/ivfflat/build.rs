@@ -228,7 +228,11 @@ fn write_held(state: &mut BuildState) {
             let (_, tid, v) = &held[i];
             // New pages go in front of the chain: a record in pieces is
             // written last piece first, so the chain reads piece 0 first.
-            for item in layout.encode(*tid, &f32_bytes(v)).into_iter().rev() {
+            for item in layout
+                .encode(*tid, &layout.element.encode(v))
+                .into_iter()
+                .rev()
+            {
                 let fits =
                     !layout.spans() && page.as_mut().is_some_and(|p| p.add_item(&item).is_some());
                 if !fits {
@@ -372,7 +376,7 @@ pub unsafe extern "C-unwind" fn ambuild(
         held: Vec::new(),
         held_bytes: 0,
         heads: vec![0; lists],
-        layout: RecordLayout::new(dims),
+        layout: RecordLayout::new(dims, params.element),
         pool: Some(threads::pool(Purpose::IndexBuild, build_threads(heap))),
         rows: 0.0,
         assigned: 0,
@@ -428,7 +432,12 @@ pub unsafe extern "C-unwind" fn ambuild(
         started.elapsed().as_secs_f64() - sampled
     );
 
-    let mut meta = Meta::new(dims as u32, lists as u32, params.metric.code());
+    let mut meta = Meta::new(
+        dims as u32,
+        lists as u32,
+        params.metric.code(),
+        params.element,
+    );
     // Meta, centres, empty directory: blocks 0.. in order.
     {
         let mut page = BuildPage::extend(index);
@@ -497,7 +506,7 @@ pub unsafe extern "C-unwind" fn ambuild(
 #[pgrx::pg_guard]
 pub unsafe extern "C-unwind" fn ambuildempty(index: pg_sys::Relation) {
     let p = IndexParams::of(index);
-    let meta = Meta::new(p.dims as u32, p.lists as u32, p.metric.code());
+    let meta = Meta::new(p.dims as u32, p.lists as u32, p.metric.code(), p.element);
     let centres = vec![0f32; p.lists * p.dims];
     crate::pg::buffer::write_init_fork(index, &head_images(&meta, &centres, None));
 }

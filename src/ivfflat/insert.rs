@@ -14,7 +14,7 @@ use super::params::assignment;
 use super::store::{lock_list, read_centres, read_head, read_meta, set_head, unlock_list};
 use crate::pg::am::heap_tid;
 use graph::Metric;
-use ivf::layout::{f32_bytes, RecordLayout, NEXT_AT};
+use ivf::layout::{RecordLayout, NEXT_AT};
 use pageformat::HeapTid;
 use pgrx::{pg_sys, PgMemoryContexts};
 
@@ -33,8 +33,8 @@ pub fn insert_vector(index: pg_sys::Relation, tid: HeapTid, v: &[f32]) -> bool {
     let centres = read_centres(index, &meta);
     let dims = meta.dims as usize;
     let list = ivf::nearest_centre(&centres, dims, v, assignment(metric)).0 as u32;
-    let layout = RecordLayout::new(dims);
-    let items = layout.encode(tid, &f32_bytes(v));
+    let layout = RecordLayout::new(dims, meta.element_kind());
+    let items = layout.encode(tid, &layout.element.encode(v));
     lock_list(index, list);
     let head = read_head(index, &meta, list);
     if !layout.spans() && head != 0 {

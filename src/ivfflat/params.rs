@@ -15,6 +15,8 @@ pub struct IndexParams {
     pub metric: Metric,
     /// `lists` reloption.
     pub lists: usize,
+    /// How records store vectors: as the column's type holds them.
+    pub element: ivf::layout::Element,
 }
 
 impl IndexParams {
@@ -52,7 +54,19 @@ impl IndexParams {
             dims: typmod as usize,
             metric: class.metric,
             lists: super::options::lists(index),
+            element: element(class.key),
         }
+    }
+}
+
+/// How records of key type `key` store vectors: half floats for
+/// `halfvec` (its values widen exactly, so distances stay the SQL
+/// operator's), float4 for everything else.
+pub fn element(key: &crate::opclass::KeyType) -> ivf::layout::Element {
+    if std::ptr::eq(key, &crate::opclass::HALFVEC) {
+        ivf::layout::Element::F16
+    } else {
+        ivf::layout::Element::F32
     }
 }
 

@@ -162,8 +162,9 @@ fn next_batch(state: &mut ScanState, index: pg_sys::Relation) -> bool {
         return false;
     }
     state.batch += 1;
-    let layout = RecordLayout::new(meta.dims as usize);
+    let layout = RecordLayout::new(meta.dims as usize, meta.element_kind());
     let mut assembler = Assembler::new(layout);
+    let mut scratch = Vec::new();
     let (metric, query) = (state.metric, &state.query);
     let pending = &mut state.pending;
     let (heap, heap_blocks) = (state.heap, &state.heap_blocks);
@@ -180,13 +181,11 @@ fn next_batch(state: &mut ScanState, index: pg_sys::Relation) -> bool {
                         format_args!("block {}, item {off}: {e}", page.block()),
                     )
                 };
-                // One item a record: measured on the page itself.
+                // One item a record: float4s measured on the page itself.
                 let (tid, d) = if !layout.spans() {
                     let (tid, _, body) = layout.decode(item).unwrap_or_else(|e| corrupt(e));
-                    (
-                        tid,
-                        operator_value(metric, &ivf::layout::as_f32(body), query),
-                    )
+                    let values = layout.element.values(body, &mut scratch);
+                    (tid, operator_value(metric, values, query))
                 } else {
                     let Some(tid) = assembler.feed(item).unwrap_or_else(|e| corrupt(e)) else {
                         continue;

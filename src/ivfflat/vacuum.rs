@@ -29,7 +29,7 @@ pub unsafe extern "C-unwind" fn ambulkdelete(
     let index = unsafe { (*info).index };
     let callback = callback.expect("vacuum passes a callback");
     let meta = read_meta(index);
-    let layout = RecordLayout::new(meta.dims as usize);
+    let layout = RecordLayout::new(meta.dims as usize, meta.element_kind());
     let (mut removed, mut live) = (0f64, 0f64);
     for block in meta.first_list_block()..nblocks(index) {
         // SAFETY: vacuum_delay_point may sleep; no lock is held here.
@@ -79,7 +79,7 @@ pub unsafe extern "C-unwind" fn amvacuumcleanup(
     // SAFETY: as above.
     let index = unsafe { (*info).index };
     let meta = read_meta(index);
-    let layout = RecordLayout::new(meta.dims as usize);
+    let layout = RecordLayout::new(meta.dims as usize, meta.element_kind());
     let mut rows = 0usize;
     let n = nblocks(index);
     for block in meta.first_list_block()..n {

@@ -18,9 +18,10 @@
 //!
 //! # Records
 //!
-//! A record is a heap TID and the row's vector at full precision (f32s).
-//! A record whose vector fits one item ([`PIECE_BYTES`]: up to 2,036
-//! dimensions) is one item, many to a page. A wider one is cut into
+//! A record is a heap TID and the row's vector at the precision of the
+//! column's type ([`Element`]: float4 for `vector`, half floats for
+//! `halfvec`). A record whose vector fits one item ([`PIECE_BYTES`]: up to
+//! 2,036 float4 or 4,072 half dimensions) is one item, many to a page. A wider one is cut into
 //! *pieces*, one item each, alone on consecutive pages of the chain
 //! (piece 0 first); every piece repeats the TID and says which piece it
 //! is, so vacuum can drop pieces one by one and a scan only takes a
@@ -88,8 +89,8 @@ pub struct Meta {
     pub dir_start: u32,
     /// Rows the build indexed (for the planner; inserts do not count).
     pub built_rows: u64,
-    /// Reserved, zero.
-    pub reserved: u32,
+    /// How list records store a vector's elements ([`Element::code`]).
+    pub element: u32,
 }
 
 /// Reads the little-endian u32 at `at`.
@@ -100,7 +101,7 @@ fn u32_at(b: &[u8], at: usize) -> u32 {
 impl Meta {
     /// A meta page for a new index; the start blocks follow from `lists`
     /// and `dims` (see [`Meta::centre_pages`]).
-    pub fn new(dims: u32, lists: u32, metric: u32) -> Meta {
+    pub fn new(dims: u32, lists: u32, metric: u32, element: Element) -> Meta {
         let centre_start = META_BLOCK + 1;
         let centre_pages = stream_pages(lists as usize * dims as usize * 4) as u32;
         Meta {
@@ -112,8 +113,13 @@ impl Meta {
             centre_start,
             dir_start: centre_start + centre_pages,
             built_rows: 0,
-            reserved: 0,
+            element: element.code(),
         }
+    }
+
+    /// How records store vectors.
+    pub fn element_kind(&self) -> Element {
+        Element::from_code(self.element).expect("checked by from_bytes")
     }
 
     /// Pages the centres take.
@@ -151,7 +157,7 @@ impl Meta {
             self.metric,
             self.centre_start,
             self.dir_start,
-            self.reserved,
+            self.element,
         ]
         .iter()
         .enumerate()
@@ -175,7 +181,7 @@ impl Meta {
             metric: u32_at(b, 16),
             centre_start: u32_at(b, 20),
             dir_start: u32_at(b, 24),
-            reserved: u32_at(b, 28),
+            element: u32_at(b, 28),
             built_rows: u64::from_le_bytes(b[32..40].try_into().expect("8 bytes")),
         };
         if m.magic != MAGIC {
@@ -192,6 +198,9 @@ impl Meta {
         }
         if m.lists == 0 || m.lists > MAX_LISTS {
             return Err(Corrupt::Meta(format!("bad number of lists {}", m.lists)));
+        }
+        if Element::from_code(m.element).is_none() {
+            return Err(Corrupt::Meta(format!("unknown element kind {}", m.element)));
         }
         if m.centre_start != META_BLOCK + 1 || m.dir_start != m.centre_start + m.centre_pages() {
             return Err(Corrupt::Meta("centre or directory pages misplaced".into()));
@@ -218,22 +227,85 @@ pub fn extend_f32(out: &mut Vec<f32>, b: &[u8]) {
     );
 }
 
-/// The little-endian floats in `b` (whole floats) without a copy where
-/// they are aligned (items on a page are: MAXALIGNed, vector after an
-/// 8-byte header), else copied.
-pub fn as_f32(b: &[u8]) -> std::borrow::Cow<'_, [f32]> {
-    #[cfg(target_endian = "little")]
-    if let Ok(v) = bytemuck::try_cast_slice::<u8, f32>(b) {
-        return std::borrow::Cow::Borrowed(v);
+/// How a record stores a vector's elements: as the column's type holds
+/// them, so a scan's distances are exactly the SQL operator's.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Element {
+    /// float4 (`vector`).
+    F32,
+    /// IEEE half floats (`halfvec`; widened to float4 exactly).
+    F16,
+}
+
+impl Element {
+    /// The code on the meta page (never renumber).
+    pub fn code(self) -> u32 {
+        match self {
+            Element::F32 => 0,
+            Element::F16 => 1,
+        }
     }
-    let mut out = Vec::with_capacity(b.len() / 4);
-    extend_f32(&mut out, b);
-    std::borrow::Cow::Owned(out)
+
+    /// The kind of a meta-page code.
+    pub fn from_code(code: u32) -> Option<Element> {
+        match code {
+            0 => Some(Element::F32),
+            1 => Some(Element::F16),
+            _ => None,
+        }
+    }
+
+    /// Bytes of one element.
+    pub fn bytes(self) -> usize {
+        match self {
+            Element::F32 => 4,
+            Element::F16 => 2,
+        }
+    }
+
+    /// A vector's bytes as records store it (for `F16`, values a halfvec
+    /// held, which convert exactly).
+    pub fn encode(self, v: &[f32]) -> Vec<u8> {
+        match self {
+            Element::F32 => f32_bytes(v),
+            Element::F16 => v
+                .iter()
+                .flat_map(|&x| half::f16::from_f32(x).to_le_bytes())
+                .collect(),
+        }
+    }
+
+    /// Appends the values of stored bytes `b` (whole elements) to `out`.
+    pub fn extend(self, out: &mut Vec<f32>, b: &[u8]) {
+        match self {
+            Element::F32 => extend_f32(out, b),
+            Element::F16 => out.extend(
+                b.chunks_exact(2)
+                    .map(|c| half::f16::from_le_bytes([c[0], c[1]]).to_f32()),
+            ),
+        }
+    }
+
+    /// The values of stored bytes `b`: borrowed where they are aligned
+    /// float4s, else decoded into `scratch`.
+    pub fn values<'a>(self, b: &'a [u8], scratch: &'a mut Vec<f32>) -> &'a [f32] {
+        if self == Element::F32 {
+            #[cfg(target_endian = "little")]
+            if let Ok(v) = bytemuck::try_cast_slice::<u8, f32>(b) {
+                return v;
+            }
+        }
+        scratch.clear();
+        self.extend(scratch, b);
+        scratch
+    }
 }
 
 /// How an index of `dims` dimensions cuts its records into items.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct RecordLayout {
+    /// How elements are stored.
+    pub element: Element,
     /// Bytes of one vector.
     pub vector_bytes: usize,
     /// Items per record.
@@ -241,11 +313,13 @@ pub struct RecordLayout {
 }
 
 impl RecordLayout {
-    /// The layout for vectors of `dims` f32s.
-    pub fn new(dims: usize) -> RecordLayout {
-        let vector_bytes = dims * 4;
+    /// The layout for vectors of `dims` elements stored as `element`.
+    pub fn new(dims: usize, element: Element) -> RecordLayout {
+        let vector_bytes = dims * element.bytes();
         RecordLayout {
+            element,
             vector_bytes,
+            // Pieces end on whole elements: PIECE_BYTES is a multiple of 4.
             pieces: vector_bytes.div_ceil(PIECE_BYTES).max(1),
         }
     }
@@ -322,7 +396,7 @@ impl Assembler {
         Assembler {
             layout,
             partial: None,
-            values: Vec::with_capacity(layout.vector_bytes / 4),
+            values: Vec::with_capacity(layout.vector_bytes / layout.element.bytes()),
         }
     }
 
@@ -342,7 +416,7 @@ impl Assembler {
         if piece == 0 {
             self.values.clear();
         }
-        extend_f32(&mut self.values, body);
+        self.layout.element.extend(&mut self.values, body);
         if piece + 1 == self.layout.pieces {
             self.partial = None;
             Ok(Some(tid))
@@ -407,7 +481,7 @@ mod tests {
 
     #[test]
     fn meta_round_trip_and_checks() {
-        let mut m = Meta::new(128, 100, 2);
+        let mut m = Meta::new(128, 100, 2, Element::F16);
         m.built_rows = 12345;
         let b = m.to_bytes();
         assert_eq!(Meta::from_bytes(&b), Ok(m));
@@ -421,6 +495,9 @@ mod tests {
         bad[0] ^= 1;
         assert!(Meta::from_bytes(&bad).is_err());
         let mut bad = b;
+        bad[28..32].copy_from_slice(&7u32.to_le_bytes());
+        assert!(Meta::from_bytes(&bad).is_err());
+        let mut bad = b;
         bad[12..16].copy_from_slice(&0u32.to_le_bytes());
         assert!(Meta::from_bytes(&bad).is_err());
         assert!(Meta::from_bytes(&b[..10]).is_err());
@@ -428,7 +505,7 @@ mod tests {
 
     #[test]
     fn head_locations_cover_the_directory() {
-        let m = Meta::new(3, 5000, 0);
+        let m = Meta::new(3, 5000, 0, Element::F32);
         assert_eq!(m.dir_pages(), 3);
         assert_eq!(m.head_location(0), (m.dir_start, 0));
         let per_page = STREAM_BYTES / 4;
@@ -443,23 +520,35 @@ mod tests {
         assert!(maxalign(MAX_ITEM) + LINE_POINTER <= STREAM_BYTES);
         assert!(maxalign(MAX_ITEM + 1) + LINE_POINTER > STREAM_BYTES);
         // pgvector's limits stay one item: 2,000 float4 dimensions.
-        assert_eq!(RecordLayout::new(2000).pieces, 1);
-        assert_eq!(RecordLayout::new(PIECE_BYTES / 4).pieces, 1);
-        assert_eq!(RecordLayout::new(PIECE_BYTES / 4 + 1).pieces, 2);
-        assert_eq!(RecordLayout::new(16_000).pieces, 8);
-        assert_eq!(records_per_page(&RecordLayout::new(3)), 8160 / 28);
+        assert_eq!(RecordLayout::new(2000, Element::F32).pieces, 1);
+        assert_eq!(RecordLayout::new(PIECE_BYTES / 4, Element::F32).pieces, 1);
+        assert_eq!(
+            RecordLayout::new(PIECE_BYTES / 4 + 1, Element::F32).pieces,
+            2
+        );
+        assert_eq!(RecordLayout::new(16_000, Element::F32).pieces, 8);
+        assert_eq!(RecordLayout::new(4000, Element::F16).pieces, 1);
+        assert_eq!(RecordLayout::new(16_000, Element::F16).pieces, 4);
+        assert_eq!(
+            records_per_page(&RecordLayout::new(3, Element::F32)),
+            8160 / 28
+        );
     }
 
     #[test]
     fn records_round_trip_in_pieces() {
-        for dims in [1usize, 3, 2000, 2037, 5000, 16_000] {
-            let layout = RecordLayout::new(dims);
-            let v: Vec<f32> = (0..dims).map(|i| i as f32 * 0.5 - 7.0).collect();
+        for (dims, element) in [1usize, 3, 2000, 2037, 5000, 16_000]
+            .into_iter()
+            .flat_map(|d| [(d, Element::F32), (d, Element::F16)])
+        {
+            let layout = RecordLayout::new(dims, element);
+            // Values a halfvec can hold exactly, so F16 round-trips too.
+            let v: Vec<f32> = (0..dims).map(|i| (i % 512) as f32 * 0.5 - 7.0).collect();
             let tid = HeapTid {
                 block: 77,
                 offset: 3,
             };
-            let items = layout.encode(tid, &f32_bytes(&v));
+            let items = layout.encode(tid, &element.encode(&v));
             assert_eq!(items.len(), layout.pieces);
             let mut a = Assembler::new(layout);
             for (i, item) in items.iter().enumerate() {
@@ -477,7 +566,7 @@ mod tests {
 
     #[test]
     fn a_partly_vacuumed_record_is_dropped() {
-        let layout = RecordLayout::new(5000);
+        let layout = RecordLayout::new(5000, Element::F32);
         let v = vec![1.0f32; 5000];
         let t1 = HeapTid {
             block: 1,
@@ -503,24 +592,30 @@ mod tests {
     }
 
     #[test]
-    fn floats_from_bytes_with_or_without_a_copy() {
+    fn elements_with_or_without_a_copy() {
         let v = [1.5f32, -2.0, 3.25];
-        let bytes = f32_bytes(&v);
+        let bytes = Element::F32.encode(&v);
         let aligned: Vec<u32> = bytes
             .chunks_exact(4)
             .map(|c| u32::from_ne_bytes(c.try_into().unwrap()))
             .collect();
         let b: &[u8] = bytemuck::cast_slice(&aligned);
-        assert!(matches!(as_f32(b), std::borrow::Cow::Borrowed(_)));
-        assert_eq!(&*as_f32(b), &v);
+        let mut scratch = Vec::new();
+        assert_eq!(Element::F32.values(b, &mut scratch), &v);
+        assert!(scratch.is_empty(), "aligned float4s are not copied");
         let mut unaligned = vec![0u8];
         unaligned.extend_from_slice(&bytes);
-        assert_eq!(&*as_f32(&unaligned[1..]), &v);
+        assert_eq!(Element::F32.values(&unaligned[1..], &mut scratch), &v);
+        let half = Element::F16.encode(&v);
+        assert_eq!(half.len(), 6);
+        assert_eq!(Element::F16.values(&half, &mut scratch), &v);
+        assert_eq!(Element::from_code(Element::F16.code()), Some(Element::F16));
+        assert_eq!(Element::from_code(2), None);
     }
 
     #[test]
     fn malformed_items_are_errors() {
-        let layout = RecordLayout::new(4);
+        let layout = RecordLayout::new(4, Element::F32);
         assert!(layout.decode(&[0u8; 5]).is_err());
         let mut item = layout
             .encode(

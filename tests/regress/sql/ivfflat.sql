@@ -43,6 +43,18 @@ SELECT c.relname, a.amname, o.opcname FROM pg_index i
 JOIN pg_class c ON c.oid = i.indexrelid JOIN pg_am a ON a.oid = c.relam
 JOIN pg_opclass o ON o.oid = i.indclass[0]
 WHERE i.indrelid = 'iv'::regclass AND a.amname = 'ivfflat' ORDER BY 1;
+-- halfvec lists hold half floats: about half the size of vector's
+CREATE TABLE iv_hv (v vector(100));
+INSERT INTO iv_hv SELECT (SELECT array_agg(sin(i * j)) FROM generate_series(1, 100) j)::real[]
+FROM generate_series(1, 300) i;
+CREATE INDEX iv_hv_v ON iv_hv USING ivfflat (v) WITH (lists = 1);
+CREATE INDEX iv_hv_h ON iv_hv USING ivfflat ((v::halfvec(100)) halfvec_l2_ops) WITH (lists = 1);
+SELECT pg_relation_size('iv_hv_h')::float / pg_relation_size('iv_hv_v') BETWEEN 0.4 AND 0.7 AS halfvec_half;
+SET enable_seqscan = off;
+SET ivfflat.probes = 1;
+SELECT count(*) FROM (SELECT 1 FROM iv_hv ORDER BY v::halfvec(100) <-> (SELECT v::halfvec(100) FROM iv_hv LIMIT 1) LIMIT 400) s;
+RESET enable_seqscan;
+DROP TABLE iv_hv;
 -- iv_same: the index's first 10 ids and distances equal an exact scan's
 CREATE FUNCTION iv_same(idx text, col text, op text, q text) RETURNS boolean LANGUAGE plpgsql AS $$
 DECLARE a text; b text; plan text := ''; line text;
