@@ -7,12 +7,15 @@
 //! while the main thread waits, answering interrupts: on an ERROR a drop
 //! guard raises the cancel flag and the threads stop within a chunk of
 //! work; they own their data and never touch Postgres. The meta page, the
-//! centres and an empty directory are written next. Pass 2 reads the
-//! table again and gives every row its nearest centre, in batches on the
-//! pool; the rows are held by list within `maintenance_work_mem` and
-//! written out list by list whenever that is full and at the end (each
-//! write puts its pages in front of the list's chain: see
-//! `ivf::layout`). Last the directory is rewritten with the lists' heads.
+//! centres and an empty directory are written next. Then every row gets
+//! its nearest centre on the pool: the rows pass 1 kept, when all of them
+//! fit half of what `maintenance_work_mem` leaves beside the sample and
+//! k-means, or else those of pass 2, which reads the table again, in
+//! batches. The rows are held with their lists within
+//! `maintenance_work_mem` and written out list by list whenever that is
+//! full and at the end (each write puts its pages in front of the list's
+//! chain: see `ivf::layout`). Last the directory is rewritten with the
+//! lists' heads.
 //!
 //! WAL policy: pages are written without per-page WAL and, for a
 //! permanent index, logged once at the end (`log_newpage_range`).
@@ -74,6 +77,29 @@ fn memory_limit() -> u64 {
     unsafe { pg_sys::maintenance_work_mem as u64 * 1024 }
 }
 
+/// Rows held in memory: heap TIDs and vectors (flat), with their lists
+/// once assigned.
+#[derive(Default)]
+struct Rows {
+    tids: Vec<HeapTid>,
+    values: Vec<f32>,
+    lists: Vec<u32>,
+}
+
+impl Rows {
+    /// Bytes held (capacity ignored: the vectors grow by doubling, a
+    /// constant factor the budgets below leave room for).
+    fn bytes(&self) -> u64 {
+        (self.tids.len() * 8 + self.values.len() * 4 + self.lists.len() * 4) as u64
+    }
+
+    /// Adds one row (not yet assigned).
+    fn push(&mut self, tid: HeapTid, v: &[f32]) {
+        self.tids.push(tid);
+        self.values.extend_from_slice(v);
+    }
+}
+
 /// What the heap-scan callbacks share.
 struct BuildState {
     index: pg_sys::Relation,
@@ -82,11 +108,15 @@ struct BuildState {
     tmp: PgMemoryContexts,
     /// Pass 1: the sample.
     sample: Option<ivf::Reservoir>,
-    /// Pass 2: the centres, rows waiting for their list, rows by list.
+    /// Pass 1: every row, while they fit `keep_budget` (then no pass 2).
+    kept: Option<Rows>,
+    keep_budget: u64,
+    /// The centres.
     centres: Arc<Vec<f32>>,
-    batch: Vec<(HeapTid, Vec<f32>)>,
-    held: Vec<(u32, HeapTid, Vec<f32>)>,
-    held_bytes: u64,
+    /// Pass 2: rows waiting for their list.
+    batch: Rows,
+    /// Rows with their lists, written out when they fill the memory.
+    held: Rows,
     /// Each list's head block so far (0: empty).
     heads: Vec<u32>,
     layout: RecordLayout,
@@ -125,19 +155,27 @@ fn indexable(params: &IndexParams, v: &[f32]) -> bool {
     !(params.metric == graph::Metric::Cosine && distance::norm(v) == 0.0)
 }
 
-/// Pass 1's callback: offers the row to the sample.
+/// Pass 1's callback: offers the row to the sample, and keeps it while
+/// every row fits.
 #[pgrx::pg_guard]
 unsafe extern "C-unwind" fn sample_callback(
     _index: pg_sys::Relation,
-    _tid: pg_sys::ItemPointer,
+    tid: pg_sys::ItemPointer,
     values: *mut pg_sys::Datum,
     isnull: *mut bool,
     _alive: bool,
     state: *mut core::ffi::c_void,
 ) {
     // SAFETY: `state` is the BuildState passed to table_index_build_scan;
-    // values/isnull have one entry for our single key column.
-    let (state, datum, null) = unsafe { (&mut *(state as *mut BuildState), *values, *isnull) };
+    // values/isnull have one entry for our single key column; the TID is valid.
+    let (state, datum, null, tid) = unsafe {
+        (
+            &mut *(state as *mut BuildState),
+            *values,
+            *isnull,
+            heap_tid(&*tid),
+        )
+    };
     if null {
         return;
     }
@@ -145,6 +183,12 @@ unsafe extern "C-unwind" fn sample_callback(
         if indexable(&state.params, v) {
             state.rows += 1.0;
             state.sample.as_mut().expect("pass 1").offer(v);
+            if let Some(kept) = &mut state.kept {
+                kept.push(tid, v);
+                if kept.bytes() > state.keep_budget {
+                    state.kept = None; // too many: a second pass reads them
+                }
+            }
         }
     });
     pgrx::check_for_interrupts!();
@@ -174,41 +218,43 @@ unsafe extern "C-unwind" fn assign_callback(
     }
     with_row(state, datum, |state, v| {
         if indexable(&state.params, v) {
-            state.batch.push((tid, v.to_vec()));
+            state.batch.push(tid, v);
         }
     });
-    if state.batch.len() >= BATCH {
+    if state.batch.tids.len() >= BATCH {
         assign_batch(state);
     }
     pgrx::check_for_interrupts!();
 }
 
-/// Gives the queued rows their lists (on the pool) and holds them; writes
-/// the held rows out when they pass `maintenance_work_mem`.
+/// The nearest centre's list of every row of `values`, on the pool (the
+/// main thread waits; the threads only read Rust memory).
+fn assign(state: &BuildState, values: &[f32]) -> Vec<u32> {
+    let (dims, how) = (state.params.dims, assignment(state.params.metric));
+    let centres = &state.centres;
+    state.pool.as_ref().expect("pool started").install(|| {
+        use rayon::prelude::*;
+        values
+            .par_chunks(dims)
+            .map(|v| ivf::nearest_centre(centres, dims, v, how).0 as u32)
+            .collect()
+    })
+}
+
+/// Gives the queued rows their lists and holds them; writes the held rows
+/// out when they pass `maintenance_work_mem`.
 fn assign_batch(state: &mut BuildState) {
-    if state.batch.is_empty() {
+    if state.batch.tids.is_empty() {
         return;
     }
     let batch = std::mem::take(&mut state.batch);
-    let (dims, how) = (state.params.dims, assignment(state.params.metric));
-    let centres = &state.centres;
-    let pool = state.pool.as_ref().expect("pool started");
-    // The main thread waits here; the threads only read Rust memory.
-    let lists: Vec<u32> = pool.install(|| {
-        use rayon::prelude::*;
-        batch
-            .par_iter()
-            .map(|(_, v)| ivf::nearest_centre(centres, dims, v, how).0 as u32)
-            .collect()
-    });
-    let lists_len = lists.len();
-    for ((tid, v), list) in batch.into_iter().zip(lists) {
-        state.held_bytes += (v.len() * 4 + 48) as u64;
-        state.held.push((list, tid, v));
-    }
-    state.assigned += lists_len as i64;
+    let lists = assign(state, &batch.values);
+    state.assigned += lists.len() as i64;
+    state.held.tids.extend_from_slice(&batch.tids);
+    state.held.values.extend_from_slice(&batch.values);
+    state.held.lists.extend_from_slice(&lists);
     progress(pg_sys::PROGRESS_CREATEIDX_TUPLES_DONE, state.assigned);
-    if state.held_bytes + state.centres.len() as u64 * 4 > memory_limit() {
+    if state.held.bytes() + state.centres.len() as u64 * 4 > memory_limit() {
         write_held(state);
     }
 }
@@ -216,39 +262,44 @@ fn assign_batch(state: &mut BuildState) {
 /// Writes the held rows list by list, each list's new pages in front of
 /// its chain.
 fn write_held(state: &mut BuildState) {
-    let mut held = std::mem::take(&mut state.held);
-    state.held_bytes = 0;
-    held.sort_by_key(|(list, tid, _)| (*list, tid.block, tid.offset));
+    let held = std::mem::take(&mut state.held);
+    let dims = state.params.dims;
+    let mut order: Vec<u32> = (0..held.tids.len() as u32).collect();
+    order.sort_by_key(|&i| {
+        let (list, tid) = (held.lists[i as usize], held.tids[i as usize]);
+        (list, tid.block, tid.offset)
+    });
     let layout = state.layout;
-    let mut i = 0;
-    while i < held.len() {
-        let list = held[i].0;
-        let mut page: Option<BuildPage> = None;
-        while i < held.len() && held[i].0 == list {
-            let (_, tid, v) = &held[i];
-            // New pages go in front of the chain: a record in pieces is
-            // written last piece first, so the chain reads piece 0 first.
-            for item in layout
-                .encode(*tid, &layout.element.encode(v))
-                .into_iter()
-                .rev()
-            {
-                let fits =
-                    !layout.spans() && page.as_mut().is_some_and(|p| p.add_item(&item).is_some());
-                if !fits {
-                    let mut p = BuildPage::extend(state.index);
-                    p.set_special_u32(NEXT_AT, state.heads[list as usize]);
-                    state.heads[list as usize] = p.block();
-                    p.add_item(&item)
-                        .expect("an empty page takes one record item");
-                    page = Some(p);
-                }
+    let mut page: Option<BuildPage> = None;
+    let mut page_list = u32::MAX;
+    for (n, &i) in order.iter().enumerate() {
+        let (list, tid) = (held.lists[i as usize], held.tids[i as usize]);
+        let v = &held.values[i as usize * dims..(i as usize + 1) * dims];
+        if list != page_list {
+            page = None;
+            page_list = list;
+        }
+        // New pages go in front of the chain: a record in pieces is
+        // written last piece first, so the chain reads piece 0 first.
+        for item in layout
+            .encode(tid, &layout.element.encode(v))
+            .into_iter()
+            .rev()
+        {
+            let fits =
+                !layout.spans() && page.as_mut().is_some_and(|p| p.add_item(&item).is_some());
+            if !fits {
+                let mut p = BuildPage::extend(state.index);
+                p.set_special_u32(NEXT_AT, state.heads[list as usize]);
+                state.heads[list as usize] = p.block();
+                p.add_item(&item)
+                    .expect("an empty page takes one record item");
+                page = Some(p);
             }
-            state.indexed += 1.0;
-            i += 1;
-            if i % 1024 == 0 {
-                pgrx::check_for_interrupts!();
-            }
+        }
+        state.indexed += 1.0;
+        if n % 1024 == 1023 {
+            pgrx::check_for_interrupts!();
         }
     }
 }
@@ -371,10 +422,15 @@ pub unsafe extern "C-unwind" fn ambuild(
         key: crate::opclass::of(index).key,
         tmp: PgMemoryContexts::new("ivfflat build temporary"),
         sample: Some(ivf::Reservoir::new(dims, capacity, SEED)),
+        kept: Some(Rows::default()),
+        keep_budget: memory_limit().saturating_sub(
+            centre_bytes
+                + (capacity * dims * 4) as u64
+                + ivf::memory_bytes(capacity, dims, lists, spherical(params.metric)),
+        ) / 2,
         centres: Arc::new(Vec::new()),
-        batch: Vec::new(),
-        held: Vec::new(),
-        held_bytes: 0,
+        batch: Rows::default(),
+        held: Rows::default(),
         heads: vec![0; lists],
         layout: RecordLayout::new(dims, params.element),
         pool: Some(threads::pool(Purpose::IndexBuild, build_threads(heap))),
@@ -385,7 +441,7 @@ pub unsafe extern "C-unwind" fn ambuild(
     progress(pg_sys::PROGRESS_CREATEIDX_SUBPHASE, PHASE_KMEANS);
     let started = std::time::Instant::now();
     // SAFETY: standard heap scan with our callback and state pointer.
-    unsafe {
+    let heap_rows = unsafe {
         pg_sys::table_index_build_scan(
             heap,
             index,
@@ -428,7 +484,8 @@ pub unsafe extern "C-unwind" fn ambuild(
         train(&state, sample.into_rows())
     });
     pgrx::debug1!(
-        "ivfflat build: sampled in {sampled:.2} s, k-means in {:.2} s",
+        "ivfflat build: read and sampled in {sampled:.2} s (all rows kept: {}), k-means in {:.2} s",
+        state.kept.is_some(),
         started.elapsed().as_secs_f64() - sampled
     );
 
@@ -457,20 +514,30 @@ pub unsafe extern "C-unwind" fn ambuild(
         (pg_sys::PROGRESS_CREATEIDX_TUPLES_TOTAL, state.rows as i64),
         (pg_sys::PROGRESS_CREATEIDX_TUPLES_DONE, 0),
     ]);
-    // SAFETY: standard heap scan with our callback and state pointer.
-    let reltuples = unsafe {
-        pg_sys::table_index_build_scan(
-            heap,
-            index,
-            index_info,
-            true,
-            true,
-            Some(assign_callback),
-            (&mut state as *mut BuildState).cast(),
-            core::ptr::null_mut(),
-        )
+    let reltuples = match state.kept.take() {
+        // Every row was kept by pass 1: no second pass.
+        Some(mut kept) => {
+            kept.lists = assign(&state, &kept.values);
+            state.assigned = kept.lists.len() as i64;
+            state.held = kept;
+            heap_rows
+        }
+        // SAFETY: standard heap scan with our callback and state pointer.
+        None => unsafe {
+            pg_sys::table_index_build_scan(
+                heap,
+                index,
+                index_info,
+                true,
+                true,
+                Some(assign_callback),
+                (&mut state as *mut BuildState).cast(),
+                core::ptr::null_mut(),
+            )
+        },
     };
     assign_batch(&mut state);
+    let assigned = started.elapsed().as_secs_f64();
     progress(pg_sys::PROGRESS_CREATEIDX_SUBPHASE, PHASE_LOAD);
     write_held(&mut state);
 
@@ -484,9 +551,11 @@ pub unsafe extern "C-unwind" fn ambuild(
         let mut page = BuildPage::rewrite(index, meta.dir_start + i as u32);
         page.set_contents(chunk);
     }
+    let written = started.elapsed().as_secs_f64();
     crate::pg::buffer::log_all_pages(index);
     pgrx::debug1!(
-        "ivfflat build: {} rows in {:.2} s",
+        "ivfflat build: {} rows in {:.2} s (assigned at {assigned:.2} s, pages written at \
+         {written:.2} s, then WAL-logged)",
         state.indexed,
         started.elapsed().as_secs_f64()
     );

@@ -268,10 +268,12 @@ impl Element {
     pub fn encode(self, v: &[f32]) -> Vec<u8> {
         match self {
             Element::F32 => f32_bytes(v),
-            Element::F16 => v
-                .iter()
-                .flat_map(|&x| half::f16::from_f32(x).to_le_bytes())
-                .collect(),
+            Element::F16 => {
+                use half::slice::HalfFloatSliceExt;
+                let mut h = vec![half::f16::ZERO; v.len()];
+                h.convert_from_f32_slice(v); // SIMD where the CPU has F16C
+                h.iter().flat_map(|x| x.to_le_bytes()).collect()
+            }
         }
     }
 
@@ -279,10 +281,25 @@ impl Element {
     pub fn extend(self, out: &mut Vec<f32>, b: &[u8]) {
         match self {
             Element::F32 => extend_f32(out, b),
-            Element::F16 => out.extend(
-                b.chunks_exact(2)
-                    .map(|c| half::f16::from_le_bytes([c[0], c[1]]).to_f32()),
-            ),
+            Element::F16 => {
+                use half::slice::{HalfBitsSliceExt, HalfFloatSliceExt};
+                let copy: Vec<u16>;
+                let bits: &[u16] = match bytemuck::try_cast_slice::<u8, u16>(b) {
+                    Ok(bits) if cfg!(target_endian = "little") => bits,
+                    _ => {
+                        copy = b
+                            .chunks_exact(2)
+                            .map(|c| u16::from_le_bytes([c[0], c[1]]))
+                            .collect();
+                        &copy
+                    }
+                };
+                let halves: &[half::f16] = bits.reinterpret_cast();
+                let start = out.len();
+                out.resize(start + halves.len(), 0.0);
+                // SIMD where the CPU has F16C (a scan widens every row).
+                halves.convert_to_f32_slice(&mut out[start..]);
+            }
         }
     }
 
@@ -608,7 +625,17 @@ mod tests {
         assert_eq!(Element::F32.values(&unaligned[1..], &mut scratch), &v);
         let half = Element::F16.encode(&v);
         assert_eq!(half.len(), 6);
+        assert_eq!(half[..2], half::f16::from_f32(1.5).to_le_bytes());
         assert_eq!(Element::F16.values(&half, &mut scratch), &v);
+        let mut odd = vec![0u8];
+        odd.extend_from_slice(&half);
+        assert_eq!(Element::F16.values(&odd[1..], &mut scratch), &v);
+        // Long enough for the SIMD path, with its tail.
+        let long: Vec<f32> = (0..1001).map(|i| (i % 97) as f32 * 0.25 - 3.0).collect();
+        assert_eq!(
+            Element::F16.values(&Element::F16.encode(&long), &mut scratch),
+            &long[..]
+        );
         assert_eq!(Element::from_code(Element::F16.code()), Some(Element::F16));
         assert_eq!(Element::from_code(2), None);
     }
