@@ -1,6 +1,7 @@
 """The ivfflat index on a server: recall@10 against exact search at several
 lists/probes, after a build, after 20% more inserts and after deleting 20%
-and VACUUM; a build within a small maintenance_work_mem; kill -9 during
+and VACUUM; a build within a small maintenance_work_mem; pgbench clients
+inserting, deleting, vacuuming and querying at once; kill -9 during
 concurrent inserts (every committed row is found after recovery); and a
 streaming replica that answers as its primary."""
 import threading
@@ -12,7 +13,7 @@ from conftest import STATE
 from datasets import clustered, exact_topk, recall, resnetlike
 from harness import Cluster, wait_replay
 from pgvector.psycopg import register_vector
-from util import OPS, knn, load, uses_index
+from util import OPS, knn, load, pgbench, uses_index
 
 N, NQ = 10_000, 50
 
@@ -89,6 +90,36 @@ def test_build_within_small_maintenance_work_mem(cluster):
         with pytest.raises(Exception, match=r"memory required is \d+ MB, maintenance_work_mem is 1 MB"):
             conn.execute("CREATE INDEX r_idx ON r USING ivfflat (v) WITH (lists = 5000)")
         conn.execute("RESET maintenance_work_mem")
+
+
+def test_pgbench_inserts_deletes_vacuum_and_queries(cluster):
+    """6 clients for 20 s: no errors, then every row is in the index once
+    (a scan of every list returns each live row) and it answers exactly."""
+    dim, lists = 16, 10
+    vec = f"(SELECT array_agg(random())::real[]::vector FROM generate_series(1, {dim}))"
+    with cluster.connect() as conn:
+        conn.execute("DROP TABLE IF EXISTS bench")
+        conn.execute(f"CREATE TABLE bench (id bigserial PRIMARY KEY, v vector({dim}))")
+        conn.execute(f"INSERT INTO bench (v) SELECT {vec} FROM generate_series(1, 3000) g WHERE g > 0")
+        conn.execute(f"CREATE INDEX bench_v_idx ON bench USING ivfflat (v) WITH (lists = {lists})")
+    processed = pgbench(cluster, {
+        f"INSERT INTO bench (v) SELECT {vec};\n": 10,
+        f"SET ivfflat.probes = 3;\nSELECT id FROM bench ORDER BY v <-> {vec} LIMIT 10;\n": 20,
+        "DELETE FROM bench WHERE id = (SELECT (random() * max(id))::bigint FROM bench);\n": 5,
+        "VACUUM bench;\n": 1,
+    }, clients=6, seconds=20)
+    assert processed > 100
+    with cluster.connect() as conn:
+        n = conn.execute("SELECT count(*) FROM bench").fetchone()[0]
+        conn.execute("SET enable_seqscan = off")
+        conn.execute(f"SET ivfflat.probes = {lists}")
+        through_index = conn.execute(
+            f"SELECT count(*), count(DISTINCT id) FROM (SELECT id FROM bench ORDER BY v <-> {vec}) s").fetchone()
+        assert through_index == (n, n), (through_index, n)
+        conn.execute("RESET enable_seqscan")
+        queries = np.random.default_rng(41).random((20, dim)).astype(np.float32)
+        assert knn(conn, "bench", queries, "l2", probes=lists) == knn(conn, "bench", queries, "l2", index=False)
+        conn.execute("DROP TABLE bench")
 
 
 def own_vector_misses(conn, ids, data, lists):

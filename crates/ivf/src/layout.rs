@@ -282,23 +282,9 @@ impl Element {
         match self {
             Element::F32 => extend_f32(out, b),
             Element::F16 => {
-                use half::slice::{HalfBitsSliceExt, HalfFloatSliceExt};
-                let copy: Vec<u16>;
-                let bits: &[u16] = match bytemuck::try_cast_slice::<u8, u16>(b) {
-                    Ok(bits) if cfg!(target_endian = "little") => bits,
-                    _ => {
-                        copy = b
-                            .chunks_exact(2)
-                            .map(|c| u16::from_le_bytes([c[0], c[1]]))
-                            .collect();
-                        &copy
-                    }
-                };
-                let halves: &[half::f16] = bits.reinterpret_cast();
-                let start = out.len();
-                out.resize(start + halves.len(), 0.0);
-                // SIMD where the CPU has F16C (a scan widens every row).
-                halves.convert_to_f32_slice(&mut out[start..]);
+                let mut wide = Vec::new();
+                decode_halves(b, &mut wide);
+                out.extend_from_slice(&wide);
             }
         }
     }
@@ -312,10 +298,33 @@ impl Element {
                 return v;
             }
         }
-        scratch.clear();
-        self.extend(scratch, b);
+        match self {
+            Element::F32 => {
+                scratch.clear();
+                extend_f32(scratch, b);
+            }
+            Element::F16 => decode_halves(b, scratch),
+        }
         scratch
     }
+}
+
+/// The half floats in `b` (little-endian) widened into `out` (replacing
+/// its contents) with the distance crate's SIMD decoder (exact: a scale
+/// of 1).
+fn decode_halves(b: &[u8], out: &mut Vec<f32>) {
+    let copy: Vec<u16>;
+    let bits: &[u16] = match bytemuck::try_cast_slice::<u8, u16>(b) {
+        Ok(bits) if cfg!(target_endian = "little") => bits,
+        _ => {
+            copy = b
+                .chunks_exact(2)
+                .map(|c| u16::from_le_bytes([c[0], c[1]]))
+                .collect();
+            &copy
+        }
+    };
+    distance::half::decode_into(bits, 1.0, out);
 }
 
 /// How an index of `dims` dimensions cuts its records into items.
