@@ -33,15 +33,31 @@ def table_ready(conn, data):
     return tuple(got) == (n, dim)
 
 
-def build(conn, am, engine, opclass, dim, with_clause):
+def halfvec_index(engine, dim, halfvec):
+    """Whether the index is on `embedding::halfvec(dim)`: pgvector's only
+    way past 2,000 dimensions, and pgvision's with --halfvec (half-float
+    lists, half the size)."""
+    return hb.halfvec_workaround(engine, dim) or (halfvec and dim > hb.PGVECTOR_HNSW_MAX_DIM)
+
+
+def key_opclass_sql(engine, opclass, dim, halfvec):
+    """The indexed key, its operator class and the timed query."""
+    op = hb.OPCLASSES[opclass][0]
+    if halfvec_index(engine, dim, halfvec):
+        key = f"(embedding::halfvec({dim}))"
+        return (key, opclass.replace("vector_", "halfvec_", 1),
+                f"SELECT id FROM items ORDER BY {key} {op} %b::halfvec({dim}) LIMIT {hb.K}")
+    return "embedding", opclass, f"SELECT id FROM items ORDER BY embedding {op} %b LIMIT {hb.K}"
+
+
+def build(conn, am, key, opclass, with_clause):
     """Drops and builds items_embedding_idx; (seconds, MiB)."""
     conn.execute("SET client_min_messages = warning")
     conn.execute("DROP INDEX IF EXISTS items_embedding_idx")
     conn.execute("RESET client_min_messages")
     conn.execute("CHECKPOINT")
     t = time.perf_counter()
-    conn.execute(f"CREATE INDEX items_embedding_idx ON items USING {am} "
-                 f"({hb.index_key(engine, dim)} {hb.index_opclass(engine, opclass, dim)}) WITH ({with_clause})")
+    conn.execute(f"CREATE INDEX items_embedding_idx ON items USING {am} ({key} {opclass}) WITH ({with_clause})")
     secs = time.perf_counter() - t
     size = conn.execute("SELECT pg_relation_size('items_embedding_idx')").fetchone()[0] / 2**20
     return secs, size
@@ -62,13 +78,14 @@ def sweep(conn, sql, queries, tids, setting, values, repeat):
     return rows
 
 
-def run(dataset, opclass, engine, n_queries, repeat, with_hnsw):
-    op, metric = hb.OPCLASSES[opclass]
+def run(dataset, opclass, engine, n_queries, repeat, with_hnsw, halfvec):
+    _, metric = hb.OPCLASSES[opclass]
     data, queries, tids, _ = hb.load_dataset(dataset, metric)
     queries, tids = queries[:n_queries], tids[:n_queries]
     n, dim = data.shape
     lists = max(1, n // 1000)
-    print(f"\n=== {engine}: {dataset}, ivfflat {hb.index_description(engine, opclass, dim)}, "
+    key, ops, sql = key_opclass_sql(engine, opclass, dim, halfvec)
+    print(f"\n=== {engine}: {dataset}, ivfflat ({key} {ops}), "
           f"lists = {lists}, {len(queries)} queries; load average {os.getloadavg()[0]:.2f}")
     conn = hb.connect(dataset, engine=engine)
     if table_ready(conn, data):
@@ -77,16 +94,14 @@ def run(dataset, opclass, engine, n_queries, repeat, with_hnsw):
     else:
         conn.execute("DROP TABLE IF EXISTS items")
         hb.load_table(conn, data)
-    sql = hb.search_sql(engine, op, dim)
-    out = {"engine": engine, "dataset": dataset}
-    secs, size = build(conn, "ivfflat", engine, opclass, dim, f"lists = {lists}")
+    out = {"engine": engine, "dataset": dataset, "key": f"{key} {ops}"}
+    secs, size = build(conn, "ivfflat", key, ops, f"lists = {lists}")
     print(f"  ivfflat build: {secs:.1f} s, index {size:.1f} MiB")
-    probes = [p for p in PROBES if p <= lists]
+    probes = sorted({p for p in PROBES if p < lists} | {lists})
     rows = sweep(conn, sql, queries, tids, "ivfflat.probes", probes, repeat)
     out["ivfflat"] = dict(build_s=secs, size_mib=size, rows=rows)
     if with_hnsw:
-        secs, size = build(conn, "hnsw", engine, opclass, dim,
-                           f"m = {hb.M}, ef_construction = {hb.EF_CONSTRUCTION}")
+        secs, size = build(conn, "hnsw", key, ops, f"m = {hb.M}, ef_construction = {hb.EF_CONSTRUCTION}")
         print(f"  hnsw build: {secs:.1f} s, index {size:.1f} MiB")
         rows = sweep(conn, sql, queries, tids, "hnsw.ef_search", hb.EF_SEARCH, repeat)
         out["hnsw"] = dict(build_s=secs, size_mib=size, rows=rows)
@@ -107,7 +122,7 @@ def summary(results):
             for target in TARGETS:
                 qps = hb.interpolated_qps([(rec, q) for _, rec, q in x["rows"]], target)
                 at.append(f"{target}: " + ("-" if qps is None else f"{qps:.0f}"))
-            print(f"  {r['dataset']:22s} {r['engine']:9s} {am:8s} build {x['build_s']:6.1f} s  "
+            print(f"  {r['dataset']:20s} {r['engine']:8s} {am:7s} {r['key']:40s} build {x['build_s']:6.1f} s  "
                   f"size {x['size_mib']:6.1f} MiB  queries/s at recall " + ", ".join(at))
 
 
@@ -120,13 +135,15 @@ def main():
     ap.add_argument("--repeat", type=int, default=1)
     ap.add_argument("--hnsw", action="store_true", help="also pgvision's hnsw on the same table")
     ap.add_argument("--against-pgvector", action="store_true")
+    ap.add_argument("--halfvec", action="store_true",
+                    help="pgvision indexes embedding::halfvec(D) too where D > 2000, as pgvector must")
     a = ap.parse_args()
     datasets = a.dataset or ["clustered-128-100k", "resnetlike-2048-20k"]
     results = []
     for d in datasets:
-        results.append(run(d, a.opclass, "pgvision", a.queries, a.repeat, a.hnsw))
+        results.append(run(d, a.opclass, "pgvision", a.queries, a.repeat, a.hnsw, a.halfvec))
         if a.against_pgvector:
-            results.append(run(d, a.opclass, "pgvector", a.queries, a.repeat, False))
+            results.append(run(d, a.opclass, "pgvector", a.queries, a.repeat, False, True))
     summary(results)
 
 
