@@ -324,7 +324,13 @@ fn decode_halves(b: &[u8], out: &mut Vec<f32>) {
             &copy
         }
     };
-    distance::half::decode_into(bits, 1.0, out);
+    // A scan reuses `out` for rows of one length: resized once, then
+    // written over without zero-filling.
+    if out.len() != bits.len() {
+        out.clear();
+        out.resize(bits.len(), 0.0);
+    }
+    distance::half::decode_to(bits, 1.0, out);
 }
 
 /// How an index of `dims` dimensions cuts its records into items.
