@@ -8,6 +8,7 @@ import threading
 import time
 
 import numpy as np
+import psycopg
 import pytest
 from conftest import STATE
 from datasets import clustered, exact_topk, recall, resnetlike
@@ -120,6 +121,51 @@ def test_pgbench_inserts_deletes_vacuum_and_queries(cluster):
         queries = np.random.default_rng(41).random((20, dim)).astype(np.float32)
         assert knn(conn, "bench", queries, "l2", probes=lists) == knn(conn, "bench", queries, "l2", index=False)
         conn.execute("DROP TABLE bench")
+
+
+def test_build_cancel_and_progress(cluster):
+    """statement_timeout stops a build in its k-means (threads told to stop,
+    no index left, the session usable); a build shows pgvector's phases in
+    pg_stat_progress_create_index, in order, with tuples_total the rows."""
+    data = clustered(60000, 64, 20, seed=45)
+    with cluster.connect() as conn:
+        load(conn, "prog", np.arange(len(data)), data)
+        conn.execute("SET statement_timeout = '400ms'")
+        with pytest.raises(psycopg.errors.QueryCanceled):
+            conn.execute("CREATE INDEX ON prog USING ivfflat (v) WITH (lists = 3000)")
+        conn.execute("RESET statement_timeout")
+        assert conn.execute("SELECT count(*) FROM pg_indexes WHERE tablename = 'prog'").fetchone()[0] == 1  # the pkey
+        assert conn.execute("SELECT 1").fetchone()[0] == 1
+    seen, done = [], threading.Event()
+
+    def watch():
+        with cluster.connect() as w:
+            while not done.is_set():
+                row = w.execute("SELECT phase, tuples_done, tuples_total FROM pg_stat_progress_create_index "
+                                "WHERE relid = 'prog'::regclass").fetchone()
+                if row:
+                    seen.append(row)
+                time.sleep(0.002)
+
+    t = threading.Thread(target=watch)
+    t.start()
+    try:
+        with cluster.connect() as conn:
+            time.sleep(0.2)
+            conn.execute("CREATE INDEX ON prog USING ivfflat (v) WITH (lists = 600)")
+    finally:
+        done.set()
+        t.join()
+    phases = [p for p, _, _ in seen]
+    print(f"{len(seen)} samples; phases: {sorted(set(phases))}")
+    order = {"building index: performing k-means": 0, "building index: assigning tuples": 1,
+             "building index: loading tuples": 2}
+    ranks = [order[p] for p in phases if p in order]
+    assert 0 in ranks, f"the k-means phase was never seen: {sorted(set(phases))}"
+    assert ranks == sorted(ranks), "phases out of order"
+    assert all(total == len(data) for p, _, total in seen if p == "building index: assigning tuples")
+    with cluster.connect() as conn:
+        conn.execute("DROP TABLE prog")
 
 
 def own_vector_misses(conn, ids, data, lists):
