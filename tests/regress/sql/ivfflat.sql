@@ -126,6 +126,13 @@ EXPLAIN (COSTS OFF) SELECT id FROM iv ORDER BY v <-> '[1,1,1,1]' LIMIT 5;
 EXPLAIN (COSTS OFF) SELECT id FROM iv ORDER BY v <-> '[1,1,1,1]';
 EXPLAIN (COSTS OFF) SELECT id FROM iv ORDER BY v <#> '[1,1,1,1]' LIMIT 5;
 EXPLAIN (COSTS OFF) SELECT id FROM iv WHERE v <-> '[1,1,1,1]' < 1;
+-- beside an hnsw index: ivfflat while it reads few lists, hnsw once
+-- ivfflat would read them all
+CREATE INDEX iv_hnsw ON iv USING hnsw (v);
+EXPLAIN (COSTS OFF) SELECT id FROM iv ORDER BY v <-> '[1,1,1,1]' LIMIT 5;
+SET ivfflat.probes = 8;
+EXPLAIN (COSTS OFF) SELECT id FROM iv ORDER BY v <-> '[1,1,1,1]' LIMIT 5;
+DROP INDEX iv_hnsw;
 -- wide vectors: records in pieces over several pages
 CREATE TABLE iv_wide (id int, v vector(3000));
 INSERT INTO iv_wide SELECT i, (SELECT array_agg(sin(i * j * 0.001)) FROM generate_series(1, 3000) j)::real[]
