@@ -146,7 +146,29 @@ SET ivfflat.probes = 3;
 SET enable_seqscan = off;
 SELECT array_agg(id) FROM (SELECT id FROM iv_wide ORDER BY v <-> (SELECT v FROM iv_wide WHERE id = 7) LIMIT 5) s;
 RESET enable_seqscan;
+SET enable_indexscan = off;  -- the exact answer
 SELECT array_agg(id) FROM (SELECT id FROM iv_wide ORDER BY v <-> (SELECT v FROM iv_wide WHERE id = 7) LIMIT 5) s;
+RESET enable_indexscan;
+-- the widest vectors: 16,000 dimensions, 8 pieces a record (4 for halfvec)
+CREATE TABLE iv_16k (id int, v vector(16000));
+INSERT INTO iv_16k SELECT i, (SELECT array_agg(sin(i * j * 0.0001)) FROM generate_series(1, 16000) j)::real[]
+FROM generate_series(1, 6) i;
+CREATE INDEX iv_16k_v ON iv_16k USING ivfflat (v) WITH (lists = 2);
+CREATE INDEX iv_16k_h ON iv_16k USING ivfflat ((v::halfvec(16000)) halfvec_cosine_ops) WITH (lists = 2);
+INSERT INTO iv_16k SELECT i, (SELECT array_agg(cos(i * j * 0.0001)) FROM generate_series(1, 16000) j)::real[]
+FROM generate_series(7, 9) i;
+DELETE FROM iv_16k WHERE id = 2;
+VACUUM iv_16k;
+SET ivfflat.probes = 2;
+SET enable_seqscan = off;
+SELECT array_agg(id) FROM (SELECT id FROM iv_16k ORDER BY v <-> (SELECT v FROM iv_16k WHERE id = 8) LIMIT 9) s;
+SELECT array_agg(id) FROM (SELECT id FROM iv_16k ORDER BY v::halfvec(16000) <=> (SELECT v::halfvec(16000) FROM iv_16k WHERE id = 3) LIMIT 9) s;
+RESET enable_seqscan;
+SET enable_indexscan = off;  -- the exact answers
+SELECT array_agg(id) FROM (SELECT id FROM iv_16k ORDER BY v <-> (SELECT v FROM iv_16k WHERE id = 8) LIMIT 9) s;
+SELECT array_agg(id) FROM (SELECT id FROM iv_16k ORDER BY v::halfvec(16000) <=> (SELECT v::halfvec(16000) FROM iv_16k WHERE id = 3) LIMIT 9) s;
+RESET enable_indexscan;
+DROP TABLE iv_16k;
 -- unlogged tables
 CREATE UNLOGGED TABLE iv_unlogged (v vector(2));
 CREATE INDEX ON iv_unlogged USING ivfflat (v) WITH (lists = 2);
