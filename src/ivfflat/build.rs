@@ -270,6 +270,7 @@ fn write_held(state: &mut BuildState) {
         (list, tid.block, tid.offset)
     });
     let layout = state.layout;
+    let (mut bytes, mut item) = (Vec::new(), Vec::new());
     let mut page: Option<BuildPage> = None;
     let mut page_list = u32::MAX;
     for (n, &i) in order.iter().enumerate() {
@@ -281,11 +282,9 @@ fn write_held(state: &mut BuildState) {
         }
         // New pages go in front of the chain: a record in pieces is
         // written last piece first, so the chain reads piece 0 first.
-        for item in layout
-            .encode(tid, &layout.element.encode(v))
-            .into_iter()
-            .rev()
-        {
+        layout.element.encode_into(v, &mut bytes);
+        for piece in (0..layout.pieces).rev() {
+            layout.piece_into(tid, piece, &bytes, &mut item);
             let fits =
                 !layout.spans() && page.as_mut().is_some_and(|p| p.add_item(&item).is_some());
             if !fits {

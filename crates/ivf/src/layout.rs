@@ -266,13 +266,21 @@ impl Element {
     /// A vector's bytes as records store it (for `F16`, values a halfvec
     /// held, which convert exactly).
     pub fn encode(self, v: &[f32]) -> Vec<u8> {
+        let mut out = Vec::new();
+        self.encode_into(v, &mut out);
+        out
+    }
+
+    /// [`Element::encode`] written over `out`.
+    pub fn encode_into(self, v: &[f32], out: &mut Vec<u8>) {
+        out.clear();
         match self {
-            Element::F32 => f32_bytes(v),
+            Element::F32 => out.extend(v.iter().flat_map(|x| x.to_le_bytes())),
             Element::F16 => {
                 use half::slice::HalfFloatSliceExt;
                 let mut h = vec![half::f16::ZERO; v.len()];
                 h.convert_from_f32_slice(v); // SIMD where the CPU has F16C
-                h.iter().flat_map(|x| x.to_le_bytes()).collect()
+                out.extend(h.iter().flat_map(|x| x.to_le_bytes()));
             }
         }
     }
@@ -369,17 +377,23 @@ impl RecordLayout {
 
     /// The items of one record, piece 0 first.
     pub fn encode(&self, tid: HeapTid, vector: &[u8]) -> Vec<Vec<u8>> {
-        assert_eq!(vector.len(), self.vector_bytes, "vector of the wrong size");
         (0..self.pieces)
             .map(|i| {
-                let mut b = Vec::with_capacity(RECORD_HEADER + PIECE_BYTES);
-                b.extend_from_slice(&tid.block.to_le_bytes());
-                b.extend_from_slice(&tid.offset.to_le_bytes());
-                b.extend_from_slice(&(i as u16).to_le_bytes());
-                b.extend_from_slice(&vector[self.piece_range(i)]);
+                let mut b = Vec::new();
+                self.piece_into(tid, i, vector, &mut b);
                 b
             })
             .collect()
+    }
+
+    /// Item `i` of a record, written over `out` (a build reuses one buffer).
+    pub fn piece_into(&self, tid: HeapTid, i: usize, vector: &[u8], out: &mut Vec<u8>) {
+        assert_eq!(vector.len(), self.vector_bytes, "vector of the wrong size");
+        out.clear();
+        out.extend_from_slice(&tid.block.to_le_bytes());
+        out.extend_from_slice(&tid.offset.to_le_bytes());
+        out.extend_from_slice(&(i as u16).to_le_bytes());
+        out.extend_from_slice(&vector[self.piece_range(i)]);
     }
 
     /// The TID, piece number and vector bytes of a record item, checked.
