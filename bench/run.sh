@@ -5,6 +5,7 @@
 #        bench/run.sh --against-pgvector [options] also measures pgvector on the same data
 #        bench/run.sh --against-pgvector --pgvector-bin DIR   ... the pgvector installed in the
 #                                                  PostgreSQL of DIR (bench/pgvector-build.sh)
+#        bench/run.sh --ivfflat [ivfflat_bench.py options]  the ivfflat benchmark instead
 #        bench/run.sh --stop                       stops the benchmark cluster(s)
 #
 # 1. makes sure the extension is built and installed in release mode (scripts/setup.sh);
@@ -20,11 +21,13 @@ cd "$ROOT"
 export PGV_DATA=$STATE/bench-cluster PGV_SOCK=$STATE/bench-run PGV_PORT=54350
 
 against=
+program=bench/hnsw_bench.py
 args=()
 while [ $# -gt 0 ]; do
   case $1 in
     --pgvector-bin) export PGVECTOR_PG_BIN=$(cd "$2" && pwd); shift 2; continue ;;
     --against-pgvector) against=1 ;;
+    --ivfflat) program=bench/ivfflat_bench.py; shift; continue ;;
   esac
   args+=("$1"); shift
 done
@@ -76,4 +79,4 @@ if [ -n "$against" ]; then
 fi
 
 step "benchmark"
-exec "$VENV/bin/python" bench/hnsw_bench.py "$@"
+exec "$VENV/bin/python" "$program" "$@"

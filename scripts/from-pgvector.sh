@@ -3,8 +3,9 @@
 # pg_dump of the source (custom format, one snapshot), its schema with
 # `CREATE EXTENSION vector` turned into `CREATE EXTENSION pgvision` through
 # psql, then its data and indexes with pg_restore. Column types, operators,
-# operator classes (vector_l2_ops, ...) and the hnsw index options keep their
-# names. The source is only read.
+# operator classes (vector_l2_ops, ...) and the hnsw and ivfflat index
+# options keep their names (an ivfflat index is rebuilt: its lists are
+# trained again on the copied rows). The source is only read.
 #
 # Usage: scripts/from-pgvector.sh [--pg N] [--jobs N] SOURCE TARGET
 #   SOURCE, TARGET  database names or libpq connection strings
@@ -13,11 +14,10 @@
 #                   target server's major)
 #   --jobs N        pg_restore jobs for the data and indexes (default 2)
 # Refuses (before writing anything) a source with what pgvision lacks:
-# ivfflat indexes, pgvector operator classes other than
-# vector_{l2,ip,cosine,l1}_ops, halfvec_{l2,ip,cosine,l1}_ops,
-# sparsevec_{l2,ip,cosine,l1}_ops, vector_ops, halfvec_ops and sparsevec_ops
-# (bit columns are Postgres' own type and move; their bit_hamming_ops and
-# bit_jaccard_ops indexes do not).
+# pgvector operator classes other than vector_{l2,ip,cosine,l1}_ops,
+# halfvec_{l2,ip,cosine,l1}_ops, sparsevec_{l2,ip,cosine,l1}_ops, vector_ops,
+# halfvec_ops and sparsevec_ops (bit columns are Postgres' own type and move;
+# their bit_hamming_ops and bit_jaccard_ops indexes do not).
 set -euo pipefail
 source "$(dirname "$0")/common.sh"
 JOBS=2
@@ -38,10 +38,6 @@ FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid JOIN pg_type t ON t.oi
 JOIN pg_depend d ON d.classid = 'pg_type'::regclass AND d.objid = t.oid AND d.deptype = 'e'
 JOIN pg_extension e ON e.oid = d.refobjid AND e.extname = 'vector'
 WHERE a.attnum > 0 AND NOT a.attisdropped AND c.relkind IN ('r', 'p', 'm') AND t.typname NOT IN ('vector', 'halfvec', 'sparsevec')
-UNION ALL
-SELECT format('index %s uses %s', i.indexrelid::regclass, am.amname)
-FROM pg_index i JOIN pg_class ic ON ic.oid = i.indexrelid JOIN pg_am am ON am.oid = ic.relam
-WHERE am.amname = 'ivfflat'
 UNION ALL
 SELECT format('index %s uses operator class %s', i.indexrelid::regclass, oc.opcname)
 FROM pg_index i, unnest(i.indclass) AS k(opc) JOIN pg_opclass oc ON oc.oid = k.opc

@@ -579,3 +579,36 @@ CREATE OPERATOR CLASS sparsevec_l1_ops FOR TYPE sparsevec USING hnsw AS
     OPERATOR 1 <+> (sparsevec, sparsevec) FOR ORDER BY float_ops,
     FUNCTION 1 l1_distance(sparsevec, sparsevec),
     FUNCTION 3 pgvision_opclass_sparsevec_l1(internal);
+
+-- ivfflat: the inverted-file index access method and its operator classes
+-- (the same support function 3 as hnsw's classes).
+CREATE FUNCTION ivfflathandler(internal) RETURNS index_am_handler
+    PARALLEL SAFE IMMUTABLE STRICT LANGUAGE c AS 'MODULE_PATHNAME', 'ivfflathandler_wrapper';
+CREATE ACCESS METHOD ivfflat TYPE INDEX HANDLER ivfflathandler;
+COMMENT ON ACCESS METHOD ivfflat IS 'ivfflat index access method';
+CREATE OPERATOR CLASS vector_l2_ops DEFAULT FOR TYPE vector USING ivfflat AS
+    OPERATOR 1 <-> (vector, vector) FOR ORDER BY float_ops,
+    FUNCTION 1 vector_l2_squared_distance(vector, vector),
+    FUNCTION 3 pgvision_opclass_vector_l2(internal);
+CREATE OPERATOR CLASS vector_ip_ops FOR TYPE vector USING ivfflat AS
+    OPERATOR 1 <#> (vector, vector) FOR ORDER BY float_ops,
+    FUNCTION 1 vector_negative_inner_product(vector, vector),
+    FUNCTION 3 pgvision_opclass_vector_ip(internal);
+CREATE OPERATOR CLASS vector_cosine_ops FOR TYPE vector USING ivfflat AS
+    OPERATOR 1 <=> (vector, vector) FOR ORDER BY float_ops,
+    FUNCTION 1 vector_negative_inner_product(vector, vector),
+    FUNCTION 2 vector_norm(vector),
+    FUNCTION 3 pgvision_opclass_vector_cosine(internal);
+CREATE OPERATOR CLASS halfvec_l2_ops FOR TYPE halfvec USING ivfflat AS
+    OPERATOR 1 <-> (halfvec, halfvec) FOR ORDER BY float_ops,
+    FUNCTION 1 halfvec_l2_squared_distance(halfvec, halfvec),
+    FUNCTION 3 pgvision_opclass_halfvec_l2(internal);
+CREATE OPERATOR CLASS halfvec_ip_ops FOR TYPE halfvec USING ivfflat AS
+    OPERATOR 1 <#> (halfvec, halfvec) FOR ORDER BY float_ops,
+    FUNCTION 1 halfvec_negative_inner_product(halfvec, halfvec),
+    FUNCTION 3 pgvision_opclass_halfvec_ip(internal);
+CREATE OPERATOR CLASS halfvec_cosine_ops FOR TYPE halfvec USING ivfflat AS
+    OPERATOR 1 <=> (halfvec, halfvec) FOR ORDER BY float_ops,
+    FUNCTION 1 halfvec_negative_inner_product(halfvec, halfvec),
+    FUNCTION 2 l2_norm(halfvec),
+    FUNCTION 3 pgvision_opclass_halfvec_cosine(internal);

@@ -1,6 +1,6 @@
 //! Every setting of the extension: a private static and a typed accessor.
 //!
-//! Prefixes `pgvision` and `hnsw` are reserved in `init`, so a typo such as
+//! Prefixes `pgvision`, `hnsw` and `ivfflat` are reserved in `init`, so a typo such as
 //! `SET hnsw.ef_serch = 10` is an error instead of a silent no-op.
 
 use std::ffi::{CStr, CString};
@@ -10,9 +10,11 @@ use pgrx::{GucContext, GucFlags, GucRegistry, GucSetting, PostgresGucEnum};
 /// Registers every setting; called once from `_PG_init`.
 pub fn init() {
     init_index();
+    init_ivfflat();
     init_embedding();
     reserve_prefix("pgvision");
     reserve_prefix("hnsw");
+    reserve_prefix("ivfflat");
 }
 
 /// Marks a GUC prefix as ours, so unknown names under it are refused.
@@ -122,6 +124,77 @@ fn init_index() {
         c"Lets hnsw scans walk a backend-local copy of the index's upper layers",
         c"The copy is made after a few scans, checked against the index on every scan, and held within work_mem.",
         &UPPER_CACHE,
+        GucContext::Userset,
+        GucFlags::default(),
+    );
+}
+
+// ---------------------------------------------------------------------------
+// ivfflat.*: pgvector 0.8's names, ranges and defaults.
+
+/// `ivfflat.iterative_scan`: whether a scan opens more lists when the
+/// executor wants more rows than its `probes` lists gave.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PostgresGucEnum)]
+pub enum IvfIterativeScan {
+    /// Scan `ivfflat.probes` lists, no more.
+    #[name = c"off"]
+    Off,
+    /// Go on, `probes` lists at a time, up to `ivfflat.max_probes`; rows of
+    /// a later batch may come after closer ones of an earlier batch.
+    #[name = c"relaxed_order"]
+    RelaxedOrder,
+}
+
+/// Most lists an ivfflat index has, and the upper bound of its settings.
+const IVF_MAX_LISTS: i32 = 32_768;
+static PROBES: GucSetting<i32> = GucSetting::<i32>::new(1);
+static IVF_ITERATIVE_SCAN: GucSetting<IvfIterativeScan> =
+    GucSetting::<IvfIterativeScan>::new(IvfIterativeScan::Off);
+static MAX_PROBES: GucSetting<i32> = GucSetting::<i32>::new(IVF_MAX_LISTS);
+
+/// `ivfflat.probes`: lists a scan opens.
+pub fn probes() -> usize {
+    PROBES.get().max(1) as usize
+}
+
+/// `ivfflat.iterative_scan`.
+pub fn ivf_iterative_scan() -> IvfIterativeScan {
+    IVF_ITERATIVE_SCAN.get()
+}
+
+/// `ivfflat.max_probes`: lists an iterative scan opens at most (never
+/// fewer than `ivfflat.probes`).
+pub fn max_probes() -> usize {
+    MAX_PROBES.get().max(1) as usize
+}
+
+/// Registers the `ivfflat.*` settings.
+fn init_ivfflat() {
+    GucRegistry::define_int_guc(
+        c"ivfflat.probes",
+        c"Sets the number of probes",
+        c"Valid range is 1..lists.",
+        &PROBES,
+        1,
+        IVF_MAX_LISTS,
+        GucContext::Userset,
+        GucFlags::default(),
+    );
+    GucRegistry::define_enum_guc(
+        c"ivfflat.iterative_scan",
+        c"Sets the mode for iterative scans",
+        c"off or relaxed_order.",
+        &IVF_ITERATIVE_SCAN,
+        GucContext::Userset,
+        GucFlags::default(),
+    );
+    GucRegistry::define_int_guc(
+        c"ivfflat.max_probes",
+        c"Sets the max number of probes for iterative scans",
+        c"If this is less than probes, probes is used.",
+        &MAX_PROBES,
+        1,
+        IVF_MAX_LISTS,
         GucContext::Userset,
         GucFlags::default(),
     );

@@ -2,7 +2,7 @@
 //!
 //! This crate is the Postgres glue only; the logic lives in the pure crates
 //! under `crates/`. Modules: `vector` (the pgvector-compatible type), `hnsw`
-//! (the index), `embed` (`image_embed`: CNN embeddings through ONNX Runtime).
+//! and `ivfflat` (the indexes), `embed` (`image_embed`: CNN embeddings through ONNX Runtime).
 
 pub mod bit;
 pub mod catalog;
@@ -11,6 +11,7 @@ pub mod error;
 pub mod gucs;
 pub mod halfvec;
 pub mod hnsw;
+pub mod ivfflat;
 pub(crate) mod opclass;
 pub(crate) mod pg;
 mod pgver;
@@ -26,6 +27,7 @@ pub extern "C-unwind" fn _PG_init() {
     error::hide_rust_backtraces();
     gucs::init();
     hnsw::options::init();
+    ivfflat::options::init();
 }
 
 #[cfg(any(test, feature = "pg_test"))]

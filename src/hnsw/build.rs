@@ -29,6 +29,8 @@ use super::insert::insert_vector;
 use super::pages::BuildPage;
 use super::params::IndexParams;
 use super::store::in_index_order;
+pub use crate::pg::am::heap_tid;
+use crate::pg::am::{build_threads, progress, progress_all};
 use crate::threads::{self, Purpose};
 use distance::half::HalfVector;
 use graph::MemoryGraph;
@@ -101,27 +103,6 @@ pub unsafe extern "C-unwind" fn ambuildphasename(phase: i64) -> *mut core::ffi::
     name.as_ptr() as *mut _
 }
 
-/// Reports a progress value of CREATE INDEX.
-fn progress(param: u32, value: i64) {
-    // SAFETY: plain call on the main thread during a build.
-    unsafe { pg_sys::pgstat_progress_update_param(param as i32, value) };
-}
-
-/// Reports several progress values at once: a watching session sees all
-/// of them change together (a new phase with its own counters).
-fn progress_all(params: &[(u32, i64)]) {
-    let index: Vec<i32> = params.iter().map(|&(p, _)| p as i32).collect();
-    let values: Vec<i64> = params.iter().map(|&(_, v)| v).collect();
-    // SAFETY: two arrays of the same length, read by the call only.
-    unsafe {
-        pg_sys::pgstat_progress_update_multi_param(
-            params.len() as i32,
-            index.as_ptr(),
-            values.as_ptr(),
-        )
-    };
-}
-
 /// `ambuild`: builds the whole index from the heap.
 #[pgrx::pg_guard]
 pub unsafe extern "C-unwind" fn ambuild(
@@ -177,27 +158,6 @@ pub unsafe extern "C-unwind" fn ambuild(
         (*result).index_tuples = state.indexed;
         result
     }
-}
-
-/// Threads to link the graph with: the leader and as many workers as a
-/// parallel build may have (`max_parallel_maintenance_workers`, or the
-/// table's `parallel_workers` when set, as Postgres' own rule), at most
-/// one per core. Not Postgres' heap-size rule (`plan_create_index_workers`
-/// plans no worker below `min_parallel_table_scan_size`): the threads link
-/// the graph, whose cost grows with rows x dimensions, and a table of
-/// TOASTed 2,048-d vectors has a main heap of a few hundred kB.
-fn build_threads(heap: pg_sys::Relation) -> usize {
-    // SAFETY: plain reads of a GUC and of the open table's parsed options
-    // (StdRdOptions for every table kind an index can be built on).
-    let workers = unsafe {
-        let max = pg_sys::max_parallel_maintenance_workers;
-        let options = (*heap).rd_options as *const pg_sys::StdRdOptions;
-        match options.as_ref().map(|o| o.parallel_workers) {
-            Some(n) if n >= 0 => n.min(max),
-            _ => max,
-        }
-    };
-    (1 + workers.max(0) as usize).min(threads::cores())
 }
 
 /// An empty in-memory graph for `params`.
@@ -320,14 +280,6 @@ fn add(state: &mut BuildState, v: &[f32], tid: HeapTid) {
         state.graph = new_graph(&state.params);
         state.seen = HashMap::new();
         state.tids = Vec::new();
-    }
-}
-
-/// The project's heap TID from Postgres' ItemPointerData.
-pub fn heap_tid(tid: &pg_sys::ItemPointerData) -> HeapTid {
-    HeapTid {
-        block: (tid.ip_blkid.bi_hi as u32) << 16 | tid.ip_blkid.bi_lo as u32,
-        offset: tid.ip_posid,
     }
 }
 

@@ -24,6 +24,7 @@
 
 use super::store::{in_index_order, read_meta_and_order, PageGraph};
 use crate::gucs::{self, IterativeScan};
+use crate::pg::am::heap_tid_ok;
 use graph::IterativeSearch;
 use pageformat::{ElementId, HeapTid, Meta};
 use pgrx::{pg_sys, PgMemoryContexts};
@@ -243,25 +244,6 @@ fn next_element(state: &mut ScanState) -> bool {
         }
     }
     true
-}
-
-/// Whether the executor may read heap row `tid` of `heap` (of
-/// `heap_blocks` blocks when last counted; counted again when `tid` is
-/// past that): a valid offset on a block the table has. A block past the
-/// table's end would make it fail with a file error (or, for
-/// `InvalidBlockNumber`, extend the table).
-fn heap_tid_ok(heap: pg_sys::Relation, heap_blocks: &std::cell::Cell<u32>, tid: HeapTid) -> bool {
-    if !tid.is_valid() {
-        return false;
-    }
-    if heap.is_null() || tid.block < heap_blocks.get() {
-        return true;
-    }
-    // SAFETY: the scan's table is open while the scan runs.
-    let n =
-        unsafe { pg_sys::RelationGetNumberOfBlocksInFork(heap, pg_sys::ForkNumber::MAIN_FORKNUM) };
-    heap_blocks.set(n);
-    tid.block < n
 }
 
 /// `amgettuple`: the next heap row in (approximate) distance order.

@@ -38,25 +38,10 @@
 use super::insert::UPDATE_LOCK;
 use super::pages::{ReadPage, WritePage};
 use super::store::{checked_element, read_meta, update_meta, PageGraph, META_BLOCK};
+use crate::pg::am::{nblocks, stats_or_new};
 use graph::Graph;
 use pageformat::ElementId;
 use pgrx::pg_sys;
-
-/// Number of blocks of the index.
-fn nblocks(index: pg_sys::Relation) -> u32 {
-    // SAFETY: the index is open.
-    unsafe { pg_sys::RelationGetNumberOfBlocksInFork(index, pg_sys::ForkNumber::MAIN_FORKNUM) }
-}
-
-/// A zeroed stats struct when vacuum passed none.
-fn stats_or_new(stats: *mut pg_sys::IndexBulkDeleteResult) -> *mut pg_sys::IndexBulkDeleteResult {
-    if stats.is_null() {
-        // SAFETY: palloc0 of a plain C struct.
-        unsafe { pg_sys::palloc0(core::mem::size_of::<pg_sys::IndexBulkDeleteResult>()) as *mut _ }
-    } else {
-        stats
-    }
-}
 
 /// `ambulkdelete`: removes dead heap TIDs, then repairs the graph.
 #[pgrx::pg_guard]

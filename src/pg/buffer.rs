@@ -156,6 +156,45 @@ pub unsafe fn set_contents(page: pg_sys::Page, bytes: &[u8]) {
     }
 }
 
+/// The u32 at byte `at` of the page's special space (after the page
+/// kind's id: a chain link, for access methods whose pages form chains).
+///
+/// # Safety
+/// `page` must point to a readable, formatted page.
+unsafe fn special_u32(page: pg_sys::Page, at: usize) -> u32 {
+    assert!(at >= 2 && at + 4 <= SPECIAL, "special word out of range");
+    // SAFETY: forwarded from the caller; the assert keeps the read inside
+    // the special space at the end of the page.
+    unsafe {
+        ((page as *const u8).add(pg_sys::BLCKSZ as usize - SPECIAL + at) as *const u32)
+            .read_unaligned()
+    }
+}
+
+/// Sets the u32 at byte `at` of the page's special space.
+///
+/// # Safety
+/// `page` must point to a formatted page the caller may modify.
+unsafe fn set_special_u32(page: pg_sys::Page, at: usize, value: u32) {
+    assert!(at >= 2 && at + 4 <= SPECIAL, "special word out of range");
+    // SAFETY: as in `special_u32`.
+    unsafe {
+        ((page as *mut u8).add(pg_sys::BLCKSZ as usize - SPECIAL + at) as *mut u32)
+            .write_unaligned(value)
+    }
+}
+
+/// Deletes the items at `offsets` (ascending) from `page`, compacting it.
+///
+/// # Safety
+/// `page` must be a valid page the caller may modify.
+unsafe fn delete_items(page: pg_sys::Page, offsets: &mut [u16]) {
+    offsets.sort_unstable();
+    // SAFETY: forwarded from the caller; the offsets are sorted and exist
+    // (the caller found them on this page).
+    unsafe { pg_sys::PageIndexMultiDelete(page, offsets.as_mut_ptr(), offsets.len() as i32) };
+}
+
 /// A pinned, share-locked page.
 pub struct ReadPage<K: PageKind> {
     buf: pg_sys::Buffer,
@@ -200,6 +239,12 @@ impl<K: PageKind> ReadPage<K> {
     pub fn block(&self) -> u32 {
         // SAFETY: the buffer is pinned.
         unsafe { pg_sys::BufferGetBlockNumber(self.buf) }
+    }
+
+    /// The u32 at byte `at` of the special space (see [`WritePage::set_special_u32`]).
+    pub fn special_u32(&self, at: usize) -> u32 {
+        // SAFETY: the page is pinned and locked.
+        unsafe { special_u32(self.page, at) }
     }
 
     /// The whole page (for `pgvision_index_check`).
@@ -428,6 +473,20 @@ impl<K: PageKind> WritePage<K> {
         unsafe { set_contents(self.page, bytes) }
     }
 
+    /// Sets the u32 at byte `at` of the special space (after the page
+    /// id: a chain link, for access methods whose pages form chains).
+    pub fn set_special_u32(&mut self, at: usize, value: u32) {
+        // SAFETY: the page copy is ours to modify until commit.
+        unsafe { set_special_u32(self.page, at, value) }
+    }
+
+    /// Deletes the items at `offsets`, compacting the page (later items
+    /// get lower offsets).
+    pub fn delete_items(&mut self, offsets: &mut [u16]) {
+        // SAFETY: the page copy is ours to modify until commit.
+        unsafe { delete_items(self.page, offsets) }
+    }
+
     /// Applies the changes to the buffer, writes the WAL record, unlocks.
     pub fn commit(self) {
         let this = core::mem::ManuallyDrop::new(self);
@@ -493,6 +552,30 @@ impl<K: PageKind> BuildPage<K> {
         // SAFETY: we hold this page (or its WAL copy) exclusively.
         unsafe { set_contents(self.page, bytes) }
     }
+
+    /// Formats block `block`, which the build wrote before, afresh (to
+    /// write contents known only later, such as a directory).
+    pub fn rewrite(index: pg_sys::Relation, block: u32) -> Self {
+        let buf = read_buffer(index, block);
+        // SAFETY: during a build nobody else sees the index; we format the
+        // page under an exclusive lock.
+        unsafe {
+            pg_sys::LockBuffer(buf, pg_sys::BUFFER_LOCK_EXCLUSIVE as i32);
+            let page = pg_sys::BufferGetPage(buf);
+            init_page::<K>(page);
+            BuildPage {
+                buf,
+                page,
+                kind: PhantomData,
+            }
+        }
+    }
+
+    /// Sets the u32 at byte `at` of the special space (see [`WritePage::set_special_u32`]).
+    pub fn set_special_u32(&mut self, at: usize, value: u32) {
+        // SAFETY: we hold the exclusive lock on this page.
+        unsafe { set_special_u32(self.page, at, value) }
+    }
 }
 
 impl<K: PageKind> Drop for BuildPage<K> {
@@ -533,6 +616,18 @@ impl<K: PageKind> PageImage<K> {
     pub fn add_item(&mut self, bytes: &[u8]) -> Option<u16> {
         // SAFETY: the image is a valid page we own.
         unsafe { add_item(self.page(), bytes) }
+    }
+
+    /// Sets the u32 at byte `at` of the special space (see [`WritePage::set_special_u32`]).
+    pub fn set_special_u32(&mut self, at: usize, value: u32) {
+        // SAFETY: the image is a valid page we own.
+        unsafe { set_special_u32(self.page(), at, value) }
+    }
+
+    /// Writes contents after the header (see [`WritePage::set_contents`]).
+    pub fn set_contents(&mut self, bytes: &[u8]) {
+        // SAFETY: the image is a valid page we own.
+        unsafe { set_contents(self.page(), bytes) }
     }
 
     /// Replaces item `offset` by `bytes`; false when there is no room.
@@ -707,6 +802,46 @@ impl<K: PageKind> Drop for Extent<K> {
             for &buf in &self.bufs {
                 pg_sys::UnlockReleaseBuffer(buf);
             }
+        }
+    }
+}
+
+/// Writes `images` as the init fork of unlogged `index` (blocks 0, 1, ...),
+/// each logged as a full page (init forks are always logged).
+pub fn write_init_fork<K: PageKind>(index: pg_sys::Relation, images: &[PageImage<K>]) {
+    for image in images {
+        // SAFETY: a fresh init-fork buffer, overwritten with a formatted
+        // image under an exclusive lock and WAL-logged as a full page.
+        unsafe {
+            let buf = pg_sys::ReadBufferExtended(
+                index,
+                pg_sys::ForkNumber::INIT_FORKNUM,
+                pg_sys::InvalidBlockNumber,
+                pg_sys::ReadBufferMode::RBM_NORMAL,
+                core::ptr::null_mut(),
+            );
+            pg_sys::LockBuffer(buf, pg_sys::BUFFER_LOCK_EXCLUSIVE as i32);
+            core::ptr::copy_nonoverlapping(
+                image.0.as_ptr() as *const u8,
+                pg_sys::BufferGetPage(buf) as *mut u8,
+                pg_sys::BLCKSZ as usize,
+            );
+            pg_sys::MarkBufferDirty(buf);
+            pg_sys::log_newpage_buffer(buf, true);
+            pg_sys::UnlockReleaseBuffer(buf);
+        }
+    }
+}
+
+/// WAL-logs every block of `index` as a full page image when it is
+/// permanent: how a build that wrote its pages without WAL logs them once.
+pub fn log_all_pages(index: pg_sys::Relation) {
+    // SAFETY: the index is open and its pages are written.
+    unsafe {
+        let nblocks =
+            pg_sys::RelationGetNumberOfBlocksInFork(index, pg_sys::ForkNumber::MAIN_FORKNUM);
+        if (*(*index).rd_rel).relpersistence as u8 == pg_sys::RELPERSISTENCE_PERMANENT {
+            pg_sys::log_newpage_range(index, pg_sys::ForkNumber::MAIN_FORKNUM, 0, nblocks, true);
         }
     }
 }

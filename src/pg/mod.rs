@@ -1,6 +1,8 @@
 //! Postgres plumbing shared by the extension's index access methods (and
 //! types): nothing here knows hnsw's format.
 //!
+//! - `am`: small helpers every access method's callbacks share (heap TIDs,
+//!   build progress and threads, vacuum statistics);
 //! - `buffer`: RAII guards over shared buffers (read, generic-WAL write,
 //!   build, page images, multi-block extents), generic over a
 //!   [`buffer::PageKind`] naming an access method's pages;
@@ -12,6 +14,7 @@
 //! - `distance_fn`: the macro that makes a type's distance functions plain
 //!   fmgr C functions (no pgrx wrapper on the hot path).
 
+pub mod am;
 pub mod buffer;
 pub mod distance_fn;
 pub mod from_array;

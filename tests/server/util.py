@@ -30,13 +30,16 @@ def load(conn, table, ids, data, create=True):
             copy.write_row((int(i), row))
 
 
-def knn(conn, table, queries, metric, k=10, ef_search=None, index=True):
-    """Top-k ids for each query through SQL (index scan or seq scan)."""
+def knn(conn, table, queries, metric, k=10, ef_search=None, index=True, probes=None):
+    """Top-k ids for each query through SQL (index scan or seq scan);
+    `ef_search` sets hnsw's, `probes` ivfflat's."""
     register_vector(conn)
     op = OPS[metric][0]
     with conn.transaction():
         if ef_search:
             conn.execute(f"SET LOCAL hnsw.ef_search = {ef_search}")
+        if probes:
+            conn.execute(f"SET LOCAL ivfflat.probes = {probes}")
         conn.execute(f"SET LOCAL enable_indexscan = {'on' if index else 'off'}")
         conn.execute(f"SET LOCAL enable_seqscan = {'off' if index else 'on'}")
         cur = conn.cursor()
@@ -54,7 +57,7 @@ def knn(conn, table, queries, metric, k=10, ef_search=None, index=True):
 
 
 def uses_index(conn, table, metric, dim):
-    """Whether the planner picks the hnsw index for an ORDER BY ... LIMIT query."""
+    """Whether the planner picks an index for an ORDER BY ... LIMIT query."""
     op = OPS[metric][0]
     q = "[" + ",".join(["0.5"] * dim) + "]"
     plan = "\n".join(r[0] for r in conn.execute(f"EXPLAIN SELECT id FROM {table} ORDER BY v {op} '{q}' LIMIT 10"))

@@ -164,6 +164,14 @@ pub fn decode_into(codes: &[u16], scale: f32, out: &mut Vec<f32>) {
     (kernels().decode)(codes, scale, out);
 }
 
+/// `scale * codes` as f32 into `out` (as long as `codes`), with the SIMD
+/// kernels; for a caller that reuses one buffer of the right length (no
+/// clearing and zero-filling per vector, as [`decode_into`] does).
+pub fn decode_to(codes: &[u16], scale: f32, out: &mut [f32]) {
+    assert_eq!(codes.len(), out.len(), "decode_to: lengths differ");
+    (kernels().decode)(codes, scale, out);
+}
+
 /// Scalar reference: `scale * codes` into `out`.
 pub fn decode_scalar(codes: &[u16], scale: f32, out: &mut [f32]) {
     for (o, &c) in out.iter_mut().zip(codes) {

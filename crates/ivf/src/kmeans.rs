@@ -19,6 +19,8 @@ use crate::rng::Rng;
 
 /// Rows per unit of parallel work (and per cancel check).
 const CHUNK: usize = 1024;
+/// Lloyd iterations stop once at most one row in this many moved.
+const CONVERGED: usize = 1000;
 
 /// How a row is given to a centre.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -44,7 +46,8 @@ impl Assignment {
 pub struct Params {
     /// Number of centres (lists), at least 1.
     pub k: usize,
-    /// Most Lloyd iterations after the seeding; fewer when no row moves.
+    /// Most Lloyd iterations after the seeding; fewer once at most one row
+    /// in a thousand moves.
     pub iterations: usize,
     /// Seed of the k-means++ draws.
     pub seed: u64,
@@ -108,7 +111,10 @@ pub fn train(
             &mut dists,
             cancel,
         )?;
-        if moved == 0 {
+        // Converged: one row in a thousand or fewer changed centre (the
+        // last moves barely shift the centres; each pass costs a full
+        // assignment of the sample).
+        if moved * CONVERGED <= n {
             break;
         }
         centres = update(
@@ -122,6 +128,26 @@ pub fn train(
         )?;
     }
     Ok(centres)
+}
+
+/// Centres for a sample of at most `k` rows, where k-means has nothing to
+/// do: the rows themselves (unit length and zero rows left out when
+/// `spherical`), then seeded random vectors as [`train`] makes them for no
+/// rows. Needs no memory beyond the `k * dim` floats it returns.
+pub fn quick_centres(data: &[f32], dim: usize, k: usize, spherical: bool, seed: u64) -> Vec<f32> {
+    assert!(
+        dim > 0 && data.len().is_multiple_of(dim),
+        "data is not whole rows"
+    );
+    let mut out = if spherical {
+        normalised_rows(data, dim)
+    } else {
+        data.to_vec()
+    };
+    out.truncate(k * dim);
+    let missing = k - out.len() / dim;
+    out.extend(random_centres(missing, dim, spherical, &mut Rng::new(seed)));
+    out
 }
 
 /// The rows of non-zero norm, scaled to unit length.

@@ -4,16 +4,20 @@
 //! by k-means on a sample of the table; a search measures the query against
 //! the centres and scans the nearest `probes` lists exactly. This crate
 //! trains the centres ([`kmeans`]) and answers which centres are nearest
-//! ([`nearest`]); the Postgres access method keeps the lists in pages.
+//! ([`nearest`]), draws the sample it trains on ([`sample`]) and lays the
+//! index out on pages ([`layout`]); the Postgres access method does the I/O.
 //!
 //! Everything here is plain Rust on `f32` slices: no Postgres, no I/O. The
 //! training runs on rayon's current pool and gives the same centres for the
 //! same input and seed whatever the number of threads.
 
 pub mod kmeans;
+pub mod layout;
 pub mod nearest;
 mod rng;
+pub mod sample;
 
 pub use kmeans::memory_bytes;
-pub use kmeans::{train, Assignment, Cancelled, Params};
+pub use kmeans::{quick_centres, train, Assignment, Cancelled, Params};
 pub use nearest::{nearest_centre, nearest_centres};
+pub use sample::Reservoir;

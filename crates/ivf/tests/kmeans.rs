@@ -248,3 +248,22 @@ fn an_inverted_file_on_the_centres_finds_the_neighbours() {
     let recall = found as f64 / wanted as f64;
     assert!(recall >= 0.95, "recall@10 {recall}");
 }
+
+#[test]
+fn quick_centres_are_the_rows_then_random() {
+    let dim = 2;
+    let data = [3.0, 4.0, 0.0, 0.0, 1.0, 0.0];
+    let c = ivf::quick_centres(&data, dim, 5, false, 9);
+    assert_eq!(c.len(), 5 * dim);
+    assert_eq!(&c[..6], &data[..]);
+    assert_eq!(c, ivf::quick_centres(&data, dim, 5, false, 9));
+    // Spherical: unit rows, the zero row left out, unit random ones.
+    let s = ivf::quick_centres(&data, dim, 4, true, 9);
+    assert_eq!(&s[..4], &[0.6, 0.8, 1.0, 0.0]);
+    for row in s.chunks_exact(dim) {
+        let n = (row[0] * row[0] + row[1] * row[1]).sqrt();
+        assert!((n - 1.0).abs() < 1e-5, "{row:?}");
+    }
+    // More rows than centres: the first k.
+    assert_eq!(ivf::quick_centres(&data, dim, 1, false, 9), vec![3.0, 4.0]);
+}

@@ -1,0 +1,151 @@
+#!/usr/bin/env python3
+"""SQL-level benchmark of pgvision's ivfflat index (issue 21), next to
+pgvector's ivfflat and pgvision's own hnsw, on hnsw_bench.py's datasets,
+tables and client loop (imported, not copied).
+
+For each dataset: the items table (loaded as hnsw_bench.py loads it, or
+reused when it holds the same rows), CREATE INDEX ... USING ivfflat with
+lists = rows / 1000, timed, and its size; then recall@10 and queries/s for
+a sweep of ivfflat.probes (single client, prepared statement, one warm-up
+pass). With --hnsw also pgvision's hnsw (m = 16, ef_construction = 64) on
+the same table and a sweep of ef_search, so a user can choose. With
+--against-pgvector the same ivfflat steps run on pgvector's cluster
+(bench/pgvector.sh; a halfvec expression index where pgvector cannot index
+the vector column, as issue 3's reference did). Run through
+`bench/run.sh --ivfflat [options]`.
+"""
+import argparse
+import os
+import time
+
+import hnsw_bench as hb
+
+PROBES = (1, 2, 4, 8, 16, 32, 64)
+TARGETS = (0.9, 0.95)
+
+
+def table_ready(conn, data):
+    """Whether items holds exactly `data`'s rows (then it is reused)."""
+    if not conn.execute("SELECT 1 FROM pg_class WHERE relname = 'items'").fetchone():
+        return False
+    n, dim = data.shape
+    got = conn.execute("SELECT count(*), max(vector_dims(embedding)) FROM items").fetchone()
+    return tuple(got) == (n, dim)
+
+
+def halfvec_index(engine, dim, halfvec):
+    """Whether the index is on `embedding::halfvec(dim)`: pgvector's only
+    way past 2,000 dimensions, and pgvision's with --halfvec (half-float
+    lists, half the size)."""
+    return hb.halfvec_workaround(engine, dim) or (halfvec and dim > hb.PGVECTOR_HNSW_MAX_DIM)
+
+
+def key_opclass_sql(engine, opclass, dim, halfvec):
+    """The indexed key, its operator class and the timed query."""
+    op = hb.OPCLASSES[opclass][0]
+    if halfvec_index(engine, dim, halfvec):
+        key = f"(embedding::halfvec({dim}))"
+        return (key, opclass.replace("vector_", "halfvec_", 1),
+                f"SELECT id FROM items ORDER BY {key} {op} %b::halfvec({dim}) LIMIT {hb.K}")
+    return "embedding", opclass, f"SELECT id FROM items ORDER BY embedding {op} %b LIMIT {hb.K}"
+
+
+def build(conn, am, key, opclass, with_clause):
+    """Drops and builds items_embedding_idx; (seconds, MiB)."""
+    conn.execute("SET client_min_messages = warning")
+    conn.execute("DROP INDEX IF EXISTS items_embedding_idx")
+    conn.execute("RESET client_min_messages")
+    conn.execute("CHECKPOINT")
+    t = time.perf_counter()
+    conn.execute(f"CREATE INDEX items_embedding_idx ON items USING {am} ({key} {opclass}) WITH ({with_clause})")
+    secs = time.perf_counter() - t
+    size = conn.execute("SELECT pg_relation_size('items_embedding_idx')").fetchone()[0] / 2**20
+    return secs, size
+
+
+def sweep(conn, sql, queries, tids, setting, values, repeat):
+    """(value, recall, queries/s) for each value of `setting`."""
+    rows = []
+    for v in values:
+        conn.execute(f"SET {setting} = {v}")
+        hb.run_queries(conn, sql, queries)                       # warm-up
+        passes = sorted((hb.run_queries(conn, sql, queries) for _ in range(repeat)), key=lambda p: p[1])
+        results, secs, _, _ = passes[len(passes) // 2]
+        rec = hb.recall_at_k(results, tids)
+        rows.append((v, rec, len(queries) / secs))
+        print(f"  {setting} {v:4d}: recall@10 {rec:.4f}  {len(queries) / secs:8.1f} queries/s")
+    conn.execute(f"RESET {setting}")
+    return rows
+
+
+def run(dataset, opclass, engine, n_queries, repeat, with_hnsw, halfvec):
+    _, metric = hb.OPCLASSES[opclass]
+    data, queries, tids, _ = hb.load_dataset(dataset, metric)
+    queries, tids = queries[:n_queries], tids[:n_queries]
+    n, dim = data.shape
+    lists = max(1, n // 1000)
+    key, ops, sql = key_opclass_sql(engine, opclass, dim, halfvec)
+    print(f"\n=== {engine}: {dataset}, ivfflat ({key} {ops}), "
+          f"lists = {lists}, {len(queries)} queries; load average {os.getloadavg()[0]:.2f}")
+    conn = hb.connect(dataset, engine=engine)
+    if table_ready(conn, data):
+        hb.check_table(conn, data)
+        print("  reusing table items")
+    else:
+        conn.execute("DROP TABLE IF EXISTS items")
+        hb.load_table(conn, data)
+    out = {"engine": engine, "dataset": dataset, "key": f"{key} {ops}"}
+    secs, size = build(conn, "ivfflat", key, ops, f"lists = {lists}")
+    print(f"  ivfflat build: {secs:.1f} s, index {size:.1f} MiB")
+    probes = sorted({p for p in PROBES if p < lists} | {lists})
+    rows = sweep(conn, sql, queries, tids, "ivfflat.probes", probes, repeat)
+    out["ivfflat"] = dict(build_s=secs, size_mib=size, rows=rows)
+    if with_hnsw:
+        secs, size = build(conn, "hnsw", key, ops, f"m = {hb.M}, ef_construction = {hb.EF_CONSTRUCTION}")
+        print(f"  hnsw build: {secs:.1f} s, index {size:.1f} MiB")
+        rows = sweep(conn, sql, queries, tids, "hnsw.ef_search", hb.EF_SEARCH, repeat)
+        out["hnsw"] = dict(build_s=secs, size_mib=size, rows=rows)
+    print(f"  load average at the end: {os.getloadavg()[0]:.2f} ({os.cpu_count()} cores)")
+    conn.close()
+    return out
+
+
+def summary(results):
+    """One line per engine and index: build, size, queries/s at each target recall."""
+    print("\n=== summary (queries/s interpolated at the target recall@10)")
+    for r in results:
+        for am in ("ivfflat", "hnsw"):
+            if am not in r:
+                continue
+            x = r[am]
+            at = []
+            for target in TARGETS:
+                qps = hb.interpolated_qps([(rec, q) for _, rec, q in x["rows"]], target)
+                at.append(f"{target}: " + ("-" if qps is None else f"{qps:.0f}"))
+            print(f"  {r['dataset']:20s} {r['engine']:8s} {am:7s} {r['key']:40s} build {x['build_s']:6.1f} s  "
+                  f"size {x['size_mib']:6.1f} MiB  queries/s at recall " + ", ".join(at))
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--dataset", choices=list(hb.DATASETS), action="append",
+                    help="default: clustered-128-100k and resnetlike-2048-20k")
+    ap.add_argument("--opclass", choices=list(hb.OPCLASSES), default="vector_l2_ops")
+    ap.add_argument("--queries", type=int, default=200)
+    ap.add_argument("--repeat", type=int, default=1)
+    ap.add_argument("--hnsw", action="store_true", help="also pgvision's hnsw on the same table")
+    ap.add_argument("--against-pgvector", action="store_true")
+    ap.add_argument("--halfvec", action="store_true",
+                    help="pgvision indexes embedding::halfvec(D) too where D > 2000, as pgvector must")
+    a = ap.parse_args()
+    datasets = a.dataset or ["clustered-128-100k", "resnetlike-2048-20k"]
+    results = []
+    for d in datasets:
+        results.append(run(d, a.opclass, "pgvision", a.queries, a.repeat, a.hnsw, a.halfvec))
+        if a.against_pgvector:
+            results.append(run(d, a.opclass, "pgvector", a.queries, a.repeat, False, True))
+    summary(results)
+
+
+if __name__ == "__main__":
+    main()

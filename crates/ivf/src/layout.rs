@@ -1,0 +1,715 @@
+//! On-disk format of the `ivfflat` index, as plain bytes (no Postgres).
+//!
+//! # Blocks
+//!
+//! * Block 0, the meta page: [`Meta`] after the page header.
+//! * The centre pages: every list's centre, `lists * dims` little-endian
+//!   f32s, as one byte stream cut into pages of [`STREAM_BYTES`] (page
+//!   contents after the header, like the meta page), so a centre of any
+//!   width (up to 16,000 dimensions) needs no item of its own.
+//! * The directory pages: each list's *head* block (u32, 0 for an empty
+//!   list), the same kind of stream. Inserts change a list's head.
+//! * List pages: records (one row each), linked into one chain per list
+//!   through a block number in the page's special space ([`NEXT_AT`]; 0
+//!   ends the chain: block 0 is the meta page, never a list page). A
+//!   chain is walked from the head; a new page is put in *front* of the
+//!   old head, so a build writes each page once and never comes back to
+//!   link it.
+//!
+//! # Records
+//!
+//! A record is a heap TID and the row's vector at the precision of the
+//! column's type ([`Element`]: float4 for `vector`, half floats for
+//! `halfvec`). A record whose vector fits one item ([`PIECE_BYTES`]: up to
+//! 2,036 float4 or 4,072 half dimensions) is one item, many to a page. A wider one is cut into
+//! *pieces*, one item each, alone on consecutive pages of the chain
+//! (piece 0 first); every piece repeats the TID and says which piece it
+//! is, so vacuum can drop pieces one by one and a scan only takes a
+//! record whose pieces it saw in order, all of them.
+
+use pageformat::{maxalign, HeapTid, BLCKSZ, LINE_POINTER, PAGE_HEADER, SPECIAL};
+
+/// The u16 at the start of every ivfflat page's special space.
+pub const PAGE_ID: u16 = 0xF1F0;
+/// Byte offset, inside the special space, of a list page's next block.
+pub const NEXT_AT: usize = 4;
+/// Block of the meta page.
+pub const META_BLOCK: u32 = 0;
+/// Identifies an ivfflat meta page.
+pub const MAGIC: u32 = 0x6976_6670;
+/// Version of this format; bump on any change.
+pub const FORMAT_VERSION: u32 = 1;
+/// Bytes of [`Meta`] on the meta page.
+pub const META_BYTES: usize = 40;
+/// Bytes of stream (centres, directory) one page holds.
+pub const STREAM_BYTES: usize = BLCKSZ - PAGE_HEADER - SPECIAL;
+/// Largest item a page takes (its MAXALIGNed size and line pointer fit).
+pub const MAX_ITEM: usize = (BLCKSZ - PAGE_HEADER - SPECIAL - LINE_POINTER) & !7;
+/// Bytes of a record item's header: heap block, heap offset, piece.
+pub const RECORD_HEADER: usize = 8;
+/// Bytes of vector one record item carries at most.
+pub const PIECE_BYTES: usize = MAX_ITEM - RECORD_HEADER;
+/// Most lists an index may have (pgvector's bound).
+pub const MAX_LISTS: u32 = 32_768;
+
+/// What is wrong with bytes read from an index.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Corrupt {
+    /// The meta page is not a valid one of this format.
+    Meta(String),
+    /// A record item is malformed.
+    Record(String),
+}
+
+impl std::fmt::Display for Corrupt {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Corrupt::Meta(s) => write!(f, "meta page: {s}"),
+            Corrupt::Record(s) => write!(f, "record: {s}"),
+        }
+    }
+}
+
+/// The meta page's fields.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Meta {
+    /// [`MAGIC`].
+    pub magic: u32,
+    /// [`FORMAT_VERSION`].
+    pub version: u32,
+    /// Dimensions of every vector.
+    pub dims: u32,
+    /// Number of lists (and centres).
+    pub lists: u32,
+    /// The distance's code (`graph::Metric::code`).
+    pub metric: u32,
+    /// First centre page.
+    pub centre_start: u32,
+    /// First directory page.
+    pub dir_start: u32,
+    /// Rows the build indexed (for the planner; inserts do not count).
+    pub built_rows: u64,
+    /// How list records store a vector's elements ([`Element::code`]).
+    pub element: u32,
+}
+
+/// Reads the little-endian u32 at `at`.
+fn u32_at(b: &[u8], at: usize) -> u32 {
+    u32::from_le_bytes(b[at..at + 4].try_into().expect("4 bytes"))
+}
+
+impl Meta {
+    /// A meta page for a new index; the start blocks follow from `lists`
+    /// and `dims` (see [`Meta::centre_pages`]).
+    pub fn new(dims: u32, lists: u32, metric: u32, element: Element) -> Meta {
+        let centre_start = META_BLOCK + 1;
+        let centre_pages = stream_pages(lists as usize * dims as usize * 4) as u32;
+        Meta {
+            magic: MAGIC,
+            version: FORMAT_VERSION,
+            dims,
+            lists,
+            metric,
+            centre_start,
+            dir_start: centre_start + centre_pages,
+            built_rows: 0,
+            element: element.code(),
+        }
+    }
+
+    /// How records store vectors.
+    pub fn element_kind(&self) -> Element {
+        Element::from_code(self.element).expect("checked by from_bytes")
+    }
+
+    /// Pages the centres take.
+    pub fn centre_pages(&self) -> u32 {
+        stream_pages(self.lists as usize * self.dims as usize * 4) as u32
+    }
+
+    /// Pages the directory takes.
+    pub fn dir_pages(&self) -> u32 {
+        stream_pages(self.lists as usize * 4) as u32
+    }
+
+    /// First block after the directory (the first list page of a build).
+    pub fn first_list_block(&self) -> u32 {
+        self.dir_start + self.dir_pages()
+    }
+
+    /// The directory page and byte offset of list `list`'s head.
+    pub fn head_location(&self, list: u32) -> (u32, usize) {
+        let at = list as usize * 4;
+        (
+            self.dir_start + (at / STREAM_BYTES) as u32,
+            at % STREAM_BYTES,
+        )
+    }
+
+    /// The bytes written on the meta page.
+    pub fn to_bytes(&self) -> [u8; META_BYTES] {
+        let mut b = [0u8; META_BYTES];
+        for (i, v) in [
+            self.magic,
+            self.version,
+            self.dims,
+            self.lists,
+            self.metric,
+            self.centre_start,
+            self.dir_start,
+            self.element,
+        ]
+        .iter()
+        .enumerate()
+        {
+            b[i * 4..i * 4 + 4].copy_from_slice(&v.to_le_bytes());
+        }
+        b[32..40].copy_from_slice(&self.built_rows.to_le_bytes());
+        b
+    }
+
+    /// The fields in `b` (at least [`META_BYTES`]), checked.
+    pub fn from_bytes(b: &[u8]) -> Result<Meta, Corrupt> {
+        if b.len() < META_BYTES {
+            return Err(Corrupt::Meta("too short".into()));
+        }
+        let m = Meta {
+            magic: u32_at(b, 0),
+            version: u32_at(b, 4),
+            dims: u32_at(b, 8),
+            lists: u32_at(b, 12),
+            metric: u32_at(b, 16),
+            centre_start: u32_at(b, 20),
+            dir_start: u32_at(b, 24),
+            element: u32_at(b, 28),
+            built_rows: u64::from_le_bytes(b[32..40].try_into().expect("8 bytes")),
+        };
+        if m.magic != MAGIC {
+            return Err(Corrupt::Meta(format!("bad magic {:#x}", m.magic)));
+        }
+        if m.version != FORMAT_VERSION {
+            return Err(Corrupt::Meta(format!(
+                "unknown format version {}",
+                m.version
+            )));
+        }
+        if m.dims == 0 || m.dims as usize > pageformat::MAX_DIMS {
+            return Err(Corrupt::Meta(format!("bad dimensions {}", m.dims)));
+        }
+        if m.lists == 0 || m.lists > MAX_LISTS {
+            return Err(Corrupt::Meta(format!("bad number of lists {}", m.lists)));
+        }
+        if Element::from_code(m.element).is_none() {
+            return Err(Corrupt::Meta(format!("unknown element kind {}", m.element)));
+        }
+        if m.centre_start != META_BLOCK + 1 || m.dir_start != m.centre_start + m.centre_pages() {
+            return Err(Corrupt::Meta("centre or directory pages misplaced".into()));
+        }
+        Ok(m)
+    }
+}
+
+/// Pages a stream of `bytes` takes (at least one).
+pub fn stream_pages(bytes: usize) -> usize {
+    bytes.div_ceil(STREAM_BYTES).max(1)
+}
+
+/// Floats as little-endian bytes.
+pub fn f32_bytes(v: &[f32]) -> Vec<u8> {
+    v.iter().flat_map(|x| x.to_le_bytes()).collect()
+}
+
+/// Appends the little-endian floats in `b` (whole floats) to `out`.
+pub fn extend_f32(out: &mut Vec<f32>, b: &[u8]) {
+    out.extend(
+        b.chunks_exact(4)
+            .map(|c| f32::from_le_bytes(c.try_into().expect("4 bytes"))),
+    );
+}
+
+/// How a record stores a vector's elements: as the column's type holds
+/// them, so a scan's distances are exactly the SQL operator's.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Element {
+    /// float4 (`vector`).
+    F32,
+    /// IEEE half floats (`halfvec`; widened to float4 exactly).
+    F16,
+}
+
+impl Element {
+    /// The code on the meta page (never renumber).
+    pub fn code(self) -> u32 {
+        match self {
+            Element::F32 => 0,
+            Element::F16 => 1,
+        }
+    }
+
+    /// The kind of a meta-page code.
+    pub fn from_code(code: u32) -> Option<Element> {
+        match code {
+            0 => Some(Element::F32),
+            1 => Some(Element::F16),
+            _ => None,
+        }
+    }
+
+    /// Bytes of one element.
+    pub fn bytes(self) -> usize {
+        match self {
+            Element::F32 => 4,
+            Element::F16 => 2,
+        }
+    }
+
+    /// A vector's bytes as records store it (for `F16`, values a halfvec
+    /// held, which convert exactly).
+    pub fn encode(self, v: &[f32]) -> Vec<u8> {
+        let mut out = Vec::new();
+        self.encode_into(v, &mut out);
+        out
+    }
+
+    /// [`Element::encode`] written over `out`.
+    pub fn encode_into(self, v: &[f32], out: &mut Vec<u8>) {
+        out.clear();
+        match self {
+            Element::F32 => out.extend(v.iter().flat_map(|x| x.to_le_bytes())),
+            Element::F16 => {
+                use half::slice::HalfFloatSliceExt;
+                let mut h = vec![half::f16::ZERO; v.len()];
+                h.convert_from_f32_slice(v); // SIMD where the CPU has F16C
+                out.extend(h.iter().flat_map(|x| x.to_le_bytes()));
+            }
+        }
+    }
+
+    /// Appends the values of stored bytes `b` (whole elements) to `out`.
+    pub fn extend(self, out: &mut Vec<f32>, b: &[u8]) {
+        match self {
+            Element::F32 => extend_f32(out, b),
+            Element::F16 => {
+                let mut wide = Vec::new();
+                decode_halves(b, &mut wide);
+                out.extend_from_slice(&wide);
+            }
+        }
+    }
+
+    /// The values of stored bytes `b`: borrowed where they are aligned
+    /// float4s, else decoded into `scratch`.
+    pub fn values<'a>(self, b: &'a [u8], scratch: &'a mut Vec<f32>) -> &'a [f32] {
+        if self == Element::F32 {
+            #[cfg(target_endian = "little")]
+            if let Ok(v) = bytemuck::try_cast_slice::<u8, f32>(b) {
+                return v;
+            }
+        }
+        match self {
+            Element::F32 => {
+                scratch.clear();
+                extend_f32(scratch, b);
+            }
+            Element::F16 => decode_halves(b, scratch),
+        }
+        scratch
+    }
+}
+
+/// The half floats in `b` (little-endian) widened into `out` (replacing
+/// its contents) with the distance crate's SIMD decoder (exact: a scale
+/// of 1).
+fn decode_halves(b: &[u8], out: &mut Vec<f32>) {
+    let copy: Vec<u16>;
+    let bits: &[u16] = match bytemuck::try_cast_slice::<u8, u16>(b) {
+        Ok(bits) if cfg!(target_endian = "little") => bits,
+        _ => {
+            copy = b
+                .chunks_exact(2)
+                .map(|c| u16::from_le_bytes([c[0], c[1]]))
+                .collect();
+            &copy
+        }
+    };
+    // A scan reuses `out` for rows of one length: resized once, then
+    // written over without zero-filling.
+    if out.len() != bits.len() {
+        out.clear();
+        out.resize(bits.len(), 0.0);
+    }
+    distance::half::decode_to(bits, 1.0, out);
+}
+
+/// How an index of `dims` dimensions cuts its records into items.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RecordLayout {
+    /// How elements are stored.
+    pub element: Element,
+    /// Bytes of one vector.
+    pub vector_bytes: usize,
+    /// Items per record.
+    pub pieces: usize,
+}
+
+impl RecordLayout {
+    /// The layout for vectors of `dims` elements stored as `element`.
+    pub fn new(dims: usize, element: Element) -> RecordLayout {
+        let vector_bytes = dims * element.bytes();
+        RecordLayout {
+            element,
+            vector_bytes,
+            // Pieces end on whole elements: PIECE_BYTES is a multiple of 4.
+            pieces: vector_bytes.div_ceil(PIECE_BYTES).max(1),
+        }
+    }
+
+    /// Whether a record spans pages (one piece per page).
+    pub fn spans(&self) -> bool {
+        self.pieces > 1
+    }
+
+    /// The bytes of the vector piece `i` carries.
+    pub fn piece_range(&self, i: usize) -> std::ops::Range<usize> {
+        let start = i * PIECE_BYTES;
+        start..(start + PIECE_BYTES).min(self.vector_bytes)
+    }
+
+    /// The items of one record, piece 0 first.
+    pub fn encode(&self, tid: HeapTid, vector: &[u8]) -> Vec<Vec<u8>> {
+        (0..self.pieces)
+            .map(|i| {
+                let mut b = Vec::new();
+                self.piece_into(tid, i, vector, &mut b);
+                b
+            })
+            .collect()
+    }
+
+    /// Item `i` of a record, written over `out` (a build reuses one buffer).
+    pub fn piece_into(&self, tid: HeapTid, i: usize, vector: &[u8], out: &mut Vec<u8>) {
+        assert_eq!(vector.len(), self.vector_bytes, "vector of the wrong size");
+        out.clear();
+        out.extend_from_slice(&tid.block.to_le_bytes());
+        out.extend_from_slice(&tid.offset.to_le_bytes());
+        out.extend_from_slice(&(i as u16).to_le_bytes());
+        out.extend_from_slice(&vector[self.piece_range(i)]);
+    }
+
+    /// The TID, piece number and vector bytes of a record item, checked.
+    pub fn decode<'a>(&self, item: &'a [u8]) -> Result<(HeapTid, usize, &'a [u8]), Corrupt> {
+        if item.len() < RECORD_HEADER {
+            return Err(Corrupt::Record(format!("item of {} bytes", item.len())));
+        }
+        let tid = HeapTid {
+            block: u32_at(item, 0),
+            offset: u16::from_le_bytes([item[4], item[5]]),
+        };
+        let piece = u16::from_le_bytes([item[6], item[7]]) as usize;
+        if piece >= self.pieces {
+            return Err(Corrupt::Record(format!("piece {piece} of {}", self.pieces)));
+        }
+        let body = &item[RECORD_HEADER..];
+        if body.len() != self.piece_range(piece).len() {
+            return Err(Corrupt::Record(format!(
+                "piece {piece} has {} bytes, not {}",
+                body.len(),
+                self.piece_range(piece).len()
+            )));
+        }
+        Ok((tid, piece, body))
+    }
+
+    /// The TID of a record item (for vacuum), checked like [`Self::decode`].
+    pub fn tid(&self, item: &[u8]) -> Result<HeapTid, Corrupt> {
+        self.decode(item).map(|(t, _, _)| t)
+    }
+}
+
+/// Puts records back together from the items of a chain, read in order.
+#[derive(Debug)]
+pub struct Assembler {
+    layout: RecordLayout,
+    /// The TID of the record being assembled and the next piece expected.
+    partial: Option<(HeapTid, usize)>,
+    /// The vector so far (the whole vector once complete).
+    values: Vec<f32>,
+}
+
+impl Assembler {
+    /// An assembler for records of `layout`.
+    pub fn new(layout: RecordLayout) -> Assembler {
+        Assembler {
+            layout,
+            partial: None,
+            values: Vec::with_capacity(layout.vector_bytes / layout.element.bytes()),
+        }
+    }
+
+    /// Takes the next item of the chain; the record's TID once this item
+    /// completes one (its vector is then [`Assembler::vector`]). A piece
+    /// out of sequence (its record was partly vacuumed) drops the record.
+    pub fn feed(&mut self, item: &[u8]) -> Result<Option<HeapTid>, Corrupt> {
+        let (tid, piece, body) = self.layout.decode(item)?;
+        let expected = match self.partial {
+            Some((t, next)) if t == tid => next,
+            _ => 0,
+        };
+        if piece != expected {
+            self.partial = None;
+            return Ok(None);
+        }
+        if piece == 0 {
+            self.values.clear();
+        }
+        self.layout.element.extend(&mut self.values, body);
+        if piece + 1 == self.layout.pieces {
+            self.partial = None;
+            Ok(Some(tid))
+        } else {
+            self.partial = Some((tid, piece + 1));
+            Ok(None)
+        }
+    }
+
+    /// The vector of the record [`Assembler::feed`] completed last.
+    pub fn vector(&self) -> &[f32] {
+        &self.values
+    }
+
+    /// Forgets a record in progress (a new chain starts).
+    pub fn reset(&mut self) {
+        self.partial = None;
+    }
+}
+
+/// Rows a build samples for k-means: 50 a list, at least 10,000, fewer
+/// when they would not fit `memory` bytes beside k-means' own memory
+/// (`crate::memory_bytes`) and the centres; None when not even one row
+/// fits.
+pub fn sample_rows(lists: usize, dims: usize, spherical: bool, memory: u64) -> Option<usize> {
+    let target = (lists * 50).max(10_000);
+    let fixed = crate::memory_bytes(0, dims, lists, spherical) + (lists * dims * 4) as u64;
+    let per_row = crate::memory_bytes(1, dims, lists, spherical)
+        - crate::memory_bytes(0, dims, lists, spherical)
+        + (dims * 4) as u64;
+    let fit = memory.checked_sub(fixed)? / per_row;
+    (fit >= 1).then(|| target.min(fit as usize))
+}
+
+/// The lists a scan opens in its `batch`-th round (0 first): `probes` at a
+/// time along the nearest-first order of `lists` lists, up to `max` lists
+/// in all (at least `probes`); empty when there is nothing left.
+pub fn probe_batch(
+    batch: usize,
+    probes: usize,
+    max: usize,
+    lists: usize,
+) -> std::ops::Range<usize> {
+    let probes = probes.clamp(1, lists.max(1));
+    let limit = max.max(probes).min(lists);
+    let start = (batch * probes).min(limit);
+    start..(start + probes).min(limit)
+}
+
+/// Maximum items of one record layout on a page, for estimates.
+pub fn records_per_page(layout: &RecordLayout) -> usize {
+    if layout.spans() {
+        return 1;
+    }
+    let item = maxalign(RECORD_HEADER + layout.vector_bytes) + LINE_POINTER;
+    (STREAM_BYTES / item).max(1)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn meta_round_trip_and_checks() {
+        let mut m = Meta::new(128, 100, 2, Element::F16);
+        m.built_rows = 12345;
+        let b = m.to_bytes();
+        assert_eq!(Meta::from_bytes(&b), Ok(m));
+        assert_eq!(m.centre_start, 1);
+        assert_eq!(
+            m.centre_pages(),
+            (100 * 128 * 4usize).div_ceil(STREAM_BYTES) as u32
+        );
+        assert_eq!(m.dir_start, 1 + m.centre_pages());
+        let mut bad = b;
+        bad[0] ^= 1;
+        assert!(Meta::from_bytes(&bad).is_err());
+        let mut bad = b;
+        bad[28..32].copy_from_slice(&7u32.to_le_bytes());
+        assert!(Meta::from_bytes(&bad).is_err());
+        let mut bad = b;
+        bad[12..16].copy_from_slice(&0u32.to_le_bytes());
+        assert!(Meta::from_bytes(&bad).is_err());
+        assert!(Meta::from_bytes(&b[..10]).is_err());
+    }
+
+    #[test]
+    fn head_locations_cover_the_directory() {
+        let m = Meta::new(3, 5000, 0, Element::F32);
+        assert_eq!(m.dir_pages(), 3);
+        assert_eq!(m.head_location(0), (m.dir_start, 0));
+        let per_page = STREAM_BYTES / 4;
+        assert_eq!(m.head_location(per_page as u32), (m.dir_start + 1, 0));
+        assert_eq!(m.head_location(4999).0, m.dir_start + 2);
+        assert_eq!(m.first_list_block(), m.dir_start + 3);
+    }
+
+    #[test]
+    fn items_fit_a_page() {
+        // The largest item and its line pointer fit an empty page.
+        assert!(maxalign(MAX_ITEM) + LINE_POINTER <= STREAM_BYTES);
+        assert!(maxalign(MAX_ITEM + 1) + LINE_POINTER > STREAM_BYTES);
+        // pgvector's limits stay one item: 2,000 float4 dimensions.
+        assert_eq!(RecordLayout::new(2000, Element::F32).pieces, 1);
+        assert_eq!(RecordLayout::new(PIECE_BYTES / 4, Element::F32).pieces, 1);
+        assert_eq!(
+            RecordLayout::new(PIECE_BYTES / 4 + 1, Element::F32).pieces,
+            2
+        );
+        assert_eq!(RecordLayout::new(16_000, Element::F32).pieces, 8);
+        assert_eq!(RecordLayout::new(4000, Element::F16).pieces, 1);
+        assert_eq!(RecordLayout::new(16_000, Element::F16).pieces, 4);
+        assert_eq!(
+            records_per_page(&RecordLayout::new(3, Element::F32)),
+            8160 / 28
+        );
+    }
+
+    #[test]
+    fn records_round_trip_in_pieces() {
+        for (dims, element) in [1usize, 3, 2000, 2037, 5000, 16_000]
+            .into_iter()
+            .flat_map(|d| [(d, Element::F32), (d, Element::F16)])
+        {
+            let layout = RecordLayout::new(dims, element);
+            // Values a halfvec can hold exactly, so F16 round-trips too.
+            let v: Vec<f32> = (0..dims).map(|i| (i % 512) as f32 * 0.5 - 7.0).collect();
+            let tid = HeapTid {
+                block: 77,
+                offset: 3,
+            };
+            let items = layout.encode(tid, &element.encode(&v));
+            assert_eq!(items.len(), layout.pieces);
+            let mut a = Assembler::new(layout);
+            for (i, item) in items.iter().enumerate() {
+                assert!(item.len() <= MAX_ITEM);
+                let got = a.feed(item).unwrap();
+                if i + 1 == items.len() {
+                    assert_eq!(got, Some(tid));
+                } else {
+                    assert_eq!(got, None);
+                }
+            }
+            assert_eq!(a.vector(), &v[..]);
+        }
+    }
+
+    #[test]
+    fn a_partly_vacuumed_record_is_dropped() {
+        let layout = RecordLayout::new(5000, Element::F32);
+        let v = vec![1.0f32; 5000];
+        let t1 = HeapTid {
+            block: 1,
+            offset: 1,
+        };
+        let t2 = HeapTid {
+            block: 1,
+            offset: 2,
+        };
+        let one = layout.encode(t1, &f32_bytes(&v));
+        let two = layout.encode(t2, &f32_bytes(&v));
+        let mut a = Assembler::new(layout);
+        // piece 0 of t1 was removed: its other pieces are skipped
+        assert_eq!(a.feed(&one[1]).unwrap(), None);
+        assert_eq!(a.feed(&one[2]).unwrap(), None);
+        assert_eq!(a.feed(&two[0]).unwrap(), None);
+        assert_eq!(a.feed(&two[1]).unwrap(), None);
+        assert_eq!(a.feed(&two[2]).unwrap(), Some(t2));
+        // a piece of another record in between breaks the sequence
+        assert_eq!(a.feed(&one[0]).unwrap(), None);
+        assert_eq!(a.feed(&two[1]).unwrap(), None);
+        assert_eq!(a.feed(&one[1]).unwrap(), None);
+    }
+
+    #[test]
+    fn elements_with_or_without_a_copy() {
+        let v = [1.5f32, -2.0, 3.25];
+        let bytes = Element::F32.encode(&v);
+        let aligned: Vec<u32> = bytes
+            .chunks_exact(4)
+            .map(|c| u32::from_ne_bytes(c.try_into().unwrap()))
+            .collect();
+        let b: &[u8] = bytemuck::cast_slice(&aligned);
+        let mut scratch = Vec::new();
+        assert_eq!(Element::F32.values(b, &mut scratch), &v);
+        assert!(scratch.is_empty(), "aligned float4s are not copied");
+        let mut unaligned = vec![0u8];
+        unaligned.extend_from_slice(&bytes);
+        assert_eq!(Element::F32.values(&unaligned[1..], &mut scratch), &v);
+        let half = Element::F16.encode(&v);
+        assert_eq!(half.len(), 6);
+        assert_eq!(half[..2], half::f16::from_f32(1.5).to_le_bytes());
+        assert_eq!(Element::F16.values(&half, &mut scratch), &v);
+        let mut odd = vec![0u8];
+        odd.extend_from_slice(&half);
+        assert_eq!(Element::F16.values(&odd[1..], &mut scratch), &v);
+        // Long enough for the SIMD path, with its tail.
+        let long: Vec<f32> = (0..1001).map(|i| (i % 97) as f32 * 0.25 - 3.0).collect();
+        assert_eq!(
+            Element::F16.values(&Element::F16.encode(&long), &mut scratch),
+            &long[..]
+        );
+        assert_eq!(Element::from_code(Element::F16.code()), Some(Element::F16));
+        assert_eq!(Element::from_code(2), None);
+    }
+
+    #[test]
+    fn malformed_items_are_errors() {
+        let layout = RecordLayout::new(4, Element::F32);
+        assert!(layout.decode(&[0u8; 5]).is_err());
+        let mut item = layout
+            .encode(
+                HeapTid {
+                    block: 0,
+                    offset: 1,
+                },
+                &[0u8; 16],
+            )
+            .remove(0);
+        assert!(layout.decode(&item).is_ok());
+        item.push(0);
+        assert!(layout.decode(&item).is_err());
+        item.pop();
+        item[6] = 1; // piece 1 of a one-piece layout
+        assert!(layout.decode(&item).is_err());
+    }
+
+    #[test]
+    fn samples_fit_memory() {
+        assert_eq!(sample_rows(100, 128, false, 64 << 20), Some(10_000));
+        assert_eq!(sample_rows(1000, 128, false, 1 << 30), Some(50_000));
+        let few = sample_rows(100, 128, false, 2 << 20).unwrap();
+        assert!(few < 10_000 && few > 100, "{few}");
+        let used =
+            crate::memory_bytes(few, 128, 100, false) + (few * 128 * 4 + 100 * 128 * 4) as u64;
+        assert!(used <= 2 << 20);
+        assert_eq!(sample_rows(32_768, 16_000, true, 64 << 20), None);
+    }
+
+    #[test]
+    fn probe_batches() {
+        assert_eq!(probe_batch(0, 3, 1, 10), 0..3);
+        assert_eq!(probe_batch(1, 3, 1, 10), 3..3);
+        assert_eq!(probe_batch(1, 3, 10, 10), 3..6);
+        assert_eq!(probe_batch(3, 3, 10, 10), 9..10);
+        assert_eq!(probe_batch(4, 3, 10, 10), 10..10);
+        assert_eq!(probe_batch(0, 50, 100, 10), 0..10);
+        assert_eq!(probe_batch(2, 2, 5, 10), 4..5);
+    }
+}

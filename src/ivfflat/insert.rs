@@ -1,0 +1,114 @@
+//! `aminsert`: adding one row to the list of its nearest centre.
+//!
+//! Design note. Under the list's insert lock (`store::lock_list`) the
+//! record goes onto the list's head page when it has room (one generic WAL
+//! record). Otherwise a new page is made with the record and a link to the
+//! old head (a full-page WAL record), then the directory names it as the
+//! head (one more record): until then no scan can reach it, and a crash
+//! in between loses only a row whose transaction had not committed. A
+//! record in pieces gets its own new blocks, written and logged at once
+//! (`Extent`), linked in front of the head the same way.
+
+use super::pages::{Extent, PageImage, WritePage};
+use super::params::assignment;
+use super::store::{lock_list, read_centres, read_head, read_meta, set_head, unlock_list};
+use crate::pg::am::heap_tid;
+use graph::Metric;
+use ivf::layout::{RecordLayout, NEXT_AT};
+use pageformat::HeapTid;
+use pgrx::{pg_sys, PgMemoryContexts};
+
+/// Inserts vector `v` of heap row `tid`; false when it is not indexed
+/// (a zero vector under cosine).
+pub fn insert_vector(index: pg_sys::Relation, tid: HeapTid, v: &[f32]) -> bool {
+    let meta = read_meta(index);
+    vectorcore::check::expected_dim(meta.dims as i32, v.len())
+        .unwrap_or_else(|e| crate::error::raise_vector(e));
+    let metric = Metric::from_code(meta.metric).unwrap_or_else(|| {
+        super::pages::raise_corrupted(index, format_args!("unknown metric {}", meta.metric))
+    });
+    if metric == Metric::Cosine && distance::norm(v) == 0.0 {
+        return false;
+    }
+    let centres = read_centres(index, &meta);
+    let dims = meta.dims as usize;
+    let list = ivf::nearest_centre(&centres, dims, v, assignment(metric)).0 as u32;
+    let layout = RecordLayout::new(dims, meta.element_kind());
+    let items = layout.encode(tid, &layout.element.encode(v));
+    lock_list(index, list);
+    let head = read_head(index, &meta, list);
+    if !layout.spans() && head != 0 {
+        let mut page = WritePage::new(index, head);
+        if page.add_item(&items[0]).is_some() {
+            page.commit();
+            unlock_list(index, list);
+            return true;
+        }
+        drop(page); // full: aborted, unchanged
+    }
+    let new_head = if layout.spans() {
+        let extent = Extent::extend(index, items.len());
+        let first = extent.block(0);
+        let images: Vec<PageImage> = items
+            .iter()
+            .enumerate()
+            .map(|(i, item)| {
+                let mut image = PageImage::new();
+                image
+                    .add_item(item)
+                    .expect("an empty page takes one record item");
+                let next = if i + 1 < items.len() {
+                    first + i as u32 + 1
+                } else {
+                    head
+                };
+                image.set_special_u32(NEXT_AT, next);
+                image
+            })
+            .collect();
+        extent.install(&images);
+        first
+    } else {
+        let mut page = WritePage::extend(index);
+        page.set_special_u32(NEXT_AT, head);
+        page.add_item(&items[0])
+            .expect("an empty page takes one record item");
+        let block = page.block();
+        page.commit();
+        block
+    };
+    set_head(index, &meta, list, new_head);
+    unlock_list(index, list);
+    true
+}
+
+/// `aminsert`: indexes one new heap row.
+#[allow(clippy::too_many_arguments)] // the signature is Postgres'
+#[pgrx::pg_guard]
+pub unsafe extern "C-unwind" fn aminsert(
+    index: pg_sys::Relation,
+    values: *mut pg_sys::Datum,
+    isnull: *mut bool,
+    heap_tid_ptr: pg_sys::ItemPointer,
+    _heap: pg_sys::Relation,
+    _check_unique: pg_sys::IndexUniqueCheck::Type,
+    _index_unchanged: bool,
+    _index_info: *mut pg_sys::IndexInfo,
+) -> bool {
+    // SAFETY: one key column: values/isnull have one entry, the TID is valid.
+    let (datum, null, tid) = unsafe { (*values, *isnull, heap_tid(&*heap_tid_ptr)) };
+    if null {
+        return false;
+    }
+    let read = crate::opclass::key_type_of(index).read;
+    // SAFETY: a short-lived context of our own for the detoasted copy (freed
+    // on drop); the datum is a non-null value of the operator class's type.
+    unsafe {
+        PgMemoryContexts::new("ivfflat insert temporary").switch_to(|_| {
+            read(datum, &mut |v| {
+                insert_vector(index, tid, v);
+            })
+        });
+    }
+    false
+}

@@ -1,0 +1,99 @@
+//! What an ivfflat index is built with: dimensions, metric, lists, read
+//! from the column's typmod, the operator class and the reloptions, and
+//! how its k-means and its lists measure distances.
+
+use crate::error::raise;
+use graph::Metric;
+use pgrx::{pg_sys, PgSqlErrorCode};
+
+/// The parameters of one index, checked the way pgvector checks them.
+#[derive(Debug, Clone, Copy)]
+pub struct IndexParams {
+    /// Dimensions of the indexed column.
+    pub dims: usize,
+    /// Distance of the operator class.
+    pub metric: Metric,
+    /// `lists` reloption.
+    pub lists: usize,
+    /// How records store vectors: as the column's type holds them.
+    pub element: ivf::layout::Element,
+}
+
+impl IndexParams {
+    /// Reads and validates the parameters of `index`, raising pgvector's errors.
+    pub fn of(index: pg_sys::Relation) -> Self {
+        // SAFETY: an index relation has a tuple descriptor with one attribute here.
+        let typmod = unsafe { (*crate::pgver::tuple_desc_attr((*index).rd_att, 0)).atttypmod };
+        if typmod < 1 {
+            raise(
+                PgSqlErrorCode::ERRCODE_INVALID_PARAMETER_VALUE,
+                "column does not have dimensions",
+                None,
+            );
+        }
+        let class = crate::opclass::of(index);
+        let max = class.key.max_dims.min(pageformat::MAX_DIMS);
+        if typmod as usize > max {
+            raise(
+                PgSqlErrorCode::ERRCODE_INVALID_PARAMETER_VALUE,
+                format!("column cannot have more than {max} dimensions for ivfflat index"),
+                None,
+            );
+        }
+        if class.metric == Metric::L1 {
+            raise(
+                PgSqlErrorCode::ERRCODE_FEATURE_NOT_SUPPORTED,
+                format!(
+                    "operator class \"{}\" is not supported by ivfflat",
+                    class.name
+                ),
+                None,
+            );
+        }
+        IndexParams {
+            dims: typmod as usize,
+            metric: class.metric,
+            lists: super::options::lists(index),
+            element: element(class.key),
+        }
+    }
+}
+
+/// How records of key type `key` store vectors: half floats for
+/// `halfvec` (its values widen exactly, so distances stay the SQL
+/// operator's), float4 for everything else.
+pub fn element(key: &crate::opclass::KeyType) -> ivf::layout::Element {
+    if std::ptr::eq(key, &crate::opclass::HALFVEC) {
+        ivf::layout::Element::F16
+    } else {
+        ivf::layout::Element::F32
+    }
+}
+
+/// How rows are given to lists (and lists ordered for a query): by L2 to
+/// the centres for L2, else by inner product with unit-length centres
+/// (spherical k-means), which for cosine is the nearest direction.
+pub fn assignment(metric: Metric) -> ivf::Assignment {
+    match metric {
+        Metric::L2 | Metric::L1 => ivf::Assignment::L2,
+        Metric::InnerProduct | Metric::Cosine => ivf::Assignment::InnerProduct,
+    }
+}
+
+/// Whether k-means normalises rows and centres (cosine and inner product).
+pub fn spherical(metric: Metric) -> bool {
+    assignment(metric) == ivf::Assignment::InnerProduct
+}
+
+/// The value the operator class's operator gives for column value `x` and
+/// query `q` (`x <-> q`, `x <#> q`, `x <=> q`), computed with the same
+/// kernels as the SQL functions, so it is bit-identical to them.
+#[inline]
+pub fn operator_value(metric: Metric, x: &[f32], q: &[f32]) -> f64 {
+    match metric {
+        Metric::L2 => (distance::l2_squared(x, q) as f64).sqrt(),
+        Metric::InnerProduct => -(distance::inner_product(x, q) as f64),
+        Metric::Cosine => distance::cosine_distance(x, q),
+        Metric::L1 => distance::l1(x, q) as f64,
+    }
+}

@@ -1,0 +1,296 @@
+//! Index scans: `ambeginscan`, `amrescan`, `amgettuple`, `amendscan`.
+//!
+//! Design note. `amrescan` reads the query, the centres and the directory
+//! and orders the lists by their centre's distance to the query
+//! (`ivf::nearest_centres`, as inserts assign rows). `amgettuple` then
+//! opens lists in batches (`ivf::layout::probe_batch`): the first batch is
+//! the `ivfflat.probes` nearest lists; every record of a batch's lists
+//! gets its exact distance, computed with the SQL operator's own kernel
+//! (`params::operator_value`, so it is bit-identical), and the batch is
+//! returned nearest first from a heap made in linear time (a LIMIT k
+//! pops k rows; `xs_recheckorderby = false`: no re-sort needed). With
+//! `ivfflat.iterative_scan = relaxed_order`, when a batch runs out the
+//! next `probes` lists are opened, up to `ivfflat.max_probes` lists in
+//! all: rows of a later batch may be closer than rows already returned.
+
+use super::params::{assignment, operator_value};
+use super::store::{read_centres, read_heads, read_meta, walk_chain};
+use crate::gucs::{self, IvfIterativeScan};
+use crate::pg::am::{heap_tid_ok, item_pointer};
+use graph::Metric;
+use ivf::layout::{Assembler, Meta, RecordLayout};
+use pageformat::HeapTid;
+use pgrx::{pg_sys, PgMemoryContexts};
+use std::collections::BinaryHeap;
+
+/// Rust-side state of one scan, dropped with the scan's memory context.
+struct ScanState {
+    meta: Option<Meta>,
+    metric: Metric,
+    query: Vec<f32>,
+    /// Lists, nearest first, as many as the scan may open.
+    order: Vec<usize>,
+    heads: Vec<u32>,
+    /// The next batch to open.
+    batch: usize,
+    /// Rows of the batch being read.
+    pending: Vec<Nearest>,
+    /// Rows of the open batch, nearest on top (made in O(n) from
+    /// `pending`; a LIMIT k query pops only k of them).
+    queue: BinaryHeap<Nearest>,
+    started: bool,
+    heap: pg_sys::Relation,
+    heap_blocks: std::cell::Cell<u32>,
+}
+
+/// `ambeginscan`: allocates the scan and its Rust state.
+#[pgrx::pg_guard]
+pub unsafe extern "C-unwind" fn ambeginscan(
+    index: pg_sys::Relation,
+    nkeys: core::ffi::c_int,
+    norderbys: core::ffi::c_int,
+) -> pg_sys::IndexScanDesc {
+    // SAFETY: standard scan descriptor; the order-by arrays are ours to
+    // allocate; the state lives in the current (per-query) memory context
+    // and is dropped when that context goes, even after an ERROR.
+    unsafe {
+        let scan = pg_sys::RelationGetIndexScan(index, nkeys, norderbys);
+        let n = norderbys.max(1) as usize;
+        (*scan).xs_orderbyvals =
+            pg_sys::palloc0(n * core::mem::size_of::<pg_sys::Datum>()) as *mut pg_sys::Datum;
+        (*scan).xs_orderbynulls = pg_sys::palloc(n * core::mem::size_of::<bool>()) as *mut bool;
+        core::ptr::write_bytes((*scan).xs_orderbynulls, 1, n);
+        let state = ScanState {
+            meta: None,
+            metric: Metric::L2,
+            query: Vec::new(),
+            order: Vec::new(),
+            heads: Vec::new(),
+            batch: 0,
+            pending: Vec::new(),
+            queue: BinaryHeap::new(),
+            started: false,
+            heap: core::ptr::null_mut(),
+            heap_blocks: std::cell::Cell::new(0),
+        };
+        (*scan).opaque = PgMemoryContexts::CurrentMemoryContext
+            .leak_and_drop_on_delete(state)
+            .cast();
+        scan
+    }
+}
+
+/// Lists the scan may open: `probes`, or with an iterative scan up to
+/// `max_probes` (never fewer than `probes`).
+fn lists_wanted(lists: usize) -> (usize, usize) {
+    let probes = gucs::probes().min(lists);
+    let max = match gucs::ivf_iterative_scan() {
+        IvfIterativeScan::Off => probes,
+        IvfIterativeScan::RelaxedOrder => gucs::max_probes().max(probes).min(lists),
+    };
+    (probes, max)
+}
+
+/// `amrescan`: takes the query vector from the ORDER BY key and orders the lists.
+#[pgrx::pg_guard]
+pub unsafe extern "C-unwind" fn amrescan(
+    scan: pg_sys::IndexScanDesc,
+    _keys: pg_sys::ScanKey,
+    _nkeys: core::ffi::c_int,
+    orderbys: pg_sys::ScanKey,
+    norderbys: core::ffi::c_int,
+) {
+    // SAFETY: opaque is the ScanState from ambeginscan; the order-by key
+    // array has `norderbys` entries and is copied into the descriptor.
+    unsafe {
+        let state = &mut *((*scan).opaque as *mut ScanState);
+        if !orderbys.is_null() && norderbys > 0 {
+            core::ptr::copy(orderbys, (*scan).orderByData, norderbys as usize);
+        }
+        state.meta = None;
+        state.order.clear();
+        state.pending.clear();
+        state.queue.clear();
+        state.batch = 0;
+        state.started = false;
+        state.heap = (*scan).heapRelation;
+        if (*scan).numberOfOrderBys < 1 {
+            return;
+        }
+        let key = &*(*scan).orderByData;
+        let index = (*scan).indexRelation;
+        let meta = read_meta(index);
+        let dims = meta.dims as usize;
+        state.metric = Metric::from_code(meta.metric).unwrap_or_else(|| {
+            super::pages::raise_corrupted(index, format_args!("unknown metric {}", meta.metric))
+        });
+        // ORDER BY v <-> NULL: as pgvector, measured from the zero vector.
+        state.query = if key.sk_flags & pg_sys::SK_ISNULL as i32 != 0 {
+            vec![0.0; dims]
+        } else {
+            let mut values = Vec::new();
+            let read = crate::opclass::key_type_of(index).read;
+            read(key.sk_argument, &mut |v| values.extend_from_slice(v));
+            if values.len() != dims {
+                crate::error::raise_vector(vectorcore::VectorError::DifferentDimensions {
+                    a: dims,
+                    b: values.len(),
+                });
+            }
+            values
+        };
+        let centres = read_centres(index, &meta);
+        let (_, max) = lists_wanted(meta.lists as usize);
+        state.order =
+            ivf::nearest_centres(&centres, dims, &state.query, assignment(state.metric), max)
+                .into_iter()
+                .map(|(c, _)| c)
+                .collect();
+        state.heads = read_heads(index, &meta);
+        state.meta = Some(meta);
+    }
+}
+
+/// Opens the next batch of lists into `pending`; false when there is none.
+fn next_batch(state: &mut ScanState, index: pg_sys::Relation) -> bool {
+    let Some(meta) = state.meta else {
+        return false;
+    };
+    let (probes, max) = lists_wanted(meta.lists as usize);
+    let range = ivf::layout::probe_batch(state.batch, probes, max, state.order.len());
+    if range.is_empty() {
+        return false;
+    }
+    state.batch += 1;
+    let layout = RecordLayout::new(meta.dims as usize, meta.element_kind());
+    let mut assembler = Assembler::new(layout);
+    let mut scratch = Vec::new();
+    let (metric, query) = (state.metric, &state.query);
+    let pending = &mut state.pending;
+    let (heap, heap_blocks) = (state.heap, &state.heap_blocks);
+    for &list in &state.order[range] {
+        assembler.reset();
+        walk_chain(index, &meta, state.heads[list], |page| {
+            for off in 1..=page.max_offset() {
+                let Some(item) = page.item(off) else {
+                    continue;
+                };
+                let corrupt = |e: ivf::layout::Corrupt| -> ! {
+                    super::pages::raise_corrupted(
+                        index,
+                        format_args!("block {}, item {off}: {e}", page.block()),
+                    )
+                };
+                // One item a record: float4s measured on the page itself.
+                let (tid, d) = if !layout.spans() {
+                    let (tid, _, body) = layout.decode(item).unwrap_or_else(|e| corrupt(e));
+                    let values = layout.element.values(body, &mut scratch);
+                    (tid, operator_value(metric, values, query))
+                } else {
+                    let Some(tid) = assembler.feed(item).unwrap_or_else(|e| corrupt(e)) else {
+                        continue;
+                    };
+                    (tid, operator_value(metric, assembler.vector(), query))
+                };
+                if !heap_tid_ok(heap, heap_blocks, tid) {
+                    super::pages::raise_corrupted(
+                        index,
+                        format_args!(
+                            "block {}, item {off}: heap TID ({},{}) is not a row's of the table",
+                            page.block(),
+                            tid.block,
+                            tid.offset
+                        ),
+                    );
+                }
+                pending.push(Nearest(d, tid));
+            }
+        });
+    }
+    state.queue = std::mem::take(&mut state.pending).into();
+    true
+}
+
+/// A row and its distance, ordered nearest first in a max-heap (NaN, a
+/// zero vector under cosine, after every number).
+struct Nearest(f64, HeapTid);
+
+impl Nearest {
+    /// The distance as it sorts.
+    fn key(&self) -> f64 {
+        if self.0.is_nan() {
+            f64::INFINITY
+        } else {
+            self.0
+        }
+    }
+}
+
+impl PartialEq for Nearest {
+    fn eq(&self, other: &Self) -> bool {
+        self.cmp(other) == std::cmp::Ordering::Equal
+    }
+}
+
+impl Eq for Nearest {}
+
+impl PartialOrd for Nearest {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for Nearest {
+    /// Reversed, so that `BinaryHeap` (a max-heap) pops the nearest first;
+    /// ties by heap TID, for a stable order.
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        other
+            .key()
+            .total_cmp(&self.key())
+            .then((other.1.block, other.1.offset).cmp(&(self.1.block, self.1.offset)))
+    }
+}
+
+/// `amgettuple`: the next heap row in distance order.
+#[pgrx::pg_guard]
+pub unsafe extern "C-unwind" fn amgettuple(
+    scan: pg_sys::IndexScanDesc,
+    _dir: pg_sys::ScanDirection::Type,
+) -> bool {
+    // SAFETY: opaque is our ScanState; the descriptor's result fields are
+    // ours to set; xs_orderbyvals/nulls were allocated in ambeginscan.
+    unsafe {
+        let state = &mut *((*scan).opaque as *mut ScanState);
+        let index = (*scan).indexRelation;
+        if !state.started {
+            state.started = true;
+            // pg_stat_*_indexes.idx_scan, as pgstat_count_index_scan does.
+            crate::pgver::count_index_scan(index);
+        }
+        while state.queue.is_empty() {
+            if !next_batch(state, index) {
+                return false;
+            }
+            pgrx::check_for_interrupts!();
+        }
+        let Nearest(d, tid) = state.queue.pop().expect("not empty");
+        (*scan).xs_heaptid = item_pointer(tid);
+        (*scan).xs_recheck = false;
+        (*scan).xs_recheckorderby = false;
+        *(*scan).xs_orderbyvals = pg_sys::Datum::from(d.to_bits() as usize);
+        *(*scan).xs_orderbynulls = false;
+        true
+    }
+}
+
+/// `amendscan`: frees what the scan holds (the state itself goes with its
+/// memory context).
+#[pgrx::pg_guard]
+pub unsafe extern "C-unwind" fn amendscan(scan: pg_sys::IndexScanDesc) {
+    // SAFETY: opaque is our ScanState.
+    let state = unsafe { &mut *((*scan).opaque as *mut ScanState) };
+    state.pending = Vec::new();
+    state.queue = BinaryHeap::new();
+    state.order = Vec::new();
+    state.heads = Vec::new();
+}

@@ -1,0 +1,119 @@
+//! Reading and writing an ivfflat index's meta page, centres, directory
+//! and list chains (format: `ivf::layout`).
+//!
+//! Lock protocol: as everywhere (`crate::pg::buffer`), at most one buffer
+//! content lock at a time: every reader and writer copies what it needs
+//! from a page and releases it before it locks the next. Inserts into one
+//! list are serialised by a heavyweight lock per list ([`lock_list`]), so
+//! two of them never both put a new page in front of the same head;
+//! scans and vacuum never take it.
+
+use super::pages::{raise_corrupted, ReadPage, WritePage};
+use ivf::layout::{extend_f32, Meta, META_BLOCK, META_BYTES, NEXT_AT, STREAM_BYTES};
+use pgrx::pg_sys;
+
+/// The validated meta page of `index`.
+pub fn read_meta(index: pg_sys::Relation) -> Meta {
+    let page = ReadPage::new(index, META_BLOCK);
+    Meta::from_bytes(page.contents(META_BYTES))
+        .unwrap_or_else(|e| raise_corrupted(index, format_args!("block {META_BLOCK}: {e}")))
+}
+
+/// Bytes of a stream of `total` bytes that page `i` of it holds.
+fn stream_len(total: usize, i: usize) -> usize {
+    total.saturating_sub(i * STREAM_BYTES).min(STREAM_BYTES)
+}
+
+/// Reads a stream of `total` bytes starting at block `start`.
+fn read_stream(index: pg_sys::Relation, start: u32, total: usize, mut f: impl FnMut(&[u8])) {
+    for i in 0..ivf::layout::stream_pages(total) {
+        let page = ReadPage::new(index, start + i as u32);
+        f(page.contents(stream_len(total, i)));
+    }
+}
+
+/// Every list's centre, `lists * dims` floats.
+pub fn read_centres(index: pg_sys::Relation, meta: &Meta) -> Vec<f32> {
+    let total = meta.lists as usize * meta.dims as usize * 4;
+    let mut out = Vec::with_capacity(total / 4);
+    read_stream(index, meta.centre_start, total, |b| extend_f32(&mut out, b));
+    out
+}
+
+/// Every list's head block (0 for an empty list).
+pub fn read_heads(index: pg_sys::Relation, meta: &Meta) -> Vec<u32> {
+    let total = meta.lists as usize * 4;
+    let mut out = Vec::with_capacity(meta.lists as usize);
+    read_stream(index, meta.dir_start, total, |b| {
+        out.extend(
+            b.chunks_exact(4)
+                .map(|c| u32::from_le_bytes(c.try_into().expect("4 bytes"))),
+        )
+    });
+    out
+}
+
+/// List `list`'s head block.
+pub fn read_head(index: pg_sys::Relation, meta: &Meta, list: u32) -> u32 {
+    let (block, at) = meta.head_location(list);
+    let page = ReadPage::new(index, block);
+    let b = page.contents(at + 4);
+    u32::from_le_bytes(b[at..at + 4].try_into().expect("4 bytes"))
+}
+
+/// Makes `head` list `list`'s head block (generic WAL).
+pub fn set_head(index: pg_sys::Relation, meta: &Meta, list: u32, head: u32) {
+    let (block, at) = meta.head_location(list);
+    let i = (block - meta.dir_start) as usize;
+    let len = stream_len(meta.lists as usize * 4, i);
+    let mut page = WritePage::new(index, block);
+    let mut bytes = page.contents(len).to_vec();
+    bytes[at..at + 4].copy_from_slice(&head.to_le_bytes());
+    page.set_contents(&bytes);
+    page.commit();
+}
+
+/// Key of list `list`'s heavyweight insert lock: a block number no page
+/// of an index can have (Postgres' last valid block is `u32::MAX - 1`,
+/// hnsw's update lock uses that one; these sit just below it).
+fn list_lock_key(list: u32) -> u32 {
+    u32::MAX - 2 - list
+}
+
+/// Takes list `list`'s insert lock (held to the end of the insert).
+pub fn lock_list(index: pg_sys::Relation, list: u32) {
+    // SAFETY: a heavyweight lock on a reserved block number of an open index.
+    unsafe { pg_sys::LockPage(index, list_lock_key(list), pg_sys::ExclusiveLock as i32) };
+}
+
+/// Releases list `list`'s insert lock.
+pub fn unlock_list(index: pg_sys::Relation, list: u32) {
+    // SAFETY: releasing the lock taken by `lock_list`.
+    unsafe { pg_sys::UnlockPage(index, list_lock_key(list), pg_sys::ExclusiveLock as i32) };
+}
+
+/// Walks list chain from `head`, calling `f` with every page (share
+/// locked) in chain order; an ERROR (XX002) on a link out of the index's
+/// list pages or a chain longer than the index (a cycle).
+pub fn walk_chain(index: pg_sys::Relation, meta: &Meta, head: u32, mut f: impl FnMut(&ReadPage)) {
+    let mut block = head;
+    let mut nblocks = crate::pg::am::nblocks(index);
+    let mut steps = 0u32;
+    while block != 0 {
+        if block < meta.first_list_block() || block >= nblocks {
+            nblocks = crate::pg::am::nblocks(index);
+            if block < meta.first_list_block() || block >= nblocks {
+                raise_corrupted(index, format_args!("list chain links to block {block}"));
+            }
+        }
+        steps += 1;
+        if steps > nblocks {
+            raise_corrupted(index, "list chain has a cycle");
+        }
+        let page = ReadPage::new(index, block);
+        f(&page);
+        block = page.special_u32(NEXT_AT);
+        drop(page);
+        pgrx::check_for_interrupts!();
+    }
+}

@@ -1,0 +1,279 @@
+"""The ivfflat index on a server: recall@10 against exact search at several
+lists/probes, after a build, after 20% more inserts and after deleting 20%
+and VACUUM; a build within a small maintenance_work_mem; pgbench clients
+inserting, deleting, vacuuming and querying at once; kill -9 during
+concurrent inserts (every committed row is found after recovery); and a
+streaming replica that answers as its primary."""
+import threading
+import time
+
+import numpy as np
+import psycopg
+import pytest
+from conftest import STATE
+from datasets import clustered, exact_topk, recall, resnetlike
+from harness import Cluster, wait_replay
+from pgvector.psycopg import register_vector
+from util import OPS, knn, load, pgbench, uses_index
+
+N, NQ = 10_000, 50
+
+
+def check_recall(conn, data, ids, queries, metric, floors):
+    """Recall@10 at each probes of `floors` ({probes: least recall})."""
+    want = exact_topk(data, ids, queries, metric)
+    got = {}
+    for probes, floor in floors.items():
+        got[probes] = recall(knn(conn, "r", queries, metric, probes=probes), want)
+        print(f"    probes {probes}: recall {got[probes]:.4f}")
+    for probes, floor in floors.items():
+        assert got[probes] >= floor, (probes, got[probes])
+    return got
+
+
+@pytest.mark.parametrize("metric", ["l2", "ip", "cosine"])
+@pytest.mark.parametrize("lists", [20, 100])
+def test_recall_build_insert_vacuum(cluster, lists, metric):
+    """All lists probed gives exactly the exact answer; fewer, a recall that
+    grows with probes (floors well above what a broken assignment or scan
+    gives: 1 of 100 lists of random rows would find ~1% of neighbours)."""
+    x = clustered(N + N // 5 + NQ, 128, 50, seed=31)
+    base, extra, queries = x[:N], x[N : N + N // 5], x[N + N // 5 :]
+    floors = {lists: 1.0, lists // 4: 0.9, lists // 10: 0.6}
+    print(f"\nclustered-128 {metric} lists={lists}")
+    with cluster.connect() as conn:
+        load(conn, "r", np.arange(N), base)
+        t0 = time.time()
+        conn.execute(f"CREATE INDEX r_idx ON r USING ivfflat (v {OPS[metric][1]}) WITH (lists = {lists})")
+        print(f"  build {time.time() - t0:.1f} s")
+        conn.execute("ANALYZE r")
+        assert uses_index(conn, "r", metric, base.shape[1])
+        ids = np.arange(N)
+        check_recall(conn, base, ids, queries, metric, floors)
+
+        load(conn, "r", np.arange(N, N + len(extra)), extra, create=False)
+        data, ids = np.vstack([base, extra]), np.arange(N + len(extra))
+        print("  after 20% inserts")
+        check_recall(conn, data, ids, queries, metric, floors)
+
+        gone = np.random.default_rng(lists).choice(ids, size=len(ids) // 5, replace=False)
+        conn.execute("DELETE FROM r WHERE id = ANY(%s)", (gone.tolist(),))
+        conn.execute("VACUUM r")
+        keep = np.setdiff1d(ids, gone)
+        got = knn(conn, "r", queries, metric, probes=lists)
+        assert not set(gone.tolist()) & {i for row in got for i in row}, "a deleted row came back"
+        print("  after deleting 20% and VACUUM")
+        check_recall(conn, data[keep], keep, queries, metric, floors)
+
+
+def test_recall_wide_vectors_in_pieces(cluster):
+    """3,000 dimensions: each row's record spans two pages."""
+    n = 2000
+    x = resnetlike(n + 20, 3000, seed=32)
+    with cluster.connect() as conn:
+        load(conn, "r", np.arange(n), x[:n])
+        conn.execute("CREATE INDEX r_idx ON r USING ivfflat (v vector_l2_ops) WITH (lists = 10)")
+        check_recall(conn, x[:n], np.arange(n), x[n:], "l2", {10: 1.0, 3: 0.7})
+
+
+def test_build_within_small_maintenance_work_mem(cluster):
+    """A build in 1 MB samples fewer rows and writes its lists in several
+    rounds, and still answers exactly with every list probed; a build whose
+    centres alone do not fit is refused with pgvector's message."""
+    x = clustered(N + NQ, 128, 50, seed=33)
+    base, queries = x[:N], x[N:]
+    with cluster.connect() as conn:
+        load(conn, "r", np.arange(N), base)
+        conn.execute("SET maintenance_work_mem = '1MB'")
+        conn.execute("CREATE INDEX r_idx ON r USING ivfflat (v) WITH (lists = 40)")
+        check_recall(conn, base, np.arange(N), queries, "l2", {40: 1.0, 10: 0.85})
+        conn.execute("DROP INDEX r_idx")
+        with pytest.raises(Exception, match=r"memory required is \d+ MB, maintenance_work_mem is 1 MB"):
+            conn.execute("CREATE INDEX r_idx ON r USING ivfflat (v) WITH (lists = 5000)")
+        conn.execute("RESET maintenance_work_mem")
+
+
+def test_pgbench_inserts_deletes_vacuum_and_queries(cluster):
+    """6 clients for 20 s: no errors, then every row is in the index once
+    (a scan of every list returns each live row) and it answers exactly."""
+    dim, lists = 16, 10
+    vec = f"(SELECT array_agg(random())::real[]::vector FROM generate_series(1, {dim}))"
+    with cluster.connect() as conn:
+        conn.execute("DROP TABLE IF EXISTS bench")
+        conn.execute(f"CREATE TABLE bench (id bigserial PRIMARY KEY, v vector({dim}))")
+        conn.execute(f"INSERT INTO bench (v) SELECT {vec} FROM generate_series(1, 3000) g WHERE g > 0")
+        conn.execute(f"CREATE INDEX bench_v_idx ON bench USING ivfflat (v) WITH (lists = {lists})")
+    processed = pgbench(cluster, {
+        f"INSERT INTO bench (v) SELECT {vec};\n": 10,
+        f"SET ivfflat.probes = 3;\nSELECT id FROM bench ORDER BY v <-> {vec} LIMIT 10;\n": 20,
+        "DELETE FROM bench WHERE id = (SELECT (random() * max(id))::bigint FROM bench);\n": 5,
+        "VACUUM bench;\n": 1,
+    }, clients=6, seconds=20)
+    assert processed > 100
+    with cluster.connect() as conn:
+        n = conn.execute("SELECT count(*) FROM bench").fetchone()[0]
+        conn.execute("SET enable_seqscan = off")
+        conn.execute(f"SET ivfflat.probes = {lists}")
+        through_index = conn.execute(
+            f"SELECT count(*), count(DISTINCT id) FROM (SELECT id FROM bench ORDER BY v <-> {vec}) s").fetchone()
+        assert through_index == (n, n), (through_index, n)
+        conn.execute("RESET enable_seqscan")
+        queries = np.random.default_rng(41).random((20, dim)).astype(np.float32)
+        assert knn(conn, "bench", queries, "l2", probes=lists) == knn(conn, "bench", queries, "l2", index=False)
+        conn.execute("DROP TABLE bench")
+
+
+def test_build_cancel_and_progress(cluster):
+    """statement_timeout stops a build in its k-means (threads told to stop,
+    no index left, the session usable); a build shows pgvector's phases in
+    pg_stat_progress_create_index, in order, with tuples_total the rows."""
+    data = clustered(60000, 64, 20, seed=45)
+    with cluster.connect() as conn:
+        load(conn, "prog", np.arange(len(data)), data)
+        conn.execute("SET statement_timeout = '400ms'")
+        with pytest.raises(psycopg.errors.QueryCanceled):
+            conn.execute("CREATE INDEX ON prog USING ivfflat (v) WITH (lists = 3000)")
+        conn.execute("RESET statement_timeout")
+        assert conn.execute("SELECT count(*) FROM pg_indexes WHERE tablename = 'prog'").fetchone()[0] == 1  # the pkey
+        assert conn.execute("SELECT 1").fetchone()[0] == 1
+    seen, done = [], threading.Event()
+
+    def watch():
+        with cluster.connect() as w:
+            while not done.is_set():
+                row = w.execute("SELECT phase, tuples_done, tuples_total FROM pg_stat_progress_create_index "
+                                "WHERE relid = 'prog'::regclass").fetchone()
+                if row:
+                    seen.append(row)
+                time.sleep(0.002)
+
+    t = threading.Thread(target=watch)
+    t.start()
+    try:
+        with cluster.connect() as conn:
+            time.sleep(0.2)
+            conn.execute("CREATE INDEX ON prog USING ivfflat (v) WITH (lists = 600)")
+    finally:
+        done.set()
+        t.join()
+    phases = [p for p, _, _ in seen]
+    print(f"{len(seen)} samples; phases: {sorted(set(phases))}")
+    order = {"building index: performing k-means": 0, "building index: assigning tuples": 1,
+             "building index: loading tuples": 2}
+    ranks = [order[p] for p in phases if p in order]
+    assert 0 in ranks, f"the k-means phase was never seen: {sorted(set(phases))}"
+    assert ranks == sorted(ranks), "phases out of order"
+    assert all(total == len(data) for p, _, total in seen if p == "building index: assigning tuples")
+    with cluster.connect() as conn:
+        conn.execute("DROP TABLE prog")
+
+
+def own_vector_misses(conn, ids, data, lists):
+    """Ids not returned first for their own vector with every list probed."""
+    register_vector(conn)
+    missing = []
+    with conn.transaction():
+        conn.execute(f"SET LOCAL ivfflat.probes = {lists}")
+        conn.execute("SET LOCAL enable_seqscan = off")
+        for i, v in zip(ids, data):
+            row = conn.execute("SELECT id FROM c ORDER BY v <-> %s LIMIT 1", (v,)).fetchone()
+            if row is None or row[0] != i:
+                missing.append(int(i))
+    return missing
+
+
+@pytest.mark.parametrize("dim", [32, 3000])
+def test_crash_during_concurrent_inserts(dim):
+    """kill -9 of the server while 4 sessions insert; 3,000 dimensions:
+    every record spans two new pages, logged in one record."""
+    c = Cluster(STATE / f"ivf-crash-{dim}", 54371).init().start()
+    built, rows = (1000, 4000) if dim == 32 else (300, 900)
+    data = clustered(rows, dim, 10, seed=34)
+    want = (rows - built) // 5
+    with c.connect() as conn:
+        conn.execute("CREATE EXTENSION pgvision")
+        load(conn, "c", np.arange(built), data[:built])
+        conn.execute("CREATE INDEX ON c USING ivfflat (v) WITH (lists = 8)")
+    committed, stop, errors = [], threading.Event(), []
+
+    def writer(worker):
+        """Inserts rows one transaction each, recording those that committed."""
+        try:
+            with c.connect() as conn:
+                register_vector(conn)
+                for i in range(built + worker, rows, 4):
+                    if stop.is_set():
+                        return
+                    conn.execute("INSERT INTO c VALUES (%s, %s)", (i, data[i]))
+                    committed.append(i)
+        except Exception as e:  # the crash cuts connections: expected
+            errors.append(e)
+
+    threads = [threading.Thread(target=writer, args=(w,)) for w in range(4)]
+    for t in threads:
+        t.start()
+    deadline = time.time() + 60
+    while len(committed) < want and time.time() < deadline:
+        time.sleep(0.05)
+    c.crash()
+    stop.set()
+    for t in threads:
+        t.join()
+    assert len(committed) >= want, f"only {len(committed)} inserts before the crash: {errors[:1]}"
+    c.start()
+    ids = np.array(sorted(set(range(built)) | set(committed)))
+    try:
+        with c.connect() as conn:
+            present = {r[0] for r in conn.execute("SELECT id FROM c")}
+            assert set(ids.tolist()) <= present, "a committed row was lost"
+            assert own_vector_misses(conn, ids, data[ids], 8) == []
+            # Inserts after recovery go on into the same chains.
+            extra = clustered(50, dim, 10, seed=38)
+            load(conn, "c", np.arange(rows, rows + 50), extra, create=False)
+            assert own_vector_misses(conn, np.arange(rows, rows + 50), extra, 8) == []
+    finally:
+        c.stop()
+
+
+def test_replica_answers_like_primary():
+    """Build, inserts (new pages and pieces), deletes and vacuum reach a
+    streaming standby through WAL: it answers exactly as the primary."""
+    primary = Cluster(STATE / "ivf-primary", 54373).init().start()
+    data = clustered(6000, 48, 16, seed=35)
+    queries = clustered(20, 48, 16, seed=36)
+    wide = resnetlike(300, 3000, seed=37)
+    try:
+        with primary.connect() as conn:
+            conn.execute("CREATE EXTENSION pgvision")
+            load(conn, "items", np.arange(3000), data[:3000])
+            conn.execute("CREATE INDEX items_l2 ON items USING ivfflat (v) WITH (lists = 30)")
+            load(conn, "wide", np.arange(100), wide[:100])
+            conn.execute("CREATE INDEX wide_l2 ON wide USING ivfflat (v) WITH (lists = 4)")
+        replica = primary.replica(STATE / "ivf-replica", 54374)
+        try:
+            with primary.connect() as conn:
+                load(conn, "items", np.arange(3000, 6000), data[3000:], create=False)
+                conn.execute("DELETE FROM items WHERE id % 7 = 0")
+                conn.execute("VACUUM items")
+                conn.execute("CREATE INDEX items_cos ON items USING ivfflat (v vector_cosine_ops) WITH (lists = 20)")
+                load(conn, "wide", np.arange(100, 300), wide[100:], create=False)
+                conn.execute("DELETE FROM wide WHERE id % 3 = 0")
+                conn.execute("VACUUM wide")
+            wait_replay(primary, replica)
+            with primary.connect() as p, replica.connect() as r:
+                for metric in ("l2", "cosine"):
+                    for probes in (3, 30):
+                        on_primary = knn(p, "items", queries, metric, probes=probes)
+                        assert on_primary == knn(r, "items", queries, metric, probes=probes), (metric, probes)
+                        assert all(len(row) == 10 for row in on_primary)
+                exact = knn(r, "items", queries, "l2", index=False)
+                assert knn(r, "items", queries, "l2", probes=30) == exact
+                assert not {i for row in exact for i in row if i % 7 == 0}
+                wq = wide[:5]
+                on_primary = knn(p, "wide", wq, "l2", probes=4)
+                assert on_primary == knn(r, "wide", wq, "l2", probes=4)
+                assert on_primary == knn(p, "wide", wq, "l2", index=False)
+        finally:
+            replica.stop()
+    finally:
+        primary.stop()
