@@ -7,7 +7,7 @@ use crate::pg::from_array::{array_values, numeric_to_f32};
 use crate::vector::Vector;
 use pgrx::prelude::*;
 use pgrx::AnyNumeric;
-use vectorcore::halfvec::{self, f16};
+use vectorcore::halfvec;
 
 /// Length coercion `halfvec` to `halfvec(n)`: enforces the typmod.
 #[pg_extern(immutable, strict, parallel_safe, name = "halfvec", requires = ["halfvec_type"])]

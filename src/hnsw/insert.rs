@@ -9,12 +9,11 @@
 //! back-links, each under a single page lock (see `store.rs`). Last, the
 //! entry point moves to it if it drew a higher level than the graph had.
 
-use super::build::heap_tid;
 use super::store::{in_index_order, read_meta_and_order, update_meta, PageGraph};
 use distance::half::HalfVector;
 use graph::{InsertParams, LevelGenerator, SearchScratch};
 use pageformat::HeapTid;
-use pgrx::{pg_sys, PgMemoryContexts};
+use pgrx::pg_sys;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 /// Block number of the heavyweight lock that orders inserts and vacuum.
@@ -104,20 +103,17 @@ pub unsafe extern "C-unwind" fn aminsert(
     _index_unchanged: bool,
     _index_info: *mut pg_sys::IndexInfo,
 ) -> bool {
-    // SAFETY: one key column: values/isnull have one entry, the TID is valid.
-    let (datum, null, tid) = unsafe { (*values, *isnull, heap_tid(&*heap_tid_ptr)) };
-    if null {
-        return false;
-    }
-    let read = crate::opclass::key_type_of(index).read;
-    // SAFETY: a short-lived context of our own for the detoasted copy (freed
-    // on drop); the datum is a non-null value of the operator class's type.
+    // SAFETY: forwarded from Postgres' call.
     unsafe {
-        PgMemoryContexts::new("hnsw insert temporary").switch_to(|_| {
-            read(datum, &mut |v| {
+        crate::pg::am::insert_key(
+            index,
+            values,
+            isnull,
+            heap_tid_ptr,
+            "hnsw insert temporary",
+            |tid, v| {
                 insert_vector(index, tid, v);
-            })
-        });
+            },
+        )
     }
-    false
 }

@@ -28,57 +28,20 @@ CREATE ACCESS METHOD hnsw TYPE INDEX HANDLER hnswhandler;
 COMMENT ON ACCESS METHOD hnsw IS 'hnsw index access method';
 "#)]
 fn hnswhandler(_fcinfo: pg_sys::FunctionCallInfo) -> PgBox<pg_sys::IndexAmRoutine> {
-    // SAFETY: a zeroed node of the right tag, filled below.
-    let mut am =
-        unsafe { PgBox::<pg_sys::IndexAmRoutine>::alloc_node(pg_sys::NodeTag::T_IndexAmRoutine) };
-    am.amstrategies = 0;
-    am.amsupport = crate::opclass::SUPPORT_PROCS;
-    am.amoptsprocnum = 0;
-    am.amcanorder = false;
-    am.amcanorderbyop = true;
-    am.amcanbackward = false;
-    am.amcanunique = false;
-    am.amcanmulticol = false;
-    am.amoptionalkey = true;
-    am.amsearcharray = false;
-    am.amsearchnulls = false;
-    am.amstorage = false;
-    am.amclusterable = false;
-    am.ampredlocks = false;
-    am.amcanparallel = false;
-    am.amcaninclude = false;
-    am.amusemaintenanceworkmem = false;
-    am.amparallelvacuumoptions = 0;
-    am.amkeytype = pg_sys::InvalidOid;
-    am.ambuild = Some(build::ambuild);
-    am.ambuildempty = Some(build::ambuildempty);
-    am.aminsert = Some(insert::aminsert);
-    am.ambulkdelete = Some(vacuum::ambulkdelete);
-    am.amvacuumcleanup = Some(vacuum::amvacuumcleanup);
-    am.amcanreturn = None;
-    am.amcostestimate = Some(cost::amcostestimate);
-    am.amoptions = Some(options::amoptions);
-    am.amproperty = None;
-    am.ambuildphasename = Some(build::ambuildphasename);
-    am.amvalidate = Some(amvalidate);
-    am.amadjustmembers = None;
-    am.ambeginscan = Some(scan::ambeginscan);
-    am.amrescan = Some(scan::amrescan);
-    am.amgettuple = Some(scan::amgettuple);
-    am.amgetbitmap = None;
-    am.amendscan = Some(scan::amendscan);
-    am.ammarkpos = None;
-    am.amrestrpos = None;
-    am.amestimateparallelscan = None;
-    am.aminitparallelscan = None;
-    am.amparallelrescan = None;
-    am.into_pg_boxed()
-}
-
-/// `amvalidate`: our operator classes are created by the extension script.
-#[pg_guard]
-unsafe extern "C-unwind" fn amvalidate(_opclass: pg_sys::Oid) -> bool {
-    true
+    crate::pg::am::index_routine(crate::pg::am::Callbacks {
+        build: Some(build::ambuild),
+        buildempty: Some(build::ambuildempty),
+        insert: Some(insert::aminsert),
+        bulkdelete: Some(vacuum::ambulkdelete),
+        vacuumcleanup: Some(vacuum::amvacuumcleanup),
+        costestimate: Some(cost::amcostestimate),
+        options: Some(options::amoptions),
+        buildphasename: Some(build::ambuildphasename),
+        beginscan: Some(scan::ambeginscan),
+        rescan: Some(scan::amrescan),
+        gettuple: Some(scan::amgettuple),
+        endscan: Some(scan::amendscan),
+    })
 }
 
 // The operator classes: see `crate::opclass` for what each support

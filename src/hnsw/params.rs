@@ -31,26 +31,9 @@ impl IndexParams {
                 None,
             );
         }
-        // SAFETY: an index relation has a tuple descriptor with one attribute here.
-        let typmod = unsafe { (*crate::pgver::tuple_desc_attr((*index).rd_att, 0)).atttypmod };
-        if typmod < 1 {
-            raise(
-                PgSqlErrorCode::ERRCODE_INVALID_PARAMETER_VALUE,
-                "column does not have dimensions",
-                None,
-            );
-        }
-        let class = crate::opclass::of(index);
-        let max = class.key.max_dims.min(pageformat::MAX_DIMS);
-        if typmod as usize > max {
-            raise(
-                PgSqlErrorCode::ERRCODE_PROGRAM_LIMIT_EXCEEDED,
-                format!("column cannot have more than {max} dimensions for hnsw index"),
-                None,
-            );
-        }
+        let (class, dims) = crate::pg::am::key_dims(index, "hnsw");
         IndexParams {
-            dims: typmod as usize,
+            dims,
             metric: class.metric,
             m,
             ef_construction,

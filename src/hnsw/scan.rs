@@ -64,12 +64,7 @@ pub unsafe extern "C-unwind" fn ambeginscan(
     // allocate; the state lives in the current (per-query) memory context
     // and is dropped when that context goes, even after an ERROR.
     unsafe {
-        let scan = pg_sys::RelationGetIndexScan(index, nkeys, norderbys);
-        let n = norderbys.max(1) as usize;
-        (*scan).xs_orderbyvals =
-            pg_sys::palloc0(n * core::mem::size_of::<pg_sys::Datum>()) as *mut pg_sys::Datum;
-        (*scan).xs_orderbynulls = pg_sys::palloc(n * core::mem::size_of::<bool>()) as *mut bool;
-        core::ptr::write_bytes((*scan).xs_orderbynulls, 1, n);
+        let scan = crate::pg::am::new_scan(index, nkeys, norderbys);
         let state = ScanState {
             graph: None,
             search: None,

@@ -12,11 +12,10 @@
 use super::pages::{Extent, PageImage, WritePage};
 use super::params::assignment;
 use super::store::{lock_list, read_centres, read_head, read_meta, set_head, unlock_list};
-use crate::pg::am::heap_tid;
 use graph::Metric;
 use ivf::layout::{RecordLayout, NEXT_AT};
 use pageformat::HeapTid;
-use pgrx::{pg_sys, PgMemoryContexts};
+use pgrx::pg_sys;
 
 /// Inserts vector `v` of heap row `tid`; false when it is not indexed
 /// (a zero vector under cosine).
@@ -95,20 +94,17 @@ pub unsafe extern "C-unwind" fn aminsert(
     _index_unchanged: bool,
     _index_info: *mut pg_sys::IndexInfo,
 ) -> bool {
-    // SAFETY: one key column: values/isnull have one entry, the TID is valid.
-    let (datum, null, tid) = unsafe { (*values, *isnull, heap_tid(&*heap_tid_ptr)) };
-    if null {
-        return false;
-    }
-    let read = crate::opclass::key_type_of(index).read;
-    // SAFETY: a short-lived context of our own for the detoasted copy (freed
-    // on drop); the datum is a non-null value of the operator class's type.
+    // SAFETY: forwarded from Postgres' call.
     unsafe {
-        PgMemoryContexts::new("ivfflat insert temporary").switch_to(|_| {
-            read(datum, &mut |v| {
+        crate::pg::am::insert_key(
+            index,
+            values,
+            isnull,
+            heap_tid_ptr,
+            "ivfflat insert temporary",
+            |tid, v| {
                 insert_vector(index, tid, v);
-            })
-        });
+            },
+        )
     }
-    false
 }

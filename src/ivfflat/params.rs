@@ -22,24 +22,7 @@ pub struct IndexParams {
 impl IndexParams {
     /// Reads and validates the parameters of `index`, raising pgvector's errors.
     pub fn of(index: pg_sys::Relation) -> Self {
-        // SAFETY: an index relation has a tuple descriptor with one attribute here.
-        let typmod = unsafe { (*crate::pgver::tuple_desc_attr((*index).rd_att, 0)).atttypmod };
-        if typmod < 1 {
-            raise(
-                PgSqlErrorCode::ERRCODE_INVALID_PARAMETER_VALUE,
-                "column does not have dimensions",
-                None,
-            );
-        }
-        let class = crate::opclass::of(index);
-        let max = class.key.max_dims.min(pageformat::MAX_DIMS);
-        if typmod as usize > max {
-            raise(
-                PgSqlErrorCode::ERRCODE_INVALID_PARAMETER_VALUE,
-                format!("column cannot have more than {max} dimensions for ivfflat index"),
-                None,
-            );
-        }
+        let (class, dims) = crate::pg::am::key_dims(index, "ivfflat");
         if class.metric == Metric::L1 {
             raise(
                 PgSqlErrorCode::ERRCODE_FEATURE_NOT_SUPPORTED,
@@ -51,7 +34,7 @@ impl IndexParams {
             );
         }
         IndexParams {
-            dims: typmod as usize,
+            dims,
             metric: class.metric,
             lists: super::options::lists(index),
             element: element(class.key),

@@ -116,3 +116,151 @@ pub fn is_dead(
     // SAFETY: vacuum's callback with its own state and a valid TID.
     unsafe { pg_sys::submodules::ffi::pg_guard_ffi_boundary(|| callback(&mut t, state)) }
 }
+
+/// The callbacks of one of the extension's index access methods; the rest
+/// of its `IndexAmRoutine` is the same for all of them ([`index_routine`]).
+pub struct Callbacks {
+    /// `ambuild`.
+    pub build: pg_sys::ambuild_function,
+    /// `ambuildempty`.
+    pub buildempty: pg_sys::ambuildempty_function,
+    /// `aminsert`.
+    pub insert: pg_sys::aminsert_function,
+    /// `ambulkdelete`.
+    pub bulkdelete: pg_sys::ambulkdelete_function,
+    /// `amvacuumcleanup`.
+    pub vacuumcleanup: pg_sys::amvacuumcleanup_function,
+    /// `amcostestimate`.
+    pub costestimate: pg_sys::amcostestimate_function,
+    /// `amoptions`.
+    pub options: pg_sys::amoptions_function,
+    /// `ambuildphasename`.
+    pub buildphasename: pg_sys::ambuildphasename_function,
+    /// `ambeginscan`.
+    pub beginscan: pg_sys::ambeginscan_function,
+    /// `amrescan`.
+    pub rescan: pg_sys::amrescan_function,
+    /// `amgettuple`.
+    pub gettuple: pg_sys::amgettuple_function,
+    /// `amendscan`.
+    pub endscan: pg_sys::amendscan_function,
+}
+
+/// The `IndexAmRoutine` of an index that orders by a distance operator
+/// (hnsw, ivfflat): one key column, no strategies, ORDER BY only, no
+/// bitmap, backward, unique, parallel or index-only scans; support
+/// functions as `crate::opclass` numbers them.
+pub fn index_routine(cb: Callbacks) -> pgrx::PgBox<pg_sys::IndexAmRoutine> {
+    // SAFETY: a zeroed node of the right tag (every flag false, every
+    // callback absent), filled below.
+    let mut am = unsafe {
+        pgrx::PgBox::<pg_sys::IndexAmRoutine>::alloc_node(pg_sys::NodeTag::T_IndexAmRoutine)
+    };
+    am.amstrategies = 0;
+    am.amsupport = crate::opclass::SUPPORT_PROCS;
+    am.amcanorderbyop = true;
+    am.amoptionalkey = true;
+    am.amkeytype = pg_sys::InvalidOid;
+    am.ambuild = cb.build;
+    am.ambuildempty = cb.buildempty;
+    am.aminsert = cb.insert;
+    am.ambulkdelete = cb.bulkdelete;
+    am.amvacuumcleanup = cb.vacuumcleanup;
+    am.amcostestimate = cb.costestimate;
+    am.amoptions = cb.options;
+    am.ambuildphasename = cb.buildphasename;
+    am.amvalidate = Some(amvalidate);
+    am.ambeginscan = cb.beginscan;
+    am.amrescan = cb.rescan;
+    am.amgettuple = cb.gettuple;
+    am.amendscan = cb.endscan;
+    am.into_pg_boxed()
+}
+
+/// `amvalidate`: the operator classes are the extension script's own.
+#[pgrx::pg_guard]
+unsafe extern "C-unwind" fn amvalidate(_opclass: pg_sys::Oid) -> bool {
+    true
+}
+
+/// The body of `aminsert` for a one-column index: for a non-NULL key,
+/// `insert(tid, values)` with the key read by its operator class (inside a
+/// short-lived memory context named `context`, which takes the detoasted
+/// copy). Returns false, as `aminsert` does for non-unique indexes.
+///
+/// # Safety
+/// The arguments are `aminsert`'s: `values` and `isnull` have one entry,
+/// `heap_tid` is valid.
+pub unsafe fn insert_key(
+    index: pg_sys::Relation,
+    values: *mut pg_sys::Datum,
+    isnull: *mut bool,
+    heap_tid_ptr: pg_sys::ItemPointer,
+    context: &str,
+    mut insert: impl FnMut(HeapTid, &[f32]),
+) -> bool {
+    // SAFETY: one key column: values/isnull have one entry, the TID is valid.
+    let (datum, null, tid) = unsafe { (*values, *isnull, heap_tid(&*heap_tid_ptr)) };
+    if null {
+        return false;
+    }
+    let read = crate::opclass::key_type_of(index).read;
+    // SAFETY: a short-lived context of our own for the detoasted copy (freed
+    // on drop); the datum is a non-null value of the operator class's type.
+    unsafe {
+        pgrx::PgMemoryContexts::new(context).switch_to(|_| read(datum, &mut |v| insert(tid, v)));
+    }
+    false
+}
+
+/// The indexed column's dimensions and the operator class of `index`,
+/// with pgvector's errors for a column without dimensions or wider than
+/// the class's key type takes (`am` names the access method in them).
+pub fn key_dims(index: pg_sys::Relation, am: &str) -> (&'static crate::opclass::Opclass, usize) {
+    use crate::error::raise;
+    use pgrx::PgSqlErrorCode;
+    // SAFETY: an index relation has a tuple descriptor with one attribute here.
+    let typmod = unsafe { (*crate::pgver::tuple_desc_attr((*index).rd_att, 0)).atttypmod };
+    if typmod < 1 {
+        raise(
+            PgSqlErrorCode::ERRCODE_INVALID_PARAMETER_VALUE,
+            "column does not have dimensions",
+            None,
+        );
+    }
+    let class = crate::opclass::of(index);
+    let max = class.key.max_dims.min(pageformat::MAX_DIMS);
+    if typmod as usize > max {
+        raise(
+            PgSqlErrorCode::ERRCODE_PROGRAM_LIMIT_EXCEEDED,
+            format!("column cannot have more than {max} dimensions for {am} index"),
+            None,
+        );
+    }
+    (class, typmod as usize)
+}
+
+/// A new index scan descriptor (as `ambeginscan` makes it) whose ORDER BY
+/// value and null arrays are allocated (`norderbys` entries, at least one)
+/// and start as nulls.
+///
+/// # Safety
+/// Called from `ambeginscan` with its arguments, in the scan's memory
+/// context.
+pub unsafe fn new_scan(
+    index: pg_sys::Relation,
+    nkeys: core::ffi::c_int,
+    norderbys: core::ffi::c_int,
+) -> pg_sys::IndexScanDesc {
+    // SAFETY: the standard scan descriptor; the order-by arrays are ours to
+    // allocate, sized for `norderbys`.
+    unsafe {
+        let scan = pg_sys::RelationGetIndexScan(index, nkeys, norderbys);
+        let n = norderbys.max(1) as usize;
+        (*scan).xs_orderbyvals =
+            pg_sys::palloc0(n * core::mem::size_of::<pg_sys::Datum>()) as *mut pg_sys::Datum;
+        (*scan).xs_orderbynulls = pg_sys::palloc(n * core::mem::size_of::<bool>()) as *mut bool;
+        core::ptr::write_bytes((*scan).xs_orderbynulls, 1, n);
+        scan
+    }
+}
