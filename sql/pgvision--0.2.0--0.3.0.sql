@@ -579,3 +579,19 @@ CREATE OPERATOR CLASS sparsevec_l1_ops FOR TYPE sparsevec USING hnsw AS
     OPERATOR 1 <+> (sparsevec, sparsevec) FOR ORDER BY float_ops,
     FUNCTION 1 l1_distance(sparsevec, sparsevec),
     FUNCTION 3 pgvision_opclass_sparsevec_l1(internal);
+
+-- bit's hnsw operator classes
+
+CREATE FUNCTION pgvision_opclass_bit_hamming(internal) RETURNS internal
+    AS 'MODULE_PATHNAME', 'pgvision_opclass_bit_hamming' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION pgvision_opclass_bit_jaccard(internal) RETURNS internal
+    AS 'MODULE_PATHNAME', 'pgvision_opclass_bit_jaccard' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+
+CREATE OPERATOR CLASS bit_hamming_ops FOR TYPE bit USING hnsw AS
+    OPERATOR 1 <~> (bit, bit) FOR ORDER BY float_ops,
+    FUNCTION 1 hamming_distance(bit, bit),
+    FUNCTION 3 pgvision_opclass_bit_hamming(internal);
+CREATE OPERATOR CLASS bit_jaccard_ops FOR TYPE bit USING hnsw AS
+    OPERATOR 1 <%> (bit, bit) FOR ORDER BY float_ops,
+    FUNCTION 1 jaccard_distance(bit, bit),
+    FUNCTION 3 pgvision_opclass_bit_jaccard(internal);

@@ -31,6 +31,8 @@ impl IndexParams {
                 None,
             );
         }
+        // the class first: it refuses a type (varbit) before its dimensions
+        let class = crate::opclass::of(index);
         // SAFETY: an index relation has a tuple descriptor with one attribute here.
         let typmod = unsafe { (*crate::pgver::tuple_desc_attr((*index).rd_att, 0)).atttypmod };
         if typmod < 1 {
@@ -40,7 +42,6 @@ impl IndexParams {
                 None,
             );
         }
-        let class = crate::opclass::of(index);
         let max = class.key.max_dims.min(pageformat::MAX_DIMS);
         if typmod as usize > max {
             raise(

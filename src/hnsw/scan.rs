@@ -132,8 +132,16 @@ pub unsafe extern "C-unwind" fn amrescan(
             vec![0.0; dims]
         } else {
             let mut values = Vec::new();
-            let read = crate::opclass::key_type_of(index).read;
-            read(key.sk_argument, &mut |v| values.extend_from_slice(v));
+            let key_type = crate::opclass::key_type_of(index);
+            (key_type.read)(key.sk_argument, &mut |v| values.extend_from_slice(v));
+            if values.len() != dims && std::ptr::eq(key_type, &crate::opclass::BIT) {
+                // the words of the bit operators (`bit::functions`)
+                crate::error::raise(
+                    pgrx::PgSqlErrorCode::ERRCODE_DATA_EXCEPTION,
+                    format!("different bit lengths {dims} and {}", values.len()),
+                    None,
+                );
+            }
             if values.len() != dims {
                 crate::error::raise_vector(vectorcore::VectorError::DifferentDimensions {
                     a: dims,
