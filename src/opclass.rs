@@ -185,7 +185,10 @@ unsafe fn read_bit(datum: pg_sys::Datum, f: &mut dyn FnMut(&[f32])) {
     if b.len() > BIT.max_dims {
         raise(
             PgSqlErrorCode::ERRCODE_PROGRAM_LIMIT_EXCEEDED,
-            format!("bit cannot have more than {} dimensions for hnsw index", BIT.max_dims),
+            format!(
+                "bit cannot have more than {} dimensions for hnsw index",
+                BIT.max_dims
+            ),
             None,
         );
     }

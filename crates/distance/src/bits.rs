@@ -194,7 +194,10 @@ mod tests {
     fn floats_read_bits_msb_first() {
         assert_eq!(to_floats(&bits("1001"), 4), vec![1.0, 0.0, 0.0, 1.0]);
         assert_eq!(to_floats(&bits("0000000011"), 10)[8..], [1.0, 1.0]);
-        assert_eq!(binary_quantize(&to_floats(&bits("1101001"), 7)), bits("1101001"));
+        assert_eq!(
+            binary_quantize(&to_floats(&bits("1101001"), 7)),
+            bits("1101001")
+        );
         assert!(to_floats(&[], 0).is_empty());
     }
 

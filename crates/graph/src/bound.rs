@@ -109,7 +109,10 @@ mod tests {
                     let e = exact(metric, &q, &x);
                     assert!(b <= e, "{metric:?} {dims}-d: bound {b} above exact {e}");
                     let slack = if metric == Metric::L1 { 0.01 * e } else { 2e-6 };
-                    assert!(e - b <= slack, "{metric:?} {dims}-d: bound {b} far below {e}");
+                    assert!(
+                        e - b <= slack,
+                        "{metric:?} {dims}-d: bound {b} far below {e}"
+                    );
                 }
             }
         }

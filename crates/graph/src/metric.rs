@@ -312,8 +312,14 @@ mod bit_tests {
         assert_eq!(m.distance(&z, &one), 1.0);
         assert_eq!(m.distance(&one, &one), 0.0);
         let hz = HalfVector::encode(&z);
-        assert_eq!(m.to_half(&m.prepare(&z).unwrap(), &hz.codes, hz.scale, hz.norm), 1.0);
-        assert_eq!(m.between_prepared(&m.prepare(&z).unwrap(), &m.prepare(&z).unwrap()), 1.0);
+        assert_eq!(
+            m.to_half(&m.prepare(&z).unwrap(), &hz.codes, hz.scale, hz.norm),
+            1.0
+        );
+        assert_eq!(
+            m.between_prepared(&m.prepare(&z).unwrap(), &m.prepare(&z).unwrap()),
+            1.0
+        );
     }
 
     #[test]

@@ -105,13 +105,17 @@ fn bit_strings_under_hamming_and_jaccard_are_found_in_exact_order() {
         state ^= state << 13;
         state ^= state >> 7;
         state ^= state << 17;
-        f32::from(state % 3 != 0)
+        f32::from(!state.is_multiple_of(3))
     };
     let data: Vec<Vec<f32>> = (0..80).map(|_| (0..40).map(|_| bit()).collect()).collect();
     let queries: Vec<Vec<f32>> = (0..20).map(|_| (0..40).map(|_| bit()).collect()).collect();
     for metric in [Metric::L1, Metric::Jaccard] {
         let g = build_sequential(&data, metric, 8, 32, 31);
-        assert_eq!(g.search(&queries[0], 80, 80).len(), 80, "{metric:?}: every node reachable");
+        assert_eq!(
+            g.search(&queries[0], 80, 80).len(),
+            80,
+            "{metric:?}: every node reachable"
+        );
         for q in &queries {
             let mut want: Vec<f32> = data.iter().map(|x| metric.distance(q, x)).collect();
             want.sort_by(f32::total_cmp);
