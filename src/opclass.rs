@@ -195,6 +195,17 @@ unsafe fn read_bit(datum: pg_sys::Datum, f: &mut dyn FnMut(&[f32])) {
     f(&distance::bits::to_floats(b.bytes(), b.len()));
 }
 
+/// The length in bits of a non-null `bit` datum (a scan checks a query's
+/// length before [`read_bit`] expands it).
+///
+/// # Safety
+/// `datum` is a non-null `bit` datum.
+pub unsafe fn bit_length(datum: pg_sys::Datum) -> usize {
+    use pgrx::FromDatum;
+    // SAFETY: forwarded from the caller.
+    unsafe { crate::bit::Bit::from_datum(datum, false) }.map_or(0, |b| b.len())
+}
+
 /// The OID of a key type's SQL type: built in for `bit`, else the
 /// extension's own.
 fn type_oid(key: &KeyType) -> pg_sys::Oid {

@@ -67,6 +67,7 @@ SELECT * FROM t ORDER BY val <%> B'1111';
 CREATE INDEX ON t USING hnsw (val bit_hamming_ops);
 SELECT * FROM t ORDER BY val <~> B'1111';
 SELECT err($$SELECT * FROM t ORDER BY val <~> B'01'$$);
+SELECT err($$SELECT * FROM t ORDER BY val <%> repeat('1', 64000)::bit(64000)$$);
 DROP TABLE t;
 RESET enable_seqscan;
 -- limits: 16,000 bits, a fixed length, and bit only
