@@ -82,3 +82,22 @@ CREATE INDEX t_cast ON t USING hnsw ((vb::bit(3)) bit_hamming_ops);
 SELECT err($$CREATE INDEX ON t USING hnsw ((vb::bit(16001)) bit_hamming_ops)$$);
 SELECT err($$CREATE INDEX ON t USING hnsw (val vector_l2_ops)$$);
 DROP TABLE t;
+-- iterative scans fill a filtered LIMIT with the exact nearest
+CREATE TABLE it (id int, v bit(32));
+INSERT INTO it SELECT i, (SELECT string_agg(CASE WHEN random() < 0.4 + 0 * j THEN '1' ELSE '0' END, '')
+                          FROM generate_series(1, 32 + 0 * i) j)::bit(32)
+FROM generate_series(1, 3000) i;
+CREATE INDEX it_jac ON it USING hnsw (v bit_jaccard_ops);
+CREATE TEMP TABLE it_want AS SELECT array_agg(d) AS d FROM (
+  SELECT v <%> B'10101010101010101010101010101010' AS d FROM it WHERE id % 50 = 0
+  ORDER BY 1 LIMIT 30) s;
+SET enable_seqscan = off;
+SET hnsw.iterative_scan = strict_order;
+EXPLAIN (COSTS OFF) SELECT id FROM it WHERE id % 50 = 0
+ORDER BY v <%> B'10101010101010101010101010101010' LIMIT 30;
+SELECT (SELECT d FROM it_want) = array_agg(d) AS exact, count(*) FROM (
+  SELECT v <%> B'10101010101010101010101010101010' AS d FROM it WHERE id % 50 = 0
+  ORDER BY v <%> B'10101010101010101010101010101010' LIMIT 30) s;
+RESET hnsw.iterative_scan;
+RESET enable_seqscan;
+DROP TABLE it, it_want;
