@@ -15,9 +15,12 @@
 #   --jobs N        pg_restore jobs for the data and indexes (default 2)
 # Refuses (before writing anything) a source with what pgvision lacks:
 # pgvector operator classes other than vector_{l2,ip,cosine,l1}_ops,
-# halfvec_{l2,ip,cosine,l1}_ops, sparsevec_{l2,ip,cosine,l1}_ops, vector_ops,
-# halfvec_ops and sparsevec_ops (bit columns are Postgres' own type and move;
-# their bit_hamming_ops and bit_jaccard_ops indexes do not).
+# halfvec_{l2,ip,cosine,l1}_ops, sparsevec_{l2,ip,cosine,l1}_ops,
+# bit_hamming_ops, bit_jaccard_ops, vector_ops, halfvec_ops and
+# sparsevec_ops; ivfflat indexes on bit (pgvision's ivfflat has the vector
+# and halfvec classes); hnsw indexes of more than 16,000 bits (bit columns
+# are Postgres' own type and move, with their hnsw indexes up to 16,000
+# bits).
 set -euo pipefail
 source "$(dirname "$0")/common.sh"
 JOBS=2
@@ -45,7 +48,18 @@ JOIN pg_depend d ON d.classid = 'pg_opclass'::regclass AND d.objid = oc.oid AND 
 JOIN pg_extension e ON e.oid = d.refobjid AND e.extname = 'vector'
 WHERE oc.opcname NOT IN ('vector_l2_ops', 'vector_ip_ops', 'vector_cosine_ops', 'vector_l1_ops', 'vector_ops',
                          'halfvec_l2_ops', 'halfvec_ip_ops', 'halfvec_cosine_ops', 'halfvec_l1_ops', 'halfvec_ops',
-                         'sparsevec_l2_ops', 'sparsevec_ip_ops', 'sparsevec_cosine_ops', 'sparsevec_l1_ops', 'sparsevec_ops');
+                         'sparsevec_l2_ops', 'sparsevec_ip_ops', 'sparsevec_cosine_ops', 'sparsevec_l1_ops', 'sparsevec_ops',
+                         'bit_hamming_ops', 'bit_jaccard_ops')
+UNION ALL
+SELECT format('index %s uses ivfflat with operator class %s', i.indexrelid::regclass, oc.opcname)
+FROM pg_index i JOIN pg_class ic ON ic.oid = i.indexrelid JOIN pg_am am ON am.oid = ic.relam,
+     unnest(i.indclass) AS k(opc) JOIN pg_opclass oc ON oc.oid = k.opc
+WHERE am.amname = 'ivfflat' AND oc.opcname NOT IN ('vector_l2_ops', 'vector_ip_ops', 'vector_cosine_ops',
+                                                   'halfvec_l2_ops', 'halfvec_ip_ops', 'halfvec_cosine_ops')
+UNION ALL
+SELECT format('index %s has %s bits, more than the 16000 of pgvision''s bit indexes', a.attrelid::regclass, a.atttypmod)
+FROM pg_attribute a JOIN pg_class ic ON ic.oid = a.attrelid JOIN pg_am am ON am.oid = ic.relam
+WHERE ic.relkind = 'i' AND am.amname = 'hnsw' AND a.atttypid = 'bit'::regtype AND a.atttypmod > 16000;
 SQL
 )
 if [ -n "$unsupported" ]; then

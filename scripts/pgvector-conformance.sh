@@ -5,7 +5,7 @@
 # the caller provides (never copied into this repository).
 #
 # Usage: scripts/pgvector-conformance.sh PGVECTOR_SOURCE [test ...]
-#   default tests: vector_type cast btree copy hnsw_vector halfvec bit hnsw_halfvec sparsevec hnsw_sparsevec
+#   default tests: vector_type cast btree copy hnsw_vector halfvec bit hnsw_halfvec sparsevec hnsw_sparsevec hnsw_bit
 # Prints each test's diff (pgvector's expected output -> pgvision's) to
 # .pgvision/pgvector-conformance/<test>.diff and a summary line per test.
 set -euo pipefail
@@ -13,7 +13,7 @@ source "$(dirname "$0")/common.sh"
 src=${1:?usage: $0 PGVECTOR_SOURCE [test ...]}
 shift
 tests=("$@")
-[ ${#tests[@]} -gt 0 ] || tests=(vector_type cast btree copy hnsw_vector halfvec bit hnsw_halfvec sparsevec hnsw_sparsevec)
+[ ${#tests[@]} -gt 0 ] || tests=(vector_type cast btree copy hnsw_vector halfvec bit hnsw_halfvec sparsevec hnsw_sparsevec hnsw_bit)
 out=$STATE/pgvector-conformance
 rm -rf "$out" && mkdir -p "$out/in/sql" "$out/in/expected"
 for t in "${tests[@]}"; do

@@ -612,3 +612,19 @@ CREATE OPERATOR CLASS halfvec_cosine_ops FOR TYPE halfvec USING ivfflat AS
     FUNCTION 1 halfvec_negative_inner_product(halfvec, halfvec),
     FUNCTION 2 l2_norm(halfvec),
     FUNCTION 3 pgvision_opclass_halfvec_cosine(internal);
+
+-- bit's hnsw operator classes
+
+CREATE FUNCTION pgvision_opclass_bit_hamming(internal) RETURNS internal
+    AS 'MODULE_PATHNAME', 'pgvision_opclass_bit_hamming' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION pgvision_opclass_bit_jaccard(internal) RETURNS internal
+    AS 'MODULE_PATHNAME', 'pgvision_opclass_bit_jaccard' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+
+CREATE OPERATOR CLASS bit_hamming_ops FOR TYPE bit USING hnsw AS
+    OPERATOR 1 <~> (bit, bit) FOR ORDER BY float_ops,
+    FUNCTION 1 hamming_distance(bit, bit),
+    FUNCTION 3 pgvision_opclass_bit_hamming(internal);
+CREATE OPERATOR CLASS bit_jaccard_ops FOR TYPE bit USING hnsw AS
+    OPERATOR 1 <%> (bit, bit) FOR ORDER BY float_ops,
+    FUNCTION 1 jaccard_distance(bit, bit),
+    FUNCTION 3 pgvision_opclass_bit_jaccard(internal);

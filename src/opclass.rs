@@ -52,9 +52,10 @@
 //!    answers equal an exact scan's (`opclass.sql` lists every class's
 //!    support functions and checks the selection itself).
 //!
-//! A metric the index has no kernel for (Hamming, Jaccard) needs a new
-//! [`graph::Metric`] variant, its meta-page code ([`graph::Metric::code`])
-//! and its f16 kernels and lower bound (`graph::lower_bound`) first.
+//! A metric the index has no kernel for needs a new [`graph::Metric`]
+//! variant, its meta-page code ([`graph::Metric::code`]) and its f16
+//! kernels and lower bound (`graph::lower_bound`) first, as Jaccard got
+//! for `bit_jaccard_ops` (`bit_hamming_ops` is L1 over 0/1 floats).
 
 use crate::error::raise;
 use crate::vector::Vector;
@@ -159,6 +160,63 @@ unsafe fn read_sparsevec(datum: pg_sys::Datum, f: &mut dyn FnMut(&[f32])) {
     f(&vectorcore::sparsevec::to_dense(s));
 }
 
+/// Most bits a `bit` index accepts: pgvision's f16 elements hold one
+/// dimension a bit (pgvector packs 64,000 bits).
+pub const BIT_MAX_DIMS: usize = 16_000;
+
+/// Postgres' `bit` type, a bit a dimension as 0/1 floats (exact in the
+/// index's f16 copies): Hamming distance is L1 over them.
+pub static BIT: KeyType = KeyType {
+    name: "bit",
+    max_dims: BIT_MAX_DIMS,
+    metrics: &[Metric::L1, Metric::Jaccard],
+    read: read_bit,
+};
+
+/// [`KeyType::read`] of `bit`.
+///
+/// # Safety
+/// `datum` is a non-null `bit` datum.
+unsafe fn read_bit(datum: pg_sys::Datum, f: &mut dyn FnMut(&[f32])) {
+    use pgrx::FromDatum;
+    // SAFETY: forwarded from the caller.
+    let Some(b) = (unsafe { crate::bit::Bit::from_datum(datum, false) }) else {
+        return;
+    };
+    if b.len() > BIT.max_dims {
+        raise(
+            PgSqlErrorCode::ERRCODE_PROGRAM_LIMIT_EXCEEDED,
+            format!(
+                "bit cannot have more than {} dimensions for hnsw index",
+                BIT.max_dims
+            ),
+            None,
+        );
+    }
+    f(&distance::bits::to_floats(b.bytes(), b.len()));
+}
+
+/// The length in bits of a non-null `bit` datum (a scan checks a query's
+/// length before [`read_bit`] expands it).
+///
+/// # Safety
+/// `datum` is a non-null `bit` datum.
+pub unsafe fn bit_length(datum: pg_sys::Datum) -> usize {
+    use pgrx::FromDatum;
+    // SAFETY: forwarded from the caller.
+    unsafe { crate::bit::Bit::from_datum(datum, false) }.map_or(0, |b| b.len())
+}
+
+/// The OID of a key type's SQL type: built in for `bit`, else the
+/// extension's own.
+fn type_oid(key: &KeyType) -> pg_sys::Oid {
+    if std::ptr::eq(key, &BIT) {
+        return pg_sys::BITOID;
+    }
+    let name = std::ffi::CString::new(key.name).expect("type names have no NUL");
+    crate::catalog::extension_type(&name)
+}
+
 /// One operator class.
 pub struct Opclass {
     /// What its support function 3 returns: never reused.
@@ -172,7 +230,7 @@ pub struct Opclass {
 }
 
 /// Every operator class of the extension's vector indexes.
-pub static OPCLASSES: [Opclass; 12] = [
+pub static OPCLASSES: [Opclass; 14] = [
     Opclass {
         id: 1,
         name: "vector_l2_ops",
@@ -245,6 +303,18 @@ pub static OPCLASSES: [Opclass; 12] = [
         key: &SPARSEVEC,
         metric: Metric::L1,
     },
+    Opclass {
+        id: 13,
+        name: "bit_hamming_ops",
+        key: &BIT,
+        metric: Metric::L1,
+    },
+    Opclass {
+        id: 14,
+        name: "bit_jaccard_ops",
+        key: &BIT,
+        metric: Metric::Jaccard,
+    },
 ];
 
 /// The class with `id`, if any.
@@ -301,16 +371,26 @@ pub fn of(index: pg_sys::Relation) -> &'static Opclass {
     }
     // A class declared for another type than the one its function 3 names
     // (only a superuser can make one) would have `read` misread every row.
-    let name = std::ffi::CString::new(class.key.name).expect("type names have no NUL");
     // SAFETY: an open index has the input type of its key column's class.
     let input = unsafe { *(*index).rd_opcintype };
-    if input != crate::catalog::extension_type(&name) {
+    if input != type_oid(class.key) {
         raise(
             PgSqlErrorCode::ERRCODE_INVALID_OBJECT_DEFINITION,
             format!(
                 "operator class support function {INFO_PROC} names {} of type {}, not the indexed column's type",
                 class.name, class.key.name
             ),
+            None,
+        );
+    }
+    // A `varbit` column is binary coercible to a `bit` class, and has no
+    // fixed length: pgvector refuses it.
+    // SAFETY: an index relation has a tuple descriptor with one attribute here.
+    let column = unsafe { (*crate::pgver::tuple_desc_attr((*index).rd_att, 0)).atttypid };
+    if column == pg_sys::VARBITOID {
+        raise(
+            PgSqlErrorCode::ERRCODE_FEATURE_NOT_SUPPORTED,
+            "type not supported for hnsw index",
             None,
         );
     }
@@ -442,6 +522,16 @@ info_function!(
     pg_finfo_pgvision_opclass_sparsevec_l1,
     12
 );
+info_function!(
+    pgvision_opclass_bit_hamming,
+    pg_finfo_pgvision_opclass_bit_hamming,
+    13
+);
+info_function!(
+    pgvision_opclass_bit_jaccard,
+    pg_finfo_pgvision_opclass_bit_jaccard,
+    14
+);
 
 pgrx::extension_sql!(
     r#"
@@ -469,6 +559,10 @@ CREATE FUNCTION pgvision_opclass_sparsevec_cosine(internal) RETURNS internal
     AS 'MODULE_PATHNAME', 'pgvision_opclass_sparsevec_cosine' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 CREATE FUNCTION pgvision_opclass_sparsevec_l1(internal) RETURNS internal
     AS 'MODULE_PATHNAME', 'pgvision_opclass_sparsevec_l1' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION pgvision_opclass_bit_hamming(internal) RETURNS internal
+    AS 'MODULE_PATHNAME', 'pgvision_opclass_bit_hamming' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION pgvision_opclass_bit_jaccard(internal) RETURNS internal
+    AS 'MODULE_PATHNAME', 'pgvision_opclass_bit_jaccard' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 "#,
     name = "opclass_info_functions",
 );

@@ -134,3 +134,18 @@ CREATE OPERATOR CLASS sparsevec_l1_ops FOR TYPE sparsevec USING hnsw AS
         sparsevec_l2_norm
     ],
 );
+
+pgrx::extension_sql!(
+    r#"
+CREATE OPERATOR CLASS bit_hamming_ops FOR TYPE bit USING hnsw AS
+    OPERATOR 1 <~> (bit, bit) FOR ORDER BY float_ops,
+    FUNCTION 1 hamming_distance(bit, bit),
+    FUNCTION 3 pgvision_opclass_bit_hamming(internal);
+CREATE OPERATOR CLASS bit_jaccard_ops FOR TYPE bit USING hnsw AS
+    OPERATOR 1 <%> (bit, bit) FOR ORDER BY float_ops,
+    FUNCTION 1 jaccard_distance(bit, bit),
+    FUNCTION 3 pgvision_opclass_bit_jaccard(internal);
+"#,
+    name = "hnsw_bit_opclasses",
+    requires = [hnswhandler, "bit_operators", "opclass_info_functions"],
+);

@@ -128,8 +128,19 @@ pub unsafe extern "C-unwind" fn amrescan(
             vec![0.0; dims]
         } else {
             let mut values = Vec::new();
-            let read = crate::opclass::key_type_of(index).read;
-            read(key.sk_argument, &mut |v| values.extend_from_slice(v));
+            let key_type = crate::opclass::key_type_of(index);
+            if std::ptr::eq(key_type, &crate::opclass::BIT) {
+                // before expanding it, in the words of the bit operators
+                let len = crate::opclass::bit_length(key.sk_argument);
+                if len != dims {
+                    crate::error::raise(
+                        pgrx::PgSqlErrorCode::ERRCODE_DATA_EXCEPTION,
+                        format!("different bit lengths {dims} and {len}"),
+                        None,
+                    );
+                }
+            }
+            (key_type.read)(key.sk_argument, &mut |v| values.extend_from_slice(v));
             if values.len() != dims {
                 crate::error::raise_vector(vectorcore::VectorError::DifferentDimensions {
                     a: dims,

@@ -219,6 +219,9 @@ pub unsafe fn insert_key(
 pub fn key_dims(index: pg_sys::Relation, am: &str) -> (&'static crate::opclass::Opclass, usize) {
     use crate::error::raise;
     use pgrx::PgSqlErrorCode;
+    // The class first: it refuses a type it cannot index (varbit) before
+    // its dimensions are looked at.
+    let class = crate::opclass::of(index);
     // SAFETY: an index relation has a tuple descriptor with one attribute here.
     let typmod = unsafe { (*crate::pgver::tuple_desc_attr((*index).rd_att, 0)).atttypmod };
     if typmod < 1 {
@@ -228,7 +231,6 @@ pub fn key_dims(index: pg_sys::Relation, am: &str) -> (&'static crate::opclass::
             None,
         );
     }
-    let class = crate::opclass::of(index);
     let max = class.key.max_dims.min(pageformat::MAX_DIMS);
     if typmod as usize > max {
         raise(

@@ -1,6 +1,7 @@
 """Django with pgvector-python's HalfVectorField, BitField and HnswIndex:
-the app's migration creates the table and an hnsw index with
-halfvec_l2_ops, and the ORM's distance functions order by it."""
+the app's migration creates the table and hnsw indexes with
+halfvec_l2_ops and bit_hamming_ops, and the ORM's distance functions order
+by them."""
 import numpy as np
 import pytest
 
@@ -41,6 +42,9 @@ def test_migration_creates_the_hnsw_index(django_db):
                     "ORDER BY attname")
         types = [r[0] for r in cur.fetchall()]
     assert "USING hnsw (embedding halfvec_l2_ops)" in indexdef
+    with connection.cursor() as cur:
+        cur.execute("SELECT indexdef FROM pg_indexes WHERE indexname = 'pgv_item_bits_hnsw'")
+        assert "USING hnsw (bits bit_hamming_ops)" in cur.fetchone()[0]
     assert "m='16'" in indexdef and "ef_construction='64'" in indexdef
     assert types == ["bit(8)", "halfvec(3)"]
 
@@ -64,6 +68,12 @@ def test_orm_round_trip_and_distances(django_db):
         qs = Item.objects.order_by(L2Distance("embedding", QUERY))[:5]
         assert "pgv_item_embedding_hnsw" in qs.explain()
         assert [ids.index(i.id) for i in qs] == list(exact[:5])
+        # the bit index: 8-bit codes tie, so the distances are compared
+        q = format(0b01101100, "08b")
+        ham = sorted(bin(int(c) ^ 0b01101100).count("1") for c in CODES)
+        qs = Item.objects.annotate(d=HammingDistance("bits", q)).order_by(HammingDistance("bits", q))[:20]
+        assert "pgv_item_bits_hnsw" in qs.explain()
+        assert [i.d for i in qs] == [float(h) for h in ham[:20]]
     finally:
         with connection.cursor() as cur:
             cur.execute("RESET enable_seqscan")

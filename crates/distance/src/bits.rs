@@ -107,6 +107,18 @@ pub fn binary_quantize(v: &[f32]) -> Vec<u8> {
     out
 }
 
+/// The first `bits` bits of `bytes` as 0/1 floats, most significant bit
+/// of each byte first (the form an index reads a bit string in; exact in
+/// f16). Bits past the end of `bytes` read as 0.
+pub fn to_floats(bytes: &[u8], bits: usize) -> Vec<f32> {
+    (0..bits)
+        .map(|i| {
+            let byte = bytes.get(i / 8).copied().unwrap_or(0);
+            f32::from((byte >> (7 - i % 8)) & 1)
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -176,6 +188,17 @@ mod tests {
             .collect();
         assert_eq!(binary_quantize(&v), bits("10010010010"));
         assert!(binary_quantize(&[]).is_empty());
+    }
+
+    #[test]
+    fn floats_read_bits_msb_first() {
+        assert_eq!(to_floats(&bits("1001"), 4), vec![1.0, 0.0, 0.0, 1.0]);
+        assert_eq!(to_floats(&bits("0000000011"), 10)[8..], [1.0, 1.0]);
+        assert_eq!(
+            binary_quantize(&to_floats(&bits("1101001"), 7)),
+            bits("1101001")
+        );
+        assert!(to_floats(&[], 0).is_empty());
     }
 
     #[test]

@@ -34,8 +34,18 @@ pub fn lower_bound(metric: Metric, d: f32, err: f32, norm: f32, q_norm: f32, dim
         Metric::Cosine => (d - (slack + g * norm) / norm).max(0.0) * (1.0 - g),
         // |q - x|_1 >= |q - x16|_1 - |x - x16|_1, and |r|_1 <= sqrt(n) |r|_2
         Metric::L1 => (d.max(0.0) / (1.0 + g) - (dims as f64).sqrt() * err).max(0.0) * (1.0 - g),
+        // 0/1 copies are exact (err 0): the counts are exact integers in
+        // f32 and `d` is the exact distance up to two roundings (of the
+        // quotient, at most 1 here, and of 1 - it), each under 2^-24;
+        // an inexact copy gets the trivial bound 0.
+        Metric::Jaccard if err == 0.0 => (d - JACCARD_SLACK).max(0.0),
+        Metric::Jaccard => 0.0,
     }
 }
+
+/// What a Jaccard bound gives up for float rounding: far above the two
+/// roundings of 2^-24 each it covers.
+const JACCARD_SLACK: f64 = 1e-6;
 
 #[cfg(test)]
 mod tests {
@@ -62,7 +72,52 @@ mod tests {
                 .zip(x)
                 .map(|(a, b)| (*a as f64 - *b as f64).abs())
                 .sum(),
+            Metric::Jaccard => {
+                let (na, nb) = (nq * nq, nx * nx);
+                if dot.round() == 0.0 {
+                    1.0
+                } else {
+                    1.0 - dot.round() / (na.round() + nb.round() - dot.round())
+                }
+            }
         }
+    }
+
+    /// A random 0/1 vector with about `density` of its elements set.
+    fn random_bits(rng: &mut rand::rngs::StdRng, dims: usize, density: f64) -> Vec<f32> {
+        (0..dims)
+            .map(|_| if rng.gen_bool(density) { 1.0 } else { 0.0 })
+            .collect()
+    }
+
+    #[test]
+    fn bit_bounds_never_exceed_and_nearly_reach_the_exact_distance() {
+        // Hamming (L1) and Jaccard over bit strings: exact f16 copies.
+        let mut rng = rand::rngs::StdRng::seed_from_u64(21);
+        for metric in [Metric::L1, Metric::Jaccard] {
+            for dims in [1, 7, 64, 1000, 16000] {
+                for i in 0..30 {
+                    let density = [0.0, 0.02, 0.5, 0.97, 1.0][i % 5];
+                    let x = random_bits(&mut rng, dims, density);
+                    let q = random_bits(&mut rng, dims, [0.5, 0.0, 0.1, 1.0, 0.9][i % 5]);
+                    let half = HalfVector::encode(&x);
+                    assert_eq!(half.err, 0.0);
+                    let prepared = metric.prepare(&q).expect("every bit query");
+                    let d = metric.to_half(&prepared, &half.codes, half.scale, half.norm);
+                    let q_norm = distance::norm(&q) as f32;
+                    let b = lower_bound(metric, d, half.err, half.norm, q_norm, dims);
+                    let e = exact(metric, &q, &x);
+                    assert!(b <= e, "{metric:?} {dims}-d: bound {b} above exact {e}");
+                    let slack = if metric == Metric::L1 { 0.01 * e } else { 2e-6 };
+                    assert!(
+                        e - b <= slack,
+                        "{metric:?} {dims}-d: bound {b} far below {e}"
+                    );
+                }
+            }
+        }
+        // an inexact copy gets the trivial bound
+        assert_eq!(lower_bound(Metric::Jaccard, 0.5, 0.01, 1.0, 1.0, 4), 0.0);
     }
 
     /// Random vectors of varied scale (so the f16 copies round visibly).

@@ -13,13 +13,27 @@ pub enum Metric {
     InnerProduct,
     /// Cosine distance `1 - cos(a, b)`.
     Cosine,
-    /// Manhattan (taxicab) distance, the meaning of `<+>`.
+    /// Manhattan (taxicab) distance, the meaning of `<+>` (and on 0/1
+    /// vectors the Hamming distance, the meaning of `<~>` on bit strings).
     L1,
+    /// Jaccard distance `1 - a.b / (|a|^2 + |b|^2 - a.b)` of 0/1 vectors
+    /// (bit strings read one bit a dimension), the meaning of `<%>`; 1 when
+    /// they share no set bit, two zero vectors included (pgvector's
+    /// answer). Defined for 0/1 vectors only: its f16 kernels read the
+    /// counts as integers. A [`Metric::prepare`]d query carries its count
+    /// of set bits in its first element (see [`jaccard_prepare`]).
+    Jaccard,
 }
 
 impl Metric {
     /// Every metric, in the order of their codes.
-    pub const ALL: [Metric; 4] = [Metric::L2, Metric::InnerProduct, Metric::Cosine, Metric::L1];
+    pub const ALL: [Metric; 5] = [
+        Metric::L2,
+        Metric::InnerProduct,
+        Metric::Cosine,
+        Metric::L1,
+        Metric::Jaccard,
+    ];
 
     /// The metric's code in an index's meta page (part of the on-disk
     /// format: never renumber).
@@ -29,6 +43,7 @@ impl Metric {
             Metric::InnerProduct => 1,
             Metric::Cosine => 2,
             Metric::L1 => 3,
+            Metric::Jaccard => 4,
         }
     }
 
@@ -48,6 +63,10 @@ impl Metric {
     /// [`Metric::prepare`] over `v` itself; false (and `v` unchanged) for a
     /// cosine vector of zero or infinite norm.
     pub fn prepare_in_place(&self, v: &mut [f32]) -> bool {
+        if *self == Metric::Jaccard {
+            jaccard_prepare(v);
+            return true;
+        }
         if *self != Metric::Cosine {
             return true;
         }
@@ -69,6 +88,17 @@ impl Metric {
             Metric::InnerProduct => -half::dot(query, codes, scale),
             Metric::Cosine => 1.0 - half::dot(query, codes, scale) / norm,
             Metric::L1 => half::l1(query, codes, scale),
+            Metric::Jaccard => {
+                let (q0, a) = jaccard_unprepare(query);
+                let Some(&c0) = codes.first() else {
+                    return 1.0;
+                };
+                let mut x0 = [0.0f32];
+                half::decode_scalar(&[c0], scale, &mut x0);
+                let x0 = x0[0];
+                let ab = half::dot(&query[1..], &codes[1..], scale) + q0 * x0;
+                jaccard_of_counts(ab, a, norm * norm)
+            }
         };
         nan_last(d)
     }
@@ -100,6 +130,9 @@ impl Metric {
             Metric::InnerProduct => -half::dot_pair(a.0, a.1, b.0, b.1),
             Metric::Cosine => 1.0 - half::dot_pair(a.0, a.1, b.0, b.1) / (a.2 * b.2),
             Metric::L1 => half::l1_pair(a.0, a.1, b.0, b.1),
+            Metric::Jaccard => {
+                jaccard_of_counts(half::dot_pair(a.0, a.1, b.0, b.1), a.2 * a.2, b.2 * b.2)
+            }
         };
         nan_last(d)
     }
@@ -113,6 +146,11 @@ impl Metric {
             Metric::InnerProduct => -distance::inner_product(a, b),
             Metric::Cosine => 1.0 - distance::inner_product(a, b),
             Metric::L1 => distance::l1(a, b),
+            Metric::Jaccard => {
+                let ((a0, na), (b0, nb)) = (jaccard_unprepare(a), jaccard_unprepare(b));
+                let ab = distance::inner_product(&a[1..], &b[1..]) + a0 * b0;
+                jaccard_of_counts(ab, na, nb)
+            }
         };
         nan_last(d)
     }
@@ -127,9 +165,47 @@ impl Metric {
             Metric::InnerProduct => -distance::inner_product(a, b),
             Metric::Cosine => distance::cosine_distance(a, b) as f32,
             Metric::L1 => distance::l1(a, b),
+            Metric::Jaccard => {
+                let sq = |v: &[f32]| distance::inner_product(v, v);
+                jaccard_of_counts(distance::inner_product(a, b), sq(a), sq(b))
+            }
         };
         nan_last(d)
     }
+}
+
+/// Jaccard distance from the (integer) counts of shared set bits `ab`
+/// and of set bits `a` and `b`, rounded to integers first: 1 when no bit
+/// is shared.
+#[inline]
+fn jaccard_of_counts(ab: f32, a: f32, b: f32) -> f32 {
+    let (ab, a, b) = (ab.round(), a.round(), b.round());
+    if ab <= 0.0 {
+        return 1.0;
+    }
+    1.0 - ab / (a + b - ab)
+}
+
+/// Prepares a 0/1 vector `v` as a Jaccard query, in place: its first
+/// element becomes `v[0] + 2 * count`, `count` its set bits, so the f16
+/// kernel learns the query's count without a pass over it per distance
+/// (the other elements are unchanged; [`jaccard_unprepare`] reads both
+/// back). Exact in f32 up to 2^22 dimensions.
+fn jaccard_prepare(v: &mut [f32]) {
+    let count = distance::inner_product(v, v).round();
+    if let Some(first) = v.first_mut() {
+        *first += 2.0 * count;
+    }
+}
+
+/// `(v[0], count)` of a query [`jaccard_prepare`]d into `q`.
+#[inline]
+fn jaccard_unprepare(q: &[f32]) -> (f32, f32) {
+    let Some(&first) = q.first() else {
+        return (0.0, 0.0);
+    };
+    let count = (first * 0.5).floor();
+    (first - 2.0 * count, count)
 }
 
 /// NaN (a zero-norm cosine operand) as `+inf`, so such a vector sorts last
@@ -155,12 +231,103 @@ mod code_tests {
             (Metric::InnerProduct, 1),
             (Metric::Cosine, 2),
             (Metric::L1, 3),
+            (Metric::Jaccard, 4),
         ];
         for (metric, code) in expected {
             assert_eq!(metric.code(), code);
             assert_eq!(Metric::from_code(code), Some(metric));
         }
-        assert_eq!(Metric::from_code(4), None);
+        assert_eq!(Metric::from_code(5), None);
         assert_eq!(Metric::from_code(u32::MAX), None);
+    }
+}
+
+#[cfg(test)]
+mod bit_tests {
+    use super::Metric;
+    use distance::half::HalfVector;
+    use rand::{Rng, SeedableRng};
+
+    /// Random bit strings of `bits` bits (tail bits zero) with about
+    /// `density` of them set.
+    fn random_bits(rng: &mut rand::rngs::StdRng, bits: usize, density: f64) -> Vec<u8> {
+        let mut out = vec![0u8; bits.div_ceil(8)];
+        for i in 0..bits {
+            if rng.gen_bool(density) {
+                out[i / 8] |= 0x80 >> (i % 8);
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn every_kernel_equals_the_bit_string_distances() {
+        // Hamming is L1 on 0/1 vectors; Jaccard has its own kernels. Every
+        // path a graph measures by must give what `<~>` / `<%>` give.
+        let mut rng = rand::rngs::StdRng::seed_from_u64(20);
+        for bits in [1, 3, 8, 63, 64, 65, 256, 1000, 4099] {
+            for i in 0..40 {
+                let densities = [0.0, 0.01, 0.3, 0.5, 0.9, 1.0];
+                let a = random_bits(&mut rng, bits, densities[i % 6]);
+                let b = random_bits(&mut rng, bits, densities[(i / 6) % 6]);
+                let (fa, fb) = (
+                    distance::bits::to_floats(&a, bits),
+                    distance::bits::to_floats(&b, bits),
+                );
+                let (ha, hb) = (HalfVector::encode(&fa), HalfVector::encode(&fb));
+                assert_eq!((ha.err, hb.err), (0.0, 0.0));
+                for (metric, want) in [
+                    (Metric::L1, distance::bits::hamming(&a, &b) as f64),
+                    (Metric::Jaccard, distance::bits::jaccard(&a, &b)),
+                ] {
+                    let (qa, qb) = (metric.prepare(&fa).unwrap(), metric.prepare(&fb).unwrap());
+                    let got = [
+                        metric.distance(&fa, &fb),
+                        metric.to_half(&qa, &hb.codes, hb.scale, hb.norm),
+                        metric.to_half(&qb, &ha.codes, ha.scale, ha.norm),
+                        metric.to_half_within(&qa, &hb.codes, hb.scale, hb.norm, 0.0),
+                        metric.between_halves(
+                            (&ha.codes, ha.scale, ha.norm),
+                            (&hb.codes, hb.scale, hb.norm),
+                        ),
+                        metric.between_prepared(&qa, &qb),
+                    ];
+                    for (k, g) in got.iter().enumerate() {
+                        assert!(
+                            (*g as f64 - want).abs() <= 1e-6 * want.max(1.0),
+                            "{metric:?} {bits} bits, path {k}: {g} vs {want}"
+                        );
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn jaccard_of_zero_vectors_is_one_as_in_pgvector() {
+        let z = [0.0f32; 5];
+        let one = [1.0f32, 0.0, 0.0, 0.0, 0.0];
+        let m = Metric::Jaccard;
+        assert_eq!(m.distance(&z, &z), 1.0);
+        assert_eq!(m.distance(&z, &one), 1.0);
+        assert_eq!(m.distance(&one, &one), 0.0);
+        let hz = HalfVector::encode(&z);
+        assert_eq!(
+            m.to_half(&m.prepare(&z).unwrap(), &hz.codes, hz.scale, hz.norm),
+            1.0
+        );
+        assert_eq!(
+            m.between_prepared(&m.prepare(&z).unwrap(), &m.prepare(&z).unwrap()),
+            1.0
+        );
+    }
+
+    #[test]
+    fn a_prepared_jaccard_query_keeps_its_other_elements() {
+        let v = [1.0f32, 1.0, 0.0, 1.0];
+        let q = Metric::Jaccard.prepare(&v).unwrap();
+        assert_eq!(q, vec![7.0, 1.0, 0.0, 1.0]);
+        let z = Metric::Jaccard.prepare(&[0.0, 1.0]).unwrap();
+        assert_eq!(z, vec![2.0, 1.0]);
     }
 }

@@ -21,8 +21,8 @@ pub const OLDEST_READABLE_VERSION: u32 = 1;
 pub const M_RANGE: std::ops::RangeInclusive<u32> = 2..=100;
 /// Values `ef_construction` takes (the reloption's bounds).
 pub const EF_CONSTRUCTION_RANGE: std::ops::RangeInclusive<u32> = 4..=1000;
-/// Highest metric code (0 L2, 1 inner product, 2 cosine, 3 L1).
-pub const MAX_METRIC: u32 = 3;
+/// Highest metric code (0 L2, 1 inner product, 2 cosine, 3 L1, 4 Jaccard).
+pub const MAX_METRIC: u32 = 4;
 
 /// Contents of the meta page, stored right after the page header.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -314,7 +314,7 @@ mod tests {
             ("m =", |m| m.m = 1),
             ("m =", |m| m.m = u32::MAX),
             ("ef_construction", |m| m.ef_construction = 1001),
-            ("metric", |m| m.metric = 4),
+            ("metric", |m| m.metric = 5),
             ("entry point", |m| m.entry_block = 0),
             ("entry point", |m| m.entry_offset = 0),
             ("entry point", |m| m.entry_level = 256),

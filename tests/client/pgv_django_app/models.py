@@ -14,4 +14,6 @@ class Item(models.Model):
         indexes = [
             HnswIndex(name="pgv_item_embedding_hnsw", fields=["embedding"], m=16, ef_construction=64,
                       opclasses=["halfvec_l2_ops"]),
+            HnswIndex(name="pgv_item_bits_hnsw", fields=["bits"], m=16, ef_construction=64,
+                      opclasses=["bit_hamming_ops"]),
         ]

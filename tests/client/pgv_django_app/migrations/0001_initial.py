@@ -19,6 +19,8 @@ class Migration(migrations.Migration):
                 "indexes": [
                     pgvector.django.HnswIndex(ef_construction=64, fields=["embedding"], m=16,
                                               name="pgv_item_embedding_hnsw", opclasses=["halfvec_l2_ops"]),
+                    pgvector.django.HnswIndex(ef_construction=64, fields=["bits"], m=16,
+                                              name="pgv_item_bits_hnsw", opclasses=["bit_hamming_ops"]),
                 ],
             },
         ),
