@@ -23,7 +23,11 @@ impl IndexParams {
     /// Reads and validates the parameters of `index`, raising pgvector's errors.
     pub fn of(index: pg_sys::Relation) -> Self {
         let (class, dims) = crate::pg::am::key_dims(index, "ivfflat");
-        if class.metric == Metric::L1 {
+        // ivfflat has the classes of pgvector's: L2, inner product, cosine.
+        if !matches!(
+            class.metric,
+            Metric::L2 | Metric::InnerProduct | Metric::Cosine
+        ) {
             raise(
                 PgSqlErrorCode::ERRCODE_FEATURE_NOT_SUPPORTED,
                 format!(
@@ -58,7 +62,7 @@ pub fn element(key: &crate::opclass::KeyType) -> ivf::layout::Element {
 /// (spherical k-means), which for cosine is the nearest direction.
 pub fn assignment(metric: Metric) -> ivf::Assignment {
     match metric {
-        Metric::L2 | Metric::L1 => ivf::Assignment::L2,
+        Metric::L2 | Metric::L1 | Metric::Jaccard => ivf::Assignment::L2,
         Metric::InnerProduct | Metric::Cosine => ivf::Assignment::InnerProduct,
     }
 }
@@ -78,5 +82,6 @@ pub fn operator_value(metric: Metric, x: &[f32], q: &[f32]) -> f64 {
         Metric::InnerProduct => -(distance::inner_product(x, q) as f64),
         Metric::Cosine => distance::cosine_distance(x, q),
         Metric::L1 => distance::l1(x, q) as f64,
+        Metric::Jaccard => unreachable!("no ivfflat class has it: IndexParams::of refuses it"),
     }
 }
