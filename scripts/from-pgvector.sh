@@ -17,9 +17,8 @@
 # pgvector operator classes other than vector_{l2,ip,cosine,l1}_ops,
 # halfvec_{l2,ip,cosine,l1}_ops, sparsevec_{l2,ip,cosine,l1}_ops,
 # bit_hamming_ops, bit_jaccard_ops, vector_ops, halfvec_ops and
-# sparsevec_ops; ivfflat indexes on bit (pgvision's ivfflat has the vector
-# and halfvec classes); hnsw indexes of more than 16,000 bits (bit columns
-# are Postgres' own type and move, with their hnsw indexes up to 16,000
+# sparsevec_ops; hnsw and ivfflat indexes of more than 16,000 bits (bit
+# columns are Postgres' own type and move, with their indexes up to 16,000
 # bits).
 set -euo pipefail
 source "$(dirname "$0")/common.sh"
@@ -55,11 +54,12 @@ SELECT format('index %s uses ivfflat with operator class %s', i.indexrelid::regc
 FROM pg_index i JOIN pg_class ic ON ic.oid = i.indexrelid JOIN pg_am am ON am.oid = ic.relam,
      unnest(i.indclass) AS k(opc) JOIN pg_opclass oc ON oc.oid = k.opc
 WHERE am.amname = 'ivfflat' AND oc.opcname NOT IN ('vector_l2_ops', 'vector_ip_ops', 'vector_cosine_ops',
-                                                   'halfvec_l2_ops', 'halfvec_ip_ops', 'halfvec_cosine_ops')
+                                                   'halfvec_l2_ops', 'halfvec_ip_ops', 'halfvec_cosine_ops',
+                                                   'bit_hamming_ops')
 UNION ALL
 SELECT format('index %s has %s bits, more than the 16000 of pgvision''s bit indexes', a.attrelid::regclass, a.atttypmod)
 FROM pg_attribute a JOIN pg_class ic ON ic.oid = a.attrelid JOIN pg_am am ON am.oid = ic.relam
-WHERE ic.relkind = 'i' AND am.amname = 'hnsw' AND a.atttypid = 'bit'::regtype AND a.atttypmod > 16000;
+WHERE ic.relkind = 'i' AND am.amname IN ('hnsw', 'ivfflat') AND a.atttypid = 'bit'::regtype AND a.atttypmod > 16000;
 SQL
 )
 if [ -n "$unsupported" ]; then

@@ -628,3 +628,8 @@ CREATE OPERATOR CLASS bit_jaccard_ops FOR TYPE bit USING hnsw AS
     OPERATOR 1 <%> (bit, bit) FOR ORDER BY float_ops,
     FUNCTION 1 jaccard_distance(bit, bit),
     FUNCTION 3 pgvision_opclass_bit_jaccard(internal);
+
+CREATE OPERATOR CLASS bit_hamming_ops FOR TYPE bit USING ivfflat AS
+    OPERATOR 1 <~> (bit, bit) FOR ORDER BY float_ops,
+    FUNCTION 1 hamming_distance(bit, bit),
+    FUNCTION 3 pgvision_opclass_bit_hamming(internal);

@@ -1,6 +1,6 @@
 //! Operator classes: what an index learns from its operator class, for
-//! every index access method of the extension (hnsw today; ivfflat will
-//! read the same table).
+//! every index access method of the extension (hnsw and ivfflat read the
+//! same table).
 //!
 //! # How an access method finds out what it indexes
 //!
@@ -187,7 +187,7 @@ unsafe fn read_bit(datum: pg_sys::Datum, f: &mut dyn FnMut(&[f32])) {
         raise(
             PgSqlErrorCode::ERRCODE_PROGRAM_LIMIT_EXCEEDED,
             format!(
-                "bit cannot have more than {} dimensions for hnsw index",
+                "bit cannot have more than {} dimensions for an index",
                 BIT.max_dims
             ),
             None,
@@ -201,10 +201,42 @@ unsafe fn read_bit(datum: pg_sys::Datum, f: &mut dyn FnMut(&[f32])) {
 ///
 /// # Safety
 /// `datum` is a non-null `bit` datum.
-pub unsafe fn bit_length(datum: pg_sys::Datum) -> usize {
+unsafe fn bit_length(datum: pg_sys::Datum) -> usize {
     use pgrx::FromDatum;
     // SAFETY: forwarded from the caller.
     unsafe { crate::bit::Bit::from_datum(datum, false) }.map_or(0, |b| b.len())
+}
+
+/// A scan's query (a non-null datum of `index`'s key type) as f32s, with
+/// the operators' error when its length is not the index's `dims`
+/// ("different bit lengths" for `bit`, checked before the bits are
+/// expanded; "different vector dimensions" otherwise).
+///
+/// # Safety
+/// `datum` is a non-null value of the type of `index`'s operator class.
+pub unsafe fn read_query(index: pg_sys::Relation, datum: pg_sys::Datum, dims: usize) -> Vec<f32> {
+    let key_type = key_type_of(index);
+    if std::ptr::eq(key_type, &BIT) {
+        // SAFETY: forwarded from the caller.
+        let len = unsafe { bit_length(datum) };
+        if len != dims {
+            raise(
+                PgSqlErrorCode::ERRCODE_DATA_EXCEPTION,
+                format!("different bit lengths {dims} and {len}"),
+                None,
+            );
+        }
+    }
+    let mut values = Vec::new();
+    // SAFETY: forwarded from the caller.
+    unsafe { (key_type.read)(datum, &mut |v| values.extend_from_slice(v)) };
+    if values.len() != dims {
+        crate::error::raise_vector(vectorcore::VectorError::DifferentDimensions {
+            a: dims,
+            b: values.len(),
+        });
+    }
+    values
 }
 
 /// The OID of a key type's SQL type: built in for `bit`, else the
@@ -390,11 +422,25 @@ pub fn of(index: pg_sys::Relation) -> &'static Opclass {
     if column == pg_sys::VARBITOID {
         raise(
             PgSqlErrorCode::ERRCODE_FEATURE_NOT_SUPPORTED,
-            "type not supported for hnsw index",
+            format!("type not supported for {} index", am_name(index)),
             None,
         );
     }
     class
+}
+
+/// The name of `index`'s access method (`hnsw`, `ivfflat`), for messages.
+fn am_name(index: pg_sys::Relation) -> String {
+    // SAFETY: an open relation has its pg_class row; get_am_name returns a
+    // palloc'd copy or null.
+    let name = unsafe { pg_sys::get_am_name((*(*index).rd_rel).relam) };
+    if name.is_null() {
+        return "this".into();
+    }
+    // SAFETY: a NUL-terminated string from the catalog.
+    unsafe { std::ffi::CStr::from_ptr(name) }
+        .to_string_lossy()
+        .into_owned()
 }
 
 /// The class of an index whose operator class is one of the four `vector`

@@ -127,27 +127,7 @@ pub unsafe extern "C-unwind" fn amrescan(
             state.unordered = true;
             vec![0.0; dims]
         } else {
-            let mut values = Vec::new();
-            let key_type = crate::opclass::key_type_of(index);
-            if std::ptr::eq(key_type, &crate::opclass::BIT) {
-                // before expanding it, in the words of the bit operators
-                let len = crate::opclass::bit_length(key.sk_argument);
-                if len != dims {
-                    crate::error::raise(
-                        pgrx::PgSqlErrorCode::ERRCODE_DATA_EXCEPTION,
-                        format!("different bit lengths {dims} and {len}"),
-                        None,
-                    );
-                }
-            }
-            (key_type.read)(key.sk_argument, &mut |v| values.extend_from_slice(v));
-            if values.len() != dims {
-                crate::error::raise_vector(vectorcore::VectorError::DifferentDimensions {
-                    a: dims,
-                    b: values.len(),
-                });
-            }
-            values
+            crate::opclass::read_query(index, key.sk_argument, dims)
         };
         let metric = graph.metric();
         let mut prepared = metric.prepare(&in_index_order(order.as_deref(), &values));

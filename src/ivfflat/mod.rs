@@ -76,3 +76,16 @@ CREATE OPERATOR CLASS halfvec_cosine_ops FOR TYPE halfvec USING ivfflat AS
     name = "ivfflat_opclasses",
     requires = [ivfflathandler, "hnsw_opclasses", "hnsw_halfvec_opclasses",],
 );
+
+// pgvector's ivfflat class for `bit`: Hamming distance, which is L1 over
+// the bits read as 0/1 (see `crate::opclass::BIT`).
+pgrx::extension_sql!(
+    r#"
+CREATE OPERATOR CLASS bit_hamming_ops FOR TYPE bit USING ivfflat AS
+    OPERATOR 1 <~> (bit, bit) FOR ORDER BY float_ops,
+    FUNCTION 1 hamming_distance(bit, bit),
+    FUNCTION 3 pgvision_opclass_bit_hamming(internal);
+"#,
+    name = "ivfflat_bit_opclasses",
+    requires = [ivfflathandler, "hnsw_bit_opclasses"],
+);

@@ -23,11 +23,15 @@ impl IndexParams {
     /// Reads and validates the parameters of `index`, raising pgvector's errors.
     pub fn of(index: pg_sys::Relation) -> Self {
         let (class, dims) = crate::pg::am::key_dims(index, "ivfflat");
-        // ivfflat has the classes of pgvector's: L2, inner product, cosine.
-        if !matches!(
-            class.metric,
-            Metric::L2 | Metric::InnerProduct | Metric::Cosine
-        ) {
+        // ivfflat has the classes of pgvector's: L2, inner product, cosine,
+        // and Hamming for bit (L1 over 0/1 values).
+        let bits = std::ptr::eq(class.key, &crate::opclass::BIT);
+        let supported = match class.metric {
+            Metric::L2 | Metric::InnerProduct | Metric::Cosine => !bits,
+            Metric::L1 => bits,
+            Metric::Jaccard => false,
+        };
+        if !supported {
             raise(
                 PgSqlErrorCode::ERRCODE_FEATURE_NOT_SUPPORTED,
                 format!(
@@ -48,9 +52,9 @@ impl IndexParams {
 
 /// How records of key type `key` store vectors: half floats for
 /// `halfvec` (its values widen exactly, so distances stay the SQL
-/// operator's), float4 for everything else.
+/// operator's) and `bit` (0 and 1 are exact), float4 for everything else.
 pub fn element(key: &crate::opclass::KeyType) -> ivf::layout::Element {
-    if std::ptr::eq(key, &crate::opclass::HALFVEC) {
+    if std::ptr::eq(key, &crate::opclass::HALFVEC) || std::ptr::eq(key, &crate::opclass::BIT) {
         ivf::layout::Element::F16
     } else {
         ivf::layout::Element::F32
@@ -58,7 +62,8 @@ pub fn element(key: &crate::opclass::KeyType) -> ivf::layout::Element {
 }
 
 /// How rows are given to lists (and lists ordered for a query): by L2 to
-/// the centres for L2, else by inner product with unit-length centres
+/// the centres for L2 and for Hamming (bits as 0/1: L2 squared is the
+/// Hamming distance), else by inner product with unit-length centres
 /// (spherical k-means), which for cosine is the nearest direction.
 pub fn assignment(metric: Metric) -> ivf::Assignment {
     match metric {
@@ -81,6 +86,7 @@ pub fn operator_value(metric: Metric, x: &[f32], q: &[f32]) -> f64 {
         Metric::L2 => (distance::l2_squared(x, q) as f64).sqrt(),
         Metric::InnerProduct => -(distance::inner_product(x, q) as f64),
         Metric::Cosine => distance::cosine_distance(x, q),
+        // Hamming over 0/1 values: an exact integer, as hamming_distance gives.
         Metric::L1 => distance::l1(x, q) as f64,
         Metric::Jaccard => unreachable!("no ivfflat class has it: IndexParams::of refuses it"),
     }

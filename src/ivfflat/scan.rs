@@ -123,16 +123,7 @@ pub unsafe extern "C-unwind" fn amrescan(
         state.query = if key.sk_flags & pg_sys::SK_ISNULL as i32 != 0 {
             vec![0.0; dims]
         } else {
-            let mut values = Vec::new();
-            let read = crate::opclass::key_type_of(index).read;
-            read(key.sk_argument, &mut |v| values.extend_from_slice(v));
-            if values.len() != dims {
-                crate::error::raise_vector(vectorcore::VectorError::DifferentDimensions {
-                    a: dims,
-                    b: values.len(),
-                });
-            }
-            values
+            crate::opclass::read_query(index, key.sk_argument, dims)
         };
         let centres = read_centres(index, &meta);
         let (_, max) = lists_wanted(meta.lists as usize);

@@ -169,6 +169,37 @@ SELECT array_agg(id) FROM (SELECT id FROM iv_16k ORDER BY v <-> (SELECT v FROM i
 SELECT array_agg(id) FROM (SELECT id FROM iv_16k ORDER BY v::halfvec(16000) <=> (SELECT v::halfvec(16000) FROM iv_16k WHERE id = 3) LIMIT 9) s;
 RESET enable_indexscan;
 DROP TABLE iv_16k;
+-- bit_hamming_ops: Hamming distance on bit(n), the bits stored as 0/1.
+-- With every list probed, the 20 nearest distances equal an exact scan's
+-- (rows at the same distance may come in another order), through inserts,
+-- deletes and VACUUM.
+CREATE TABLE iv_bits (id int, b bit(64));
+INSERT INTO iv_bits SELECT i, (SELECT string_agg(CASE WHEN sin(i * j * 0.37 + j) > 0 THEN '1' ELSE '0' END, '')
+                               FROM generate_series(1, 64) j)::bit(64)
+FROM generate_series(1, 400) i;
+CREATE INDEX iv_bits_idx ON iv_bits USING ivfflat (b bit_hamming_ops) WITH (lists = 5);
+INSERT INTO iv_bits SELECT id + 400, ~b FROM iv_bits WHERE id <= 60;
+INSERT INTO iv_bits VALUES (1000, NULL);
+DELETE FROM iv_bits WHERE id % 7 = 0;
+VACUUM iv_bits;
+SET ivfflat.probes = 5;
+SET enable_seqscan = off;
+EXPLAIN (COSTS OFF) SELECT id FROM iv_bits ORDER BY b <~> (SELECT b FROM iv_bits WHERE id = 3) LIMIT 20;
+CREATE TEMP TABLE iv_bits_got AS
+SELECT q, array_agg(d ORDER BY d) d FROM generate_series(3, 403, 100) q,
+  LATERAL (SELECT b <~> (SELECT b FROM iv_bits WHERE id = q) d FROM iv_bits
+           ORDER BY b <~> (SELECT b FROM iv_bits WHERE id = q) LIMIT 20) s GROUP BY q;
+SELECT err($$SELECT id FROM iv_bits ORDER BY b <~> B'101' LIMIT 1$$);
+RESET enable_seqscan;
+SET enable_indexscan = off;  -- the exact answers
+SELECT count(*), bool_and(g.d = e.d) FROM iv_bits_got g,
+  LATERAL (SELECT array_agg(d ORDER BY d) d FROM (SELECT b <~> (SELECT b FROM iv_bits WHERE id = g.q) d
+           FROM iv_bits WHERE b IS NOT NULL ORDER BY 1 LIMIT 20) s) e;
+RESET enable_indexscan;
+CREATE TABLE iv_varbit (b varbit(4));
+SELECT err($$CREATE INDEX ON iv_varbit USING ivfflat (b bit_hamming_ops)$$);
+SELECT err($$CREATE INDEX ON iv_bits USING ivfflat (b bit_jaccard_ops)$$);
+DROP TABLE iv_bits, iv_varbit;
 -- unlogged tables
 CREATE UNLOGGED TABLE iv_unlogged (v vector(2));
 CREATE INDEX ON iv_unlogged USING ivfflat (v) WITH (lists = 2);
