@@ -184,7 +184,7 @@ DELETE FROM iv_bits WHERE id % 7 = 0;
 VACUUM iv_bits;
 SET ivfflat.probes = 5;
 SET enable_seqscan = off;
-EXPLAIN (COSTS OFF) SELECT id FROM iv_bits ORDER BY b <~> (SELECT b FROM iv_bits WHERE id = 3) LIMIT 20;
+EXPLAIN (COSTS OFF) SELECT id FROM iv_bits ORDER BY b <~> B'0101010101010101010101010101010101010101010101010101010101010101' LIMIT 20;
 CREATE TEMP TABLE iv_bits_got AS
 SELECT q, array_agg(d ORDER BY d) d FROM generate_series(3, 403, 100) q,
   LATERAL (SELECT b <~> (SELECT b FROM iv_bits WHERE id = q) d FROM iv_bits
