@@ -1,8 +1,6 @@
 """Crash safety: kill -9 the whole server during concurrent inserts (and right
 after an index build); after recovery every committed row is found by its own
 vector and the index answers like a seq scan."""
-import threading
-import time
 
 import numpy as np
 import pytest
@@ -10,7 +8,7 @@ from conftest import STATE
 from datasets import clustered, exact_topk, recall
 from harness import Cluster
 from pgvector.psycopg import register_vector
-from util import knn, load
+from util import crash_during_inserts, knn, load
 
 DIM = 32
 
@@ -57,32 +55,7 @@ def test_crash_during_concurrent_inserts(dim, built, rows):
         load(conn, "c", np.arange(built), data[:built])
         conn.execute("CREATE INDEX ON c USING hnsw (v)")
 
-    committed, stop, errors = [], threading.Event(), []
-
-    def writer(worker):
-        """Inserts rows one transaction each, recording those that committed."""
-        try:
-            with c.connect() as conn:
-                register_vector(conn)
-                for i in range(built + worker, rows, 4):
-                    if stop.is_set():
-                        return
-                    conn.execute("INSERT INTO c VALUES (%s, %s)", (i, data[i]))
-                    committed.append(i)
-        except Exception as e:  # the crash cuts connections: expected
-            errors.append(e)
-
-    threads = [threading.Thread(target=writer, args=(w,)) for w in range(4)]
-    for t in threads:
-        t.start()
-    deadline = time.time() + 60
-    while len(committed) < want and time.time() < deadline:
-        time.sleep(0.05)
-    c.crash()
-    stop.set()
-    for t in threads:
-        t.join()
-    assert len(committed) >= want, f"only {len(committed)} inserts before the crash: {errors[:1]}"
+    committed, errors = crash_during_inserts(c, "c", data[:rows], built, want)
     assert errors, "the crash should have cut the writers off"
 
     c.start()

@@ -14,7 +14,7 @@ from conftest import STATE
 from datasets import clustered, exact_topk, recall, resnetlike
 from harness import Cluster, wait_replay
 from pgvector.psycopg import register_vector
-from util import OPS, knn, load, pgbench, uses_index
+from util import OPS, crash_during_inserts, knn, load, pgbench, uses_index
 
 N, NQ = 10_000, 50
 
@@ -194,32 +194,7 @@ def test_crash_during_concurrent_inserts(dim):
         conn.execute("CREATE EXTENSION pgvision")
         load(conn, "c", np.arange(built), data[:built])
         conn.execute("CREATE INDEX ON c USING ivfflat (v) WITH (lists = 8)")
-    committed, stop, errors = [], threading.Event(), []
-
-    def writer(worker):
-        """Inserts rows one transaction each, recording those that committed."""
-        try:
-            with c.connect() as conn:
-                register_vector(conn)
-                for i in range(built + worker, rows, 4):
-                    if stop.is_set():
-                        return
-                    conn.execute("INSERT INTO c VALUES (%s, %s)", (i, data[i]))
-                    committed.append(i)
-        except Exception as e:  # the crash cuts connections: expected
-            errors.append(e)
-
-    threads = [threading.Thread(target=writer, args=(w,)) for w in range(4)]
-    for t in threads:
-        t.start()
-    deadline = time.time() + 60
-    while len(committed) < want and time.time() < deadline:
-        time.sleep(0.05)
-    c.crash()
-    stop.set()
-    for t in threads:
-        t.join()
-    assert len(committed) >= want, f"only {len(committed)} inserts before the crash: {errors[:1]}"
+    committed, errors = crash_during_inserts(c, "c", data[:rows], built, want)
     c.start()
     ids = np.array(sorted(set(range(built)) | set(committed)))
     try:

@@ -3,6 +3,8 @@ server tests."""
 import re
 import subprocess
 import tempfile
+import threading
+import time
 from pathlib import Path
 
 import numpy as np
@@ -88,3 +90,37 @@ def pgbench(cluster, scripts, clients, seconds=None, transactions=None):
     failed = re.search(r"number of failed transactions: (\d+)", out.stdout)
     assert failed is None or int(failed.group(1)) == 0, failed.group(0)
     return processed
+
+
+def crash_during_inserts(cluster, table, data, first, want, writers=4):
+    """Inserts rows `first`.. of `data` into `table` (id, v) from `writers`
+    sessions, one transaction a row, and kill -9s the server once `want`
+    have committed (or after 60 s). Returns the ids that committed and the
+    errors the writers met (the crash cuts their connections)."""
+    committed, stop, errors = [], threading.Event(), []
+
+    def writer(worker):
+        """Inserts its share of the rows, recording those that committed."""
+        try:
+            with cluster.connect() as conn:
+                register_vector(conn)
+                for i in range(first + worker, len(data), writers):
+                    if stop.is_set():
+                        return
+                    conn.execute(f"INSERT INTO {table} VALUES (%s, %s)", (i, data[i]))
+                    committed.append(i)
+        except Exception as e:  # the crash cuts connections: expected
+            errors.append(e)
+
+    threads = [threading.Thread(target=writer, args=(w,)) for w in range(writers)]
+    for t in threads:
+        t.start()
+    deadline = time.time() + 60
+    while len(committed) < want and time.time() < deadline:
+        time.sleep(0.05)
+    cluster.crash()
+    stop.set()
+    for t in threads:
+        t.join()
+    assert len(committed) >= want, f"only {len(committed)} inserts before the crash: {errors[:1]}"
+    return committed, errors
