@@ -161,7 +161,7 @@ pub fn decode(codes: &[u16], scale: f32) -> Vec<f32> {
 pub fn decode_into(codes: &[u16], scale: f32, out: &mut Vec<f32>) {
     out.clear();
     out.resize(codes.len(), 0.0);
-    (kernels().decode)(codes, scale, out);
+    decode_to(codes, scale, out);
 }
 
 /// `scale * codes` as f32 into `out` (as long as `codes`), with the SIMD
