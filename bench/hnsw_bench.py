@@ -127,6 +127,11 @@ DATASETS = {
     # Not in the issue's reference (pgvector indexes neither vector(4096) nor
     # halfvec(4096)): LLM-embedding width, where pgvision's elements span pages.
     "resnetlike-4096-10k": lambda: gen_resnetlike(10_000, 4096, 50, seed=4096_10),
+    # Issue 23's scale points: ten times the rows of the 128-d and 2048-d sets
+    # (the clusters and classes grow with them); run with --shared-buffers
+    # above and below the index size (bench/run.sh).
+    "clustered-128-1m": lambda: gen_clustered(1_000_000, 128, 1000, seed=128_1000),
+    "resnetlike-2048-200k": lambda: gen_resnetlike(200_000, 2048, 200, seed=2048_200),
 }
 
 
@@ -325,16 +330,59 @@ def check_table(conn, data):
             sys.exit(f"--skip-load: row {i} differs from the generated data; reload")
 
 
+class PeakMemory:
+    """Samples a backend's private (RssAnon) and shared (RssShmem) resident
+    memory from /proc every 50 ms while a statement runs, and keeps the peaks
+    (MiB). Shared memory counts only the shared buffers and DSM pages the
+    process touched. Silent (None) where /proc is unreadable."""
+
+    def __init__(self, pid):
+        self.pid, self.peak, self.stop = pid, {"RssAnon": None, "RssShmem": None}, None
+
+    def sample(self):
+        """One reading of the two fields, into the peaks."""
+        try:
+            with open(f"/proc/{self.pid}/status") as f:
+                for line in f:
+                    k, _, v = line.partition(":")
+                    if k in self.peak:
+                        mib = int(v.split()[0]) / 1024
+                        self.peak[k] = max(self.peak[k] or 0, mib)
+        except (OSError, ValueError):
+            pass
+
+    def __enter__(self):
+        import threading
+        self.stop = threading.Event()
+
+        def run():
+            while not self.stop.wait(0.05):
+                self.sample()
+        self.thread = threading.Thread(target=run, daemon=True)
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.stop.set()
+        self.thread.join()
+        self.sample()
+
+
 def build_index(conn, opclass, engine, dim):
     conn.execute("SET client_min_messages = warning")
     conn.execute("DROP INDEX IF EXISTS items_embedding_idx")
     conn.execute("RESET client_min_messages")
     conn.execute("CHECKPOINT")
     b0, t = backend_cpu_s(conn), time.perf_counter()
-    conn.execute(f"CREATE INDEX items_embedding_idx ON items USING hnsw "
-                 f"({index_key(engine, dim)} {index_opclass(engine, opclass, dim)}) "
-                 f"WITH (m = {M}, ef_construction = {EF_CONSTRUCTION})")
+    with PeakMemory(conn.info.backend_pid) as mem:
+        conn.execute(f"CREATE INDEX items_embedding_idx ON items USING hnsw "
+                     f"({index_key(engine, dim)} {index_opclass(engine, opclass, dim)}) "
+                     f"WITH (m = {M}, ef_construction = {EF_CONSTRUCTION})")
     build_s = time.perf_counter() - t
+    if mem.peak["RssAnon"] is not None:
+        print(f"  build memory of the leader backend, peak: private {mem.peak['RssAnon']:.0f} MiB, "
+              f"shared {mem.peak['RssShmem']:.0f} MiB (buffers and DSM it touched"
+              + ("; parallel workers not counted)" if engine == "pgvector" else ")"))
     b1 = backend_cpu_s(conn)
     size = conn.execute("SELECT pg_relation_size('items_embedding_idx')").fetchone()[0]
     if b0 is not None and b1 is not None and engine == "pgvector":

@@ -6,6 +6,8 @@
 #        bench/run.sh --against-pgvector --pgvector-bin DIR   ... the pgvector installed in the
 #                                                  PostgreSQL of DIR (bench/pgvector-build.sh)
 #        bench/run.sh --ivfflat [ivfflat_bench.py options]  the ivfflat benchmark instead
+#        bench/run.sh --shared-buffers 256MB ...     both clusters with that shared_buffers
+#                                                  (default 2GB; e.g. below the index size)
 #        bench/run.sh --stop                       stops the benchmark cluster(s)
 #
 # 1. makes sure the extension is built and installed in release mode (scripts/setup.sh);
@@ -28,6 +30,7 @@ while [ $# -gt 0 ]; do
     --pgvector-bin) export PGVECTOR_PG_BIN=$(cd "$2" && pwd); shift 2; continue ;;
     --against-pgvector) against=1 ;;
     --ivfflat) program=bench/ivfflat_bench.py; shift; continue ;;
+    --shared-buffers) SHARED_BUFFERS=$2; shift 2; continue ;;
   esac
   args+=("$1"); shift
 done
@@ -52,7 +55,7 @@ fi
 bench_settings() {
   local cluster=$1 restart= kv k v
   psql_b() { bash "$cluster" psql -qAt -d postgres "$@"; }
-  for kv in shared_buffers=2GB maintenance_work_mem=2GB max_parallel_maintenance_workers=2 \
+  for kv in shared_buffers=${SHARED_BUFFERS:-2GB} maintenance_work_mem=2GB max_parallel_maintenance_workers=2 \
             max_parallel_workers=4 max_worker_processes=8 work_mem=64MB \
             checkpoint_timeout=30min max_wal_size=8GB; do
     k=${kv%%=*} v=${kv#*=}
