@@ -234,8 +234,8 @@ fn hex_float(s: &[u8]) -> Option<(f32, usize)> {
 
 /// Formats one float4 like Postgres' `float4out`: shortest round-trip digits,
 /// fixed notation for decimal exponents -4..=5, else `1.5e+06` style.
+/// Writes straight into `out`, with no allocation of its own.
 pub fn format_f32(value: f32, out: &mut String) {
-    use std::fmt::Write;
     if value.is_nan() {
         out.push_str("NaN");
         return;
@@ -248,7 +248,9 @@ pub fn format_f32(value: f32, out: &mut String) {
         out.push_str(if value.is_sign_negative() { "-0" } else { "0" });
         return;
     }
-    let (digits, exp) = shortest_digits(value);
+    let d = shortest_digits(value);
+    let digits = d.as_str();
+    let exp = d.exp;
     if value < 0.0 {
         out.push('-');
     }
@@ -256,11 +258,11 @@ pub fn format_f32(value: f32, out: &mut String) {
         if exp < 0 {
             out.push_str("0.");
             out.extend(std::iter::repeat_n('0', (-exp - 1) as usize));
-            out.push_str(&digits);
+            out.push_str(digits);
         } else {
             let int_len = exp as usize + 1;
             if digits.len() <= int_len {
-                out.push_str(&digits);
+                out.push_str(digits);
                 out.extend(std::iter::repeat_n('0', int_len - digits.len()));
             } else {
                 out.push_str(&digits[..int_len]);
@@ -274,8 +276,67 @@ pub fn format_f32(value: f32, out: &mut String) {
             out.push('.');
             out.push_str(&digits[1..]);
         }
-        let sign = if exp < 0 { '-' } else { '+' };
-        write!(out, "e{sign}{:02}", exp.abs()).expect("writing to a String cannot fail");
+        out.push('e');
+        out.push(if exp < 0 { '-' } else { '+' });
+        let e = exp.unsigned_abs();
+        // float4 exponents are at most 45: always two digits, as float4out.
+        out.push(char::from(b'0' + (e / 10) as u8));
+        out.push(char::from(b'0' + (e % 10) as u8));
+    }
+}
+
+/// Significant decimal digits (no leading or trailing zeros) of a positive
+/// number and the decimal exponent of the first: value = d.ddd x 10^exp.
+#[derive(Debug)]
+struct Digits {
+    buf: [u8; 24],
+    len: usize,
+    exp: i32,
+}
+
+impl PartialEq for Digits {
+    /// The same digits and exponent (what lies past `len` does not count).
+    fn eq(&self, other: &Self) -> bool {
+        self.exp == other.exp && self.buf[..self.len] == other.buf[..other.len]
+    }
+}
+
+impl Digits {
+    /// The digits as text.
+    fn as_str(&self) -> &str {
+        debug_assert!(self.buf[..self.len].is_ascii());
+        // SAFETY: `decimal_parts` stores only bytes of its `&str` input
+        // that are not '.', i.e. whole ASCII characters (digits, or '1'),
+        // so the bytes are valid UTF-8.
+        unsafe { std::str::from_utf8_unchecked(&self.buf[..self.len]) }
+    }
+
+    /// The digits as an integer (at most 9 of them for a float4's shortest form).
+    fn integer(&self) -> u64 {
+        self.buf[..self.len]
+            .iter()
+            .fold(0u64, |n, &b| n.wrapping_mul(10).wrapping_add(u64::from(b - b'0')))
+    }
+
+    /// The value these digits name, correctly rounded to float8, when that
+    /// takes a single exact operation (Clinger's fast path: at most 15
+    /// digits and a power of ten exact in float8); None otherwise.
+    fn exact_f64(&self) -> Option<f64> {
+        /// 10^0 ..= 10^22: every one exact in float8.
+        const POW10: [f64; 23] = [
+            1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
+            1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22,
+        ];
+        if self.len > 15 {
+            return None;
+        }
+        let n = self.integer() as f64;
+        let k = self.exp - (self.len as i32 - 1);
+        match k {
+            0..=22 => Some(n * POW10[k as usize]),
+            -22..=-1 => Some(n / POW10[(-k) as usize]),
+            _ => None,
+        }
     }
 }
 
@@ -287,55 +348,87 @@ pub fn format_f32(value: f32, out: &mut String) {
 /// algorithm, does too), and Postgres never takes a string lying exactly
 /// on the rounding boundary between two floats, which reads back only by
 /// ties-to-even (57706752: "5.7706752e+07", Rust and `ryu` "5.770675e7").
-fn shortest_digits(value: f32) -> (String, i32) {
+fn shortest_digits(value: f32) -> Digits {
     let value = value.abs();
     let mut buf = ryu::Buffer::new();
     let text = buf.format_finite(value);
-    let (digits, exp) = decimal_parts(text);
-    // A string exactly on a midpoint (exact in float8) reads as it in
-    // float8; only then is the exact comparison needed.
-    let near: f64 = text.parse().expect("ryu writes a number");
-    if !midpoints(value).contains(&near) || !on_boundary(value, &digits, exp) {
-        return (digits, exp);
+    let digits = decimal_parts(text);
+    // Only a string that names a midpoint exactly (in float8) can lie on
+    // a boundary; that takes one exact operation to see, or a parse where
+    // the fast path does not apply (values below ~1e-13 or above ~1e22).
+    let near = digits
+        .exact_f64()
+        .unwrap_or_else(|| text.parse().expect("ryu writes a number"));
+    if !midpoints(value).contains(&near) || !on_boundary(value, &digits) {
+        return digits;
     }
-    for precision in digits.len()..9 {
-        let (longer, e) = decimal_parts(&format!("{value:.precision$e}"));
-        if longer.parse::<u64>().is_ok() && !on_boundary(value, &longer, e) {
-            let check: f32 = format!("{value:.precision$e}")
-                .parse()
-                .expect("digits parse");
+    for precision in digits.len..9 {
+        let written = format!("{value:.precision$e}");
+        let longer = decimal_parts(&written);
+        if longer.len <= 9 && !on_boundary(value, &longer) {
+            let check: f32 = written.parse().expect("digits parse");
             if check == value {
-                return (longer, e);
+                return longer;
             }
         }
     }
-    (digits, exp)
+    digits
 }
 
 /// The significant digits (no leading or trailing zeros) and the decimal
-/// exponent of the first of a number written as `123.45`, `0.0012`,
-/// `1.5e7` or `1.5e-7`.
-fn decimal_parts(text: &str) -> (String, i32) {
+/// exponent of the first of a positive number written as `123.45`,
+/// `0.0012`, `1.5e7` or `1.5e-7` (at most 24 digits before the exponent,
+/// as ryu and Rust's `{:e}` write a float4 and `on_boundary` a midpoint
+/// with up to 200 decimals: longer ones keep their first 24 digits and
+/// are then never equal to a float4's shortest digits).
+fn decimal_parts(text: &str) -> Digits {
     let (mantissa, exp10) = match text.split_once(['e', 'E']) {
         Some((m, e)) => (m, e.parse::<i32>().expect("an integer exponent")),
         None => (text, 0),
     };
-    let (int_part, frac_part) = mantissa.split_once('.').unwrap_or((mantissa, ""));
-    let all = format!("{int_part}{frac_part}");
-    let lead_zeros = all.bytes().take_while(|&b| b == b'0').count();
-    let digits = all[lead_zeros..].trim_end_matches('0');
-    let exp = exp10 + int_part.len() as i32 - 1 - lead_zeros as i32;
-    (digits.to_owned(), exp)
+    let mut d = Digits {
+        buf: [0; 24],
+        len: 0,
+        exp: 0,
+    };
+    let (mut int_len, mut lead_zeros, mut before_point, mut truncated) = (0i32, 0i32, true, false);
+    for &b in mantissa.as_bytes() {
+        if b == b'.' {
+            before_point = false;
+            continue;
+        }
+        if before_point {
+            int_len += 1;
+        }
+        if d.len == 0 && b == b'0' {
+            lead_zeros += 1;
+        } else if d.len < d.buf.len() {
+            d.buf[d.len] = b;
+            d.len += 1;
+        } else if b != b'0' {
+            truncated = true;
+        }
+    }
+    while !truncated && d.len > 0 && d.buf[d.len - 1] == b'0' {
+        d.len -= 1;
+    }
+    if truncated {
+        // Mark it as more digits than any float4 needs (never equal to one).
+        d.buf[d.buf.len() - 1] = b'1';
+    }
+    d.exp = exp10 + int_len - 1 - lead_zeros;
+    d
 }
 
-/// Whether `digits` x 10^exp is exactly the midpoint between `value`
-/// (positive, finite) and a neighbouring float4. Both midpoints are exact
-/// in float8, and an exact float8 prints exactly with enough digits.
-fn on_boundary(value: f32, digits: &str, exp: i32) -> bool {
+/// Whether the number `digits` names is exactly the midpoint between
+/// `value` (positive, finite) and a neighbouring float4. Both midpoints
+/// are exact in float8, and an exact float8 prints exactly with enough
+/// digits.
+fn on_boundary(value: f32, digits: &Digits) -> bool {
     midpoints(value)
         .iter()
         .filter(|m| m.is_finite())
-        .any(|&m| decimal_parts(&format!("{m:.200e}")) == (digits.to_owned(), exp))
+        .any(|&m| decimal_parts(&format!("{m:.200e}")) == *digits)
 }
 
 /// The float8 midpoints between `value` (positive, finite) and the float4s
@@ -349,7 +442,7 @@ fn midpoints(value: f32) -> [f64; 2] {
 
 /// Formats a vector as `[x1,x2,...]`.
 pub fn format(values: &[f32]) -> String {
-    let mut out = String::with_capacity(values.len() * 8 + 2);
+    let mut out = String::with_capacity(values.len() * 12 + 2);
     out.push('[');
     for (i, v) in values.iter().enumerate() {
         if i > 0 {

@@ -193,3 +193,81 @@ fn ties_format_to_the_even_digit_like_float4out() {
     // a shorter string exactly on the rounding boundary is not Ryu's
     assert_eq!(f(57_706_752.0), "5.7706752e+07");
 }
+
+/// The digits float4out prints for finite, non-zero `v`, found the slow way
+/// (the previous implementation, kept as the oracle): ryu's shortest string,
+/// unless it lies exactly on a rounding boundary (checked by printing both
+/// float8 midpoints with all their digits), then the next longer string that
+/// is not on one and reads back as `v`.
+fn oracle_digits(v: f32) -> String {
+    fn parts(text: &str) -> (String, i32) {
+        let (m, e) = match text.split_once(['e', 'E']) {
+            Some((m, e)) => (m, e.parse::<i32>().unwrap()),
+            None => (text, 0),
+        };
+        let (int, frac) = m.split_once('.').unwrap_or((m, ""));
+        let all = format!("{int}{frac}");
+        let lead = all.bytes().take_while(|&b| b == b'0').count();
+        (all[lead..].trim_end_matches('0').to_owned(), e + int.len() as i32 - 1 - lead as i32)
+    }
+    let v = v.abs();
+    let mids = {
+        let (x, up, down) = (
+            f64::from(v),
+            f64::from(f32::from_bits(v.to_bits() + 1)),
+            f64::from(f32::from_bits(v.to_bits() - 1)),
+        );
+        [(x + up) / 2.0, (x + down) / 2.0]
+    };
+    let boundary = |d: &(String, i32)| {
+        mids.iter().filter(|m| m.is_finite()).any(|m| parts(&format!("{m:.200e}")) == *d)
+    };
+    let mut buf = ryu::Buffer::new();
+    let short = parts(buf.format_finite(v));
+    let mut best = short.clone();
+    if boundary(&short) {
+        for precision in short.0.len()..9 {
+            let text = format!("{v:.precision$e}");
+            let longer = parts(&text);
+            if !boundary(&longer) && text.parse::<f32>().unwrap() == v {
+                best = longer;
+                break;
+            }
+        }
+    }
+    let (d, e) = best;
+    format!("{d}e{e}")
+}
+
+#[test]
+fn format_digits_equal_the_slow_oracle() {
+    // Random bit patterns (all exponents), the boundary cases the oracle
+    // exists for (integers near 2^25..2^31, halves of ulps), and halfvec's
+    // values (every f16 widened).
+    let mut rng = rand::rngs::StdRng::seed_from_u64(7);
+    let mut values: Vec<f32> = (0..300_000).map(|_| f32::from_bits(rng.gen())).collect();
+    values.extend((0..100_000).map(|_| rng.gen_range(33_554_432u32..2_147_483_647) as f32));
+    values.extend((0..=u16::MAX).map(|b| half::f16::from_bits(b).to_f32()));
+    values.extend([57_706_752.0, 1.128_906_25, 65504.0, f32::MAX, f32::MIN_POSITIVE, 1e-45]);
+    for v in values.into_iter().filter(|v| v.is_finite() && *v != 0.0) {
+        let mut s = String::new();
+        format_f32(v, &mut s);
+        let want = oracle_digits(v);
+        let got = {
+            let body = s.trim_start_matches('-');
+            let (m, e) = match body.split_once('e') {
+                Some((m, e)) => (m, e.parse::<i32>().unwrap()),
+                None => (body, 0),
+            };
+            let (int, frac) = m.split_once('.').unwrap_or((m, ""));
+            let all = format!("{int}{frac}");
+            let lead = all.bytes().take_while(|&b| b == b'0').count();
+            format!(
+                "{}e{}",
+                all[lead..].trim_end_matches('0'),
+                e + int.len() as i32 - 1 - lead as i32
+            )
+        };
+        assert_eq!(got, want, "{v:e} printed as {s}");
+    }
+}
