@@ -248,6 +248,19 @@ pub fn format_f32(value: f32, out: &mut String) {
         out.push_str(if value.is_sign_negative() { "-0" } else { "0" });
         return;
     }
+    if (1e-4..1e6).contains(&value.abs()) {
+        // Where embeddings live. Here float4out writes fixed notation, and
+        // so does ryu (it turns to exponents only below 1e-5 and from
+        // 1e13), with the same shortest digits and ".0" after an integer;
+        // and no shortest string can lie on a rounding boundary: between
+        // floats below 2^20 every midpoint has more than 9 significant
+        // digits (an odd multiple of 2^(e-24), e < 20: at least 24 - e
+        // decimals), and a float4's shortest form has at most 9.
+        let mut buf = ryu::Buffer::new();
+        let text = buf.format_finite(value);
+        out.push_str(text.strip_suffix(".0").unwrap_or(text));
+        return;
+    }
     let d = shortest_digits(value);
     let digits = d.as_str();
     let exp = d.exp;
