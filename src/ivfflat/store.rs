@@ -12,11 +12,25 @@ use super::pages::{raise_corrupted, ReadPage, WritePage};
 use ivf::layout::{extend_f32, Meta, META_BLOCK, META_BYTES, NEXT_AT, STREAM_BYTES};
 use pgrx::pg_sys;
 
-/// The validated meta page of `index`.
+/// The validated meta page of `index` (its dimensions the column's).
 pub fn read_meta(index: pg_sys::Relation) -> Meta {
-    let page = ReadPage::new(index, META_BLOCK);
-    Meta::from_bytes(page.contents(META_BYTES))
-        .unwrap_or_else(|e| raise_corrupted(index, format_args!("block {META_BLOCK}: {e}")))
+    let meta = {
+        let page = ReadPage::new(index, META_BLOCK);
+        Meta::from_bytes(page.contents(META_BYTES))
+            .unwrap_or_else(|e| raise_corrupted(index, format_args!("block {META_BLOCK}: {e}")))
+    };
+    // SAFETY: an open index has a tuple descriptor with one attribute.
+    let typmod = unsafe { (*crate::pgver::tuple_desc_attr((*index).rd_att, 0)).atttypmod };
+    if typmod > 0 && typmod as u32 != meta.dims {
+        raise_corrupted(
+            index,
+            format_args!(
+                "block {META_BLOCK}: meta page: {} dimensions, the column has {typmod}",
+                meta.dims
+            ),
+        );
+    }
+    meta
 }
 
 /// Bytes of a stream of `total` bytes that page `i` of it holds.
