@@ -9,7 +9,8 @@
 //! 1. the meta page: header, magic, version, fields in range, a known
 //!    metric, the dimensions and element kind of the indexed column;
 //! 2. the centre pages: headers, the stream's length, finite centres;
-//! 3. the directory: headers, every list's head 0 or a list page;
+//! 3. the directory: headers, every list's head and insert page 0 or a
+//!    list page;
 //! 4. every list page (block order): header, ivfflat page id, line
 //!    pointers in use and inside the items, no overlap; every record's
 //!    length for its piece, its heap TID on a block of the table, its
@@ -18,7 +19,8 @@
 //! 5. the chains, from the heads read in step 3 through the links read in
 //!    step 4 (a page's link never changes once it is written, and a page
 //!    links only to pages older than itself): no cycle, no page on two
-//!    lists, no link to an uninitialised page;
+//!    lists, no link to an uninitialised page; every insert page on its
+//!    list's chain;
 //! 6. with `heapallindexed`, under the caller's MVCC snapshot taken before
 //!    step 1: every row the index should hold (not NULL, not a zero vector
 //!    under cosine, the index's predicate) is a record reachable from a
@@ -30,7 +32,7 @@
 //! naming it the head) are checked as pages but hold no indexed rows.
 
 use super::pages::{raise_corrupted, ReadPage};
-use super::store::read_heads;
+use super::store::read_entries;
 use crate::error::raise;
 use crate::pg::am::nblocks;
 use graph::Metric;
@@ -44,9 +46,9 @@ use pgrx::{pg_sys, PgMemoryContexts, PgSqlErrorCode};
 pub fn check(index: pg_sys::Relation, heap: pg_sys::Relation, snapshot: Option<pg_sys::Snapshot>) {
     let mut walk = Walk::new(index, heap, snapshot.is_some());
     let centres = walk.centres();
-    let heads = walk.directory();
+    let entries = walk.directory();
     walk.list_pages();
-    walk.chains(&heads);
+    walk.chains(&entries);
     if let Some(snapshot) = snapshot {
         walk.heap(snapshot);
     }
@@ -196,17 +198,24 @@ impl Walk {
         out
     }
 
-    /// Step 3: the directory pages and every list's head.
-    fn directory(&self) -> Vec<u32> {
-        self.stream(self.meta.dir_start, self.meta.lists as usize * 4, |_, _| {});
-        let heads = read_heads(self.index, &self.meta);
+    /// Step 3: the directory pages and every list's head and insert page.
+    fn directory(&self) -> Vec<(u32, u32)> {
+        self.stream(self.meta.dir_start, self.meta.dir_bytes(), |_, _| {});
+        let entries = read_entries(self.index, &self.meta);
         let n = nblocks(self.index);
-        for (list, &head) in heads.iter().enumerate() {
-            if let Err(e) = check::check_head(&self.meta, list as u32, head, n) {
-                self.fail(self.meta.head_location(list as u32).0, e);
+        for (list, &(head, insert_page)) in entries.iter().enumerate() {
+            let list = list as u32;
+            if let Err(e) = check::check_head(&self.meta, list, head, n) {
+                self.fail(self.meta.head_location(list).0, e);
+            }
+            if let Err(e) = check::check_head(&self.meta, list, insert_page, n) {
+                self.fail(
+                    self.meta.head_location(list).0,
+                    format_args!("insert page: {e}"),
+                );
             }
         }
-        heads
+        entries
     }
 
     /// Step 4: every list page and record.
@@ -308,9 +317,9 @@ impl Walk {
     }
 
     /// Step 5: follows every list's chain through the links of step 4.
-    fn chains(&mut self, heads: &[u32]) {
+    fn chains(&mut self, entries: &[(u32, u32)]) {
         let first = self.meta.first_list_block();
-        for (list, &head) in heads.iter().enumerate() {
+        for (list, &(head, _)) in entries.iter().enumerate() {
             let list = list as u32;
             let (mut block, mut from) = (head, None::<u32>);
             // Where records span pages: the record being put together.
@@ -376,6 +385,27 @@ impl Walk {
                 block = next;
             }
             pgrx::check_for_interrupts!();
+        }
+        // An insert page is a page of its list's chain (never put on one
+        // after step 3 read it: chains only grow at their heads).
+        for (list, &(_, insert_page)) in entries.iter().enumerate() {
+            if insert_page == 0 {
+                continue;
+            }
+            let owner = self.pages[(insert_page - first) as usize].list;
+            if owner != list as u32 {
+                self.fail(
+                    self.meta.head_location(list as u32).0,
+                    format_args!(
+                        "list {list}'s insert page {insert_page} is not on its chain{}",
+                        if owner == u32::MAX {
+                            String::new()
+                        } else {
+                            format!(" but on list {owner}'s")
+                        }
+                    ),
+                );
+            }
         }
         if !self.layout.spans() {
             // Records of pages on no chain are not in the index.

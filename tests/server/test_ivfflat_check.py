@@ -111,16 +111,15 @@ class IvfFile:
         self.nblocks = len(self.bytes) // BLCKSZ
         (self.magic, _, self.dims, self.lists, _, self.centre_start, self.dir_start,
          _) = struct.unpack_from("<8I", self.bytes, 24)
-        self.first_list = self.dir_start + max(1, -(-self.lists * 4 // STREAM))
+        self.first_list = self.dir_start + max(1, -(-self.lists * 8 // STREAM))
 
     def head(self, list_):
         """List `list_`'s head block."""
-        at = self.dir_start * BLCKSZ + 24 + 4 * list_
-        return struct.unpack_from("<I", self.bytes, at)[0]
+        return struct.unpack_from("<I", self.bytes, self.head_at(list_))[0]
 
     def head_at(self, list_):
-        """File offset of list `list_`'s head in the directory."""
-        return self.dir_start * BLCKSZ + 24 + 4 * list_
+        """File offset of list `list_`'s head in the directory (its insert page 4 bytes on)."""
+        return self.dir_start * BLCKSZ + 24 + 8 * list_
 
     def next_at(self, block):
         """File offset of a list page's chain link."""
@@ -179,7 +178,15 @@ def link_to_other_list(f, conn):
     return None, put(f, f.next_at(tail), "<I", head)
 
 
+def insert_page_of_other_list(f, conn):
+    """List 0's insert page on list 1's chain."""
+    return f.dir_start, put(f, f.head_at(0) + 4, "<I", f.chain(1)[-1])
+
+
 CASES = {
+    "insert_page_other_list": fixed_case("n16", insert_page_of_other_list, "insert page"),
+    "insert_page_past_end": fixed_case("w3k", lambda f, c: (f.dir_start, put(f, f.head_at(2) + 4, "<I", f.nblocks + 9)),
+                                       "insert page"),
     "meta_magic": fixed_case("n16", lambda f, c: (0, put(f, 24, "<I", 0x12345678)), "meta page"),
     "meta_dims": fixed_case("n16", lambda f, c: (0, put(f, 24 + 8, "<I", 17)), "meta page"),
     "meta_lists": fixed_case("n16", lambda f, c: (0, put(f, 24 + 12, "<I", 40_000)), "meta page"),
