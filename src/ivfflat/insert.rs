@@ -40,11 +40,13 @@ pub fn insert_vector(index: pg_sys::Relation, tid: HeapTid, v: &[f32]) -> bool {
     let items = layout.encode(tid, &layout.element.encode(v));
     lock_list(index, list);
     let (head, insert_page) = read_entry(index, &meta, list);
-    if !layout.spans() && insert_page != 0 && insert_page != head {
-        if put_on_chain(index, &meta, list, insert_page, &items[0]) {
-            unlock_list(index, list);
-            return true;
-        }
+    if !layout.spans()
+        && insert_page != 0
+        && insert_page != head
+        && put_on_chain(index, &meta, list, insert_page, &items[0])
+    {
+        unlock_list(index, list);
+        return true;
     }
     if !layout.spans() && head != 0 {
         let mut page = WritePage::new(index, head);
