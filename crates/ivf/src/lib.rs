@@ -19,6 +19,6 @@ mod rng;
 pub mod sample;
 
 pub use kmeans::memory_bytes;
-pub use kmeans::{quick_centres, train, Assignment, Cancelled, Params};
+pub use kmeans::{quick_centres, train, train_with, Assignment, Cancelled, Params};
 pub use nearest::{nearest_centre, nearest_centres};
 pub use sample::Reservoir;
