@@ -177,9 +177,7 @@ const MARGIN: f32 = 1e-4;
 
 /// How the centres moved in the last update, for [`assign_bounded`].
 struct Moves {
-    /// Each centre's shift (L2 distance from its old place).
-    shift: Vec<f32>,
-    /// The largest shift and its centre, and the second largest.
+    /// The largest shift (L2 distance of a centre from its old place) and its centre, and the second largest.
     max: (f32, usize, f32),
     /// Half the distance from each (new) centre to its nearest other one.
     half_gap: Vec<f32>,
@@ -213,11 +211,7 @@ impl Moves {
                 0.5 * nearest.sqrt()
             })
             .collect();
-        Moves {
-            shift,
-            max,
-            half_gap,
-        }
+        Moves { max, half_gap }
     }
 
     /// The largest shift of a centre other than `a`.
