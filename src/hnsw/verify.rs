@@ -1,7 +1,8 @@
 //! `pgvision_index_check(index regclass, heapallindexed boolean DEFAULT
 //! false)`: checks an hnsw index's pages, as amcheck's `bt_index_check`
 //! checks a B-tree's, and raises an ERROR (XX002, index_corrupted, naming
-//! the block and what is wrong) on the first problem.
+//! the block and what is wrong) on the first problem. An ivfflat index is
+//! handed, after the same locks and snapshot, to `crate::ivfflat::verify`.
 //!
 //! Design note. It takes AccessShareLock on the table and the index (in
 //! that order, as amcheck), so inserts and vacuum may run beside it; it
@@ -48,7 +49,7 @@ use pgrx::{pg_sys, PgMemoryContexts, PgSqlErrorCode};
 #[pg_extern(sql = r#"
 CREATE FUNCTION pgvision_index_check("index" regclass, heapallindexed boolean DEFAULT false) RETURNS void
     VOLATILE STRICT PARALLEL RESTRICTED LANGUAGE c AS 'MODULE_PATHNAME', '@FUNCTION_NAME@';
-COMMENT ON FUNCTION pgvision_index_check(regclass, boolean) IS 'checks an hnsw index for corruption';
+COMMENT ON FUNCTION pgvision_index_check(regclass, boolean) IS 'checks an hnsw or ivfflat index for corruption';
 "#)]
 fn pgvision_index_check(index: pg_sys::Oid, heapallindexed: bool) {
     let lock = pg_sys::AccessShareLock as pg_sys::LOCKMODE;
@@ -59,20 +60,15 @@ fn pgvision_index_check(index: pg_sys::Oid, heapallindexed: bool) {
         check_snapshot_usable(rel);
         pg_sys::RegisterSnapshot(pg_sys::GetTransactionSnapshot())
     });
-    let mut walk = Walk::new(rel, heap, heapallindexed);
-    walk.pages();
-    walk.links();
-    walk.entry_point();
+    if is_ivfflat(rel) {
+        crate::ivfflat::verify::check(rel, heap, snapshot);
+    } else {
+        check_hnsw(rel, heap, snapshot);
+    }
     if let Some(snapshot) = snapshot {
-        walk.heap(heap, snapshot);
         // SAFETY: registered above.
         unsafe { pg_sys::UnregisterSnapshot(snapshot) };
     }
-    pgrx::debug1!(
-        "pgvision_index_check: {} elements on {} blocks are sound",
-        walk.elements.len(),
-        walk.nblocks
-    );
     // SAFETY: opened in `open` with this lock mode.
     unsafe {
         pg_sys::index_close(rel, lock);
@@ -80,8 +76,32 @@ fn pgvision_index_check(index: pg_sys::Oid, heapallindexed: bool) {
     }
 }
 
+/// Whether open index `rel` is an ivfflat index (recognised by its build
+/// callback, as `open` recognises an hnsw one).
+fn is_ivfflat(rel: pg_sys::Relation) -> bool {
+    // SAFETY: an open index has a valid rd_indam.
+    let build = unsafe { (*(*rel).rd_indam).ambuild.map(|f| f as usize) };
+    build == Some(crate::ivfflat::build::ambuild as *const () as usize)
+}
+
+/// Steps 1 to 5 of the module note for hnsw index `rel`.
+fn check_hnsw(rel: pg_sys::Relation, heap: pg_sys::Relation, snapshot: Option<pg_sys::Snapshot>) {
+    let mut walk = Walk::new(rel, heap, snapshot.is_some());
+    walk.pages();
+    walk.links();
+    walk.entry_point();
+    if let Some(snapshot) = snapshot {
+        walk.heap(heap, snapshot);
+    }
+    pgrx::debug1!(
+        "pgvision_index_check: {} elements on {} blocks are sound",
+        walk.elements.len(),
+        walk.nblocks
+    );
+}
+
 /// Opens and locks the table, then the index (amcheck's order); ERRORs
-/// for a relation that is not an hnsw index (or is a partitioned one, which
+/// for a relation that is not an hnsw or ivfflat index (or is a partitioned one, which
 /// has no pages), is another session's
 /// temporary one, is not valid, or that the user does not own.
 fn open(index: pg_sys::Oid, lock: pg_sys::LOCKMODE) -> (pg_sys::Relation, pg_sys::Relation) {
@@ -128,12 +148,13 @@ fn open(index: pg_sys::Oid, lock: pg_sys::LOCKMODE) -> (pg_sys::Relation, pg_sys
         }
         let am = (*rel).rd_indam;
         let ours = !am.is_null()
-            && (*am).ambuild.map(|f| f as usize)
-                == Some(super::build::ambuild as *const () as usize);
+            && ((*am).ambuild.map(|f| f as usize)
+                == Some(super::build::ambuild as *const () as usize)
+                || is_ivfflat(rel));
         if !ours {
             raise(
                 PgSqlErrorCode::ERRCODE_WRONG_OBJECT_TYPE,
-                format!("\"{}\" is not an hnsw index", rel_name(index)),
+                format!("\"{}\" is not an hnsw or ivfflat index", rel_name(index)),
                 None,
             );
         }

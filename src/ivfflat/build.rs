@@ -384,8 +384,8 @@ fn head_images(meta: &Meta, centres: &[f32], heads: Option<&[u32]>) -> Vec<PageI
 /// The directory pages for `heads` (None: every list empty).
 fn dir_images(meta: &Meta, heads: Option<&[u32]>) -> Vec<PageImage> {
     let bytes: Vec<u8> = match heads {
-        Some(h) => h.iter().flat_map(|b| b.to_le_bytes()).collect(),
-        None => vec![0; meta.lists as usize * 4],
+        Some(h) => ivf::layout::dir_stream(h),
+        None => vec![0; meta.dir_bytes()],
     };
     (0..meta.dir_pages() as usize)
         .map(|i| {
@@ -545,7 +545,7 @@ pub unsafe extern "C-unwind" fn ambuild(
         let mut page = BuildPage::rewrite(index, ivf::layout::META_BLOCK);
         page.set_contents(&meta.to_bytes());
     }
-    let heads: Vec<u8> = state.heads.iter().flat_map(|b| b.to_le_bytes()).collect();
+    let heads = ivf::layout::dir_stream(&state.heads);
     for (i, chunk) in heads.chunks(STREAM_BYTES).enumerate() {
         let mut page = BuildPage::rewrite(index, meta.dir_start + i as u32);
         page.set_contents(chunk);

@@ -1,19 +1,23 @@
 //! `aminsert`: adding one row to the list of its nearest centre.
 //!
 //! Design note. Under the list's insert lock (`store::lock_list`) the
-//! record goes onto the list's head page when it has room (one generic WAL
-//! record). Otherwise a new page is made with the record and a link to the
+//! record goes onto the list's insert page, the first page along the chain
+//! from there with room (vacuum freed it; see `ivf::layout`), moving the
+//! insert page on (or to 0 when the chain has no room left); else onto the
+//! list's head page when it has room (one generic WAL record each). Otherwise a new page is made with the record and a link to the
 //! old head (a full-page WAL record), then the directory names it as the
 //! head (one more record): until then no scan can reach it, and a crash
 //! in between loses only a row whose transaction had not committed. A
 //! record in pieces gets its own new blocks, written and logged at once
 //! (`Extent`), linked in front of the head the same way.
 
-use super::pages::{Extent, PageImage, WritePage};
+use super::pages::{raise_corrupted, Extent, PageImage, ReadPage, WritePage};
 use super::params::assignment;
-use super::store::{lock_list, read_centres, read_head, read_meta, set_head, unlock_list};
+use super::store::{
+    lock_list, read_centres, read_entry, read_meta, set_head, set_insert_page, unlock_list,
+};
 use graph::Metric;
-use ivf::layout::{RecordLayout, NEXT_AT};
+use ivf::layout::{free_bytes, Meta, RecordLayout, NEXT_AT};
 use pageformat::HeapTid;
 use pgrx::pg_sys;
 
@@ -35,7 +39,15 @@ pub fn insert_vector(index: pg_sys::Relation, tid: HeapTid, v: &[f32]) -> bool {
     let layout = RecordLayout::new(dims, meta.element_kind());
     let items = layout.encode(tid, &layout.element.encode(v));
     lock_list(index, list);
-    let head = read_head(index, &meta, list);
+    let (head, insert_page) = read_entry(index, &meta, list);
+    if !layout.spans()
+        && insert_page != 0
+        && insert_page != head
+        && put_on_chain(index, &meta, list, insert_page, &items[0])
+    {
+        unlock_list(index, list);
+        return true;
+    }
     if !layout.spans() && head != 0 {
         let mut page = WritePage::new(index, head);
         if page.add_item(&items[0]).is_some() {
@@ -79,6 +91,56 @@ pub fn insert_vector(index: pg_sys::Relation, tid: HeapTid, v: &[f32]) -> bool {
     set_head(index, &meta, list, new_head);
     unlock_list(index, list);
     true
+}
+
+/// Puts one-item record `item` of list `list` on the first page with room
+/// along its chain from its insert page `from`, and makes that page the
+/// insert page (0 when none has room); whether it was put. The caller
+/// holds the list's lock, so no other insert fills these pages meanwhile.
+fn put_on_chain(index: pg_sys::Relation, meta: &Meta, list: u32, from: u32, item: &[u8]) -> bool {
+    let need = RecordLayout::new(meta.dims as usize, meta.element_kind()).footprint();
+    let mut nblocks = crate::pg::am::nblocks(index);
+    let (mut block, mut steps) = (from, 0u32);
+    while block != 0 {
+        if block < meta.first_list_block() || block >= nblocks {
+            nblocks = crate::pg::am::nblocks(index);
+            if block < meta.first_list_block() || block >= nblocks {
+                raise_corrupted(
+                    index,
+                    format_args!("list {list}'s chain links to block {block}"),
+                );
+            }
+        }
+        steps += 1;
+        if steps > nblocks {
+            raise_corrupted(index, format_args!("list {list}'s chain has a cycle"));
+        }
+        let next = {
+            let page = ReadPage::new(index, block);
+            if free_bytes(page.bytes()) < need {
+                Some(page.special_u32(NEXT_AT))
+            } else {
+                None
+            }
+        };
+        match next {
+            Some(next) => block = next,
+            None => {
+                let mut page = WritePage::new(index, block);
+                if page.add_item(item).is_some() {
+                    page.commit();
+                    if block != from {
+                        set_insert_page(index, meta, list, block);
+                    }
+                    return true;
+                }
+                drop(page); // not as much room as the header said: go on
+                block = ReadPage::new(index, block).special_u32(NEXT_AT);
+            }
+        }
+    }
+    set_insert_page(index, meta, list, 0);
+    false
 }
 
 /// `aminsert`: indexes one new heap row.

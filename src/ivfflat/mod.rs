@@ -15,6 +15,7 @@ pub(crate) mod params;
 pub(crate) mod scan;
 pub(crate) mod store;
 pub(crate) mod vacuum;
+pub(crate) mod verify;
 
 use pgrx::prelude::*;
 

@@ -9,14 +9,28 @@
 //! scans and vacuum never take it.
 
 use super::pages::{raise_corrupted, ReadPage, WritePage};
-use ivf::layout::{extend_f32, Meta, META_BLOCK, META_BYTES, NEXT_AT, STREAM_BYTES};
+use ivf::layout::{extend_f32, Meta, DIR_ENTRY, META_BLOCK, META_BYTES, NEXT_AT, STREAM_BYTES};
 use pgrx::pg_sys;
 
-/// The validated meta page of `index`.
+/// The validated meta page of `index` (its dimensions the column's).
 pub fn read_meta(index: pg_sys::Relation) -> Meta {
-    let page = ReadPage::new(index, META_BLOCK);
-    Meta::from_bytes(page.contents(META_BYTES))
-        .unwrap_or_else(|e| raise_corrupted(index, format_args!("block {META_BLOCK}: {e}")))
+    let meta = {
+        let page = ReadPage::new(index, META_BLOCK);
+        Meta::from_bytes(page.contents(META_BYTES))
+            .unwrap_or_else(|e| raise_corrupted(index, format_args!("block {META_BLOCK}: {e}")))
+    };
+    // SAFETY: an open index has a tuple descriptor with one attribute.
+    let typmod = unsafe { (*crate::pgver::tuple_desc_attr((*index).rd_att, 0)).atttypmod };
+    if typmod > 0 && typmod as u32 != meta.dims {
+        raise_corrupted(
+            index,
+            format_args!(
+                "block {META_BLOCK}: meta page: {} dimensions, the column has {typmod}",
+                meta.dims
+            ),
+        );
+    }
+    meta
 }
 
 /// Bytes of a stream of `total` bytes that page `i` of it holds.
@@ -42,35 +56,52 @@ pub fn read_centres(index: pg_sys::Relation, meta: &Meta) -> Vec<f32> {
 
 /// Every list's head block (0 for an empty list).
 pub fn read_heads(index: pg_sys::Relation, meta: &Meta) -> Vec<u32> {
-    let total = meta.lists as usize * 4;
+    read_entries(index, meta)
+        .into_iter()
+        .map(|(h, _)| h)
+        .collect()
+}
+
+/// Every list's (head block, insert page).
+pub fn read_entries(index: pg_sys::Relation, meta: &Meta) -> Vec<(u32, u32)> {
     let mut out = Vec::with_capacity(meta.lists as usize);
-    read_stream(index, meta.dir_start, total, |b| {
-        out.extend(
-            b.chunks_exact(4)
-                .map(|c| u32::from_le_bytes(c.try_into().expect("4 bytes"))),
-        )
+    read_stream(index, meta.dir_start, meta.dir_bytes(), |b| {
+        out.extend(ivf::layout::dir_entries(b))
     });
     out
 }
 
-/// List `list`'s head block.
-pub fn read_head(index: pg_sys::Relation, meta: &Meta, list: u32) -> u32 {
+/// List `list`'s head block and insert page.
+pub fn read_entry(index: pg_sys::Relation, meta: &Meta, list: u32) -> (u32, u32) {
     let (block, at) = meta.head_location(list);
     let page = ReadPage::new(index, block);
-    let b = page.contents(at + 4);
-    u32::from_le_bytes(b[at..at + 4].try_into().expect("4 bytes"))
+    let b = page.contents(at + DIR_ENTRY);
+    let entry = ivf::layout::dir_entries(&b[at..]).next();
+    entry.expect("one entry")
+}
+
+/// Sets word `word` (0 the head, 1 the insert page) of list `list`'s
+/// directory entry to `value` (generic WAL).
+fn set_entry_word(index: pg_sys::Relation, meta: &Meta, list: u32, word: usize, value: u32) {
+    let (block, at) = meta.head_location(list);
+    let at = at + 4 * word;
+    let i = (block - meta.dir_start) as usize;
+    let len = stream_len(meta.dir_bytes(), i);
+    let mut page = WritePage::new(index, block);
+    let mut bytes = page.contents(len).to_vec();
+    bytes[at..at + 4].copy_from_slice(&value.to_le_bytes());
+    page.set_contents(&bytes);
+    page.commit();
 }
 
 /// Makes `head` list `list`'s head block (generic WAL).
 pub fn set_head(index: pg_sys::Relation, meta: &Meta, list: u32, head: u32) {
-    let (block, at) = meta.head_location(list);
-    let i = (block - meta.dir_start) as usize;
-    let len = stream_len(meta.lists as usize * 4, i);
-    let mut page = WritePage::new(index, block);
-    let mut bytes = page.contents(len).to_vec();
-    bytes[at..at + 4].copy_from_slice(&head.to_le_bytes());
-    page.set_contents(&bytes);
-    page.commit();
+    set_entry_word(index, meta, list, 0, head);
+}
+
+/// Makes `block` (0: none) list `list`'s insert page (generic WAL).
+pub fn set_insert_page(index: pg_sys::Relation, meta: &Meta, list: u32, block: u32) {
+    set_entry_word(index, meta, list, 1, block);
 }
 
 /// Key of list `list`'s heavyweight insert lock: a block number no page

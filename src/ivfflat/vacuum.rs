@@ -6,14 +6,16 @@
 //! heap row vacuum reports dead, in one generic WAL record per changed
 //! page. A record in pieces loses each piece on its own page (every piece
 //! carries the TID); a scan meanwhile drops a record it does not see
-//! whole (`ivf::layout::Assembler`). Pages stay in their chains, emptied:
-//! later inserts fill a list's head page only, so an index under heavy
-//! churn grows until a REINDEX, as pgvector's.
+//! whole (`ivf::layout::Assembler`). Pages stay in their chains. Then
+//! (one-item records) each list's insert page becomes the first page of
+//! its chain after the head with room for a record, found from the links
+//! and free space the pass saw (under the list's lock, so no insert moves
+//! it meanwhile); inserts fill those pages before they add new ones.
 
 use super::pages::{ReadPage, WritePage};
-use super::store::read_meta;
+use super::store::{lock_list, read_entry, read_meta, set_insert_page, unlock_list};
 use crate::pg::am::{is_dead, nblocks, stats_or_new};
-use ivf::layout::RecordLayout;
+use ivf::layout::{Meta, RecordLayout, NEXT_AT};
 use pgrx::pg_sys;
 
 /// `ambulkdelete`: removes the records of dead heap rows.
@@ -31,10 +33,13 @@ pub unsafe extern "C-unwind" fn ambulkdelete(
     let meta = read_meta(index);
     let layout = RecordLayout::new(meta.dims as usize, meta.element_kind());
     let (mut removed, mut live) = (0f64, 0f64);
+    // Every list page's (link, free bytes) after the pass.
+    let mut pages = Vec::new();
     for block in meta.first_list_block()..nblocks(index) {
         // SAFETY: vacuum_delay_point may sleep; no lock is held here.
         unsafe { crate::pgver::vacuum_delay_point() };
         let mut page = WritePage::new(index, block);
+        pages.push((page.special_u32(NEXT_AT), page.free_space()));
         let mut dead = Vec::new();
         for off in 1..=page.max_offset() {
             let Some(bytes) = page.item_mut(off) else {
@@ -54,7 +59,11 @@ pub unsafe extern "C-unwind" fn ambulkdelete(
             continue; // dropped: nothing logged
         }
         page.delete_items(&mut dead);
+        pages.last_mut().expect("pushed above").1 = page.free_space();
         page.commit();
+    }
+    if !layout.spans() {
+        set_insert_pages(index, &meta, &layout, &pages);
     }
     // SAFETY: `stats` is valid.
     unsafe {
@@ -63,6 +72,48 @@ pub unsafe extern "C-unwind" fn ambulkdelete(
         (*stats).num_pages = nblocks(index);
     }
     stats
+}
+
+/// Makes each list's insert page the first page of its chain after the
+/// head with room for a record (0: none), from `pages` (link and free
+/// bytes of every list page after the pass, from the first list page).
+/// Only vacuum makes room and one runs at a time: a page the pass saw
+/// full is full still.
+fn set_insert_pages(
+    index: pg_sys::Relation,
+    meta: &Meta,
+    layout: &RecordLayout,
+    pages: &[(u32, usize)],
+) {
+    let first = meta.first_list_block();
+    let need = layout.footprint();
+    let seen = |block: u32| pages.get(block.checked_sub(first)? as usize).copied();
+    for list in 0..meta.lists {
+        pgrx::check_for_interrupts!();
+        lock_list(index, list);
+        let (head, insert_page) = read_entry(index, meta, list);
+        // The head is newer than the pass when an insert added one since:
+        // its link (never changed) leads to pages the pass saw.
+        let mut block = match seen(head) {
+            Some((next, _)) => next,
+            None if head == 0 => 0,
+            None => super::pages::ReadPage::new(index, head).special_u32(NEXT_AT),
+        };
+        let mut steps = 0;
+        let mut found = 0;
+        while let Some((next, free)) = seen(block).filter(|_| block != 0 && steps <= pages.len()) {
+            if free >= need {
+                found = block;
+                break;
+            }
+            block = next;
+            steps += 1;
+        }
+        if found != insert_page {
+            set_insert_page(index, meta, list, found);
+        }
+        unlock_list(index, list);
+    }
 }
 
 /// `amvacuumcleanup`: counts the index's pages and records.

@@ -450,6 +450,12 @@ impl<K: PageKind> WritePage<K> {
         }
     }
 
+    /// The u32 at byte `at` of the special space (see [`ReadPage::special_u32`]).
+    pub fn special_u32(&self, at: usize) -> u32 {
+        // SAFETY: the page is pinned and exclusive-locked.
+        unsafe { special_u32(self.page, at) }
+    }
+
     /// Free bytes for one more item.
     pub fn free_space(&self) -> usize {
         // SAFETY: the page copy is valid while `self` lives.

@@ -7,14 +7,29 @@
 //!   f32s, as one byte stream cut into pages of [`STREAM_BYTES`] (page
 //!   contents after the header, like the meta page), so a centre of any
 //!   width (up to 16,000 dimensions) needs no item of its own.
-//! * The directory pages: each list's *head* block (u32, 0 for an empty
-//!   list), the same kind of stream. Inserts change a list's head.
+//! * The directory pages: an entry of [`DIR_ENTRY`] bytes a list, the same
+//!   kind of stream: the list's *head* block (u32, 0 for an empty list)
+//!   and its *insert page* (u32, 0 for none): a page of its chain, after
+//!   the head, that vacuum found room on. Inserts change a list's head
+//!   and insert page.
 //! * List pages: records (one row each), linked into one chain per list
 //!   through a block number in the page's special space ([`NEXT_AT`]; 0
 //!   ends the chain: block 0 is the meta page, never a list page). A
 //!   chain is walked from the head; a new page is put in *front* of the
 //!   old head, so a build writes each page once and never comes back to
-//!   link it.
+//!   link it. A page's link never changes once written, and it names an
+//!   older page (a lower block) but within one record in pieces.
+//!
+//! # Space reuse
+//!
+//! Vacuum deletes dead records in place and then names, for each list,
+//! the first page of its chain after the head with room for a record as
+//! the list's insert page. An insert (under the list's lock) puts its
+//! record there, or on the next page along the chain with room, moving the
+//! insert page on; when the chain has none left the insert page becomes 0
+//! and records go onto the head page or a new head as before. So an index
+//! under churn stays near its size. Records in pieces (one a page) do not
+//! reuse space.
 //!
 //! # Records
 //!
@@ -38,7 +53,9 @@ pub const META_BLOCK: u32 = 0;
 /// Identifies an ivfflat meta page.
 pub const MAGIC: u32 = 0x6976_6670;
 /// Version of this format; bump on any change.
-pub const FORMAT_VERSION: u32 = 1;
+pub const FORMAT_VERSION: u32 = 2;
+/// Bytes of a list's directory entry: head block, insert page.
+pub const DIR_ENTRY: usize = 8;
 /// Bytes of [`Meta`] on the meta page.
 pub const META_BYTES: usize = 40;
 /// Bytes of stream (centres, directory) one page holds.
@@ -127,9 +144,14 @@ impl Meta {
         stream_pages(self.lists as usize * self.dims as usize * 4) as u32
     }
 
+    /// Bytes of the directory stream.
+    pub fn dir_bytes(&self) -> usize {
+        self.lists as usize * DIR_ENTRY
+    }
+
     /// Pages the directory takes.
     pub fn dir_pages(&self) -> u32 {
-        stream_pages(self.lists as usize * 4) as u32
+        stream_pages(self.dir_bytes()) as u32
     }
 
     /// First block after the directory (the first list page of a build).
@@ -137,9 +159,10 @@ impl Meta {
         self.dir_start + self.dir_pages()
     }
 
-    /// The directory page and byte offset of list `list`'s head.
+    /// The directory page and byte offset of list `list`'s entry (its
+    /// head; its insert page 4 bytes on).
     pub fn head_location(&self, list: u32) -> (u32, usize) {
-        let at = list as usize * 4;
+        let at = list as usize * DIR_ENTRY;
         (
             self.dir_start + (at / STREAM_BYTES) as u32,
             at % STREAM_BYTES,
@@ -207,6 +230,29 @@ impl Meta {
         }
         Ok(m)
     }
+}
+
+/// The directory stream for lists with heads `heads` and no insert pages.
+pub fn dir_stream(heads: &[u32]) -> Vec<u8> {
+    heads
+        .iter()
+        .flat_map(|h| h.to_le_bytes().into_iter().chain([0u8; 4]))
+        .collect()
+}
+
+/// Every list's (head, insert page) in directory stream bytes `b`.
+pub fn dir_entries(b: &[u8]) -> impl Iterator<Item = (u32, u32)> + '_ {
+    b.chunks_exact(DIR_ENTRY)
+        .map(|e| (u32_at(e, 0), u32_at(e, 4)))
+}
+
+/// Free bytes of a page for one more item (Postgres' `PageGetFreeSpace`),
+/// from its header; 0 for a page whose header makes no sense.
+pub fn free_bytes(page: &[u8]) -> usize {
+    let h = pageformat::PageHeader::read(page);
+    (h.upper as usize)
+        .saturating_sub(h.lower as usize)
+        .saturating_sub(LINE_POINTER)
 }
 
 /// Pages a stream of `bytes` takes (at least one).
@@ -420,6 +466,11 @@ impl RecordLayout {
         Ok((tid, piece, body))
     }
 
+    /// Free bytes a page needs to take one more one-item record.
+    pub fn footprint(&self) -> usize {
+        maxalign(RECORD_HEADER + self.vector_bytes) + LINE_POINTER
+    }
+
     /// The TID of a record item (for vacuum), checked like [`Self::decode`].
     pub fn tid(&self, item: &[u8]) -> Result<HeapTid, Corrupt> {
         self.decode(item).map(|(t, _, _)| t)
@@ -552,12 +603,19 @@ mod tests {
     #[test]
     fn head_locations_cover_the_directory() {
         let m = Meta::new(3, 5000, 0, Element::F32);
-        assert_eq!(m.dir_pages(), 3);
+        assert_eq!(m.dir_pages(), 5);
         assert_eq!(m.head_location(0), (m.dir_start, 0));
-        let per_page = STREAM_BYTES / 4;
+        assert_eq!(m.head_location(1), (m.dir_start, 8));
+        let per_page = STREAM_BYTES / DIR_ENTRY;
         assert_eq!(m.head_location(per_page as u32), (m.dir_start + 1, 0));
-        assert_eq!(m.head_location(4999).0, m.dir_start + 2);
-        assert_eq!(m.first_list_block(), m.dir_start + 3);
+        assert_eq!(m.head_location(4999).0, m.dir_start + 4);
+        assert_eq!(m.first_list_block(), m.dir_start + 5);
+        let stream = dir_stream(&[7, 0, 9]);
+        assert_eq!(stream.len(), 3 * DIR_ENTRY);
+        assert_eq!(
+            dir_entries(&stream).collect::<Vec<_>>(),
+            [(7, 0), (0, 0), (9, 0)]
+        );
     }
 
     #[test]
@@ -579,6 +637,13 @@ mod tests {
             records_per_page(&RecordLayout::new(3, Element::F32)),
             8160 / 28
         );
+        assert_eq!(RecordLayout::new(3, Element::F32).footprint(), 28);
+        let mut page = vec![0u8; BLCKSZ];
+        page[12..14].copy_from_slice(&32u16.to_le_bytes());
+        page[14..16].copy_from_slice(&8000u16.to_le_bytes());
+        assert_eq!(free_bytes(&page), 8000 - 32 - 4);
+        page[14..16].copy_from_slice(&30u16.to_le_bytes());
+        assert_eq!(free_bytes(&page), 0);
     }
 
     #[test]

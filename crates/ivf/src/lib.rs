@@ -11,6 +11,7 @@
 //! training runs on rayon's current pool and gives the same centres for the
 //! same input and seed whatever the number of threads.
 
+pub mod check;
 pub mod kmeans;
 pub mod layout;
 pub mod nearest;
@@ -18,6 +19,6 @@ mod rng;
 pub mod sample;
 
 pub use kmeans::memory_bytes;
-pub use kmeans::{quick_centres, train, Assignment, Cancelled, Params};
+pub use kmeans::{quick_centres, train, train_with, Assignment, Cancelled, Params};
 pub use nearest::{nearest_centre, nearest_centres};
 pub use sample::Reservoir;

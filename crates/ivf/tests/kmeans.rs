@@ -4,7 +4,7 @@
 
 use std::sync::atomic::AtomicBool;
 
-use ivf::{nearest_centre, nearest_centres, train, Assignment, Cancelled, Params};
+use ivf::{nearest_centre, nearest_centres, train, train_with, Assignment, Cancelled, Params};
 
 /// A deterministic pseudo-random stream for test data (xorshift).
 struct Data(u64);
@@ -266,4 +266,60 @@ fn quick_centres_are_the_rows_then_random() {
     }
     // More rows than centres: the first k.
     assert_eq!(ivf::quick_centres(&data, dim, 1, false, 9), vec![3.0, 4.0]);
+}
+
+#[test]
+fn bounds_give_the_full_search_centres() {
+    // Overlapping blobs: rows keep changing centre for several passes, so
+    // the bounds both skip and fail to skip.
+    for (dim, k, seed) in [
+        (16usize, 12usize, 1u64),
+        (64, 40, 2),
+        (3, 7, 3),
+        (128, 1, 4),
+    ] {
+        let mut g = Data(seed + 99);
+        let truth: Vec<Vec<f32>> = (0..k.max(2) * 2)
+            .map(|_| (0..dim).map(|_| g.uniform() * 2.0).collect())
+            .collect();
+        let data = blobs(&truth, 60, 0.9, seed);
+        let mut p = params(k);
+        p.seed = seed;
+        let cancel = AtomicBool::new(false);
+        let full = train_with(&data, dim, &p, &cancel, false).unwrap();
+        let bounded = train_with(&data, dim, &p, &cancel, true).unwrap();
+        assert_eq!(full, bounded, "dim {dim} k {k}");
+        // Inner product assignment is never bounded: same either way.
+        p.assignment = Assignment::InnerProduct;
+        p.spherical = true;
+        assert_eq!(
+            train_with(&data, dim, &p, &cancel, false).unwrap(),
+            train_with(&data, dim, &p, &cancel, true).unwrap()
+        );
+    }
+}
+
+/// Timing of training with and without the bounds (not a test of speed:
+/// run with `cargo test --release -p pgvision-ivf -- --ignored --nocapture`).
+#[test]
+#[ignore]
+fn bounds_timing() {
+    for (dim, k, n) in [(128usize, 100usize, 10_000usize), (2048, 20, 10_000)] {
+        let mut g = Data(7);
+        let truth: Vec<Vec<f32>> = (0..k)
+            .map(|_| (0..dim).map(|_| g.uniform()).collect())
+            .collect();
+        let data = blobs(&truth, n / k, 0.5, 7);
+        let p = params(k);
+        let cancel = AtomicBool::new(false);
+        for prune in [false, true, false, true] {
+            let t = std::time::Instant::now();
+            let c = train_with(&data, dim, &p, &cancel, prune).unwrap();
+            println!(
+                "dim {dim} k {k} n {n} prune {prune}: {:.3} s ({})",
+                t.elapsed().as_secs_f64(),
+                c[0]
+            );
+        }
+    }
 }

@@ -56,7 +56,7 @@ SELECT pgvision_index_check('t_l2'), pgvision_index_check('t_ip', true),
 SET search_path = '';
 SELECT public.pgvision_index_check('public.t_l2', true);
 RESET search_path;
--- only an hnsw index can be checked
+-- only an hnsw or ivfflat index can be checked
 CREATE INDEX t_id ON t (id);
 SELECT err($$SELECT pgvision_index_check('t_id')$$);
 SELECT err($$SELECT pgvision_index_check('t')$$);
