@@ -586,7 +586,6 @@ CREATE FUNCTION ivfflathandler(internal) RETURNS index_am_handler
     PARALLEL SAFE IMMUTABLE STRICT LANGUAGE c AS 'MODULE_PATHNAME', 'ivfflathandler_wrapper';
 CREATE ACCESS METHOD ivfflat TYPE INDEX HANDLER ivfflathandler;
 COMMENT ON ACCESS METHOD ivfflat IS 'ivfflat index access method';
-COMMENT ON FUNCTION pgvision_index_check(regclass, boolean) IS 'checks an hnsw or ivfflat index for corruption';
 CREATE OPERATOR CLASS vector_l2_ops DEFAULT FOR TYPE vector USING ivfflat AS
     OPERATOR 1 <-> (vector, vector) FOR ORDER BY float_ops,
     FUNCTION 1 vector_l2_squared_distance(vector, vector),

@@ -9,3 +9,4 @@
 -- COST included), in an order that creates each object after what it uses.
 
 \echo Use "ALTER EXTENSION pgvision UPDATE" to load this file. \quit
+COMMENT ON FUNCTION pgvision_index_check(regclass, boolean) IS 'checks an hnsw or ivfflat index for corruption';
