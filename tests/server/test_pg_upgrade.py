@@ -1,9 +1,11 @@
 """pg_upgrade from an older PostgreSQL to the version under test, with
-pgvision tables, hnsw indexes and a generated image_embed column in the
-cluster: the upgraded cluster gives the same answers from the same index
-files, and they take new rows. Needs PGVISION_UPGRADE_FROM: the old
-installations' bin folders, with pgvision installed, separated by ':' (one
-test each; .ci/run sets upstream 15.19 and 16.14); skipped without it."""
+pgvision tables (vector, halfvec, sparsevec and bit columns), their hnsw
+indexes and a generated image_embed column in the cluster: the upgraded
+cluster gives the same answers from the same index files, and they take
+new rows (pgvision_index_check with heapallindexed). Needs
+PGVISION_UPGRADE_FROM: the old installations' bin folders, with pgvision
+installed, separated by ':' (one test each; .ci/run sets upstream 15.19 and
+16.14); skipped without it."""
 import os
 import subprocess
 from pathlib import Path
@@ -38,7 +40,8 @@ def test_pg_upgrade_keeps_indexes_and_answers(monkeypatch, old_bin):
         assert version.startswith(f"{old_major}."), version
         conn.execute("CREATE EXTENSION pgvision")
         sample_db.create(conn)
-        want = sample_db.answers(conn)
+        sample_db.create_family(conn)
+        want = sample_db.answers(conn), sample_db.family_answers(conn)
     old.stop()
     monkeypatch.setattr(harness, "PG_BIN", PG_BIN)
     # The new cluster: checksums as the old one (off), as pg_upgrade requires.
@@ -58,9 +61,11 @@ def test_pg_upgrade_keeps_indexes_and_answers(monkeypatch, old_bin):
     new.start()
     with new.connect() as conn:
         assert conn.execute("SHOW server_version_num").fetchone()[0].startswith(str(major(PG_BIN)))
-        assert sample_db.answers(conn) == want
+        assert (sample_db.answers(conn), sample_db.family_answers(conn)) == want
         sample_db.create_items(conn, start=sample_db.ROWS, rows=20)
         sample_db.create_photos(conn, start=sample_db.PHOTOS, rows=2)
-        for idx in ["items_l2", "items_ip", "items_cosine", "items_l1", "photos_embedding"]:
+        sample_db.create_family(conn, start=sample_db.ROWS, rows=20)
+        family = [name for _, names in sample_db.FAMILY.values() for name in names]
+        for idx in ["items_l2", "items_ip", "items_cosine", "items_l1", "photos_embedding", *family]:
             conn.execute("SELECT pgvision_index_check(%s::regclass, true)", (idx,))
     new.stop()
