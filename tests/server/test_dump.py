@@ -1,7 +1,7 @@
-"""Backups: pg_dump of a database with vector columns, hnsw indexes and a
-generated image_embed column, restored with psql (plain format) and with
-pg_restore (custom format, --jobs 2), answers every query as the original
-does."""
+"""Backups: pg_dump of a database with vector, halfvec, sparsevec and bit
+columns, their hnsw indexes and a generated image_embed column, restored
+with psql (plain format) and with pg_restore (custom format, --jobs 2),
+answers every query as the original does."""
 import subprocess
 
 import pytest
@@ -26,7 +26,8 @@ def original(cluster):
     with cluster.connect("dump_src") as conn:
         conn.execute("CREATE EXTENSION pgvision")
         sample_db.create(conn)
-        return sample_db.answers(conn)
+        sample_db.create_family(conn)
+        return sample_db.answers(conn), sample_db.family_answers(conn)
 
 
 def fresh(cluster, name):
@@ -40,8 +41,13 @@ def check_restored(cluster, name, want):
     """The restored database has the extension, the indexes, and the answers."""
     with cluster.connect(name) as conn:
         indexes = {r[0] for r in conn.execute("SELECT indexname FROM pg_indexes WHERE indexdef LIKE '%USING hnsw%'")}
-        assert indexes == {"items_l2", "items_ip", "items_cosine", "items_l1", "photos_embedding"}
-        assert sample_db.answers(conn) == want
+        family = {name for _, names in sample_db.FAMILY.values() for name in names}
+        assert indexes == {"items_l2", "items_ip", "items_cosine", "items_l1", "photos_embedding"} | family
+        assert sample_db.answers(conn) == want[0]
+        assert sample_db.family_answers(conn) == want[1]
+        types = dict(conn.execute("SELECT attname, format_type(atttypid, atttypmod) FROM pg_attribute "
+                                  "WHERE attrelid = 'family'::regclass AND attnum > 0"))
+        assert types == {"id": "integer", **{c: t for c, (t, _) in sample_db.FAMILY.items()}}
         # The generated column is computed again on insert after a restore.
         sample_db.create_photos(conn, start=sample_db.PHOTOS, rows=2)
         same = conn.execute(
