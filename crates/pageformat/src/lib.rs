@@ -78,10 +78,11 @@ pub mod meta;
 pub mod page;
 pub mod placement;
 pub mod seal;
+pub mod storage;
 
 pub use corruption::Corruption;
 pub use element::{
-    check_codes, check_copy, is_element, item_kind, ElementId, ElementLayout, ElementMut,
+    check_codes, check_copy, check_decoded, is_element, item_kind, ElementId, ElementLayout, ElementMut,
     ElementRef, HeapTid, ItemKind, MAX_HEAP_TIDS,
 };
 pub use meta::{
@@ -89,6 +90,7 @@ pub use meta::{
 };
 pub use page::{check_page, is_element_block, item_range, PageHeader};
 pub use placement::{free_slot_order, pack_addresses};
+pub use storage::{Storage, SQ8_FORMAT_VERSION};
 
 /// Postgres' block size.
 pub const BLCKSZ: usize = 8192;
@@ -132,13 +134,25 @@ pub const fn max_item() -> usize {
 /// Largest number of dimensions whose element fits one page at level
 /// `max_level`; wider ones span pages (see the module note).
 pub fn max_single_page_dims(m: usize, max_level: usize) -> usize {
+    max_single_page_dims_in(m, max_level, Storage::Half)
+}
+
+/// [`max_single_page_dims`] for copies of `storage`: an 8-bit index
+/// takes no more (its elements never span pages).
+pub fn max_single_page_dims_in(m: usize, max_level: usize, storage: Storage) -> usize {
     let fixed = ElementLayout::new(m, 0, FORMAT_VERSION).size_at(max_level);
-    (max_item() - fixed) / 2
+    (max_item() - fixed) / storage.code_bytes()
 }
 
 /// Highest level an element of `dims` may have so that it fits one page.
 pub fn level_cap(m: usize, dims: usize) -> usize {
-    let layout = ElementLayout::new(m, dims, FORMAT_VERSION);
+    level_cap_in(m, dims, FORMAT_VERSION)
+}
+
+/// [`level_cap`] in on-disk format `version` (8-bit copies leave room
+/// for more levels).
+pub fn level_cap_in(m: usize, dims: usize, version: u32) -> usize {
+    let layout = ElementLayout::new(m, dims, version);
     (0..=32)
         .take_while(|&l| item_footprint(layout.size_at(l)) <= page_capacity())
         .last()
