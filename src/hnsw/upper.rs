@@ -185,7 +185,11 @@ fn copy_upper(
                 .collect();
             if sq8 {
                 let fields = (e.scale(), e.offset());
-                return Some((level, Copied::Sq8(e.sq8_codes().to_vec(), fields, e.norm()), lists));
+                return Some((
+                    level,
+                    Copied::Sq8(e.sq8_codes().to_vec(), fields, e.norm()),
+                    lists,
+                ));
             }
             let copy = (
                 e.head_codes().into_owned(),
@@ -213,7 +217,9 @@ fn copy_upper(
                 graph.append_chunks(id, chunk_block, &mut codes);
                 layers.add(id, level, &codes, scale, norm, lists);
             }
-            Copied::Sq8(codes, fields, norm) => layers.add_sq8(id, level, &codes, fields, norm, lists),
+            Copied::Sq8(codes, fields, norm) => {
+                layers.add_sq8(id, level, &codes, fields, norm, lists)
+            }
         }
         if nodes.is_multiple_of(256) {
             pgrx::check_for_interrupts!();

@@ -55,7 +55,11 @@ impl Sq8Vector {
         };
         let codes: Vec<u8> = x
             .iter()
-            .map(|&v| ((v as f64 - lo as f64) / scale as f64).round().clamp(0.0, TOP) as u8)
+            .map(|&v| {
+                ((v as f64 - lo as f64) / scale as f64)
+                    .round()
+                    .clamp(0.0, TOP) as u8
+            })
             .collect();
         let norm = x.iter().map(|&v| v as f64 * v as f64).sum::<f64>().sqrt();
         Sq8Vector {
@@ -269,7 +273,11 @@ mod tests {
     fn shapes(rng: &mut rand::rngs::StdRng, n: usize) -> Vec<Vec<f32>> {
         let mut out = Vec::new();
         for magnitude in [1e-30f32, 1e-6, 1.0, 1e3, 1e30, 3e38] {
-            out.push((0..n).map(|_| rng.gen_range(-1.0..1.0) * magnitude).collect());
+            out.push(
+                (0..n)
+                    .map(|_| rng.gen_range(-1.0..1.0) * magnitude)
+                    .collect(),
+            );
         }
         out.push(
             (0..n)
@@ -285,7 +293,11 @@ mod tests {
         );
         out.push(vec![4.25; n]);
         out.push(vec![f32::MAX; n]);
-        out.push((0..n).map(|i| if i % 2 == 0 { f32::MAX } else { -f32::MAX }).collect());
+        out.push(
+            (0..n)
+                .map(|i| if i % 2 == 0 { f32::MAX } else { -f32::MAX })
+                .collect(),
+        );
         out
     }
 

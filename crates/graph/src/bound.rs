@@ -165,7 +165,9 @@ mod tests {
                 })
                 .collect(),
             1 => random(rng, dims),
-            2 => (0..dims).map(|_| 1000.0 + rng.gen_range(-1.0f32..1.0)).collect(),
+            2 => (0..dims)
+                .map(|_| 1000.0 + rng.gen_range(-1.0f32..1.0))
+                .collect(),
             _ => (0..dims)
                 .map(|i| 0.5 + if i % 7 == 0 { 1e-4 } else { 0.0 })
                 .collect(),
@@ -224,7 +226,10 @@ mod tests {
         use distance::sq8::Sq8Vector;
         let mut rng = rand::rngs::StdRng::seed_from_u64(24);
         let x = awkward(&mut rng, 2048, 0);
-        let q: Vec<f32> = x.iter().map(|v| v + rng.gen_range(-0.02f32..0.02)).collect();
+        let q: Vec<f32> = x
+            .iter()
+            .map(|v| v + rng.gen_range(-0.02f32..0.02))
+            .collect();
         let copy = Sq8Vector::encode(&x);
         let d = Metric::L2.to_sq8_within(
             &q,

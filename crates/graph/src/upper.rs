@@ -98,13 +98,7 @@ impl<Id: Copy + Eq + Hash> UpperLayers<Id> {
     }
 
     /// Records node `id` (not its codes); false when it was added before.
-    fn push(
-        &mut self,
-        id: Id,
-        level: usize,
-        fields: (f32, f32, f32),
-        lists: Vec<Vec<Id>>,
-    ) -> bool {
+    fn push(&mut self, id: Id, level: usize, fields: (f32, f32, f32), lists: Vec<Vec<Id>>) -> bool {
         assert!(
             level >= 1 && lists.len() == level,
             "one list per upper layer"

@@ -1120,7 +1120,9 @@ mod tests {
         assert_eq!(per_page, 3, "three level-0 elements a page");
         assert!(crate::level_cap_in(16, 2048, v) >= crate::level_cap(16, 2048));
         assert!(crate::max_single_page_dims_in(16, crate::MIN_LEVEL_CAP, Storage::Sq8) > 7_500);
-        let x: Vec<f32> = (0..2048).map(|i| (i as f32 * 0.37).sin().max(0.0)).collect();
+        let x: Vec<f32> = (0..2048)
+            .map(|i| (i as f32 * 0.37).sin().max(0.0))
+            .collect();
         let copy = Sq8Vector::encode(&x);
         let tid = HeapTid {
             block: 3,
@@ -1147,7 +1149,10 @@ mod tests {
             block: 4,
             offset: 1
         }));
-        assert!(layout.read(&b).check_seal(&[]).is_ok(), "links are not sealed");
+        assert!(
+            layout.read(&b).check_seal(&[]).is_ok(),
+            "links are not sealed"
+        );
         let codes_at = layout.codes_at(1);
         for (at, what) in [
             (5, "heap TIDs"),

@@ -82,8 +82,8 @@ pub mod storage;
 
 pub use corruption::Corruption;
 pub use element::{
-    check_codes, check_copy, check_decoded, is_element, item_kind, ElementId, ElementLayout, ElementMut,
-    ElementRef, HeapTid, ItemKind, MAX_HEAP_TIDS,
+    check_codes, check_copy, check_decoded, is_element, item_kind, ElementId, ElementLayout,
+    ElementMut, ElementRef, HeapTid, ItemKind, MAX_HEAP_TIDS,
 };
 pub use meta::{
     decode_order, encode_order, Meta, FORMAT_VERSION, MAGIC, MAX_ORDERED_DIMS, META_BYTES,
