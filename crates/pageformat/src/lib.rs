@@ -22,7 +22,10 @@
 //! order at full float4 precision, and the index is half the size of a
 //! float4 one. A 2048-d element takes about 4.4 kB (one per page, the
 //! same size as pgvector's halfvec index for the same data); a 128-d one
-//! about 0.5 kB (16 per page).
+//! about 0.5 kB (16 per page). An index made `WITH (storage = 'i8')` keeps
+//! 8-bit copies instead (one byte a dimension with the vector's own offset
+//! and step, the same kind of proven bound; format 5, see [`storage`]): a
+//! 2048-d element takes 2.3 kB, three a page.
 //!
 //! Up to [`max_single_page_dims`] (3,796 for m = 16) an element is one
 //! tuple. Wider vectors, up to the type's 16,000 ([`MAX_DIMS`]), *span
