@@ -1686,6 +1686,47 @@ mod tests {
     }
 
     #[test]
+    fn random_flips_in_8_bit_elements_are_caught_or_harmless() {
+        // A flip that check_element lets through leaves numbers a scan can
+        // use (finite scale, bound, norm, offset) and readable codes; a
+        // flip in the fields or codes of a sealed element breaks its seal.
+        let mut seed = 0x0123_4567_89ab_cdefu64;
+        let mut next = || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed
+        };
+        for dims in [3, 128, 2048] {
+            let layout = ElementLayout::new(16, dims, crate::SQ8_FORMAT_VERSION);
+            let x: Vec<f32> = (0..dims).map(|i| (i as f32 * 0.61).cos() * 3.0).collect();
+            let tid = HeapTid {
+                block: 2,
+                offset: 5,
+            };
+            let good = layout.encode_sq8(1, &[tid], &Sq8Vector::encode(&x));
+            for _ in 0..5_000 {
+                let mut b = good.clone();
+                let at = (next() as usize) % b.len();
+                b[at] ^= 1 << (next() % 8);
+                let Ok(e) = layout.check_element(&b, 1) else {
+                    continue;
+                };
+                assert!(e.heap_tids().all(|t| t.is_valid()));
+                assert_eq!(e.sq8_codes().len(), dims);
+                assert!(e.scale() > 0.0 && e.offset().is_finite() && e.err().is_finite());
+                if (64..80).contains(&at) || at >= layout.codes_at(1) {
+                    assert_eq!(
+                        e.check_seal(&[]),
+                        Err(Corruption::Seal("vector")),
+                        "byte {at}"
+                    );
+                }
+            }
+        }
+    }
+
+    #[test]
     fn codes_and_copies_are_checked() {
         let x: Vec<f32> = (0..300).map(|i| (i as f32).sin() * 40_000.0).collect();
         let half = HalfVector::encode(&x);
