@@ -61,6 +61,7 @@ OPCLASSES = {
 # classes (both engines then store and index halfvec; the data and queries
 # are rounded to f16 first, so the exact answers are those of what is stored).
 COLUMN = "vector"
+STORAGE = "half"  # --storage: the hnsw storage option of pgvision's index
 
 # pgvector 0.8.6 on this machine, m=16, ef_construction=64, from issue 3
 # (resnetlike: a halfvec expression index, since vector(2048) cannot be indexed).
@@ -377,6 +378,11 @@ class PeakMemory:
         self.sample()
 
 
+def storage_option(engine):
+    """`, storage = '...'` for a pgvision index built with --storage other than half."""
+    return f", storage = '{STORAGE}'" if engine == "pgvision" and STORAGE != "half" else ""
+
+
 def build_index(conn, opclass, engine, dim):
     conn.execute("SET client_min_messages = warning")
     conn.execute("DROP INDEX IF EXISTS items_embedding_idx")
@@ -386,7 +392,7 @@ def build_index(conn, opclass, engine, dim):
     with PeakMemory(conn.info.backend_pid) as mem:
         conn.execute(f"CREATE INDEX items_embedding_idx ON items USING hnsw "
                      f"({index_key(engine, dim)} {index_opclass(engine, opclass, dim)}) "
-                     f"WITH (m = {M}, ef_construction = {EF_CONSTRUCTION})")
+                     f"WITH (m = {M}, ef_construction = {EF_CONSTRUCTION}{storage_option(engine)})")
     build_s = time.perf_counter() - t
     if mem.peak["RssAnon"] is not None:
         print(f"  build memory of the leader backend, peak: private {mem.peak['RssAnon']:.0f} MiB, "
@@ -470,7 +476,7 @@ def bench(dataset, opclass, n_queries, skip_load, skip_build, repeat, churn_shar
     data, queries, tids, tdists = load_dataset(dataset, metric)
     dim = data.shape[1]
     print(f"\n=== {engine}: {dataset}, {index_description(engine, opclass, dim)}"
-          + f", m={M}, ef_construction={EF_CONSTRUCTION}, {n_queries} queries"
+          + f", m={M}, ef_construction={EF_CONSTRUCTION}{storage_option(engine)}, {n_queries} queries"
           + (f", median of {repeat} timed passes" if repeat > 1 else ""))
     queries, tids, tdists = queries[:n_queries], tids[:n_queries], tdists[:n_queries]
     if dataset.startswith("resnetlike"):
@@ -889,8 +895,12 @@ def main():
     ap.add_argument("--no-paired-builds", action="store_true",
                     help="with --against-pgvector: time the queries in alternation but not the "
                          "builds (a REINDEX per engine and round; long on the large sets)")
+    ap.add_argument("--storage", choices=["half", "i8"], default="half",
+                    help="pgvision's hnsw storage option: f16 copies (half, the default) or "
+                         "8-bit copies (i8)")
     a = ap.parse_args()
-    global COLUMN
+    global COLUMN, STORAGE
+    STORAGE = a.storage
     COLUMN = "halfvec" if a.opclass.startswith("halfvec_") else "vector"
     if not 1 <= a.queries <= N_QUERIES_MAX:
         ap.error(f"--queries must be 1..{N_QUERIES_MAX}")

@@ -33,8 +33,9 @@ pub use crate::pg::am::heap_tid;
 use crate::pg::am::{build_threads, progress, progress_all};
 use crate::threads::{self, Purpose};
 use distance::half::HalfVector;
+use distance::sq8::Sq8Vector;
 use graph::MemoryGraph;
-use pageformat::{ElementId, ElementLayout, HeapTid, Meta, FORMAT_VERSION};
+use pageformat::{ElementId, ElementLayout, HeapTid, Meta, Storage};
 use pgrx::{pg_sys, PgMemoryContexts};
 use std::collections::HashMap;
 use std::hash::{Hash, Hasher};
@@ -319,14 +320,15 @@ fn flush(state: &mut BuildState) {
 /// Writes the meta page and every element page, then WAL-logs them all.
 fn write_pages(state: &mut BuildState) {
     let (index, p, graph) = (state.index, state.params, &state.graph);
-    let layout = ElementLayout::new(p.m, p.dims, FORMAT_VERSION);
+    let layout = ElementLayout::new(p.m, p.dims, p.version());
     let order = graph::page_order(graph);
     let ids = pageformat::pack_addresses(&layout, &order, graph.len(), |node| graph.level(node));
-    let mut meta = Meta::new(
+    let mut meta = Meta::new_with_storage(
         p.dims as u32,
         p.m as u32,
         p.ef_construction as u32,
         p.metric.code(),
+        p.storage,
     );
     meta.set_entry_point(
         graph
@@ -390,7 +392,8 @@ fn write_pages(state: &mut BuildState) {
 }
 
 /// Node `node`'s element tuple with its neighbour lists as page addresses,
-/// and its f16 copy.
+/// and its f16 copy (an 8-bit layout's element holds the 8-bit copy of it,
+/// whose error bound covers both roundings).
 fn element_bytes(
     state: &BuildState,
     layout: &ElementLayout,
@@ -400,7 +403,11 @@ fn element_bytes(
     let graph = &state.graph;
     let level = graph.level(node);
     let half = graph.half_vector(node);
-    let mut bytes = layout.encode(level, &state.tids[node as usize], &half);
+    let tids = &state.tids[node as usize];
+    let mut bytes = match layout.storage() {
+        Storage::Half => layout.encode(level, tids, &half),
+        Storage::Sq8 => layout.encode_sq8(level, tids, &Sq8Vector::from_half(&half)),
+    };
     let mut neighbours = Vec::new();
     for lc in 0..=level {
         neighbours.clear();
@@ -462,11 +469,12 @@ fn write_extents(
 #[pgrx::pg_guard]
 pub unsafe extern "C-unwind" fn ambuildempty(index: pg_sys::Relation) {
     let p = IndexParams::of(index);
-    let meta = Meta::new(
+    let meta = Meta::new_with_storage(
         p.dims as u32,
         p.m as u32,
         p.ef_construction as u32,
         p.metric.code(),
+        p.storage,
     );
     // SAFETY: a fresh init-fork buffer, formatted under an exclusive lock
     // and WAL-logged as a full page (init forks are always logged).

@@ -11,6 +11,7 @@
 
 use super::store::{in_index_order, read_meta_and_order, update_meta, PageGraph};
 use distance::half::HalfVector;
+use distance::sq8::Sq8Vector;
 use graph::{InsertParams, LevelGenerator, SearchScratch};
 use pageformat::HeapTid;
 use pgrx::pg_sys;
@@ -54,11 +55,21 @@ pub fn insert_vector(index: pg_sys::Relation, tid: HeapTid, v: &[f32]) -> bool {
         return false;
     };
     let m = meta.m as usize;
-    let cap = pageformat::level_cap(m, meta.dims as usize).min(graph::DEFAULT_MAX_LEVEL);
+    let cap =
+        pageformat::level_cap_in(m, meta.dims as usize, meta.version).min(graph::DEFAULT_MAX_LEVEL);
     let level = draw_level(m, cap);
-    let half = HalfVector::encode(v);
-    let bytes = graph.layout().encode(level, &[tid], &half);
-    let id = super::store::place_element(index, &bytes, &half.codes, graph.layout());
+    let layout = graph.layout();
+    let id = match layout.storage() {
+        pageformat::Storage::Half => {
+            let half = HalfVector::encode(v);
+            let bytes = layout.encode(level, &[tid], &half);
+            super::store::place_element(index, &bytes, &half.codes, layout)
+        }
+        pageformat::Storage::Sq8 => {
+            let bytes = layout.encode_sq8(level, &[tid], &Sq8Vector::encode(v));
+            super::store::place_element(index, &bytes, &[], layout)
+        }
+    };
     let params = InsertParams {
         m,
         ef_construction: meta.ef_construction as usize,

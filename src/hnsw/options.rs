@@ -1,7 +1,10 @@
-//! Reloptions `m` and `ef_construction`, pgvector's names, bounds and defaults.
+//! Reloptions `m` and `ef_construction`, pgvector's names, bounds and
+//! defaults, and pgvision's `storage` (f16 or 8-bit copies, see
+//! `pageformat::storage`).
 
 use crate::pgver;
-use core::ffi::c_int;
+use core::ffi::{c_char, c_int, CStr};
+use pageformat::Storage;
 use pgrx::pg_sys;
 use std::sync::atomic::{AtomicU32, Ordering};
 
@@ -21,6 +24,8 @@ pub struct HnswOptions {
     pub m: i32,
     /// Candidate list size while building.
     pub ef_construction: i32,
+    /// Offset of the `storage` string from the start of this struct.
+    storage: i32,
 }
 
 /// Registers the reloptions; called once from `_PG_init`.
@@ -47,6 +52,31 @@ pub fn init() {
             EF_CONSTRUCTION.2,
             pg_sys::AccessExclusiveLock as _,
         );
+        pg_sys::add_string_reloption(
+            kind as _,
+            c"storage".as_ptr(),
+            c"Copies of the vectors the graph is searched on: half (f16) or i8 (8-bit)".as_ptr(),
+            c"half".as_ptr(),
+            Some(validate_storage),
+            pg_sys::AccessExclusiveLock as _,
+        );
+    }
+}
+
+/// Validates a `storage` value: ERROR 22023 for anything but `half` or `i8`.
+#[pgrx::pg_guard]
+unsafe extern "C-unwind" fn validate_storage(value: *const c_char) {
+    if value.is_null() {
+        return;
+    }
+    // SAFETY: Postgres passes a NUL-terminated option value.
+    let text = unsafe { CStr::from_ptr(value) }.to_string_lossy();
+    if Storage::from_name(&text).is_none() {
+        crate::error::raise(
+            pgrx::PgSqlErrorCode::ERRCODE_INVALID_PARAMETER_VALUE,
+            format!("invalid value for hnsw option \"storage\": \"{text}\""),
+            Some("Valid values are \"half\" and \"i8\"."),
+        );
     }
 }
 
@@ -66,6 +96,11 @@ pub unsafe extern "C-unwind" fn amoptions(
             c"ef_construction",
             pg_sys::relopt_type::RELOPT_TYPE_INT,
             core::mem::offset_of!(HnswOptions, ef_construction),
+        ),
+        pgver::reloption(
+            c"storage",
+            pg_sys::relopt_type::RELOPT_TYPE_STRING,
+            core::mem::offset_of!(HnswOptions, storage),
         ),
     ];
     // SAFETY: the table describes HnswOptions' layout; Postgres palloc's the result.
@@ -87,4 +122,29 @@ pub fn of(index: pg_sys::Relation) -> (usize, usize) {
     let opts = unsafe { ((*index).rd_options as *const HnswOptions).as_ref() };
     let (m, ef) = opts.map_or((M.0, EF_CONSTRUCTION.0), |o| (o.m, o.ef_construction));
     (m as usize, ef as usize)
+}
+
+/// The `storage` of an index: `half` where unset.
+pub fn storage_of(index: pg_sys::Relation) -> Storage {
+    // SAFETY: rd_options is null or the HnswOptions built by `amoptions`,
+    // whose string option lies `storage` bytes from its start (0: unset).
+    let name = unsafe {
+        let opts = (*index).rd_options as *const HnswOptions;
+        match opts.as_ref() {
+            Some(o) if o.storage > 0 => {
+                let at = (opts as *const c_char).add(o.storage as usize);
+                Some(CStr::from_ptr(at).to_string_lossy().into_owned())
+            }
+            _ => None,
+        }
+    };
+    name.map_or(Storage::Half, |n| {
+        Storage::from_name(&n).unwrap_or_else(|| {
+            crate::error::raise(
+                pgrx::PgSqlErrorCode::ERRCODE_INVALID_PARAMETER_VALUE,
+                format!("invalid value for hnsw option \"storage\": \"{n}\""),
+                None,
+            )
+        })
+    })
 }

@@ -18,6 +18,8 @@ pub struct IndexParams {
     pub m: usize,
     /// `ef_construction` reloption.
     pub ef_construction: usize,
+    /// `storage` reloption: the kind of copy elements hold.
+    pub storage: pageformat::Storage,
 }
 
 impl IndexParams {
@@ -32,16 +34,42 @@ impl IndexParams {
             );
         }
         let (class, dims) = crate::pg::am::key_dims(index, "hnsw");
+        let storage = options::storage_of(index);
+        if storage == pageformat::Storage::Sq8 {
+            if class.metric == Metric::Jaccard {
+                raise(
+                    PgSqlErrorCode::ERRCODE_INVALID_PARAMETER_VALUE,
+                    "hnsw storage \"i8\" does not support Jaccard distance",
+                    Some("Jaccard distance needs exact copies of the bits: use storage \"half\"."),
+                );
+            }
+            let max = pageformat::max_single_page_dims_in(m, pageformat::MIN_LEVEL_CAP, storage);
+            if dims > max {
+                raise(
+                    PgSqlErrorCode::ERRCODE_PROGRAM_LIMIT_EXCEEDED,
+                    format!(
+                        "column cannot have more than {max} dimensions for hnsw index with storage \"i8\" and m = {m}"
+                    ),
+                    None,
+                );
+            }
+        }
         IndexParams {
             dims,
             metric: class.metric,
             m,
             ef_construction,
+            storage,
         }
+    }
+
+    /// The on-disk format version an index of these parameters is written in.
+    pub fn version(&self) -> u32 {
+        self.storage.version()
     }
 
     /// Highest level an element may get (it must fit one page).
     pub fn level_cap(&self) -> usize {
-        pageformat::level_cap(self.m, self.dims).min(graph::DEFAULT_MAX_LEVEL)
+        pageformat::level_cap_in(self.m, self.dims, self.version()).min(graph::DEFAULT_MAX_LEVEL)
     }
 }

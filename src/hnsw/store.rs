@@ -8,7 +8,7 @@
 use super::pages::{raise_corrupted, Extent, PageHint, PageImage, ReadPage, WritePage};
 use distance::half;
 use graph::{Graph, GraphMut, Metric};
-use pageformat::{ElementId, ElementLayout, Meta};
+use pageformat::{ElementId, ElementLayout, Meta, Storage};
 use pgrx::pg_sys;
 use rustc_hash::FxHashMap;
 use std::cell::{Cell, RefCell};
@@ -547,6 +547,15 @@ impl PageGraph {
     /// Past `bound`, any value past it (see [`Metric::to_half_within`]).
     fn element_distance(&self, query: &[f32], e: pageformat::ElementRef<'_>, bound: f32) -> f32 {
         debug_assert!(!self.layout.spans());
+        if self.layout.storage() == Storage::Sq8 {
+            return self.metric.to_sq8_within(
+                query,
+                e.sq8_codes(),
+                (e.scale(), e.offset()),
+                e.norm(),
+                bound,
+            );
+        }
         self.metric
             .to_half_within(query, &e.head_codes(), e.scale(), e.norm(), bound)
     }
@@ -630,8 +639,19 @@ impl PageGraph {
         }
     }
 
-    /// Element `id`'s whole f16 copy: codes, scale, norm.
+    /// Element `id`'s whole f16 copy: codes, scale, norm. Of an 8-bit
+    /// element, the f16 copy of its decoded 8-bit copy (for neighbour
+    /// selection, which compares copies with each other).
     pub fn half_copy(&self, id: ElementId) -> HalfCopy {
+        if self.layout.storage() == Storage::Sq8 {
+            let mut v = Vec::new();
+            let norm = self.with_element(id, |e| {
+                e.sq8_decode_into(&mut v);
+                e.norm()
+            });
+            let h = half::HalfVector::encode(&v);
+            return (h.codes, h.scale, norm);
+        }
         let (mut codes, scale, norm, chunk_block) = self.with_element(id, |e| {
             (
                 e.head_codes().into_owned(),
@@ -663,7 +683,7 @@ impl PageGraph {
             hints.push(hint);
         }
         let codes = self.level0_codes_at();
-        let code_lines = (2 * self.layout.dims).div_ceil(64).min(PREFETCH_CODE_LINES);
+        let code_lines = self.code_bytes().div_ceil(64).min(PREFETCH_CODE_LINES);
         for (hint, &i) in hints.iter().zip(order) {
             if let Some(hint) = hint {
                 hint.prefetch_item(ids[i].offset(), codes, code_lines);
@@ -675,7 +695,7 @@ impl PageGraph {
     /// level-0 element start (bytes into the item) and how many there
     /// are; `None` when the codes are no longer than those.
     fn code_rest(&self) -> Option<(usize, usize)> {
-        let lines = (2 * self.layout.dims).div_ceil(64);
+        let lines = self.code_bytes().div_ceil(64);
         (lines > PREFETCH_CODE_LINES).then(|| {
             (
                 self.level0_codes_at() + 64 * PREFETCH_CODE_LINES,
@@ -684,9 +704,14 @@ impl PageGraph {
         })
     }
 
-    /// Byte offset of the f16 codes in a level-0 element (they end it).
+    /// Byte offset of the codes in a level-0 element (they end it).
     fn level0_codes_at(&self) -> usize {
-        self.layout.size_at(0) - 2 * self.layout.dims
+        self.layout.size_at(0) - self.code_bytes()
+    }
+
+    /// Bytes of an element's codes (f16 or 8-bit).
+    fn code_bytes(&self) -> usize {
+        self.layout.storage().code_bytes() * self.layout.dims
     }
 
     /// Prefetches `rest` (see [`PageGraph::code_rest`]) of the element at

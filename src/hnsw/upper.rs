@@ -149,6 +149,13 @@ pub fn held(index: pg_sys::Relation) -> Option<usize> {
     })
 }
 
+/// An element's copy as read from its page: f16 (codes of its tuple,
+/// scale, norm, first chunk block) or 8-bit (codes, (scale, offset), norm).
+enum Copied {
+    Half((Vec<u16>, f32, f32, u32)),
+    Sq8(Vec<u8>, (f32, f32), f32),
+}
+
 /// Reads every element above layer 0 reachable from `ep` through the
 /// upper lists (breadth first), within `limit` bytes; the number of
 /// elements read when it would not fit.
@@ -159,6 +166,7 @@ fn copy_upper(
     limit: usize,
 ) -> Result<UpperLayers<ElementId>, usize> {
     let mut layers = UpperLayers::new(graph.metric(), dims);
+    let sq8 = graph.layout().storage() == pageformat::Storage::Sq8;
     let mut queue = VecDeque::from([ep.0]);
     let mut seen = HashSet::from([ep.0]);
     let (mut nodes, mut links) = (0usize, 0usize);
@@ -175,18 +183,25 @@ fn copy_upper(
                     list
                 })
                 .collect();
+            if sq8 {
+                let fields = (e.scale(), e.offset());
+                return Some((
+                    level,
+                    Copied::Sq8(e.sq8_codes().to_vec(), fields, e.norm()),
+                    lists,
+                ));
+            }
             let copy = (
                 e.head_codes().into_owned(),
                 e.scale(),
                 e.norm(),
                 e.chunk_block(),
             );
-            Some((level, copy, lists))
+            Some((level, Copied::Half(copy), lists))
         });
-        let Some((level, (mut codes, scale, norm, chunk_block), lists)) = copied else {
+        let Some((level, copy, lists)) = copied else {
             continue;
         };
-        graph.append_chunks(id, chunk_block, &mut codes);
         for &n in lists.iter().flatten() {
             if seen.insert(n) {
                 queue.push_back(n);
@@ -197,7 +212,15 @@ fn copy_upper(
         if UpperLayers::<ElementId>::estimate_bytes(nodes, dims, links) > limit {
             return Err(nodes);
         }
-        layers.add(id, level, &codes, scale, norm, lists);
+        match copy {
+            Copied::Half((mut codes, scale, norm, chunk_block)) => {
+                graph.append_chunks(id, chunk_block, &mut codes);
+                layers.add(id, level, &codes, scale, norm, lists);
+            }
+            Copied::Sq8(codes, fields, norm) => {
+                layers.add_sq8(id, level, &codes, fields, norm, lists)
+            }
+        }
         if nodes.is_multiple_of(256) {
             pgrx::check_for_interrupts!();
         }

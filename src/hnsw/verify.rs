@@ -278,7 +278,8 @@ impl Walk {
             index,
             heap,
             heap_blocks: blocks(heap),
-            cap: pageformat::level_cap(layout.m, layout.dims).min(graph::DEFAULT_MAX_LEVEL),
+            cap: pageformat::level_cap_in(layout.m, layout.dims, meta.version)
+                .min(graph::DEFAULT_MAX_LEVEL),
             meta,
             order,
             graph,
@@ -413,8 +414,10 @@ impl Walk {
             );
         }
         if !e.free() {
-            if let Err(c) = pageformat::check_codes(&e.head_codes(), 0) {
-                self.fail(block, off, c);
+            if self.layout.storage() == pageformat::Storage::Half {
+                if let Err(c) = pageformat::check_codes(&e.head_codes(), 0) {
+                    self.fail(block, off, c);
+                }
             }
             if !self.layout.spans() {
                 if let Err(c) = e.check_seal(&[]) {
@@ -691,6 +694,23 @@ impl Walk {
             return Ok(()); // not indexable: an insert would have failed
         }
         let id = ElementId::new((id >> 16) as u32, id as u16);
+        let x = in_index_order(self.order.as_deref(), v);
+        if self.layout.storage() == pageformat::Storage::Sq8 {
+            let mut back = Vec::new();
+            let (err, norm) = self.graph.with_element(id, |e| {
+                e.sq8_decode_into(&mut back);
+                (e.err(), e.norm())
+            });
+            return pageformat::check_decoded(&x, &back, err, norm).map_err(|c| {
+                format!(
+                    "block {}, item {}: heap row ({},{}): {c}",
+                    id.block(),
+                    id.offset(),
+                    tid.block,
+                    tid.offset
+                )
+            });
+        }
         let (mut codes, scale, err, norm, chunk_block) = self.graph.with_element(id, |e| {
             (
                 e.head_codes().into_owned(),
@@ -701,7 +721,6 @@ impl Walk {
             )
         });
         self.graph.append_chunks(id, chunk_block, &mut codes);
-        let x = in_index_order(self.order.as_deref(), v);
         pageformat::check_copy(&x, &codes, scale, err, norm).map_err(|c| {
             format!(
                 "block {}, item {}: heap row ({},{}): {c}",

@@ -243,3 +243,26 @@ def test_build_threads_follow_parallel_settings_and_block_signals(cluster):
             for mask in masks:
                 assert all(mask >> (n - 1) & 1 for n in PG_SIGNALS.values()), (name, f"{mask:016x}")
         conn.execute("DROP TABLE par")
+
+
+def test_storage_option_picks_the_format_version(cluster):
+    """An f16 index stays format 4 (what builds before the option read); an
+    i8 one is format 5, which those builds refuse with their REINDEX error
+    instead of reading 8-bit codes as f16. ALTER INDEX SET (storage) takes
+    effect at the next REINDEX."""
+    with cluster.connect() as conn:
+        conn.execute("CREATE EXTENSION IF NOT EXISTS pageinspect")
+        conn.execute("CREATE TABLE fmt (id int, v vector(4))")
+        conn.execute("INSERT INTO fmt SELECT i, ARRAY[i, i % 3, -i, 1]::real[] FROM generate_series(1, 50) i")
+        conn.execute("CREATE INDEX fmt_half ON fmt USING hnsw (v)")
+        conn.execute("CREATE INDEX fmt_i8 ON fmt USING hnsw (v) WITH (storage = 'i8')")
+        assert meta_order(conn, "fmt_half")[0] == 4
+        assert meta_order(conn, "fmt_i8")[0] == 5
+        conn.execute("ALTER INDEX fmt_half SET (storage = 'i8')")
+        assert meta_order(conn, "fmt_half")[0] == 4, "the option alone changes no page"
+        conn.execute("REINDEX INDEX fmt_half")
+        assert meta_order(conn, "fmt_half")[0] == 5
+        conn.execute("ALTER INDEX fmt_i8 RESET (storage)")
+        conn.execute("REINDEX INDEX fmt_i8")
+        assert meta_order(conn, "fmt_i8")[0] == 4
+        conn.execute("DROP TABLE fmt")

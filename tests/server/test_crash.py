@@ -40,11 +40,15 @@ def probe(conn, ids, data):
     return first_hits(conn, ids[at], data[at], 1000)
 
 
-@pytest.mark.parametrize("dim,built,rows", [(DIM, 2000, 6000), (4096, 800, 2400)])
-def test_crash_during_concurrent_inserts(dim, built, rows):
+@pytest.mark.parametrize(
+    "dim,built,rows,storage",
+    [(DIM, 2000, 6000, "half"), (4096, 800, 2400, "half"), (DIM, 2000, 6000, "i8")],
+)
+def test_crash_during_concurrent_inserts(dim, built, rows, storage):
     """4,096 dimensions: elements span pages, 13 sharing a block of chunks;
-    each insert writes its block and that shared one in one WAL record."""
-    c = Cluster(STATE / f"crash-{dim}", 54361).init().start()
+    each insert writes its block and that shared one in one WAL record.
+    storage i8: elements of 8-bit copies (format 5)."""
+    c = Cluster(STATE / f"crash-{dim}-{storage}", 54361).init().start()
     # Queries from the same mixture: in thousands of dimensions a query far
     # from every cluster has near-equidistant neighbours, a test of nothing.
     data = clustered(rows + 30, dim, 20, seed=11)
@@ -53,7 +57,7 @@ def test_crash_during_concurrent_inserts(dim, built, rows):
     with c.connect() as conn:
         conn.execute("CREATE EXTENSION pgvision")
         load(conn, "c", np.arange(built), data[:built])
-        conn.execute("CREATE INDEX ON c USING hnsw (v)")
+        conn.execute(f"CREATE INDEX ON c USING hnsw (v) WITH (storage = '{storage}')")
 
     committed, errors = crash_during_inserts(c, "c", data[:rows], built, want)
     assert errors, "the crash should have cut the writers off"

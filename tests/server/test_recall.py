@@ -43,16 +43,27 @@ def test_recall_with_elements_spanning_pages(cluster, metric):
     check_recall(cluster, "resnetlike-4096", metric, x[:n], x[n : n + n // 5], x[n + n // 5 :], None)
 
 
-def check_recall(cluster, name, metric, base, extra, queries, ef):
+@pytest.mark.parametrize("metric", ["l2", "ip", "cosine", "l1"])
+@pytest.mark.parametrize("name", ["clustered-128", "resnetlike-2048"])
+def test_recall_with_8_bit_copies(cluster, name, metric):
+    """WITH (storage = 'i8'): the same floors at default settings, and the
+    index sound (pgvision_index_check) after inserts, deletes and VACUUM."""
+    base, extra, queries = dataset(name)
+    check_recall(cluster, name, metric, base, extra, queries, EF[name], storage="i8")
+
+
+def check_recall(cluster, name, metric, base, extra, queries, ef, storage=None):
     """Recall@10 >= 0.95 after a build, after 20% more inserts, and after
-    deleting 20% and VACUUM; the index is used and deleted rows never return."""
+    deleting 20% and VACUUM; the index is used and deleted rows never return.
+    `storage` is the index's storage option (the default where None)."""
     N = len(base)
     seed = hash((name, metric)) % 1000
     print(f"\n{name} {metric} (query seed {seed})")
     with cluster.connect() as conn:
         load(conn, "r", np.arange(N), base)
         t0 = time.time()
-        conn.execute(f"CREATE INDEX r_idx ON r USING hnsw (v {OPS[metric][1]})")
+        with_ = f" WITH (storage = '{storage}')" if storage else ""
+        conn.execute(f"CREATE INDEX r_idx ON r USING hnsw (v {OPS[metric][1]}){with_}")
         print(f"  build {time.time() - t0:.1f} s")
         conn.execute("ANALYZE r")
         assert uses_index(conn, "r", metric, base.shape[1])
@@ -78,6 +89,8 @@ def check_recall(cluster, name, metric, base, extra, queries, ef):
         r = recall(got, exact_topk(data[keep], keep, queries, metric))
         print(f"  recall after deleting 20% and VACUUM {r:.4f}")
         assert r >= 0.95
+        if storage:
+            conn.execute("SELECT pgvision_index_check('r_idx', true)")
         conn.execute("DROP TABLE r")
 
 

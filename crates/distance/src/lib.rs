@@ -11,6 +11,9 @@
 pub mod bits;
 pub mod half;
 pub mod scalar;
+pub mod sq8;
+#[cfg(target_arch = "x86_64")]
+mod sq8_x86;
 #[cfg(target_arch = "x86_64")]
 mod x86;
 #[cfg(target_arch = "x86_64")]

@@ -66,7 +66,8 @@ mod tests {
                 .sum::<f64>()
                 .sqrt(),
             Metric::InnerProduct => -dot,
-            Metric::Cosine => 1.0 - dot / (nq * nx),
+            // clamped as the operator clamps the similarity
+            Metric::Cosine => 1.0 - (dot / (nq * nx)).clamp(-1.0, 1.0),
             Metric::L1 => q
                 .iter()
                 .zip(x)
@@ -146,6 +147,100 @@ mod tests {
                 }
             }
         }
+    }
+
+    /// Vectors the 8-bit copies find hard: ResNet-like (non-negative, most
+    /// elements small, a few large), signed of varied scale, offset far
+    /// from zero, nearly constant.
+    fn awkward(rng: &mut rand::rngs::StdRng, dims: usize, kind: usize) -> Vec<f32> {
+        match kind % 4 {
+            0 => (0..dims)
+                .map(|_| {
+                    let v: f32 = rng.gen_range(0.0..1.0);
+                    if v < 0.85 {
+                        v * 0.05
+                    } else {
+                        v * v * 8.0
+                    }
+                })
+                .collect(),
+            1 => random(rng, dims),
+            2 => (0..dims)
+                .map(|_| 1000.0 + rng.gen_range(-1.0f32..1.0))
+                .collect(),
+            _ => (0..dims)
+                .map(|i| 0.5 + if i % 7 == 0 { 1e-4 } else { 0.0 })
+                .collect(),
+        }
+    }
+
+    #[test]
+    fn sq8_bound_never_exceeds_the_exact_distance() {
+        // Every metric an opclass orders by over 8-bit copies, for vector
+        // columns (copies of the f32 values) and halfvec columns (values
+        // that are f16 already); copies encoded from the f32 vector and,
+        // as a build makes them, from its f16 copy.
+        use distance::sq8::Sq8Vector;
+        let mut rng = rand::rngs::StdRng::seed_from_u64(23);
+        for metric in [Metric::L2, Metric::InnerProduct, Metric::Cosine, Metric::L1] {
+            for dims in [1, 2, 3, 17, 128, 960, 2048] {
+                for i in 0..48 {
+                    let mut x = awkward(&mut rng, dims, i);
+                    let mut q = awkward(&mut rng, dims, i / 4 + 1);
+                    let halfvec = i % 3 == 0;
+                    if halfvec {
+                        x = HalfVector::encode(&x).decode();
+                        q = HalfVector::encode(&q).decode();
+                    }
+                    let copy = if i % 2 == 0 {
+                        Sq8Vector::encode(&x)
+                    } else {
+                        Sq8Vector::from_half(&HalfVector::encode(&x))
+                    };
+                    let Some(prepared) = metric.prepare(&q) else {
+                        continue;
+                    };
+                    let d = metric.to_sq8_within(
+                        &prepared,
+                        &copy.codes,
+                        (copy.scale, copy.offset),
+                        copy.norm,
+                        f32::INFINITY,
+                    );
+                    let q_norm = distance::norm(&q) as f32;
+                    let b = lower_bound(metric, d, copy.err, copy.norm, q_norm, dims);
+                    let e = exact(metric, &q, &x);
+                    assert!(
+                        b <= e,
+                        "{metric:?} {dims}-d kind {i} halfvec {halfvec}: bound {b} above exact {e}"
+                    );
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn sq8_bound_is_useful_near_the_query() {
+        // A neighbour at a typical distance gets a bound close to it (the
+        // scan's reorder queue depends on that).
+        use distance::sq8::Sq8Vector;
+        let mut rng = rand::rngs::StdRng::seed_from_u64(24);
+        let x = awkward(&mut rng, 2048, 0);
+        let q: Vec<f32> = x
+            .iter()
+            .map(|v| v + rng.gen_range(-0.02f32..0.02))
+            .collect();
+        let copy = Sq8Vector::encode(&x);
+        let d = Metric::L2.to_sq8_within(
+            &q,
+            &copy.codes,
+            (copy.scale, copy.offset),
+            copy.norm,
+            f32::INFINITY,
+        );
+        let b = lower_bound(Metric::L2, d, copy.err, copy.norm, 0.0, 2048);
+        let e = exact(Metric::L2, &q, &x);
+        assert!(b <= e && b > 0.2 * e, "bound {b}, exact {e}");
     }
 
     #[test]

@@ -1,6 +1,6 @@
 //! Distance functions the graph is built over; smaller is always closer.
 
-use distance::half;
+use distance::{half, sq8};
 
 /// The distance an index orders by. Every variant returns "smaller is
 /// closer", so the graph algorithms never need to know which one is used.
@@ -120,6 +120,30 @@ impl Metric {
             Metric::L2 => nan_last(half::l2_squared_within(query, codes, scale, bound)),
             _ => self.to_half(query, codes, scale, norm),
         }
+    }
+
+    /// Distance from a [`Metric::prepare`]d query to the 8-bit copy
+    /// `offset + scale * codes` (`distance::sq8`) of a vector whose exact
+    /// norm is `norm`; past `bound`, any value past it (L2 stops measuring,
+    /// as [`Metric::to_half_within`]). Jaccard needs exact copies, which
+    /// 8-bit ones are not: it gets 0 (an index refuses that pairing).
+    #[inline]
+    pub fn to_sq8_within(
+        &self,
+        query: &[f32],
+        codes: &[u8],
+        (scale, offset): (f32, f32),
+        norm: f32,
+        bound: f32,
+    ) -> f32 {
+        let d = match self {
+            Metric::L2 => sq8::l2_squared_within(query, codes, scale, offset, bound),
+            Metric::InnerProduct => -sq8::dot(query, codes, scale, offset),
+            Metric::Cosine => 1.0 - sq8::dot(query, codes, scale, offset) / norm,
+            Metric::L1 => sq8::l1(query, codes, scale, offset),
+            Metric::Jaccard => 0.0,
+        };
+        nan_last(d)
     }
 
     /// Distance between two f16 copies `(codes, scale, norm)`.

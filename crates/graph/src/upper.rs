@@ -31,10 +31,12 @@ pub struct UpperLayers<Id> {
     /// Node -> dense index.
     dense: HashMap<Id, u32>,
     levels: Vec<u8>,
-    /// f16 codes, node `i` at `[i * dim, (i + 1) * dim)`.
+    /// f16 codes, node `i` at `[i * dim, (i + 1) * dim)` (f16 copies).
     codes: Vec<u16>,
-    /// `(scale, norm)` per node.
-    halves: Vec<(f32, f32)>,
+    /// 8-bit codes, laid out as `codes` (8-bit copies, `distance::sq8`).
+    bytes: Vec<u8>,
+    /// `(scale, norm, offset)` per node (offset 0 for f16 copies).
+    halves: Vec<(f32, f32, f32)>,
     /// Per node, its lists at layers `1..=level` (dense indexes) once
     /// finished; the ids as added before.
     lists: Vec<Vec<Vec<u32>>>,
@@ -51,6 +53,7 @@ impl<Id: Copy + Eq + Hash> UpperLayers<Id> {
             dense: HashMap::new(),
             levels: Vec::new(),
             codes: Vec::new(),
+            bytes: Vec::new(),
             halves: Vec::new(),
             lists: Vec::new(),
             added: Vec::new(),
@@ -70,21 +73,47 @@ impl<Id: Copy + Eq + Hash> UpperLayers<Id> {
         lists: Vec<Vec<Id>>,
     ) {
         assert_eq!(codes.len(), self.dim, "codes of the wrong dimension");
+        assert!(self.bytes.is_empty(), "f16 and 8-bit copies mixed");
+        if self.push(id, level, (scale, norm, 0.0), lists) {
+            self.codes.extend_from_slice(codes);
+        }
+    }
+
+    /// [`UpperLayers::add`] for an index of 8-bit copies
+    /// `offset + scale * codes` (every node of one copy is of one kind).
+    pub fn add_sq8(
+        &mut self,
+        id: Id,
+        level: usize,
+        codes: &[u8],
+        (scale, offset): (f32, f32),
+        norm: f32,
+        lists: Vec<Vec<Id>>,
+    ) {
+        assert_eq!(codes.len(), self.dim, "codes of the wrong dimension");
+        assert!(self.codes.is_empty(), "f16 and 8-bit copies mixed");
+        if self.push(id, level, (scale, norm, offset), lists) {
+            self.bytes.extend_from_slice(codes);
+        }
+    }
+
+    /// Records node `id` (not its codes); false when it was added before.
+    fn push(&mut self, id: Id, level: usize, fields: (f32, f32, f32), lists: Vec<Vec<Id>>) -> bool {
         assert!(
             level >= 1 && lists.len() == level,
             "one list per upper layer"
         );
         if self.dense.contains_key(&id) {
-            return;
+            return false;
         }
         let at = u32::try_from(self.ids.len()).expect("fewer than 2^32 upper nodes");
         self.dense.insert(id, at);
         self.ids.push(id);
         self.levels
             .push(u8::try_from(level).expect("level fits a byte"));
-        self.codes.extend_from_slice(codes);
-        self.halves.push((scale, norm));
+        self.halves.push(fields);
         self.added.push(lists);
+        true
     }
 
     /// Resolves the lists to dense indexes; links to nodes that were not
@@ -148,7 +177,13 @@ impl<Id> Dense<'_, Id> {
     fn measure(&self, query: &[f32], id: u32, bound: f32) -> f32 {
         let u = self.0;
         let at = id as usize * u.dim;
-        let (scale, norm) = u.halves[id as usize];
+        let (scale, norm, offset) = u.halves[id as usize];
+        if !u.bytes.is_empty() {
+            let codes = &u.bytes[at..at + u.dim];
+            return u
+                .metric
+                .to_sq8_within(query, codes, (scale, offset), norm, bound);
+        }
         u.metric
             .to_half_within(query, &u.codes[at..at + u.dim], scale, norm, bound)
     }

@@ -32,10 +32,27 @@
 //! | 2 | 2 | chunk number, 1 to [`ElementLayout::chunks`] |
 //! | 4 | 4 | block of the element it belongs to |
 //! | 8 | 2 x chunk | f16 codes |
+//!
+//! An index of 8-bit copies (format 5, `storage = 'i8'`, see
+//! [`crate::storage`]) has the same element tuples, with an 8-bit copy
+//! (`distance::sq8`) in place of the f16 one: its offset where the first
+//! chunk block would be (its elements never span pages: the meta page's
+//! check refuses dimensions that would) and one byte a code:
+//!
+//! | offset | size | field |
+//! |---|---|---|
+//! | 64 | 4 | scale (f32) |
+//! | 68 | 4 | error bound (f32) |
+//! | 72 | 4 | exact norm (f32) |
+//! | 76 | 4 | offset (f32): the value of code 0 |
+//! | 80 | 6 x (2m + level m) | neighbour slots, as above |
+//! | ... | dims | 8-bit codes |
 
 use crate::seal::{self, SEALED_HEAP_TIDS};
 use crate::Corruption;
+use crate::Storage;
 use distance::half::HalfVector;
+use distance::sq8::Sq8Vector;
 
 /// Heap TID slots of an element (identical vectors share an element; a
 /// sealed one, format 4 on, holds one less: [`ElementLayout::max_tids`]).
@@ -131,8 +148,21 @@ pub fn check_copy(
     err: f32,
     norm: f32,
 ) -> Result<(), Corruption> {
+    if codes.len() != x.len() {
+        return Err(Corruption::Copy {
+            found: f64::INFINITY,
+            bound: err as f64,
+        });
+    }
+    check_decoded(x, &distance::half::decode(codes, scale), err, norm)
+}
+
+/// [`check_copy`] for any copy, given decoded (`back`, in the index's
+/// dimension order): within the bound `err` of `x`, with the same norm.
+pub fn check_decoded(x: &[f32], back: &[f32], err: f32, norm: f32) -> Result<(), Corruption> {
+    let codes = back;
     let (mut diff2, mut norm2) = (0f64, 0f64);
-    for (&v, &back) in x.iter().zip(&distance::half::decode(codes, scale)) {
+    for (&v, &back) in x.iter().zip(back) {
         diff2 += (v as f64 - back as f64).powi(2);
         norm2 += (v as f64).powi(2);
     }
@@ -201,6 +231,8 @@ pub struct ElementLayout {
     group: usize,
     /// Whether elements carry seals (format version 4 on, [`crate::seal`]).
     sealed: bool,
+    /// The kind of copy its elements hold (from the format version).
+    storage: Storage,
 }
 
 impl ElementLayout {
@@ -209,8 +241,13 @@ impl ElementLayout {
     /// every version): one page per element when one at level [`crate::MIN_LEVEL_CAP`] fits
     /// a page, else as many codes in the element tuple as fit beside the
     /// lists of that level and the rest in chunk tuples on following pages.
+    ///
+    /// An index of 8-bit copies (format 5) never spans pages: its layout
+    /// holds every code in the element tuple (its meta page's check keeps
+    /// the dimensions to what fits, [`crate::max_single_page_dims_in`]).
     pub fn new(m: usize, dims: usize, version: u32) -> Self {
         let sealed = version >= seal::SEALED_SINCE;
+        let storage = Storage::of_version(version);
         let lists = ElementLayout {
             m,
             dims: 0,
@@ -218,10 +255,11 @@ impl ElementLayout {
             chunk: 0,
             group: 1,
             sealed,
+            storage: Storage::Half,
         }
         .size_at(crate::MIN_LEVEL_CAP);
         let room = crate::max_item();
-        if lists + 2 * dims <= room {
+        if lists + storage.code_bytes() * dims <= room || storage == Storage::Sq8 {
             return ElementLayout {
                 m,
                 dims,
@@ -229,6 +267,7 @@ impl ElementLayout {
                 chunk: 0,
                 group: 1,
                 sealed,
+                storage,
             };
         }
         let inline = (room - lists) / 2;
@@ -245,7 +284,13 @@ impl ElementLayout {
             },
             group: group.max(1),
             sealed,
+            storage,
         }
+    }
+
+    /// The kind of copy its elements hold.
+    pub fn storage(&self) -> Storage {
+        self.storage
     }
 
     /// Heap TIDs one element holds in this format.
@@ -443,20 +488,21 @@ impl ElementLayout {
 
     /// Total bytes of an element tuple at `level`.
     pub fn size_at(&self, level: usize) -> usize {
-        self.layer_offset(level + 1) + 2 * self.inline
+        self.layer_offset(level + 1) + self.storage.code_bytes() * self.inline
     }
 
-    /// Encodes a new element with no neighbours.
-    pub fn encode(&self, level: usize, tids: &[HeapTid], half: &HalfVector) -> Vec<u8> {
+    /// Byte offset of the codes in an element tuple at `level`.
+    pub fn codes_at(&self, level: usize) -> usize {
+        self.layer_offset(level + 1)
+    }
+
+    /// The element tuple's header and empty lists (codes, fields and
+    /// seals still to write).
+    fn encode_head(&self, level: usize, tids: &[HeapTid]) -> Vec<u8> {
         assert!(
             !tids.is_empty() && tids.len() <= self.max_tids(),
             "1 to {} heap TIDs",
             self.max_tids()
-        );
-        assert_eq!(
-            half.codes.len(),
-            self.dims,
-            "vector has the index's dimensions"
         );
         let mut b = vec![0u8; self.size_at(level)];
         b[0] = KIND_ELEMENT;
@@ -465,14 +511,49 @@ impl ElementLayout {
         for (i, t) in tids.iter().enumerate() {
             put_slot(&mut b[4 + SLOT * i..], t.block, t.offset);
         }
-        b[64..68].copy_from_slice(&half.scale.to_le_bytes());
-        b[68..72].copy_from_slice(&half.err.to_le_bytes());
-        b[72..76].copy_from_slice(&half.norm.to_le_bytes());
         for lc in 0..=level {
             for s in 0..self.slots(lc) {
                 put_slot(&mut b[self.layer_offset(lc) + SLOT * s..], u32::MAX, 0);
             }
         }
+        b
+    }
+
+    /// Encodes a new element with no neighbours from its 8-bit copy (a
+    /// layout of [`Storage::Sq8`]).
+    pub fn encode_sq8(&self, level: usize, tids: &[HeapTid], copy: &Sq8Vector) -> Vec<u8> {
+        assert_eq!(self.storage, Storage::Sq8, "an 8-bit layout");
+        assert_eq!(
+            copy.codes.len(),
+            self.dims,
+            "vector has the index's dimensions"
+        );
+        let mut b = self.encode_head(level, tids);
+        b[64..68].copy_from_slice(&copy.scale.to_le_bytes());
+        b[68..72].copy_from_slice(&copy.err.to_le_bytes());
+        b[72..76].copy_from_slice(&copy.norm.to_le_bytes());
+        b[76..80].copy_from_slice(&copy.offset.to_le_bytes());
+        let at = self.codes_at(level);
+        b[at..at + self.dims].copy_from_slice(&copy.codes);
+        let fields: [u8; 16] = b[64..80].try_into().expect("16 bytes");
+        let v = seal::vector_seal_sq8(&fields, &copy.codes);
+        b[seal::VECTOR_SEAL_AT..seal::VECTOR_SEAL_AT + 4].copy_from_slice(&v.to_le_bytes());
+        reseal_heap(&mut b);
+        b
+    }
+
+    /// Encodes a new element with no neighbours.
+    pub fn encode(&self, level: usize, tids: &[HeapTid], half: &HalfVector) -> Vec<u8> {
+        assert_eq!(self.storage, Storage::Half, "an f16 layout");
+        assert_eq!(
+            half.codes.len(),
+            self.dims,
+            "vector has the index's dimensions"
+        );
+        let mut b = self.encode_head(level, tids);
+        b[64..68].copy_from_slice(&half.scale.to_le_bytes());
+        b[68..72].copy_from_slice(&half.err.to_le_bytes());
+        b[72..76].copy_from_slice(&half.norm.to_le_bytes());
         let codes = self.layer_offset(level + 1);
         for (i, c) in half.codes[..self.inline].iter().enumerate() {
             b[codes + 2 * i..codes + 2 * i + 2].copy_from_slice(&c.to_le_bytes());
@@ -539,7 +620,9 @@ impl ElementLayout {
             e.check_fields()?;
         }
         let chunk_block = e.chunk_block();
-        let placed = if self.spans() {
+        let placed = if self.storage == Storage::Sq8 {
+            true // the field holds the copy's offset
+        } else if self.spans() {
             self.chunk_location(block, chunk_block, 1).is_some()
         } else {
             chunk_block == 0
@@ -610,6 +693,9 @@ impl<'a> ElementRef<'a> {
         if !self.layout.sealed {
             return Ok(());
         }
+        if self.layout.storage == Storage::Sq8 {
+            return self.check_seal_sq8();
+        }
         let stored = u16::from_le_bytes(
             self.bytes[seal::HEAP_SEAL_AT..seal::HEAP_SEAL_AT + 2]
                 .try_into()
@@ -636,6 +722,29 @@ impl<'a> ElementRef<'a> {
         Ok(())
     }
 
+    /// [`ElementRef::check_seal`] of an element of 8-bit codes (in the
+    /// tuple, all of them).
+    fn check_seal_sq8(&self) -> Result<(), Corruption> {
+        let stored = u16::from_le_bytes(
+            self.bytes[seal::HEAP_SEAL_AT..seal::HEAP_SEAL_AT + 2]
+                .try_into()
+                .expect("2 bytes"),
+        );
+        if seal::heap_seal(self.bytes) != stored {
+            return Err(Corruption::Seal("heap TIDs"));
+        }
+        let stored = u32::from_le_bytes(
+            self.bytes[seal::VECTOR_SEAL_AT..seal::VECTOR_SEAL_AT + 4]
+                .try_into()
+                .expect("4 bytes"),
+        );
+        let fields: [u8; 16] = self.bytes[64..80].try_into().expect("16 bytes");
+        if seal::vector_seal_sq8(&fields, self.sq8_codes()) != stored {
+            return Err(Corruption::Seal("vector"));
+        }
+        Ok(())
+    }
+
     /// Checks that its scale, error bound and norm are numbers a vector
     /// has (scale positive, the others not negative, all finite): a scan
     /// checks the elements it returns, whose lower bounds come from them.
@@ -649,6 +758,12 @@ impl<'a> ElementRef<'a> {
             if !(value.is_finite() && value >= least) {
                 return Err(Corruption::Field { name, value });
             }
+        }
+        if self.layout.storage == Storage::Sq8 && !self.offset().is_finite() {
+            return Err(Corruption::Field {
+                name: "offset",
+                value: self.offset(),
+            });
         }
         Ok(())
     }
@@ -693,8 +808,32 @@ impl<'a> ElementRef<'a> {
         get_f32(self.bytes, 72)
     }
 
-    /// First block of its chunks (0 unless the layout spans pages).
+    /// Offset of its 8-bit copy (the value of code 0; an 8-bit layout).
+    pub fn offset(&self) -> f32 {
+        get_f32(self.bytes, 76)
+    }
+
+    /// Its 8-bit codes (an 8-bit layout: all of them, in the tuple).
+    pub fn sq8_codes(&self) -> &'a [u8] {
+        debug_assert_eq!(self.layout.storage, Storage::Sq8);
+        let start = self.layout.layer_offset(self.level() + 1);
+        &self.bytes[start..start + self.layout.inline]
+    }
+
+    /// Its 8-bit copy decoded into `out` (an 8-bit layout).
+    pub fn sq8_decode_into(&self, out: &mut Vec<f32>) {
+        let codes = self.sq8_codes();
+        out.clear();
+        out.resize(codes.len(), 0.0);
+        distance::sq8::decode_to(codes, self.scale(), self.offset(), out);
+    }
+
+    /// First block of its chunks (0 unless the layout spans pages; an
+    /// 8-bit layout keeps its offset there and has none).
     pub fn chunk_block(&self) -> u32 {
+        if self.layout.storage == Storage::Sq8 {
+            return 0;
+        }
         u32::from_le_bytes(self.bytes[76..80].try_into().expect("4 bytes"))
     }
 
@@ -969,6 +1108,78 @@ mod tests {
                 assert!(layout.read(&b).check_seal(&[]).is_err(), "chunks missing");
             }
         }
+    }
+
+    #[test]
+    fn sq8_elements_round_trip_pack_three_a_page_at_2048_d_and_are_sealed() {
+        let v = crate::SQ8_FORMAT_VERSION;
+        let layout = ElementLayout::new(16, 2048, v);
+        assert_eq!(layout.storage(), Storage::Sq8);
+        assert!(!layout.spans());
+        let per_page = crate::page_capacity() / crate::item_footprint(layout.size_at(0));
+        assert_eq!(per_page, 3, "three level-0 elements a page");
+        assert!(crate::level_cap_in(16, 2048, v) >= crate::level_cap(16, 2048));
+        assert!(crate::max_single_page_dims_in(16, crate::MIN_LEVEL_CAP, Storage::Sq8) > 7_500);
+        let x: Vec<f32> = (0..2048)
+            .map(|i| (i as f32 * 0.37).sin().max(0.0))
+            .collect();
+        let copy = Sq8Vector::encode(&x);
+        let tid = HeapTid {
+            block: 3,
+            offset: 7,
+        };
+        let mut b = layout.encode_sq8(1, &[tid], &copy);
+        assert_eq!(b.len(), 80 + 6 * 48 + 2048);
+        let e = layout.check_element(&b, 5).expect("well-formed");
+        assert_eq!(e.sq8_codes(), &copy.codes[..]);
+        assert_eq!(
+            (e.scale(), e.err(), e.norm(), e.offset(), e.chunk_block()),
+            (copy.scale, copy.err, copy.norm, copy.offset, 0)
+        );
+        let mut back = Vec::new();
+        e.sq8_decode_into(&mut back);
+        assert_eq!(back, copy.decode());
+        assert!(check_decoded(&x, &back, e.err(), e.norm()).is_ok());
+        assert!(check_decoded(&x, &back, e.err() * 0.5, e.norm()).is_err());
+        assert!(e.check_seal(&[]).is_ok());
+        layout
+            .write(&mut b)
+            .set_neighbours(0, &[ElementId::new(2, 1)]);
+        assert!(layout.write(&mut b).add_heap_tid(HeapTid {
+            block: 4,
+            offset: 1
+        }));
+        assert!(
+            layout.read(&b).check_seal(&[]).is_ok(),
+            "links are not sealed"
+        );
+        let codes_at = layout.codes_at(1);
+        for (at, what) in [
+            (5, "heap TIDs"),
+            (64, "vector"),
+            (70, "vector"),
+            (74, "vector"),
+            (78, "vector"),
+            (codes_at, "vector"),
+            (b.len() - 1, "vector"),
+        ] {
+            let mut d = b.clone();
+            d[at] ^= 0x10;
+            assert_eq!(
+                layout.read(&d).check_seal(&[]),
+                Err(Corruption::Seal(what)),
+                "byte {at}"
+            );
+        }
+        let mut bad = b.clone();
+        bad[76..80].copy_from_slice(&f32::NAN.to_le_bytes());
+        assert!(matches!(
+            layout.check_element(&bad, 5),
+            Err(Corruption::Field { name: "offset", .. })
+        ));
+        // An f16 layout of the same size reads none of it as its own.
+        let half = ElementLayout::new(16, 2048, crate::FORMAT_VERSION);
+        assert!(half.check_element(&b, 5).is_err());
     }
 
     #[test]
@@ -1470,6 +1681,47 @@ mod tests {
                 assert!(e.heap_tids().all(|t| t.is_valid()));
                 let _ = check_codes(&e.head_codes(), 0);
                 assert!(e.scale() > 0.0 || e.free());
+            }
+        }
+    }
+
+    #[test]
+    fn random_flips_in_8_bit_elements_are_caught_or_harmless() {
+        // A flip that check_element lets through leaves numbers a scan can
+        // use (finite scale, bound, norm, offset) and readable codes; a
+        // flip in the fields or codes of a sealed element breaks its seal.
+        let mut seed = 0x0123_4567_89ab_cdefu64;
+        let mut next = || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed
+        };
+        for dims in [3, 128, 2048] {
+            let layout = ElementLayout::new(16, dims, crate::SQ8_FORMAT_VERSION);
+            let x: Vec<f32> = (0..dims).map(|i| (i as f32 * 0.61).cos() * 3.0).collect();
+            let tid = HeapTid {
+                block: 2,
+                offset: 5,
+            };
+            let good = layout.encode_sq8(1, &[tid], &Sq8Vector::encode(&x));
+            for _ in 0..5_000 {
+                let mut b = good.clone();
+                let at = (next() as usize) % b.len();
+                b[at] ^= 1 << (next() % 8);
+                let Ok(e) = layout.check_element(&b, 1) else {
+                    continue;
+                };
+                assert!(e.heap_tids().all(|t| t.is_valid()));
+                assert_eq!(e.sq8_codes().len(), dims);
+                assert!(e.scale() > 0.0 && e.offset().is_finite() && e.err().is_finite());
+                if (64..80).contains(&at) || at >= layout.codes_at(1) {
+                    assert_eq!(
+                        e.check_seal(&[]),
+                        Err(Corruption::Seal("vector")),
+                        "byte {at}"
+                    );
+                }
             }
         }
     }

@@ -22,7 +22,10 @@
 //! order at full float4 precision, and the index is half the size of a
 //! float4 one. A 2048-d element takes about 4.4 kB (one per page, the
 //! same size as pgvector's halfvec index for the same data); a 128-d one
-//! about 0.5 kB (16 per page).
+//! about 0.5 kB (16 per page). An index made `WITH (storage = 'i8')` keeps
+//! 8-bit copies instead (one byte a dimension with the vector's own offset
+//! and step, the same kind of proven bound; format 5, see [`storage`]): a
+//! 2048-d element takes 2.3 kB, three a page.
 //!
 //! Up to [`max_single_page_dims`] (3,796 for m = 16) an element is one
 //! tuple. Wider vectors, up to the type's 16,000 ([`MAX_DIMS`]), *span
@@ -78,17 +81,19 @@ pub mod meta;
 pub mod page;
 pub mod placement;
 pub mod seal;
+pub mod storage;
 
 pub use corruption::Corruption;
 pub use element::{
-    check_codes, check_copy, is_element, item_kind, ElementId, ElementLayout, ElementMut,
-    ElementRef, HeapTid, ItemKind, MAX_HEAP_TIDS,
+    check_codes, check_copy, check_decoded, is_element, item_kind, ElementId, ElementLayout,
+    ElementMut, ElementRef, HeapTid, ItemKind, MAX_HEAP_TIDS,
 };
 pub use meta::{
     decode_order, encode_order, Meta, FORMAT_VERSION, MAGIC, MAX_ORDERED_DIMS, META_BYTES,
 };
 pub use page::{check_page, is_element_block, item_range, PageHeader};
 pub use placement::{free_slot_order, pack_addresses};
+pub use storage::{Storage, SQ8_FORMAT_VERSION};
 
 /// Postgres' block size.
 pub const BLCKSZ: usize = 8192;
@@ -132,13 +137,25 @@ pub const fn max_item() -> usize {
 /// Largest number of dimensions whose element fits one page at level
 /// `max_level`; wider ones span pages (see the module note).
 pub fn max_single_page_dims(m: usize, max_level: usize) -> usize {
+    max_single_page_dims_in(m, max_level, Storage::Half)
+}
+
+/// [`max_single_page_dims`] for copies of `storage`: an 8-bit index
+/// takes no more (its elements never span pages).
+pub fn max_single_page_dims_in(m: usize, max_level: usize, storage: Storage) -> usize {
     let fixed = ElementLayout::new(m, 0, FORMAT_VERSION).size_at(max_level);
-    (max_item() - fixed) / 2
+    (max_item() - fixed) / storage.code_bytes()
 }
 
 /// Highest level an element of `dims` may have so that it fits one page.
 pub fn level_cap(m: usize, dims: usize) -> usize {
-    let layout = ElementLayout::new(m, dims, FORMAT_VERSION);
+    level_cap_in(m, dims, FORMAT_VERSION)
+}
+
+/// [`level_cap`] in on-disk format `version` (8-bit copies leave room
+/// for more levels).
+pub fn level_cap_in(m: usize, dims: usize, version: u32) -> usize {
+    let layout = ElementLayout::new(m, dims, version);
     (0..=32)
         .take_while(|&l| item_footprint(layout.size_at(l)) <= page_capacity())
         .last()

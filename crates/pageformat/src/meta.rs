@@ -12,6 +12,9 @@ pub const MAGIC: u32 = 0x6876_6770;
 /// Version 4 seals each element ([`crate::seal`]): 9 heap TIDs an element
 /// and two checksums in the tenth slot.
 pub const FORMAT_VERSION: u32 = 4;
+/// Newest version this build reads: [`crate::SQ8_FORMAT_VERSION`] (5) is
+/// version 4 with 8-bit copies (`storage = 'i8'`, see [`crate::storage`]).
+pub const NEWEST_READABLE_VERSION: u32 = crate::SQ8_FORMAT_VERSION;
 /// Oldest version this build reads: versions 1 to 3 are version 4 without
 /// seals (10 heap TIDs an element), 1 and 2 also without a dimension
 /// order, and 1 without page-spanning elements.
@@ -122,6 +125,25 @@ impl Meta {
         }
     }
 
+    /// A fresh meta page as [`Meta::new`], for an index of `storage`.
+    pub fn new_with_storage(
+        dims: u32,
+        m: u32,
+        ef_construction: u32,
+        metric: u32,
+        storage: crate::Storage,
+    ) -> Self {
+        Meta {
+            version: storage.version(),
+            ..Meta::new(dims, m, ef_construction, metric)
+        }
+    }
+
+    /// How the index stores its copies (from the format version).
+    pub fn storage(&self) -> crate::Storage {
+        crate::Storage::of_version(self.version)
+    }
+
     /// Bytes of the meta page's contents: these fields and the order.
     pub fn contents_len(&self) -> usize {
         META_BYTES + 2 * self.order_len as usize
@@ -165,10 +187,10 @@ impl Meta {
         if self.magic != MAGIC {
             return Err(format!("bad magic number {:#x}", self.magic));
         }
-        if !(OLDEST_READABLE_VERSION..=FORMAT_VERSION).contains(&self.version) {
+        if !(OLDEST_READABLE_VERSION..=NEWEST_READABLE_VERSION).contains(&self.version) {
             return Err(format!(
                 "on-disk format version {} (this build reads versions \
-                 {OLDEST_READABLE_VERSION} to {FORMAT_VERSION}); REINDEX it",
+                 {OLDEST_READABLE_VERSION} to {NEWEST_READABLE_VERSION}); REINDEX it",
                 self.version
             ));
         }
@@ -177,6 +199,16 @@ impl Meta {
         }
         if !M_RANGE.contains(&self.m) {
             return Err(format!("m = {}", self.m));
+        }
+        let storage = self.storage();
+        if storage == crate::Storage::Sq8
+            && self.dims as usize
+                > crate::max_single_page_dims_in(self.m as usize, crate::MIN_LEVEL_CAP, storage)
+        {
+            return Err(format!(
+                "{} dimensions of 8-bit copies at m = {}",
+                self.dims, self.m
+            ));
         }
         if !EF_CONSTRUCTION_RANGE.contains(&self.ef_construction) {
             return Err(format!("ef_construction = {}", self.ef_construction));
@@ -266,8 +298,15 @@ mod tests {
         let mut v1 = m;
         v1.version = 1;
         assert!(v1.validate().is_ok(), "version 1 indexes stay readable");
+        let mut sq8 = m;
+        sq8.version = crate::SQ8_FORMAT_VERSION;
+        assert!(sq8.validate().is_ok(), "8-bit copies at 2048-d");
+        assert_eq!(sq8.storage(), crate::Storage::Sq8);
+        assert_eq!(m.storage(), crate::Storage::Half);
+        sq8.dims = 16_000;
+        assert!(sq8.validate().is_err(), "8-bit copies never span pages");
         let mut newer = m;
-        newer.version = FORMAT_VERSION + 1;
+        newer.version = NEWEST_READABLE_VERSION + 1;
         assert!(newer.validate().unwrap_err().contains("REINDEX"));
         let mut old = m;
         old.version = 0;

@@ -96,6 +96,14 @@ pub fn vector_seal(fields: &[u8; 12], codes: &[u16]) -> u32 {
     (h ^ (h >> 32)) as u32
 }
 
+/// The vector seal of an element with 8-bit codes (format 5): its
+/// scale, error bound, norm and offset (the 16 bytes at offset 64) and
+/// all its codes.
+pub fn vector_seal_sq8(fields: &[u8; 16], codes: &[u8]) -> u32 {
+    let h = hash_bytes(hash_bytes(3, fields), codes);
+    (h ^ (h >> 32)) as u32
+}
+
 /// The heap seal of an element: its level byte, its TID count and the
 /// `count` 6-byte TID slots from offset 4 of `bytes`.
 pub fn heap_seal(bytes: &[u8]) -> u16 {

@@ -110,3 +110,40 @@ fn deleted_upper_nodes_do_not_move_the_entry_points() {
     }
     assert!(met_deleted > 0, "no deleted node among the entry points");
 }
+
+#[test]
+fn a_copy_of_8_bit_elements_measures_them_as_the_pages_do() {
+    // An index of 8-bit copies keeps its upper nodes' 8-bit codes: the
+    // entry points found on the copy come with the distances the pages'
+    // 8-bit copies give.
+    use distance::sq8::Sq8Vector;
+    let data = clustered(2_000, 32, 41, 42);
+    for metric in [Metric::L2, Metric::Cosine, Metric::InnerProduct, Metric::L1] {
+        let g = build_sequential(&data, metric, 8, 32, 44);
+        let mut upper = UpperLayers::new(metric, g.dim());
+        let mut copies = std::collections::HashMap::new();
+        for id in 0..g.len() as u32 {
+            let level = g.level(id);
+            if level == 0 {
+                continue;
+            }
+            let s = Sq8Vector::from_half(&g.half_vector(id));
+            let lists = (1..=level).map(|lc| g.neighbour_list(id, lc)).collect();
+            upper.add_sq8(id, level, &s.codes, (s.scale, s.offset), s.norm, lists);
+            copies.insert(id, s);
+        }
+        upper.finish();
+        let ep = g.entry_point().expect("a built graph");
+        for q in &clustered(20, 32, 41, 46) {
+            let q = metric.prepare(q).expect("non-zero query");
+            let got = upper.entry_points(&q, ep).expect("ep is copied");
+            assert!(!got.is_empty());
+            for c in got {
+                let s = &copies[&c.id];
+                let want =
+                    metric.to_sq8_within(&q, &s.codes, (s.scale, s.offset), s.norm, f32::INFINITY);
+                assert_eq!(c.distance, want, "{metric:?}");
+            }
+        }
+    }
+}
