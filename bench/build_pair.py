@@ -1,0 +1,85 @@
+"""Build time of pgvision's hnsw against pgvector's, in alternating REINDEXes.
+
+Issue 23's build target, measured the way the issue does: both engines on
+tables `bench/run.sh --against-pgvector` loaded (the same data), m 16,
+ef_construction 64, `max_parallel_maintenance_workers` set in the session
+(default 1: pgvector builds with the leader and one worker, pgvision with
+two rayon threads), REINDEX in alternation (pgvision, pgvector, pgvector,
+pgvision, ...) so that both meet the same load on a shared host; the
+median per engine counts. After each build, recall@10 at ef_search 40 over
+the dataset's queries shows that a faster build kept its graph.
+`--mwm` sets maintenance_work_mem (e.g. `8MB`) to time a build that spills.
+
+    eval "$(bash scripts/cluster.sh env)"   # PGHOST/PGPORT of the bench cluster (run.sh sets them)
+    .pgvision/benchenv/bin/python bench/build_pair.py --dataset resnetlike-960-50k [--rounds 3] [--load]
+    .pgvision/benchenv/bin/python bench/build_pair.py --dataset clustered-128-100k --only pgvision --mwm 16MB
+"""
+import argparse
+import os
+import statistics
+import time
+
+import hnsw_bench as hb
+
+
+def rebuild(conn, mwm, workers):
+    """Wall seconds of one REINDEX after a CHECKPOINT."""
+    conn.execute(f"SET max_parallel_maintenance_workers = {workers}")
+    conn.execute(f"SET maintenance_work_mem = '{mwm}'")
+    conn.execute("CHECKPOINT")
+    t = time.perf_counter()
+    conn.execute("REINDEX INDEX items_embedding_idx")
+    return time.perf_counter() - t
+
+
+def recall(conn, engine, op, dim, queries, tids, ef):
+    """recall@10 at `ef` over `queries`."""
+    conn.execute(f"SET hnsw.ef_search = {ef}")
+    results, _, _, _ = hb.run_queries(conn, hb.search_sql(engine, op, dim), queries)
+    return hb.recall_at_k(results, tids)
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--dataset", choices=list(hb.DATASETS), required=True)
+    ap.add_argument("--rounds", type=int, default=3)
+    ap.add_argument("--workers", type=int, default=1)
+    ap.add_argument("--mwm", default="2GB", help="maintenance_work_mem of the builds")
+    ap.add_argument("--ef", type=int, default=40, help="ef_search of the recall check")
+    ap.add_argument("--only", choices=["pgvision", "pgvector"])
+    ap.add_argument("--load", action="store_true",
+                    help="first load the table and build the index anew on each engine")
+    a = ap.parse_args()
+    op, metric = hb.OPCLASSES["vector_l2_ops"]
+    data, queries, tids, _ = hb.load_dataset(a.dataset, metric)
+    dim = data.shape[1]
+    engines = [a.only] if a.only else ["pgvision", "pgvector"]
+    conns = {e: hb.connect(a.dataset, fresh=a.load, engine=e) for e in engines}
+    if a.load:
+        for e, conn in conns.items():
+            hb.load_table(conn, data)
+            conn.execute(f"SET max_parallel_maintenance_workers = {a.workers}")
+            hb.build_index(conn, "vector_l2_ops", e, dim)
+    if "pgvector" in conns:
+        print("pgvector: " + hb.pgvector_identity())
+    print(f"{a.dataset}: maintenance_work_mem {a.mwm}, max_parallel_maintenance_workers "
+          f"{a.workers}, load average {os.getloadavg()[0]:.2f}")
+    builds = {e: [] for e in engines}
+    recalls = {e: [] for e in engines}
+    for r in range(a.rounds):
+        for e in (engines if r % 2 == 0 else engines[::-1]):
+            builds[e].append(rebuild(conns[e], a.mwm, a.workers))
+            recalls[e].append(recall(conns[e], e, op, dim, queries, tids, a.ef))
+            print(f"  round {r}: {e} {builds[e][-1]:.2f} s, recall@10 {recalls[e][-1]:.4f} "
+                  f"at ef_search {a.ef} (load {os.getloadavg()[0]:.2f})", flush=True)
+    med = {e: statistics.median(builds[e]) for e in engines}
+    for e in engines:
+        print(f"{e}: median {med[e]:.2f} s, recall@10 mean {statistics.mean(recalls[e]):.4f}")
+    if len(engines) == 2:
+        ratios = [a_ / b_ for a_, b_ in zip(builds["pgvision"], builds["pgvector"])]
+        print(f"ratio pgvision/pgvector: median build {med['pgvision'] / med['pgvector']:.2f}, "
+              f"per round {', '.join(f'{x:.2f}' for x in ratios)}")
+
+
+if __name__ == "__main__":
+    main()
