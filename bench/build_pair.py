@@ -10,7 +10,7 @@ median per engine counts. After each build, recall@10 at ef_search 40 over
 the dataset's queries shows that a faster build kept its graph.
 `--mwm` sets maintenance_work_mem (e.g. `8MB`) to time a build that spills.
 
-    eval "$(bash scripts/cluster.sh env)"   # PGHOST/PGPORT of the bench cluster (run.sh sets them)
+    # the clusters bench/run.sh --against-pgvector started (hnsw_bench.py's defaults)
     .pgvision/benchenv/bin/python bench/build_pair.py --dataset resnetlike-960-50k [--rounds 3] [--load]
     .pgvision/benchenv/bin/python bench/build_pair.py --dataset clustered-128-100k --only pgvision --mwm 16MB
 """
