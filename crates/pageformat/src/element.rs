@@ -696,19 +696,7 @@ impl<'a> ElementRef<'a> {
         if self.layout.storage == Storage::Sq8 {
             return self.check_seal_sq8();
         }
-        let stored = u16::from_le_bytes(
-            self.bytes[seal::HEAP_SEAL_AT..seal::HEAP_SEAL_AT + 2]
-                .try_into()
-                .expect("2 bytes"),
-        );
-        if seal::heap_seal(self.bytes) != stored {
-            return Err(Corruption::Seal("heap TIDs"));
-        }
-        let stored = u32::from_le_bytes(
-            self.bytes[seal::VECTOR_SEAL_AT..seal::VECTOR_SEAL_AT + 4]
-                .try_into()
-                .expect("4 bytes"),
-        );
+        let stored = self.check_heap_seal()?;
         let fields: [u8; 12] = self.bytes[64..76].try_into().expect("12 bytes");
         let head = self.head_codes();
         let codes: std::borrow::Cow<'_, [u16]> = if rest.is_empty() {
@@ -722,9 +710,9 @@ impl<'a> ElementRef<'a> {
         Ok(())
     }
 
-    /// [`ElementRef::check_seal`] of an element of 8-bit codes (in the
-    /// tuple, all of them).
-    fn check_seal_sq8(&self) -> Result<(), Corruption> {
+    /// Checks the heap-TID seal; returns the stored vector seal, for the
+    /// caller to compare with the one its codes give.
+    fn check_heap_seal(&self) -> Result<u32, Corruption> {
         let stored = u16::from_le_bytes(
             self.bytes[seal::HEAP_SEAL_AT..seal::HEAP_SEAL_AT + 2]
                 .try_into()
@@ -733,11 +721,17 @@ impl<'a> ElementRef<'a> {
         if seal::heap_seal(self.bytes) != stored {
             return Err(Corruption::Seal("heap TIDs"));
         }
-        let stored = u32::from_le_bytes(
+        Ok(u32::from_le_bytes(
             self.bytes[seal::VECTOR_SEAL_AT..seal::VECTOR_SEAL_AT + 4]
                 .try_into()
                 .expect("4 bytes"),
-        );
+        ))
+    }
+
+    /// [`ElementRef::check_seal`] of an element of 8-bit codes (in the
+    /// tuple, all of them).
+    fn check_seal_sq8(&self) -> Result<(), Corruption> {
+        let stored = self.check_heap_seal()?;
         let fields: [u8; 16] = self.bytes[64..80].try_into().expect("16 bytes");
         if seal::vector_seal_sq8(&fields, self.sq8_codes()) != stored {
             return Err(Corruption::Seal("vector"));
