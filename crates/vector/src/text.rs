@@ -326,9 +326,9 @@ impl Digits {
 
     /// The digits as an integer (at most 9 of them for a float4's shortest form).
     fn integer(&self) -> u64 {
-        self.buf[..self.len]
-            .iter()
-            .fold(0u64, |n, &b| n.wrapping_mul(10).wrapping_add(u64::from(b - b'0')))
+        self.buf[..self.len].iter().fold(0u64, |n, &b| {
+            n.wrapping_mul(10).wrapping_add(u64::from(b - b'0'))
+        })
     }
 
     /// The value these digits name, correctly rounded to float8, when that

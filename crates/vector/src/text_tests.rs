@@ -208,7 +208,10 @@ fn oracle_digits(v: f32) -> String {
         let (int, frac) = m.split_once('.').unwrap_or((m, ""));
         let all = format!("{int}{frac}");
         let lead = all.bytes().take_while(|&b| b == b'0').count();
-        (all[lead..].trim_end_matches('0').to_owned(), e + int.len() as i32 - 1 - lead as i32)
+        (
+            all[lead..].trim_end_matches('0').to_owned(),
+            e + int.len() as i32 - 1 - lead as i32,
+        )
     }
     let v = v.abs();
     let mids = {
@@ -220,7 +223,9 @@ fn oracle_digits(v: f32) -> String {
         [(x + up) / 2.0, (x + down) / 2.0]
     };
     let boundary = |d: &(String, i32)| {
-        mids.iter().filter(|m| m.is_finite()).any(|m| parts(&format!("{m:.200e}")) == *d)
+        mids.iter()
+            .filter(|m| m.is_finite())
+            .any(|m| parts(&format!("{m:.200e}")) == *d)
     };
     let mut buf = ryu::Buffer::new();
     let short = parts(buf.format_finite(v));
@@ -248,7 +253,14 @@ fn format_digits_equal_the_slow_oracle() {
     let mut values: Vec<f32> = (0..300_000).map(|_| f32::from_bits(rng.gen())).collect();
     values.extend((0..100_000).map(|_| rng.gen_range(33_554_432u32..2_147_483_647) as f32));
     values.extend((0..=u16::MAX).map(|b| half::f16::from_bits(b).to_f32()));
-    values.extend([57_706_752.0, 1.128_906_25, 65504.0, f32::MAX, f32::MIN_POSITIVE, 1e-45]);
+    values.extend([
+        57_706_752.0,
+        1.128_906_25,
+        65504.0,
+        f32::MAX,
+        f32::MIN_POSITIVE,
+        1e-45,
+    ]);
     for v in values.into_iter().filter(|v| v.is_finite() && *v != 0.0) {
         let mut s = String::new();
         format_f32(v, &mut s);
