@@ -19,6 +19,7 @@ paired()), the fair comparison on a host whose speed varies.
 import argparse
 import os
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -362,7 +363,6 @@ class PeakMemory:
             pass
 
     def __enter__(self):
-        import threading
         self.stop = threading.Event()
 
         def run():
