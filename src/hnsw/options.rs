@@ -56,7 +56,8 @@ pub fn init() {
             kind as _,
             c"storage".as_ptr(),
             c"Copies of the vectors the graph is searched on: half (f16) or i8 (8-bit)".as_ptr(),
-            c"half".as_ptr(),
+            // No default: an unset option lets the build choose (`params`).
+            std::ptr::null(),
             Some(validate_storage),
             pg_sys::AccessExclusiveLock as _,
         );
@@ -124,8 +125,9 @@ pub fn of(index: pg_sys::Relation) -> (usize, usize) {
     (m as usize, ef as usize)
 }
 
-/// The `storage` of an index: `half` where unset.
-pub fn storage_of(index: pg_sys::Relation) -> Storage {
+/// The `storage` an index's options name, `None` where unset (the build
+/// then picks one: `super::params`).
+pub fn storage_of(index: pg_sys::Relation) -> Option<Storage> {
     // SAFETY: rd_options is null or the HnswOptions built by `amoptions`,
     // whose string option lies `storage` bytes from its start (0: unset).
     let name = unsafe {
@@ -138,7 +140,7 @@ pub fn storage_of(index: pg_sys::Relation) -> Storage {
             _ => None,
         }
     };
-    name.map_or(Storage::Half, |n| {
+    name.map(|n| {
         Storage::from_name(&n).unwrap_or_else(|| {
             crate::error::raise(
                 pgrx::PgSqlErrorCode::ERRCODE_INVALID_PARAMETER_VALUE,

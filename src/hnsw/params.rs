@@ -22,6 +22,24 @@ pub struct IndexParams {
     pub storage: pageformat::Storage,
 }
 
+/// The storage of an index whose `storage` option is unset: 8-bit copies
+/// for `vector` and `halfvec` columns where an element fits its page (at
+/// the same ef_search they reach the recall of f16 copies with a third to
+/// a half of the index and more queries/s: bench/RESULTS.md, "8-bit copies
+/// by default"), f16 copies for every other column.
+fn default_storage(class: &crate::opclass::Opclass, dims: usize, m: usize) -> pageformat::Storage {
+    use pageformat::Storage;
+    let dense = std::ptr::eq(class.key, &crate::opclass::VECTOR)
+        || std::ptr::eq(class.key, &crate::opclass::HALFVEC);
+    let fits =
+        dims <= pageformat::max_single_page_dims_in(m, pageformat::MIN_LEVEL_CAP, Storage::Sq8);
+    if dense && fits && class.metric != Metric::Jaccard {
+        Storage::Sq8
+    } else {
+        Storage::Half
+    }
+}
+
 impl IndexParams {
     /// Reads and validates the parameters of `index`, raising pgvector's errors.
     pub fn of(index: pg_sys::Relation) -> Self {
@@ -34,7 +52,7 @@ impl IndexParams {
             );
         }
         let (class, dims) = crate::pg::am::key_dims(index, "hnsw");
-        let storage = options::storage_of(index);
+        let storage = options::storage_of(index).unwrap_or_else(|| default_storage(class, dims, m));
         if storage == pageformat::Storage::Sq8 {
             if class.metric == Metric::Jaccard {
                 raise(

@@ -54,9 +54,10 @@ def meta_order(conn, index):
     return version, order
 
 
-def test_l2_index_stores_dimensions_by_spread_through_spill_and_inserts(cluster):
+@pytest.mark.parametrize("storage, version", [("half", 4), ("i8", 5)])
+def test_l2_index_stores_dimensions_by_spread_through_spill_and_inserts(cluster, storage, version):
     # 600-d rows whose dimensions differ in loudness: the build stores its
-    # f16 copies with the loudest dimensions first (so L2 distances can stop
+    # copies (f16 or 8-bit) with the loudest dimensions first (so L2 distances can stop
     # early) and must permute every vector the same way, on the in-memory
     # graph, on the on-disk inserts after a spill, on INSERT and in queries.
     # Recall falls apart if any path forgets it.
@@ -71,12 +72,12 @@ def test_l2_index_stores_dimensions_by_spread_through_spill_and_inserts(cluster)
         conn.add_notice_handler(lambda d: notices.append(d.message_primary))
         load(conn, "spread", np.arange(n), data)
         conn.execute("SET maintenance_work_mem = '1MB'")   # ~1,500 rows: spills
-        conn.execute("CREATE INDEX spread_idx ON spread USING hnsw (v)")
+        conn.execute(f"CREATE INDEX spread_idx ON spread USING hnsw (v) WITH (storage = '{storage}')")
         conn.execute("RESET maintenance_work_mem")
         assert any("no longer fits into maintenance_work_mem" in m for m in notices), notices
         load(conn, "spread", np.arange(n, n + 500), extra, create=False)   # aminsert
-        version, order = meta_order(conn, "spread_idx")
-        assert version == 4
+        written, order = meta_order(conn, "spread_idx")
+        assert written == version
         assert sorted(order.tolist()) == list(range(dim)), "a permutation of the dimensions"
         # sampled on the first 1,024 rows: the loudest dimensions lead
         spread = data[:1024].var(axis=0)
@@ -90,9 +91,9 @@ def test_l2_index_stores_dimensions_by_spread_through_spill_and_inserts(cluster)
         probes = knn(conn, "spread", extra[::25], "l2", k=1, ef_search=100)
         assert [p[0] for p in probes] == list(range(n, n + 500, 25))
         # inner product and cosine stop nowhere early: no order stored
-        conn.execute("CREATE INDEX spread_cos ON spread USING hnsw (v vector_cosine_ops)")
-        version, order = meta_order(conn, "spread_cos")
-        assert version == 4 and len(order) == 0
+        conn.execute(f"CREATE INDEX spread_cos ON spread USING hnsw (v vector_cosine_ops) WITH (storage = '{storage}')")
+        written, order = meta_order(conn, "spread_cos")
+        assert written == version and len(order) == 0
         conn.execute("DROP TABLE spread")
 
 
@@ -246,23 +247,38 @@ def test_build_threads_follow_parallel_settings_and_block_signals(cluster):
 
 
 def test_storage_option_picks_the_format_version(cluster):
-    """An f16 index stays format 4 (what builds before the option read); an
+    """An f16 index is format 4 (what builds before the option read); an
     i8 one is format 5, which those builds refuse with their REINDEX error
-    instead of reading 8-bit codes as f16. ALTER INDEX SET (storage) takes
-    effect at the next REINDEX."""
+    instead of reading 8-bit codes as f16. Without the option a vector or
+    halfvec index gets 8-bit copies up to the i8 dimension limit, f16 past
+    it and for other types. ALTER INDEX SET (storage) takes effect at the
+    next REINDEX."""
     with cluster.connect() as conn:
         conn.execute("CREATE EXTENSION IF NOT EXISTS pageinspect")
-        conn.execute("CREATE TABLE fmt (id int, v vector(4))")
-        conn.execute("INSERT INTO fmt SELECT i, ARRAY[i, i % 3, -i, 1]::real[] FROM generate_series(1, 50) i")
-        conn.execute("CREATE INDEX fmt_half ON fmt USING hnsw (v)")
+        conn.execute("CREATE TABLE fmt (id int, v vector(4), h halfvec(4), w vector(7600), b bit(4))")
+        conn.execute("INSERT INTO fmt SELECT i, ARRAY[i, i % 3, -i, 1]::real[], ARRAY[i, 1, 2, 3]::real[], "
+                     "array_fill(i::real, ARRAY[7600])::vector, (i % 16)::bit(4) FROM generate_series(1, 50) i")
+        conn.execute("CREATE INDEX fmt_default ON fmt USING hnsw (v)")
+        conn.execute("CREATE INDEX fmt_halfvec ON fmt USING hnsw (h halfvec_l2_ops)")
+        conn.execute("CREATE INDEX fmt_wide ON fmt USING hnsw (w)")
+        conn.execute("CREATE INDEX fmt_bit ON fmt USING hnsw (b bit_hamming_ops)")
+        conn.execute("CREATE INDEX fmt_half ON fmt USING hnsw (v) WITH (storage = 'half')")
         conn.execute("CREATE INDEX fmt_i8 ON fmt USING hnsw (v) WITH (storage = 'i8')")
+        assert meta_order(conn, "fmt_default")[0] == 5
+        assert meta_order(conn, "fmt_halfvec")[0] == 5
+        assert meta_order(conn, "fmt_wide")[0] == 4, "past 7,592 dimensions (m 16): f16"
         assert meta_order(conn, "fmt_half")[0] == 4
         assert meta_order(conn, "fmt_i8")[0] == 5
+        for index in ("fmt_default", "fmt_halfvec", "fmt_wide", "fmt_bit", "fmt_half", "fmt_i8"):
+            conn.execute(f"SELECT pgvision_index_check('{index}', true)")
         conn.execute("ALTER INDEX fmt_half SET (storage = 'i8')")
         assert meta_order(conn, "fmt_half")[0] == 4, "the option alone changes no page"
         conn.execute("REINDEX INDEX fmt_half")
         assert meta_order(conn, "fmt_half")[0] == 5
-        conn.execute("ALTER INDEX fmt_i8 RESET (storage)")
+        conn.execute("ALTER INDEX fmt_i8 SET (storage = 'half')")
         conn.execute("REINDEX INDEX fmt_i8")
         assert meta_order(conn, "fmt_i8")[0] == 4
+        conn.execute("ALTER INDEX fmt_i8 RESET (storage)")
+        conn.execute("REINDEX INDEX fmt_i8")
+        assert meta_order(conn, "fmt_i8")[0] == 5, "back to the default"
         conn.execute("DROP TABLE fmt")

@@ -29,12 +29,13 @@ RANDOM_ROUNDS = int(os.environ.get("PGV_CORRUPTION_ROUNDS", "12"))
 BLCKSZ = 8192
 OK_STATES = {"XX001", "XX002"}
 
-# table: (dims, rows, opclass, index options)
+# table: (dims, rows, opclass, index options); the cases below damage the
+# f16 layout (format 4), so every index asks for it.
 INDEXES = {
-    "s64": (64, 1500, "vector_l2_ops", "m = 16"),
-    "o300": (300, 500, "vector_l2_ops", "m = 8"),  # a dimension order on the meta page
-    "w4k": (4096, 40, "vector_l2_ops", "m = 16"),  # 13 elements share a block of chunks
-    "w6k": (6000, 16, "vector_cosine_ops", "m = 16"),  # an element and its chunk block
+    "s64": (64, 1500, "vector_l2_ops", "m = 16, storage = 'half'"),
+    "o300": (300, 500, "vector_l2_ops", "m = 8, storage = 'half'"),  # a dimension order on the meta page
+    "w4k": (4096, 40, "vector_l2_ops", "m = 16, storage = 'half'"),  # 13 elements share a block of chunks
+    "w6k": (6000, 16, "vector_cosine_ops", "m = 16, storage = 'half'"),  # an element and its chunk block
 }
 OP = {"vector_l2_ops": "<->", "vector_cosine_ops": "<=>"}
 

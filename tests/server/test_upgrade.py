@@ -16,7 +16,7 @@ from conftest import STATE
 from harness import PG_BIN, Cluster, run_as_pg
 
 # Every earlier release (its install script as released is in sql/).
-RELEASES = ["0.1.0", "0.2.0", "0.3.0"]
+RELEASES = ["0.1.0", "0.2.0", "0.3.0", "0.4.0"]
 # Offset in the index file of the meta page's format version (page header,
 # then the magic number).
 META_VERSION_AT = 24 + 4
@@ -141,7 +141,8 @@ def test_older_index_formats_keep_working_or_say_reindex(own_cluster):
     cluster = own_cluster
     with new_database(cluster, "upgrade_format") as conn:
         sample_db.create_items(conn, indexes=False)
-        conn.execute("CREATE INDEX items_l2 ON items USING hnsw (v vector_l2_ops) WITH (m = 8)")
+        # f16 copies: versions 1 to 3 are that layout
+        conn.execute("CREATE INDEX items_l2 ON items USING hnsw (v vector_l2_ops) WITH (m = 8, storage = 'half')")
         want = sample_db.index_answers(conn, "items", "v", "<->", [sample_db.literal(sample_db.vectors(1, 5)[0])], True)
     # Versions 1 to 3 differ from 4 only by what an index of 8 dimensions
     # without a dimension order and with at most 9 rows an element never

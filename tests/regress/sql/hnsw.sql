@@ -122,7 +122,7 @@ SELECT pgvision_index_check('widest_idx', true);
 -- 4,096-d: 13 elements share a block of chunks, 14 blocks an extent
 CREATE TABLE w4k (id int, v vector(4096));
 INSERT INTO w4k SELECT i, array_fill(i::real, ARRAY[4096])::vector FROM generate_series(1, 20) i;
-CREATE INDEX w4k_idx ON w4k USING hnsw (v);
+CREATE INDEX w4k_idx ON w4k USING hnsw (v) WITH (storage = 'half');
 SELECT pg_relation_size('w4k_idx') / 8192 AS blocks;
 INSERT INTO w4k SELECT i, array_fill(i::real, ARRAY[4096])::vector FROM generate_series(21, 26) i;
 SELECT pg_relation_size('w4k_idx') / 8192 AS blocks_places_taken;

@@ -57,9 +57,20 @@ CREATE TABLE q8r (id int, v vector(2048));
 INSERT INTO q8r SELECT i, ARRAY(SELECT greatest(sin(i * 0.1 + d), 0) FROM generate_series(1, 2048) d)::real[]
 FROM generate_series(1, 90) i;
 CREATE INDEX q8r_i8 ON q8r USING hnsw (v vector_l2_ops) WITH (storage = 'i8');
-CREATE INDEX q8r_half ON q8r USING hnsw (v vector_l2_ops);
+CREATE INDEX q8r_half ON q8r USING hnsw (v vector_l2_ops) WITH (storage = 'half');
 SELECT pg_relation_size('q8r_i8') / 8192 AS i8_pages, pg_relation_size('q8r_half') / 8192 AS half_pages;
 SELECT pgvision_index_check('q8r_i8', true);
+-- without the option, vector and halfvec columns get 8-bit copies where
+-- they fit a page, f16 copies past that and for other types
+CREATE INDEX q8r_default ON q8r USING hnsw (v vector_l2_ops);
+CREATE INDEX q8r_half_default ON q8r USING hnsw ((v::halfvec(2048)) halfvec_l2_ops);
+SELECT pg_relation_size('q8r_default') / 8192 AS vector_pages,
+       pg_relation_size('q8r_half_default') / 8192 AS halfvec_pages;
+INSERT INTO q8w SELECT ARRAY(SELECT (i * d) % 5 FROM generate_series(1, 8000) d)::real[] FROM generate_series(1, 3) i;
+CREATE INDEX q8w_default ON q8w USING hnsw (v halfvec_l2_ops);
+SELECT pg_relation_size('q8w_default') / 8192 AS wide_pages;
+SELECT pgvision_index_check('q8w_default', true);
+CREATE INDEX q8b_default ON q8b USING hnsw (b bit_jaccard_ops);
 -- an index built empty (and an unlogged one) takes 8-bit inserts
 CREATE UNLOGGED TABLE q8u (id int, v vector(3));
 CREATE INDEX q8u_i ON q8u USING hnsw (v) WITH (storage = 'i8');
