@@ -9,20 +9,24 @@
 #
 # Usage: scripts/shard.sh --coordinator CONNINFO --shard CONNINFO [--shard ...]
 #                         --table NAME --dims D [--opclass vector_l2_ops]
-#                         [--user NAME] [--password PW]
+#                         [--user NAME] [--password PW] [--fetch-size N]
 #   CONNINFO   libpq key=value strings, e.g. "host=10.0.0.2 port=5432 dbname=app"
 #              (each shard's host/port/dbname also become its foreign server's options)
 #   --user/--password  the role the coordinator logs into the shards as
 #              (default: the current role, no password: trust or .pgpass there)
+#   --fetch-size  rows the coordinator fetches from a shard per round trip
+#              (default 20: a top-k query with k < 20 takes one FETCH a shard, and
+#              each row carries its vector as text; raise it for bulk reads, or per
+#              table: ALTER FOREIGN TABLE ... OPTIONS (ADD fetch_size '1000'))
 #
 # Creates on each shard i (0-based): the extension, table NAME_s<i> (id bigint
 # NOT NULL, name text, embedding vector(D)) and its hnsw index; on the
 # coordinator: pgvision and postgres_fdw, foreign server NAME_shard<i>
-# (async_capable, batch_size 100 for inserts), a user mapping, and NAME
+# (async_capable, batch_size 100 for inserts, fetch_size), a user mapping, and NAME
 # partitioned BY HASH (id) over the foreign tables. Idempotent; it never
 # drops anything. Rows inserted on the coordinator go to their shard.
 set -euo pipefail
-coordinator= table= dims= opclass=vector_l2_ops user= password=
+coordinator= table= dims= opclass=vector_l2_ops user= password= fetch_size=20
 shards=()
 while [ $# -gt 0 ]; do
   case $1 in
@@ -33,6 +37,7 @@ while [ $# -gt 0 ]; do
     --opclass) opclass=$2; shift 2 ;;
     --user) user=$2; shift 2 ;;
     --password) password=$2; shift 2 ;;
+    --fetch-size) fetch_size=$2; shift 2 ;;
     *) echo "unknown option $1" >&2; exit 2 ;;
   esac
 done
@@ -40,6 +45,7 @@ done
   { echo "usage: $0 --coordinator CONNINFO --shard CONNINFO [--shard ...] --table NAME --dims D" >&2; exit 2; }
 [[ $table =~ ^[a-z_][a-z0-9_]{0,40}$ ]] || { echo "--table must be a plain lower-case name" >&2; exit 2; }
 [[ $dims =~ ^[0-9]+$ ]] && [ "$dims" -ge 1 ] && [ "$dims" -le 16000 ] || { echo "--dims must be 1..16000" >&2; exit 2; }
+[[ $fetch_size =~ ^[1-9][0-9]{0,6}$ ]] || { echo "--fetch-size must be a positive integer" >&2; exit 2; }
 [[ $opclass =~ ^vector_(l2|ip|cosine|l1)_ops$ ]] || { echo "--opclass must be vector_{l2,ip,cosine,l1}_ops" >&2; exit 2; }
 
 # Runs SQL on the server CONNINFO names, stopping at the first error.
@@ -68,7 +74,7 @@ for i in "${!shards[@]}"; do
     v=$(conninfo_key "$s" "$k")
     [ -n "$v" ] && opts+=("$k $(lit "$v")")
   done
-  opts+=("extensions 'pgvision'" "async_capable 'true'" "batch_size '100'" "fetch_size '100'")
+  opts+=("extensions 'pgvision'" "async_capable 'true'" "batch_size '100'" "fetch_size '$fetch_size'")
   map=()
   [ -n "$user" ] && map+=("user $(lit "$user")")
   [ -n "$password" ] && map+=("password $(lit "$password")")

@@ -111,6 +111,26 @@ def test_coordinator_returns_the_global_top_k_of_the_shards_indexes(sharded):
     assert recall >= 0.95, recall
 
 
+def test_a_limit_past_the_fetch_size_takes_more_round_trips_and_stays_exact(sharded):
+    # shard.sh fetches 20 rows a round trip: a LIMIT of 50 needs several
+    # FETCHes from a shard, and the merged answer must still be the global
+    # top 50 of the shards' own answers (ef_search 100 on the shards).
+    coordinator, shards, data = sharded
+    with coordinator.connect() as conn:
+        options = conn.execute("SELECT srvname, srvoptions FROM pg_foreign_server ORDER BY 1").fetchall()
+        assert [n for n, _ in options] == ["images_shard0", "images_shard1", "images_shard2"]
+        assert all("fetch_size=20" in o for _, o in options), options
+        q = clustered(1, DIM, 12, seed=33)[0]
+        got = [r[0] for r in conn.execute("SELECT id FROM images ORDER BY embedding <-> %s::vector LIMIT 50", (vec(q),))]
+    union = []
+    for i, s in enumerate(shards):
+        with s.connect() as conn:
+            union += conn.execute(
+                f"SELECT embedding <-> %s::vector, id FROM images_s{i} ORDER BY embedding <-> %s::vector LIMIT 50",
+                (vec(q), vec(q))).fetchall()
+    assert got == [i for _, i in sorted(union)[:50]]
+
+
 def idx_scans(cluster, i):
     """Index scans of shard i's hnsw index so far (statistics flushed first)."""
     with cluster.connect() as conn:
