@@ -3,6 +3,7 @@
 //! `binary_quantize(vector)` and `binary_quantize(halfvec)` return.
 
 pub mod datum;
+pub mod fmgr;
 pub mod functions;
 
 pub use datum::Bit;

@@ -12,6 +12,25 @@ SELECT err($$SELECT jaccard_distance(B'1111', B'000')$$);
 SELECT err($$SELECT B'1' <~> B'11'$$);
 SELECT err($$SELECT B'1' <%> B''$$);
 SELECT hamming_distance(NULL, B'1') IS NULL AS strict;
+-- values as a table stores them: in line with a 1-byte header (64 bits),
+-- a 4-byte one (2,000), compressed (80,000 bits, mostly zeros) and out of
+-- line uncompressed (STORAGE EXTERNAL): the same answers as bit_count
+CREATE TABLE bits (id int, b varbit, e varbit);
+ALTER TABLE bits ALTER COLUMN e SET STORAGE EXTERNAL;
+INSERT INTO bits SELECT k * 10 + i, v, v FROM generate_series(0, 3) i,
+  LATERAL (VALUES (1, 64), (2, 2000), (3, 80000)) AS w(k, n),
+  LATERAL (SELECT string_agg(CASE WHEN (j * 7 + i * 13) % (11 + i) = 0 THEN '1' ELSE '0' END, '')::varbit AS v
+           FROM generate_series(1, n) j) s;
+SELECT n, pg_column_compression(x.b) IS NOT NULL AS compressed, count(*) AS pairs,
+       bool_and(x.b <~> y.b = bit_count(x.b # y.b)) AS hamming_in_line,
+       bool_and(x.e <~> y.e = bit_count(x.e # y.e)) AS hamming_external,
+       bool_and(x.b <~> y.e = bit_count(x.b # y.e)) AS hamming_mixed,
+       bool_and(abs((x.b <%> y.e) - (1 - bit_count(x.b & y.b)::float8 / nullif(bit_count(x.b | y.b), 0))) < 1e-12) AS jaccard
+FROM bits x JOIN bits y ON length(x.b) = length(y.b) AND x.id <> y.id, LATERAL (SELECT length(x.b) AS n) l
+GROUP BY n, 2 ORDER BY n;
+SELECT err($$SELECT x.b <~> y.b FROM bits x, bits y WHERE x.id = 10 AND y.id = 20$$);
+SELECT err($$SELECT x.e <%> y.b FROM bits x, bits y WHERE x.id = 30 AND y.id = 10$$);
+DROP TABLE bits;
 -- the operators are commutative and found without the function names
 SELECT oprname, oprcom::regoper FROM pg_operator
 WHERE oprname IN ('<~>', '<%>') AND oprleft = 'bit'::regtype ORDER BY 1;
