@@ -10,32 +10,41 @@
 
 use std::sync::OnceLock;
 
-/// A counting kernel: (bits set in a XOR b, in a AND b, in a OR b).
+/// A counting kernel: (bits set in a XOR b, in a AND b, in a OR b); the
+/// Hamming kernel counts only the first and leaves the others 0.
 type CountKernel = fn(&[u8], &[u8]) -> (u64, u64, u64);
 
-/// The counting kernel for this CPU.
-fn kernel() -> CountKernel {
-    static CHOSEN: OnceLock<CountKernel> = OnceLock::new();
-    *CHOSEN.get_or_init(|| {
+/// The counting kernel for this CPU: all three counts (`ALL`, Jaccard) or
+/// the XOR count alone (Hamming).
+fn kernel<const ALL: bool>() -> CountKernel {
+    /// The choice, made once per process for each `ALL`.
+    fn choose<const ALL: bool>() -> CountKernel {
         #[cfg(target_arch = "x86_64")]
         if std::is_x86_feature_detected!("popcnt") {
-            return counts_popcnt;
+            return counts_popcnt::<ALL>;
         }
-        counts_portable
-    })
+        counts_portable::<ALL>
+    }
+    static HAMMING: OnceLock<CountKernel> = OnceLock::new();
+    static ALL_THREE: OnceLock<CountKernel> = OnceLock::new();
+    if ALL {
+        *ALL_THREE.get_or_init(choose::<true>)
+    } else {
+        *HAMMING.get_or_init(choose::<false>)
+    }
 }
 
 /// Number of differing bits.
 pub fn hamming(a: &[u8], b: &[u8]) -> u64 {
     debug_assert_eq!(a.len(), b.len());
-    kernel()(a, b).0
+    kernel::<false>()(a, b).0
 }
 
 /// Jaccard distance `1 - |a AND b| / |a OR b|`; 1 when neither has a bit
 /// set (pgvector's answer for two empty sets).
 pub fn jaccard(a: &[u8], b: &[u8]) -> f64 {
     debug_assert_eq!(a.len(), b.len());
-    let (_, and, or) = kernel()(a, b);
+    let (_, and, or) = kernel::<true>()(a, b);
     if or == 0 {
         1.0
     } else {
@@ -56,9 +65,10 @@ pub fn masked_tail(bytes: &mut [u8], bits: usize) {
     }
 }
 
-/// The three counts, eight bytes at a time, then byte by byte.
+/// The counts (AND and OR only when `ALL`), eight bytes at a time, then
+/// byte by byte.
 #[inline(always)]
-fn counts(a: &[u8], b: &[u8]) -> (u64, u64, u64) {
+fn counts<const ALL: bool>(a: &[u8], b: &[u8]) -> (u64, u64, u64) {
     let (mut xor, mut and, mut or) = (0u64, 0u64, 0u64);
     let mut ca = a.chunks_exact(8);
     let mut cb = b.chunks_exact(8);
@@ -66,33 +76,37 @@ fn counts(a: &[u8], b: &[u8]) -> (u64, u64, u64) {
         let x = u64::from_ne_bytes(x.try_into().expect("8 bytes"));
         let y = u64::from_ne_bytes(y.try_into().expect("8 bytes"));
         xor += u64::from((x ^ y).count_ones());
-        and += u64::from((x & y).count_ones());
-        or += u64::from((x | y).count_ones());
+        if ALL {
+            and += u64::from((x & y).count_ones());
+            or += u64::from((x | y).count_ones());
+        }
     }
     for (&x, &y) in ca.remainder().iter().zip(cb.remainder()) {
         xor += u64::from((x ^ y).count_ones());
-        and += u64::from((x & y).count_ones());
-        or += u64::from((x | y).count_ones());
+        if ALL {
+            and += u64::from((x & y).count_ones());
+            or += u64::from((x | y).count_ones());
+        }
     }
     (xor, and, or)
 }
 
 /// [`counts`] compiled for any x86_64 or other CPU.
-fn counts_portable(a: &[u8], b: &[u8]) -> (u64, u64, u64) {
-    counts(a, b)
+fn counts_portable<const ALL: bool>(a: &[u8], b: &[u8]) -> (u64, u64, u64) {
+    counts::<ALL>(a, b)
 }
 
 /// [`counts`] compiled with POPCNT.
 #[cfg(target_arch = "x86_64")]
-fn counts_popcnt(a: &[u8], b: &[u8]) -> (u64, u64, u64) {
+fn counts_popcnt<const ALL: bool>(a: &[u8], b: &[u8]) -> (u64, u64, u64) {
     /// The body with the feature enabled.
     #[target_feature(enable = "popcnt")]
-    fn inner(a: &[u8], b: &[u8]) -> (u64, u64, u64) {
-        counts(a, b)
+    fn inner<const ALL: bool>(a: &[u8], b: &[u8]) -> (u64, u64, u64) {
+        counts::<ALL>(a, b)
     }
     // SAFETY: chosen only after is_x86_feature_detected!("popcnt") said
     // this CPU has the instruction.
-    unsafe { inner(a, b) }
+    unsafe { inner::<ALL>(a, b) }
 }
 
 /// Binary quantisation: bit i (most significant first in each byte) is set
@@ -175,8 +189,10 @@ mod tests {
                     r + (x | y).count_ones() as u64,
                 )
             });
-            assert_eq!(counts_portable(&a, &b), slow, "len {len}");
-            assert_eq!(kernel()(&a, &b), slow, "len {len}");
+            assert_eq!(counts_portable::<true>(&a, &b), slow, "len {len}");
+            assert_eq!(kernel::<true>()(&a, &b), slow, "len {len}");
+            assert_eq!(kernel::<false>()(&a, &b), (slow.0, 0, 0), "len {len}");
+            assert_eq!(hamming(&a, &b), slow.0, "len {len}");
         }
     }
 
