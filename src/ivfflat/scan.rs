@@ -13,12 +13,12 @@
 //! next `probes` lists are opened, up to `ivfflat.max_probes` lists in
 //! all: rows of a later batch may be closer than rows already returned.
 
-use super::params::{assignment, operator_value};
+use super::params::{assignment, operator_value, operator_value_halves};
 use super::store::{read_centres, read_heads, read_meta, walk_chain};
 use crate::gucs::{self, IvfIterativeScan};
 use crate::pg::am::{heap_tid_ok, item_pointer};
 use graph::Metric;
-use ivf::layout::{Assembler, Meta, RecordLayout};
+use ivf::layout::{Assembler, Element, Meta, RecordLayout};
 use pageformat::HeapTid;
 use pgrx::{pg_sys, PgMemoryContexts};
 use std::collections::BinaryHeap;
@@ -167,11 +167,21 @@ fn next_batch(state: &mut ScanState, index: pg_sys::Relation) -> bool {
                         format_args!("block {}, item {off}: {e}", page.block()),
                     )
                 };
-                // One item a record: float4s measured on the page itself.
+                // One item a record: measured on the page itself (float4s
+                // in place, halves widened in registers).
                 let (tid, d) = if !layout.spans() {
                     let (tid, _, body) = layout.decode(item).unwrap_or_else(|e| corrupt(e));
-                    let values = layout.element.values(body, &mut scratch);
-                    (tid, operator_value(metric, values, query))
+                    let halves = match layout.element {
+                        Element::F16 => ivf::layout::halves(body),
+                        Element::F32 => None,
+                    };
+                    let d = match halves {
+                        Some(codes) => operator_value_halves(metric, codes, query),
+                        None => {
+                            operator_value(metric, layout.element.values(body, &mut scratch), query)
+                        }
+                    };
+                    (tid, d)
                 } else {
                     let Some(tid) = assembler.feed(item).unwrap_or_else(|e| corrupt(e)) else {
                         continue;

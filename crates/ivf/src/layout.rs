@@ -363,6 +363,17 @@ impl Element {
     }
 }
 
+/// Stored half floats `b` as f16 bit patterns, borrowed: None where they
+/// are not 2-aligned or the target is big-endian (the caller widens them
+/// with [`Element::values`] instead).
+pub fn halves(b: &[u8]) -> Option<&[u16]> {
+    if cfg!(target_endian = "little") {
+        bytemuck::try_cast_slice::<u8, u16>(b).ok()
+    } else {
+        None
+    }
+}
+
 /// The half floats in `b` (little-endian) widened into `out` (replacing
 /// its contents) with the distance crate's SIMD decoder (exact: a scale
 /// of 1).
