@@ -599,7 +599,10 @@ mod tests {
         let aligned: &[u8] = bytemuck::cast_slice(&words);
         let got = halves(aligned).expect("aligned little-endian halves");
         assert_eq!(got, &words[..]);
-        let widened: Vec<f32> = got.iter().map(|&h| half::f16::from_bits(h).to_f32()).collect();
+        let widened: Vec<f32> = got
+            .iter()
+            .map(|&h| half::f16::from_bits(h).to_f32())
+            .collect();
         assert_eq!(widened, v);
         // An odd start cannot be borrowed: the caller widens a copy.
         let mut odd = vec![0u8; aligned.len() + 1];
