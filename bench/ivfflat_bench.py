@@ -16,6 +16,7 @@ the vector column, as issue 3's reference did). Run through
 """
 import argparse
 import os
+import statistics
 import time
 
 import hnsw_bench as hb
@@ -126,6 +127,38 @@ def summary(results):
                   f"size {x['size_mib']:6.1f} MiB  queries/s at recall " + ", ".join(at))
 
 
+def paired(dataset, opclass, n_queries, rounds, halfvec, probes_list=(1, 4)):
+    """Both engines' indexes (as run() left them) answer the same queries
+    at the same probes in alternating rounds, pgvision first in even
+    rounds; prints the median queries/s and the median of the per-round
+    ratios: the fair comparison on a host whose speed varies."""
+    _, metric = hb.OPCLASSES[opclass]
+    data, queries, tids, _ = hb.load_dataset(dataset, metric)
+    queries, tids = queries[:n_queries], tids[:n_queries]
+    engines = ("pgvision", "pgvector")
+    conns = {e: hb.connect(dataset, engine=e) for e in engines}
+    sqls = {e: key_opclass_sql(e, opclass, data.shape[1], halfvec)[2] for e in engines}
+    print(f"\n=== alternating rounds: {dataset}, {rounds} rounds; load average {os.getloadavg()[0]:.2f}")
+    for probes in probes_list:
+        qps, ratios, rec = {e: [] for e in engines}, [], {}
+        for e in engines:
+            conns[e].execute(f"SET ivfflat.probes = {probes}")
+            hb.run_queries(conns[e], sqls[e], queries)                # warm-up
+        for r in range(rounds):
+            got = {}
+            for e in (engines if r % 2 == 0 else engines[::-1]):
+                results, secs, _, _ = hb.run_queries(conns[e], sqls[e], queries)
+                rec[e], got[e] = hb.recall_at_k(results, tids), len(queries) / secs
+                qps[e].append(got[e])
+            ratios.append(got["pgvision"] / got["pgvector"])
+        print(f"  probes {probes}: recall@10 {rec['pgvision']:.3f} / {rec['pgvector']:.3f}, queries/s "
+              f"{statistics.median(qps['pgvision']):.0f} / {statistics.median(qps['pgvector']):.0f} "
+              f"(pgvision / pgvector), per-round ratio median {statistics.median(ratios):.2f} "
+              f"(min {min(ratios):.2f}, max {max(ratios):.2f}); load average {os.getloadavg()[0]:.2f}")
+    for c in conns.values():
+        c.close()
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--dataset", choices=list(hb.DATASETS), action="append",
@@ -137,6 +170,8 @@ def main():
     ap.add_argument("--against-pgvector", action="store_true")
     ap.add_argument("--halfvec", action="store_true",
                     help="pgvision indexes embedding::halfvec(D) too where D > 2000, as pgvector must")
+    ap.add_argument("--paired", type=int, default=0, metavar="ROUNDS",
+                    help="with --against-pgvector: then ROUNDS alternating rounds at probes 1 and 4")
     a = ap.parse_args()
     datasets = a.dataset or ["clustered-128-100k", "resnetlike-2048-20k"]
     results = []
@@ -144,6 +179,8 @@ def main():
         results.append(run(d, a.opclass, "pgvision", a.queries, a.repeat, a.hnsw, a.halfvec))
         if a.against_pgvector:
             results.append(run(d, a.opclass, "pgvector", a.queries, a.repeat, False, True))
+            if a.paired:
+                paired(d, a.opclass, a.queries, a.paired, a.halfvec)
     summary(results)
 
 

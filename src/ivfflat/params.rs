@@ -91,3 +91,18 @@ pub fn operator_value(metric: Metric, x: &[f32], q: &[f32]) -> f64 {
         Metric::Jaccard => unreachable!("no ivfflat class has it: IndexParams::of refuses it"),
     }
 }
+
+/// [`operator_value`] for a record stored as halves `codes` (their exact
+/// float4 values), measured without widening them first: the same value
+/// bit for bit (`distance::widened`).
+#[inline]
+pub fn operator_value_halves(metric: Metric, codes: &[u16], q: &[f32]) -> f64 {
+    use distance::widened;
+    match metric {
+        Metric::L2 => (widened::l2_squared(codes, q) as f64).sqrt(),
+        Metric::InnerProduct => -(widened::inner_product(codes, q) as f64),
+        Metric::Cosine => widened::cosine_distance(codes, q),
+        Metric::L1 => widened::l1(codes, q) as f64,
+        Metric::Jaccard => unreachable!("no ivfflat class has it: IndexParams::of refuses it"),
+    }
+}

@@ -9,6 +9,7 @@
 //! scans and vacuum never take it.
 
 use super::pages::{raise_corrupted, ReadPage, WritePage};
+use crate::pg::buffer::PageHint;
 use ivf::layout::{extend_f32, Meta, DIR_ENTRY, META_BLOCK, META_BYTES, NEXT_AT, STREAM_BYTES};
 use pgrx::pg_sys;
 
@@ -124,9 +125,17 @@ pub fn unlock_list(index: pg_sys::Relation, list: u32) {
 }
 
 /// Walks list chain from `head`, calling `f` with every page (share
-/// locked) in chain order; an ERROR (XX002) on a link out of the index's
-/// list pages or a chain longer than the index (a cycle).
-pub fn walk_chain(index: pg_sys::Relation, meta: &Meta, head: u32, mut f: impl FnMut(&ReadPage)) {
+/// locked) in chain order, with `prefetch` hinting the CPU to fetch each
+/// next page while `f` reads the current one; an ERROR (XX002) on a link
+/// out of the index's list pages or a chain longer than the index (a
+/// cycle).
+pub fn walk_chain(
+    index: pg_sys::Relation,
+    meta: &Meta,
+    head: u32,
+    prefetch: bool,
+    mut f: impl FnMut(&ReadPage),
+) {
     let mut block = head;
     let mut nblocks = crate::pg::am::nblocks(index);
     let mut steps = 0u32;
@@ -142,8 +151,17 @@ pub fn walk_chain(index: pg_sys::Relation, meta: &Meta, head: u32, mut f: impl F
             raise_corrupted(index, "list chain has a cycle");
         }
         let page = ReadPage::new(index, block);
+        let next = page.special_u32(NEXT_AT);
+        // With `prefetch`, the next page comes into the caches while `f`
+        // reads this one (through the buffer this backend last read it
+        // from: no pin).
+        if next != 0 && prefetch {
+            if let Some(hint) = PageHint::of(index, next) {
+                hint.prefetch_page();
+            }
+        }
         f(&page);
-        block = page.special_u32(NEXT_AT);
+        block = next;
         drop(page);
         pgrx::check_for_interrupts!();
     }

@@ -320,6 +320,36 @@ impl PageHint {
         prefetch(page.wrapping_add(Self::line_pointer(offset)));
     }
 
+    /// Hints the CPU to fetch the buffer's header and the page's used
+    /// bytes: the header and line pointers up to `pd_lower` and the items
+    /// from `pd_upper` to the end (the free space between is skipped). The
+    /// two bounds are read unlocked, so they may be stale or torn; they
+    /// are clamped into the page and only used as addresses to prefetch.
+    pub fn prefetch_page(&self) {
+        let page = self.page();
+        // SAFETY: only an address is computed, as in `prefetch_head`.
+        let desc = unsafe { pg_sys::BufferDescriptors.add(self.buf as usize - 1) };
+        prefetch(desc as *const u8);
+        // SAFETY: pd_lower and pd_upper are the u16s at bytes 12 and 14 of
+        // the page header (bufpage.h), inside the mapped page; a racing
+        // writer can only make the values wrong, which the clamps absorb.
+        let (lower, upper) = unsafe {
+            (
+                core::ptr::read_volatile(page.add(12) as *const u16) as usize,
+                core::ptr::read_volatile(page.add(14) as *const u16) as usize,
+            )
+        };
+        let end = pg_sys::BLCKSZ as usize;
+        let lower = lower.clamp(PAGE_HEADER, end);
+        let upper = (upper & !63).min(end);
+        for at in (0..lower)
+            .step_by(64)
+            .chain((upper.max(lower)..end).step_by(64))
+        {
+            prefetch(page.wrapping_add(at));
+        }
+    }
+
     /// Hints the CPU to fetch item `offset`'s first two lines and `lines`
     /// lines from byte `at` of it on. Reads the line pointer unlocked, so
     /// the address may be wrong; it is kept inside the page either way.

@@ -111,6 +111,38 @@ def test_recall_wide_vectors_in_pieces(cluster):
         check_recall(conn, x[:n], np.arange(n), x[n:], "l2", {10: 1.0, 3: 0.7})
 
 
+@pytest.mark.parametrize("dim", [37, 2048])
+def test_halfvec_lists_answer_as_the_exact_scan(cluster, dim):
+    """halfvec records are measured on the page, widened in registers
+    (`distance::widened`): with every list probed, each class's ids and
+    distances equal a sequential scan's, in the same order (37 dimensions
+    take the kernels' 16-, 8- and 1-wide steps, 2048 the wide path)."""
+    n, nq, lists = 600, 12, 6
+    x = resnetlike(n + nq, dim, seed=34)
+    with cluster.connect() as conn:
+        load(conn, "r", np.arange(n), x[:n])
+        conn.execute("DROP TABLE IF EXISTS h")
+        conn.execute(f"CREATE TABLE h AS SELECT id, v::halfvec({dim}) AS v FROM r")
+        for metric in ("l2", "ip", "cosine"):
+            op, ops = OPS[metric][0], OPS[metric][1].replace("vector_", "halfvec_")
+            conn.execute(f"CREATE INDEX h_idx ON h USING ivfflat (v {ops}) WITH (lists = {lists})")
+            answers = {}
+            for index in (True, False):
+                with conn.transaction():
+                    conn.execute(f"SET LOCAL ivfflat.probes = {lists}")
+                    conn.execute(f"SET LOCAL enable_indexscan = {'on' if index else 'off'}")
+                    conn.execute(f"SET LOCAL enable_seqscan = {'off' if index else 'on'}")
+                    sql = (f"SELECT id, v {op} %s::halfvec AS d FROM h ORDER BY v {op} %s::halfvec LIMIT 10")
+                    plan = conn.execute("EXPLAIN " + sql.replace("%s", "'[%s]'" % ",".join(["0"] * dim))).fetchall()
+                    assert ("h_idx" in str(plan)) == index, plan
+                    answers[index] = [
+                        conn.execute(sql, (str(q.tolist()), str(q.tolist())), prepare=False).fetchall()
+                        for q in x[n:]
+                    ]
+            assert answers[True] == answers[False], metric
+            conn.execute("DROP INDEX h_idx")
+
+
 def test_build_within_small_maintenance_work_mem(cluster):
     """A build in 1 MB samples fewer rows and writes its lists in several
     rounds, and still answers exactly with every list probed; a build whose

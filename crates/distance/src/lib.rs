@@ -14,6 +14,9 @@ pub mod scalar;
 pub mod sq8;
 #[cfg(target_arch = "x86_64")]
 mod sq8_x86;
+pub mod widened;
+#[cfg(target_arch = "x86_64")]
+mod widened_x86;
 #[cfg(target_arch = "x86_64")]
 mod x86;
 #[cfg(target_arch = "x86_64")]

@@ -6,7 +6,7 @@ use std::arch::x86_64::*;
 /// Adds the eight lanes of `v`.
 #[inline]
 #[target_feature(enable = "avx2,fma")]
-fn hsum(v: __m256) -> f32 {
+pub(crate) fn hsum(v: __m256) -> f32 {
     let hi = _mm256_extractf128_ps(v, 1);
     let lo = _mm256_castps256_ps128(v);
     let s = _mm_add_ps(hi, lo);
@@ -18,7 +18,7 @@ fn hsum(v: __m256) -> f32 {
 /// Loads eight floats from `s[i..i + 8]`.
 #[inline]
 #[target_feature(enable = "avx2,fma")]
-fn load(s: &[f32], i: usize) -> __m256 {
+pub(crate) fn load(s: &[f32], i: usize) -> __m256 {
     assert!(i + 8 <= s.len());
     // SAFETY: the assert above keeps the eight-float unaligned load inside `s`.
     unsafe { _mm256_loadu_ps(s.as_ptr().add(i)) }
@@ -134,7 +134,7 @@ fn l1_avx2(a: &[f32], b: &[f32]) -> f32 {
 /// Eight f16 codes at `c[i..i + 8]` widened to f32.
 #[inline]
 #[target_feature(enable = "avx2,fma,f16c")]
-fn load_f16(c: &[u16], i: usize) -> __m256 {
+pub(crate) fn load_f16(c: &[u16], i: usize) -> __m256 {
     assert!(i + 8 <= c.len());
     // SAFETY: the assert keeps the 16-byte unaligned load inside `c`.
     unsafe { _mm256_cvtph_ps(_mm_loadu_si128(c.as_ptr().add(i) as *const __m128i)) }

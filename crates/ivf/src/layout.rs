@@ -363,6 +363,17 @@ impl Element {
     }
 }
 
+/// Stored half floats `b` as f16 bit patterns, borrowed: None where they
+/// are not 2-aligned or the target is big-endian (the caller widens them
+/// with [`Element::values`] instead).
+pub fn halves(b: &[u8]) -> Option<&[u16]> {
+    if cfg!(target_endian = "little") {
+        bytemuck::try_cast_slice::<u8, u16>(b).ok()
+    } else {
+        None
+    }
+}
+
 /// The half floats in `b` (little-endian) widened into `out` (replacing
 /// its contents) with the distance crate's SIMD decoder (exact: a scale
 /// of 1).
@@ -575,6 +586,29 @@ pub fn records_per_page(layout: &RecordLayout) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn halves_borrow_the_stored_bit_patterns() {
+        let v = [1.5f32, -2.0, 65504.0, 0.0, 3.25];
+        let bytes = Element::F16.encode(&v);
+        // A u16-aligned copy (a record body on a page is MAXALIGNed + 8).
+        let words: Vec<u16> = bytes
+            .chunks_exact(2)
+            .map(|c| u16::from_le_bytes([c[0], c[1]]))
+            .collect();
+        let aligned: &[u8] = bytemuck::cast_slice(&words);
+        let got = halves(aligned).expect("aligned little-endian halves");
+        assert_eq!(got, &words[..]);
+        let widened: Vec<f32> = got
+            .iter()
+            .map(|&h| half::f16::from_bits(h).to_f32())
+            .collect();
+        assert_eq!(widened, v);
+        // An odd start cannot be borrowed: the caller widens a copy.
+        let mut odd = vec![0u8; aligned.len() + 1];
+        odd[1..].copy_from_slice(aligned);
+        assert!(halves(&odd[1..]).is_none());
+    }
 
     #[test]
     fn meta_round_trip_and_checks() {
