@@ -23,8 +23,10 @@
 //! Memory: the graph is kept within `maintenance_work_mem`. When it would
 //! outgrow it, the build says so with a NOTICE, writes what it has, and
 //! inserts the remaining rows one by one into the on-disk graph (slower,
-//! but correct), as pgvector does.
+//! but correct), as pgvector does. Those inserts write no WAL of their
+//! own (`crate::pg::deferred_wal`): the build logs every page at its end.
 
+use super::build_tids::NodeTids;
 use super::insert::insert_vector;
 use super::pages::BuildPage;
 use super::params::IndexParams;
@@ -37,7 +39,7 @@ use distance::sq8::Sq8Vector;
 use graph::MemoryGraph;
 use pageformat::{ElementId, ElementLayout, HeapTid, Meta, Storage};
 use pgrx::{pg_sys, PgMemoryContexts};
-use std::collections::HashMap;
+use rustc_hash::FxHashMap;
 use std::hash::{Hash, Hasher};
 
 /// Subphase numbers shown in pg_stat_progress_create_index.
@@ -54,9 +56,10 @@ struct BuildState {
     index: pg_sys::Relation,
     params: IndexParams,
     graph: MemoryGraph,
-    tids: Vec<Vec<HeapTid>>,
-    /// Hash of an f16 copy -> its node, to merge identical copies.
-    seen: HashMap<u64, u32>,
+    tids: NodeTids,
+    /// Hash of an f16 copy (its low 32 bits) -> its node, to merge
+    /// identical copies (a collision only leaves two nodes apart).
+    seen: FxHashMap<u32, u32>,
     /// Bytes of `maintenance_work_mem`.
     limit: usize,
     /// Set once the in-memory graph was written: later rows go to disk.
@@ -116,8 +119,8 @@ pub unsafe extern "C-unwind" fn ambuild(
         index,
         params,
         graph: new_graph(&params),
-        tids: Vec::new(),
-        seen: HashMap::new(),
+        tids: NodeTids::default(),
+        seen: FxHashMap::default(),
         // SAFETY: reading a GUC variable on the main thread.
         limit: unsafe { pg_sys::maintenance_work_mem } as usize * 1024,
         spilled: false,
@@ -130,27 +133,41 @@ pub unsafe extern "C-unwind" fn ambuild(
     };
     progress(pg_sys::PROGRESS_CREATEIDX_SUBPHASE, PHASE_LOAD);
     let started = std::time::Instant::now();
-    // SAFETY: standard heap scan with our callback and state pointer.
-    let reltuples = unsafe {
-        pg_sys::table_index_build_scan(
-            heap,
-            index,
-            index_info,
-            true,
-            true,
-            Some(build_callback),
-            (&mut state as *mut BuildState).cast(),
-            core::ptr::null_mut(),
-        )
-    };
-    pgrx::debug1!(
-        "hnsw build: read {reltuples} heap tuples in {:.2} s",
-        started.elapsed().as_secs_f64()
-    );
-    decide_order(&mut state);
-    if !state.spilled {
-        flush(&mut state);
-    }
+    let state_ptr = std::panic::AssertUnwindSafe(&mut state as *mut BuildState);
+    // Inserts after a spill defer their WAL to the end (`deferred_wal`);
+    // the mark goes whether the build ends or fails.
+    let reltuples = pgrx::PgTryBuilder::new(move || {
+        let state_ptr = state_ptr; // the whole wrapper, not its field
+        let state_ptr = state_ptr.0;
+        // SAFETY: standard heap scan with our callback and state pointer.
+        let reltuples = unsafe {
+            pg_sys::table_index_build_scan(
+                heap,
+                index,
+                index_info,
+                true,
+                true,
+                Some(build_callback),
+                state_ptr.cast(),
+                core::ptr::null_mut(),
+            )
+        };
+        pgrx::debug1!(
+            "hnsw build: read {reltuples} heap tuples in {:.2} s",
+            started.elapsed().as_secs_f64()
+        );
+        // SAFETY: the scan has returned: nothing else uses the state now.
+        let state = unsafe { &mut *state_ptr };
+        decide_order(state);
+        if state.spilled {
+            crate::pg::buffer::log_all_pages(index);
+        } else {
+            flush(state);
+        }
+        reltuples
+    })
+    .finally(crate::pg::deferred_wal::end)
+    .execute();
     // SAFETY: palloc'd result in the caller's context.
     unsafe {
         let result = pg_sys::palloc0(core::mem::size_of::<pg_sys::IndexBuildResult>())
@@ -255,33 +272,60 @@ fn add(state: &mut BuildState, v: &[f32], tid: HeapTid) {
     [half.scale, half.err, half.norm]
         .map(f32::to_bits)
         .hash(&mut h);
-    let key = h.finish();
+    let key = h.finish() as u32;
     if let Some(&node) = state.seen.get(&key) {
         if state.graph.half_vector(node) == half
-            && state.tids[node as usize].len() < pageformat::seal::SEALED_HEAP_TIDS
+            && state.tids.of(node).len() < pageformat::seal::SEALED_HEAP_TIDS
         {
-            state.tids[node as usize].push(tid);
+            state.tids.add(node, tid);
             state.indexed += 1.0;
             return;
         }
     }
+    if state.graph.len() == state.graph.capacity() {
+        reserve(state);
+    }
     let node = state.graph.add_half(&half);
     state.seen.insert(key, node);
-    state.tids.push(vec![tid]);
+    state.tids.push(tid);
     state.indexed += 1.0;
     progress(pg_sys::PROGRESS_CREATEIDX_TUPLES_DONE, state.indexed as i64);
-    if state.graph.estimated_bytes() + state.tids.len() * 96 > state.limit {
+    if build_bytes(state) > state.limit {
         pgrx::notice!(
             "hnsw graph no longer fits into maintenance_work_mem after {} tuples",
             state.graph.len()
         );
         pgrx::notice!("Building will take significantly more time. Increase maintenance_work_mem to speed up builds.");
-        flush(state);
+        // Written without WAL, as are the inserts after it: every page is
+        // logged once the last row is in (see `ambuild`).
         state.spilled = true;
+        flush(state);
+        crate::pg::deferred_wal::begin(state.index);
         state.graph = new_graph(&state.params);
-        state.seen = HashMap::new();
-        state.tids = Vec::new();
+        state.seen = FxHashMap::default();
+        state.tids = NodeTids::default();
     }
+}
+
+/// Makes room for more nodes, in steps of an eighth (at least 1,024) so
+/// that the spare room stays small (all of it is counted), and no more
+/// than what is left of `maintenance_work_mem` at the bytes a node took
+/// so far.
+fn reserve(state: &mut BuildState) {
+    let len = state.graph.len();
+    let mut step = (len / 8).max(1024);
+    if len >= 1024 {
+        let (used, per_node) = (build_bytes(state), build_bytes(state) / len);
+        step = step.min((state.limit.saturating_sub(used) / per_node.max(1)).max(1));
+    }
+    state.graph.reserve(step);
+}
+
+/// Bytes the build holds for its in-memory graph: the graph, the heap
+/// TIDs and the map of copies (its buckets: key, node and a control byte,
+/// at most 7 in 8 used).
+fn build_bytes(state: &BuildState) -> usize {
+    state.graph.estimated_bytes() + state.tids.bytes() + state.seen.capacity() * 9 * 8 / 7
 }
 
 /// Links the in-memory graph (in parallel) and writes it to pages.
@@ -378,7 +422,10 @@ fn write_pages(state: &mut BuildState) {
     unsafe {
         let nblocks =
             pg_sys::RelationGetNumberOfBlocksInFork(index, pg_sys::ForkNumber::MAIN_FORKNUM);
-        if (*(*index).rd_rel).relpersistence as u8 == pg_sys::RELPERSISTENCE_PERMANENT {
+        let logged_later = state.spilled;
+        if (*(*index).rd_rel).relpersistence as u8 == pg_sys::RELPERSISTENCE_PERMANENT
+            && !logged_later
+        {
             pg_sys::log_newpage_range(index, pg_sys::ForkNumber::MAIN_FORKNUM, 0, nblocks, true);
         }
         // The unused places of the last extent, for the first inserts.
@@ -403,7 +450,7 @@ fn element_bytes(
     let graph = &state.graph;
     let level = graph.level(node);
     let half = graph.half_vector(node);
-    let tids = &state.tids[node as usize];
+    let tids = state.tids.of(node);
     let mut bytes = match layout.storage() {
         Storage::Half => layout.encode(level, tids, &half),
         Storage::Sq8 => layout.encode_sq8(level, tids, &Sq8Vector::from_half(&half)),

@@ -7,6 +7,7 @@
 //! has comes from its operator class (`crate::opclass`).
 
 pub(crate) mod build;
+pub(crate) mod build_tids;
 pub(crate) mod cost;
 pub(crate) mod insert;
 pub(crate) mod options;

@@ -382,6 +382,10 @@ pub struct PageGraph {
     /// not: the index may have grown), so a damaged one can never make a
     /// read extend the index.
     nblocks: Cell<u32>,
+    /// Set while the build that creates the index inserts into it (see
+    /// `crate::pg::deferred_wal`): it deletes nothing, so no element is
+    /// read to learn that it is not deleted.
+    building: bool,
 }
 
 /// An element's f16 copy: codes, scale, norm.
@@ -409,6 +413,7 @@ impl PageGraph {
             halves_cap: (HALVES_BYTES / (meta.dims as usize * 2 + 64)).max(64),
             spanning: RefCell::new(Vec::new()),
             nblocks: Cell::new(0),
+            building: crate::pg::deferred_wal::deferred(index),
         }
     }
 
@@ -844,6 +849,9 @@ impl Graph for PageGraph {
     }
 
     fn is_deleted(&self, id: ElementId) -> bool {
+        if self.building {
+            return false;
+        }
         if let Some((_, deleted)) = self.last.get().filter(|(last, _)| *last == id) {
             return deleted;
         }

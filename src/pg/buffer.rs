@@ -372,13 +372,60 @@ impl PageHint {
     }
 }
 
-/// A pinned, exclusive-locked page registered with generic WAL.
+/// A pinned, exclusive-locked page registered with generic WAL (or, while
+/// a build defers its WAL, changed in a private copy: see `deferred_wal`).
 pub struct WritePage<K: PageKind> {
     buf: pg_sys::Buffer,
+    /// Null when the WAL is deferred.
     state: *mut pg_sys::GenericXLogState,
     page: pg_sys::Page,
+    /// The private copy `page` points into when the WAL is deferred.
+    copy: Option<PageImage<K>>,
     index: pg_sys::Relation,
     kind: PhantomData<K>,
+}
+
+/// The copy of `buf`'s page that a [`WritePage`] changes: generic WAL's,
+/// or, when `index`'s WAL is deferred, a private image (no state).
+///
+/// # Safety
+/// `buf` is pinned and exclusive-locked; `full` says the page is new (its
+/// contents are not copied).
+unsafe fn register<K: PageKind>(
+    index: pg_sys::Relation,
+    buf: pg_sys::Buffer,
+    full: bool,
+) -> (
+    *mut pg_sys::GenericXLogState,
+    pg_sys::Page,
+    Option<PageImage<K>>,
+) {
+    if super::deferred_wal::deferred(index) {
+        let mut image = PageImage::<K>::new();
+        if !full {
+            // SAFETY: both are BLCKSZ bytes; the buffer is locked.
+            unsafe {
+                core::ptr::copy_nonoverlapping(
+                    pg_sys::BufferGetPage(buf) as *const u8,
+                    image.0.as_mut_ptr() as *mut u8,
+                    pg_sys::BLCKSZ as usize,
+                )
+            };
+        }
+        let page = image.0.as_mut_ptr() as pg_sys::Page;
+        return (core::ptr::null_mut(), page, Some(image));
+    }
+    let flags = if full {
+        pg_sys::GENERIC_XLOG_FULL_IMAGE as i32
+    } else {
+        0
+    };
+    // SAFETY: the caller holds the buffer locked; the state is ours.
+    unsafe {
+        let state = pg_sys::GenericXLogStart(index);
+        let page = pg_sys::GenericXLogRegisterBuffer(state, buf, flags);
+        (state, page, None)
+    }
 }
 
 impl<K: PageKind> WritePage<K> {
@@ -391,12 +438,12 @@ impl<K: PageKind> WritePage<K> {
         // the page that is applied only at GenericXLogFinish.
         let this = unsafe {
             pg_sys::LockBuffer(buf, pg_sys::BUFFER_LOCK_EXCLUSIVE as i32);
-            let state = pg_sys::GenericXLogStart(index);
-            let page = pg_sys::GenericXLogRegisterBuffer(state, buf, 0);
+            let (state, page, copy) = register::<K>(index, buf, false);
             WritePage {
                 buf,
                 state,
                 page,
+                copy,
                 index,
                 kind: PhantomData,
             }
@@ -417,17 +464,13 @@ impl<K: PageKind> WritePage<K> {
             let buf = read_buffer(index, pg_sys::InvalidBlockNumber);
             pg_sys::LockBuffer(buf, pg_sys::BUFFER_LOCK_EXCLUSIVE as i32);
             pg_sys::UnlockRelationForExtension(index, pg_sys::ExclusiveLock as i32);
-            let state = pg_sys::GenericXLogStart(index);
-            let page = pg_sys::GenericXLogRegisterBuffer(
-                state,
-                buf,
-                pg_sys::GENERIC_XLOG_FULL_IMAGE as i32,
-            );
+            let (state, page, copy) = register::<K>(index, buf, true);
             init_page::<K>(page);
             WritePage {
                 buf,
                 state,
                 page,
+                copy,
                 index,
                 kind: PhantomData,
             }
@@ -523,13 +566,28 @@ impl<K: PageKind> WritePage<K> {
         unsafe { delete_items(self.page, offsets) }
     }
 
-    /// Applies the changes to the buffer, writes the WAL record, unlocks.
-    pub fn commit(self) {
+    /// Applies the changes to the buffer, writes the WAL record (unless
+    /// deferred), unlocks.
+    pub fn commit(mut self) {
+        let copy = self.copy.take();
         let this = core::mem::ManuallyDrop::new(self);
-        // SAFETY: state and buffer were set up in new/extend and are still
-        // held; ManuallyDrop keeps Drop from aborting afterwards.
+        // SAFETY: state (or the private copy) and buffer were set up in
+        // new/extend and are still held; ManuallyDrop keeps Drop from
+        // aborting afterwards. The copy is BLCKSZ bytes, like the page.
         unsafe {
-            pg_sys::GenericXLogFinish(this.state);
+            match copy {
+                Some(image) => {
+                    core::ptr::copy_nonoverlapping(
+                        image.0.as_ptr() as *const u8,
+                        pg_sys::BufferGetPage(this.buf) as *mut u8,
+                        pg_sys::BLCKSZ as usize,
+                    );
+                    pg_sys::MarkBufferDirty(this.buf);
+                }
+                None => {
+                    pg_sys::GenericXLogFinish(this.state);
+                }
+            }
             pg_sys::UnlockReleaseBuffer(this.buf);
         }
     }
@@ -539,7 +597,9 @@ impl<K: PageKind> Drop for WritePage<K> {
     fn drop(&mut self) {
         // SAFETY: not committed: discard the page copy, then release.
         unsafe {
-            pg_sys::GenericXLogAbort(self.state);
+            if self.copy.is_none() {
+                pg_sys::GenericXLogAbort(self.state);
+            }
             pg_sys::UnlockReleaseBuffer(self.buf);
         }
     }
@@ -778,7 +838,8 @@ impl<K: PageKind> Extent<K> {
     }
 
     /// Replaces every block by its image (one per block), WAL-logs them in
-    /// one record when the index is permanent, and unlocks.
+    /// one record when the index is permanent (and its WAL not deferred,
+    /// see `deferred_wal`), and unlocks.
     pub fn install(self, images: &[PageImage<K>]) {
         assert_eq!(images.len(), self.bufs.len(), "one image per block");
         let this = core::mem::ManuallyDrop::new(self);
@@ -790,8 +851,9 @@ impl<K: PageKind> Extent<K> {
         // XLOG_FPI with a forced image of each block, replayed by
         // restoring the images, all or none.
         unsafe {
-            let logged =
-                (*(*this.index).rd_rel).relpersistence as u8 == pg_sys::RELPERSISTENCE_PERMANENT;
+            let logged = (*(*this.index).rd_rel).relpersistence as u8
+                == pg_sys::RELPERSISTENCE_PERMANENT
+                && !super::deferred_wal::deferred(this.index);
             if logged && this.bufs.len() > pg_sys::XLR_NORMAL_MAX_BLOCK_ID as usize {
                 pg_sys::XLogEnsureRecordSpace(this.bufs.len() as i32 - 1, 0);
             }

@@ -6,6 +6,8 @@
 //! - `buffer`: RAII guards over shared buffers (read, generic-WAL write,
 //!   build, page images, multi-block extents), generic over a
 //!   [`buffer::PageKind`] naming an access method's pages;
+//! - `deferred_wal`: the mark under which a build's inserts skip their
+//!   WAL (logged with every page at the build's end);
 //! - `recent`: the per-backend memory of which shared buffer held a block;
 //! - `varlena`: the one varlena wrapper every vector-like type uses;
 //! - `toast_cache`: read-only arguments of such types that reuse recent
@@ -16,6 +18,7 @@
 
 pub mod am;
 pub mod buffer;
+pub mod deferred_wal;
 pub mod distance_fn;
 pub mod from_array;
 pub mod recent;

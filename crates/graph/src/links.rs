@@ -156,6 +156,16 @@ impl LayerZero {
         self.width * std::mem::size_of::<u32>()
     }
 
+    /// Makes room for exactly `rows` more rows.
+    pub(crate) fn reserve(&mut self, rows: usize) {
+        self.slots.reserve_exact(rows * self.width);
+    }
+
+    /// Bytes of room held for rows, used or not.
+    pub(crate) fn heap_bytes(&self) -> usize {
+        self.slots.capacity() * std::mem::size_of::<AtomicU32>()
+    }
+
     /// The row of `node`.
     #[inline]
     fn row(&self, node: u32) -> &[AtomicU32] {

@@ -61,6 +61,7 @@ pub struct MemoryGraph {
     deleted: Vec<bool>,
     /// `(ep, L)`: entry point and the top level.
     entry: Mutex<Option<(u32, usize)>>,
+    /// Heap bytes of the lists above layer 0 (in `links`).
     links_bytes: usize,
 }
 
@@ -122,8 +123,26 @@ impl MemoryGraph {
             .push(RwLock::new(NodeLinks::new(level, self.shape)));
         self.layer0.push_empty();
         self.deleted.push(false);
-        self.links_bytes += NodeLinks::heap_bytes(level, self.shape) + self.layer0.row_bytes();
+        self.links_bytes += NodeLinks::heap_bytes(level, self.shape);
         id
+    }
+
+    /// Makes room for exactly `additional` more nodes, so that a caller
+    /// that grows the graph in steps bounds its spare room (a vector's
+    /// doubling would hold up to twice what [`MemoryGraph::estimated_bytes`]
+    /// counts in use).
+    pub fn reserve(&mut self, additional: usize) {
+        self.codes.reserve_exact(additional * self.dim);
+        self.halves.reserve_exact(additional);
+        self.node_levels.reserve_exact(additional);
+        self.links.reserve_exact(additional);
+        self.layer0.reserve(additional);
+        self.deleted.reserve_exact(additional);
+    }
+
+    /// Nodes the graph holds room for without reallocating.
+    pub fn capacity(&self) -> usize {
+        self.node_levels.capacity()
     }
 
     /// Links already-added node `id` into the graph (Algorithm 1).
@@ -300,13 +319,16 @@ impl MemoryGraph {
         *self.entry.lock()
     }
 
-    /// Heap bytes held, for maintenance_work_mem accounting (exact up to
-    /// allocator overhead and the vectors' spare capacity).
+    /// Heap bytes held, for maintenance_work_mem accounting: every array
+    /// by its capacity (exact up to allocator overhead).
     pub fn estimated_bytes(&self) -> usize {
-        let per_node = std::mem::size_of::<RwLock<NodeLinks>>() + 1 + 1 + 12;
         std::mem::size_of::<Self>()
-            + self.codes.len() * std::mem::size_of::<u16>()
-            + self.len() * per_node
+            + self.codes.capacity() * std::mem::size_of::<u16>()
+            + self.halves.capacity() * std::mem::size_of::<(f32, f32, f32)>()
+            + self.node_levels.capacity()
+            + self.deleted.capacity()
+            + self.links.capacity() * std::mem::size_of::<RwLock<NodeLinks>>()
+            + self.layer0.heap_bytes()
             + self.links_bytes
     }
 

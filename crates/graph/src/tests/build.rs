@@ -187,6 +187,27 @@ fn estimated_bytes_counts_vectors_and_links() {
 }
 
 #[test]
+fn reserved_graph_counts_no_spare_room() {
+    let (data, _) = dataset();
+    let mut g = crate::MemoryGraph::new(64, Metric::L2, 16, 64, 1);
+    let empty = g.estimated_bytes();
+    g.reserve(1000);
+    assert_eq!(g.capacity(), 1000);
+    let reserved = g.estimated_bytes() - empty;
+    for v in &data[..1000] {
+        g.add(v);
+    }
+    assert_eq!(g.capacity(), 1000, "no reallocation within the reserve");
+    // Only the upper-layer lists come on top of the reserve.
+    let upper = g.estimated_bytes() - empty - reserved;
+    assert!(upper <= 1000 * 21 * 4 * 2 / 8, "{upper}");
+    // Exactly the rows: codes, (scale, err, norm), level, deleted flag,
+    // the node's lock and upper-list box, and its layer-0 row.
+    let lock = std::mem::size_of::<parking_lot::RwLock<Box<[u32]>>>();
+    assert_eq!(reserved, 1000 * (128 + 12 + 1 + 1 + lock + 41 * 4));
+}
+
+#[test]
 fn levels_follow_ml() {
     let mut gen = LevelGenerator::new(16, DEFAULT_MAX_LEVEL, 99);
     let levels: Vec<usize> = (0..100_000).map(|_| gen.next_level()).collect();
