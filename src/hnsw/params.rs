@@ -33,8 +33,19 @@ impl IndexParams {
                 None,
             );
         }
-        let (class, dims) = crate::pg::am::key_dims(index, "hnsw");
-        let storage = options::storage_of(index);
+        let class = crate::opclass::of(index);
+        let storage = match options::storage_of(index) {
+            None if class.key.sparse.is_some() => pageformat::Storage::Sparse,
+            None => pageformat::Storage::Half,
+            Some(pageformat::Storage::Sparse) if class.key.sparse.is_none() => raise(
+                PgSqlErrorCode::ERRCODE_INVALID_PARAMETER_VALUE,
+                format!("hnsw storage \"sparse\" does not support type {}", class.key.name),
+                Some("Sparse copies are for sparsevec columns: use storage \"half\" or \"i8\"."),
+            ),
+            Some(s) => s,
+        };
+        let max = (storage == pageformat::Storage::Sparse).then_some(pageformat::SPARSE_MAX_DIMS);
+        let (class, dims) = crate::pg::am::key_dims_up_to(index, "hnsw", max);
         if storage == pageformat::Storage::Sq8 {
             if class.metric == Metric::Jaccard {
                 raise(

@@ -93,6 +93,11 @@ impl<'a> Stored<'a> {
         })
     }
 
+    /// Bytes of the copy: values and gaps.
+    pub fn bytes(&self) -> usize {
+        self.values.len() + self.gaps.len()
+    }
+
     /// Non-zero elements held.
     pub fn nnz(&self) -> usize {
         self.values.len() / 4

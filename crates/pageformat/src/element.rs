@@ -921,6 +921,11 @@ impl<'a> ElementRef<'a> {
         distance::sq8::decode_to(codes, self.scale(), self.offset(), out);
     }
 
+    /// The element tuple's bytes.
+    pub fn bytes(&self) -> &'a [u8] {
+        self.bytes
+    }
+
     /// Non-zero elements of its sparse copy (a sparse layout).
     pub fn nnz(&self) -> usize {
         u32::from_le_bytes(self.bytes[64..68].try_into().expect("4 bytes")) as usize

@@ -92,7 +92,7 @@ pub use meta::{
     decode_order, encode_order, Meta, FORMAT_VERSION, MAGIC, MAX_ORDERED_DIMS, META_BYTES,
 };
 pub use page::{check_page, is_element_block, item_range, PageHeader};
-pub use placement::{free_slot_order, pack_addresses};
+pub use placement::{free_slot_order, pack_addresses, pack_sized};
 pub use storage::{
     Storage, SPARSE_FORMAT_VERSION, SPARSE_MAX_DIMS, SPARSE_MAX_NNZ, SQ8_FORMAT_VERSION,
 };
