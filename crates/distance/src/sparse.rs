@@ -152,6 +152,29 @@ impl Iterator for Entries<'_> {
         if self.values.len() < 4 {
             return None;
         }
+        let (&b, rest) = self.gaps.split_first()?;
+        let g = if b < 0x80 {
+            // one byte: gaps under 128, most of them on dense-ish rows
+            self.gaps = rest;
+            u64::from(b)
+        } else {
+            self.long_gap()?
+        };
+        let index = self.index + g as i64;
+        if g == 0 || index > u32::MAX as i64 {
+            return None;
+        }
+        self.index = index;
+        let (v, rest) = self.values.split_at(4);
+        self.values = rest;
+        Some((index as u32, f32::from_le_bytes([v[0], v[1], v[2], v[3]])))
+    }
+}
+
+impl Entries<'_> {
+    /// A gap of two to five varint bytes; None past five or at the end.
+    #[inline]
+    fn long_gap(&mut self) -> Option<u64> {
         let mut g: u64 = 0;
         let mut shift = 0;
         loop {
@@ -159,21 +182,13 @@ impl Iterator for Entries<'_> {
             self.gaps = rest;
             g |= u64::from(b & 0x7f) << shift;
             if b & 0x80 == 0 {
-                break;
+                return Some(g);
             }
             shift += 7;
             if shift > 28 {
                 return None;
             }
         }
-        let index = self.index + g as i64;
-        if g == 0 || index > u32::MAX as i64 {
-            return None;
-        }
-        self.index = index;
-        let v = f32::from_le_bytes(self.values[..4].try_into().expect("4 bytes"));
-        self.values = &self.values[4..];
-        Some((index as u32, v))
     }
 }
 
@@ -186,30 +201,31 @@ fn merge(
     both: impl Fn(f32, f32) -> f32,
     one: impl Fn(f32) -> f32,
 ) -> f32 {
-    let (mut a, mut b) = (a.peekable(), b.peekable());
+    let (mut a, mut b) = (a, b);
+    let (mut x, mut y) = (a.next(), b.next());
     let mut sum = 0f32;
     loop {
-        match (a.peek(), b.peek()) {
-            (Some(&(i, x)), Some(&(j, y))) => {
+        match (x, y) {
+            (Some((i, xv)), Some((j, yv))) => {
                 if i == j {
-                    sum += both(x, y);
-                    a.next();
-                    b.next();
+                    sum += both(xv, yv);
+                    x = a.next();
+                    y = b.next();
                 } else if i < j {
-                    sum += one(x);
-                    a.next();
+                    sum += one(xv);
+                    x = a.next();
                 } else {
-                    sum += one(y);
-                    b.next();
+                    sum += one(yv);
+                    y = b.next();
                 }
             }
-            (Some(&(_, x)), None) => {
-                sum += one(x);
-                a.next();
+            (Some((_, xv)), None) => {
+                sum += one(xv);
+                x = a.next();
             }
-            (None, Some(&(_, y))) => {
-                sum += one(y);
-                b.next();
+            (None, Some((_, yv))) => {
+                sum += one(yv);
+                y = b.next();
             }
             (None, None) => return sum,
         }
@@ -238,7 +254,10 @@ pub fn dot(a: impl Iterator<Item = Entry>, b: impl Iterator<Item = Entry>) -> f3
 #[inline]
 pub fn query_entries(q: &[f32]) -> impl Iterator<Item = Entry> + Clone + '_ {
     let n = q.len() / 2;
-    q[..n].iter().map(|x| x.to_bits()).zip(q[n..2 * n].iter().copied())
+    q[..n]
+        .iter()
+        .map(|x| x.to_bits())
+        .zip(q[n..2 * n].iter().copied())
 }
 
 /// Euclidean norm of `values`, summed in f64.
@@ -282,7 +301,12 @@ mod tests {
 
     #[test]
     fn encode_decode_round_trip_and_sizes() {
-        for (dims, nnz) in [(32u32, 3usize), (30_522, 150), (1_000_000_000, 1000), (5, 0)] {
+        for (dims, nnz) in [
+            (32u32, 3usize),
+            (30_522, 150),
+            (1_000_000_000, 1000),
+            (5, 0),
+        ] {
             let e = random(dims as u64 + nnz as u64, dims, nnz);
             let (idx, val): (Vec<u32>, Vec<f32>) = e.iter().copied().unzip();
             let mut b = vec![];
@@ -293,7 +317,10 @@ mod tests {
             assert_eq!(s.to_vecs(), (idx.clone(), val.clone()));
             assert!(s.check(dims as u64).is_some());
             if dims == 30_522 {
-                assert!(gap_bytes <= 2 * idx.len(), "SPLADE-like gaps take at most 2 bytes");
+                assert!(
+                    gap_bytes <= 2 * idx.len(),
+                    "SPLADE-like gaps take at most 2 bytes"
+                );
             }
         }
         // the largest index and gap survive
