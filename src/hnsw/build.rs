@@ -202,7 +202,11 @@ unsafe extern "C-unwind" fn build_callback(
     // detoasted copies do not pile up over the scan.
     // The datum is a non-null value of the operator class's type.
     unsafe {
-        match state.key.sparse.filter(|_| state.params.storage == Storage::Sparse) {
+        match state
+            .key
+            .sparse
+            .filter(|_| state.params.storage == Storage::Sparse)
+        {
             Some(read) => {
                 tmp.switch_to(|_| read(datum, &mut |dims, q| take_sparse_row(state, dims, q, tid)))
             }
@@ -260,7 +264,10 @@ fn take_sparse_row(state: &mut BuildState, dims: usize, packed: &[f32], tid: Hea
     let layout = ElementLayout::new(state.params.m, state.params.dims, state.params.version());
     let cap = super::insert::sparse_level_cap(&layout, &indices, state.params.level_cap());
     let mut h = rustc_hash::FxHasher::default();
-    packed.iter().map(|x| x.to_bits()).for_each(|b| b.hash(&mut h));
+    packed
+        .iter()
+        .map(|x| x.to_bits())
+        .for_each(|b| b.hash(&mut h));
     let key = h.finish();
     if let Some(&node) = state.seen.get(&key) {
         let (copy, _) = state.graph.sparse_copy(node);

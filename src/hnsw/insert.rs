@@ -10,10 +10,10 @@
 //! entry point moves to it if it drew a higher level than the graph had.
 
 use super::store::{in_index_order, read_meta_and_order, update_meta, PageGraph};
+use crate::error::raise;
 use distance::half::HalfVector;
 use distance::sq8::Sq8Vector;
 use graph::{InsertParams, LevelGenerator, SearchScratch};
-use crate::error::raise;
 use pageformat::{ElementLayout, HeapTid};
 use pgrx::{pg_sys, PgSqlErrorCode};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -158,8 +158,8 @@ pub fn insert_sparse(index: pg_sys::Relation, tid: HeapTid, packed: &[f32]) -> b
     let n = packed.len() / 2;
     let indices: Vec<u32> = packed[..n].iter().map(|x| x.to_bits()).collect();
     let layout = graph.layout();
-    let cap = pageformat::level_cap_in(layout.m, layout.dims, meta.version)
-        .min(graph::DEFAULT_MAX_LEVEL);
+    let cap =
+        pageformat::level_cap_in(layout.m, layout.dims, meta.version).min(graph::DEFAULT_MAX_LEVEL);
     let level = draw_level(layout.m, sparse_level_cap(&layout, &indices, cap));
     let bytes = layout.encode_sparse(level, &[tid], &indices, &packed[n..]);
     let id = super::store::place_element(index, &bytes, &[], layout);

@@ -39,7 +39,10 @@ impl IndexParams {
             None => pageformat::Storage::Half,
             Some(pageformat::Storage::Sparse) if class.key.sparse.is_none() => raise(
                 PgSqlErrorCode::ERRCODE_INVALID_PARAMETER_VALUE,
-                format!("hnsw storage \"sparse\" does not support type {}", class.key.name),
+                format!(
+                    "hnsw storage \"sparse\" does not support type {}",
+                    class.key.name
+                ),
                 Some("Sparse copies are for sparsevec columns: use storage \"half\" or \"i8\"."),
             ),
             Some(s) => s,

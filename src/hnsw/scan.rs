@@ -229,7 +229,14 @@ fn next_element(state: &mut ScanState) -> bool {
         } else {
             // a sparse distance sums one term per index of either vector
             let terms = if sparse { dims / 2 + e.nnz() } else { dims };
-            graph::lower_bound(graph.metric(), c.distance, e.err(), e.norm(), *q_norm, terms)
+            graph::lower_bound(
+                graph.metric(),
+                c.distance,
+                e.err(),
+                e.norm(),
+                *q_norm,
+                terms,
+            )
         };
         state.pending.extend(e.heap_tids().map(|t| (t, bound)));
         // The seals of an element that fits its page are checked here,

@@ -754,7 +754,11 @@ impl PageGraph {
         self.with_element(id, |e| {
             let copy = e.sparse();
             let at = self.layout.codes_at(e.level());
-            (e.bytes()[at..at + copy.bytes()].to_vec(), copy.nnz(), e.norm())
+            (
+                e.bytes()[at..at + copy.bytes()].to_vec(),
+                copy.nnz(),
+                e.norm(),
+            )
         })
     }
 

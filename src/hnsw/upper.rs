@@ -73,10 +73,7 @@ pub fn entry_points(
     let ep = meta.entry_point()?;
     // An index of sparse copies descends on its pages (its copies differ
     // in size: the copy of upper layers holds dense codes only).
-    if ep.1 == 0
-        || !crate::gucs::upper_cache()
-        || meta.storage() == pageformat::Storage::Sparse
-    {
+    if ep.1 == 0 || !crate::gucs::upper_cache() || meta.storage() == pageformat::Storage::Sparse {
         return None;
     }
     let key = file_node(graph.index());

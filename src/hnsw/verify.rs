@@ -678,7 +678,11 @@ impl Walk {
     }
 
     /// The element heap row `tid` is in; an error when none is.
-    fn element_of(&self, tids: &[(u64, u64)], tid: pageformat::HeapTid) -> Result<ElementId, String> {
+    fn element_of(
+        &self,
+        tids: &[(u64, u64)],
+        tid: pageformat::HeapTid,
+    ) -> Result<ElementId, String> {
         let at = tids.partition_point(|&(t, _)| t < key(tid.block, tid.offset));
         let Some(&(_, id)) = tids
             .get(at)

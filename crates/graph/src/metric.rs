@@ -158,7 +158,9 @@ impl Metric {
         if !(norm > 0.0 && norm.is_finite()) {
             return false;
         }
-        q[n..].iter_mut().for_each(|x| *x = (*x as f64 / norm) as f32);
+        q[n..]
+            .iter_mut()
+            .for_each(|x| *x = (*x as f64 / norm) as f32);
         true
     }
 
@@ -181,7 +183,11 @@ impl Metric {
 
     /// Distance between two stored sparse copies `(copy, norm)`.
     #[inline]
-    pub fn between_sparse(&self, a: (sparse::Stored<'_>, f32), b: (sparse::Stored<'_>, f32)) -> f32 {
+    pub fn between_sparse(
+        &self,
+        a: (sparse::Stored<'_>, f32),
+        b: (sparse::Stored<'_>, f32),
+    ) -> f32 {
         let d = match self {
             Metric::L2 => sparse::l2_squared(a.0.iter(), b.0.iter()),
             Metric::InnerProduct => -sparse::dot(a.0.iter(), b.0.iter()),

@@ -836,8 +836,7 @@ impl<'a> ElementRef<'a> {
                 });
             }
             for (name, value) in [("error bound", self.err()), ("norm", self.norm())] {
-                if !(value.is_finite() && value >= 0.0) || (name == "error bound" && value != 0.0)
-                {
+                if !(value.is_finite() && value >= 0.0) || (name == "error bound" && value != 0.0) {
                     return Err(Corruption::Field { name, value });
                 }
             }
@@ -1162,7 +1161,10 @@ mod tests {
         layout
             .write(&mut b)
             .set_neighbours(0, &[ElementId::new(4, 1); 32]);
-        assert_eq!(layout.read(&b).sparse().to_vecs(), (idx.clone(), val.clone()));
+        assert_eq!(
+            layout.read(&b).sparse().to_vecs(),
+            (idx.clone(), val.clone())
+        );
         // an empty sparse vector is an element too
         let empty = layout.encode_sparse(0, &[tid], &[], &[]);
         assert_eq!(empty.len(), layout.size_at(0));
@@ -1186,7 +1188,10 @@ mod tests {
         assert_eq!(small.read(&b).check_sparse(), Err(Corruption::SparseCopy));
         let mut gap0 = b.clone();
         gap0[at + 12] = 0;
-        assert_eq!(layout.read(&gap0).check_sparse(), Err(Corruption::SparseCopy));
+        assert_eq!(
+            layout.read(&gap0).check_sparse(),
+            Err(Corruption::SparseCopy)
+        );
         let mut err = b.clone();
         err[68..72].copy_from_slice(&1f32.to_le_bytes());
         assert!(matches!(

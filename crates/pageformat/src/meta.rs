@@ -318,7 +318,10 @@ mod tests {
         let mut sparse = m;
         sparse.version = crate::SPARSE_FORMAT_VERSION;
         sparse.dims = 30_522;
-        assert!(sparse.validate().is_ok(), "sparse copies past 16,000 dimensions");
+        assert!(
+            sparse.validate().is_ok(),
+            "sparse copies past 16,000 dimensions"
+        );
         assert_eq!(sparse.storage(), crate::Storage::Sparse);
         let mut dense = sparse;
         dense.version = FORMAT_VERSION;

@@ -41,7 +41,6 @@ fn every_very_sparse_row_is_reachable() {
     }
 }
 
-
 /// A sparse graph over `data` (dense rows, stored by their non-zeros),
 /// linked one node at a time, lists shrunk and bridged as a build does.
 fn build_sparse(data: &[Vec<f32>], metric: Metric, seed: u64) -> crate::MemoryGraph {
