@@ -36,7 +36,10 @@
 //!    non-null datum of the type into f32s for the callback (see
 //!    [`read_vector`], [`read_halfvec`], [`read_sparsevec`]), plus `max_dims` (what
 //!    `CREATE INDEX` accepts, at most `pageformat::MAX_DIMS`) and the
-//!    `metrics` it supports.
+//!    `metrics` it supports. A sparse type also gives `sparse`, which
+//!    reads a datum as its non-zero elements ([`read_sparsevec_sparse`]):
+//!    an index of it then holds sparse copies by default
+//!    (`pageformat::Storage::Sparse`, any dimensions the type has).
 //! 2. Add a row to [`OPCLASSES`] with a new, never reused `id`, its SQL
 //!    name, the key type and the metric.
 //! 3. Add `info_function!(pgvision_opclass_<type>_<metric>, pg_finfo_<same>, <id>);` below
