@@ -36,7 +36,10 @@
 //!    non-null datum of the type into f32s for the callback (see
 //!    [`read_vector`], [`read_halfvec`], [`read_sparsevec`]), plus `max_dims` (what
 //!    `CREATE INDEX` accepts, at most `pageformat::MAX_DIMS`) and the
-//!    `metrics` it supports.
+//!    `metrics` it supports. A sparse type also gives `sparse`, which
+//!    reads a datum as its non-zero elements ([`read_sparsevec_sparse`]):
+//!    an index of it then holds sparse copies by default
+//!    (`pageformat::Storage::Sparse`, any dimensions the type has).
 //! 2. Add a row to [`OPCLASSES`] with a new, never reused `id`, its SQL
 //!    name, the key type and the metric.
 //! 3. Add `info_function!(pgvision_opclass_<type>_<metric>, pg_finfo_<same>, <id>);` below
@@ -78,6 +81,11 @@ pub const SUPPORT_PROCS: u16 = 3;
 /// type as f32s.
 pub type ReadKey = unsafe fn(pg_sys::Datum, &mut dyn FnMut(&[f32]));
 
+/// [`KeyType::sparse`]: calls the callback with a non-null datum of a
+/// sparse type as its dimensions and its non-zero elements
+/// [`distance::sparse::pack`]ed (ascending 0-based indices, then values).
+pub type ReadSparse = unsafe fn(pg_sys::Datum, &mut dyn FnMut(usize, &[f32]));
+
 /// How an index reads one SQL type.
 pub struct KeyType {
     /// The SQL type's name.
@@ -90,6 +98,10 @@ pub struct KeyType {
     /// (detoasting into the current memory context, which the caller
     /// resets). Called once per row, never per distance.
     pub read: ReadKey,
+    /// For a sparse type, reads it as its non-zero elements, for an index
+    /// of sparse copies (`pageformat::Storage::Sparse`); None for the
+    /// dense types.
+    pub sparse: Option<ReadSparse>,
 }
 
 /// The `vector` type: its elements as they are.
@@ -98,6 +110,7 @@ pub static VECTOR: KeyType = KeyType {
     max_dims: pageformat::MAX_DIMS,
     metrics: &[Metric::L2, Metric::InnerProduct, Metric::Cosine, Metric::L1],
     read: read_vector,
+    sparse: None,
 };
 
 /// [`KeyType::read`] of `vector`.
@@ -116,6 +129,7 @@ pub static HALFVEC: KeyType = KeyType {
     max_dims: pageformat::MAX_DIMS,
     metrics: &[Metric::L2, Metric::InnerProduct, Metric::Cosine, Metric::L1],
     read: read_halfvec,
+    sparse: None,
 };
 
 /// [`KeyType::read`] of `halfvec`.
@@ -130,14 +144,42 @@ unsafe fn read_halfvec(datum: pg_sys::Datum, f: &mut dyn FnMut(&[f32])) {
     f(&values);
 }
 
-/// The `sparsevec` type: densified to float4 (its index dimension limit
-/// is therefore the dense one, where pgvector limits non-zero elements).
+/// The `sparsevec` type: by its non-zero elements (up to
+/// [`pageformat::SPARSE_MAX_NNZ`] of them, any dimensions the type has) in
+/// an index of sparse copies, the default; densified to float4 in one of
+/// `storage = 'half'` or `'i8'` (16,000 dimensions at most, as `vector`).
 pub static SPARSEVEC: KeyType = KeyType {
     name: "sparsevec",
     max_dims: pageformat::MAX_DIMS,
     metrics: &[Metric::L2, Metric::InnerProduct, Metric::Cosine, Metric::L1],
     read: read_sparsevec,
+    sparse: Some(read_sparsevec_sparse),
 };
+
+/// [`KeyType::sparse`] of `sparsevec`: pgvector's error past
+/// [`pageformat::SPARSE_MAX_NNZ`] non-zero elements.
+///
+/// # Safety
+/// `datum` is a non-null `sparsevec` datum.
+unsafe fn read_sparsevec_sparse(datum: pg_sys::Datum, f: &mut dyn FnMut(usize, &[f32])) {
+    // SAFETY: forwarded from the caller.
+    let v = unsafe { crate::sparsevec::Sparsevec::from_datum_unchecked(datum) };
+    let s = v.sparse();
+    if s.indices.len() > pageformat::SPARSE_MAX_NNZ {
+        raise(
+            PgSqlErrorCode::ERRCODE_PROGRAM_LIMIT_EXCEEDED,
+            format!(
+                "sparsevec cannot have more than {} non-zero elements for hnsw index",
+                pageformat::SPARSE_MAX_NNZ
+            ),
+            None,
+        );
+    }
+    let indices: Vec<u32> = s.indices.iter().map(|&i| i as u32).collect();
+    let mut packed = Vec::with_capacity(2 * indices.len());
+    distance::sparse::pack(&indices, s.values, &mut packed);
+    f(s.dim.max(0) as usize, &packed);
+}
 
 /// [`KeyType::read`] of `sparsevec`.
 ///
@@ -171,6 +213,7 @@ pub static BIT: KeyType = KeyType {
     max_dims: BIT_MAX_DIMS,
     metrics: &[Metric::L1, Metric::Jaccard],
     read: read_bit,
+    sparse: None,
 };
 
 /// [`KeyType::read`] of `bit`.
@@ -237,6 +280,44 @@ pub unsafe fn read_query(index: pg_sys::Relation, datum: pg_sys::Datum, dims: us
         });
     }
     values
+}
+
+/// A scan's query of an index of sparse copies (a non-null datum of its
+/// sparse key type), [`distance::sparse::pack`]ed, with the operators'
+/// error when its dimensions are not the index's `dims`. Any number of
+/// non-zero elements is fine here (as in pgvector, the limit is on what is
+/// stored).
+///
+/// # Safety
+/// `datum` is a non-null value of the type of `index`'s operator class.
+pub unsafe fn read_sparse_query(
+    index: pg_sys::Relation,
+    datum: pg_sys::Datum,
+    dims: usize,
+) -> Vec<f32> {
+    use crate::error::OrRaise;
+    let key_type = key_type_of(index);
+    if key_type.sparse.is_none() {
+        raise(
+            PgSqlErrorCode::ERRCODE_INDEX_CORRUPTED,
+            format!("index of sparse copies over type {}", key_type.name),
+            None,
+        );
+    }
+    // SAFETY: forwarded from the caller.
+    let v = unsafe { crate::sparsevec::Sparsevec::from_datum_unchecked(datum) };
+    let s = v.sparse();
+    if s.dim as usize != dims {
+        Err::<(), _>(vectorcore::sparsevec::SparsevecError::DifferentDimensions {
+            a: dims as i32,
+            b: s.dim,
+        })
+        .or_raise();
+    }
+    let indices: Vec<u32> = s.indices.iter().map(|&i| i as u32).collect();
+    let mut packed = Vec::new();
+    distance::sparse::pack(&indices, s.values, &mut packed);
+    packed
 }
 
 /// The OID of a key type's SQL type: built in for `bit`, else the

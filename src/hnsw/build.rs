@@ -85,7 +85,8 @@ const SAMPLE_BYTES: usize = 8 << 20;
 /// `half::l2_squared_within`), only beyond one chunk of dimensions, and
 /// only while the order fits the meta page.
 fn wants_order(params: &IndexParams) -> bool {
-    params.metric == graph::Metric::L2
+    params.storage != Storage::Sparse
+        && params.metric == graph::Metric::L2
         && params.dims > distance::half::WITHIN_CHUNK
         && params.dims <= pageformat::MAX_ORDERED_DIMS
 }
@@ -180,7 +181,12 @@ pub unsafe extern "C-unwind" fn ambuild(
 
 /// An empty in-memory graph for `params`.
 fn new_graph(params: &IndexParams) -> MemoryGraph {
-    MemoryGraph::new(
+    let new = if params.storage == Storage::Sparse {
+        MemoryGraph::new_sparse
+    } else {
+        MemoryGraph::new
+    };
+    new(
         params.dims,
         params.metric,
         params.m,
@@ -213,8 +219,19 @@ unsafe extern "C-unwind" fn build_callback(
     // detoasted copies do not pile up over the scan.
     // The datum is a non-null value of the operator class's type.
     unsafe {
-        let read = state.key.read;
-        tmp.switch_to(|_| read(datum, &mut |v| take_row(state, v, tid)));
+        match state
+            .key
+            .sparse
+            .filter(|_| state.params.storage == Storage::Sparse)
+        {
+            Some(read) => {
+                tmp.switch_to(|_| read(datum, &mut |dims, q| take_sparse_row(state, dims, q, tid)))
+            }
+            None => {
+                let read = state.key.read;
+                tmp.switch_to(|_| read(datum, &mut |v| take_row(state, v, tid)));
+            }
+        }
         tmp.reset();
     }
     state.tmp = tmp;
@@ -238,6 +255,59 @@ fn take_row(state: &mut BuildState, v: &[f32], tid: HeapTid) {
     } else {
         add(state, v, tid);
     }
+}
+
+/// Sends one row of an index of sparse copies, `dims` dimensions with its
+/// non-zero elements `packed` ([`distance::sparse::pack`]), to the
+/// in-memory graph or, once spilled, the on-disk graph; identical
+/// vectors share an element, as in [`add`].
+fn take_sparse_row(state: &mut BuildState, dims: usize, packed: &[f32], tid: HeapTid) {
+    vectorcore::check::expected_dim(state.params.dims as i32, dims)
+        .unwrap_or_else(|e| crate::error::raise_vector(e));
+    if state.spilled {
+        if super::insert::insert_sparse(state.index, tid, packed) {
+            state.indexed += 1.0;
+        }
+        return;
+    }
+    let n = packed.len() / 2;
+    let (indices, values): (Vec<u32>, &[f32]) = (
+        packed[..n].iter().map(|x| x.to_bits()).collect(),
+        &packed[n..],
+    );
+    if state.params.metric == graph::Metric::Cosine && distance::sparse::norm(values) == 0.0 {
+        return; // a zero vector has no direction: not indexed, as in pgvector
+    }
+    let layout = ElementLayout::new(state.params.m, state.params.dims, state.params.version());
+    let cap = super::insert::sparse_level_cap(&layout, &indices, state.params.level_cap());
+    let mut h = rustc_hash::FxHasher::default();
+    packed
+        .iter()
+        .map(|x| x.to_bits())
+        .for_each(|b| b.hash(&mut h));
+    let key = h.finish() as u32;
+    if let Some(&node) = state.seen.get(&key) {
+        let (copy, _) = state.graph.sparse_copy(node);
+        if copy.iter().map(|(i, v)| (i, v.to_bits())).eq(indices
+            .iter()
+            .copied()
+            .zip(values.iter().map(|v| v.to_bits())))
+            && state.tids.of(node).len() < pageformat::seal::SEALED_HEAP_TIDS
+        {
+            state.tids.add(node, tid);
+            state.indexed += 1.0;
+            return;
+        }
+    }
+    if state.graph.len() == state.graph.capacity() {
+        reserve(state);
+    }
+    let node = state.graph.add_sparse(&indices, values, cap);
+    state.seen.insert(key, node);
+    state.tids.push(tid);
+    state.indexed += 1.0;
+    progress(pg_sys::PROGRESS_CREATEIDX_TUPLES_DONE, state.indexed as i64);
+    spill_if_full(state);
 }
 
 /// Ends the sample, if one is held: the dimension order becomes the
@@ -290,6 +360,12 @@ fn add(state: &mut BuildState, v: &[f32], tid: HeapTid) {
     state.tids.push(tid);
     state.indexed += 1.0;
     progress(pg_sys::PROGRESS_CREATEIDX_TUPLES_DONE, state.indexed as i64);
+    spill_if_full(state);
+}
+
+/// When the in-memory graph has outgrown `maintenance_work_mem`, writes it
+/// and sends the remaining rows to the on-disk graph.
+fn spill_if_full(state: &mut BuildState) {
     if build_bytes(state) > state.limit {
         pgrx::notice!(
             "hnsw graph no longer fits into maintenance_work_mem after {} tuples",
@@ -351,11 +427,14 @@ fn flush(state: &mut BuildState) {
     }
     let linked = started.elapsed().as_secs_f64();
     pool.install(|| graph.shrink_lists());
+    let bridges = graph.connect(&mut || {
+        pgrx::check_for_interrupts!();
+    });
     let shrunk = started.elapsed().as_secs_f64();
     progress(pg_sys::PROGRESS_CREATEIDX_SUBPHASE, PHASE_WRITE);
     write_pages(state);
     pgrx::debug1!(
-        "hnsw build: linked in {linked:.2} s, lists shrunk in {:.2} s, pages written in {:.2} s",
+        "hnsw build: linked in {linked:.2} s, lists shrunk and {bridges} bridges in {:.2} s, pages written in {:.2} s",
         shrunk - linked,
         started.elapsed().as_secs_f64() - shrunk
     );
@@ -366,7 +445,13 @@ fn write_pages(state: &mut BuildState) {
     let (index, p, graph) = (state.index, state.params, &state.graph);
     let layout = ElementLayout::new(p.m, p.dims, p.version());
     let order = graph::page_order(graph);
-    let ids = pageformat::pack_addresses(&layout, &order, graph.len(), |node| graph.level(node));
+    let ids = if layout.storage() == Storage::Sparse {
+        pageformat::pack_sized(&layout, &order, graph.len(), |node| {
+            layout.size_at(graph.level(node)) + graph.sparse_copy(node).0.bytes()
+        })
+    } else {
+        pageformat::pack_addresses(&layout, &order, graph.len(), |node| graph.level(node))
+    };
     let mut meta = Meta::new_with_storage(
         p.dims as u32,
         p.m as u32,
@@ -449,11 +534,21 @@ fn element_bytes(
 ) -> (Vec<u8>, HalfVector) {
     let graph = &state.graph;
     let level = graph.level(node);
-    let half = graph.half_vector(node);
     let tids = state.tids.of(node);
-    let mut bytes = match layout.storage() {
-        Storage::Half => layout.encode(level, tids, &half),
-        Storage::Sq8 => layout.encode_sq8(level, tids, &Sq8Vector::from_half(&half)),
+    let (mut bytes, half) = match layout.storage() {
+        Storage::Sparse => {
+            let (indices, values) = graph.sparse_copy(node).0.to_vecs();
+            let bytes = layout.encode_sparse(level, tids, &indices, &values);
+            (bytes, HalfVector::encode(&[]))
+        }
+        storage => {
+            let half = graph.half_vector(node);
+            let bytes = match storage {
+                Storage::Sq8 => layout.encode_sq8(level, tids, &Sq8Vector::from_half(&half)),
+                _ => layout.encode(level, tids, &half),
+            };
+            (bytes, half)
+        }
     };
     let mut neighbours = Vec::new();
     for lc in 0..=level {

@@ -10,11 +10,12 @@
 //! entry point moves to it if it drew a higher level than the graph had.
 
 use super::store::{in_index_order, read_meta_and_order, update_meta, PageGraph};
+use crate::error::raise;
 use distance::half::HalfVector;
 use distance::sq8::Sq8Vector;
 use graph::{InsertParams, LevelGenerator, SearchScratch};
-use pageformat::HeapTid;
-use pgrx::pg_sys;
+use pageformat::{ElementLayout, HeapTid};
+use pgrx::{pg_sys, PgSqlErrorCode};
 use std::sync::atomic::{AtomicU64, Ordering};
 
 /// Block number of the heavyweight lock that orders inserts and vacuum.
@@ -60,6 +61,11 @@ pub fn insert_vector(index: pg_sys::Relation, tid: HeapTid, v: &[f32]) -> bool {
     let level = draw_level(m, cap);
     let layout = graph.layout();
     let id = match layout.storage() {
+        pageformat::Storage::Sparse => raise(
+            PgSqlErrorCode::ERRCODE_INDEX_CORRUPTED,
+            "a dense vector for an index of sparse copies",
+            None,
+        ),
         pageformat::Storage::Half => {
             let half = HalfVector::encode(v);
             let bytes = layout.encode(level, &[tid], &half);
@@ -70,17 +76,34 @@ pub fn insert_vector(index: pg_sys::Relation, tid: HeapTid, v: &[f32]) -> bool {
             super::store::place_element(index, &bytes, &[], layout)
         }
     };
+    link(index, &meta, &graph, id, &q, level);
+    true
+}
+
+/// Links the new element `id` of `level`, placed with empty lists, into
+/// the graph (Algorithm 1 over the pages) with `q` its prepared query,
+/// and moves the entry point to it when it drew a higher level; then
+/// releases the update lock the caller took in share mode.
+fn link(
+    index: pg_sys::Relation,
+    meta: &pageformat::Meta,
+    graph: &PageGraph,
+    id: pageformat::ElementId,
+    q: &[f32],
+    level: usize,
+) {
+    let m = meta.m as usize;
     let params = InsertParams {
         m,
         ef_construction: meta.ef_construction as usize,
     };
     let mut scratch = SearchScratch::new();
     let promote = graph::insert(
-        &graph,
+        graph,
         id,
-        &q,
+        q,
         level,
-        graph.entry_point(&meta),
+        graph.entry_point(meta),
         params,
         &mut scratch,
     );
@@ -96,9 +119,77 @@ pub fn insert_vector(index: pg_sys::Relation, tid: HeapTid, v: &[f32]) -> bool {
             }
         });
     }
-    // SAFETY: releasing the lock taken above.
+    // SAFETY: releasing the lock the caller took.
     unsafe { pg_sys::UnlockPage(index, UPDATE_LOCK, pg_sys::ShareLock as i32) };
+}
+
+/// The highest level the element of sparse vector `indices` may have in
+/// `layout` (at most `cap`): what fits a page; an ERROR when it does not
+/// fit even at level 0 (many non-zeros with large gaps at a large m).
+pub fn sparse_level_cap(layout: &ElementLayout, indices: &[u32], cap: usize) -> usize {
+    let payload = distance::sparse::encoded_len(indices);
+    layout.sparse_level_cap(payload, cap).unwrap_or_else(|| {
+        raise(
+            PgSqlErrorCode::ERRCODE_PROGRAM_LIMIT_EXCEEDED,
+            format!(
+                "sparsevec of {} non-zero elements does not fit an hnsw element with m = {}",
+                indices.len(),
+                layout.m
+            ),
+            Some("Use a smaller m."),
+        )
+    })
+}
+
+/// Inserts the sparse vector `packed` ([`distance::sparse::pack`]) of
+/// heap row `tid` into an index of sparse copies; false when it is not
+/// indexed (a zero vector under cosine).
+pub fn insert_sparse(index: pg_sys::Relation, tid: HeapTid, packed: &[f32]) -> bool {
+    // SAFETY: heavyweight lock on a reserved block number of an open index.
+    unsafe { pg_sys::LockPage(index, UPDATE_LOCK, pg_sys::ShareLock as i32) };
+    let meta = super::store::read_meta(index);
+    let graph = PageGraph::new(index, &meta);
+    let mut q = packed.to_vec();
+    if !graph.metric().prepare_sparse_in_place(&mut q) {
+        // SAFETY: releasing the lock taken above.
+        unsafe { pg_sys::UnlockPage(index, UPDATE_LOCK, pg_sys::ShareLock as i32) };
+        return false;
+    }
+    let n = packed.len() / 2;
+    let indices: Vec<u32> = packed[..n].iter().map(|x| x.to_bits()).collect();
+    let layout = graph.layout();
+    let cap =
+        pageformat::level_cap_in(layout.m, layout.dims, meta.version).min(graph::DEFAULT_MAX_LEVEL);
+    let level = draw_level(layout.m, sparse_level_cap(&layout, &indices, cap));
+    let bytes = layout.encode_sparse(level, &[tid], &indices, &packed[n..]);
+    let id = super::store::place_element(index, &bytes, &[], layout);
+    link(index, &meta, &graph, id, &q, level);
     true
+}
+
+/// `aminsert` of an index of sparse copies: reads the row as its non-zero
+/// elements (pgvector's error past 1,000 of them).
+///
+/// # Safety
+/// The arguments are `aminsert`'s; `read` is the key type's sparse reader.
+unsafe fn insert_sparse_key(
+    index: pg_sys::Relation,
+    datum: pg_sys::Datum,
+    tid: HeapTid,
+    read: crate::opclass::ReadSparse,
+) {
+    // SAFETY: a short-lived context of our own for the detoasted copy
+    // (freed on drop); the datum is a non-null value of the class's type.
+    unsafe {
+        pgrx::PgMemoryContexts::new("hnsw insert temporary").switch_to(|_| {
+            read(datum, &mut |dims, packed| {
+                let meta_dims = super::store::read_meta(index).dims as usize;
+                vectorcore::check::expected_dim(meta_dims as i32, dims)
+                    .unwrap_or_else(|e| crate::error::raise_vector(e));
+                insert_sparse(index, tid, packed);
+            })
+        });
+    }
 }
 
 /// `aminsert`: indexes one new heap row.
@@ -114,6 +205,17 @@ pub unsafe extern "C-unwind" fn aminsert(
     _index_unchanged: bool,
     _index_info: *mut pg_sys::IndexInfo,
 ) -> bool {
+    // SAFETY: one key column: values/isnull have one entry, the TID is valid.
+    let (datum, null) = unsafe { (*values, *isnull) };
+    if let Some(read) = crate::opclass::key_type_of(index).sparse {
+        if !null && super::store::read_meta(index).storage() == pageformat::Storage::Sparse {
+            // SAFETY: forwarded from Postgres' call.
+            let tid = crate::pg::am::heap_tid(unsafe { &*heap_tid_ptr });
+            // SAFETY: as above; `read` is the class's sparse reader.
+            unsafe { insert_sparse_key(index, datum, tid, read) };
+            return false;
+        }
+    }
     // SAFETY: forwarded from Postgres' call.
     unsafe {
         crate::pg::am::insert_key(

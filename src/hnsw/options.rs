@@ -1,5 +1,5 @@
 //! Reloptions `m` and `ef_construction`, pgvector's names, bounds and
-//! defaults, and pgvision's `storage` (f16 or 8-bit copies, see
+//! defaults, and pgvision's `storage` (f16, 8-bit or sparse copies, see
 //! `pageformat::storage`).
 
 use crate::pgver;
@@ -55,7 +55,7 @@ pub fn init() {
         pg_sys::add_string_reloption(
             kind as _,
             c"storage".as_ptr(),
-            c"Copies of the vectors the graph is searched on: half (f16) or i8 (8-bit)".as_ptr(),
+            c"Copies of the vectors the graph is searched on: half (f16), i8 (8-bit) or sparse (sparsevec)".as_ptr(),
             // No default: an unset option lets the build choose (`params`).
             std::ptr::null(),
             Some(validate_storage),
@@ -64,7 +64,8 @@ pub fn init() {
     }
 }
 
-/// Validates a `storage` value: ERROR 22023 for anything but `half` or `i8`.
+/// Validates a `storage` value: ERROR 22023 for anything but `half`, `i8`
+/// or `sparse`.
 #[pgrx::pg_guard]
 unsafe extern "C-unwind" fn validate_storage(value: *const c_char) {
     if value.is_null() {

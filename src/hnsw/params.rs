@@ -26,9 +26,13 @@ pub struct IndexParams {
 /// for `vector` and `halfvec` columns where an element fits its page (at
 /// the same ef_search they reach the recall of f16 copies with a third to
 /// a half of the index and more queries/s: bench/RESULTS.md, "8-bit copies
-/// by default"), f16 copies for every other column.
+/// by default"), sparse copies for `sparsevec`, f16 copies for every other
+/// column.
 fn default_storage(class: &crate::opclass::Opclass, dims: usize, m: usize) -> pageformat::Storage {
     use pageformat::Storage;
+    if class.key.sparse.is_some() {
+        return Storage::Sparse;
+    }
     let dense = std::ptr::eq(class.key, &crate::opclass::VECTOR)
         || std::ptr::eq(class.key, &crate::opclass::HALFVEC);
     let fits =
@@ -51,8 +55,27 @@ impl IndexParams {
                 None,
             );
         }
-        let (class, dims) = crate::pg::am::key_dims(index, "hnsw");
-        let storage = options::storage_of(index).unwrap_or_else(|| default_storage(class, dims, m));
+        let class = crate::opclass::of(index);
+        let chosen = options::storage_of(index);
+        if chosen == Some(pageformat::Storage::Sparse) && class.key.sparse.is_none() {
+            raise(
+                PgSqlErrorCode::ERRCODE_INVALID_PARAMETER_VALUE,
+                format!(
+                    "hnsw storage \"sparse\" does not support type {}",
+                    class.key.name
+                ),
+                Some("Sparse copies are for sparsevec columns: use storage \"half\" or \"i8\"."),
+            );
+        }
+        // Sparse copies (chosen, or the default for a sparse type) take any
+        // number of dimensions; dense ones the type's index limit.
+        let sparse = match chosen {
+            Some(s) => s == pageformat::Storage::Sparse,
+            None => class.key.sparse.is_some(),
+        };
+        let max = sparse.then_some(pageformat::SPARSE_MAX_DIMS);
+        let (class, dims) = crate::pg::am::key_dims_up_to(index, "hnsw", max);
+        let storage = chosen.unwrap_or_else(|| default_storage(class, dims, m));
         if storage == pageformat::Storage::Sq8 {
             if class.metric == Metric::Jaccard {
                 raise(

@@ -119,6 +119,12 @@ pub unsafe extern "C-unwind" fn amrescan(
         let (meta, order) = read_meta_and_order(index);
         let graph = PageGraph::new(index, &meta);
         let dims = meta.dims as usize;
+        if meta.storage() == pageformat::Storage::Sparse {
+            state.query = Some(sparse_query(state, index, key, &graph));
+            state.graph = Some(graph);
+            state.meta = Some(meta);
+            return;
+        }
         // ORDER BY v <-> NULL orders every row by NULL, and a zero query
         // under cosine every row by NaN: as pgvector, such a scan still
         // returns the rows its search reaches (in no particular order), so
@@ -141,6 +147,35 @@ pub unsafe extern "C-unwind" fn amrescan(
         state.graph = Some(graph);
         state.meta = Some(meta);
     }
+}
+
+/// The prepared query of a scan of an index of sparse copies and its
+/// norm, as [`amrescan`] makes a dense one: a NULL query, or a zero one
+/// under cosine, leaves the scan unordered (searched for along the first
+/// axis).
+///
+/// # Safety
+/// `key` is the scan's ORDER BY key over `index`.
+unsafe fn sparse_query(
+    state: &mut ScanState,
+    index: pg_sys::Relation,
+    key: &pg_sys::ScanKeyData,
+    graph: &PageGraph,
+) -> (Vec<f32>, f32) {
+    let mut q = if key.sk_flags & pg_sys::SK_ISNULL as i32 != 0 {
+        state.unordered = true;
+        Vec::new()
+    } else {
+        let dims = graph.layout().dims;
+        // SAFETY: a non-null ORDER BY argument of the class's type.
+        unsafe { crate::opclass::read_sparse_query(index, key.sk_argument, dims) }
+    };
+    let norm = distance::sparse::norm(&q[q.len() / 2..]);
+    if !graph.metric().prepare_sparse_in_place(&mut q) {
+        state.unordered = true;
+        distance::sparse::pack(&[0], &[1.0], &mut q);
+    }
+    (q, norm)
 }
 
 /// Fills `pending` with the heap rows of the next element; false when done.
@@ -184,6 +219,7 @@ fn next_element(state: &mut ScanState) -> bool {
         return false;
     };
     state.elements += 1;
+    let sparse = graph.layout().storage() == pageformat::Storage::Sparse;
     let dims = query.len();
     let unordered = state.unordered;
     let before = state.pending.len();
@@ -191,7 +227,16 @@ fn next_element(state: &mut ScanState) -> bool {
         let bound = if unordered {
             f64::NEG_INFINITY
         } else {
-            graph::lower_bound(graph.metric(), c.distance, e.err(), e.norm(), *q_norm, dims)
+            // a sparse distance sums one term per index of either vector
+            let terms = if sparse { dims / 2 + e.nnz() } else { dims };
+            graph::lower_bound(
+                graph.metric(),
+                c.distance,
+                e.err(),
+                e.norm(),
+                *q_norm,
+                terms,
+            )
         };
         state.pending.extend(e.heap_tids().map(|t| (t, bound)));
         // The seals of an element that fits its page are checked here,

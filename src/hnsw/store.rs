@@ -375,6 +375,9 @@ pub struct PageGraph {
     halves: RefCell<FxHashMap<ElementId, HalfCopy>>,
     /// How many copies `halves` holds before it starts again.
     halves_cap: usize,
+    /// The sparse copies `(bytes, nnz, norm)` read by `distance_between`
+    /// in an index of sparse copies, as `halves` (at most `halves_cap`).
+    sparse: RefCell<FxHashMap<ElementId, SparseCopy>>,
     /// Reused buffer: the assembled codes of a page-spanning element.
     spanning: RefCell<Vec<u16>>,
     /// Blocks of the index when last counted (0 before): a block number
@@ -391,8 +394,20 @@ pub struct PageGraph {
 /// An element's f16 copy: codes, scale, norm.
 pub type HalfCopy = (Vec<u16>, f32, f32);
 
+/// An element's sparse copy (`distance::sparse`): its bytes, its count of
+/// non-zero elements, its norm.
+pub type SparseCopy = (Vec<u8>, usize, f32);
+
+/// The copy `c` read in place.
+fn stored(c: &SparseCopy) -> distance::sparse::Stored<'_> {
+    distance::sparse::Stored::new(&c.0, c.1).expect("a copy read whole")
+}
+
 /// Bytes of f16 copies a PageGraph keeps for `distance_between`.
 const HALVES_BYTES: usize = 1 << 20;
+/// Sparse copies a PageGraph keeps for `distance_between` (at most 8 kB
+/// each, a page).
+const SPARSE_COPIES: usize = 256;
 
 impl PageGraph {
     /// The graph of `index` described by `meta` (validated: its sizes are
@@ -411,6 +426,7 @@ impl PageGraph {
             hints: RefCell::new(Vec::new()),
             halves: RefCell::new(FxHashMap::default()),
             halves_cap: (HALVES_BYTES / (meta.dims as usize * 2 + 64)).max(64),
+            sparse: RefCell::new(FxHashMap::default()),
             spanning: RefCell::new(Vec::new()),
             nblocks: Cell::new(0),
             building: crate::pg::deferred_wal::deferred(index),
@@ -552,6 +568,9 @@ impl PageGraph {
     /// Past `bound`, any value past it (see [`Metric::to_half_within`]).
     fn element_distance(&self, query: &[f32], e: pageformat::ElementRef<'_>, bound: f32) -> f32 {
         debug_assert!(!self.layout.spans());
+        if self.layout.storage() == Storage::Sparse {
+            return self.metric.to_sparse(query, e.sparse(), e.norm());
+        }
         if self.layout.storage() == Storage::Sq8 {
             return self.metric.to_sq8_within(
                 query,
@@ -735,8 +754,36 @@ impl PageGraph {
         }
     }
 
+    /// Element `id`'s sparse copy (an index of sparse copies).
+    pub fn sparse_copy(&self, id: ElementId) -> SparseCopy {
+        self.with_element(id, |e| {
+            let copy = e.sparse();
+            let at = self.layout.codes_at(e.level());
+            (
+                e.bytes()[at..at + copy.bytes()].to_vec(),
+                copy.nnz(),
+                e.norm(),
+            )
+        })
+    }
+
+    /// Runs `f` on element `id`'s sparse copy, read from its page once
+    /// while the cache `sparse` holds it.
+    fn with_sparse<T>(&self, id: ElementId, f: impl FnOnce(&SparseCopy) -> T) -> T {
+        let mut copies = self.sparse.borrow_mut();
+        if copies.len() + 1 > SPARSE_COPIES {
+            copies.clear();
+        }
+        f(copies.entry(id).or_insert_with(|| self.sparse_copy(id)))
+    }
+
     /// The element's vector decoded and prepared as a query.
     fn as_query(&self, id: ElementId) -> Vec<f32> {
+        if self.layout.storage() == Storage::Sparse {
+            let mut q = Vec::new();
+            self.query_into(id, &mut q);
+            return q;
+        }
         let (codes, scale, _) = self.half_copy(id);
         let v = half::decode(&codes, scale);
         self.metric.prepare(&v).unwrap_or(v)
@@ -865,6 +912,13 @@ impl Graph for PageGraph {
 impl GraphMut for PageGraph {
     /// Between the f16 copies, each read once (see `halves`).
     fn distance_between(&self, a: ElementId, b: ElementId) -> f32 {
+        if self.layout.storage() == Storage::Sparse {
+            let sa = self.with_sparse(a, |c| c.clone());
+            return self.with_sparse(b, |cb| {
+                self.metric
+                    .between_sparse((stored(&sa), sa.2), (stored(cb), cb.2))
+            });
+        }
         let mut halves = self.halves.borrow_mut();
         if halves.len() + 2 > self.halves_cap {
             halves.clear();
@@ -884,6 +938,12 @@ impl GraphMut for PageGraph {
     /// Decodes the copy this graph holds of `id`'s f16 vector (read from
     /// its page once, as for [`GraphMut::distance_between`]).
     fn query_into(&self, id: ElementId, out: &mut Vec<f32>) {
+        if self.layout.storage() == Storage::Sparse {
+            let (indices, values) = self.with_sparse(id, |c| stored(c).to_vecs());
+            distance::sparse::pack(&indices, &values, out);
+            self.metric.prepare_sparse_in_place(out);
+            return;
+        }
         let mut halves = self.halves.borrow_mut();
         if halves.len() + 1 > self.halves_cap {
             halves.clear();
@@ -895,6 +955,11 @@ impl GraphMut for PageGraph {
 
     fn metric(&self) -> Metric {
         self.metric
+    }
+
+    /// False for an index of sparse copies (its queries are packed).
+    fn dense_queries(&self) -> bool {
+        self.layout.storage() != Storage::Sparse
     }
 
     fn dims(&self) -> usize {

@@ -71,7 +71,9 @@ pub fn entry_points(
     query: &[f32],
 ) -> Option<Vec<Candidate<ElementId>>> {
     let ep = meta.entry_point()?;
-    if ep.1 == 0 || !crate::gucs::upper_cache() {
+    // An index of sparse copies descends on its pages (its copies differ
+    // in size: the copy of upper layers holds dense codes only).
+    if ep.1 == 0 || !crate::gucs::upper_cache() || meta.storage() == pageformat::Storage::Sparse {
         return None;
     }
     let key = file_node(graph.index());

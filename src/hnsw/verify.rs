@@ -419,6 +419,11 @@ impl Walk {
                     self.fail(block, off, c);
                 }
             }
+            if self.layout.storage() == pageformat::Storage::Sparse {
+                if let Err(c) = e.check_sparse() {
+                    self.fail(block, off, c);
+                }
+            }
             if !self.layout.spans() {
                 if let Err(c) = e.check_seal(&[]) {
                     self.fail(block, off, c);
@@ -672,12 +677,12 @@ impl Walk {
         pgrx::debug1!("pgvision_index_check: {} heap rows are indexed", state.rows);
     }
 
-    /// Checks heap row `tid` with vector `v` against the index; what is
-    /// wrong (naming the block) if anything.
-    fn row(&self, tids: &[(u64, u64)], tid: pageformat::HeapTid, v: &[f32]) -> Result<(), String> {
-        if self.graph.metric().prepare(v).is_none() {
-            return Ok(()); // a zero vector under cosine is not indexed
-        }
+    /// The element heap row `tid` is in; an error when none is.
+    fn element_of(
+        &self,
+        tids: &[(u64, u64)],
+        tid: pageformat::HeapTid,
+    ) -> Result<ElementId, String> {
         let at = tids.partition_point(|&(t, _)| t < key(tid.block, tid.offset));
         let Some(&(_, id)) = tids
             .get(at)
@@ -690,10 +695,58 @@ impl Walk {
                 table_name(self.index)
             ));
         };
+        Ok(ElementId::new((id >> 16) as u32, id as u16))
+    }
+
+    /// Checks heap row `tid`, a sparse vector of `dims` dimensions with
+    /// non-zero elements `packed`, against an index of sparse copies: its
+    /// element's copy must be exactly those elements.
+    fn sparse_row(
+        &self,
+        tids: &[(u64, u64)],
+        tid: pageformat::HeapTid,
+        dims: usize,
+        packed: &[f32],
+    ) -> Result<(), String> {
+        let n = packed.len() / 2;
+        if self.graph.metric() == graph::Metric::Cosine
+            && distance::sparse::norm(&packed[n..]) == 0.0
+        {
+            return Ok(()); // a zero vector under cosine is not indexed
+        }
+        let id = self.element_of(tids, tid)?;
+        if dims != self.layout.dims || n > pageformat::SPARSE_MAX_NNZ {
+            return Ok(()); // not indexable: an insert would have failed
+        }
+        let same = self.graph.with_element(id, |e| {
+            e.sparse()
+                .iter()
+                .map(|(i, v)| (i, v.to_bits()))
+                .eq(distance::sparse::query_entries(packed).map(|(i, v)| (i, v.to_bits())))
+        });
+        if same {
+            return Ok(());
+        }
+        Err(format!(
+            "block {}, item {}: heap row ({},{}): {}",
+            id.block(),
+            id.offset(),
+            tid.block,
+            tid.offset,
+            pageformat::Corruption::SparseCopy
+        ))
+    }
+
+    /// Checks heap row `tid` with vector `v` against the index; what is
+    /// wrong (naming the block) if anything.
+    fn row(&self, tids: &[(u64, u64)], tid: pageformat::HeapTid, v: &[f32]) -> Result<(), String> {
+        if self.graph.metric().prepare(v).is_none() {
+            return Ok(()); // a zero vector under cosine is not indexed
+        }
+        let id = self.element_of(tids, tid)?;
         if v.len() != self.layout.dims {
             return Ok(()); // not indexable: an insert would have failed
         }
-        let id = ElementId::new((id >> 16) as u32, id as u16);
         let x = in_index_order(self.order.as_deref(), v);
         if self.layout.storage() == pageformat::Storage::Sq8 {
             let mut back = Vec::new();
@@ -786,8 +839,20 @@ unsafe extern "C-unwind" fn heap_callback(
     } = state;
     // SAFETY: the temporary context is ours and reset after every row.
     unsafe {
-        let read = crate::opclass::key_type_of(walk.index).read;
-        tmp.switch_to(|_| read(datum, &mut |v| *problem = walk.row(tids, tid, v).err()));
+        let key = crate::opclass::key_type_of(walk.index);
+        match key.sparse {
+            Some(read) if walk.layout.storage() == pageformat::Storage::Sparse => {
+                tmp.switch_to(|_| {
+                    read(datum, &mut |dims, packed| {
+                        *problem = walk.sparse_row(tids, tid, dims, packed).err()
+                    })
+                });
+            }
+            _ => {
+                let read = key.read;
+                tmp.switch_to(|_| read(datum, &mut |v| *problem = walk.row(tids, tid, v).err()));
+            }
+        }
         tmp.reset();
     }
     state.rows += 1;

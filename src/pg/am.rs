@@ -217,6 +217,16 @@ pub unsafe fn insert_key(
 /// with pgvector's errors for a column without dimensions or wider than
 /// the class's key type takes (`am` names the access method in them).
 pub fn key_dims(index: pg_sys::Relation, am: &str) -> (&'static crate::opclass::Opclass, usize) {
+    key_dims_up_to(index, am, None)
+}
+
+/// [`key_dims`] with the dimension limit `max` in place of the key type's
+/// (an hnsw index of sparse copies takes all of `sparsevec`'s).
+pub fn key_dims_up_to(
+    index: pg_sys::Relation,
+    am: &str,
+    max: Option<usize>,
+) -> (&'static crate::opclass::Opclass, usize) {
     use crate::error::raise;
     use pgrx::PgSqlErrorCode;
     // The class first: it refuses a type it cannot index (varbit) before
@@ -231,7 +241,7 @@ pub fn key_dims(index: pg_sys::Relation, am: &str) -> (&'static crate::opclass::
             None,
         );
     }
-    let max = class.key.max_dims.min(pageformat::MAX_DIMS);
+    let max = max.unwrap_or(class.key.max_dims.min(pageformat::MAX_DIMS));
     if typmod as usize > max {
         raise(
             PgSqlErrorCode::ERRCODE_PROGRAM_LIMIT_EXCEEDED,

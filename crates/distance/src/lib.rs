@@ -11,6 +11,7 @@
 pub mod bits;
 pub mod half;
 pub mod scalar;
+pub mod sparse;
 pub mod sq8;
 #[cfg(target_arch = "x86_64")]
 mod sq8_x86;

@@ -63,6 +63,18 @@ pub struct MemoryGraph {
     entry: Mutex<Option<(u32, usize)>>,
     /// Heap bytes of the lists above layer 0 (in `links`).
     links_bytes: usize,
+    /// Sparse copies instead of f16 ones ([`MemoryGraph::new_sparse`]).
+    sparse: Option<SparseCopies>,
+}
+
+/// The sparse copies of a [`MemoryGraph::new_sparse`] graph
+/// (`distance::sparse`), node after node.
+#[derive(Debug, Default)]
+struct SparseCopies {
+    /// Every node's stored copy.
+    bytes: Vec<u8>,
+    /// Per node: where its copy starts in `bytes`, and its non-zeros.
+    at: Vec<(usize, u32)>,
 }
 
 impl MemoryGraph {
@@ -84,7 +96,50 @@ impl MemoryGraph {
             deleted: Vec::new(),
             entry: Mutex::new(None),
             links_bytes: 0,
+            sparse: None,
         }
+    }
+
+    /// An empty graph of sparse vectors of `dim` dimensions, held as their
+    /// non-zero elements (`distance::sparse`): nodes are added with
+    /// [`MemoryGraph::add_sparse`], queries are packed
+    /// ([`distance::sparse::pack`], then [`Metric::prepare_sparse_in_place`]).
+    pub fn new_sparse(
+        dim: usize,
+        metric: Metric,
+        m: usize,
+        ef_construction: usize,
+        seed: u64,
+    ) -> Self {
+        let mut g = MemoryGraph::new(dim, metric, m, ef_construction, seed);
+        g.sparse = Some(SparseCopies::default());
+        g
+    }
+
+    /// Stores the sparse vector of ascending `indices` and their `values`
+    /// as a new node (a [`MemoryGraph::new_sparse`] graph); see
+    /// [`MemoryGraph::add_half`].
+    /// Its level is at most `max_level` (what its element fits a page at).
+    pub fn add_sparse(&mut self, indices: &[u32], values: &[f32], max_level: usize) -> u32 {
+        let copies = self.sparse.as_mut().expect("a sparse graph");
+        let start = copies.bytes.len();
+        distance::sparse::encode(indices, values, &mut copies.bytes);
+        copies.at.push((start, indices.len() as u32));
+        let norm = distance::sparse::norm(values);
+        self.push_node((0.0, 0.0, norm), max_level)
+    }
+
+    /// Node `id`'s sparse copy and its norm (a sparse graph).
+    pub fn sparse_copy(&self, id: u32) -> (distance::sparse::Stored<'_>, f32) {
+        let copies = self.sparse.as_ref().expect("a sparse graph");
+        let (start, nnz) = copies.at[id as usize];
+        let end = copies
+            .at
+            .get(id as usize + 1)
+            .map_or(copies.bytes.len(), |&(e, _)| e);
+        let stored = distance::sparse::Stored::new(&copies.bytes[start..end], nnz as usize)
+            .expect("copies are written whole");
+        (stored, self.halves[id as usize].2)
     }
 
     /// Caps node levels at `max_level` (the on-page neighbour tuple must
@@ -114,10 +169,17 @@ impl MemoryGraph {
             self.dim,
             vector.codes.len()
         );
-        let id = u32::try_from(self.node_levels.len()).expect("more than u32::MAX nodes");
-        let level = self.levels.next_level();
+        assert!(self.sparse.is_none(), "a dense graph");
         self.codes.extend_from_slice(&vector.codes);
-        self.halves.push((vector.scale, vector.err, vector.norm));
+        self.push_node((vector.scale, vector.err, vector.norm), usize::MAX)
+    }
+
+    /// Records a new node whose copy is stored, with its `(scale, err,
+    /// norm)`, and draws its level (at most `max_level`). Returns its id.
+    fn push_node(&mut self, fields: (f32, f32, f32), max_level: usize) -> u32 {
+        let id = u32::try_from(self.node_levels.len()).expect("more than u32::MAX nodes");
+        let level = self.levels.next_level().min(max_level);
+        self.halves.push(fields);
         self.node_levels.push(level as u8);
         self.links
             .push(RwLock::new(NodeLinks::new(level, self.shape)));
@@ -132,7 +194,11 @@ impl MemoryGraph {
     /// doubling would hold up to twice what [`MemoryGraph::estimated_bytes`]
     /// counts in use).
     pub fn reserve(&mut self, additional: usize) {
-        self.codes.reserve_exact(additional * self.dim);
+        match &mut self.sparse {
+            // Sparse copies vary in size: their bytes grow as they come.
+            Some(copies) => copies.at.reserve_exact(additional),
+            None => self.codes.reserve_exact(additional * self.dim),
+        }
         self.halves.reserve_exact(additional);
         self.node_levels.reserve_exact(additional);
         self.links.reserve_exact(additional);
@@ -159,8 +225,8 @@ impl MemoryGraph {
             }
         };
         // q as a query: its f16 copy decoded (unit length for cosine).
-        let decoded = self.vector(id);
-        let q = self.metric.prepare(&decoded).unwrap_or(decoded);
+        let mut q = Vec::new();
+        self.query_into(id, &mut q);
         if insert(self, id, &q, level, Some(ep), self.params, scratch) {
             let mut entry = self.entry.lock();
             if entry.is_none_or(|(_, top)| level > top) {
@@ -197,6 +263,22 @@ impl MemoryGraph {
         });
     }
 
+    /// The last step of a build, after [`MemoryGraph::shrink_lists`]:
+    /// bridges to every live node that layer 0 cannot reach from the entry
+    /// point (see [`crate::reconnect()`]); `tick` runs every so often (the
+    /// caller's interrupt check). Back-link shrinking leaves such nodes
+    /// wherever a node is nobody's near neighbour: outliers under L2 and
+    /// L1, small norms under inner product, as very sparse vectors (1-5
+    /// non-zeros of 32) make many of (3-9 of 400 rows were lost at any
+    /// ef_search). Returns the bridges added.
+    pub fn connect(&self, tick: &mut dyn FnMut()) -> usize {
+        let Some(ep) = self.entry_point() else {
+            return 0;
+        };
+        let live = (0..self.len() as u32).filter(|&id| !self.deleted[id as usize]);
+        crate::reconnect(self, ep, live, &[], self.params, FxHashSet::default(), tick)
+    }
+
     /// The `k` nearest live nodes to `query` with `ef` = hnsw.ef_search.
     pub fn search(&self, query: &[f32], k: usize, ef: usize) -> Vec<Candidate<u32>> {
         self.search_with(query, k, ef, &mut SearchScratch::new())
@@ -211,7 +293,13 @@ impl MemoryGraph {
         ef: usize,
         scratch: &mut SearchScratch<u32>,
     ) -> Vec<Candidate<u32>> {
-        match (self.entry_point(), self.metric.prepare(query)) {
+        let prepared = if self.sparse.is_some() {
+            let mut q = query.to_vec();
+            self.metric.prepare_sparse_in_place(&mut q).then_some(q)
+        } else {
+            self.metric.prepare(query)
+        };
+        match (self.entry_point(), prepared) {
             (Some(ep), Some(q)) => knn_search(self, &q, ep, k, ef, scratch),
             _ => Vec::new(),
         }
@@ -324,6 +412,9 @@ impl MemoryGraph {
     pub fn estimated_bytes(&self) -> usize {
         std::mem::size_of::<Self>()
             + self.codes.capacity() * std::mem::size_of::<u16>()
+            + self.sparse.as_ref().map_or(0, |c| {
+                c.bytes.capacity() + c.at.capacity() * std::mem::size_of::<(usize, u32)>()
+            })
             + self.halves.capacity() * std::mem::size_of::<(f32, f32, f32)>()
             + self.node_levels.capacity()
             + self.deleted.capacity()
@@ -380,6 +471,10 @@ impl Graph for MemoryGraph {
     /// `id`'s f16 copy.
     #[inline]
     fn distance(&self, query: &[f32], id: u32) -> f32 {
+        if self.sparse.is_some() {
+            let (x, norm) = self.sparse_copy(id);
+            return self.metric.to_sparse(query, x, norm);
+        }
         let (codes, scale, norm) = self.half(id);
         self.metric.to_half(query, codes, scale, norm)
     }
@@ -390,6 +485,10 @@ impl Graph for MemoryGraph {
     /// order), and the misses of the batch's 10-30 nodes then overlap
     /// instead of coming one after another.
     fn distances_within(&self, query: &[f32], ids: &[u32], bound: f32, out: &mut Vec<f32>) {
+        if self.sparse.is_some() {
+            out.extend(ids.iter().map(|&id| self.distance(query, id)));
+            return;
+        }
         self.prefetch(ids);
         out.extend(ids.iter().map(|&id| {
             let (codes, scale, norm) = self.half(id);
@@ -401,6 +500,9 @@ impl Graph for MemoryGraph {
     /// its scale (kept apart from the codes).
     #[inline]
     fn prefetch(&self, ids: &[u32]) {
+        if self.sparse.is_some() {
+            return;
+        }
         for &id in ids {
             distance::prefetch((&self.halves[id as usize] as *const (f32, f32, f32)).cast());
             let codes = self.codes(id);
@@ -442,6 +544,11 @@ impl GraphMut for MemoryGraph {
     /// Distance between two stored vectors.
     #[inline]
     fn distance_between(&self, a: u32, b: u32) -> f32 {
+        if self.sparse.is_some() {
+            return self
+                .metric
+                .between_sparse(self.sparse_copy(a), self.sparse_copy(b));
+        }
         self.metric.between_halves(self.half(a), self.half(b))
     }
 
@@ -454,8 +561,19 @@ impl GraphMut for MemoryGraph {
 
     /// Decodes into `out` without allocating once it has grown.
     fn query_into(&self, id: u32, out: &mut Vec<f32>) {
+        if self.sparse.is_some() {
+            let (idx, val) = self.sparse_copy(id).0.to_vecs();
+            distance::sparse::pack(&idx, &val, out);
+            self.metric.prepare_sparse_in_place(out);
+            return;
+        }
         distance::half::decode_into(self.codes(id), self.halves[id as usize].0, out);
         self.metric.prepare_in_place(out);
+    }
+
+    /// False for a sparse graph.
+    fn dense_queries(&self) -> bool {
+        self.sparse.is_none()
     }
 
     /// The metric the graph was made with.

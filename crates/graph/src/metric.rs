@@ -1,6 +1,6 @@
 //! Distance functions the graph is built over; smaller is always closer.
 
-use distance::{half, sq8};
+use distance::{half, sparse, sq8};
 
 /// The distance an index orders by. Every variant returns "smaller is
 /// closer", so the graph algorithms never need to know which one is used.
@@ -142,6 +142,58 @@ impl Metric {
             Metric::Cosine => 1.0 - sq8::dot(query, codes, scale, offset) / norm,
             Metric::L1 => sq8::l1(query, codes, scale, offset),
             Metric::Jaccard => 0.0,
+        };
+        nan_last(d)
+    }
+
+    /// A sparse query ([`distance::sparse::pack`]) as the sparse distances
+    /// below expect it, in place: values of unit length for cosine (false,
+    /// and `q` unchanged, for a zero norm); unchanged otherwise.
+    pub fn prepare_sparse_in_place(&self, q: &mut [f32]) -> bool {
+        if *self != Metric::Cosine {
+            return true;
+        }
+        let n = q.len() / 2;
+        let norm = distance::sparse::norm(&q[n..]) as f64;
+        if !(norm > 0.0 && norm.is_finite()) {
+            return false;
+        }
+        q[n..]
+            .iter_mut()
+            .for_each(|x| *x = (*x as f64 / norm) as f32);
+        true
+    }
+
+    /// Distance from a [`Metric::prepare_sparse_in_place`]d query to the
+    /// stored sparse copy `x` of norm `norm`, merged exactly (the
+    /// operators' floats for L2, inner product and L1). Jaccard has no
+    /// sparse form: 1.
+    #[inline]
+    pub fn to_sparse(&self, query: &[f32], x: sparse::Stored<'_>, norm: f32) -> f32 {
+        let q = sparse::query_entries(query);
+        let d = match self {
+            Metric::L2 => sparse::l2_squared(q, x.iter()),
+            Metric::InnerProduct => -sparse::dot(q, x.iter()),
+            Metric::Cosine => 1.0 - sparse::dot(q, x.iter()) / norm,
+            Metric::L1 => sparse::l1(q, x.iter()),
+            Metric::Jaccard => 1.0,
+        };
+        nan_last(d)
+    }
+
+    /// Distance between two stored sparse copies `(copy, norm)`.
+    #[inline]
+    pub fn between_sparse(
+        &self,
+        a: (sparse::Stored<'_>, f32),
+        b: (sparse::Stored<'_>, f32),
+    ) -> f32 {
+        let d = match self {
+            Metric::L2 => sparse::l2_squared(a.0.iter(), b.0.iter()),
+            Metric::InnerProduct => -sparse::dot(a.0.iter(), b.0.iter()),
+            Metric::Cosine => 1.0 - sparse::dot(a.0.iter(), b.0.iter()) / (a.1 * b.1),
+            Metric::L1 => sparse::l1(a.0.iter(), b.0.iter()),
+            Metric::Jaccard => 1.0,
         };
         nan_last(d)
     }

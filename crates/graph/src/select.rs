@@ -30,7 +30,7 @@ pub fn select_neighbours<G: GraphMut>(
     // be widened again at every meeting.
     // Above, the f16 pairs are compared as stored: decoding there doubles
     // the bytes each comparison reads, and measured no faster at 2048-d.
-    let decoded = graph.dims() <= distance::half::WITHIN_CHUNK;
+    let decoded = graph.dense_queries() && graph.dims() <= distance::half::WITHIN_CHUNK;
     let metric = graph.metric();
     let mut kept: Vec<f32> = Vec::new();
     let mut e_vec = Vec::new();

@@ -68,6 +68,15 @@ pub trait GraphMut: Graph {
         *out = self.query_of(id);
     }
 
+    /// Whether [`GraphMut::query_of`] gives dense vectors, which neighbour
+    /// selection may compare with [`crate::Metric::between_prepared`];
+    /// false for a store of sparse copies, whose queries are
+    /// [`distance::sparse::pack`]ed (a query is the store's working form:
+    /// the algorithms only hand it back to the store).
+    fn dense_queries(&self) -> bool {
+        true
+    }
+
     /// The metric the stored vectors are compared in: neighbour selection
     /// measures decoded vectors against each other with
     /// [`crate::Metric::between_prepared`].

@@ -80,6 +80,10 @@ pub enum Corruption {
         flags: u8,
     },
     /// A scale, error bound or norm that no vector has.
+    /// A sparse copy whose indices do not decode to its count of strictly
+    /// ascending indices below the dimensions, or with a value zero or not
+    /// a number.
+    SparseCopy,
     Field {
         /// Which field.
         name: &'static str,
@@ -176,6 +180,7 @@ impl fmt::Display for Corruption {
                  (a live element has some, a deleted one none)"
             ),
             Field { name, value } => write!(f, "element's {name} is {value}"),
+            SparseCopy => write!(f, "element's sparse copy does not decode"),
             Code { dim, code } => write!(
                 f,
                 "f16 code {code:#06x} of dimension {dim} is not a finite number"

@@ -47,6 +47,27 @@
 //! | 76 | 4 | offset (f32): the value of code 0 |
 //! | 80 | 6 x (2m + level m) | neighbour slots, as above |
 //! | ... | dims | 8-bit codes |
+//!
+//! An index of sparse copies (format 7, `sparsevec`, see
+//! [`crate::storage`]) keeps each vector's non-zero elements exactly
+//! ([`distance::sparse`]), so its elements differ in size (as elements of
+//! different levels do already; a free slot is reused by an element that
+//! fits it, see `crate::placement`) and never span pages:
+//!
+//! | offset | size | field |
+//! |---|---|---|
+//! | 64 | 4 | non-zero elements `nnz` (u32, at most [`crate::SPARSE_MAX_NNZ`]) |
+//! | 68 | 4 | error bound (f32): 0, the copy is exact |
+//! | 72 | 4 | exact norm (f32) |
+//! | 76 | 4 | bytes of the index gaps `g` (u32) |
+//! | 80 | 6 x (2m + level m) | neighbour slots, as above |
+//! | ... | 4 nnz | the values (f32) |
+//! | ... | g | the gaps between successive indices, LEB128 varints |
+//!
+//! The vector seal covers the four fields and the values and gaps. A
+//! sparse vector whose element would not fit a page at level 0 (more
+//! non-zeros than m leaves room for) is refused; one that fits at a lower
+//! level than it drew gets that level ([`ElementLayout::sparse_level_cap`]).
 
 use crate::seal::{self, SEALED_HEAP_TIDS};
 use crate::Corruption;
@@ -259,7 +280,7 @@ impl ElementLayout {
         }
         .size_at(crate::MIN_LEVEL_CAP);
         let room = crate::max_item();
-        if lists + storage.code_bytes() * dims <= room || storage == Storage::Sq8 {
+        if lists + storage.code_bytes() * dims <= room || storage != Storage::Half {
             return ElementLayout {
                 m,
                 dims,
@@ -407,6 +428,63 @@ impl ElementLayout {
         for s in 0..self.slots(0) {
             put_slot(&mut b[self.layer_offset(0) + SLOT * s..], u32::MAX, 0);
         }
+        b
+    }
+
+    /// Bytes of the sparse copy of element `bytes` (a sparse layout):
+    /// `4 nnz + g`, None when the fields are past any page.
+    fn sparse_payload(bytes: &[u8]) -> Option<usize> {
+        let nnz = u32::from_le_bytes(bytes.get(64..68)?.try_into().ok()?) as usize;
+        let gaps = u32::from_le_bytes(bytes.get(76..80)?.try_into().ok()?) as usize;
+        (nnz <= crate::BLCKSZ && gaps <= crate::BLCKSZ).then_some(4 * nnz + gaps)
+    }
+
+    /// The length element `bytes` must have: [`ElementLayout::size_at`]
+    /// its level, plus its sparse copy in a sparse layout (None when its
+    /// fields say no page could hold it).
+    fn expected_len(&self, bytes: &[u8]) -> Option<usize> {
+        let head = self.size_at(*bytes.get(1)? as usize);
+        if self.storage == Storage::Sparse {
+            return Some(head + Self::sparse_payload(bytes)?);
+        }
+        Some(head)
+    }
+
+    /// Highest level an element whose sparse copy takes `payload` bytes
+    /// ([`distance::sparse::encoded_len`]) may have to fit one page, at
+    /// most `cap`; None when it does not fit even at level 0.
+    pub fn sparse_level_cap(&self, payload: usize, cap: usize) -> Option<usize> {
+        (0..=cap)
+            .take_while(|&l| {
+                crate::item_footprint(self.size_at(l) + payload) <= crate::page_capacity()
+            })
+            .last()
+    }
+
+    /// Encodes a new element with no neighbours from the non-zero
+    /// elements of a sparse vector, ascending `indices` and their `values`
+    /// (a layout of [`Storage::Sparse`]; the caller has checked that it
+    /// fits a page at `level`, see [`ElementLayout::sparse_level_cap`]).
+    pub fn encode_sparse(
+        &self,
+        level: usize,
+        tids: &[HeapTid],
+        indices: &[u32],
+        values: &[f32],
+    ) -> Vec<u8> {
+        assert_eq!(self.storage, Storage::Sparse, "a sparse layout");
+        assert!(indices.len() == values.len() && indices.len() <= crate::SPARSE_MAX_NNZ);
+        let mut b = self.encode_head(level, tids);
+        let gaps = distance::sparse::encode(indices, values, &mut b);
+        b[64..68].copy_from_slice(&(indices.len() as u32).to_le_bytes());
+        b[68..72].copy_from_slice(&0f32.to_le_bytes());
+        b[72..76].copy_from_slice(&distance::sparse::norm(values).to_le_bytes());
+        b[76..80].copy_from_slice(&(gaps as u32).to_le_bytes());
+        let fields: [u8; 16] = b[64..80].try_into().expect("16 bytes");
+        let at = self.codes_at(level);
+        let v = seal::vector_seal_sq8(&fields, &b[at..]);
+        b[seal::VECTOR_SEAL_AT..seal::VECTOR_SEAL_AT + 4].copy_from_slice(&v.to_le_bytes());
+        reseal_heap(&mut b);
         b
     }
 
@@ -590,7 +668,7 @@ impl ElementLayout {
             return Err(Corruption::ItemKind(bytes[0]));
         }
         let level = bytes[1];
-        let expected = self.size_at(level as usize);
+        let expected = self.expected_len(bytes).unwrap_or(usize::MAX);
         if bytes.len() != expected {
             return Err(Corruption::ElementLength {
                 len: bytes.len(),
@@ -620,8 +698,8 @@ impl ElementLayout {
             e.check_fields()?;
         }
         let chunk_block = e.chunk_block();
-        let placed = if self.storage == Storage::Sq8 {
-            true // the field holds the copy's offset
+        let placed = if self.storage != Storage::Half {
+            true // the field holds the copy's offset or its gaps' bytes
         } else if self.spans() {
             self.chunk_location(block, chunk_block, 1).is_some()
         } else {
@@ -681,7 +759,7 @@ impl<'a> ElementRef<'a> {
     pub fn is_valid(&self) -> bool {
         self.bytes.len() >= HEADER
             && self.bytes[0] == KIND_ELEMENT
-            && self.bytes.len() == self.layout.size_at(self.bytes[1] as usize)
+            && Some(self.bytes.len()) == self.layout.expected_len(self.bytes)
             && self.bytes[3] as usize <= self.layout.max_tids()
     }
 
@@ -693,7 +771,7 @@ impl<'a> ElementRef<'a> {
         if !self.layout.sealed {
             return Ok(());
         }
-        if self.layout.storage == Storage::Sq8 {
+        if self.layout.storage != Storage::Half {
             return self.check_seal_sq8();
         }
         let stored = self.check_heap_seal()?;
@@ -728,12 +806,17 @@ impl<'a> ElementRef<'a> {
         ))
     }
 
-    /// [`ElementRef::check_seal`] of an element of 8-bit codes (in the
-    /// tuple, all of them).
+    /// [`ElementRef::check_seal`] of an element of 8-bit codes or of a
+    /// sparse copy (in the tuple, all of it).
     fn check_seal_sq8(&self) -> Result<(), Corruption> {
         let stored = self.check_heap_seal()?;
         let fields: [u8; 16] = self.bytes[64..80].try_into().expect("16 bytes");
-        if seal::vector_seal_sq8(&fields, self.sq8_codes()) != stored {
+        let copy = if self.layout.storage == Storage::Sparse {
+            &self.bytes[self.layout.codes_at(self.level())..]
+        } else {
+            self.sq8_codes()
+        };
+        if seal::vector_seal_sq8(&fields, copy) != stored {
             return Err(Corruption::Seal("vector"));
         }
         Ok(())
@@ -744,6 +827,21 @@ impl<'a> ElementRef<'a> {
     /// checks the elements it returns, whose lower bounds come from them.
     #[inline]
     pub fn check_fields(&self) -> Result<(), Corruption> {
+        if self.layout.storage == Storage::Sparse {
+            let nnz = self.nnz();
+            if nnz > crate::SPARSE_MAX_NNZ {
+                return Err(Corruption::Field {
+                    name: "non-zero count",
+                    value: nnz as f32,
+                });
+            }
+            for (name, value) in [("error bound", self.err()), ("norm", self.norm())] {
+                if !(value.is_finite() && value >= 0.0) || (name == "error bound" && value != 0.0) {
+                    return Err(Corruption::Field { name, value });
+                }
+            }
+            return Ok(());
+        }
         for (name, value, least) in [
             ("scale", self.scale(), f32::MIN_POSITIVE),
             ("error bound", self.err(), 0.0),
@@ -822,10 +920,39 @@ impl<'a> ElementRef<'a> {
         distance::sq8::decode_to(codes, self.scale(), self.offset(), out);
     }
 
+    /// The element tuple's bytes.
+    pub fn bytes(&self) -> &'a [u8] {
+        self.bytes
+    }
+
+    /// Non-zero elements of its sparse copy (a sparse layout).
+    pub fn nnz(&self) -> usize {
+        u32::from_le_bytes(self.bytes[64..68].try_into().expect("4 bytes")) as usize
+    }
+
+    /// Its sparse copy (a sparse layout whose element passed
+    /// [`ElementRef::is_valid`]; empty otherwise).
+    #[inline]
+    pub fn sparse(&self) -> distance::sparse::Stored<'a> {
+        let start = self.layout.codes_at(self.level()).min(self.bytes.len());
+        distance::sparse::Stored::new(&self.bytes[start..], self.nnz())
+            .unwrap_or_else(|| distance::sparse::Stored::new(&[], 0).expect("empty"))
+    }
+
+    /// Checks its sparse copy in full (a sparse layout): indices strictly
+    /// ascending below the layout's dimensions, every byte used, values
+    /// finite and non-zero.
+    pub fn check_sparse(&self) -> Result<(), Corruption> {
+        self.sparse()
+            .check(self.layout.dims as u64)
+            .filter(|_| self.sparse().nnz() == self.nnz())
+            .ok_or(Corruption::SparseCopy)
+    }
+
     /// First block of its chunks (0 unless the layout spans pages; an
-    /// 8-bit layout keeps its offset there and has none).
+    /// 8-bit or sparse layout keeps other fields there and has none).
     pub fn chunk_block(&self) -> u32 {
-        if self.layout.storage == Storage::Sq8 {
+        if self.layout.storage != Storage::Half {
             return 0;
         }
         u32::from_le_bytes(self.bytes[76..80].try_into().expect("4 bytes"))
@@ -1008,6 +1135,75 @@ mod tests {
             &half.codes[..],
             "neighbours do not clobber codes"
         );
+    }
+
+    #[test]
+    fn sparse_elements_round_trip_vary_in_size_and_are_checked() {
+        let layout = ElementLayout::new(16, 30_522, crate::SPARSE_FORMAT_VERSION);
+        assert_eq!(layout.storage(), Storage::Sparse);
+        assert!(!layout.spans());
+        let tid = HeapTid {
+            block: 2,
+            offset: 5,
+        };
+        let (idx, val) = (vec![3u32, 70, 30_521], vec![0.5f32, -2.0, 1e-3]);
+        let mut b = layout.encode_sparse(1, &[tid], &idx, &val);
+        let payload = distance::sparse::encoded_len(&idx);
+        assert_eq!(b.len(), layout.size_at(1) + payload);
+        assert_eq!(payload, 12 + 1 + 1 + 3, "gaps 4, 67, 30451");
+        let e = layout.check_element(&b, 1).expect("well formed");
+        assert!(e.is_valid() && e.check_sparse().is_ok() && e.check_seal(&[]).is_ok());
+        assert_eq!(e.nnz(), 3);
+        assert_eq!(e.sparse().to_vecs(), (idx.clone(), val.clone()));
+        assert_eq!(e.norm(), distance::sparse::norm(&val));
+        assert_eq!((e.err(), e.chunk_block()), (0.0, 0));
+        // lists do not clobber the copy
+        layout
+            .write(&mut b)
+            .set_neighbours(0, &[ElementId::new(4, 1); 32]);
+        assert_eq!(
+            layout.read(&b).sparse().to_vecs(),
+            (idx.clone(), val.clone())
+        );
+        // an empty sparse vector is an element too
+        let empty = layout.encode_sparse(0, &[tid], &[], &[]);
+        assert_eq!(empty.len(), layout.size_at(0));
+        assert!(layout.check_element(&empty, 1).is_ok());
+        // damage: values, gaps and fields break the seal; a wrong count or
+        // length the structure; an index past the dimensions the full check
+        let at = layout.codes_at(1);
+        for at in [at, at + 12, 64, 72, b.len() - 1] {
+            let mut d = b.clone();
+            d[at] ^= 0x04;
+            assert!(
+                layout.read(&d).check_seal(&[]).is_err() || layout.check_element(&d, 1).is_err(),
+                "byte {at}"
+            );
+        }
+        let mut count = b.clone();
+        count[64] = 4;
+        assert!(!layout.read(&count).is_valid());
+        assert!(layout.check_element(&count, 1).is_err());
+        let small = ElementLayout::new(16, 30_000, crate::SPARSE_FORMAT_VERSION);
+        assert_eq!(small.read(&b).check_sparse(), Err(Corruption::SparseCopy));
+        let mut gap0 = b.clone();
+        gap0[at + 12] = 0;
+        assert_eq!(
+            layout.read(&gap0).check_sparse(),
+            Err(Corruption::SparseCopy)
+        );
+        let mut err = b.clone();
+        err[68..72].copy_from_slice(&1f32.to_le_bytes());
+        assert!(matches!(
+            layout.check_element(&err, 1),
+            Err(Corruption::Field { .. })
+        ));
+        // levels: 1,000 non-zeros of SPLADE fit at m = 16 (gaps of 2 bytes)
+        let full: Vec<u32> = (0..1000).map(|i| i * 30).collect();
+        let cap = layout.sparse_level_cap(distance::sparse::encoded_len(&full), 16);
+        assert!(cap.is_some_and(|c| c >= 3), "{cap:?}");
+        assert_eq!(layout.sparse_level_cap(8200, 16), None);
+        assert_eq!(layout.sparse_level_cap(0, 16), Some(16));
     }
 
     #[test]

@@ -92,8 +92,10 @@ pub use meta::{
     decode_order, encode_order, Meta, FORMAT_VERSION, MAGIC, MAX_ORDERED_DIMS, META_BYTES,
 };
 pub use page::{check_page, is_element_block, item_range, PageHeader};
-pub use placement::{free_slot_order, pack_addresses};
-pub use storage::{Storage, SQ8_FORMAT_VERSION};
+pub use placement::{free_slot_order, pack_addresses, pack_sized};
+pub use storage::{
+    Storage, SPARSE_FORMAT_VERSION, SPARSE_MAX_DIMS, SPARSE_MAX_NNZ, SQ8_FORMAT_VERSION,
+};
 
 /// Postgres' block size.
 pub const BLCKSZ: usize = 8192;
@@ -144,7 +146,9 @@ pub fn max_single_page_dims(m: usize, max_level: usize) -> usize {
 /// takes no more (its elements never span pages).
 pub fn max_single_page_dims_in(m: usize, max_level: usize, storage: Storage) -> usize {
     let fixed = ElementLayout::new(m, 0, FORMAT_VERSION).size_at(max_level);
-    (max_item() - fixed) / storage.code_bytes()
+    (max_item() - fixed)
+        .checked_div(storage.code_bytes())
+        .unwrap_or(SPARSE_MAX_DIMS)
 }
 
 /// Highest level an element of `dims` may have so that it fits one page.
@@ -154,6 +158,10 @@ pub fn level_cap(m: usize, dims: usize) -> usize {
 
 /// [`level_cap`] in on-disk format `version` (8-bit copies leave room
 /// for more levels).
+///
+/// An index of sparse copies has no dense codes: this is the cap of an
+/// element with no non-zeros, and each element's own is
+/// [`ElementLayout::sparse_level_cap`].
 pub fn level_cap_in(m: usize, dims: usize, version: u32) -> usize {
     let layout = ElementLayout::new(m, dims, version);
     (0..=32)

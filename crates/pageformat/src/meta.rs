@@ -14,7 +14,10 @@ pub const MAGIC: u32 = 0x6876_6770;
 pub const FORMAT_VERSION: u32 = 4;
 /// Newest version this build reads: [`crate::SQ8_FORMAT_VERSION`] (5) is
 /// version 4 with 8-bit copies (`storage = 'i8'`, see [`crate::storage`]).
-pub const NEWEST_READABLE_VERSION: u32 = crate::SQ8_FORMAT_VERSION;
+/// [`crate::SPARSE_FORMAT_VERSION`] (7) is version 4 with sparse copies.
+pub const NEWEST_READABLE_VERSION: u32 = crate::SPARSE_FORMAT_VERSION;
+/// Versions in the range above that this build does not read.
+const UNREADABLE_VERSIONS: [u32; 1] = [6];
 /// Oldest version this build reads: versions 1 to 3 are version 4 without
 /// seals (10 heap TIDs an element), 1 and 2 also without a dimension
 /// order, and 1 without page-spanning elements.
@@ -187,14 +190,21 @@ impl Meta {
         if self.magic != MAGIC {
             return Err(format!("bad magic number {:#x}", self.magic));
         }
-        if !(OLDEST_READABLE_VERSION..=NEWEST_READABLE_VERSION).contains(&self.version) {
+        if !(OLDEST_READABLE_VERSION..=NEWEST_READABLE_VERSION).contains(&self.version)
+            || UNREADABLE_VERSIONS.contains(&self.version)
+        {
             return Err(format!(
                 "on-disk format version {} (this build reads versions \
                  {OLDEST_READABLE_VERSION} to {NEWEST_READABLE_VERSION}); REINDEX it",
                 self.version
             ));
         }
-        if !(1..=crate::MAX_DIMS as u32).contains(&self.dims) {
+        let max_dims = if self.storage() == crate::Storage::Sparse {
+            crate::SPARSE_MAX_DIMS
+        } else {
+            crate::MAX_DIMS
+        };
+        if !(1..=max_dims as u32).contains(&self.dims) {
             return Err(format!("{} dimensions", self.dims));
         }
         if !M_RANGE.contains(&self.m) {
@@ -305,6 +315,20 @@ mod tests {
         assert_eq!(m.storage(), crate::Storage::Half);
         sq8.dims = 16_000;
         assert!(sq8.validate().is_err(), "8-bit copies never span pages");
+        let mut sparse = m;
+        sparse.version = crate::SPARSE_FORMAT_VERSION;
+        sparse.dims = 30_522;
+        assert!(
+            sparse.validate().is_ok(),
+            "sparse copies past 16,000 dimensions"
+        );
+        assert_eq!(sparse.storage(), crate::Storage::Sparse);
+        let mut dense = sparse;
+        dense.version = FORMAT_VERSION;
+        assert!(dense.validate().is_err(), "f16 copies stop at 16,000");
+        let mut six = m;
+        six.version = 6;
+        assert!(six.validate().is_err(), "format 6 is not this build's");
         let mut newer = m;
         newer.version = NEWEST_READABLE_VERSION + 1;
         assert!(newer.validate().unwrap_err().contains("REINDEX"));

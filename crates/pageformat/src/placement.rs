@@ -14,6 +14,17 @@ pub fn pack_addresses(
     n: usize,
     level_of: impl Fn(u32) -> usize,
 ) -> Vec<ElementId> {
+    pack_sized(layout, order, n, |node| layout.size_at(level_of(node)))
+}
+
+/// [`pack_addresses`] given each node's tuple bytes (`size_of`): the
+/// elements of a sparse layout differ by more than their level.
+pub fn pack_sized(
+    layout: &ElementLayout,
+    order: &[u32],
+    n: usize,
+    size_of: impl Fn(u32) -> usize,
+) -> Vec<ElementId> {
     let mut ids = vec![ElementId::new(0, 0); n];
     if layout.spans() {
         let g = layout.group();
@@ -26,7 +37,7 @@ pub fn pack_addresses(
     }
     let (mut block, mut used, mut offset) = (1u32, 0usize, 0u16);
     for &node in order {
-        let need = item_footprint(layout.size_at(level_of(node)));
+        let need = item_footprint(size_of(node));
         if used + need > page_capacity() {
             block += 1;
             used = 0;

@@ -1,4 +1,4 @@
--- sparsevec: pgvector's sparse type, densified by the type-generic index
+-- sparsevec: pgvector's sparse type, indexed by its non-zero elements
 SELECT '{1:1.5,3:2}/5'::sparsevec, ' { 3 : 2 , 1 : 1.5 } / 5 '::sparsevec, '{}/3'::sparsevec;
 SELECT '{1:0,2:-0,3:4}/3'::sparsevec, '{1:1e-40}/1'::sparsevec, '{1:1}/1000000000'::sparsevec;
 SELECT '{1:1,2:2}/3'::sparsevec(3), pg_typeof('{}/3'::sparsevec(3));
@@ -122,10 +122,64 @@ VACUUM sv;
 SELECT bool_and(sv_same('sv_l2', '<->', q)) AS same
 FROM (VALUES ('{1:1,5:2,9:-1}/30'), ('{2:-3,30:0.5}/30')) qs(q);
 SELECT pgvision_index_check('sv_l2', true), pgvision_index_check('sv_cos', true);
--- index limits: a column wider than the dense index, or without dimensions
-CREATE TABLE sv_wide (v sparsevec(16001));
+-- the indexes above hold sparse copies (format 7); dense f16 copies
+-- (storage = 'half', format 4) keep working and answer the same
+CHECKPOINT;
+SELECT c.relname, get_byte(pg_read_binary_file(pg_relation_filepath(c.oid::regclass)), 28) AS format
+FROM pg_class c WHERE c.relname IN ('sv_l2', 'sv_cos') ORDER BY 1;
+CREATE INDEX sv_half ON sv USING hnsw (v sparsevec_l2_ops) WITH (storage = 'half');
+CHECKPOINT;
+SELECT get_byte(pg_read_binary_file(pg_relation_filepath('sv_half')), 28) AS format;
+DROP INDEX sv_l2;
+SELECT bool_and(sv_same('sv_half', '<->', q)) AS same
+FROM (VALUES ('{1:1,5:2,9:-1}/30'), ('{2:-3,30:0.5}/30')) qs(q);
+SELECT pgvision_index_check('sv_half', true);
+DROP INDEX sv_half;
+CREATE TEMP TABLE sv_dense (v vector(3));
+SELECT err($$CREATE INDEX ON sv_dense USING hnsw (v vector_l2_ops) WITH (storage = 'sparse')$$);
+-- index limits: any dimensions the type has (not 16,000 as dense copies),
+-- 1,000 non-zero elements a row (pgvector's words), no column without dimensions
+CREATE TABLE sv_wide (v sparsevec(1000000000));
+INSERT INTO sv_wide VALUES ('{1:1,999999999:2}/1000000000'), ('{5:1}/1000000000'), ('{1000000000:-1}/1000000000');
+CREATE INDEX sv_wide_idx ON sv_wide USING hnsw (v sparsevec_l2_ops);
+SET enable_seqscan = off;
+SELECT v FROM sv_wide ORDER BY v <-> '{999999999:2}/1000000000' LIMIT 3;
+RESET enable_seqscan;
+SELECT pgvision_index_check('sv_wide_idx', true);
+SELECT err($$CREATE INDEX ON sv_wide USING hnsw (v sparsevec_l2_ops) WITH (storage = 'half')$$);
+SELECT err($$INSERT INTO sv_wide SELECT ('{' || string_agg(i || ':1', ',') || '}/1000000000')::sparsevec FROM generate_series(1, 1001) i$$);
+INSERT INTO sv_wide SELECT ('{' || string_agg(i || ':1', ',') || '}/1000000000')::sparsevec FROM generate_series(1, 1000) i;
+DROP INDEX sv_wide_idx;
+INSERT INTO sv_wide SELECT ('{' || string_agg(i || ':1', ',') || '}/1000000000')::sparsevec FROM generate_series(1, 1001) i;
 SELECT err($$CREATE INDEX ON sv_wide USING hnsw (v sparsevec_l2_ops)$$);
 SELECT err($$CREATE INDEX ON sv_copy USING hnsw (v sparsevec_l2_ops)$$);
+-- very sparse rows (1-5 non-zeros of 32, many ties and orthogonal pairs):
+-- a full search reaches every row under every metric (3-9 of 400 were
+-- lost before builds bridged to rows nobody keeps as a neighbour)
+CREATE TABLE sv_tiny (id int, v sparsevec(32));
+INSERT INTO sv_tiny SELECT i, ('{' || string_agg(DISTINCT ((i * 7919 + k * 104729) % 32 + 1)::text || ':'
+    || (((i * 31 + k * 17) % 90 + 10) / 100.0)::text, ',') || '}/32')::sparsevec
+FROM generate_series(1, 400) i, generate_series(1, 5) k WHERE k <= 1 + i % 5 GROUP BY i;
+CREATE FUNCTION sv_reached(op text) RETURNS bigint LANGUAGE plpgsql AS $$
+DECLARE n bigint;
+BEGIN
+  SET LOCAL enable_seqscan = off; SET LOCAL hnsw.ef_search = 1000;
+  EXECUTE format('SELECT count(*) FROM (SELECT id FROM sv_tiny ORDER BY v %s %L::sparsevec LIMIT 1000) s', op, '{3:1}/32') INTO n;
+  RETURN n;
+END $$;
+CREATE INDEX sv_tiny_idx ON sv_tiny USING hnsw (v sparsevec_l2_ops) WITH (m = 8);
+SELECT sv_reached('<->');
+DROP INDEX sv_tiny_idx;
+CREATE INDEX sv_tiny_idx ON sv_tiny USING hnsw (v sparsevec_ip_ops) WITH (m = 8);
+SELECT sv_reached('<#>');
+DROP INDEX sv_tiny_idx;
+CREATE INDEX sv_tiny_idx ON sv_tiny USING hnsw (v sparsevec_cosine_ops) WITH (m = 8);
+SELECT sv_reached('<=>');
+DROP INDEX sv_tiny_idx;
+CREATE INDEX sv_tiny_idx ON sv_tiny USING hnsw (v sparsevec_l1_ops) WITH (m = 8);
+SELECT sv_reached('<+>');
+DROP TABLE sv_tiny;
+DROP FUNCTION sv_reached;
 -- a class whose function 3 names another type than the class's is refused
 CREATE TABLE sv_vec (v vector(3));
 INSERT INTO sv_vec VALUES ('[1,2,3]');

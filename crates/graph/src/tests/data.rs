@@ -100,6 +100,7 @@ pub fn build_parallel(
         g.insert_range(start..(start + 1000).min(n));
     }
     g.shrink_lists();
+    g.connect(&mut || ());
     g
 }
 
@@ -120,5 +121,6 @@ pub fn build_sequential(
         g.insert(id, &mut scratch);
     }
     g.shrink_lists();
+    g.connect(&mut || ());
     g
 }

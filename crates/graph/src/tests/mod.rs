@@ -7,5 +7,6 @@ mod exact;
 mod iterative;
 mod recall;
 mod repair;
+mod sparse_ties;
 mod store;
 mod upper;
