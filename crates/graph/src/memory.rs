@@ -98,8 +98,13 @@ impl MemoryGraph {
         self
     }
 
-    /// Stores the f16 copy of `vector` as a new node (see [`MemoryGraph::add_half`]).
+    /// Stores the f16 copy of `vector` as a new node (see
+    /// [`MemoryGraph::add_half`]); under a packed metric, its packed copy
+    /// (`vector` holds 0/1 floats, `dim` is the copy's codes).
     pub fn add(&mut self, vector: &[f32]) -> u32 {
+        if self.metric.is_packed() {
+            return self.add_half(&distance::packed::encode(vector));
+        }
         self.add_half(&HalfVector::encode(vector))
     }
 
@@ -140,8 +145,8 @@ impl MemoryGraph {
             }
         };
         // q as a query: its f16 copy decoded (unit length for cosine).
-        let decoded = self.vector(id);
-        let q = self.metric.prepare(&decoded).unwrap_or(decoded);
+        let mut q = Vec::new();
+        self.query_into(id, &mut q);
         if insert(self, id, &q, level, Some(ep), self.params, scratch) {
             let mut entry = self.entry.lock();
             if entry.is_none_or(|(_, top)| level > top) {
@@ -432,8 +437,8 @@ impl GraphMut for MemoryGraph {
 
     /// Decodes into `out` without allocating once it has grown.
     fn query_into(&self, id: u32, out: &mut Vec<f32>) {
-        distance::half::decode_into(self.codes(id), self.halves[id as usize].0, out);
-        self.metric.prepare_in_place(out);
+        self.metric
+            .query_from_copy(self.codes(id), self.halves[id as usize].0, out);
     }
 
     /// The metric the graph was made with.
