@@ -93,7 +93,7 @@ pub use meta::{
 };
 pub use page::{check_page, is_element_block, item_range, PageHeader};
 pub use placement::{free_slot_order, pack_addresses};
-pub use storage::{Storage, SQ8_FORMAT_VERSION};
+pub use storage::{Storage, BITS_FORMAT_VERSION, SQ8_FORMAT_VERSION};
 
 /// Postgres' block size.
 pub const BLCKSZ: usize = 8192;
@@ -127,6 +127,9 @@ pub const MIN_LEVEL_CAP: usize = 3;
 
 /// Most dimensions an index takes: the `vector` type's own limit.
 pub const MAX_DIMS: usize = 16_000;
+
+/// Most bits a packed-bit index takes (pgvector's hnsw limit for `bit`).
+pub const MAX_BIT_DIMS: usize = 64_000;
 
 /// Largest item that fits an empty page (MAXALIGN(size) + LINE_POINTER
 /// <= capacity).

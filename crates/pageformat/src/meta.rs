@@ -13,8 +13,9 @@ pub const MAGIC: u32 = 0x6876_6770;
 /// and two checksums in the tenth slot.
 pub const FORMAT_VERSION: u32 = 4;
 /// Newest version this build reads: [`crate::SQ8_FORMAT_VERSION`] (5) is
-/// version 4 with 8-bit copies (`storage = 'i8'`, see [`crate::storage`]).
-pub const NEWEST_READABLE_VERSION: u32 = crate::SQ8_FORMAT_VERSION;
+/// version 4 with 8-bit copies (`storage = 'i8'`, see [`crate::storage`]);
+/// [`crate::BITS_FORMAT_VERSION`] (6) is version 4 with packed bits.
+pub const NEWEST_READABLE_VERSION: u32 = crate::BITS_FORMAT_VERSION;
 /// Oldest version this build reads: versions 1 to 3 are version 4 without
 /// seals (10 heap TIDs an element), 1 and 2 also without a dimension
 /// order, and 1 without page-spanning elements.
@@ -194,7 +195,7 @@ impl Meta {
                 self.version
             ));
         }
-        if !(1..=crate::MAX_DIMS as u32).contains(&self.dims) {
+        if !(1..=self.storage().max_dims() as u32).contains(&self.dims) {
             return Err(format!("{} dimensions", self.dims));
         }
         if !M_RANGE.contains(&self.m) {
@@ -367,6 +368,10 @@ mod tests {
         let mut none = good;
         none.set_entry_point(None);
         assert_eq!(none.validate(), Ok(()));
+        let mut bits = Meta::new_with_storage(64_000, 16, 64, 3, crate::Storage::Bits);
+        assert_eq!(bits.validate(), Ok(()));
+        bits.dims = 64_001;
+        assert!(bits.validate().unwrap_err().contains("dimensions"));
     }
 
     /// Random bit flips in the meta page's bytes give a valid meta page or

@@ -4,10 +4,15 @@
 //! |---|---|---|---|
 //! | `half` (default) | f16 codes and a scale ([`distance::half`]) | 4 | 4.4 kB, one a page |
 //! | `i8` | one byte a dimension, per-vector offset and scale ([`distance::sq8`]) | 5 | 2.3 kB, three a page |
+//! | `bit` (default for `bit` columns) | one bit a dimension in 64-bit words ([`distance::packed`]) | 6 | 2048 bits: 0.5 kB, 15 a page |
 //!
 //! The format version says which: an `i8` index is written as version 5
 //! (format 4, with 8-bit copies), so a build that predates it refuses the
 //! index with its REINDEX error instead of reading bytes as f16 codes.
+//! A packed-bit index (version 6) keeps the f16 layout with the packed
+//! words' bytes in place of the codes (four "codes" a word, scale 1,
+//! error bound 0, norm the square root of the count of set bits): its
+//! elements span pages, chunks and seals exactly as f16 ones do.
 
 /// The kind of copy an index keeps of each vector.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -16,18 +21,22 @@ pub enum Storage {
     Half,
     /// 8-bit codes: `offset + scale * code`.
     Sq8,
+    /// Packed bits (`bit` columns): one bit a dimension, exact.
+    Bits,
 }
 
 /// Format version of an index with 8-bit copies (format 4 otherwise).
 pub const SQ8_FORMAT_VERSION: u32 = 5;
+/// Format version of an index of packed-bit copies.
+pub const BITS_FORMAT_VERSION: u32 = 6;
 
 impl Storage {
     /// The storage of an index of on-disk format `version`.
     pub fn of_version(version: u32) -> Storage {
-        if version == SQ8_FORMAT_VERSION {
-            Storage::Sq8
-        } else {
-            Storage::Half
+        match version {
+            SQ8_FORMAT_VERSION => Storage::Sq8,
+            BITS_FORMAT_VERSION => Storage::Bits,
+            _ => Storage::Half,
         }
     }
 
@@ -36,6 +45,7 @@ impl Storage {
         match self {
             Storage::Half => crate::FORMAT_VERSION,
             Storage::Sq8 => SQ8_FORMAT_VERSION,
+            Storage::Bits => BITS_FORMAT_VERSION,
         }
     }
 
@@ -44,21 +54,41 @@ impl Storage {
         match self {
             Storage::Half => "half",
             Storage::Sq8 => "i8",
+            Storage::Bits => "bit",
         }
     }
 
     /// The storage an option value names (case-insensitive), if any.
     pub fn from_name(name: &str) -> Option<Storage> {
-        [Storage::Half, Storage::Sq8]
+        [Storage::Half, Storage::Sq8, Storage::Bits]
             .into_iter()
             .find(|s| s.name().eq_ignore_ascii_case(name))
     }
 
-    /// Bytes of one code.
+    /// Bytes of one code (a packed-bit copy's words are held as 2-byte
+    /// codes, [`Storage::codes_for`] of them).
     pub fn code_bytes(self) -> usize {
         match self {
-            Storage::Half => 2,
+            Storage::Half | Storage::Bits => 2,
             Storage::Sq8 => 1,
+        }
+    }
+
+    /// Codes of a copy of a `dims`-dimensional vector: one a dimension,
+    /// or four a 64-bit word of packed bits.
+    pub fn codes_for(self, dims: usize) -> usize {
+        match self {
+            Storage::Half | Storage::Sq8 => dims,
+            Storage::Bits => 4 * dims.div_ceil(64),
+        }
+    }
+
+    /// Most dimensions an index of this storage takes: 16,000, or
+    /// 64,000 bits packed (pgvector's hnsw limit for `bit`).
+    pub fn max_dims(self) -> usize {
+        match self {
+            Storage::Half | Storage::Sq8 => crate::MAX_DIMS,
+            Storage::Bits => crate::MAX_BIT_DIMS,
         }
     }
 }
@@ -69,7 +99,7 @@ mod tests {
 
     #[test]
     fn names_and_versions_round_trip() {
-        for s in [Storage::Half, Storage::Sq8] {
+        for s in [Storage::Half, Storage::Sq8, Storage::Bits] {
             assert_eq!(Storage::from_name(s.name()), Some(s));
             assert_eq!(Storage::of_version(s.version()), s);
         }
@@ -78,5 +108,9 @@ mod tests {
         for v in 1..=4 {
             assert_eq!(Storage::of_version(v), Storage::Half);
         }
+        assert_eq!(Storage::of_version(6), Storage::Bits);
+        assert_eq!(Storage::Bits.codes_for(64_000), 4_000);
+        assert_eq!(Storage::Bits.codes_for(65), 8);
+        assert_eq!(Storage::Bits.max_dims(), 64_000);
     }
 }
