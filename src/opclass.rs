@@ -160,9 +160,11 @@ unsafe fn read_sparsevec(datum: pg_sys::Datum, f: &mut dyn FnMut(&[f32])) {
     f(&vectorcore::sparsevec::to_dense(s));
 }
 
-/// Most bits a `bit` index accepts: pgvision's f16 elements hold one
-/// dimension a bit (pgvector packs 64,000 bits).
-pub const BIT_MAX_DIMS: usize = 16_000;
+/// Most bits a `bit` index accepts, as in pgvector: an hnsw index packs
+/// them (`pageformat::Storage::Bits`); its `half` and `i8` layouts and
+/// ivfflat hold a float a bit and take at most 16,000
+/// (`pageformat::MAX_DIMS`, see `crate::pg::am::key_dims`).
+pub const BIT_MAX_DIMS: usize = pageformat::MAX_BIT_DIMS;
 
 /// Postgres' `bit` type, a bit a dimension as 0/1 floats (exact in the
 /// index's f16 copies): Hamming distance is L1 over them.

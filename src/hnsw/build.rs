@@ -164,8 +164,8 @@ pub unsafe extern "C-unwind" fn ambuild(
 /// An empty in-memory graph for `params`.
 fn new_graph(params: &IndexParams) -> MemoryGraph {
     MemoryGraph::new(
-        params.dims,
-        params.metric,
+        params.storage.codes_for(params.dims),
+        params.graph_metric(),
         params.m,
         params.ef_construction,
         SEED,
@@ -247,7 +247,11 @@ fn add(state: &mut BuildState, v: &[f32], tid: HeapTid) {
     if state.params.metric == graph::Metric::Cosine && distance::norm(v) == 0.0 {
         return; // a zero vector has no direction: not indexed, as in pgvector
     }
-    let half = HalfVector::encode(v);
+    let half = if state.params.storage == Storage::Bits {
+        distance::packed::encode(v)
+    } else {
+        HalfVector::encode(v)
+    };
     // Fx: a few GB/s over a 4 kB copy (SipHash is several times slower);
     // a collision only costs the equality check below.
     let mut h = rustc_hash::FxHasher::default();
@@ -405,7 +409,7 @@ fn element_bytes(
     let half = graph.half_vector(node);
     let tids = &state.tids[node as usize];
     let mut bytes = match layout.storage() {
-        Storage::Half => layout.encode(level, tids, &half),
+        Storage::Half | Storage::Bits => layout.encode(level, tids, &half),
         Storage::Sq8 => layout.encode_sq8(level, tids, &Sq8Vector::from_half(&half)),
     };
     let mut neighbours = Vec::new();

@@ -63,7 +63,8 @@ pub fn init() {
     }
 }
 
-/// Validates a `storage` value: ERROR 22023 for anything but `half` or `i8`.
+/// Validates a `storage` value: ERROR 22023 for anything but `half`,
+/// `i8` or `bit`.
 #[pgrx::pg_guard]
 unsafe extern "C-unwind" fn validate_storage(value: *const c_char) {
     if value.is_null() {
@@ -75,7 +76,7 @@ unsafe extern "C-unwind" fn validate_storage(value: *const c_char) {
         crate::error::raise(
             pgrx::PgSqlErrorCode::ERRCODE_INVALID_PARAMETER_VALUE,
             format!("invalid value for hnsw option \"storage\": \"{text}\""),
-            Some("Valid values are \"half\" and \"i8\"."),
+            Some("Valid values are \"half\", \"i8\" and \"bit\"."),
         );
     }
 }
@@ -124,8 +125,9 @@ pub fn of(index: pg_sys::Relation) -> (usize, usize) {
     (m as usize, ef as usize)
 }
 
-/// The `storage` of an index: `half` where unset.
-pub fn storage_of(index: pg_sys::Relation) -> Storage {
+/// The `storage` of an index; None where unset (`half`, or `bit` for a
+/// `bit` column: see `IndexParams::of`).
+pub fn storage_of(index: pg_sys::Relation) -> Option<Storage> {
     // SAFETY: rd_options is null or the HnswOptions built by `amoptions`,
     // whose string option lies `storage` bytes from its start (0: unset).
     let name = unsafe {
@@ -138,7 +140,7 @@ pub fn storage_of(index: pg_sys::Relation) -> Storage {
             _ => None,
         }
     };
-    name.map_or(Storage::Half, |n| {
+    name.map(|n| {
         Storage::from_name(&n).unwrap_or_else(|| {
             crate::error::raise(
                 pgrx::PgSqlErrorCode::ERRCODE_INVALID_PARAMETER_VALUE,

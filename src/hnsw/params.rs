@@ -33,8 +33,9 @@ impl IndexParams {
                 None,
             );
         }
-        let (class, dims) = crate::pg::am::key_dims(index, "hnsw");
-        let storage = options::storage_of(index);
+        let class = crate::opclass::of(index);
+        let storage = storage_for(class, options::storage_of(index));
+        let (class, dims) = crate::pg::am::key_dims_up_to(index, "hnsw", storage.max_dims());
         if storage == pageformat::Storage::Sq8 {
             if class.metric == Metric::Jaccard {
                 raise(
@@ -63,6 +64,16 @@ impl IndexParams {
         }
     }
 
+    /// The metric the graph measures in: the class's, or its packed form
+    /// for an index of packed bits.
+    pub fn graph_metric(&self) -> Metric {
+        if self.storage == pageformat::Storage::Bits {
+            self.metric.packed()
+        } else {
+            self.metric
+        }
+    }
+
     /// The on-disk format version an index of these parameters is written in.
     pub fn version(&self) -> u32 {
         self.storage.version()
@@ -71,5 +82,29 @@ impl IndexParams {
     /// Highest level an element may get (it must fit one page).
     pub fn level_cap(&self) -> usize {
         pageformat::level_cap_in(self.m, self.dims, self.version()).min(graph::DEFAULT_MAX_LEVEL)
+    }
+}
+
+/// The storage of an index of `class` whose `storage` option is `named`
+/// (None: unset). A `bit` column gets packed bits unless it names `half`
+/// or `i8` (the f16 and 8-bit layouts of 0/1 floats, up to 16,000 bits,
+/// as before packed bits); `bit` storage is for `bit` columns only.
+fn storage_for(
+    class: &crate::opclass::Opclass,
+    named: Option<pageformat::Storage>,
+) -> pageformat::Storage {
+    let bit_column = std::ptr::eq(class.key, &crate::opclass::BIT);
+    match named {
+        None if bit_column => pageformat::Storage::Bits,
+        None => pageformat::Storage::Half,
+        Some(pageformat::Storage::Bits) if !bit_column => raise(
+            PgSqlErrorCode::ERRCODE_INVALID_PARAMETER_VALUE,
+            format!(
+                "hnsw storage \"bit\" is only for bit columns, not {}",
+                class.key.name
+            ),
+            Some("Use storage \"half\" or \"i8\"."),
+        ),
+        Some(s) => s,
     }
 }

@@ -217,6 +217,16 @@ pub unsafe fn insert_key(
 /// with pgvector's errors for a column without dimensions or wider than
 /// the class's key type takes (`am` names the access method in them).
 pub fn key_dims(index: pg_sys::Relation, am: &str) -> (&'static crate::opclass::Opclass, usize) {
+    key_dims_up_to(index, am, pageformat::MAX_DIMS)
+}
+
+/// [`key_dims`] for an index that takes up to `limit` dimensions (64,000
+/// for packed bits), or fewer where its key type has fewer.
+pub fn key_dims_up_to(
+    index: pg_sys::Relation,
+    am: &str,
+    limit: usize,
+) -> (&'static crate::opclass::Opclass, usize) {
     use crate::error::raise;
     use pgrx::PgSqlErrorCode;
     // The class first: it refuses a type it cannot index (varbit) before
@@ -231,7 +241,7 @@ pub fn key_dims(index: pg_sys::Relation, am: &str) -> (&'static crate::opclass::
             None,
         );
     }
-    let max = class.key.max_dims.min(pageformat::MAX_DIMS);
+    let max = class.key.max_dims.min(limit);
     if typmod as usize > max {
         raise(
             PgSqlErrorCode::ERRCODE_PROGRAM_LIMIT_EXCEEDED,
