@@ -1,6 +1,6 @@
 //! Reloptions `m` and `ef_construction`, pgvector's names, bounds and
-//! defaults, and pgvision's `storage` (f16 or 8-bit copies, see
-//! `pageformat::storage`).
+//! defaults, and pgvision's `storage` (f16, 8-bit or packed-bit copies,
+//! see `pageformat::storage`).
 
 use crate::pgver;
 use core::ffi::{c_char, c_int, CStr};
@@ -55,8 +55,10 @@ pub fn init() {
         pg_sys::add_string_reloption(
             kind as _,
             c"storage".as_ptr(),
-            c"Copies of the vectors the graph is searched on: half (f16) or i8 (8-bit)".as_ptr(),
-            c"half".as_ptr(),
+            c"Copies of the vectors the graph is searched on: half (f16), i8 (8-bit) or bit (packed bits)".as_ptr(),
+            // unset reads as no string (offset 0): half, or bit for a bit
+            // column (IndexParams::of)
+            core::ptr::null(),
             Some(validate_storage),
             pg_sys::AccessExclusiveLock as _,
         );
