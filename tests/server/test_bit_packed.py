@@ -172,3 +172,27 @@ def test_a_flipped_bit_fails_index_check_cleanly(cluster, bits, kind):
         conn.execute(f"REINDEX INDEX {table}_idx")
         conn.execute("SELECT pgvision_index_check(%s, true)", (f"{table}_idx",))
         conn.execute(f"DROP TABLE {table}")
+
+
+def test_bit_storage_option_picks_the_format_version(cluster):
+    """A bit column's index is packed (format 6) unless its storage option
+    names the older layouts (half: 4, i8: 5); the option takes effect at
+    the next REINDEX, and RESET brings packed bits back. Every one answers
+    as an exact scan and passes pgvision_index_check."""
+    with cluster.connect() as conn:
+        conn.execute("DROP TABLE IF EXISTS fb")
+        conn.execute("CREATE TABLE fb (id int, v bit(100))")
+        conn.execute("INSERT INTO fb SELECT i, (SELECT string_agg((((i * 7 + j * j) % 5) / 3)::text, '') "
+                     "FROM generate_series(1, 100) j)::bit(100) FROM generate_series(1, 300) i")
+        conn.execute("CREATE INDEX fb_idx ON fb USING hnsw (v bit_hamming_ops) WITH (m = 8)")
+        q = "".join("1" if j % 3 else "0" for j in range(100))
+        want = top(conn, "fb", "<~>", q, 100, False)
+        for step, version in [(None, 6), ("SET (storage = 'half')", 4), ("SET (storage = 'i8')", 5),
+                              ("RESET (storage)", 6), ("SET (storage = 'bit')", 6)]:
+            if step:
+                conn.execute(f"ALTER INDEX fb_idx {step}")
+                conn.execute("REINDEX INDEX fb_idx")
+            assert meta_version(cluster, conn, "fb_idx") == version, step
+            assert top(conn, "fb", "<~>", q, 100, True) == want, step
+            conn.execute("SELECT pgvision_index_check('fb_idx', true)")
+        conn.execute("DROP TABLE fb")
