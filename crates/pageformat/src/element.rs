@@ -1123,7 +1123,7 @@ mod tests {
             for bits in [1, 64, 1024, 2048, 30_000, 64_000] {
                 let layout = ElementLayout::new(m as usize, bits, v);
                 assert_eq!(layout.storage(), Storage::Bits);
-                assert_eq!(layout.dims, 4 * (bits as usize).div_ceil(64));
+                assert_eq!(layout.dims, 4 * bits.div_ceil(64));
                 let cap = crate::level_cap_in(m as usize, bits, v);
                 assert!(cap >= crate::MIN_LEVEL_CAP, "m {m}, {bits} bits: cap {cap}");
                 assert!(crate::item_footprint(layout.size_at(cap)) <= crate::page_capacity());
