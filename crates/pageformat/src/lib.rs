@@ -25,7 +25,10 @@
 //! about 0.5 kB (16 per page). An index made `WITH (storage = 'i8')` keeps
 //! 8-bit copies instead (one byte a dimension with the vector's own offset
 //! and step, the same kind of proven bound; format 5, see [`storage`]): a
-//! 2048-d element takes 2.3 kB, three a page.
+//! 2048-d element takes 2.3 kB, three a page. An index of a `bit` column
+//! keeps the bits packed (format 6, exact): a 2048-bit element takes
+//! 0.5 kB, and bit strings of up to 64,000 bits ([`MAX_BIT_DIMS`]) span
+//! pages as wide f16 vectors do.
 //!
 //! Up to [`max_single_page_dims`] (3,796 for m = 16) an element is one
 //! tuple. Wider vectors, up to the type's 16,000 ([`MAX_DIMS`]), *span
