@@ -51,7 +51,7 @@
 //! An index of packed bits (format 6, `bit` columns) has the f16 layout
 //! with the bit string's bytes, zero-padded to 64-bit words, in place of
 //! the f16 codes (as 2-byte "codes", four a word), scale 1, error bound 0
-//! and the norm of the 0/1 vector; it spans pages past about 30,000 bits
+//! and the norm of the 0/1 vector; it spans pages past 60,736 bits
 //! at m = 16, as an f16 element past 3,800 dimensions does.
 
 use crate::seal::{self, SEALED_HEAP_TIDS};
@@ -1148,6 +1148,9 @@ mod tests {
         let per_page = crate::page_capacity() / crate::item_footprint(small.size_at(0));
         assert_eq!(per_page, 15, "fifteen 2048-bit level-0 elements a page");
         assert!(ElementLayout::new(16, 64_000, v).spans());
+        // the widest that fits one page at m = 16 (as the module note says)
+        assert!(!ElementLayout::new(16, 60_736, v).spans());
+        assert!(ElementLayout::new(16, 60_737, v).spans());
     }
 
     #[test]
