@@ -181,7 +181,7 @@ fn descent_on_a_copy_of_packed_bits_matches_the_store() {
         }
         let upper = copy_upper(&g, |_| true);
         let ep = g.entry_point().expect("a built graph");
-        assert!(upper.len() > 0);
+        assert!(!upper.is_empty());
         for q in &queries {
             let q = metric.prepare(q).expect("a packed query");
             let mut want = Vec::new();
