@@ -17,9 +17,9 @@
 # pgvector operator classes other than vector_{l2,ip,cosine,l1}_ops,
 # halfvec_{l2,ip,cosine,l1}_ops, sparsevec_{l2,ip,cosine,l1}_ops,
 # bit_hamming_ops, bit_jaccard_ops, vector_ops, halfvec_ops and
-# sparsevec_ops; hnsw and ivfflat indexes of more than 16,000 bits (bit
-# columns are Postgres' own type and move, with their indexes up to 16,000
-# bits).
+# sparsevec_ops; ivfflat indexes of more than 16,000 bits (bit columns
+# are Postgres' own type and move, with their hnsw indexes up to 64,000
+# bits, as in pgvector, and their ivfflat ones up to 16,000).
 set -euo pipefail
 source "$(dirname "$0")/common.sh"
 JOBS=2
@@ -57,9 +57,11 @@ WHERE am.amname = 'ivfflat' AND oc.opcname NOT IN ('vector_l2_ops', 'vector_ip_o
                                                    'halfvec_l2_ops', 'halfvec_ip_ops', 'halfvec_cosine_ops',
                                                    'bit_hamming_ops')
 UNION ALL
-SELECT format('index %s has %s bits, more than the 16000 of pgvision''s bit indexes', a.attrelid::regclass, a.atttypmod)
+SELECT format('index %s has %s bits, more than the %s of pgvision''s %s bit indexes', a.attrelid::regclass,
+              a.atttypmod, CASE am.amname WHEN 'hnsw' THEN 64000 ELSE 16000 END, am.amname)
 FROM pg_attribute a JOIN pg_class ic ON ic.oid = a.attrelid JOIN pg_am am ON am.oid = ic.relam
-WHERE ic.relkind = 'i' AND am.amname IN ('hnsw', 'ivfflat') AND a.atttypid = 'bit'::regtype AND a.atttypmod > 16000;
+WHERE ic.relkind = 'i' AND a.atttypid = 'bit'::regtype
+  AND ((am.amname = 'hnsw' AND a.atttypmod > 64000) OR (am.amname = 'ivfflat' AND a.atttypmod > 16000));
 SQL
 )
 if [ -n "$unsupported" ]; then

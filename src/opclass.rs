@@ -150,7 +150,7 @@ unsafe fn read_halfvec(datum: pg_sys::Datum, f: &mut dyn FnMut(&[f32])) {
 /// `storage = 'half'` or `'i8'` (16,000 dimensions at most, as `vector`).
 pub static SPARSEVEC: KeyType = KeyType {
     name: "sparsevec",
-    max_dims: pageformat::MAX_DIMS,
+    max_dims: pageformat::SPARSE_MAX_DIMS,
     metrics: &[Metric::L2, Metric::InnerProduct, Metric::Cosine, Metric::L1],
     read: read_sparsevec,
     sparse: Some(read_sparsevec_sparse),
@@ -189,12 +189,12 @@ unsafe fn read_sparsevec(datum: pg_sys::Datum, f: &mut dyn FnMut(&[f32])) {
     // SAFETY: forwarded from the caller.
     let v = unsafe { crate::sparsevec::Sparsevec::from_datum_unchecked(datum) };
     let s = v.sparse();
-    if s.dim as usize > SPARSEVEC.max_dims {
+    if s.dim as usize > pageformat::MAX_DIMS {
         raise(
             PgSqlErrorCode::ERRCODE_PROGRAM_LIMIT_EXCEEDED,
             format!(
                 "sparsevec cannot have more than {} dimensions for hnsw index",
-                SPARSEVEC.max_dims
+                pageformat::MAX_DIMS
             ),
             None,
         );
@@ -202,9 +202,11 @@ unsafe fn read_sparsevec(datum: pg_sys::Datum, f: &mut dyn FnMut(&[f32])) {
     f(&vectorcore::sparsevec::to_dense(s));
 }
 
-/// Most bits a `bit` index accepts: pgvision's f16 elements hold one
-/// dimension a bit (pgvector packs 64,000 bits).
-pub const BIT_MAX_DIMS: usize = 16_000;
+/// Most bits a `bit` index accepts, as in pgvector: an hnsw index packs
+/// them (`pageformat::Storage::Bits`); its `half` and `i8` layouts and
+/// ivfflat hold a float a bit and take at most 16,000
+/// (`pageformat::MAX_DIMS`, see `crate::pg::am::key_dims`).
+pub const BIT_MAX_DIMS: usize = pageformat::MAX_BIT_DIMS;
 
 /// Postgres' `bit` type, a bit a dimension as 0/1 floats (exact in the
 /// index's f16 copies): Hamming distance is L1 over them.

@@ -181,14 +181,15 @@ pub unsafe extern "C-unwind" fn ambuild(
 
 /// An empty in-memory graph for `params`.
 fn new_graph(params: &IndexParams) -> MemoryGraph {
-    let new = if params.storage == Storage::Sparse {
-        MemoryGraph::new_sparse
-    } else {
-        MemoryGraph::new
-    };
+    let (new, dims): (fn(usize, graph::Metric, usize, usize, u64) -> MemoryGraph, usize) =
+        if params.storage == Storage::Sparse {
+            (MemoryGraph::new_sparse, params.dims)
+        } else {
+            (MemoryGraph::new, params.storage.codes_for(params.dims))
+        };
     new(
-        params.dims,
-        params.metric,
+        dims,
+        params.graph_metric(),
         params.m,
         params.ef_construction,
         SEED,
@@ -334,7 +335,11 @@ fn add(state: &mut BuildState, v: &[f32], tid: HeapTid) {
     if state.params.metric == graph::Metric::Cosine && distance::norm(v) == 0.0 {
         return; // a zero vector has no direction: not indexed, as in pgvector
     }
-    let half = HalfVector::encode(v);
+    let half = if state.params.storage == Storage::Bits {
+        distance::packed::encode(v)
+    } else {
+        HalfVector::encode(v)
+    };
     // Fx: a few GB/s over a 4 kB copy (SipHash is several times slower);
     // a collision only costs the equality check below.
     let mut h = rustc_hash::FxHasher::default();

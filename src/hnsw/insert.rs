@@ -66,8 +66,12 @@ pub fn insert_vector(index: pg_sys::Relation, tid: HeapTid, v: &[f32]) -> bool {
             "a dense vector for an index of sparse copies",
             None,
         ),
-        pageformat::Storage::Half => {
-            let half = HalfVector::encode(v);
+        pageformat::Storage::Half | pageformat::Storage::Bits => {
+            let half = if layout.storage() == pageformat::Storage::Bits {
+                distance::packed::encode(v)
+            } else {
+                HalfVector::encode(v)
+            };
             let bytes = layout.encode(level, &[tid], &half);
             super::store::place_element(index, &bytes, &half.codes, layout)
         }

@@ -1,6 +1,6 @@
 //! Reloptions `m` and `ef_construction`, pgvector's names, bounds and
-//! defaults, and pgvision's `storage` (f16, 8-bit or sparse copies, see
-//! `pageformat::storage`).
+//! defaults, and pgvision's `storage` (f16, 8-bit, packed-bit or sparse
+//! copies, see `pageformat::storage`).
 
 use crate::pgver;
 use core::ffi::{c_char, c_int, CStr};
@@ -55,7 +55,7 @@ pub fn init() {
         pg_sys::add_string_reloption(
             kind as _,
             c"storage".as_ptr(),
-            c"Copies of the vectors the graph is searched on: half (f16), i8 (8-bit) or sparse (sparsevec)".as_ptr(),
+            c"Copies of the vectors the graph is searched on: half (f16), i8 (8-bit), bit (packed bits) or sparse (sparsevec)".as_ptr(),
             // No default: an unset option lets the build choose (`params`).
             std::ptr::null(),
             Some(validate_storage),
@@ -64,8 +64,8 @@ pub fn init() {
     }
 }
 
-/// Validates a `storage` value: ERROR 22023 for anything but `half`, `i8`
-/// or `sparse`.
+/// Validates a `storage` value: ERROR 22023 for anything but `half`,
+/// `i8`, `bit` or `sparse`.
 #[pgrx::pg_guard]
 unsafe extern "C-unwind" fn validate_storage(value: *const c_char) {
     if value.is_null() {
@@ -77,7 +77,7 @@ unsafe extern "C-unwind" fn validate_storage(value: *const c_char) {
         crate::error::raise(
             pgrx::PgSqlErrorCode::ERRCODE_INVALID_PARAMETER_VALUE,
             format!("invalid value for hnsw option \"storage\": \"{text}\""),
-            Some("Valid values are \"half\" and \"i8\"."),
+            Some("Valid values are \"half\", \"i8\", \"bit\" and \"sparse\"."),
         );
     }
 }

@@ -26,12 +26,15 @@ pub struct IndexParams {
 /// for `vector` and `halfvec` columns where an element fits its page (at
 /// the same ef_search they reach the recall of f16 copies with a third to
 /// a half of the index and more queries/s: bench/RESULTS.md, "8-bit copies
-/// by default"), sparse copies for `sparsevec`, f16 copies for every other
-/// column.
+/// by default"), sparse copies for `sparsevec`, packed bits for `bit`, f16
+/// copies for every other column.
 fn default_storage(class: &crate::opclass::Opclass, dims: usize, m: usize) -> pageformat::Storage {
     use pageformat::Storage;
     if class.key.sparse.is_some() {
         return Storage::Sparse;
+    }
+    if std::ptr::eq(class.key, &crate::opclass::BIT) {
+        return Storage::Bits;
     }
     let dense = std::ptr::eq(class.key, &crate::opclass::VECTOR)
         || std::ptr::eq(class.key, &crate::opclass::HALFVEC);
@@ -56,26 +59,15 @@ impl IndexParams {
             );
         }
         let class = crate::opclass::of(index);
-        let chosen = options::storage_of(index);
-        if chosen == Some(pageformat::Storage::Sparse) && class.key.sparse.is_none() {
-            raise(
-                PgSqlErrorCode::ERRCODE_INVALID_PARAMETER_VALUE,
-                format!(
-                    "hnsw storage \"sparse\" does not support type {}",
-                    class.key.name
-                ),
-                Some("Sparse copies are for sparsevec columns: use storage \"half\" or \"i8\"."),
-            );
-        }
-        // Sparse copies (chosen, or the default for a sparse type) take any
-        // number of dimensions; dense ones the type's index limit.
-        let sparse = match chosen {
-            Some(s) => s == pageformat::Storage::Sparse,
-            None => class.key.sparse.is_some(),
-        };
-        let max = sparse.then_some(pageformat::SPARSE_MAX_DIMS);
-        let (class, dims) = crate::pg::am::key_dims_up_to(index, "hnsw", max);
-        let storage = chosen.unwrap_or_else(|| default_storage(class, dims, m));
+        let named = options::storage_of(index);
+        check_named_storage(class, named);
+        // The column's dimension limit depends on the storage (16,000
+        // dense, 64,000 packed bits, any sparse); an unset option's choice
+        // between f16 and 8-bit copies, made once the dimensions are known,
+        // does not change it.
+        let limit = named.unwrap_or_else(|| default_storage(class, 1, m)).max_dims();
+        let (class, dims) = crate::pg::am::key_dims_up_to(index, "hnsw", limit);
+        let storage = named.unwrap_or_else(|| default_storage(class, dims, m));
         if storage == pageformat::Storage::Sq8 {
             if class.metric == Metric::Jaccard {
                 raise(
@@ -104,6 +96,16 @@ impl IndexParams {
         }
     }
 
+    /// The metric the graph measures in: the class's, or its packed form
+    /// for an index of packed bits.
+    pub fn graph_metric(&self) -> Metric {
+        if self.storage == pageformat::Storage::Bits {
+            self.metric.packed()
+        } else {
+            self.metric
+        }
+    }
+
     /// The on-disk format version an index of these parameters is written in.
     pub fn version(&self) -> u32 {
         self.storage.version()
@@ -112,5 +114,32 @@ impl IndexParams {
     /// Highest level an element may get (it must fit one page).
     pub fn level_cap(&self) -> usize {
         pageformat::level_cap_in(self.m, self.dims, self.version()).min(graph::DEFAULT_MAX_LEVEL)
+    }
+}
+
+/// Refuses a `storage` option that names copies `class`'s type cannot
+/// have: packed bits are for `bit` columns, sparse copies for `sparsevec`
+/// (a `bit` column may still name `half` or `i8`, the f16 and 8-bit
+/// layouts of 0/1 floats, up to 16,000 bits, as before packed bits).
+fn check_named_storage(class: &crate::opclass::Opclass, named: Option<pageformat::Storage>) {
+    let bit_column = std::ptr::eq(class.key, &crate::opclass::BIT);
+    match named {
+        Some(pageformat::Storage::Bits) if !bit_column => raise(
+            PgSqlErrorCode::ERRCODE_INVALID_PARAMETER_VALUE,
+            format!(
+                "hnsw storage \"bit\" is only for bit columns, not {}",
+                class.key.name
+            ),
+            Some("Use storage \"half\" or \"i8\"."),
+        ),
+        Some(pageformat::Storage::Sparse) if class.key.sparse.is_none() => raise(
+            PgSqlErrorCode::ERRCODE_INVALID_PARAMETER_VALUE,
+            format!(
+                "hnsw storage \"sparse\" does not support type {}",
+                class.key.name
+            ),
+            Some("Sparse copies are for sparsevec columns: use storage \"half\" or \"i8\"."),
+        ),
+        _ => {}
     }
 }

@@ -413,9 +413,18 @@ impl PageGraph {
     /// The graph of `index` described by `meta` (validated: its sizes are
     /// in range).
     pub fn new(index: pg_sys::Relation, meta: &Meta) -> Self {
-        let Some(metric) = Metric::from_code(meta.metric) else {
+        let Some(mut metric) = Metric::from_code(meta.metric) else {
             corrupted(index, format!("meta page: metric code {}", meta.metric));
         };
+        if meta.storage() == Storage::Bits {
+            if !matches!(metric, Metric::L1 | Metric::Jaccard) {
+                corrupted(
+                    index,
+                    format!("meta page: metric code {} of packed bits", meta.metric),
+                );
+            }
+            metric = metric.packed();
+        }
         PageGraph {
             index,
             layout: ElementLayout::new(meta.m as usize, meta.dims as usize, meta.version),
@@ -785,8 +794,9 @@ impl PageGraph {
             return q;
         }
         let (codes, scale, _) = self.half_copy(id);
-        let v = half::decode(&codes, scale);
-        self.metric.prepare(&v).unwrap_or(v)
+        let mut v = Vec::new();
+        self.metric.query_from_copy(&codes, scale, &mut v);
+        v
     }
 
     /// Raises XX002 when a list at layer `lc` is to be written into element
@@ -949,8 +959,7 @@ impl GraphMut for PageGraph {
             halves.clear();
         }
         let (codes, scale, _) = halves.entry(id).or_insert_with(|| self.half_copy(id));
-        half::decode_into(codes, *scale, out);
-        self.metric.prepare_in_place(out);
+        self.metric.query_from_copy(codes, *scale, out);
     }
 
     fn metric(&self) -> Metric {

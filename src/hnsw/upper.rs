@@ -121,7 +121,7 @@ pub fn entry_points(
             return None;
         }
         let limit = work_mem as usize * 1024;
-        match copy_upper(graph, ep, meta.dims as usize, limit) {
+        match copy_upper(graph, ep, graph.layout().dims, limit) {
             Ok(layers) => {
                 entry.nodes = layers.len();
                 entry.descents = 0;

@@ -278,7 +278,7 @@ impl Walk {
             index,
             heap,
             heap_blocks: blocks(heap),
-            cap: pageformat::level_cap_in(layout.m, layout.dims, meta.version)
+            cap: pageformat::level_cap_in(layout.m, meta.dims as usize, meta.version)
                 .min(graph::DEFAULT_MAX_LEVEL),
             meta,
             order,
@@ -499,8 +499,10 @@ impl Walk {
             };
             if !free {
                 let first = self.layout.chunk_range(i).start;
-                if let Err(c) = pageformat::check_codes(&codes, first) {
-                    self.fail(b, o, c);
+                if self.layout.storage() == pageformat::Storage::Half {
+                    if let Err(c) = pageformat::check_codes(&codes, first) {
+                        self.fail(b, o, c);
+                    }
                 }
                 rest.extend_from_slice(&codes);
             }
@@ -744,10 +746,11 @@ impl Walk {
             return Ok(()); // a zero vector under cosine is not indexed
         }
         let id = self.element_of(tids, tid)?;
-        if v.len() != self.layout.dims {
+        if v.len() != self.meta.dims as usize {
             return Ok(()); // not indexable: an insert would have failed
         }
         let x = in_index_order(self.order.as_deref(), v);
+        let packed = self.layout.storage() == pageformat::Storage::Bits;
         if self.layout.storage() == pageformat::Storage::Sq8 {
             let mut back = Vec::new();
             let (err, norm) = self.graph.with_element(id, |e| {
@@ -774,7 +777,12 @@ impl Walk {
             )
         });
         self.graph.append_chunks(id, chunk_block, &mut codes);
-        pageformat::check_copy(&x, &codes, scale, err, norm).map_err(|c| {
+        let checked = if packed {
+            check_packed(&x, &codes, (scale, err, norm))
+        } else {
+            pageformat::check_copy(&x, &codes, scale, err, norm)
+        };
+        checked.map_err(|c| {
             format!(
                 "block {}, item {}: heap row ({},{}): {c}",
                 id.block(),
@@ -784,6 +792,31 @@ impl Walk {
             )
         })
     }
+}
+
+/// Checks a packed-bit copy (`codes` and (scale, error bound, norm))
+/// against the bits `x` (0/1 floats) it was made from: the same words,
+/// scale 1, error bound 0 and the same norm, exactly.
+fn check_packed(
+    x: &[f32],
+    codes: &[u16],
+    fields: (f32, f32, f32),
+) -> Result<(), pageformat::Corruption> {
+    let want = distance::packed::encode(x);
+    if codes != want.codes.as_slice() {
+        let found = distance::packed::hamming(
+            distance::packed::bytes_of_codes(codes),
+            distance::packed::bytes_of_codes(&want.codes),
+        );
+        return Err(pageformat::Corruption::Bits(found));
+    }
+    if fields != (want.scale, want.err, want.norm) {
+        return Err(pageformat::Corruption::Copy {
+            found: fields.2 as f64,
+            bound: want.norm as f64,
+        });
+    }
+    Ok(())
 }
 
 /// The name of the table `index` is on, for messages.

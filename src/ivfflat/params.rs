@@ -29,7 +29,7 @@ impl IndexParams {
         let supported = match class.metric {
             Metric::L2 | Metric::InnerProduct | Metric::Cosine => !bits,
             Metric::L1 => bits,
-            Metric::Jaccard => false,
+            Metric::Jaccard | Metric::PackedHamming | Metric::PackedJaccard => false,
         };
         if !supported {
             raise(
@@ -68,6 +68,7 @@ pub fn element(key: &crate::opclass::KeyType) -> ivf::layout::Element {
 pub fn assignment(metric: Metric) -> ivf::Assignment {
     match metric {
         Metric::L2 | Metric::L1 | Metric::Jaccard => ivf::Assignment::L2,
+        Metric::PackedHamming | Metric::PackedJaccard => ivf::Assignment::L2,
         Metric::InnerProduct | Metric::Cosine => ivf::Assignment::InnerProduct,
     }
 }
@@ -88,7 +89,9 @@ pub fn operator_value(metric: Metric, x: &[f32], q: &[f32]) -> f64 {
         Metric::Cosine => distance::cosine_distance(x, q),
         // Hamming over 0/1 values: an exact integer, as hamming_distance gives.
         Metric::L1 => distance::l1(x, q) as f64,
-        Metric::Jaccard => unreachable!("no ivfflat class has it: IndexParams::of refuses it"),
+        Metric::Jaccard | Metric::PackedHamming | Metric::PackedJaccard => {
+            unreachable!("no ivfflat class has it: IndexParams::of refuses it")
+        }
     }
 }
 

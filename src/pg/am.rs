@@ -217,15 +217,15 @@ pub unsafe fn insert_key(
 /// with pgvector's errors for a column without dimensions or wider than
 /// the class's key type takes (`am` names the access method in them).
 pub fn key_dims(index: pg_sys::Relation, am: &str) -> (&'static crate::opclass::Opclass, usize) {
-    key_dims_up_to(index, am, None)
+    key_dims_up_to(index, am, pageformat::MAX_DIMS)
 }
 
-/// [`key_dims`] with the dimension limit `max` in place of the key type's
-/// (an hnsw index of sparse copies takes all of `sparsevec`'s).
+/// [`key_dims`] for an index that takes up to `limit` dimensions (64,000
+/// for packed bits, any for sparse copies), or fewer where its key type has fewer.
 pub fn key_dims_up_to(
     index: pg_sys::Relation,
     am: &str,
-    max: Option<usize>,
+    limit: usize,
 ) -> (&'static crate::opclass::Opclass, usize) {
     use crate::error::raise;
     use pgrx::PgSqlErrorCode;
@@ -241,7 +241,7 @@ pub fn key_dims_up_to(
             None,
         );
     }
-    let max = max.unwrap_or(class.key.max_dims.min(pageformat::MAX_DIMS));
+    let max = class.key.max_dims.min(limit);
     if typmod as usize > max {
         raise(
             PgSqlErrorCode::ERRCODE_PROGRAM_LIMIT_EXCEEDED,

@@ -10,6 +10,9 @@
 
 pub mod bits;
 pub mod half;
+pub mod packed;
+#[cfg(target_arch = "x86_64")]
+mod packed_x86;
 pub mod scalar;
 pub mod sparse;
 pub mod sq8;

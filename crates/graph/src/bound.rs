@@ -40,6 +40,10 @@ pub fn lower_bound(metric: Metric, d: f32, err: f32, norm: f32, q_norm: f32, dim
         // an inexact copy gets the trivial bound 0.
         Metric::Jaccard if err == 0.0 => (d - JACCARD_SLACK).max(0.0),
         Metric::Jaccard => 0.0,
+        // packed copies are exact: the count is an exact integer in f32
+        Metric::PackedHamming => d.max(0.0),
+        // exact counts, the same two roundings as Jaccard's above
+        Metric::PackedJaccard => (d - JACCARD_SLACK).max(0.0),
     }
 }
 
@@ -81,6 +85,7 @@ mod tests {
                     1.0 - dot.round() / (na.round() + nb.round() - dot.round())
                 }
             }
+            Metric::PackedHamming | Metric::PackedJaccard => unreachable!("tested in metric.rs"),
         }
     }
 

@@ -154,8 +154,13 @@ impl MemoryGraph {
         self
     }
 
-    /// Stores the f16 copy of `vector` as a new node (see [`MemoryGraph::add_half`]).
+    /// Stores the f16 copy of `vector` as a new node (see
+    /// [`MemoryGraph::add_half`]); under a packed metric, its packed copy
+    /// (`vector` holds 0/1 floats, `dim` is the copy's codes).
     pub fn add(&mut self, vector: &[f32]) -> u32 {
+        if self.metric.is_packed() {
+            return self.add_half(&distance::packed::encode(vector));
+        }
         self.add_half(&HalfVector::encode(vector))
     }
 
@@ -567,8 +572,8 @@ impl GraphMut for MemoryGraph {
             self.metric.prepare_sparse_in_place(out);
             return;
         }
-        distance::half::decode_into(self.codes(id), self.halves[id as usize].0, out);
-        self.metric.prepare_in_place(out);
+        self.metric
+            .query_from_copy(self.codes(id), self.halves[id as usize].0, out);
     }
 
     /// False for a sparse graph.

@@ -1,6 +1,6 @@
 //! Distance functions the graph is built over; smaller is always closer.
 
-use distance::{half, sparse, sq8};
+use distance::{half, packed, sparse, sq8};
 
 /// The distance an index orders by. Every variant returns "smaller is
 /// closer", so the graph algorithms never need to know which one is used.
@@ -23,6 +23,14 @@ pub enum Metric {
     /// counts as integers. A [`Metric::prepare`]d query carries its count
     /// of set bits in its first element (see [`jaccard_prepare`]).
     Jaccard,
+    /// Hamming distance of packed bit strings (an index of packed-bit
+    /// copies, `distance::packed`): stored as [`Metric::L1`]'s code. Its
+    /// copies and prepared queries hold the packed words' bytes (see
+    /// [`Metric::packed`]); distances are exact popcounts.
+    PackedHamming,
+    /// Jaccard distance of packed bit strings, stored as
+    /// [`Metric::Jaccard`]'s code; exact, as [`Metric::PackedHamming`].
+    PackedJaccard,
 }
 
 impl Metric {
@@ -43,8 +51,37 @@ impl Metric {
             Metric::InnerProduct => 1,
             Metric::Cosine => 2,
             Metric::L1 => 3,
-            Metric::Jaccard => 4,
+            Metric::Jaccard | Metric::PackedJaccard => 4,
+            Metric::PackedHamming => 3,
         }
+    }
+
+    /// The metric an index of packed-bit copies measures in for this
+    /// opclass metric: Hamming (`L1` on bits) and Jaccard become their
+    /// packed forms; the others have none and stay as they are.
+    pub fn packed(self) -> Metric {
+        match self {
+            Metric::L1 | Metric::PackedHamming => Metric::PackedHamming,
+            Metric::Jaccard | Metric::PackedJaccard => Metric::PackedJaccard,
+            other => other,
+        }
+    }
+
+    /// Whether it measures packed bit strings (see [`Metric::packed`]).
+    pub fn is_packed(self) -> bool {
+        matches!(self, Metric::PackedHamming | Metric::PackedJaccard)
+    }
+
+    /// A stored copy (`scale * codes`, or the packed words for a packed
+    /// metric) written over `out` as a prepared query: decoded and
+    /// [`Metric::prepare`]d, or the packed words' bytes as they are.
+    pub fn query_from_copy(&self, codes: &[u16], scale: f32, out: &mut Vec<f32>) {
+        if self.is_packed() {
+            packed::query_of_codes_into(codes, out);
+            return;
+        }
+        half::decode_into(codes, scale, out);
+        self.prepare_in_place(out);
     }
 
     /// The metric of a meta-page code (None for a code no build writes).
@@ -55,14 +92,22 @@ impl Metric {
     /// A query as the f16 distances below expect it: unit length for
     /// cosine, `None` when a cosine query has zero or infinite norm (no
     /// result is meaningful); unchanged otherwise.
+    ///
+    /// For a packed metric, `v` holds 0/1 floats (a bit a dimension) and
+    /// the prepared query the packed words' bytes (two floats a word).
     pub fn prepare(&self, v: &[f32]) -> Option<Vec<f32>> {
+        if self.is_packed() {
+            return Some(packed::query_of_bytes(&packed::pack_floats(v)));
+        }
         let mut v = v.to_vec();
         self.prepare_in_place(&mut v).then_some(v)
     }
 
     /// [`Metric::prepare`] over `v` itself; false (and `v` unchanged) for a
-    /// cosine vector of zero or infinite norm.
+    /// cosine vector of zero or infinite norm. Not for a packed metric,
+    /// whose prepared query is shorter (`v` is left as it is).
     pub fn prepare_in_place(&self, v: &mut [f32]) -> bool {
+        debug_assert!(!self.is_packed(), "a packed query changes length");
         if *self == Metric::Jaccard {
             jaccard_prepare(v);
             return true;
@@ -98,6 +143,12 @@ impl Metric {
                 let x0 = x0[0];
                 let ab = half::dot(&query[1..], &codes[1..], scale) + q0 * x0;
                 jaccard_of_counts(ab, a, norm * norm)
+            }
+            Metric::PackedHamming => {
+                packed::hamming(packed::bytes_of_query(query), packed::bytes_of_codes(codes)) as f32
+            }
+            Metric::PackedJaccard => {
+                packed::jaccard(packed::bytes_of_query(query), packed::bytes_of_codes(codes))
             }
         };
         nan_last(d)
@@ -141,7 +192,7 @@ impl Metric {
             Metric::InnerProduct => -sq8::dot(query, codes, scale, offset),
             Metric::Cosine => 1.0 - sq8::dot(query, codes, scale, offset) / norm,
             Metric::L1 => sq8::l1(query, codes, scale, offset),
-            Metric::Jaccard => 0.0,
+            Metric::Jaccard | Metric::PackedHamming | Metric::PackedJaccard => 0.0,
         };
         nan_last(d)
     }
@@ -209,6 +260,12 @@ impl Metric {
             Metric::Jaccard => {
                 jaccard_of_counts(half::dot_pair(a.0, a.1, b.0, b.1), a.2 * a.2, b.2 * b.2)
             }
+            Metric::PackedHamming => {
+                packed::hamming(packed::bytes_of_codes(a.0), packed::bytes_of_codes(b.0)) as f32
+            }
+            Metric::PackedJaccard => {
+                packed::jaccard(packed::bytes_of_codes(a.0), packed::bytes_of_codes(b.0))
+            }
         };
         nan_last(d)
     }
@@ -227,11 +284,18 @@ impl Metric {
                 let ab = distance::inner_product(&a[1..], &b[1..]) + a0 * b0;
                 jaccard_of_counts(ab, na, nb)
             }
+            Metric::PackedHamming => {
+                packed::hamming(packed::bytes_of_query(a), packed::bytes_of_query(b)) as f32
+            }
+            Metric::PackedJaccard => {
+                packed::jaccard(packed::bytes_of_query(a), packed::bytes_of_query(b))
+            }
         };
         nan_last(d)
     }
 
-    /// Distance between `a` and `b`; NaN (a zero-norm cosine operand) is
+    /// Distance between `a` and `b` (for a packed metric, two
+    /// [`Metric::prepare`]d queries); NaN (a zero-norm cosine operand) is
     /// reported as `+inf` so such a vector sorts last instead of poisoning
     /// the heaps.
     #[inline]
@@ -245,6 +309,7 @@ impl Metric {
                 let sq = |v: &[f32]| distance::inner_product(v, v);
                 jaccard_of_counts(distance::inner_product(a, b), sq(a), sq(b))
             }
+            Metric::PackedHamming | Metric::PackedJaccard => self.between_prepared(a, b),
         };
         nan_last(d)
     }
@@ -373,6 +438,59 @@ mod bit_tests {
                             (*g as f64 - want).abs() <= 1e-6 * want.max(1.0),
                             "{metric:?} {bits} bits, path {k}: {g} vs {want}"
                         );
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn packed_metrics_are_exact_on_every_path() {
+        use distance::packed;
+        let mut rng = rand::rngs::StdRng::seed_from_u64(21);
+        for bits in [1, 3, 63, 64, 65, 1000, 1024, 4099, 64_000] {
+            for i in 0..12 {
+                let densities = [0.0, 0.01, 0.3, 0.5, 0.9, 1.0];
+                let a = random_bits(&mut rng, bits, densities[i % 6]);
+                let b = random_bits(&mut rng, bits, densities[(i / 2) % 6]);
+                let fa = distance::bits::to_floats(&a, bits);
+                let fb = distance::bits::to_floats(&b, bits);
+                let (ca, cb) = (packed::encode(&fa), packed::encode(&fb));
+                for (plain, want) in [
+                    (Metric::L1, distance::bits::hamming(&a, &b) as f64),
+                    (Metric::Jaccard, distance::bits::jaccard(&a, &b)),
+                ] {
+                    let metric = plain.packed();
+                    assert!(metric.is_packed() && metric.code() == plain.code());
+                    let (qa, qb) = (metric.prepare(&fa).unwrap(), metric.prepare(&fb).unwrap());
+                    assert_eq!(qa.len(), 2 * packed::words(bits));
+                    let mut back = Vec::new();
+                    metric.query_from_copy(&ca.codes, ca.scale, &mut back);
+                    assert_eq!(packed::bytes_of_query(&back), packed::bytes_of_query(&qa));
+                    let got = [
+                        metric.distance(&qa, &qb),
+                        metric.to_half(&qa, &cb.codes, cb.scale, cb.norm),
+                        metric.to_half_within(&qb, &ca.codes, ca.scale, ca.norm, 0.0),
+                        metric.between_halves(
+                            (&ca.codes, ca.scale, ca.norm),
+                            (&cb.codes, cb.scale, cb.norm),
+                        ),
+                        metric.between_prepared(&qa, &qb),
+                    ];
+                    for (k, g) in got.iter().enumerate() {
+                        assert!(
+                            (*g as f64 - want).abs() <= 1e-6 * want.max(1.0),
+                            "{metric:?} {bits} bits, path {k}: {g} vs {want}"
+                        );
+                        let bound = crate::lower_bound(metric, *g, 0.0, ca.norm, 0.0, bits);
+                        assert!(bound <= want, "{metric:?} bound {bound} above {want}");
+                        assert!(
+                            bound >= want - 2e-6,
+                            "{metric:?} bound {bound} far below {want}"
+                        );
+                    }
+                    if plain == Metric::L1 {
+                        assert_eq!(got[1] as f64, want, "Hamming is exact");
                     }
                 }
             }

@@ -135,6 +135,8 @@ pub enum Corruption {
         /// What the element says it is at most (or its norm).
         bound: f64,
     },
+    /// A packed-bit copy differs from the heap row's bits in this many.
+    Bits(u64),
 }
 
 impl fmt::Display for Corruption {
@@ -207,6 +209,7 @@ impl fmt::Display for Corruption {
                 f,
                 "f16 copy does not match the heap row's vector ({found} against {bound})"
             ),
+            Bits(n) => write!(f, "packed bits differ from the heap row's in {n} bits"),
         }
     }
 }

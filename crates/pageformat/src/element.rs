@@ -68,6 +68,11 @@
 //! sparse vector whose element would not fit a page at level 0 (more
 //! non-zeros than m leaves room for) is refused; one that fits at a lower
 //! level than it drew gets that level ([`ElementLayout::sparse_level_cap`]).
+//! An index of packed bits (format 6, `bit` columns) has the f16 layout
+//! with the bit string's bytes, zero-padded to 64-bit words, in place of
+//! the f16 codes (as 2-byte "codes", four a word), scale 1, error bound 0
+//! and the norm of the 0/1 vector; it spans pages past 60,736 bits
+//! at m = 16, as an f16 element past 3,800 dimensions does.
 
 use crate::seal::{self, SEALED_HEAP_TIDS};
 use crate::Corruption;
@@ -242,7 +247,8 @@ const MAX_GROUP: usize = 16;
 pub struct ElementLayout {
     /// Neighbours per element above layer 0.
     pub m: usize,
-    /// Vector dimensions.
+    /// Vector dimensions: codes of its copies (of a packed-bit layout,
+    /// four a 64-bit word of bits, [`Storage::codes_for`]).
     pub dims: usize,
     /// Codes kept in the element tuple itself.
     inline: usize,
@@ -266,9 +272,14 @@ impl ElementLayout {
     /// An index of 8-bit copies (format 5) never spans pages: its layout
     /// holds every code in the element tuple (its meta page's check keeps
     /// the dimensions to what fits, [`crate::max_single_page_dims_in`]).
+    ///
+    /// A packed-bit index (format 6) is laid out as an f16 one whose
+    /// `dims` ([`ElementLayout::dims`]) are its copy's codes, four a
+    /// 64-bit word ([`Storage::codes_for`]).
     pub fn new(m: usize, dims: usize, version: u32) -> Self {
         let sealed = version >= seal::SEALED_SINCE;
         let storage = Storage::of_version(version);
+        let dims = storage.codes_for(dims);
         let lists = ElementLayout {
             m,
             dims: 0,
@@ -280,7 +291,7 @@ impl ElementLayout {
         }
         .size_at(crate::MIN_LEVEL_CAP);
         let room = crate::max_item();
-        if lists + storage.code_bytes() * dims <= room || storage != Storage::Half {
+        if lists + storage.code_bytes() * dims <= room || !storage.f16_layout() {
             return ElementLayout {
                 m,
                 dims,
@@ -622,7 +633,7 @@ impl ElementLayout {
 
     /// Encodes a new element with no neighbours.
     pub fn encode(&self, level: usize, tids: &[HeapTid], half: &HalfVector) -> Vec<u8> {
-        assert_eq!(self.storage, Storage::Half, "an f16 layout");
+        assert_ne!(self.storage, Storage::Sq8, "an f16 or packed-bit layout");
         assert_eq!(
             half.codes.len(),
             self.dims,
@@ -698,7 +709,7 @@ impl ElementLayout {
             e.check_fields()?;
         }
         let chunk_block = e.chunk_block();
-        let placed = if self.storage != Storage::Half {
+        let placed = if !self.storage.f16_layout() {
             true // the field holds the copy's offset or its gaps' bytes
         } else if self.spans() {
             self.chunk_location(block, chunk_block, 1).is_some()
@@ -771,7 +782,7 @@ impl<'a> ElementRef<'a> {
         if !self.layout.sealed {
             return Ok(());
         }
-        if self.layout.storage != Storage::Half {
+        if !self.layout.storage.f16_layout() {
             return self.check_seal_sq8();
         }
         let stored = self.check_heap_seal()?;
@@ -952,7 +963,7 @@ impl<'a> ElementRef<'a> {
     /// First block of its chunks (0 unless the layout spans pages; an
     /// 8-bit or sparse layout keeps other fields there and has none).
     pub fn chunk_block(&self) -> u32 {
-        if self.layout.storage != Storage::Half {
+        if !self.layout.storage.f16_layout() {
             return 0;
         }
         u32::from_le_bytes(self.bytes[76..80].try_into().expect("4 bytes"))
@@ -1296,6 +1307,85 @@ mod tests {
                     Err(Corruption::Seal("vector"))
                 );
                 assert!(layout.read(&b).check_seal(&[]).is_err(), "chunks missing");
+            }
+        }
+    }
+
+    #[test]
+    fn packed_bit_elements_fit_their_pages_up_to_64000_bits_at_every_m() {
+        let v = crate::BITS_FORMAT_VERSION;
+        for m in crate::meta::M_RANGE {
+            for bits in [1, 64, 1024, 2048, 30_000, 64_000] {
+                let layout = ElementLayout::new(m as usize, bits, v);
+                assert_eq!(layout.storage(), Storage::Bits);
+                assert_eq!(layout.dims, 4 * bits.div_ceil(64));
+                let cap = crate::level_cap_in(m as usize, bits, v);
+                assert!(cap >= crate::MIN_LEVEL_CAP, "m {m}, {bits} bits: cap {cap}");
+                assert!(crate::item_footprint(layout.size_at(cap)) <= crate::page_capacity());
+                if layout.spans() {
+                    for i in 1..=layout.chunks() {
+                        let len = layout.chunk_range(i).len();
+                        let per_block = if layout.group() > 1 {
+                            layout.group()
+                        } else {
+                            1
+                        };
+                        assert!(
+                            per_block * crate::item_footprint(CHUNK_HEADER + 2 * len)
+                                <= crate::page_capacity()
+                        );
+                    }
+                }
+            }
+        }
+        let small = ElementLayout::new(16, 2048, v);
+        assert!(!small.spans());
+        let per_page = crate::page_capacity() / crate::item_footprint(small.size_at(0));
+        assert_eq!(per_page, 15, "fifteen 2048-bit level-0 elements a page");
+        assert!(ElementLayout::new(16, 64_000, v).spans());
+        // the widest that fits one page at m = 16 (as the module note says)
+        assert!(!ElementLayout::new(16, 60_736, v).spans());
+        assert!(ElementLayout::new(16, 60_737, v).spans());
+    }
+
+    #[test]
+    fn packed_bit_elements_round_trip_and_are_sealed() {
+        let v = crate::BITS_FORMAT_VERSION;
+        let tid = HeapTid {
+            block: 3,
+            offset: 7,
+        };
+        for bits in [5usize, 1024, 64_000] {
+            let layout = ElementLayout::new(16, bits, v);
+            let x: Vec<f32> = (0..bits).map(|i| f32::from(u8::from(i % 3 == 0))).collect();
+            let copy = distance::packed::encode(&x);
+            assert_eq!(copy.codes.len(), layout.dims);
+            let b = layout.encode(2, &[tid], &copy);
+            let e = layout.read(&b);
+            assert_eq!((e.scale(), e.err(), e.norm()), (1.0, 0.0, copy.norm));
+            let inline = layout.inline_dims();
+            assert_eq!(&*e.head_codes(), &copy.codes[..inline]);
+            let rest = &copy.codes[inline..];
+            assert!(e.check_seal(rest).is_ok());
+            assert!(e.check_fields().is_ok());
+            // one flipped bit anywhere breaks the vector seal
+            let at = if rest.is_empty() {
+                inline - 1
+            } else {
+                rest.len() - 1
+            };
+            if rest.is_empty() {
+                let mut d = b.clone();
+                let end = d.len() - 1;
+                d[end] ^= 1;
+                assert_eq!(
+                    layout.read(&d).check_seal(&[]),
+                    Err(Corruption::Seal("vector"))
+                );
+            } else {
+                let mut r = rest.to_vec();
+                r[at] ^= 1;
+                assert_eq!(e.check_seal(&r), Err(Corruption::Seal("vector")));
             }
         }
     }

@@ -25,7 +25,10 @@
 //! about 0.5 kB (16 per page). An index made `WITH (storage = 'i8')` keeps
 //! 8-bit copies instead (one byte a dimension with the vector's own offset
 //! and step, the same kind of proven bound; format 5, see [`storage`]): a
-//! 2048-d element takes 2.3 kB, three a page.
+//! 2048-d element takes 2.3 kB, three a page. An index of a `bit` column
+//! keeps the bits packed (format 6, exact): a 2048-bit element takes
+//! 0.5 kB, and bit strings of up to 64,000 bits ([`MAX_BIT_DIMS`]) span
+//! pages as wide f16 vectors do.
 //!
 //! Up to [`max_single_page_dims`] (3,796 for m = 16) an element is one
 //! tuple. Wider vectors, up to the type's 16,000 ([`MAX_DIMS`]), *span
@@ -94,7 +97,8 @@ pub use meta::{
 pub use page::{check_page, is_element_block, item_range, PageHeader};
 pub use placement::{free_slot_order, pack_addresses, pack_sized};
 pub use storage::{
-    Storage, SPARSE_FORMAT_VERSION, SPARSE_MAX_DIMS, SPARSE_MAX_NNZ, SQ8_FORMAT_VERSION,
+    Storage, BITS_FORMAT_VERSION, SPARSE_FORMAT_VERSION, SPARSE_MAX_DIMS, SPARSE_MAX_NNZ,
+    SQ8_FORMAT_VERSION,
 };
 
 /// Postgres' block size.
@@ -129,6 +133,9 @@ pub const MIN_LEVEL_CAP: usize = 3;
 
 /// Most dimensions an index takes: the `vector` type's own limit.
 pub const MAX_DIMS: usize = 16_000;
+
+/// Most bits a packed-bit index takes (pgvector's hnsw limit for `bit`).
+pub const MAX_BIT_DIMS: usize = 64_000;
 
 /// Largest item that fits an empty page (MAXALIGN(size) + LINE_POINTER
 /// <= capacity).

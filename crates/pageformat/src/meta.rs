@@ -13,11 +13,10 @@ pub const MAGIC: u32 = 0x6876_6770;
 /// and two checksums in the tenth slot.
 pub const FORMAT_VERSION: u32 = 4;
 /// Newest version this build reads: [`crate::SQ8_FORMAT_VERSION`] (5) is
-/// version 4 with 8-bit copies (`storage = 'i8'`, see [`crate::storage`]).
-/// [`crate::SPARSE_FORMAT_VERSION`] (7) is version 4 with sparse copies.
+/// version 4 with 8-bit copies (`storage = 'i8'`, see [`crate::storage`]);
+/// [`crate::BITS_FORMAT_VERSION`] (6) is version 4 with packed bits,
+/// [`crate::SPARSE_FORMAT_VERSION`] (7) version 4 with sparse copies.
 pub const NEWEST_READABLE_VERSION: u32 = crate::SPARSE_FORMAT_VERSION;
-/// Versions in the range above that this build does not read.
-const UNREADABLE_VERSIONS: [u32; 1] = [6];
 /// Oldest version this build reads: versions 1 to 3 are version 4 without
 /// seals (10 heap TIDs an element), 1 and 2 also without a dimension
 /// order, and 1 without page-spanning elements.
@@ -190,21 +189,14 @@ impl Meta {
         if self.magic != MAGIC {
             return Err(format!("bad magic number {:#x}", self.magic));
         }
-        if !(OLDEST_READABLE_VERSION..=NEWEST_READABLE_VERSION).contains(&self.version)
-            || UNREADABLE_VERSIONS.contains(&self.version)
-        {
+        if !(OLDEST_READABLE_VERSION..=NEWEST_READABLE_VERSION).contains(&self.version) {
             return Err(format!(
                 "on-disk format version {} (this build reads versions \
                  {OLDEST_READABLE_VERSION} to {NEWEST_READABLE_VERSION}); REINDEX it",
                 self.version
             ));
         }
-        let max_dims = if self.storage() == crate::Storage::Sparse {
-            crate::SPARSE_MAX_DIMS
-        } else {
-            crate::MAX_DIMS
-        };
-        if !(1..=max_dims as u32).contains(&self.dims) {
+        if !(1..=self.storage().max_dims() as u32).contains(&self.dims) {
             return Err(format!("{} dimensions", self.dims));
         }
         if !M_RANGE.contains(&self.m) {
@@ -391,6 +383,10 @@ mod tests {
         let mut none = good;
         none.set_entry_point(None);
         assert_eq!(none.validate(), Ok(()));
+        let mut bits = Meta::new_with_storage(64_000, 16, 64, 3, crate::Storage::Bits);
+        assert_eq!(bits.validate(), Ok(()));
+        bits.dims = 64_001;
+        assert!(bits.validate().unwrap_err().contains("dimensions"));
     }
 
     /// Random bit flips in the meta page's bytes give a valid meta page or

@@ -147,3 +147,47 @@ fn a_copy_of_8_bit_elements_measures_them_as_the_pages_do() {
         }
     }
 }
+
+#[test]
+fn descent_on_a_copy_of_packed_bits_matches_the_store() {
+    // A packed-bit index copies its upper nodes' words as "codes": the
+    // descent on the copy ends where the one on the store does.
+    use rand::{Rng, SeedableRng};
+    let bits = 300;
+    let mut rng = rand::rngs::StdRng::seed_from_u64(47);
+    let centres: Vec<Vec<bool>> = (0..8)
+        .map(|_| (0..bits).map(|_| rng.gen_bool(0.3)).collect())
+        .collect();
+    let mut draw = |n: usize| -> Vec<Vec<f32>> {
+        (0..n)
+            .map(|i| {
+                centres[i % 8]
+                    .iter()
+                    .map(|&b| f32::from(u8::from(b ^ rng.gen_bool(0.1))))
+                    .collect()
+            })
+            .collect()
+    };
+    let (data, queries) = (draw(3_000), draw(30));
+    for metric in [Metric::L1.packed(), Metric::Jaccard.packed()] {
+        let dim = 4 * distance::packed::words(bits);
+        let mut g = MemoryGraph::new(dim, metric, 8, 32, 44);
+        for v in &data {
+            g.add(v);
+        }
+        let mut scratch = SearchScratch::new();
+        for id in 0..g.len() as u32 {
+            g.insert(id, &mut scratch);
+        }
+        let upper = copy_upper(&g, |_| true);
+        let ep = g.entry_point().expect("a built graph");
+        assert!(!upper.is_empty());
+        for q in &queries {
+            let q = metric.prepare(q).expect("a packed query");
+            let mut want = Vec::new();
+            entry_points(&g, &q, ep, &mut SearchScratch::new(), &mut want);
+            let got = upper.entry_points(&q, ep).expect("ep is copied");
+            assert_eq!(got, want, "{metric:?}");
+        }
+    }
+}
