@@ -181,12 +181,14 @@ pub unsafe extern "C-unwind" fn ambuild(
 
 /// An empty in-memory graph for `params`.
 fn new_graph(params: &IndexParams) -> MemoryGraph {
-    let (new, dims): (fn(usize, graph::Metric, usize, usize, u64) -> MemoryGraph, usize) =
-        if params.storage == Storage::Sparse {
-            (MemoryGraph::new_sparse, params.dims)
-        } else {
-            (MemoryGraph::new, params.storage.codes_for(params.dims))
-        };
+    let (new, dims): (
+        fn(usize, graph::Metric, usize, usize, u64) -> MemoryGraph,
+        usize,
+    ) = if params.storage == Storage::Sparse {
+        (MemoryGraph::new_sparse, params.dims)
+    } else {
+        (MemoryGraph::new, params.storage.codes_for(params.dims))
+    };
     new(
         dims,
         params.graph_metric(),

@@ -65,7 +65,9 @@ impl IndexParams {
         // dense, 64,000 packed bits, any sparse); an unset option's choice
         // between f16 and 8-bit copies, made once the dimensions are known,
         // does not change it.
-        let limit = named.unwrap_or_else(|| default_storage(class, 1, m)).max_dims();
+        let limit = named
+            .unwrap_or_else(|| default_storage(class, 1, m))
+            .max_dims();
         let (class, dims) = crate::pg::am::key_dims_up_to(index, "hnsw", limit);
         let storage = named.unwrap_or_else(|| default_storage(class, dims, m));
         if storage == pageformat::Storage::Sq8 {

@@ -106,6 +106,8 @@ pub fn operator_value_halves(metric: Metric, codes: &[u16], q: &[f32]) -> f64 {
         Metric::InnerProduct => -(widened::inner_product(codes, q) as f64),
         Metric::Cosine => widened::cosine_distance(codes, q),
         Metric::L1 => widened::l1(codes, q) as f64,
-        Metric::Jaccard => unreachable!("no ivfflat class has it: IndexParams::of refuses it"),
+        Metric::Jaccard | Metric::PackedHamming | Metric::PackedJaccard => {
+            unreachable!("no ivfflat class has it: IndexParams::of refuses it")
+        }
     }
 }

@@ -217,8 +217,8 @@ impl Metric {
 
     /// Distance from a [`Metric::prepare_sparse_in_place`]d query to the
     /// stored sparse copy `x` of norm `norm`, merged exactly (the
-    /// operators' floats for L2, inner product and L1). Jaccard has no
-    /// sparse form: 1.
+    /// operators' floats for L2, inner product and L1). The bit metrics
+    /// have no sparse form: 1.
     #[inline]
     pub fn to_sparse(&self, query: &[f32], x: sparse::Stored<'_>, norm: f32) -> f32 {
         let q = sparse::query_entries(query);
@@ -227,7 +227,7 @@ impl Metric {
             Metric::InnerProduct => -sparse::dot(q, x.iter()),
             Metric::Cosine => 1.0 - sparse::dot(q, x.iter()) / norm,
             Metric::L1 => sparse::l1(q, x.iter()),
-            Metric::Jaccard => 1.0,
+            Metric::Jaccard | Metric::PackedHamming | Metric::PackedJaccard => 1.0,
         };
         nan_last(d)
     }
@@ -244,7 +244,7 @@ impl Metric {
             Metric::InnerProduct => -sparse::dot(a.0.iter(), b.0.iter()),
             Metric::Cosine => 1.0 - sparse::dot(a.0.iter(), b.0.iter()) / (a.1 * b.1),
             Metric::L1 => sparse::l1(a.0.iter(), b.0.iter()),
-            Metric::Jaccard => 1.0,
+            Metric::Jaccard | Metric::PackedHamming | Metric::PackedJaccard => 1.0,
         };
         nan_last(d)
     }
