@@ -9,6 +9,8 @@
 -- COST included), in an order that creates each object after what it uses.
 
 \echo Use "ALTER EXTENSION pgvision UPDATE" to load this file. \quit
--- 0.5.0 adds no SQL object so far: an hnsw index built without the storage
--- option now gets 8-bit copies for vector and halfvec columns (a build-time
--- choice recorded in the index's meta page; existing indexes are unchanged).
+-- 0.5.0 adds no SQL object so far. An hnsw index built without the storage
+-- option now gets 8-bit copies for vector and halfvec columns, packed bits
+-- for bit columns and sparse copies for sparsevec columns (build-time
+-- choices recorded in the index's meta page; existing indexes are
+-- unchanged). hamming_distance and jaccard_distance keep their symbols.
