@@ -289,23 +289,53 @@ fn take_sparse_row(state: &mut BuildState, dims: usize, packed: &[f32], tid: Hea
         .map(|x| x.to_bits())
         .for_each(|b| b.hash(&mut h));
     let key = h.finish() as u32;
-    if let Some(&node) = state.seen.get(&key) {
-        let (copy, _) = state.graph.sparse_copy(node);
-        if copy.iter().map(|(i, v)| (i, v.to_bits())).eq(indices
+    let same = |g: &MemoryGraph, node: u32| {
+        g.sparse_copy(node)
+            .0
             .iter()
-            .copied()
-            .zip(values.iter().map(|v| v.to_bits())))
-            && state.tids.of(node).len() < pageformat::seal::SEALED_HEAP_TIDS
-        {
-            state.tids.add(node, tid);
-            state.indexed += 1.0;
-            return;
-        }
+            .map(|(i, v)| (i, v.to_bits()))
+            .eq(indices
+                .iter()
+                .copied()
+                .zip(values.iter().map(|v| v.to_bits())))
+    };
+    if !joins_copy(state, key, tid, same) {
+        add_node(state, key, tid, |g| g.add_sparse(&indices, values, cap));
     }
+}
+
+/// Whether the row `tid` joins the node of copy `key` (a copy `same` says
+/// is identical, with room for another heap TID); it is recorded there if so.
+fn joins_copy(
+    state: &mut BuildState,
+    key: u32,
+    tid: HeapTid,
+    same: impl FnOnce(&MemoryGraph, u32) -> bool,
+) -> bool {
+    let Some(&node) = state.seen.get(&key) else {
+        return false;
+    };
+    if !same(&state.graph, node) || state.tids.of(node).len() >= pageformat::seal::SEALED_HEAP_TIDS
+    {
+        return false;
+    }
+    state.tids.add(node, tid);
+    state.indexed += 1.0;
+    true
+}
+
+/// Adds the row `tid` as a new node (`add` stores its copy), remembers the
+/// copy's `key`, and spills when memory runs out.
+fn add_node(
+    state: &mut BuildState,
+    key: u32,
+    tid: HeapTid,
+    add: impl FnOnce(&mut MemoryGraph) -> u32,
+) {
     if state.graph.len() == state.graph.capacity() {
         reserve(state);
     }
-    let node = state.graph.add_sparse(&indices, values, cap);
+    let node = add(&mut state.graph);
     state.seen.insert(key, node);
     state.tids.push(tid);
     state.indexed += 1.0;
@@ -350,24 +380,9 @@ fn add(state: &mut BuildState, v: &[f32], tid: HeapTid) {
         .map(f32::to_bits)
         .hash(&mut h);
     let key = h.finish() as u32;
-    if let Some(&node) = state.seen.get(&key) {
-        if state.graph.half_vector(node) == half
-            && state.tids.of(node).len() < pageformat::seal::SEALED_HEAP_TIDS
-        {
-            state.tids.add(node, tid);
-            state.indexed += 1.0;
-            return;
-        }
+    if !joins_copy(state, key, tid, |g, node| g.half_vector(node) == half) {
+        add_node(state, key, tid, |g| g.add_half(&half));
     }
-    if state.graph.len() == state.graph.capacity() {
-        reserve(state);
-    }
-    let node = state.graph.add_half(&half);
-    state.seen.insert(key, node);
-    state.tids.push(tid);
-    state.indexed += 1.0;
-    progress(pg_sys::PROGRESS_CREATEIDX_TUPLES_DONE, state.indexed as i64);
-    spill_if_full(state);
 }
 
 /// When the in-memory graph has outgrown `maintenance_work_mem`, writes it
