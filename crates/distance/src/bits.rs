@@ -4,47 +4,19 @@
 //!
 //! Callers pass equal-length byte slices holding the same number of bits,
 //! with the unused low bits of the last byte zero (Postgres keeps them so);
-//! [`masked_tail`] clears them for bytes of untrusted origin. Counting runs
-//! eight bytes at a time with the CPU's POPCNT when it has one (chosen once
-//! per process).
+//! [`masked_tail`] clears them for bytes of untrusted origin. The counting
+//! is [`crate::packed`]'s (the packed-bit index's kernels).
 
-use std::sync::OnceLock;
-
-/// A counting kernel: (bits set in a XOR b, in a AND b, in a OR b); the
-/// Hamming kernel counts only the first and leaves the others 0.
-type CountKernel = fn(&[u8], &[u8]) -> (u64, u64, u64);
-
-/// The counting kernel for this CPU: all three counts (`ALL`, Jaccard) or
-/// the XOR count alone (Hamming).
-fn kernel<const ALL: bool>() -> CountKernel {
-    /// The choice, made once per process for each `ALL`.
-    fn choose<const ALL: bool>() -> CountKernel {
-        #[cfg(target_arch = "x86_64")]
-        if std::is_x86_feature_detected!("popcnt") {
-            return counts_popcnt::<ALL>;
-        }
-        counts_portable::<ALL>
-    }
-    static HAMMING: OnceLock<CountKernel> = OnceLock::new();
-    static ALL_THREE: OnceLock<CountKernel> = OnceLock::new();
-    if ALL {
-        *ALL_THREE.get_or_init(choose::<true>)
-    } else {
-        *HAMMING.get_or_init(choose::<false>)
-    }
-}
-
-/// Number of differing bits.
+/// Number of differing bits (the counting kernels of [`crate::packed`]:
+/// AVX-512 VPOPCNTDQ, POPCNT or portable, any length).
 pub fn hamming(a: &[u8], b: &[u8]) -> u64 {
-    debug_assert_eq!(a.len(), b.len());
-    kernel::<false>()(a, b).0
+    crate::packed::hamming(a, b)
 }
 
-/// Jaccard distance `1 - |a AND b| / |a OR b|`; 1 when neither has a bit
-/// set (pgvector's answer for two empty sets).
+/// Jaccard distance `1 - |a AND b| / |a OR b|` in f64; 1 when neither has
+/// a bit set (pgvector's answer for two empty sets).
 pub fn jaccard(a: &[u8], b: &[u8]) -> f64 {
-    debug_assert_eq!(a.len(), b.len());
-    let (_, and, or) = kernel::<true>()(a, b);
+    let (and, or) = crate::packed::and_or(a, b);
     if or == 0 {
         1.0
     } else {
@@ -63,50 +35,6 @@ pub fn masked_tail(bytes: &mut [u8], bits: usize) {
     for b in bytes.iter_mut().skip(bits.div_ceil(8)) {
         *b = 0;
     }
-}
-
-/// The counts (AND and OR only when `ALL`), eight bytes at a time, then
-/// byte by byte.
-#[inline(always)]
-fn counts<const ALL: bool>(a: &[u8], b: &[u8]) -> (u64, u64, u64) {
-    let (mut xor, mut and, mut or) = (0u64, 0u64, 0u64);
-    let mut ca = a.chunks_exact(8);
-    let mut cb = b.chunks_exact(8);
-    for (x, y) in (&mut ca).zip(&mut cb) {
-        let x = u64::from_ne_bytes(x.try_into().expect("8 bytes"));
-        let y = u64::from_ne_bytes(y.try_into().expect("8 bytes"));
-        xor += u64::from((x ^ y).count_ones());
-        if ALL {
-            and += u64::from((x & y).count_ones());
-            or += u64::from((x | y).count_ones());
-        }
-    }
-    for (&x, &y) in ca.remainder().iter().zip(cb.remainder()) {
-        xor += u64::from((x ^ y).count_ones());
-        if ALL {
-            and += u64::from((x & y).count_ones());
-            or += u64::from((x | y).count_ones());
-        }
-    }
-    (xor, and, or)
-}
-
-/// [`counts`] compiled for any x86_64 or other CPU.
-fn counts_portable<const ALL: bool>(a: &[u8], b: &[u8]) -> (u64, u64, u64) {
-    counts::<ALL>(a, b)
-}
-
-/// [`counts`] compiled with POPCNT.
-#[cfg(target_arch = "x86_64")]
-fn counts_popcnt<const ALL: bool>(a: &[u8], b: &[u8]) -> (u64, u64, u64) {
-    /// The body with the feature enabled.
-    #[target_feature(enable = "popcnt")]
-    fn inner<const ALL: bool>(a: &[u8], b: &[u8]) -> (u64, u64, u64) {
-        counts::<ALL>(a, b)
-    }
-    // SAFETY: chosen only after is_x86_feature_detected!("popcnt") said
-    // this CPU has the instruction.
-    unsafe { inner::<ALL>(a, b) }
 }
 
 /// Binary quantisation: bit i (most significant first in each byte) is set
@@ -171,9 +99,9 @@ mod tests {
     }
 
     #[test]
-    fn kernels_agree_on_every_length() {
+    fn counts_agree_with_bytewise_counts_on_every_length() {
         let mut x = 0x1234_5678_9abc_def0u64;
-        for len in 0..70 {
+        for len in 0..140 {
             let mut next = || {
                 x ^= x << 13;
                 x ^= x >> 7;
@@ -182,17 +110,20 @@ mod tests {
             };
             let a: Vec<u8> = (0..len).map(|_| next()).collect();
             let b: Vec<u8> = (0..len).map(|_| next()).collect();
-            let slow = a.iter().zip(&b).fold((0, 0, 0), |(p, q, r), (&x, &y)| {
+            let (xor, and, or) = a.iter().zip(&b).fold((0, 0, 0), |(p, q, r), (&x, &y)| {
                 (
                     p + (x ^ y).count_ones() as u64,
                     q + (x & y).count_ones() as u64,
                     r + (x | y).count_ones() as u64,
                 )
             });
-            assert_eq!(counts_portable::<true>(&a, &b), slow, "len {len}");
-            assert_eq!(kernel::<true>()(&a, &b), slow, "len {len}");
-            assert_eq!(kernel::<false>()(&a, &b), (slow.0, 0, 0), "len {len}");
-            assert_eq!(hamming(&a, &b), slow.0, "len {len}");
+            assert_eq!(hamming(&a, &b), xor, "len {len}");
+            let want = if or == 0 {
+                1.0
+            } else {
+                1.0 - and as f64 / or as f64
+            };
+            assert_eq!(jaccard(&a, &b), want, "len {len}");
         }
     }
 
