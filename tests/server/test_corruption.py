@@ -169,10 +169,11 @@ def operations(cluster, data, table, ids, rng):
         conn.execute("SET hnsw.ef_search = 100")
         size = lambda: conn.execute("SELECT pg_relation_size(%s)", (index,)).fetchone()[0]
         before = size()
-        # rows of the damaged elements first (those loaded, not inserted by earlier cases)
-        targets = [i for i in ids if i < rows] + [int(i) for i in rng.choice(rows, 3, replace=False)]
-        for i in targets:
-            q = data[table][i]
+        # rows of the damaged elements first: their own vectors, read from
+        # the table (an element may stand for a row an earlier case inserted)
+        queries = [conn.execute(f"SELECT v FROM {table} WHERE id = %s", (i,)).fetchone()[0] for i in ids]
+        queries += [data[table][int(i)] for i in rng.choice(rows, 3, replace=False)]
+        for q in queries:
             out.append(("scan", attempt(conn, f"SELECT id FROM {table} ORDER BY v {OP[ops]} %s LIMIT 10", (q,))))
         conn.execute("SET hnsw.iterative_scan = relaxed_order")
         q = data[table][int(rng.integers(rows))]
