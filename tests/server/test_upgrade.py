@@ -16,7 +16,7 @@ from conftest import STATE
 from harness import PG_BIN, Cluster, run_as_pg
 
 # Every earlier release (its install script as released is in sql/).
-RELEASES = ["0.1.0", "0.2.0", "0.3.0", "0.4.0"]
+RELEASES = ["0.1.0", "0.2.0", "0.3.0", "0.4.0", "0.5.0"]
 # Offset in the index file of the meta page's format version (page header,
 # then the magic number).
 META_VERSION_AT = 24 + 4
