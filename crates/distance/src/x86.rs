@@ -24,111 +24,203 @@ pub(crate) fn load(s: &[f32], i: usize) -> __m256 {
     unsafe { _mm256_loadu_ps(s.as_ptr().add(i)) }
 }
 
+/// An operand the AVX2 kernels read eight lanes at a time: f32 values, or
+/// f16 codes widened exactly (`widened_x86`), so both run the same steps and
+/// agree bit for bit on the widened vector.
+pub(crate) trait Lanes: Copy {
+    /// Eight lanes `s[i..i + 8]` as f32.
+    ///
+    /// # Safety
+    /// The CPU must have AVX2 and FMA (and F16C for f16 codes); callers are
+    /// `#[target_feature]` functions that this inlines into.
+    unsafe fn load8(s: &[Self], i: usize) -> __m256;
+    /// One element as f32 (the scalar tail).
+    fn value(self) -> f32;
+}
+
+impl Lanes for f32 {
+    #[inline(always)]
+    unsafe fn load8(s: &[f32], i: usize) -> __m256 {
+        // SAFETY: the caller guarantees AVX2 and FMA (the trait's contract).
+        unsafe { load(s, i) }
+    }
+    #[inline(always)]
+    fn value(self) -> f32 {
+        self
+    }
+}
+
+impl Lanes for u16 {
+    #[inline(always)]
+    unsafe fn load8(s: &[u16], i: usize) -> __m256 {
+        // SAFETY: the caller guarantees AVX2, FMA and F16C (the trait's contract).
+        unsafe { load_f16(s, i) }
+    }
+    #[inline(always)]
+    fn value(self) -> f32 {
+        half::f16::from_bits(self).to_f32()
+    }
+}
+
 /// Squared Euclidean distance, two accumulators of eight lanes.
-#[target_feature(enable = "avx2,fma")]
-fn l2_squared_avx2(a: &[f32], b: &[f32]) -> f32 {
-    let n = a.len().min(b.len());
-    let (mut acc0, mut acc1) = (_mm256_setzero_ps(), _mm256_setzero_ps());
-    let mut i = 0;
-    while i + 16 <= n {
-        let d0 = _mm256_sub_ps(load(a, i), load(b, i));
-        let d1 = _mm256_sub_ps(load(a, i + 8), load(b, i + 8));
-        acc0 = _mm256_fmadd_ps(d0, d0, acc0);
-        acc1 = _mm256_fmadd_ps(d1, d1, acc1);
-        i += 16;
+///
+/// # Safety
+/// As [`Lanes::load8`]: only inlined into a `#[target_feature]` caller.
+#[inline(always)]
+pub(crate) unsafe fn l2_squared_lanes<A: Lanes>(a: &[A], b: &[f32]) -> f32 {
+    // SAFETY: the caller guarantees the CPU features (this fn's contract);
+    // every load is bounds-checked inside `load8`.
+    unsafe {
+        let n = a.len().min(b.len());
+        let (mut acc0, mut acc1) = (_mm256_setzero_ps(), _mm256_setzero_ps());
+        let mut i = 0;
+        while i + 16 <= n {
+            let d0 = _mm256_sub_ps(A::load8(a, i), load(b, i));
+            let d1 = _mm256_sub_ps(A::load8(a, i + 8), load(b, i + 8));
+            acc0 = _mm256_fmadd_ps(d0, d0, acc0);
+            acc1 = _mm256_fmadd_ps(d1, d1, acc1);
+            i += 16;
+        }
+        if i + 8 <= n {
+            let d0 = _mm256_sub_ps(A::load8(a, i), load(b, i));
+            acc0 = _mm256_fmadd_ps(d0, d0, acc0);
+            i += 8;
+        }
+        let mut sum = hsum(_mm256_add_ps(acc0, acc1));
+        for j in i..n {
+            let d = a[j].value() - b[j];
+            sum += d * d;
+        }
+        sum
     }
-    if i + 8 <= n {
-        let d0 = _mm256_sub_ps(load(a, i), load(b, i));
-        acc0 = _mm256_fmadd_ps(d0, d0, acc0);
-        i += 8;
-    }
-    let mut sum = hsum(_mm256_add_ps(acc0, acc1));
-    for j in i..n {
-        let d = a[j] - b[j];
-        sum += d * d;
-    }
-    sum
 }
 
 /// Inner product, two accumulators of eight lanes.
-#[target_feature(enable = "avx2,fma")]
-fn inner_product_avx2(a: &[f32], b: &[f32]) -> f32 {
-    let n = a.len().min(b.len());
-    let (mut acc0, mut acc1) = (_mm256_setzero_ps(), _mm256_setzero_ps());
-    let mut i = 0;
-    while i + 16 <= n {
-        acc0 = _mm256_fmadd_ps(load(a, i), load(b, i), acc0);
-        acc1 = _mm256_fmadd_ps(load(a, i + 8), load(b, i + 8), acc1);
-        i += 16;
+///
+/// # Safety
+/// As [`Lanes::load8`]: only inlined into a `#[target_feature]` caller.
+#[inline(always)]
+pub(crate) unsafe fn inner_product_lanes<A: Lanes>(a: &[A], b: &[f32]) -> f32 {
+    // SAFETY: as in `l2_squared_lanes`.
+    unsafe {
+        let n = a.len().min(b.len());
+        let (mut acc0, mut acc1) = (_mm256_setzero_ps(), _mm256_setzero_ps());
+        let mut i = 0;
+        while i + 16 <= n {
+            acc0 = _mm256_fmadd_ps(A::load8(a, i), load(b, i), acc0);
+            acc1 = _mm256_fmadd_ps(A::load8(a, i + 8), load(b, i + 8), acc1);
+            i += 16;
+        }
+        if i + 8 <= n {
+            acc0 = _mm256_fmadd_ps(A::load8(a, i), load(b, i), acc0);
+            i += 8;
+        }
+        let mut sum = hsum(_mm256_add_ps(acc0, acc1));
+        for j in i..n {
+            sum += a[j].value() * b[j];
+        }
+        sum
     }
-    if i + 8 <= n {
-        acc0 = _mm256_fmadd_ps(load(a, i), load(b, i), acc0);
-        i += 8;
-    }
-    let mut sum = hsum(_mm256_add_ps(acc0, acc1));
-    for j in i..n {
-        sum += a[j] * b[j];
-    }
-    sum
 }
 
 /// (a.b, |a|^2, |b|^2) in one pass.
-#[target_feature(enable = "avx2,fma")]
-fn cosine_parts_avx2(a: &[f32], b: &[f32]) -> (f32, f32, f32) {
-    let n = a.len().min(b.len());
-    let (mut dot, mut na, mut nb) = (
-        _mm256_setzero_ps(),
-        _mm256_setzero_ps(),
-        _mm256_setzero_ps(),
-    );
-    let mut i = 0;
-    while i + 8 <= n {
-        let x = load(a, i);
-        let y = load(b, i);
-        dot = _mm256_fmadd_ps(x, y, dot);
-        na = _mm256_fmadd_ps(x, x, na);
-        nb = _mm256_fmadd_ps(y, y, nb);
-        i += 8;
+///
+/// # Safety
+/// As [`Lanes::load8`]: only inlined into a `#[target_feature]` caller.
+#[inline(always)]
+pub(crate) unsafe fn cosine_parts_lanes<A: Lanes>(a: &[A], b: &[f32]) -> (f32, f32, f32) {
+    // SAFETY: as in `l2_squared_lanes`.
+    unsafe {
+        let n = a.len().min(b.len());
+        let (mut dot, mut na, mut nb) = (
+            _mm256_setzero_ps(),
+            _mm256_setzero_ps(),
+            _mm256_setzero_ps(),
+        );
+        let mut i = 0;
+        while i + 8 <= n {
+            let x = A::load8(a, i);
+            let y = load(b, i);
+            dot = _mm256_fmadd_ps(x, y, dot);
+            na = _mm256_fmadd_ps(x, x, na);
+            nb = _mm256_fmadd_ps(y, y, nb);
+            i += 8;
+        }
+        let (mut d, mut sa, mut sb) = (hsum(dot), hsum(na), hsum(nb));
+        for j in i..n {
+            let x = a[j].value();
+            d += x * b[j];
+            sa += x * x;
+            sb += b[j] * b[j];
+        }
+        (d, sa, sb)
     }
-    let (mut d, mut sa, mut sb) = (hsum(dot), hsum(na), hsum(nb));
-    for j in i..n {
-        d += a[j] * b[j];
-        sa += a[j] * a[j];
-        sb += b[j] * b[j];
-    }
-    (d, sa, sb)
 }
 
 /// Manhattan distance: |a - b| by clearing the sign bit.
+///
+/// # Safety
+/// As [`Lanes::load8`]: only inlined into a `#[target_feature]` caller.
+#[inline(always)]
+pub(crate) unsafe fn l1_lanes<A: Lanes>(a: &[A], b: &[f32]) -> f32 {
+    // SAFETY: as in `l2_squared_lanes`.
+    unsafe {
+        let n = a.len().min(b.len());
+        let mask = _mm256_castsi256_ps(_mm256_set1_epi32(0x7fff_ffff));
+        let (mut acc0, mut acc1) = (_mm256_setzero_ps(), _mm256_setzero_ps());
+        let mut i = 0;
+        while i + 16 <= n {
+            acc0 = _mm256_add_ps(
+                acc0,
+                _mm256_and_ps(mask, _mm256_sub_ps(A::load8(a, i), load(b, i))),
+            );
+            acc1 = _mm256_add_ps(
+                acc1,
+                _mm256_and_ps(mask, _mm256_sub_ps(A::load8(a, i + 8), load(b, i + 8))),
+            );
+            i += 16;
+        }
+        if i + 8 <= n {
+            acc0 = _mm256_add_ps(
+                acc0,
+                _mm256_and_ps(mask, _mm256_sub_ps(A::load8(a, i), load(b, i))),
+            );
+            i += 8;
+        }
+        let mut sum = hsum(_mm256_add_ps(acc0, acc1));
+        for j in i..n {
+            sum += (a[j].value() - b[j]).abs();
+        }
+        sum
+    }
+}
+
+/// Squared L2 on f32 operands.
+#[target_feature(enable = "avx2,fma")]
+fn l2_squared_avx2(a: &[f32], b: &[f32]) -> f32 {
+    // SAFETY: this function's target features are the kernel's requirement.
+    unsafe { l2_squared_lanes(a, b) }
+}
+
+/// Inner product on f32 operands.
+#[target_feature(enable = "avx2,fma")]
+fn inner_product_avx2(a: &[f32], b: &[f32]) -> f32 {
+    // SAFETY: this function's target features are the kernel's requirement.
+    unsafe { inner_product_lanes(a, b) }
+}
+
+/// Cosine sums on f32 operands.
+#[target_feature(enable = "avx2,fma")]
+fn cosine_parts_avx2(a: &[f32], b: &[f32]) -> (f32, f32, f32) {
+    // SAFETY: this function's target features are the kernel's requirement.
+    unsafe { cosine_parts_lanes(a, b) }
+}
+
+/// L1 on f32 operands.
 #[target_feature(enable = "avx2,fma")]
 fn l1_avx2(a: &[f32], b: &[f32]) -> f32 {
-    let n = a.len().min(b.len());
-    let mask = _mm256_castsi256_ps(_mm256_set1_epi32(0x7fff_ffff));
-    let (mut acc0, mut acc1) = (_mm256_setzero_ps(), _mm256_setzero_ps());
-    let mut i = 0;
-    while i + 16 <= n {
-        acc0 = _mm256_add_ps(
-            acc0,
-            _mm256_and_ps(mask, _mm256_sub_ps(load(a, i), load(b, i))),
-        );
-        acc1 = _mm256_add_ps(
-            acc1,
-            _mm256_and_ps(mask, _mm256_sub_ps(load(a, i + 8), load(b, i + 8))),
-        );
-        i += 16;
-    }
-    if i + 8 <= n {
-        acc0 = _mm256_add_ps(
-            acc0,
-            _mm256_and_ps(mask, _mm256_sub_ps(load(a, i), load(b, i))),
-        );
-        i += 8;
-    }
-    let mut sum = hsum(_mm256_add_ps(acc0, acc1));
-    for j in i..n {
-        sum += (a[j] - b[j]).abs();
-    }
-    sum
+    // SAFETY: this function's target features are the kernel's requirement.
+    unsafe { l1_lanes(a, b) }
 }
 
 /// Eight f16 codes at `c[i..i + 8]` widened to f32.
