@@ -19,13 +19,21 @@ pub fn normalize(img: &RgbImage, p: &Preprocess) -> Array3<f32> {
         ChannelOrder::Rgb => [0, 1, 2],
         ChannelOrder::Bgr => [2, 1, 0],
     };
-    let value = |px: &[u8], c: usize| (f32::from(px[order[c]]) / div - p.mean[c]) / p.std[c];
+    // Each tensor channel's value of every byte, computed once: the same
+    // f32 operations per value, so a lookup gives the same bits.
+    let table: [[f32; 256]; 3] = std::array::from_fn(|c| {
+        std::array::from_fn(|v| (f32::from(v as u8) / div - p.mean[c]) / p.std[c])
+    });
+    let value = |px: &[u8], c: usize| table[c][usize::from(px[order[c]])];
     let raw = img.as_raw();
     match p.layout {
         Layout::Nchw => {
-            let mut data = Vec::with_capacity(3 * h * w);
-            for c in 0..3 {
-                data.extend(raw.chunks_exact(3).map(|px| value(px, c)));
+            let mut data = vec![0f32; 3 * h * w];
+            for (c, plane) in data.chunks_exact_mut(h * w).enumerate() {
+                let (lut, src) = (&table[c], order[c]);
+                for (d, px) in plane.iter_mut().zip(raw.chunks_exact(3)) {
+                    *d = lut[usize::from(px[src])];
+                }
             }
             Array3::from_shape_vec((3, h, w), data).expect("buffer length is 3 * h * w")
         }

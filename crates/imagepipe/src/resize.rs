@@ -165,9 +165,16 @@ impl Coeffs {
 }
 
 /// Rounds a fixed-point accumulator to `u8` (Pillow's `clip8`).
-fn clip8(acc: i64) -> u8 {
+///
+/// Accumulators are `i32`, as Pillow's: a sum of at most 255 times the
+/// weights' absolute sum (below 1.3 for both kernels) times 2^22, plus the
+/// rounding half, stays below 2^31.
+fn clip8(acc: i32) -> u8 {
     (acc >> PRECISION_BITS).clamp(0, 255) as u8
 }
+
+/// The rounding half every accumulator starts from.
+const HALF: i32 = 1 << (PRECISION_BITS - 1);
 
 /// Horizontal pass over input rows `row_first..row_last`: an interleaved
 /// RGB buffer of `(row_last - row_first)` rows by `horiz.bounds.len()` columns.
@@ -180,34 +187,41 @@ fn horizontal(img: &RgbImage, horiz: &Coeffs, row_first: usize, row_last: usize)
         let in_row = &src[y * in_w * 3..(y + 1) * in_w * 3];
         for (xx, out_px) in out_row.chunks_exact_mut(3).enumerate() {
             let (first, k) = horiz.window(xx);
-            let mut acc = [1i64 << (PRECISION_BITS - 1); 3];
-            for (px, &kx) in in_row[first * 3..].chunks_exact(3).zip(k) {
-                for c in 0..3 {
-                    acc[c] += i64::from(px[c]) * i64::from(kx);
-                }
+            let taps = &in_row[first * 3..(first + k.len()) * 3];
+            let (mut r, mut g, mut b) = (HALF, HALF, HALF);
+            for (px, &kx) in taps.chunks_exact(3).zip(k) {
+                r += i32::from(px[0]) * kx;
+                g += i32::from(px[1]) * kx;
+                b += i32::from(px[2]) * kx;
             }
-            for c in 0..3 {
-                out_px[c] = clip8(acc[c]);
-            }
+            out_px[0] = clip8(r);
+            out_px[1] = clip8(g);
+            out_px[2] = clip8(b);
         }
     }
     temp
 }
 
 /// Vertical pass over the horizontal pass's output (`width` columns, rows
-/// starting at input row `row_first`), producing the `width` x `out_h` crop.
+/// starting at input row `row_first`), producing the `width` x `out_h` crop:
+/// each output row sums whole input rows, weight by weight, in one row of
+/// accumulators (the same sums as Pillow's, in an order that vectorises).
 fn vertical(temp: &[u8], width: usize, vert: &Coeffs, row_first: usize, out_h: u32) -> RgbImage {
     let stride = width * 3;
     let mut out = RgbImage::new(width as u32, out_h);
+    let mut acc = vec![0i32; stride];
     for (yy, out_row) in out.chunks_exact_mut(stride).enumerate() {
         let (first, k) = vert.window(yy);
         let first = first - row_first;
-        for (i, out_v) in out_row.iter_mut().enumerate() {
-            let mut acc = 1i64 << (PRECISION_BITS - 1);
-            for (j, &ky) in k.iter().enumerate() {
-                acc += i64::from(temp[(first + j) * stride + i]) * i64::from(ky);
+        acc.fill(HALF);
+        for (j, &ky) in k.iter().enumerate() {
+            let row = &temp[(first + j) * stride..(first + j + 1) * stride];
+            for (a, &v) in acc.iter_mut().zip(row) {
+                *a += i32::from(v) * ky;
             }
-            *out_v = clip8(acc);
+        }
+        for (o, &a) in out_row.iter_mut().zip(&acc) {
+            *o = clip8(a);
         }
     }
     out
