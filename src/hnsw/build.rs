@@ -186,6 +186,8 @@ fn new_graph(params: &IndexParams) -> MemoryGraph {
         usize,
     ) = if params.storage == Storage::Sparse {
         (MemoryGraph::new_sparse, params.dims)
+    } else if holds_sq8(params) {
+        (MemoryGraph::new_sq8, params.dims)
     } else {
         (MemoryGraph::new, params.storage.codes_for(params.dims))
     };
@@ -197,6 +199,15 @@ fn new_graph(params: &IndexParams) -> MemoryGraph {
         SEED,
     )
     .with_max_level(params.level_cap())
+}
+
+/// Whether the in-memory graph holds 8-bit copies rather than f16 ones:
+/// for an index of 8-bit elements that fit a page, which are built from
+/// exactly what they store, in half the memory (an f16 copy would take
+/// twice the bytes, so half as many rows would fit before a spill).
+fn holds_sq8(params: &IndexParams) -> bool {
+    params.storage == Storage::Sq8
+        && !ElementLayout::new(params.m, params.dims, params.version()).spans()
 }
 
 /// Called for every live heap tuple: copies its vector into the graph.
@@ -366,6 +377,19 @@ fn add(state: &mut BuildState, v: &[f32], tid: HeapTid) {
     let v = &*in_index_order(state.order.as_deref(), v);
     if state.params.metric == graph::Metric::Cosine && distance::norm(v) == 0.0 {
         return; // a zero vector has no direction: not indexed, as in pgvector
+    }
+    if holds_sq8(&state.params) {
+        let sq8 = Sq8Vector::encode(v);
+        let mut h = rustc_hash::FxHasher::default();
+        sq8.codes.hash(&mut h);
+        [sq8.scale, sq8.offset, sq8.err, sq8.norm]
+            .map(f32::to_bits)
+            .hash(&mut h);
+        let key = h.finish() as u32;
+        if !joins_copy(state, key, tid, |g, node| g.sq8_vector(node) == sq8) {
+            add_node(state, key, tid, |g| g.add_sq8(&sq8));
+        }
+        return;
     }
     let half = if state.params.storage == Storage::Bits {
         distance::packed::encode(v)
@@ -561,6 +585,10 @@ fn element_bytes(
         Storage::Sparse => {
             let (indices, values) = graph.sparse_copy(node).0.to_vecs();
             let bytes = layout.encode_sparse(level, tids, &indices, &values);
+            (bytes, HalfVector::encode(&[]))
+        }
+        Storage::Sq8 if holds_sq8(&state.params) => {
+            let bytes = layout.encode_sq8(level, tids, &graph.sq8_vector(node));
             (bytes, HalfVector::encode(&[]))
         }
         storage => {
