@@ -1,8 +1,9 @@
 //! `ambuild` and `ambuildempty`.
 //!
 //! Design note. The main thread reads the heap (`table_index_build_scan`)
-//! and copies the f16 copy of each vector (what the element will store)
-//! into a Rust-owned [`MemoryGraph`]; vectors whose copies are identical
+//! and copies the copy of each vector the element will store (f16, or
+//! 8-bit for `storage = 'i8'`: half the memory, see [`holds_sq8`]) into a
+//! Rust-owned [`MemoryGraph`]; vectors whose copies are identical
 //! (codes, scale, error bound and norm) share one element (up to 9 heap
 //! TIDs), so duplicates cannot crowd the graph. Such vectors would get
 //! byte-identical elements anyway, so the scan's lower bound holds for
@@ -24,7 +25,8 @@
 //! outgrow it, the build says so with a NOTICE, writes what it has, and
 //! inserts the remaining rows one by one into the on-disk graph (slower,
 //! but correct), as pgvector does. Those inserts write no WAL of their
-//! own (`crate::pg::deferred_wal`): the build logs every page at its end.
+//! own (`crate::pg::deferred_wal`): the build logs every page at its end,
+//! after bridging any element they left unreachable ([`reconnect_spilled`]).
 
 use super::build_tids::NodeTids;
 use super::insert::insert_vector;
