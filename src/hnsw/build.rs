@@ -1,8 +1,9 @@
 //! `ambuild` and `ambuildempty`.
 //!
 //! Design note. The main thread reads the heap (`table_index_build_scan`)
-//! and copies the f16 copy of each vector (what the element will store)
-//! into a Rust-owned [`MemoryGraph`]; vectors whose copies are identical
+//! and copies the copy of each vector the element will store (f16, or
+//! 8-bit for `storage = 'i8'`: half the memory, see [`holds_sq8`]) into a
+//! Rust-owned [`MemoryGraph`]; vectors whose copies are identical
 //! (codes, scale, error bound and norm) share one element (up to 9 heap
 //! TIDs), so duplicates cannot crowd the graph. Such vectors would get
 //! byte-identical elements anyway, so the scan's lower bound holds for
@@ -24,7 +25,8 @@
 //! outgrow it, the build says so with a NOTICE, writes what it has, and
 //! inserts the remaining rows one by one into the on-disk graph (slower,
 //! but correct), as pgvector does. Those inserts write no WAL of their
-//! own (`crate::pg::deferred_wal`): the build logs every page at its end.
+//! own (`crate::pg::deferred_wal`): the build logs every page at its end,
+//! after bridging any element they left unreachable ([`reconnect_spilled`]).
 
 use super::build_tids::NodeTids;
 use super::insert::insert_vector;
@@ -161,6 +163,7 @@ pub unsafe extern "C-unwind" fn ambuild(
         let state = unsafe { &mut *state_ptr };
         decide_order(state);
         if state.spilled {
+            reconnect_spilled(index);
             crate::pg::buffer::log_all_pages(index);
         } else {
             flush(state);
@@ -186,6 +189,8 @@ fn new_graph(params: &IndexParams) -> MemoryGraph {
         usize,
     ) = if params.storage == Storage::Sparse {
         (MemoryGraph::new_sparse, params.dims)
+    } else if holds_sq8(params) {
+        (MemoryGraph::new_sq8, params.dims)
     } else {
         (MemoryGraph::new, params.storage.codes_for(params.dims))
     };
@@ -197,6 +202,15 @@ fn new_graph(params: &IndexParams) -> MemoryGraph {
         SEED,
     )
     .with_max_level(params.level_cap())
+}
+
+/// Whether the in-memory graph holds 8-bit copies rather than f16 ones:
+/// for an index of 8-bit elements that fit a page, which are built from
+/// exactly what they store, in half the memory (an f16 copy would take
+/// twice the bytes, so half as many rows would fit before a spill).
+fn holds_sq8(params: &IndexParams) -> bool {
+    params.storage == Storage::Sq8
+        && !ElementLayout::new(params.m, params.dims, params.version()).spans()
 }
 
 /// Called for every live heap tuple: copies its vector into the graph.
@@ -367,6 +381,19 @@ fn add(state: &mut BuildState, v: &[f32], tid: HeapTid) {
     if state.params.metric == graph::Metric::Cosine && distance::norm(v) == 0.0 {
         return; // a zero vector has no direction: not indexed, as in pgvector
     }
+    if holds_sq8(&state.params) {
+        let sq8 = Sq8Vector::encode(v);
+        let mut h = rustc_hash::FxHasher::default();
+        sq8.codes.hash(&mut h);
+        [sq8.scale, sq8.offset, sq8.err, sq8.norm]
+            .map(f32::to_bits)
+            .hash(&mut h);
+        let key = h.finish() as u32;
+        if !joins_copy(state, key, tid, |g, node| g.sq8_vector(node) == sq8) {
+            add_node(state, key, tid, |g| g.add_sq8(&sq8));
+        }
+        return;
+    }
     let half = if state.params.storage == Storage::Bits {
         distance::packed::encode(v)
     } else {
@@ -383,6 +410,52 @@ fn add(state: &mut BuildState, v: &[f32], tid: HeapTid) {
     if !joins_copy(state, key, tid, |g, node| g.half_vector(node) == half) {
         add_node(state, key, tid, |g| g.add_half(&half));
     }
+}
+
+/// The last step of a spilled build: every element reachable from the
+/// entry point (the graph crate's `reconnect`, as vacuum runs it). The
+/// in-memory graph was bridged before it was written, but the rows
+/// inserted after it prune a list at every back-link, which can leave an
+/// element that no search reaches (1 of 6,000 rows in a test's data).
+/// One flood of layer 0, a list read per element; the bridges are
+/// written without WAL, as the inserts were.
+fn reconnect_spilled(index: pg_sys::Relation) {
+    let meta = super::store::read_meta(index);
+    let graph = super::store::PageGraph::new(index, &meta);
+    let Some(ep) = graph.entry_point(&meta) else {
+        return;
+    };
+    let mut live = Vec::new();
+    for block in (super::store::META_BLOCK + 1)..crate::pg::am::nblocks(index) {
+        let page = super::pages::ReadPage::new(index, block);
+        for off in 1..=page.max_offset() {
+            let Some(bytes) = page.item(off) else {
+                continue;
+            };
+            if let Some(e) = super::store::checked_element(index, graph.layout(), block, off, bytes)
+            {
+                if !e.deleted() {
+                    live.push(ElementId::new(block, off));
+                }
+            }
+        }
+    }
+    let params = graph::InsertParams {
+        m: meta.m as usize,
+        ef_construction: meta.ef_construction as usize,
+    };
+    let bridges = graph::reconnect(
+        &graph,
+        ep,
+        live.into_iter(),
+        &[],
+        params,
+        rustc_hash::FxHashSet::default(),
+        &mut || {
+            pgrx::check_for_interrupts!();
+        },
+    );
+    pgrx::debug1!("hnsw build: {bridges} bridges to elements the spilled inserts left unreachable");
 }
 
 /// When the in-memory graph has outgrown `maintenance_work_mem`, writes it
@@ -561,6 +634,10 @@ fn element_bytes(
         Storage::Sparse => {
             let (indices, values) = graph.sparse_copy(node).0.to_vecs();
             let bytes = layout.encode_sparse(level, tids, &indices, &values);
+            (bytes, HalfVector::encode(&[]))
+        }
+        Storage::Sq8 if holds_sq8(&state.params) => {
+            let bytes = layout.encode_sq8(level, tids, &graph.sq8_vector(node));
             (bytes, HalfVector::encode(&[]))
         }
         storage => {

@@ -82,6 +82,34 @@ def test_spilled_build_keeps_the_recall_of_an_in_memory_build(cluster):
         conn.execute("DROP TABLE spill2")
 
 
+def test_index_of_8_bit_copies_holds_more_rows_before_it_spills(cluster):
+    # An index of 8-bit copies builds its in-memory graph on those copies
+    # (one byte a dimension instead of an f16 copy's two), so the same
+    # maintenance_work_mem holds more rows before the spill: 64-d rows at
+    # m 16 take about 300 bytes instead of 370. Both builds then pass the
+    # structural check and find every row by its own vector.
+    data = clustered(12000, 64, 40, seed=52)
+    kept = {}
+    with cluster.connect() as conn:
+        notices = []
+        conn.add_notice_handler(lambda d: notices.append(d.message_primary))
+        load(conn, "spill3", np.arange(len(data)), data)
+        conn.execute("SET maintenance_work_mem = '1MB'")
+        for storage in ("half", "i8"):
+            notices.clear()
+            conn.execute(f"CREATE INDEX spill3_{storage} ON spill3 USING hnsw (v) "
+                         f"WITH (storage = '{storage}')")
+            spills = [n for n in notices if "no longer fits into maintenance_work_mem" in n]
+            assert len(spills) == 1, notices
+            kept[storage] = int(re.search(r"after (\d+) tuples", spills[0])[1])
+            conn.execute(f"SELECT pgvision_index_check('spill3_{storage}', true)")
+            conn.execute(f"DROP INDEX spill3_{storage}")
+        conn.execute("RESET maintenance_work_mem")
+        print(f"rows in memory at 1MB: f16 copies {kept['half']}, 8-bit copies {kept['i8']}")
+        assert kept["i8"] >= 1.15 * kept["half"], kept
+        conn.execute("DROP TABLE spill3")
+
+
 def meta_order(conn, index):
     """(format version, dimension order) read off the index's meta page."""
     raw = conn.execute(f"SELECT get_raw_page('{index}', 0)").fetchone()[0]

@@ -25,6 +25,7 @@
 use std::ops::Range;
 
 use distance::half::HalfVector;
+use distance::sq8::Sq8Vector;
 use parking_lot::{Mutex, RwLock};
 use rayon::prelude::*;
 use rustc_hash::FxHashSet;
@@ -65,6 +66,20 @@ pub struct MemoryGraph {
     links_bytes: usize,
     /// Sparse copies instead of f16 ones ([`MemoryGraph::new_sparse`]).
     sparse: Option<SparseCopies>,
+    /// 8-bit copies instead of f16 ones ([`MemoryGraph::new_sq8`]).
+    sq8: Option<Sq8Copies>,
+}
+
+/// The 8-bit copies of a [`MemoryGraph::new_sq8`] graph
+/// (`distance::sq8`): half the bytes of f16 ones, so that an index
+/// build of 8-bit elements holds more rows in `maintenance_work_mem`.
+#[derive(Debug, Default)]
+struct Sq8Copies {
+    /// All codes, node `i` at `[i * dim, (i + 1) * dim)`.
+    codes: Vec<u8>,
+    /// Per node: the copy's offset (its scale, error bound and norm are
+    /// in `halves`).
+    offsets: Vec<f32>,
 }
 
 /// The sparse copies of a [`MemoryGraph::new_sparse`] graph
@@ -97,7 +112,74 @@ impl MemoryGraph {
             entry: Mutex::new(None),
             links_bytes: 0,
             sparse: None,
+            sq8: None,
         }
+    }
+
+    /// An empty graph of `dim`-dimensional vectors held as 8-bit copies
+    /// ([`Sq8Vector`], the copies an index of 8-bit elements stores):
+    /// nodes are added with [`MemoryGraph::add_sq8`], queries are plain
+    /// (prepared) f32 vectors.
+    pub fn new_sq8(
+        dim: usize,
+        metric: Metric,
+        m: usize,
+        ef_construction: usize,
+        seed: u64,
+    ) -> Self {
+        let mut g = MemoryGraph::new(dim, metric, m, ef_construction, seed);
+        g.sq8 = Some(Sq8Copies::default());
+        g
+    }
+
+    /// Stores the 8-bit copy `vector` as a new node (a
+    /// [`MemoryGraph::new_sq8`] graph); see [`MemoryGraph::add_half`].
+    pub fn add_sq8(&mut self, vector: &Sq8Vector) -> u32 {
+        assert_eq!(
+            vector.codes.len(),
+            self.dim,
+            "expected {} dimensions",
+            self.dim
+        );
+        let copies = self.sq8.as_mut().expect("an 8-bit graph");
+        copies.codes.extend_from_slice(&vector.codes);
+        copies.offsets.push(vector.offset);
+        self.push_node((vector.scale, vector.err, vector.norm), usize::MAX)
+    }
+
+    /// Node `id`'s 8-bit copy (an 8-bit graph).
+    pub fn sq8_vector(&self, id: u32) -> Sq8Vector {
+        let (codes, scale, offset, norm) = self.sq8_copy(id);
+        Sq8Vector {
+            scale,
+            offset,
+            err: self.halves[id as usize].1,
+            norm,
+            codes: codes.to_vec(),
+        }
+    }
+
+    /// `(codes, scale, offset, norm)` of node `id` in an 8-bit graph.
+    #[inline]
+    fn sq8_copy(&self, id: u32) -> (&[u8], f32, f32, f32) {
+        let copies = self.sq8.as_ref().expect("an 8-bit graph");
+        let at = id as usize * self.dim;
+        let (scale, _, norm) = self.halves[id as usize];
+        (
+            &copies.codes[at..at + self.dim],
+            scale,
+            copies.offsets[id as usize],
+            norm,
+        )
+    }
+
+    /// Distance from a prepared `query` to node `id`'s 8-bit copy, any
+    /// value past `bound` once it is past it.
+    #[inline]
+    fn to_sq8(&self, query: &[f32], id: u32, bound: f32) -> f32 {
+        let (codes, scale, offset, norm) = self.sq8_copy(id);
+        self.metric
+            .to_sq8_within(query, codes, (scale, offset), norm, bound)
     }
 
     /// An empty graph of sparse vectors of `dim` dimensions, held as their
@@ -174,7 +256,7 @@ impl MemoryGraph {
             self.dim,
             vector.codes.len()
         );
-        assert!(self.sparse.is_none(), "a dense graph");
+        assert!(self.sparse.is_none() && self.sq8.is_none(), "an f16 graph");
         self.codes.extend_from_slice(&vector.codes);
         self.push_node((vector.scale, vector.err, vector.norm), usize::MAX)
     }
@@ -202,7 +284,13 @@ impl MemoryGraph {
         match &mut self.sparse {
             // Sparse copies vary in size: their bytes grow as they come.
             Some(copies) => copies.at.reserve_exact(additional),
-            None => self.codes.reserve_exact(additional * self.dim),
+            None => match &mut self.sq8 {
+                Some(copies) => {
+                    copies.codes.reserve_exact(additional * self.dim);
+                    copies.offsets.reserve_exact(additional);
+                }
+                None => self.codes.reserve_exact(additional * self.dim),
+            },
         }
         self.halves.reserve_exact(additional);
         self.node_levels.reserve_exact(additional);
@@ -359,6 +447,9 @@ impl MemoryGraph {
 
     /// Node `id`'s vector as held (`scale * codes`), in f32.
     pub fn vector(&self, id: u32) -> Vec<f32> {
+        if self.sq8.is_some() {
+            return self.sq8_vector(id).decode();
+        }
         distance::half::decode(self.codes(id), self.halves[id as usize].0)
     }
 
@@ -420,6 +511,9 @@ impl MemoryGraph {
             + self.sparse.as_ref().map_or(0, |c| {
                 c.bytes.capacity() + c.at.capacity() * std::mem::size_of::<(usize, u32)>()
             })
+            + self.sq8.as_ref().map_or(0, |c| {
+                c.codes.capacity() + c.offsets.capacity() * std::mem::size_of::<f32>()
+            })
             + self.halves.capacity() * std::mem::size_of::<(f32, f32, f32)>()
             + self.node_levels.capacity()
             + self.deleted.capacity()
@@ -480,6 +574,9 @@ impl Graph for MemoryGraph {
             let (x, norm) = self.sparse_copy(id);
             return self.metric.to_sparse(query, x, norm);
         }
+        if self.sq8.is_some() {
+            return self.to_sq8(query, id, f32::INFINITY);
+        }
         let (codes, scale, norm) = self.half(id);
         self.metric.to_half(query, codes, scale, norm)
     }
@@ -495,6 +592,10 @@ impl Graph for MemoryGraph {
             return;
         }
         self.prefetch(ids);
+        if self.sq8.is_some() {
+            out.extend(ids.iter().map(|&id| self.to_sq8(query, id, bound)));
+            return;
+        }
         out.extend(ids.iter().map(|&id| {
             let (codes, scale, norm) = self.half(id);
             self.metric.to_half_within(query, codes, scale, norm, bound)
@@ -510,6 +611,11 @@ impl Graph for MemoryGraph {
         }
         for &id in ids {
             distance::prefetch((&self.halves[id as usize] as *const (f32, f32, f32)).cast());
+            if self.sq8.is_some() {
+                let (codes, ..) = self.sq8_copy(id);
+                distance::prefetch_bytes(codes.as_ptr(), codes.len(), PREFETCH_BYTES);
+                continue;
+            }
             let codes = self.codes(id);
             distance::prefetch_bytes(codes.as_ptr().cast(), 2 * codes.len(), PREFETCH_BYTES);
         }
@@ -554,6 +660,11 @@ impl GraphMut for MemoryGraph {
                 .metric
                 .between_sparse(self.sparse_copy(a), self.sparse_copy(b));
         }
+        if self.sq8.is_some() {
+            let mut q = Vec::new();
+            self.query_into(a, &mut q);
+            return self.to_sq8(&q, b, f32::INFINITY);
+        }
         self.metric.between_halves(self.half(a), self.half(b))
     }
 
@@ -570,6 +681,14 @@ impl GraphMut for MemoryGraph {
             let (idx, val) = self.sparse_copy(id).0.to_vecs();
             distance::sparse::pack(&idx, &val, out);
             self.metric.prepare_sparse_in_place(out);
+            return;
+        }
+        if self.sq8.is_some() {
+            let (codes, scale, offset, _) = self.sq8_copy(id);
+            out.clear();
+            out.resize(self.dim, 0.0);
+            distance::sq8::decode_to(codes, scale, offset, out);
+            self.metric.prepare_in_place(out);
             return;
         }
         self.metric

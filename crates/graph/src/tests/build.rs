@@ -219,3 +219,96 @@ fn levels_follow_ml() {
     let mut capped = LevelGenerator::new(2, 3, 5);
     assert!((0..10_000).all(|_| capped.next_level() <= 3));
 }
+
+/// A graph of 8-bit copies over `data`, linked one node at a time.
+fn build_sq8_sequential(
+    data: &[Vec<f32>],
+    metric: Metric,
+    m: usize,
+    efc: usize,
+) -> crate::MemoryGraph {
+    let mut g = crate::MemoryGraph::new_sq8(data[0].len(), metric, m, efc, 14);
+    for v in data {
+        g.add_sq8(&distance::sq8::Sq8Vector::encode(v));
+    }
+    let mut scratch = SearchScratch::new();
+    for id in 0..g.len() as u32 {
+        g.insert(id, &mut scratch);
+    }
+    g.shrink_lists();
+    g.connect(&mut || ());
+    g
+}
+
+/// Mean recall@10 of `g`'s `ef` best answers re-ranked by exact distance,
+/// as the index's scan rechecks its candidates against the heap: the
+/// graph's quality, not its copies' rounding.
+fn reranked_recall(
+    g: &crate::MemoryGraph,
+    data: &[Vec<f32>],
+    queries: &[Vec<f32>],
+    ef: usize,
+) -> f64 {
+    let mut found = 0;
+    for q in queries {
+        let truth = super::data::brute_force(data, q, g.metric(), 10, |_| true);
+        let mut got: Vec<(f32, u32)> = g
+            .search(q, ef, ef)
+            .iter()
+            .map(|c| (g.metric().distance(q, &data[c.id as usize]), c.id))
+            .collect();
+        got.sort_by(|a, b| a.0.total_cmp(&b.0));
+        got.truncate(10);
+        found += truth
+            .iter()
+            .filter(|t| got.iter().any(|g| g.1 == t.id))
+            .count();
+    }
+    found as f64 / (10 * queries.len()) as f64
+}
+
+#[test]
+fn graph_of_8_bit_copies_keeps_the_recall_of_f16_copies() {
+    let _quiet = heavy();
+    let (data, queries) = dataset();
+    for metric in [Metric::L2, Metric::Cosine, Metric::InnerProduct] {
+        let half = build_sequential(&data, metric, 8, 32, 14);
+        let sq8 = build_sq8_sequential(&data, metric, 8, 32);
+        let (rh, rq) = (
+            reranked_recall(&half, &data, &queries, 20),
+            reranked_recall(&sq8, &data, &queries, 20),
+        );
+        println!("{metric:?}, m 8, ef_construction 32, ef_search 20, re-ranked: f16 {rh:.4}, 8-bit {rq:.4}");
+        assert!(rq >= rh - 0.01, "{metric:?}: 8-bit {rq} below f16 {rh}");
+        // The copies decode to what was stored, within the error bound.
+        let v = sq8.vector(7);
+        let err: f32 = v
+            .iter()
+            .zip(&data[7])
+            .map(|(a, b)| (a - b) * (a - b))
+            .sum::<f32>()
+            .sqrt();
+        assert!(err <= sq8.sq8_vector(7).err, "{err}");
+    }
+}
+
+#[test]
+fn graph_of_8_bit_copies_takes_half_the_bytes_of_its_codes() {
+    let (data, _) = dataset();
+    let mut half = crate::MemoryGraph::new(64, Metric::L2, 16, 64, 1);
+    let mut sq8 = crate::MemoryGraph::new_sq8(64, Metric::L2, 16, 64, 1);
+    let (e_half, e_sq8) = (half.estimated_bytes(), sq8.estimated_bytes());
+    half.reserve(1000);
+    sq8.reserve(1000);
+    for v in &data[..1000] {
+        half.add(v);
+        sq8.add_sq8(&distance::sq8::Sq8Vector::encode(v));
+    }
+    let per_node = |g: &crate::MemoryGraph, empty: usize| (g.estimated_bytes() - empty) / 1000;
+    // 64 bytes of codes and 4 of offset instead of 128 of f16 codes; the
+    // same levels (one seed), so the same lists.
+    assert_eq!(
+        per_node(&half, e_half) - per_node(&sq8, e_sq8),
+        128 - 64 - 4
+    );
+}
