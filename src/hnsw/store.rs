@@ -983,6 +983,12 @@ impl GraphMut for PageGraph {
         self.layout.dims
     }
 
+    /// Inserts (and a spilled build's) are linked one at a time, with no
+    /// pass after them that bridges to what a back-link's shrink cut off.
+    fn keeps_reach(&self) -> bool {
+        true
+    }
+
     fn set_neighbours(&self, id: ElementId, lc: usize, neighbours: &[ElementId]) {
         self.check_block(id.block(), || "a list to write".into());
         let mut page = WritePage::new(self.index, id.block());

@@ -47,10 +47,16 @@ pub fn insert<G: GraphMut>(
         graph.set_neighbours(q, lc, &ids);
     }
     // Phase 3: back-links, shrinking neighbourhood(e) when over Mmax.
+    let mut linked = false;
     for (lc, chosen) in neighbours.iter().enumerate() {
         for &e in chosen {
-            add_connection(graph, e.id, q, lc, params.m);
+            let kept = add_connection(graph, e.id, q, lc, params.m);
+            linked |= lc == 0 && kept;
         }
+    }
+    if !linked && graph.keeps_reach() {
+        let max = max_connections(params.m, 0);
+        crate::way_in::bridge_new_node(graph, q, &neighbours[0], max);
     }
     level > top
 }
@@ -112,36 +118,52 @@ fn find_neighbours<G: GraphMut>(
 /// Adds the link `e -> q` at layer `lc`; when `e` already has `Mmax` links (plus the store's
 /// [`GraphMut::spare_links`]), `eConn = e's neighbours + q` is shrunk back
 /// to `Mmax` with the heuristic (Algorithm 1 lines 14-16), which may drop
-/// `q` itself.
-pub fn add_connection<G: GraphMut>(graph: &G, e: G::Id, q: G::Id, lc: usize, m: usize) {
+/// `q` itself. Returns whether `e` links to `q` afterwards. In a store that
+/// [`GraphMut::keeps_reach`], a node the shrink drops at layer 0 keeps a
+/// way in (see `way_in.rs`).
+pub fn add_connection<G: GraphMut>(graph: &G, e: G::Id, q: G::Id, lc: usize, m: usize) -> bool {
     let max = max_connections(m, lc);
     let room = max + graph.spare_links(lc);
+    let keep_reach = lc == 0 && graph.keeps_reach();
     // Second time round (after a relink that may have lost its race) the
     // link is added whatever the list holds.
     for first in [true, false] {
-        let mut stale = false;
+        let (mut stale, mut linked) = (false, false);
+        let (mut before, mut after) = (Vec::new(), Vec::new());
         graph.update_neighbours(e, lc, &mut |list| {
-            stale = false;
+            (stale, linked) = (false, true);
+            after.clear();
             if list.contains(&q) {
                 return;
             }
             if first && list.len() >= room && list.iter().any(|&n| graph.is_deleted(n)) {
-                stale = true;
+                (stale, linked) = (true, false);
                 return;
+            }
+            if keep_reach {
+                before.clone_from(list);
             }
             list.push(q);
             if list.len() > room {
                 shrink(graph, e, list, max);
+                linked = list.contains(&q);
+                if keep_reach {
+                    after.clone_from(list);
+                }
             }
         });
+        if !after.is_empty() {
+            crate::way_in::keep_dropped_reachable(graph, e, &before, &after, max);
+        }
         if !stale {
-            return;
+            return linked;
         }
         // `e` is full and points at nodes a running vacuum deleted: the
         // shrink would just drop those links, where vacuum replaces them
         // from their neighbourhood. Relink `e` as vacuum would, then retry.
         crate::repair_neighbours(graph, e, lc, m);
     }
+    false // not reached: the second round never finds the list stale
 }
 
 /// Shrinks `e`'s list at layer `lc` back to `Mmax` when it holds spare

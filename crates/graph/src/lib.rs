@@ -38,6 +38,7 @@ mod search;
 mod select;
 mod traits;
 mod upper;
+mod way_in;
 
 pub use bound::{lower_bound, rounding_slack};
 pub use candidate::Candidate;

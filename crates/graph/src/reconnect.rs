@@ -187,7 +187,7 @@ impl<Id: Copy + Eq + Hash + Ord, S: NodeSet<Id>> Reachability<Id, S> {
 /// Adds the link `w -> u` at layer 0, in a free slot or in place of the
 /// farthest neighbour `x` that `w` also reaches through another of its
 /// neighbours; false when there is neither.
-fn add_bridge<G: GraphMut>(graph: &G, w: G::Id, u: G::Id, max: usize) -> bool {
+pub(crate) fn add_bridge<G: GraphMut>(graph: &G, w: G::Id, u: G::Id, max: usize) -> bool {
     let mut list = Vec::new();
     graph.neighbours(w, 0, &mut list);
     let evict = if list.len() < max {

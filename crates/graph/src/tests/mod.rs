@@ -4,6 +4,7 @@ mod build;
 mod churn;
 mod data;
 mod exact;
+mod insert_reach;
 mod iterative;
 mod recall;
 mod repair;

@@ -19,6 +19,8 @@ pub struct VecStore {
     pub spare: bool,
     /// Nodes marked deleted (as vacuum's first pass does).
     pub deleted: Vec<AtomicBool>,
+    /// What [`GraphMut::keeps_reach`] answers (as the on-page index: true).
+    pub keep_reach: bool,
 }
 
 impl VecStore {
@@ -35,6 +37,7 @@ impl VecStore {
             deleted: levels.iter().map(|_| AtomicBool::new(false)).collect(),
             links,
             spare: false,
+            keep_reach: false,
         }
     }
 
@@ -106,6 +109,11 @@ impl GraphMut for VecStore {
         } else {
             0
         }
+    }
+
+    /// `keep_reach`.
+    fn keeps_reach(&self) -> bool {
+        self.keep_reach
     }
 
     /// Overwrites a list, checking the Mmax bound.
