@@ -124,6 +124,8 @@ struct BuildState {
     rows: f64,
     /// Rows given their list so far (progress).
     assigned: i64,
+    /// A row in memory form (`Element::prepare`), reused.
+    prepared: Vec<f32>,
     indexed: f64,
 }
 
@@ -182,6 +184,8 @@ unsafe extern "C-unwind" fn sample_callback(
     with_row(state, datum, |state, v| {
         if indexable(&state.params, v) {
             state.rows += 1.0;
+            let mut prepared = std::mem::take(&mut state.prepared);
+            let v = state.params.element.prepare(v, &mut prepared);
             state.sample.as_mut().expect("pass 1").offer(v);
             if let Some(kept) = &mut state.kept {
                 kept.push(tid, v);
@@ -189,6 +193,7 @@ unsafe extern "C-unwind" fn sample_callback(
                     state.kept = None; // too many: a second pass reads them
                 }
             }
+            state.prepared = prepared;
         }
     });
     pgrx::check_for_interrupts!();
@@ -218,7 +223,11 @@ unsafe extern "C-unwind" fn assign_callback(
     }
     with_row(state, datum, |state, v| {
         if indexable(&state.params, v) {
-            state.batch.push(tid, v);
+            let mut prepared = std::mem::take(&mut state.prepared);
+            state
+                .batch
+                .push(tid, state.params.element.prepare(v, &mut prepared));
+            state.prepared = prepared;
         }
     });
     if state.batch.tids.len() >= BATCH {
@@ -230,7 +239,8 @@ unsafe extern "C-unwind" fn assign_callback(
 /// The nearest centre's list of every row of `values`, on the pool (the
 /// main thread waits; the threads only read Rust memory).
 fn assign(state: &BuildState, values: &[f32]) -> Vec<u32> {
-    let (dims, how) = (state.params.dims, assignment(state.params.metric));
+    let p = &state.params;
+    let (dims, how) = (p.width, assignment(p.metric, p.element));
     let centres = &state.centres;
     state.pool.as_ref().expect("pool started").install(|| {
         use rayon::prelude::*;
@@ -263,7 +273,7 @@ fn assign_batch(state: &mut BuildState) {
 /// its chain.
 fn write_held(state: &mut BuildState) {
     let held = std::mem::take(&mut state.held);
-    let dims = state.params.dims;
+    let dims = state.params.width;
     let mut order: Vec<u32> = (0..held.tids.len() as u32).collect();
     order.sort_by_key(|&i| {
         let (list, tid) = (held.lists[i as usize], held.tids[i as usize]);
@@ -319,12 +329,12 @@ fn train(state: &BuildState, sample: Vec<f32>) -> Vec<f32> {
         iterations: ITERATIONS,
         seed: SEED,
         spherical: spherical(p.metric),
-        assignment: assignment(p.metric),
+        assignment: assignment(p.metric, p.element),
     };
     let cancel = Arc::new(AtomicBool::new(false));
     let guard = CancelOnDrop(cancel.clone());
     let (tx, rx) = std::sync::mpsc::channel();
-    let dims = p.dims;
+    let dims = p.width;
     state.pool.as_ref().expect("pool started").spawn(move || {
         let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
             ivf::train(&sample, dims, &params, &cancel)
@@ -405,7 +415,8 @@ pub unsafe extern "C-unwind" fn ambuild(
     index_info: *mut pg_sys::IndexInfo,
 ) -> *mut pg_sys::IndexBuildResult {
     let params = IndexParams::of(index);
-    let (lists, dims) = (params.lists, params.dims);
+    // In memory a vector takes `width` floats (packed bits fewer than dims).
+    let (lists, dims) = (params.lists, params.width);
     let centre_bytes = (lists * dims * 4) as u64;
     if centre_bytes > memory_limit() {
         raise_memory(centre_bytes);
@@ -431,10 +442,11 @@ pub unsafe extern "C-unwind" fn ambuild(
         batch: Rows::default(),
         held: Rows::default(),
         heads: vec![0; lists],
-        layout: RecordLayout::new(dims, params.element),
+        layout: RecordLayout::new(params.dims, params.element),
         pool: Some(threads::pool(Purpose::IndexBuild, build_threads(heap))),
         rows: 0.0,
         assigned: 0,
+        prepared: Vec::new(),
         indexed: 0.0,
     };
     progress(pg_sys::PROGRESS_CREATEIDX_SUBPHASE, PHASE_KMEANS);
@@ -489,7 +501,7 @@ pub unsafe extern "C-unwind" fn ambuild(
     );
 
     let mut meta = Meta::new(
-        dims as u32,
+        params.dims as u32,
         lists as u32,
         params.metric.code(),
         params.element,
@@ -575,6 +587,6 @@ pub unsafe extern "C-unwind" fn ambuild(
 pub unsafe extern "C-unwind" fn ambuildempty(index: pg_sys::Relation) {
     let p = IndexParams::of(index);
     let meta = Meta::new(p.dims as u32, p.lists as u32, p.metric.code(), p.element);
-    let centres = vec![0f32; p.lists * p.dims];
+    let centres = vec![0f32; p.lists * p.width];
     crate::pg::buffer::write_init_fork(index, &head_images(&meta, &centres, None));
 }
