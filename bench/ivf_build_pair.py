@@ -70,6 +70,35 @@ def rows(name):
     return data
 
 
+def truth(data, queries, k=10):
+    """Exact top-k ids of `queries` by L2 (halfvec-rounded rows past 2,000
+    dimensions, as both engines' indexes hold them)."""
+    if data.shape[1] > 2000:
+        data, queries = (a.astype(np.float16).astype(np.float32) for a in (data, queries))
+    norms = (data * data).sum(1)
+    out = []
+    for q in queries:
+        d = norms - 2 * data @ q
+        out.append(set(np.argpartition(d, k)[:k].tolist()))
+    return out
+
+
+def recall(engine, dim, queries, want, k=10):
+    """recall@k at probes 1 through the index."""
+    db, _ = ENGINES[engine]
+    key = f"embedding::halfvec({dim})" if dim > 2000 else "embedding"
+    cast = f"::halfvec({dim})" if dim > 2000 else "::vector"
+    hit = 0
+    with connect(db) as conn:
+        register_vector(conn)
+        conn.execute("SET ivfflat.probes = 1")
+        conn.execute("SET enable_seqscan = off")
+        for q, w in zip(queries, want):
+            ids = conn.execute(f"SELECT id FROM items ORDER BY {key} <-> %s{cast} LIMIT {k}", (q,)).fetchall()
+            hit += len({i for (i,) in ids} & w)
+    return hit / (k * len(queries))
+
+
 def build(engine, dim, lists):
     """(wall seconds, DEBUG1 lines) of one CREATE INDEX after a CHECKPOINT."""
     db, _ = ENGINES[engine]
@@ -95,19 +124,25 @@ def main():
     ap.add_argument("--dataset", default="clustered-128-100k")
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--only", choices=list(ENGINES))
+    ap.add_argument("--recall", type=int, default=0, metavar="N",
+                    help="after each build, recall@10 at probes 1 over N of the dataset's queries")
     a = ap.parse_args()
     data = np.ascontiguousarray(rows(a.dataset), dtype=np.float32)
     lists = max(1, len(data) // 1000)
     engines = [a.only] if a.only else ["pgvision", "pgvector"]
     for e in engines:
         prepare(e, data)
+    if a.recall:
+        queries = np.load(hb.DATA_DIR / f"{a.dataset}.v{hb.GEN_VERSION}.queries.npy")[:a.recall]
+        want = truth(data, queries)
     times = {e: [] for e in engines}
     for r in range(a.rounds):
         order = engines if r % 2 == 0 else engines[::-1]
         for e in order:
             took, notes = build(e, data.shape[1], lists)
             times[e].append(took)
-            print(f"round {r + 1} {e}: {took:.2f} s", flush=True)
+            got = f", recall@10 at probes 1: {recall(e, data.shape[1], queries, want):.3f}" if a.recall else ""
+            print(f"round {r + 1} {e}: {took:.2f} s{got}", flush=True)
             for n in notes:
                 print("    " + re.sub(r"\s+", " ", n), flush=True)
     for e in engines:

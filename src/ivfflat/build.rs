@@ -1,7 +1,8 @@
 //! `ambuild` and `ambuildempty`.
 //!
 //! Design note. Pass 1 reads the table and keeps a seeded reservoir
-//! sample (`ivf::Reservoir`): 50 rows a list, at least 10,000, as many as
+//! sample (`ivf::Reservoir`): 256 rows a list up to 10,000, 50 a list
+//! past that (`ivf::layout::sample_rows`), as many as
 //! fit `maintenance_work_mem` beside k-means' own memory. k-means
 //! (`ivf::train`: k-means++ then Lloyd) runs on the build's rayon pool
 //! while the main thread waits, answering interrupts: on an ERROR a drop

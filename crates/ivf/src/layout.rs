@@ -623,12 +623,17 @@ impl Assembler {
     }
 }
 
-/// Rows a build samples for k-means: 50 a list, at least 10,000, fewer
+/// Rows a sample holds per list, up to 10,000 rows (k-means' cost grows
+/// with rows times dimensions; more rows a list changed no list much).
+const SAMPLE_PER_LIST: usize = 256;
+
+/// Rows a build samples for k-means: 50 a list, and 256 a list up to
+/// 10,000 rows when that is more (`SAMPLE_PER_LIST`), fewer
 /// when they would not fit `memory` bytes beside k-means' own memory
 /// (`crate::memory_bytes`) and the centres; None when not even one row
 /// fits.
 pub fn sample_rows(lists: usize, dims: usize, spherical: bool, memory: u64) -> Option<usize> {
-    let target = (lists * 50).max(10_000);
+    let target = (lists * 50).max((lists * SAMPLE_PER_LIST).min(10_000));
     let fixed = crate::memory_bytes(0, dims, lists, spherical) + (lists * dims * 4) as u64;
     let per_row = crate::memory_bytes(1, dims, lists, spherical)
         - crate::memory_bytes(0, dims, lists, spherical)
@@ -919,6 +924,8 @@ mod tests {
     #[test]
     fn samples_fit_memory() {
         assert_eq!(sample_rows(100, 128, false, 64 << 20), Some(10_000));
+        assert_eq!(sample_rows(20, 2048, false, 2 << 30), Some(20 * 256));
+        assert_eq!(sample_rows(10, 128, false, 64 << 20), Some(2_560));
         assert_eq!(sample_rows(1000, 128, false, 1 << 30), Some(50_000));
         let few = sample_rows(100, 128, false, 2 << 20).unwrap();
         assert!(few < 10_000 && few > 100, "{few}");
