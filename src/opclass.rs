@@ -203,9 +203,10 @@ unsafe fn read_sparsevec(datum: pg_sys::Datum, f: &mut dyn FnMut(&[f32])) {
 }
 
 /// Most bits a `bit` index accepts, as in pgvector: an hnsw index packs
-/// them (`pageformat::Storage::Bits`); its `half` and `i8` layouts and
-/// ivfflat hold a float a bit and take at most 16,000
-/// (`pageformat::MAX_DIMS`, see `crate::pg::am::key_dims`).
+/// them (`pageformat::Storage::Bits`), and so does ivfflat
+/// (`ivf::layout::Element::Bits`); hnsw's `half` and `i8` layouts hold a
+/// float a bit and take at most 16,000 (`pageformat::MAX_DIMS`, see
+/// `crate::pg::am::key_dims_up_to`).
 pub const BIT_MAX_DIMS: usize = pageformat::MAX_BIT_DIMS;
 
 /// Postgres' `bit` type, a bit a dimension as 0/1 floats (exact in the

@@ -1,7 +1,8 @@
 //! `ambuild` and `ambuildempty`.
 //!
 //! Design note. Pass 1 reads the table and keeps a seeded reservoir
-//! sample (`ivf::Reservoir`): 50 rows a list, at least 10,000, as many as
+//! sample (`ivf::Reservoir`): 256 rows a list up to 10,000, 50 a list
+//! past that (`ivf::layout::sample_rows`), as many as
 //! fit `maintenance_work_mem` beside k-means' own memory. k-means
 //! (`ivf::train`: k-means++ then Lloyd) runs on the build's rayon pool
 //! while the main thread waits, answering interrupts: on an ERROR a drop
@@ -17,13 +18,18 @@
 //! chain: see `ivf::layout`). Last the directory is rewritten with the
 //! lists' heads.
 //!
-//! WAL policy: pages are written without per-page WAL and, for a
-//! permanent index, logged once at the end (`log_newpage_range`).
+//! WAL policy: the meta, centre and directory pages go through shared
+//! buffers and, for a permanent index, are logged at the end
+//! (`log_newpage_range`); the list pages are written past shared buffers
+//! (`crate::pg::bulk_write`, as Postgres' btree build), logged 32 pages a
+//! record as they are written, and the fork is fsynced before the meta
+//! page and directory are rewritten.
 
-use super::pages::{BuildPage, PageImage};
+use super::pages::{BuildPage, Ivfflat, PageImage};
 use super::params::{assignment, spherical, IndexParams};
 use crate::error::raise;
 use crate::pg::am::{build_threads, heap_tid, progress, progress_all};
+use crate::pg::bulk_write::BulkWriter;
 use crate::threads::{self, Purpose};
 use ivf::layout::{f32_bytes, Meta, RecordLayout, NEXT_AT, STREAM_BYTES};
 use pageformat::HeapTid;
@@ -124,6 +130,10 @@ struct BuildState {
     rows: f64,
     /// Rows given their list so far (progress).
     assigned: i64,
+    /// A row in memory form (`Element::prepare`), reused.
+    prepared: Vec<f32>,
+    /// Writes the list pages (after the pages written through buffers).
+    writer: Option<BulkWriter<Ivfflat>>,
     indexed: f64,
 }
 
@@ -182,6 +192,8 @@ unsafe extern "C-unwind" fn sample_callback(
     with_row(state, datum, |state, v| {
         if indexable(&state.params, v) {
             state.rows += 1.0;
+            let mut prepared = std::mem::take(&mut state.prepared);
+            let v = state.params.element.prepare(v, &mut prepared);
             state.sample.as_mut().expect("pass 1").offer(v);
             if let Some(kept) = &mut state.kept {
                 kept.push(tid, v);
@@ -189,6 +201,7 @@ unsafe extern "C-unwind" fn sample_callback(
                     state.kept = None; // too many: a second pass reads them
                 }
             }
+            state.prepared = prepared;
         }
     });
     pgrx::check_for_interrupts!();
@@ -218,7 +231,11 @@ unsafe extern "C-unwind" fn assign_callback(
     }
     with_row(state, datum, |state, v| {
         if indexable(&state.params, v) {
-            state.batch.push(tid, v);
+            let mut prepared = std::mem::take(&mut state.prepared);
+            state
+                .batch
+                .push(tid, state.params.element.prepare(v, &mut prepared));
+            state.prepared = prepared;
         }
     });
     if state.batch.tids.len() >= BATCH {
@@ -230,7 +247,8 @@ unsafe extern "C-unwind" fn assign_callback(
 /// The nearest centre's list of every row of `values`, on the pool (the
 /// main thread waits; the threads only read Rust memory).
 fn assign(state: &BuildState, values: &[f32]) -> Vec<u32> {
-    let (dims, how) = (state.params.dims, assignment(state.params.metric));
+    let p = &state.params;
+    let (dims, how) = (p.width, assignment(p.metric, p.element));
     let centres = &state.centres;
     state.pool.as_ref().expect("pool started").install(|| {
         use rayon::prelude::*;
@@ -263,7 +281,7 @@ fn assign_batch(state: &mut BuildState) {
 /// its chain.
 fn write_held(state: &mut BuildState) {
     let held = std::mem::take(&mut state.held);
-    let dims = state.params.dims;
+    let dims = state.params.width;
     let mut order: Vec<u32> = (0..held.tids.len() as u32).collect();
     order.sort_by_key(|&i| {
         let (list, tid) = (held.lists[i as usize], held.tids[i as usize]);
@@ -271,13 +289,19 @@ fn write_held(state: &mut BuildState) {
     });
     let layout = state.layout;
     let (mut bytes, mut item) = (Vec::new(), Vec::new());
-    let mut page: Option<BuildPage> = None;
+    let index = state.index;
+    let writer = state.writer.get_or_insert_with(|| BulkWriter::new(index));
+    // The page being filled; it is the writer's next block, queued once
+    // full (or its list ends), before the next page is begun.
+    let mut page: Option<PageImage> = None;
     let mut page_list = u32::MAX;
     for (n, &i) in order.iter().enumerate() {
         let (list, tid) = (held.lists[i as usize], held.tids[i as usize]);
         let v = &held.values[i as usize * dims..(i as usize + 1) * dims];
         if list != page_list {
-            page = None;
+            if let Some(p) = page.take() {
+                writer.push(p);
+            }
             page_list = list;
         }
         // New pages go in front of the chain: a record in pieces is
@@ -288,9 +312,12 @@ fn write_held(state: &mut BuildState) {
             let fits =
                 !layout.spans() && page.as_mut().is_some_and(|p| p.add_item(&item).is_some());
             if !fits {
-                let mut p = BuildPage::extend(state.index);
+                if let Some(p) = page.take() {
+                    writer.push(p);
+                }
+                let mut p = PageImage::new();
                 p.set_special_u32(NEXT_AT, state.heads[list as usize]);
-                state.heads[list as usize] = p.block();
+                state.heads[list as usize] = writer.next_block();
                 p.add_item(&item)
                     .expect("an empty page takes one record item");
                 page = Some(p);
@@ -300,6 +327,9 @@ fn write_held(state: &mut BuildState) {
         if n % 1024 == 1023 {
             pgrx::check_for_interrupts!();
         }
+    }
+    if let Some(p) = page {
+        writer.push(p);
     }
 }
 
@@ -319,12 +349,12 @@ fn train(state: &BuildState, sample: Vec<f32>) -> Vec<f32> {
         iterations: ITERATIONS,
         seed: SEED,
         spherical: spherical(p.metric),
-        assignment: assignment(p.metric),
+        assignment: assignment(p.metric, p.element),
     };
     let cancel = Arc::new(AtomicBool::new(false));
     let guard = CancelOnDrop(cancel.clone());
     let (tx, rx) = std::sync::mpsc::channel();
-    let dims = p.dims;
+    let dims = p.width;
     state.pool.as_ref().expect("pool started").spawn(move || {
         let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
             ivf::train(&sample, dims, &params, &cancel)
@@ -405,7 +435,8 @@ pub unsafe extern "C-unwind" fn ambuild(
     index_info: *mut pg_sys::IndexInfo,
 ) -> *mut pg_sys::IndexBuildResult {
     let params = IndexParams::of(index);
-    let (lists, dims) = (params.lists, params.dims);
+    // In memory a vector takes `width` floats (packed bits fewer than dims).
+    let (lists, dims) = (params.lists, params.width);
     let centre_bytes = (lists * dims * 4) as u64;
     if centre_bytes > memory_limit() {
         raise_memory(centre_bytes);
@@ -431,10 +462,12 @@ pub unsafe extern "C-unwind" fn ambuild(
         batch: Rows::default(),
         held: Rows::default(),
         heads: vec![0; lists],
-        layout: RecordLayout::new(dims, params.element),
+        layout: RecordLayout::new(params.dims, params.element),
         pool: Some(threads::pool(Purpose::IndexBuild, build_threads(heap))),
         rows: 0.0,
         assigned: 0,
+        prepared: Vec::new(),
+        writer: None,
         indexed: 0.0,
     };
     progress(pg_sys::PROGRESS_CREATEIDX_SUBPHASE, PHASE_KMEANS);
@@ -489,7 +522,7 @@ pub unsafe extern "C-unwind" fn ambuild(
     );
 
     let mut meta = Meta::new(
-        dims as u32,
+        params.dims as u32,
         lists as u32,
         params.metric.code(),
         params.element,
@@ -539,6 +572,10 @@ pub unsafe extern "C-unwind" fn ambuild(
     let assigned = started.elapsed().as_secs_f64();
     progress(pg_sys::PROGRESS_CREATEIDX_SUBPHASE, PHASE_LOAD);
     write_held(&mut state);
+    let pages_built = started.elapsed().as_secs_f64();
+    if let Some(writer) = state.writer.take() {
+        writer.finish();
+    }
 
     meta.built_rows = state.indexed as u64;
     {
@@ -551,10 +588,11 @@ pub unsafe extern "C-unwind" fn ambuild(
         page.set_contents(chunk);
     }
     let written = started.elapsed().as_secs_f64();
-    crate::pg::buffer::log_all_pages(index);
+    // The list pages were logged as they were written.
+    crate::pg::buffer::log_pages(index, 0, meta.first_list_block());
     pgrx::debug1!(
-        "ivfflat build: {} rows in {:.2} s (assigned at {assigned:.2} s, pages written at \
-         {written:.2} s, then WAL-logged)",
+        "ivfflat build: {} rows in {:.2} s (assigned at {assigned:.2} s, list pages written \
+         and logged at {pages_built:.2} s, synced and the directory written at {written:.2} s)",
         state.indexed,
         started.elapsed().as_secs_f64()
     );
@@ -575,6 +613,6 @@ pub unsafe extern "C-unwind" fn ambuild(
 pub unsafe extern "C-unwind" fn ambuildempty(index: pg_sys::Relation) {
     let p = IndexParams::of(index);
     let meta = Meta::new(p.dims as u32, p.lists as u32, p.metric.code(), p.element);
-    let centres = vec![0f32; p.lists * p.dims];
+    let centres = vec![0f32; p.lists * p.width];
     crate::pg::buffer::write_init_fork(index, &head_images(&meta, &centres, None));
 }

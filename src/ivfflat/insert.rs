@@ -34,9 +34,11 @@ pub fn insert_vector(index: pg_sys::Relation, tid: HeapTid, v: &[f32]) -> bool {
         return false;
     }
     let centres = read_centres(index, &meta);
-    let dims = meta.dims as usize;
-    let list = ivf::nearest_centre(&centres, dims, v, assignment(metric)).0 as u32;
-    let layout = RecordLayout::new(dims, meta.element_kind());
+    let (dims, element) = (meta.dims as usize, meta.element_kind());
+    let mut packed = Vec::new();
+    let v = element.prepare(v, &mut packed);
+    let list = ivf::nearest_centre(&centres, meta.width(), v, assignment(metric, element)).0 as u32;
+    let layout = RecordLayout::new(dims, element);
     let items = layout.encode(tid, &layout.element.encode(v));
     lock_list(index, list);
     let (head, insert_page) = read_entry(index, &meta, list);

@@ -17,12 +17,17 @@ pub struct IndexParams {
     pub lists: usize,
     /// How records store vectors: as the column's type holds them.
     pub element: ivf::layout::Element,
+    /// Floats of a vector in memory (`Element::width`): rows, sample,
+    /// centres.
+    pub width: usize,
 }
 
 impl IndexParams {
     /// Reads and validates the parameters of `index`, raising pgvector's errors.
     pub fn of(index: pg_sys::Relation) -> Self {
-        let (class, dims) = crate::pg::am::key_dims(index, "ivfflat");
+        // bit columns take up to 64,000 dimensions (packed), as pgvector's.
+        let limit = element(crate::opclass::of(index).key).max_dims();
+        let (class, dims) = crate::pg::am::key_dims_up_to(index, "ivfflat", limit);
         // ivfflat has the classes of pgvector's: L2, inner product, cosine,
         // and Hamming for bit (L1 over 0/1 values).
         let bits = std::ptr::eq(class.key, &crate::opclass::BIT);
@@ -41,31 +46,41 @@ impl IndexParams {
                 None,
             );
         }
+        let element = element(class.key);
         IndexParams {
             dims,
             metric: class.metric,
             lists: super::options::lists(index),
-            element: element(class.key),
+            element,
+            width: element.width(dims),
         }
     }
 }
 
 /// How records of key type `key` store vectors: half floats for
 /// `halfvec` (its values widen exactly, so distances stay the SQL
-/// operator's) and `bit` (0 and 1 are exact), float4 for everything else.
+/// operator's), packed bits for `bit` (indexes built before 0.6 stored
+/// bits as halves, 0 and 1, and still work so), float4 for everything else.
 pub fn element(key: &crate::opclass::KeyType) -> ivf::layout::Element {
-    if std::ptr::eq(key, &crate::opclass::HALFVEC) || std::ptr::eq(key, &crate::opclass::BIT) {
+    if std::ptr::eq(key, &crate::opclass::HALFVEC) {
         ivf::layout::Element::F16
+    } else if std::ptr::eq(key, &crate::opclass::BIT) {
+        ivf::layout::Element::Bits
     } else {
         ivf::layout::Element::F32
     }
 }
 
-/// How rows are given to lists (and lists ordered for a query): by L2 to
-/// the centres for L2 and for Hamming (bits as 0/1: L2 squared is the
-/// Hamming distance), else by inner product with unit-length centres
-/// (spherical k-means), which for cosine is the nearest direction.
-pub fn assignment(metric: Metric) -> ivf::Assignment {
+/// How rows are given to lists (and lists ordered for a query) in an
+/// index whose records store `element`: by Hamming distance for packed
+/// bits; by L2 to the centres for L2 and for Hamming over bits stored as
+/// halves (0/1: L2 squared is the Hamming distance), else by inner product
+/// with unit-length centres (spherical k-means), which for cosine is the
+/// nearest direction.
+pub fn assignment(metric: Metric, element: ivf::layout::Element) -> ivf::Assignment {
+    if element.is_bits() {
+        return ivf::Assignment::Hamming;
+    }
     match metric {
         Metric::L2 | Metric::L1 | Metric::Jaccard => ivf::Assignment::L2,
         Metric::PackedHamming | Metric::PackedJaccard => ivf::Assignment::L2,
@@ -75,7 +90,7 @@ pub fn assignment(metric: Metric) -> ivf::Assignment {
 
 /// Whether k-means normalises rows and centres (cosine and inner product).
 pub fn spherical(metric: Metric) -> bool {
-    assignment(metric) == ivf::Assignment::InnerProduct
+    matches!(metric, Metric::InnerProduct | Metric::Cosine)
 }
 
 /// The value the operator class's operator gives for column value `x` and
@@ -110,4 +125,12 @@ pub fn operator_value_halves(metric: Metric, codes: &[u16], q: &[f32]) -> f64 {
             unreachable!("no ivfflat class has it: IndexParams::of refuses it")
         }
     }
+}
+
+/// The Hamming distance (`x <~> q`) of a record's packed bits `x` from
+/// query `q`, both in memory form (`Element::prepare`): the count of
+/// differing bits, as `hamming_distance` gives it.
+#[inline]
+pub fn operator_value_bits(x: &[f32], q: &[f32]) -> f64 {
+    ivf::bitmeans::hamming(x, q) as f64
 }

@@ -13,7 +13,7 @@
 //! next `probes` lists are opened, up to `ivfflat.max_probes` lists in
 //! all: rows of a later batch may be closer than rows already returned.
 
-use super::params::{assignment, operator_value, operator_value_halves};
+use super::params::{assignment, operator_value, operator_value_bits, operator_value_halves};
 use super::store::{read_centres, read_heads, read_meta, walk_chain};
 use crate::gucs::{self, IvfIterativeScan};
 use crate::pg::am::{heap_tid_ok, item_pointer};
@@ -115,23 +115,26 @@ pub unsafe extern "C-unwind" fn amrescan(
         let key = &*(*scan).orderByData;
         let index = (*scan).indexRelation;
         let meta = read_meta(index);
-        let dims = meta.dims as usize;
+        let (dims, element) = (meta.dims as usize, meta.element_kind());
         state.metric = Metric::from_code(meta.metric).unwrap_or_else(|| {
             super::pages::raise_corrupted(index, format_args!("unknown metric {}", meta.metric))
         });
         // ORDER BY v <-> NULL: as pgvector, measured from the zero vector.
-        state.query = if key.sk_flags & pg_sys::SK_ISNULL as i32 != 0 {
+        let query = if key.sk_flags & pg_sys::SK_ISNULL as i32 != 0 {
             vec![0.0; dims]
         } else {
             crate::opclass::read_query(index, key.sk_argument, dims)
         };
+        // Packed bits: the query packed as the records are.
+        let mut packed = Vec::new();
+        state.query = element.prepare(&query, &mut packed).to_vec();
         let centres = read_centres(index, &meta);
         let (_, max) = lists_wanted(meta.lists as usize);
-        state.order =
-            ivf::nearest_centres(&centres, dims, &state.query, assignment(state.metric), max)
-                .into_iter()
-                .map(|(c, _)| c)
-                .collect();
+        let how = assignment(state.metric, element);
+        state.order = ivf::nearest_centres(&centres, meta.width(), &state.query, how, max)
+            .into_iter()
+            .map(|(c, _)| c)
+            .collect();
         state.heads = read_heads(index, &meta);
         state.meta = Some(meta);
     }
@@ -150,6 +153,7 @@ fn next_batch(state: &mut ScanState, index: pg_sys::Relation) -> bool {
     state.batch += 1;
     let layout = RecordLayout::new(meta.dims as usize, meta.element_kind());
     let mut assembler = Assembler::new(layout);
+    let bits = layout.element.is_bits();
     let mut scratch = Vec::new();
     let (metric, query) = (state.metric, &state.query);
     let pending = &mut state.pending;
@@ -179,10 +183,13 @@ fn next_batch(state: &mut ScanState, index: pg_sys::Relation) -> bool {
                     let (tid, _, body) = layout.decode(item).unwrap_or_else(|e| corrupt(e));
                     let halves = match layout.element {
                         Element::F16 => ivf::layout::halves(body),
-                        Element::F32 => None,
+                        Element::F32 | Element::Bits => None,
                     };
                     let d = match halves {
                         Some(codes) => operator_value_halves(metric, codes, query),
+                        None if bits => {
+                            operator_value_bits(layout.element.values(body, &mut scratch), query)
+                        }
                         None => {
                             operator_value(metric, layout.element.values(body, &mut scratch), query)
                         }
@@ -192,7 +199,12 @@ fn next_batch(state: &mut ScanState, index: pg_sys::Relation) -> bool {
                     let Some(tid) = assembler.feed(item).unwrap_or_else(|e| corrupt(e)) else {
                         continue;
                     };
-                    (tid, operator_value(metric, assembler.vector(), query))
+                    let d = if bits {
+                        operator_value_bits(assembler.vector(), query)
+                    } else {
+                        operator_value(metric, assembler.vector(), query)
+                    };
+                    (tid, d)
                 };
                 if !heap_tid_ok(heap, heap_blocks, tid) {
                     super::pages::raise_corrupted(

@@ -49,7 +49,7 @@ fn read_stream(index: pg_sys::Relation, start: u32, total: usize, mut f: impl Fn
 
 /// Every list's centre, `lists * dims` floats.
 pub fn read_centres(index: pg_sys::Relation, meta: &Meta) -> Vec<f32> {
-    let total = meta.lists as usize * meta.dims as usize * 4;
+    let total = meta.centre_bytes();
     let mut out = Vec::with_capacity(total / 4);
     read_stream(index, meta.centre_start, total, |b| extend_f32(&mut out, b));
     out

@@ -133,7 +133,10 @@ impl Walk {
                 meta.dims, params.dims
             ));
         }
-        if params.element != meta.element_kind() {
+        // A bit index built before packed bits stores them as halves.
+        let legacy_bits =
+            params.element.is_bits() && meta.element_kind() == ivf::layout::Element::F16;
+        if params.element != meta.element_kind() && !legacy_bits {
             fail(format!(
                 "element kind {:?}, the column's type stores {:?}",
                 meta.element_kind(),
@@ -182,7 +185,7 @@ impl Walk {
 
     /// Step 2: the centre pages and the centres.
     fn centres(&self) -> Vec<f32> {
-        let total = self.meta.lists as usize * self.meta.dims as usize * 4;
+        let total = self.meta.centre_bytes();
         let mut out = Vec::with_capacity(total / 4);
         let mut last = self.meta.centre_start;
         self.stream(self.meta.centre_start, total, |block, b| {
@@ -523,6 +526,8 @@ impl HeapCheck {
             ));
         };
         let layout = RecordLayout::new(self.dims, self.element);
+        let mut packed = Vec::new();
+        let v = self.element.prepare(v, &mut packed);
         let want = Fingerprint::of_record(&layout, &self.element.encode(v));
         if same.iter().any(|r| r.2 == want) {
             return Ok(());

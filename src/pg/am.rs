@@ -215,13 +215,8 @@ pub unsafe fn insert_key(
 
 /// The indexed column's dimensions and the operator class of `index`,
 /// with pgvector's errors for a column without dimensions or wider than
-/// the class's key type takes (`am` names the access method in them).
-pub fn key_dims(index: pg_sys::Relation, am: &str) -> (&'static crate::opclass::Opclass, usize) {
-    key_dims_up_to(index, am, pageformat::MAX_DIMS)
-}
-
-/// [`key_dims`] for an index that takes up to `limit` dimensions (64,000
-/// for packed bits, any for sparse copies), or fewer where its key type has fewer.
+/// `limit` (16,000 for float copies, 64,000 for packed bits, any for sparse
+/// copies) or its key type takes (`am` names the access method in them).
 pub fn key_dims_up_to(
     index: pg_sys::Relation,
     am: &str,

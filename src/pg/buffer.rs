@@ -666,12 +666,6 @@ impl<K: PageKind> BuildPage<K> {
             }
         }
     }
-
-    /// Sets the u32 at byte `at` of the special space (see [`WritePage::set_special_u32`]).
-    pub fn set_special_u32(&mut self, at: usize, value: u32) {
-        // SAFETY: we hold the exclusive lock on this page.
-        unsafe { set_special_u32(self.page, at, value) }
-    }
 }
 
 impl<K: PageKind> Drop for BuildPage<K> {
@@ -704,7 +698,7 @@ impl<K: PageKind> PageImage<K> {
     }
 
     /// The image as a Postgres page pointer.
-    fn page(&mut self) -> pg_sys::Page {
+    pub(super) fn page(&mut self) -> pg_sys::Page {
         self.0.as_mut_ptr() as pg_sys::Page
     }
 
@@ -927,6 +921,18 @@ pub fn write_init_fork<K: PageKind>(index: pg_sys::Relation, images: &[PageImage
             pg_sys::MarkBufferDirty(buf);
             pg_sys::log_newpage_buffer(buf, true);
             pg_sys::UnlockReleaseBuffer(buf);
+        }
+    }
+}
+
+/// WAL-logs blocks `start..end` of `index` as full page images when it is
+/// permanent (a build that wrote some pages through shared buffers and the
+/// rest with `bulk_write`, which logs its own).
+pub fn log_pages(index: pg_sys::Relation, start: u32, end: u32) {
+    // SAFETY: the index is open and blocks start..end are written.
+    unsafe {
+        if (*(*index).rd_rel).relpersistence as u8 == pg_sys::RELPERSISTENCE_PERMANENT {
+            pg_sys::log_newpage_range(index, pg_sys::ForkNumber::MAIN_FORKNUM, start, end, true);
         }
     }
 }

@@ -6,6 +6,8 @@
 //! - `buffer`: RAII guards over shared buffers (read, generic-WAL write,
 //!   build, page images, multi-block extents), generic over a
 //!   [`buffer::PageKind`] naming an access method's pages;
+//! - `bulk_write`: a build's new pages written past shared buffers, a WAL
+//!   record per 32 pages, synced at the end (as Postgres' btree build);
 //! - `deferred_wal`: the mark under which a build's inserts skip their
 //!   WAL (logged with every page at the build's end);
 //! - `recent`: the per-backend memory of which shared buffer held a block;
@@ -18,6 +20,7 @@
 
 pub mod am;
 pub mod buffer;
+pub mod bulk_write;
 pub mod deferred_wal;
 pub mod distance_fn;
 pub mod from_array;

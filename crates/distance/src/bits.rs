@@ -53,17 +53,47 @@ pub fn binary_quantize(v: &[f32]) -> Vec<u8> {
 /// of each byte first (the form an index reads a bit string in; exact in
 /// f16). Bits past the end of `bytes` read as 0.
 pub fn to_floats(bytes: &[u8], bits: usize) -> Vec<f32> {
-    (0..bits)
-        .map(|i| {
-            let byte = bytes.get(i / 8).copied().unwrap_or(0);
-            f32::from((byte >> (7 - i % 8)) & 1)
-        })
-        .collect()
+    let mut out = Vec::with_capacity(bits);
+    // A byte at a time (bytes past the end of `bytes` read as zero).
+    for i in 0..bits.div_ceil(8) {
+        let byte = bytes.get(i).copied().unwrap_or(0);
+        let n = (bits - 8 * i).min(8);
+        out.extend((0..n).map(|j| f32::from((byte >> (7 - j)) & 1)));
+    }
+    out
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn floats_and_packed_words_round_trip() {
+        for n in [1usize, 7, 8, 9, 63, 64, 65, 1000] {
+            let text: String = (0..n)
+                .map(|i| if (i * 37 + n) % 5 < 2 { '1' } else { '0' })
+                .collect();
+            let b = bits(&text);
+            let f = to_floats(&b, n);
+            let want: Vec<f32> = text
+                .chars()
+                .map(|c| if c == '1' { 1.0 } else { 0.0 })
+                .collect();
+            assert_eq!(f, want, "{n} bits");
+            // Bytes short of the length read as zero bits.
+            assert_eq!(
+                to_floats(&b[..b.len() - 1], n)[..8 * (b.len() - 1)],
+                want[..8 * (b.len() - 1)]
+            );
+            assert!(to_floats(&b[..b.len() - 1], n)[8 * (b.len() - 1)..]
+                .iter()
+                .all(|&x| x == 0.0));
+            let packed = crate::packed::pack_floats(&f);
+            assert_eq!(packed.len(), 8 * n.div_ceil(64));
+            assert_eq!(&packed[..b.len()], &b[..], "{n} bits");
+            assert!(packed[b.len()..].iter().all(|&x| x == 0));
+        }
+    }
 
     /// A bit string from '0'/'1' text, as Postgres stores it.
     fn bits(s: &str) -> Vec<u8> {

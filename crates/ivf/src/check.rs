@@ -52,15 +52,19 @@ pub fn stream_len(total: usize, i: usize) -> usize {
     total.saturating_sub(i * STREAM_BYTES).min(STREAM_BYTES)
 }
 
-/// Checks the centres: `lists * dims` finite numbers.
+/// Checks the centres: `lists * width` values, finite numbers (any bit
+/// pattern for packed bits).
 pub fn check_centres(meta: &Meta, centres: &[f32]) -> Result<(), String> {
-    let dims = meta.dims as usize;
+    let dims = meta.width();
     if centres.len() != meta.lists as usize * dims {
         return Err(format!(
             "{} centre values, not {}",
             centres.len(),
             meta.lists as usize * dims
         ));
+    }
+    if meta.element_kind().is_bits() {
+        return Ok(());
     }
     match centres.iter().position(|x| !x.is_finite()) {
         Some(i) => Err(format!(
@@ -127,6 +131,9 @@ pub fn check_record(
             "heap TID ({},{}) is past the end of the table ({heap_blocks} blocks)",
             tid.block, tid.offset
         ));
+    }
+    if layout.element.is_bits() {
+        return Ok((tid, piece)); // any bits are a bit string
     }
     let values = layout.element.values(body, scratch);
     if let Some(i) = values.iter().position(|x| !x.is_finite()) {

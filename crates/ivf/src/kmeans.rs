@@ -41,6 +41,11 @@ pub enum Assignment {
     L2,
     /// The centre with the largest inner product.
     InnerProduct,
+    /// Packed bits (f32s whose bit patterns are the words' bytes, see
+    /// `layout::Element::Bits`): the centre at the smallest Hamming
+    /// distance, centres the majority bit of their rows
+    /// ([`crate::bitmeans`]).
+    Hamming,
 }
 
 impl Assignment {
@@ -49,6 +54,17 @@ impl Assignment {
         match self {
             Assignment::L2 => distance::l2_squared(a, b),
             Assignment::InnerProduct => distance::negative_inner_product(a, b),
+            Assignment::Hamming => crate::bitmeans::hamming(a, b) as f32,
+        }
+    }
+
+    /// The distance k-means++ seeding weights rows by: squared L2 (on
+    /// unit rows for inner product), or Hamming distance, which for bits
+    /// is the squared L2 distance of the 0/1 vectors.
+    fn seeding(self) -> Assignment {
+        match self {
+            Assignment::L2 | Assignment::InnerProduct => Assignment::L2,
+            Assignment::Hamming => Assignment::Hamming,
         }
     }
 }
@@ -122,7 +138,7 @@ pub fn train_with(
     if n == 0 {
         return Ok(random_centres(params.k, dim, params.spherical, &mut rng));
     }
-    let mut centres = seed_plus_plus(rows, dim, params.k, &mut rng, cancel)?;
+    let mut centres = seed_plus_plus(rows, dim, params.k, params.assignment, &mut rng, cancel)?;
     let mut labels = vec![u32::MAX; n];
     let mut dists = vec![0f32; n];
     let bounded = prune && params.assignment == Assignment::L2;
@@ -159,9 +175,8 @@ pub fn train_with(
             rows,
             dim,
             &centres,
-            &labels,
-            &dists,
-            params.spherical,
+            (&labels, &dists),
+            (params.spherical, params.assignment),
             cancel,
         )?;
         if bounded {
@@ -368,6 +383,7 @@ fn seed_plus_plus(
     rows: &[f32],
     dim: usize,
     k: usize,
+    how: Assignment,
     rng: &mut Rng,
     cancel: &AtomicBool,
 ) -> Result<Vec<f32>, Cancelled> {
@@ -396,7 +412,7 @@ fn seed_plus_plus(
                 }
                 let mut total = 0f64;
                 for (t, b) in chunk.iter_mut().enumerate() {
-                    let d = distance::l2_squared(row(j * CHUNK + t), centre);
+                    let d = how.seeding().distance(row(j * CHUNK + t), centre);
                     if d < *b {
                         *b = d;
                     }
@@ -485,16 +501,16 @@ fn assign(
     Ok(moved)
 }
 
-/// New centres: each the mean of its rows (in row order, in f64); an empty
-/// centre takes the row farthest from its own centre among those not yet
-/// taken, so no list stays empty while rows remain.
+/// New centres: each the mean of its rows (in row order, in f64; for
+/// [`Assignment::Hamming`] their majority bits); an empty centre takes the
+/// row farthest from its own centre among those not yet taken, so no list
+/// stays empty while rows remain.
 fn update(
     rows: &[f32],
     dim: usize,
     old: &[f32],
-    labels: &[u32],
-    dists: &[f32],
-    spherical: bool,
+    (labels, dists): (&[u32], &[f32]),
+    (spherical, how): (bool, Assignment),
     cancel: &AtomicBool,
 ) -> Result<Vec<f32>, Cancelled> {
     let k = old.len() / dim;
@@ -520,6 +536,10 @@ fn update(
         .for_each(|(c, centre)| {
             let mine = &members[start[c]..start[c + 1]];
             if mine.is_empty() || cancel.load(Ordering::Relaxed) {
+                return;
+            }
+            if how == Assignment::Hamming {
+                crate::bitmeans::majority(rows, dim, mine, centre);
                 return;
             }
             let mut sum = vec![0f64; dim];

@@ -120,7 +120,7 @@ impl Meta {
     /// and `dims` (see [`Meta::centre_pages`]).
     pub fn new(dims: u32, lists: u32, metric: u32, element: Element) -> Meta {
         let centre_start = META_BLOCK + 1;
-        let centre_pages = stream_pages(lists as usize * dims as usize * 4) as u32;
+        let centre_pages = stream_pages(centre_bytes(lists, dims, element)) as u32;
         Meta {
             magic: MAGIC,
             version: FORMAT_VERSION,
@@ -139,9 +139,19 @@ impl Meta {
         Element::from_code(self.element).expect("checked by from_bytes")
     }
 
+    /// Bytes of the centre stream.
+    pub fn centre_bytes(&self) -> usize {
+        centre_bytes(self.lists, self.dims, self.element_kind())
+    }
+
+    /// Floats of one centre in memory (`Element::width`).
+    pub fn width(&self) -> usize {
+        self.element_kind().width(self.dims as usize)
+    }
+
     /// Pages the centres take.
     pub fn centre_pages(&self) -> u32 {
-        stream_pages(self.lists as usize * self.dims as usize * 4) as u32
+        stream_pages(self.centre_bytes()) as u32
     }
 
     /// Bytes of the directory stream.
@@ -216,20 +226,31 @@ impl Meta {
                 m.version
             )));
         }
-        if m.dims == 0 || m.dims as usize > pageformat::MAX_DIMS {
+        let Some(element) = Element::from_code(m.element) else {
+            return Err(Corrupt::Meta(format!("unknown element kind {}", m.element)));
+        };
+        if m.dims == 0 || m.dims as usize > element.max_dims() {
             return Err(Corrupt::Meta(format!("bad dimensions {}", m.dims)));
         }
         if m.lists == 0 || m.lists > MAX_LISTS {
             return Err(Corrupt::Meta(format!("bad number of lists {}", m.lists)));
-        }
-        if Element::from_code(m.element).is_none() {
-            return Err(Corrupt::Meta(format!("unknown element kind {}", m.element)));
         }
         if m.centre_start != META_BLOCK + 1 || m.dir_start != m.centre_start + m.centre_pages() {
             return Err(Corrupt::Meta("centre or directory pages misplaced".into()));
         }
         Ok(m)
     }
+}
+
+/// Bytes of the centre stream of `lists` centres of `dims` dimensions:
+/// float4s, or for `Bits` the packed words (majority bits, as pgvector
+/// keeps bit centres).
+pub fn centre_bytes(lists: u32, dims: u32, element: Element) -> usize {
+    let per = match element {
+        Element::F32 | Element::F16 => dims as usize * 4,
+        Element::Bits => element.vector_bytes(dims as usize),
+    };
+    lists as usize * per
 }
 
 /// The directory stream for lists with heads `heads` and no insert pages.
@@ -281,6 +302,13 @@ pub enum Element {
     F32,
     /// IEEE half floats (`halfvec`; widened to float4 exactly).
     F16,
+    /// Packed bits (`bit`): one bit a dimension, most significant bit of
+    /// each byte first, in whole 64-bit words (`distance::packed`), so
+    /// 64,000 bits take 8,000 bytes and fit one item. In memory (rows,
+    /// centres, queries) a packed vector is held as f32s whose bit
+    /// patterns are its bytes ([`Element::prepare`]), never used as
+    /// numbers: the code that moves float rows moves these unchanged.
+    Bits,
 }
 
 impl Element {
@@ -289,6 +317,7 @@ impl Element {
         match self {
             Element::F32 => 0,
             Element::F16 => 1,
+            Element::Bits => 2,
         }
     }
 
@@ -297,15 +326,64 @@ impl Element {
         match code {
             0 => Some(Element::F32),
             1 => Some(Element::F16),
+            2 => Some(Element::Bits),
             _ => None,
         }
     }
 
-    /// Bytes of one element.
+    /// Bytes of one stored value (for `Bits`, one f32 of the in-memory
+    /// form: 32 bits).
     pub fn bytes(self) -> usize {
         match self {
-            Element::F32 => 4,
+            Element::F32 | Element::Bits => 4,
             Element::F16 => 2,
+        }
+    }
+
+    /// Floats a vector of `dims` dimensions takes in memory (rows,
+    /// centres, queries): `dims`, or for `Bits` its packed words' bytes
+    /// over four.
+    pub fn width(self, dims: usize) -> usize {
+        match self {
+            Element::F32 | Element::F16 => dims,
+            Element::Bits => distance::packed::words(dims) * distance::packed::WORD_BYTES / 4,
+        }
+    }
+
+    /// Bytes of a stored vector of `dims` dimensions.
+    pub fn vector_bytes(self, dims: usize) -> usize {
+        match self {
+            Element::F32 | Element::F16 => dims * self.bytes(),
+            Element::Bits => self.width(dims) * 4,
+        }
+    }
+
+    /// Most dimensions an index of this kind takes.
+    pub fn max_dims(self) -> usize {
+        match self {
+            Element::F32 | Element::F16 => pageformat::MAX_DIMS,
+            Element::Bits => pageformat::MAX_BIT_DIMS,
+        }
+    }
+
+    /// Whether vectors are packed bits (measured by Hamming distance on
+    /// their bytes, not as numbers).
+    pub fn is_bits(self) -> bool {
+        self == Element::Bits
+    }
+
+    /// Column value `v` in its in-memory form: `v` itself, or for `Bits`
+    /// (`v` a bit string read as 0/1 floats) its packed words as f32 bit
+    /// patterns, written into `out`.
+    pub fn prepare<'a>(self, v: &'a [f32], out: &'a mut Vec<f32>) -> &'a [f32] {
+        match self {
+            Element::F32 | Element::F16 => v,
+            Element::Bits => {
+                let packed = distance::packed::pack_floats(v);
+                out.clear();
+                extend_f32(out, &packed);
+                out
+            }
         }
     }
 
@@ -321,7 +399,7 @@ impl Element {
     pub fn encode_into(self, v: &[f32], out: &mut Vec<u8>) {
         out.clear();
         match self {
-            Element::F32 => out.extend(v.iter().flat_map(|x| x.to_le_bytes())),
+            Element::F32 | Element::Bits => out.extend(v.iter().flat_map(|x| x.to_le_bytes())),
             Element::F16 => {
                 use half::slice::HalfFloatSliceExt;
                 let mut h = vec![half::f16::ZERO; v.len()];
@@ -334,7 +412,7 @@ impl Element {
     /// Appends the values of stored bytes `b` (whole elements) to `out`.
     pub fn extend(self, out: &mut Vec<f32>, b: &[u8]) {
         match self {
-            Element::F32 => extend_f32(out, b),
+            Element::F32 | Element::Bits => extend_f32(out, b),
             Element::F16 => {
                 let mut wide = Vec::new();
                 decode_halves(b, &mut wide);
@@ -346,14 +424,14 @@ impl Element {
     /// The values of stored bytes `b`: borrowed where they are aligned
     /// float4s, else decoded into `scratch`.
     pub fn values<'a>(self, b: &'a [u8], scratch: &'a mut Vec<f32>) -> &'a [f32] {
-        if self == Element::F32 {
+        if self != Element::F16 {
             #[cfg(target_endian = "little")]
             if let Ok(v) = bytemuck::try_cast_slice::<u8, f32>(b) {
                 return v;
             }
         }
         match self {
-            Element::F32 => {
+            Element::F32 | Element::Bits => {
                 scratch.clear();
                 extend_f32(scratch, b);
             }
@@ -412,7 +490,7 @@ pub struct RecordLayout {
 impl RecordLayout {
     /// The layout for vectors of `dims` elements stored as `element`.
     pub fn new(dims: usize, element: Element) -> RecordLayout {
-        let vector_bytes = dims * element.bytes();
+        let vector_bytes = element.vector_bytes(dims);
         RecordLayout {
             element,
             vector_bytes,
@@ -545,12 +623,17 @@ impl Assembler {
     }
 }
 
-/// Rows a build samples for k-means: 50 a list, at least 10,000, fewer
+/// Rows a sample holds per list, up to 10,000 rows (k-means' cost grows
+/// with rows times dimensions; more rows a list changed no list much).
+const SAMPLE_PER_LIST: usize = 256;
+
+/// Rows a build samples for k-means: 50 a list, and 256 a list up to
+/// 10,000 rows when that is more (`SAMPLE_PER_LIST`), fewer
 /// when they would not fit `memory` bytes beside k-means' own memory
 /// (`crate::memory_bytes`) and the centres; None when not even one row
 /// fits.
 pub fn sample_rows(lists: usize, dims: usize, spherical: bool, memory: u64) -> Option<usize> {
-    let target = (lists * 50).max(10_000);
+    let target = (lists * 50).max((lists * SAMPLE_PER_LIST).min(10_000));
     let fixed = crate::memory_bytes(0, dims, lists, spherical) + (lists * dims * 4) as u64;
     let per_row = crate::memory_bytes(1, dims, lists, spherical)
         - crate::memory_bytes(0, dims, lists, spherical)
@@ -765,7 +848,56 @@ mod tests {
             &long[..]
         );
         assert_eq!(Element::from_code(Element::F16.code()), Some(Element::F16));
-        assert_eq!(Element::from_code(2), None);
+        assert_eq!(
+            Element::from_code(Element::Bits.code()),
+            Some(Element::Bits)
+        );
+        assert_eq!(Element::from_code(3), None);
+    }
+
+    #[test]
+    fn packed_bits_of_64000_dimensions_are_one_item() {
+        let e = Element::Bits;
+        assert_eq!(e.width(64_000), 2_000);
+        assert_eq!(e.vector_bytes(64_000), 8_000);
+        assert_eq!(e.vector_bytes(1), 8); // one whole word
+        assert_eq!(e.vector_bytes(65), 16);
+        let layout = RecordLayout::new(64_000, e);
+        assert!(!layout.spans(), "8,000 bytes fit one item of {PIECE_BYTES}");
+        assert_eq!(records_per_page(&layout), 1);
+        // 64,001 bits would still fit one item, but the limit is pgvector's.
+        assert_eq!(e.max_dims(), 64_000);
+        // The in-memory form holds the packed bytes; records keep them as is.
+        let v: Vec<f32> = (0..64_000)
+            .map(|i| ((i * 7) % 3 == 0) as u8 as f32)
+            .collect();
+        let mut out = Vec::new();
+        let prepared = e.prepare(&v, &mut out).to_vec();
+        assert_eq!(prepared.len(), 2_000);
+        let bytes = e.encode(&prepared);
+        assert_eq!(bytes, distance::packed::pack_floats(&v));
+        let mut scratch = Vec::new();
+        assert_eq!(
+            crate::bitmeans::bytes(e.values(&bytes, &mut scratch)),
+            &bytes[..]
+        );
+        let tid = HeapTid {
+            block: 9,
+            offset: 3,
+        };
+        let items = layout.encode(tid, &bytes);
+        assert_eq!(items.len(), 1);
+        let mut a = Assembler::new(layout);
+        assert_eq!(a.feed(&items[0]).unwrap(), Some(tid));
+        assert_eq!(crate::bitmeans::bytes(a.vector()), &bytes[..]);
+        // A meta page of a 64,000-bit index reads back; centres are packed.
+        let meta = Meta::new(64_000, 100, 7, e);
+        assert_eq!(meta.centre_bytes(), 800_000);
+        assert_eq!(Meta::from_bytes(&meta.to_bytes()), Ok(meta));
+        let wide = Meta::new(64_001, 100, 7, e);
+        assert!(Meta::from_bytes(&wide.to_bytes()).is_err());
+        let floats = Meta::new(20_000, 100, 7, Element::F32);
+        assert!(Meta::from_bytes(&floats.to_bytes()).is_err());
     }
 
     #[test]
@@ -792,6 +924,8 @@ mod tests {
     #[test]
     fn samples_fit_memory() {
         assert_eq!(sample_rows(100, 128, false, 64 << 20), Some(10_000));
+        assert_eq!(sample_rows(20, 2048, false, 2 << 30), Some(20 * 256));
+        assert_eq!(sample_rows(10, 128, false, 64 << 20), Some(2_560));
         assert_eq!(sample_rows(1000, 128, false, 1 << 30), Some(50_000));
         let few = sample_rows(100, 128, false, 2 << 20).unwrap();
         assert!(few < 10_000 && few > 100, "{few}");

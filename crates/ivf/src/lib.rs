@@ -11,6 +11,7 @@
 //! training runs on rayon's current pool and gives the same centres for the
 //! same input and seed whatever the number of threads.
 
+pub mod bitmeans;
 pub mod check;
 pub mod kmeans;
 pub mod layout;

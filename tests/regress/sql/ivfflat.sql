@@ -169,7 +169,7 @@ SELECT array_agg(id) FROM (SELECT id FROM iv_16k ORDER BY v <-> (SELECT v FROM i
 SELECT array_agg(id) FROM (SELECT id FROM iv_16k ORDER BY v::halfvec(16000) <=> (SELECT v::halfvec(16000) FROM iv_16k WHERE id = 3) LIMIT 9) s;
 RESET enable_indexscan;
 DROP TABLE iv_16k;
--- bit_hamming_ops: Hamming distance on bit(n), the bits stored as 0/1.
+-- bit_hamming_ops: Hamming distance on bit(n), the bits stored packed.
 -- With every list probed, the 20 nearest distances equal an exact scan's
 -- (rows at the same distance may come in another order), through inserts,
 -- deletes and VACUUM.
@@ -200,6 +200,35 @@ CREATE TABLE iv_varbit (b varbit(4));
 SELECT err($$CREATE INDEX ON iv_varbit USING ivfflat (b bit_hamming_ops)$$);
 SELECT err($$CREATE INDEX ON iv_bits USING ivfflat (b bit_jaccard_ops)$$);
 DROP TABLE iv_bits, iv_varbit;
+-- bit columns up to 64,000 bits (pgvector's limit): a record of packed
+-- bits (8,000 bytes) fits one page; the centres are packed too, so 100 of
+-- them fit 1 MB of maintenance_work_mem (pgvector's test).
+SET maintenance_work_mem = '1MB';
+CREATE TABLE iv_wide_bits (id int, b bit(64000));
+CREATE INDEX iv_wide_bits_idx ON iv_wide_bits USING ivfflat (b bit_hamming_ops);
+DROP INDEX iv_wide_bits_idx;
+RESET maintenance_work_mem;
+INSERT INTO iv_wide_bits SELECT i, (SELECT string_agg(CASE WHEN hashint4(i * 100000 + j) & 1 = 1 THEN '1' ELSE '0' END, '')
+                                    FROM generate_series(1, 64000) j)::bit(64000)
+FROM generate_series(1, 6) i;
+INSERT INTO iv_wide_bits SELECT 10 + id, b # (B'1' || repeat('0', 63999))::bit(64000) FROM iv_wide_bits;
+CREATE INDEX iv_wide_bits_idx ON iv_wide_bits USING ivfflat (b bit_hamming_ops) WITH (lists = 3);
+INSERT INTO iv_wide_bits SELECT 20 + id, ~b FROM iv_wide_bits WHERE id < 10;
+SET enable_seqscan = off;
+SET ivfflat.probes = 3;
+SELECT id, b <~> (SELECT b FROM iv_wide_bits WHERE id = 2) d FROM iv_wide_bits
+ORDER BY b <~> (SELECT b FROM iv_wide_bits WHERE id = 2) LIMIT 3;
+SELECT id, b <~> ~(SELECT b FROM iv_wide_bits WHERE id = 5) d FROM iv_wide_bits
+ORDER BY b <~> ~(SELECT b FROM iv_wide_bits WHERE id = 5) LIMIT 3;
+RESET ivfflat.probes;
+RESET enable_seqscan;
+-- a page a record and a few more: not a float a bit
+SELECT pg_relation_size('iv_wide_bits_idx') / 8192 < 24 AS packed;
+SELECT err($$CREATE INDEX ON iv_wide_bits USING ivfflat ((b::bit(64001)) bit_hamming_ops)$$);
+DROP TABLE iv_wide_bits;
+CREATE TABLE iv_wide_bits (b bit(64001));
+SELECT err($$CREATE INDEX ON iv_wide_bits USING ivfflat (b bit_hamming_ops)$$);
+DROP TABLE iv_wide_bits;
 -- unlogged tables
 CREATE UNLOGGED TABLE iv_unlogged (v vector(2));
 CREATE INDEX ON iv_unlogged USING ivfflat (v) WITH (lists = 2);
