@@ -92,18 +92,23 @@ def test_what_pgvision_lacks_is_refused_before_writing(cluster, has_pgvector):
     with cluster.connect("pgv_source2") as conn:
         conn.execute("CREATE EXTENSION vector")
         conn.execute("CREATE TABLE f (id int, v vector(4), b bit(4))")
-        # hnsw (up to 64,000 bits) and ivfflat (up to 16,000) on bit move
+        # hnsw and ivfflat on bit move (both up to 64,000 bits, as pgvector)
         conn.execute("CREATE INDEX f_bits ON f USING hnsw (b bit_hamming_ops)")
         conn.execute("CREATE INDEX f_wide_hnsw ON f USING hnsw ((b::bit(20000)) bit_jaccard_ops)")
         conn.execute("CREATE INDEX f_ivf_bits ON f USING ivfflat (b bit_hamming_ops) WITH (lists = 1)")
         conn.execute("CREATE INDEX f_ivf ON f USING ivfflat (v vector_l2_ops) WITH (lists = 1)")
-        # wider than the 16,000 bits of pgvision's ivfflat
         conn.execute("CREATE INDEX f_wide ON f USING ivfflat ((b::bit(20000)) bit_hamming_ops) WITH (lists = 1)")
+        # an operator class of a later pgvector, which pgvision does not have
+        conn.execute("CREATE OPERATOR CLASS vector_future_ops FOR TYPE vector USING btree AS "
+                     "OPERATOR 1 <, OPERATOR 2 <=, OPERATOR 3 =, OPERATOR 4 >=, OPERATOR 5 >, "
+                     "FUNCTION 1 vector_cmp(vector, vector)")
+        conn.execute("ALTER EXTENSION vector ADD OPERATOR CLASS vector_future_ops USING btree")
+        conn.execute("CREATE INDEX f_future ON f USING btree (v vector_future_ops)")
     new_db(cluster, "pgv_target2")
     out = from_pgvector(cluster, "pgv_source2", "pgv_target2")
     assert out.returncode != 0
-    assert "index f_wide has 20000 bits" in out.stderr, out.stderr
-    for moves in ("f_bits", "f_wide_hnsw", "f_ivf_bits", "f_ivf"):
+    assert "index f_future uses operator class vector_future_ops" in out.stderr, out.stderr
+    for moves in ("f_bits", "f_wide_hnsw", "f_ivf_bits", "f_ivf", "f_wide"):
         assert f"index {moves} " not in out.stderr, out.stderr
     with cluster.connect("pgv_target2") as conn:
         assert conn.execute("SELECT count(*) FROM pg_extension WHERE extname <> 'plpgsql'").fetchone()[0] == 0
