@@ -39,16 +39,7 @@ mod tests {
     /// tuples in wrong order".
     /// The copy of the upper layers `up_idx` this backend holds, if current.
     fn upper_copy_held() -> Option<usize> {
-        let oid = Spi::get_one::<pg_sys::Oid>("SELECT 'up_idx'::regclass::oid")
-            .unwrap()
-            .unwrap();
-        // SAFETY: the index exists; opened and closed with a share lock.
-        unsafe {
-            let index = pg_sys::index_open(oid, pg_sys::AccessShareLock as i32);
-            let held = crate::hnsw::upper::held(index);
-            pg_sys::index_close(index, pg_sys::AccessShareLock as i32);
-            held
-        }
+        upper_copy_held_by("up_idx")
     }
 
     /// The two nearest ids to each of 60 fixed queries, with the copy of
@@ -111,6 +102,75 @@ mod tests {
             assert_eq!(upper_answers(true), off);
         }
         assert_eq!(upper_copy_held(), None, "a copy beyond work_mem");
+    }
+
+    /// The copy of the upper layers of index `name` this backend holds,
+    /// if current.
+    fn upper_copy_held_by(name: &str) -> Option<usize> {
+        let oid = Spi::get_one::<pg_sys::Oid>(&format!("SELECT '{name}'::regclass::oid"))
+            .unwrap()
+            .unwrap();
+        // SAFETY: the index exists; opened and closed with a share lock.
+        unsafe {
+            let index = pg_sys::index_open(oid, pg_sys::AccessShareLock as i32);
+            let held = crate::hnsw::upper::held(index);
+            pg_sys::index_close(index, pg_sys::AccessShareLock as i32);
+            held
+        }
+    }
+
+    /// `sparsevec(2000)` rows `from..=to` with about 20 non-zeros each.
+    fn sparse_rows(from: i32, to: i32) -> String {
+        format!(
+            "INSERT INTO sup SELECT i, ('{{' || (SELECT string_agg(j || ':' || \
+             round((1.5 + sin(i * j))::numeric, 3), ',' ORDER BY j) FROM (SELECT DISTINCT \
+             (i * 37 + k * k * 11) % 2000 + 1 AS j FROM generate_series(1, 20) k) s) \
+             || '}}/2000')::sparsevec FROM generate_series({from}, {to}) i"
+        )
+    }
+
+    /// The two nearest ids to each of 40 fixed sparse queries, with the
+    /// copy of the upper layers on or off (ef_search 2).
+    fn sparse_upper_answers(cache: bool) -> Vec<Vec<i32>> {
+        Spi::run(&format!("SET pgvision.hnsw_upper_cache = {cache}")).unwrap();
+        (0..40)
+            .map(|i| {
+                Spi::get_one::<Vec<i32>>(&format!(
+                    "SELECT array_agg(id) FROM (SELECT id FROM sup ORDER BY v <-> \
+                     ('{{{}:1.5,{}:0.7,{}:2}}/2000')::sparsevec LIMIT 2) s",
+                    i * 3 + 1,
+                    i * 29 + 300,
+                    i * 27 + 900
+                ))
+                .unwrap()
+                .unwrap()
+            })
+            .collect()
+    }
+
+    #[pg_test]
+    fn upper_layer_copy_of_sparse_elements_gives_the_same_answers() {
+        Spi::run("CREATE TABLE sup (id int, v sparsevec(2000))").unwrap();
+        Spi::run(&sparse_rows(1, 4000)).unwrap();
+        Spi::run("CREATE INDEX sup_idx ON sup USING hnsw (v sparsevec_l2_ops)").unwrap();
+        Spi::run("SET enable_seqscan = off").unwrap();
+        Spi::run("SET hnsw.ef_search = 2").unwrap();
+        for round in 0..2 {
+            let off = sparse_upper_answers(false);
+            assert_eq!(upper_copy_held_by("sup_idx"), None, "round {round}");
+            let mut made = false;
+            for _ in 0..10 {
+                assert_eq!(sparse_upper_answers(true), off, "round {round}");
+                made |= upper_copy_held_by("sup_idx").is_some();
+            }
+            let nodes = upper_copy_held_by("sup_idx");
+            assert!(
+                made && nodes.is_some_and(|n| n > 100),
+                "round {round}: copy {nodes:?}"
+            );
+            // Inserts above layer 0 make it stale.
+            Spi::run(&sparse_rows(4001 + 2000 * round, 6000 + 2000 * round)).unwrap();
+        }
     }
 
     #[pg_test]

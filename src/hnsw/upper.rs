@@ -4,7 +4,8 @@
 //! Design note. The layers above 0 hold one element in `m`; walking them
 //! on pages costs a scan one page read per step, a sixth of a 128-d scan.
 //! A backend therefore keeps, for the last [`MAX_INDEXES`] indexes it
-//! scanned, a copy of every element above layer 0 (f16 codes and upper
+//! scanned, a copy of every element above layer 0 (its codes, or its
+//! non-zero elements in an index of sparse copies, and its upper
 //! lists) in its own Rust memory, and descends on it. Rules:
 //!
 //! - *Current or not used.* The meta page's `upper_version` moves on with
@@ -71,9 +72,7 @@ pub fn entry_points(
     query: &[f32],
 ) -> Option<Vec<Candidate<ElementId>>> {
     let ep = meta.entry_point()?;
-    // An index of sparse copies descends on its pages (its copies differ
-    // in size: the copy of upper layers holds dense codes only).
-    if ep.1 == 0 || !crate::gucs::upper_cache() || meta.storage() == pageformat::Storage::Sparse {
+    if ep.1 == 0 || !crate::gucs::upper_cache() {
         return None;
     }
     let key = file_node(graph.index());
@@ -152,10 +151,12 @@ pub fn held(index: pg_sys::Relation) -> Option<usize> {
 }
 
 /// An element's copy as read from its page: f16 (codes of its tuple,
-/// scale, norm, first chunk block) or 8-bit (codes, (scale, offset), norm).
+/// scale, norm, first chunk block), 8-bit (codes, (scale, offset), norm)
+/// or sparse (bytes, non-zero elements, norm).
 enum Copied {
     Half((Vec<u16>, f32, f32, u32)),
     Sq8(Vec<u8>, (f32, f32), f32),
+    Sparse(Vec<u8>, usize, f32),
 }
 
 /// Reads every element above layer 0 reachable from `ep` through the
@@ -169,6 +170,8 @@ fn copy_upper(
 ) -> Result<UpperLayers<ElementId>, usize> {
     let mut layers = UpperLayers::new(graph.metric(), dims);
     let sq8 = graph.layout().storage() == pageformat::Storage::Sq8;
+    let sparse = graph.layout().storage() == pageformat::Storage::Sparse;
+    let mut sparse_bytes = 0usize;
     let mut queue = VecDeque::from([ep.0]);
     let mut seen = HashSet::from([ep.0]);
     let (mut nodes, mut links) = (0usize, 0usize);
@@ -185,6 +188,12 @@ fn copy_upper(
                     list
                 })
                 .collect();
+            if sparse {
+                let copy = e.sparse();
+                let at = graph.layout().codes_at(level).min(e.bytes().len());
+                let bytes = e.bytes()[at..at + copy.bytes()].to_vec();
+                return Some((level, Copied::Sparse(bytes, copy.nnz(), e.norm()), lists));
+            }
             if sq8 {
                 let fields = (e.scale(), e.offset());
                 return Some((
@@ -211,7 +220,14 @@ fn copy_upper(
         }
         nodes += 1;
         links += lists.iter().map(Vec::len).sum::<usize>();
-        if UpperLayers::<ElementId>::estimate_bytes(nodes, dims, links) > limit {
+        let bytes = match &copy {
+            Copied::Sparse(b, _, _) => {
+                sparse_bytes += b.len();
+                UpperLayers::<ElementId>::estimate_sparse_bytes(nodes, sparse_bytes, links)
+            }
+            _ => UpperLayers::<ElementId>::estimate_bytes(nodes, dims, links),
+        };
+        if bytes > limit {
             return Err(nodes);
         }
         match copy {
@@ -221,6 +237,9 @@ fn copy_upper(
             }
             Copied::Sq8(codes, fields, norm) => {
                 layers.add_sq8(id, level, &codes, fields, norm, lists)
+            }
+            Copied::Sparse(bytes, nnz, norm) => {
+                layers.add_sparse(id, level, &bytes, nnz, norm, lists)
             }
         }
         if nodes.is_multiple_of(256) {

@@ -21,7 +21,8 @@ use std::hash::Hash;
 use crate::search::entry_points;
 use crate::{Candidate, Graph, Metric, SearchScratch};
 
-/// Nodes above layer 0 with their f16 codes and upper neighbour lists.
+/// Nodes above layer 0 with their copies (f16 or 8-bit codes, or the
+/// non-zero elements of sparse vectors) and upper neighbour lists.
 #[derive(Debug)]
 pub struct UpperLayers<Id> {
     metric: Metric,
@@ -35,6 +36,11 @@ pub struct UpperLayers<Id> {
     codes: Vec<u16>,
     /// 8-bit codes, laid out as `codes` (8-bit copies, `distance::sq8`).
     bytes: Vec<u8>,
+    /// Sparse copies (`distance::sparse`), one after another.
+    sparse: Vec<u8>,
+    /// Per node of a sparse copy, where its copy starts in `sparse` and
+    /// its count of non-zero elements.
+    sparse_at: Vec<(usize, usize)>,
     /// `(scale, norm, offset)` per node (offset 0 for f16 copies).
     halves: Vec<(f32, f32, f32)>,
     /// Per node, its lists at layers `1..=level` (dense indexes) once
@@ -54,6 +60,8 @@ impl<Id: Copy + Eq + Hash> UpperLayers<Id> {
             levels: Vec::new(),
             codes: Vec::new(),
             bytes: Vec::new(),
+            sparse: Vec::new(),
+            sparse_at: Vec::new(),
             halves: Vec::new(),
             lists: Vec::new(),
             added: Vec::new(),
@@ -74,6 +82,7 @@ impl<Id: Copy + Eq + Hash> UpperLayers<Id> {
     ) {
         assert_eq!(codes.len(), self.dim, "codes of the wrong dimension");
         assert!(self.bytes.is_empty(), "f16 and 8-bit copies mixed");
+        assert!(self.sparse_at.is_empty(), "dense and sparse copies mixed");
         if self.push(id, level, (scale, norm, 0.0), lists) {
             self.codes.extend_from_slice(codes);
         }
@@ -92,8 +101,35 @@ impl<Id: Copy + Eq + Hash> UpperLayers<Id> {
     ) {
         assert_eq!(codes.len(), self.dim, "codes of the wrong dimension");
         assert!(self.codes.is_empty(), "f16 and 8-bit copies mixed");
+        assert!(self.sparse_at.is_empty(), "dense and sparse copies mixed");
         if self.push(id, level, (scale, norm, offset), lists) {
             self.bytes.extend_from_slice(codes);
+        }
+    }
+
+    /// [`UpperLayers::add`] for an index of sparse copies: `bytes` holds
+    /// the copy of `nnz` non-zero elements (`distance::sparse::encode`),
+    /// `norm` the vector's norm (every node of one copy is of one kind).
+    pub fn add_sparse(
+        &mut self,
+        id: Id,
+        level: usize,
+        bytes: &[u8],
+        nnz: usize,
+        norm: f32,
+        lists: Vec<Vec<Id>>,
+    ) {
+        assert!(
+            self.codes.is_empty() && self.bytes.is_empty(),
+            "dense and sparse copies mixed"
+        );
+        assert!(
+            distance::sparse::Stored::new(bytes, nnz).is_some(),
+            "a sparse copy too short for its elements"
+        );
+        if self.push(id, level, (0.0, norm, 0.0), lists) {
+            self.sparse_at.push((self.sparse.len(), nnz));
+            self.sparse.extend_from_slice(bytes);
         }
     }
 
@@ -152,6 +188,12 @@ impl<Id: Copy + Eq + Hash> UpperLayers<Id> {
         nodes * (2 * dim + 8 + 1 + 8 + 24 * 2 + 8 * 2) + links * 4
     }
 
+    /// [`UpperLayers::estimate_bytes`] for sparse copies of `bytes` bytes
+    /// in all.
+    pub fn estimate_sparse_bytes(nodes: usize, bytes: usize, links: usize) -> usize {
+        nodes * (16 + 8 + 1 + 8 + 24 * 2 + 8 * 2) + bytes + links * 4
+    }
+
     /// The [`entry_points`] of layer 0 (`LAYER_ONE_EF` wide) found from
     /// the entry point `ep = (id, L)` on the copy, with their distances to
     /// the prepared `query`; `None` when `ep` is not in the copy.
@@ -172,12 +214,22 @@ impl<Id: Copy + Eq + Hash> UpperLayers<Id> {
 struct Dense<'a, Id>(&'a UpperLayers<Id>);
 
 impl<Id> Dense<'_, Id> {
-    /// The f16 distance to copy `id`; past `bound`, any value past it.
+    /// The f16 distance to copy `id`; past `bound`, any value past it. A
+    /// sparse copy is measured in full, as on its page.
     #[inline]
     fn measure(&self, query: &[f32], id: u32, bound: f32) -> f32 {
         let u = self.0;
-        let at = id as usize * u.dim;
         let (scale, norm, offset) = u.halves[id as usize];
+        if let Some(&(start, nnz)) = u.sparse_at.get(id as usize) {
+            let end = u
+                .sparse_at
+                .get(id as usize + 1)
+                .map_or(u.sparse.len(), |&(e, _)| e);
+            let copy = distance::sparse::Stored::new(&u.sparse[start..end], nnz)
+                .expect("checked when added");
+            return u.metric.to_sparse(query, copy, norm);
+        }
+        let at = id as usize * u.dim;
         if !u.bytes.is_empty() {
             let codes = &u.bytes[at..at + u.dim];
             return u

@@ -191,3 +191,66 @@ fn descent_on_a_copy_of_packed_bits_matches_the_store() {
         }
     }
 }
+
+/// `n` sparse rows of 10-40 non-zeros among `dim` terms, low terms far
+/// more common (SPLADE-like): (indices ascending, values).
+fn term_rows(n: usize, dim: u32, seed: u64) -> Vec<(Vec<u32>, Vec<f32>)> {
+    use rand::{Rng, SeedableRng};
+    let mut rng = rand::rngs::StdRng::seed_from_u64(seed);
+    (0..n)
+        .map(|_| {
+            let nnz = rng.gen_range(10..=40);
+            let mut idx: Vec<u32> = (0..nnz)
+                .map(|_| (rng.gen_range(0f64..1.0).powi(3) * dim as f64) as u32)
+                .collect();
+            idx.sort_unstable();
+            idx.dedup();
+            let val = idx.iter().map(|_| rng.gen_range(0.05f32..2.0)).collect();
+            (idx, val)
+        })
+        .collect()
+}
+
+#[test]
+fn descent_on_a_copy_of_sparse_elements_matches_the_store() {
+    println!("data seed 51, query seed 52, build seed 53");
+    let rows = term_rows(3_000, 2_000, 51);
+    let queries = term_rows(40, 2_000, 52);
+    for metric in [Metric::L2, Metric::Cosine, Metric::InnerProduct, Metric::L1] {
+        let mut g = MemoryGraph::new_sparse(2_000, metric, 8, 32, 53);
+        for (idx, val) in &rows {
+            g.add_sparse(idx, val, 16);
+        }
+        let mut scratch = SearchScratch::new();
+        for id in 0..g.len() as u32 {
+            g.insert(id, &mut scratch);
+        }
+        g.shrink_lists();
+        let mut upper = UpperLayers::new(metric, 2_000);
+        let mut bytes = Vec::new();
+        for id in 0..g.len() as u32 {
+            let level = g.level(id);
+            if level > 0 {
+                let (idx, val) = &rows[id as usize];
+                bytes.clear();
+                distance::sparse::encode(idx, val, &mut bytes);
+                let lists = (1..=level).map(|lc| g.neighbour_list(id, lc)).collect();
+                let norm = g.sparse_copy(id).1;
+                upper.add_sparse(id, level, &bytes, idx.len(), norm, lists);
+            }
+        }
+        upper.finish();
+        assert!(upper.len() > 100, "{} upper nodes", upper.len());
+        let ep = g.entry_point().expect("a built graph");
+        for (idx, val) in &queries {
+            let mut q = Vec::new();
+            distance::sparse::pack(idx, val, &mut q);
+            assert!(metric.prepare_sparse_in_place(&mut q));
+            let mut want = Vec::new();
+            entry_points(&g, &q, ep, &mut SearchScratch::new(), &mut want);
+            let got = upper.entry_points(&q, ep).expect("ep is copied");
+            assert!(!got.is_empty());
+            assert_eq!(got, want, "{metric:?}");
+        }
+    }
+}
