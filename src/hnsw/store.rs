@@ -361,8 +361,13 @@ pub struct PageGraph {
     /// (id, deleted) of the element read last, so `is_deleted` right after
     /// `distance` needs no second page read.
     last: Cell<Option<(ElementId, bool)>>,
-    /// (id, deleted) of the last batch of distances, for the same reason.
+    /// (id, deleted) of the last batch of distances, in the order of its
+    /// ids, for the same reason.
     batch: RefCell<Vec<(ElementId, bool)>>,
+    /// Where in `batch` the next `is_deleted` looks first: a search asks
+    /// about a batch's ids in its order, so each answer is found there or
+    /// a few places on, not by a scan of the whole batch.
+    batch_at: Cell<usize>,
     /// Reused buffer: positions of a batch sorted by block.
     order: RefCell<Vec<usize>>,
     /// Reused buffer: the page hints of a batch, in `order`.
@@ -431,6 +436,7 @@ impl PageGraph {
             metric,
             last: Cell::new(None),
             batch: RefCell::new(Vec::new()),
+            batch_at: Cell::new(0),
             order: RefCell::new(Vec::new()),
             hints: RefCell::new(Vec::new()),
             halves: RefCell::new(FxHashMap::default()),
@@ -844,6 +850,7 @@ impl Graph for PageGraph {
         out.resize(start + ids.len(), 0.0);
         let mut batch = self.batch.borrow_mut();
         batch.clear();
+        self.batch_at.set(0);
         if self.layout.spans() {
             for (i, &id) in ids.iter().enumerate() {
                 let (d, deleted) = self.distance_to(query, id);
@@ -852,6 +859,7 @@ impl Graph for PageGraph {
             }
             return;
         }
+        batch.resize(ids.len(), (ElementId::new(0, 0), false));
         let mut order = self.order.borrow_mut();
         order.clear();
         order.extend(0..ids.len());
@@ -874,7 +882,7 @@ impl Graph for PageGraph {
                     k += 1;
                     let e = self.element_on(page, ids[i]);
                     out[start + i] = self.element_distance(query, e, bound);
-                    batch.push((ids[i], e.deleted()));
+                    batch[i] = (ids[i], e.deleted());
                 }
             });
         }
@@ -912,9 +920,18 @@ impl Graph for PageGraph {
         if let Some((_, deleted)) = self.last.get().filter(|(last, _)| *last == id) {
             return deleted;
         }
-        if let Some(&(_, deleted)) = self.batch.borrow().iter().find(|(b, _)| *b == id) {
-            return deleted;
+        let batch = self.batch.borrow();
+        let at = self.batch_at.get().min(batch.len());
+        let found = batch[at..]
+            .iter()
+            .position(|(b, _)| *b == id)
+            .map(|k| at + k)
+            .or_else(|| batch[..at].iter().position(|(b, _)| *b == id));
+        if let Some(k) = found {
+            self.batch_at.set(k + 1);
+            return batch[k].1;
         }
+        drop(batch);
         self.with_element(id, |e| e.deleted())
     }
 }

@@ -216,16 +216,14 @@ impl<Id: Copy + Eq + std::hash::Hash + Ord> IterativeSearch<Id> {
             let budget = self.max_visited.saturating_sub(self.visited.len());
             let (visited, mut kept, mut exhausted) = (&mut self.visited, 0, false);
             self.neighbours.retain(|&e| {
-                if visited.contains(&e) {
-                    return false;
-                }
                 if kept >= budget {
-                    exhausted = true;
+                    exhausted |= !visited.contains(&e);
                     return false;
                 }
-                visited.insert(e);
-                kept += 1;
-                true
+                // one probe: true when newly marked
+                let new = visited.insert(e);
+                kept += usize::from(new);
+                new
             });
             // A single pass never returns or expands a node further than
             // the furthest of a full W (and W's furthest only comes
@@ -239,6 +237,16 @@ impl<Id: Copy + Eq + std::hash::Hash + Ord> IterativeSearch<Id> {
             graph.distances_within(&self.query, &self.neighbours, bound, &mut self.distances);
             for i in 0..self.neighbours.len() {
                 let e = Candidate::new(self.distances[i], self.neighbours[i]);
+                // A single pass keeps, as Algorithm 2, only nodes closer
+                // than the furthest of a full W: the others would never be
+                // expanded (the stop rule) nor returned, so pushing them
+                // into C and the overflow is wasted work.
+                if self.single
+                    && self.window.len() >= self.ef
+                    && self.window.back().is_some_and(|f| e >= *f)
+                {
+                    continue;
+                }
                 self.candidates.push(Reverse(e));
                 if !graph.is_deleted(e.id) {
                     self.offer(e);
@@ -258,10 +266,15 @@ impl<Id: Copy + Eq + std::hash::Hash + Ord> IterativeSearch<Id> {
             match self.window.back() {
                 Some(f) if e < *f => {
                     let f = self.window.pop_back().expect("window is full");
-                    self.overflow.push(Reverse(f));
+                    // a single pass never returns what leaves W
+                    if !self.single {
+                        self.overflow.push(Reverse(f));
+                    }
                 }
                 _ => {
-                    self.overflow.push(Reverse(e));
+                    if !self.single {
+                        self.overflow.push(Reverse(e));
+                    }
                     return;
                 }
             }
