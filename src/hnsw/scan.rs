@@ -277,6 +277,26 @@ fn next_element(state: &mut ScanState) -> bool {
     true
 }
 
+/// A single pass (`hnsw.iterative_scan = off`) reads its whole result
+/// window first and hands the rows on in the order of their lower bounds.
+///
+/// The executor's reorder queue returns a row once its exact distance is
+/// at most the last bound the index gave, so the bounds must never fall:
+/// in the search's order (approximate distances) they can, since each
+/// element's error bound is its own (an 8-bit copy of a vector with one
+/// large component has a wide one), and a row could then come out before
+/// a closer one. Sorted by bound, every row still to come is at least as
+/// far as any row already returned.
+fn take_whole_window(state: &mut ScanState) {
+    while next_element(state) {
+        pgrx::check_for_interrupts!();
+    }
+    state
+        .pending
+        .make_contiguous()
+        .sort_by(|a, b| a.1.total_cmp(&b.1));
+}
+
 /// `amgettuple`: the next heap row in (approximate) distance order.
 #[pgrx::pg_guard]
 pub unsafe extern "C-unwind" fn amgettuple(
@@ -290,6 +310,9 @@ pub unsafe extern "C-unwind" fn amgettuple(
         if !state.started {
             // pg_stat_*_indexes.idx_scan, as pgstat_count_index_scan does.
             crate::pgver::count_index_scan((*scan).indexRelation);
+            if gucs::iterative_scan() == IterativeScan::Off {
+                take_whole_window(state);
+            }
         }
         while state.pending.is_empty() {
             if !next_element(state) {

@@ -105,3 +105,36 @@ def test_index_results_are_in_exact_order(cluster):
             d = [r[0] for r in rows]
             assert d == sorted(d)
         conn.execute("DROP TABLE o")
+
+
+@pytest.mark.parametrize("storage", ["i8", "half"])
+def test_exact_order_when_error_bounds_differ(cluster, storage):
+    """Rows at nearly one distance from the query, half with a narrow error
+    bound (every component the same size) and half with a wide one (one
+    large component): the elements' lower bounds do not rise in the
+    search's order, and the answer must still come out in exact order."""
+    rng = np.random.default_rng(5)
+    dim, n = 128, 3000
+    base = np.empty((n, dim), dtype=np.float32)
+    for i in range(n):
+        r = 10 + rng.uniform(-0.05, 0.05)
+        if i % 2 == 0:
+            v = rng.choice([-1.0, 1.0], dim) * r / np.sqrt(dim)
+        else:
+            v = rng.normal(0, 0.3, dim)
+            k = rng.integers(dim)
+            v[k] = 0
+            v[k] = np.sqrt(max(r * r - (v**2).sum(), 1)) * rng.choice([-1, 1])
+        base[i] = v
+    with cluster.connect() as conn:
+        load(conn, "eo", np.arange(n), base)
+        conn.execute(f"CREATE INDEX ON eo USING hnsw (v) WITH (storage = '{storage}')")
+        conn.execute("SET enable_seqscan = off")
+        conn.execute("SET hnsw.ef_search = 200")
+        for _ in range(30):
+            q = rng.normal(0, 0.01, dim).astype(np.float32)
+            rows = conn.execute("SELECT v <-> %s FROM eo ORDER BY v <-> %s LIMIT 100", (q, q)).fetchall()
+            d = [r[0] for r in rows]
+            assert len(d) == 100
+            assert d == sorted(d)
+        conn.execute("DROP TABLE eo")
