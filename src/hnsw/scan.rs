@@ -41,6 +41,9 @@ struct ScanState {
     /// Heap rows of the current element, with their lower bound.
     pending: VecDeque<(HeapTid, f64)>,
     elements: usize,
+    /// The highest lower bound handed on so far (`strict_order` drops an
+    /// element whose bound is below it, see [`next_element`]).
+    last_bound: f64,
     rows: usize,
     started: bool,
     /// Every ORDER BY value is NULL or NaN (a NULL query, or a zero query
@@ -72,6 +75,7 @@ pub unsafe extern "C-unwind" fn ambeginscan(
             meta: None,
             pending: VecDeque::new(),
             elements: 0,
+            last_bound: f64::NEG_INFINITY,
             rows: 0,
             started: false,
             unordered: false,
@@ -105,6 +109,7 @@ pub unsafe extern "C-unwind" fn amrescan(
         state.graph = None;
         state.pending.clear();
         state.elements = 0;
+        state.last_bound = f64::NEG_INFINITY;
         state.rows = 0;
         state.started = false;
         state.unordered = false;
@@ -238,6 +243,15 @@ fn next_element(state: &mut ScanState) -> bool {
                 terms,
             )
         };
+        // strict_order hands bounds on in nondecreasing order, so that the
+        // executor's reorder queue returns rows in exact order: an element
+        // whose bound is below one already handed on might be closer than
+        // a row already returned, and is dropped (as pgvector's strict
+        // order drops a node found after a farther one).
+        if iterative == IterativeScan::StrictOrder && bound < state.last_bound {
+            return Ok(());
+        }
+        state.last_bound = state.last_bound.max(bound);
         state.pending.extend(e.heap_tids().map(|t| (t, bound)));
         // The seals of an element that fits its page are checked here,
         // under the lock its TIDs were read with; a spanning one's below,

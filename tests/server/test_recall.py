@@ -131,10 +131,12 @@ def test_exact_order_when_error_bounds_differ(cluster, storage):
         conn.execute(f"CREATE INDEX ON eo USING hnsw (v) WITH (storage = '{storage}')")
         conn.execute("SET enable_seqscan = off")
         conn.execute("SET hnsw.ef_search = 200")
-        for _ in range(30):
-            q = rng.normal(0, 0.01, dim).astype(np.float32)
-            rows = conn.execute("SELECT v <-> %s FROM eo ORDER BY v <-> %s LIMIT 100", (q, q)).fetchall()
-            d = [r[0] for r in rows]
-            assert len(d) == 100
-            assert d == sorted(d)
+        for mode in ("off", "strict_order"):
+            conn.execute(f"SET hnsw.iterative_scan = {mode}")
+            for _ in range(30):
+                q = rng.normal(0, 0.01, dim).astype(np.float32)
+                rows = conn.execute("SELECT v <-> %s FROM eo ORDER BY v <-> %s LIMIT 100", (q, q)).fetchall()
+                d = [r[0] for r in rows]
+                assert len(d) == 100
+                assert d == sorted(d), mode
         conn.execute("DROP TABLE eo")
