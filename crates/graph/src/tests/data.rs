@@ -46,6 +46,21 @@ pub fn clustered(n: usize, dim: usize, centres_seed: u64, seed: u64) -> Vec<Vec<
         .collect()
 }
 
+/// `n` vectors of `dim` dimensions with 1 to 5 non-zeros in [0.1, 1):
+/// many rows nobody's near neighbour, reachable through bridges.
+pub fn very_sparse(n: usize, dim: usize, seed: u64) -> Vec<Vec<f32>> {
+    let mut rng = StdRng::seed_from_u64(seed);
+    (0..n)
+        .map(|_| {
+            let mut v = vec![0f32; dim];
+            for _ in 0..rng.gen_range(1..=5) {
+                v[rng.gen_range(0..dim)] = rng.gen_range(0.1..1.0);
+            }
+            v
+        })
+        .collect()
+}
+
 /// The `k` nearest ids to `query` among the nodes `live` accepts, exactly.
 pub fn brute_force(
     data: &[Vec<f32>],

@@ -4,27 +4,10 @@
 //! node and whatever lies behind it. A store that
 //! [`crate::GraphMut::keeps_reach`] must keep every node reachable.
 
-use super::data::build_sequential;
+use super::data::{build_sequential, very_sparse};
 use super::store::VecStore;
 use crate::{insert, InsertParams, LevelGenerator, Metric, SearchScratch, DEFAULT_MAX_LEVEL};
 use crate::{Graph, MemoryGraph};
-use rand::rngs::StdRng;
-use rand::{Rng, SeedableRng};
-
-/// `n` vectors of `dim` dimensions with 1 to 5 non-zeros in [0.1, 1):
-/// many rows nobody's near neighbour, reachable through bridges.
-fn very_sparse(n: usize, dim: usize, seed: u64) -> Vec<Vec<f32>> {
-    let mut rng = StdRng::seed_from_u64(seed);
-    (0..n)
-        .map(|_| {
-            let mut v = vec![0f32; dim];
-            for _ in 0..rng.gen_range(1..=5) {
-                v[rng.gen_range(0..dim)] = rng.gen_range(0.1..1.0);
-            }
-            v
-        })
-        .collect()
-}
 
 /// Nodes reachable at layer 0 from `ep` (breadth first).
 fn reached(store: &VecStore, ep: u32) -> usize {

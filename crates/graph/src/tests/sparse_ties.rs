@@ -4,24 +4,8 @@
 //! reachable: before builds bridged to them ([`crate::MemoryGraph::connect`])
 //! 1-9 of 400 rows were lost at any ef_search.
 
-use super::data::build_sequential;
+use super::data::{build_sequential, very_sparse};
 use crate::Metric;
-use rand::rngs::StdRng;
-use rand::{Rng, SeedableRng};
-
-/// `n` vectors of `dim` dimensions with 1 to 5 non-zeros in [0.1, 1).
-fn very_sparse(n: usize, dim: usize, seed: u64) -> Vec<Vec<f32>> {
-    let mut rng = StdRng::seed_from_u64(seed);
-    (0..n)
-        .map(|_| {
-            let mut v = vec![0f32; dim];
-            for _ in 0..rng.gen_range(1..=5) {
-                v[rng.gen_range(0..dim)] = rng.gen_range(0.1..1.0);
-            }
-            v
-        })
-        .collect()
-}
 
 /// Rows a full search (k = ef = 1000) finds from each row's own query.
 fn reachable(metric: Metric, seed: u64) -> (usize, usize) {
