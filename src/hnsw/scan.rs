@@ -219,7 +219,10 @@ fn next_element(state: &mut ScanState) -> bool {
     if iterative != IterativeScan::Off && state.rows >= gucs::max_scan_tuples() {
         return false;
     }
-    let search = state.search.as_mut().expect("search started");
+    // No search when the index has no entry point (it is empty).
+    let Some(search) = state.search.as_mut() else {
+        return false;
+    };
     let Some(c) = search.next(graph) else {
         return false;
     };

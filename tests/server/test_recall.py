@@ -107,6 +107,20 @@ def test_index_results_are_in_exact_order(cluster):
         conn.execute("DROP TABLE o")
 
 
+def test_scan_of_an_empty_index_returns_no_rows(cluster):
+    """An index with no element yet (no entry point) answers with no rows
+    in every scan mode, also when asked again (a rescan)."""
+    with cluster.connect() as conn:
+        conn.execute("CREATE TABLE ei (id int, v vector(3))")
+        conn.execute("CREATE INDEX ON ei USING hnsw (v)")
+        conn.execute("SET enable_seqscan = off")
+        for mode in ("off", "relaxed_order", "strict_order"):
+            conn.execute(f"SET hnsw.iterative_scan = {mode}")
+            for _ in range(2):
+                assert conn.execute("SELECT id FROM ei ORDER BY v <-> '[1,2,3]' LIMIT 5").fetchall() == []
+        conn.execute("DROP TABLE ei")
+
+
 @pytest.mark.parametrize("storage", ["i8", "half"])
 def test_exact_order_when_error_bounds_differ(cluster, storage):
     """Rows at nearly one distance from the query, half with a narrow error
