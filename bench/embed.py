@@ -13,6 +13,12 @@ PGHOST/PGPORT.) For each model it prints, over the same JPEG photos
   python       PIL decode/resize/crop + numpy + onnxruntime 1.31.1 (batch 8)
 
 each with one and two backends / processes, intra-op threads 1, spinning off.
+
+With --cpu-rounds N it measures instead CPU time per image (what sets the
+images/s of two backends once both cores are busy, and what a loaded host
+still measures fairly): N alternating rounds of `sql single` on one backend
+(the backend's CPU, all its threads, from /proc) and the Python pipeline in
+this process (its CPU), then the median per-round ratio Python / SQL.
 """
 import argparse
 import io
@@ -173,11 +179,55 @@ def python_rate(model, images, processes):
         return n / (time.perf_counter() - t)
 
 
+def backend_cpu(pid):
+    """CPU seconds (user + system, all threads) of process `pid` from /proc."""
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def cpu_rounds(model, images, batch, rounds):
+    """Per-round ratios of CPU time an image, Python pipeline / SQL (both forms), and their medians."""
+    conn = psycopg.connect(conninfo(), autocommit=True)
+    conn.execute("SET pgvision.intra_op_threads = 1")
+    conn.execute(f"SET pgvision.embed_batch_size = {batch}")
+    conn.execute("SELECT count(image_embed(data, %s)) FROM images WHERE id < 2", (model,))
+    pid = conn.execute("SELECT pg_backend_pid()").fetchone()[0]
+    _py_init(model)
+    _py_run(images[:8])
+    forms = {
+        "single": "SELECT count(image_embed(data, %s)) FROM images",
+        f"batch {batch}": "SELECT cardinality(image_embed(array_agg(data), %s)) FROM images",
+    }
+    ratios = {form: [] for form in forms}
+    for r in range(rounds):
+        ms = {}
+        for form, sql in forms.items():
+            cpu = backend_cpu(pid)
+            n = conn.execute(sql, (model,)).fetchone()[0]
+            ms[form] = 1000 * (backend_cpu(pid) - cpu) / n
+        t = time.process_time()
+        n = _py_run(images)
+        py_ms = 1000 * (time.process_time() - t) / n
+        for form in forms:
+            ratios[form].append(py_ms / ms[form])
+        sqls = ", ".join(f"sql {form} {v:.2f}" for form, v in ms.items())
+        print(f"  round {r + 1}: {sqls}, python b8 {py_ms:.2f} ms CPU an image "
+              f"(load {os.getloadavg()[0]:.1f})", flush=True)
+    conn.close()
+    for form, rs in ratios.items():
+        rs.sort()
+        print(f"  median ratio python / sql {form}: {rs[len(rs) // 2]:.3f} "
+              f"(rounds {rs[0]:.3f}-{rs[-1]:.3f})", flush=True)
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--images", type=int, default=300)
     ap.add_argument("--models", default="efficientnet_lite0,resnet50")
     ap.add_argument("--batch", type=int, default=4, help="pgvision.embed_batch_size and the bare batch")
+    ap.add_argument("--cpu-rounds", type=int, default=0,
+                    help="measure CPU time per image in this many alternating rounds instead")
     args = ap.parse_args()
     images = make_images(args.images)
     print(f"{len(images)} JPEG images, {sum(map(len, images)) / len(images) / 1024:.0f} KiB average; "
@@ -185,6 +235,9 @@ def main():
     setup_db(images)
     for model in args.models.split(","):
         print(f"\n{model}:", flush=True)
+        if args.cpu_rounds:
+            cpu_rounds(model, images, args.batch, args.cpu_rounds)
+            continue
         for name, rate in [
             ("sql single, 1 backend ", lambda: sql_rate(model, 1, "single", args.batch)),
             ("sql single, 2 backends", lambda: sql_rate(model, 2, "single", args.batch)),

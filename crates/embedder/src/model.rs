@@ -213,6 +213,13 @@ fn base_builder(
         .with_intra_op_spinning(options.spinning)
         .map_err(text)?
         .with_inter_op_spinning(options.spinning)
+        .map_err(text)?
+        // The memory pattern plans one block for all of a run's tensors.
+        // Without the arena that block is a fresh mmap on every run, paid
+        // in page faults (sys time 1.45 -> 0.79 ms an image, CPU -6%, at
+        // batch 4 for efficientnet_lite0); without the pattern each tensor
+        // is a malloc that reuses what the last run freed.
+        .with_memory_pattern(options.cpu_arena)
         .map_err(text)
 }
 
