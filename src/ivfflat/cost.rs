@@ -27,12 +27,7 @@ pub unsafe extern "C-unwind" fn amcostestimate(
     // SAFETY: the planner passes valid pointers; the index is locked by the
     // planner already, so opening it with NoLock is safe.
     unsafe {
-        *correlation = 0.0;
-        if (*path).indexorderbys.is_null() {
-            *startup = f64::INFINITY;
-            *total = f64::INFINITY;
-            *selectivity = 0.0;
-            *pages = 0.0;
+        if crate::pg::am::no_order_by(path, startup, total, selectivity, correlation, pages) {
             return;
         }
         let info = (*path).indexinfo;

@@ -271,3 +271,32 @@ pub unsafe fn new_scan(
         scan
     }
 }
+
+/// The start of every `amcostestimate` here: the indexes only serve
+/// `ORDER BY <op>`, so a path without ORDER BY operators costs infinity
+/// (outputs filled, true returned); otherwise only `correlation` is set (0:
+/// index order says nothing of heap order) and false is returned.
+///
+/// # Safety
+/// The planner's valid pointers, as `amcostestimate` receives them.
+pub unsafe fn no_order_by(
+    path: *mut pg_sys::IndexPath,
+    startup: *mut pg_sys::Cost,
+    total: *mut pg_sys::Cost,
+    selectivity: *mut pg_sys::Selectivity,
+    correlation: *mut f64,
+    pages: *mut f64,
+) -> bool {
+    // SAFETY: the caller passes the planner's valid pointers.
+    unsafe {
+        *correlation = 0.0;
+        if !(*path).indexorderbys.is_null() {
+            return false;
+        }
+        *startup = f64::INFINITY;
+        *total = f64::INFINITY;
+        *selectivity = 0.0;
+        *pages = 0.0;
+    }
+    true
+}
