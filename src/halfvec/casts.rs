@@ -30,7 +30,13 @@ fn halfvec_to_vector(v: Halfvec, typmod: i32, _explicit: bool) -> Vector {
 #[pg_extern(immutable, strict, parallel_safe, requires = ["halfvec_type", "vector_type"])]
 fn vector_to_halfvec(v: Vector, typmod: i32, _explicit: bool) -> Halfvec {
     halfvec::expected_dim(typmod, v.dim()).or_raise();
-    Halfvec::from_slice(&halfvec::narrow(v.as_slice()).or_raise())
+    thread_local! {
+        /// The last values cast (see [`halfvec::LastNarrowed`]): the query
+        /// of a generic plan is cast again for every row it meets.
+        static LAST: std::cell::RefCell<halfvec::LastNarrowed> =
+            const { std::cell::RefCell::new(halfvec::LastNarrowed::new()) };
+    }
+    LAST.with_borrow_mut(|last| Halfvec::from_slice(last.narrow(v.as_slice()).or_raise()))
 }
 
 /// Builds a halfvec from a SQL array with pgvector's checks, in its order:

@@ -413,3 +413,25 @@ fn narrow_equals_element_by_element_rounding() {
     let (m, _, _) = err(narrow(&[1.0, 65520.0, 1e6]));
     assert!(m.contains("65520"), "{m}");
 }
+
+#[test]
+fn last_narrowed_answers_as_narrow_and_tells_values_apart_by_bits() {
+    let mut memo = LastNarrowed::new();
+    let a: Vec<f32> = (0..300).map(|i| i as f32 * 0.37 - 50.0).collect();
+    assert_eq!(bits(memo.narrow(&a).unwrap()), bits(&narrow(&a).unwrap()));
+    // again: from the memo, the same halves
+    assert_eq!(bits(memo.narrow(&a).unwrap()), bits(&narrow(&a).unwrap()));
+    // -0.0 equals 0.0 as a float but narrows to another half
+    let mut b = a.clone();
+    b[299] = 0.0;
+    let mut c = b.clone();
+    c[299] = -0.0;
+    assert_eq!(memo.narrow(&b).unwrap()[299].to_bits(), 0x0000);
+    assert_eq!(memo.narrow(&c).unwrap()[299].to_bits(), 0x8000);
+    // a shorter prefix is other values
+    assert_eq!(memo.narrow(&a[..10]).unwrap().len(), 10);
+    // an overflow is an error every time, and forgets the last values
+    assert!(memo.narrow(&[1.0, 1e6]).is_err());
+    assert!(memo.narrow(&[1.0, 1e6]).is_err());
+    assert_eq!(bits(memo.narrow(&a).unwrap()), bits(&narrow(&a).unwrap()));
+}
