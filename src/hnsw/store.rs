@@ -1000,10 +1000,14 @@ impl GraphMut for PageGraph {
         self.layout.dims
     }
 
-    /// Inserts (and a spilled build's) are linked one at a time, with no
-    /// pass after them that bridges to what a back-link's shrink cut off.
+    /// Inserts are linked one at a time, with no pass after them that
+    /// bridges to what a back-link's shrink cut off. A spilled build's
+    /// inserts are not: the build ends with that pass (`reconnect_spilled`
+    /// in build.rs), which bridges to whatever they cut off in one flood,
+    /// and keeping a way in at every shrink read up to `2m` more lists a
+    /// back-link, through shared buffers, on the build's one thread.
     fn keeps_reach(&self) -> bool {
-        true
+        !self.building
     }
 
     fn set_neighbours(&self, id: ElementId, lc: usize, neighbours: &[ElementId]) {
