@@ -9,10 +9,15 @@ pgvision, ...) so that both meet the same load on a shared host; the
 median per engine counts. After each build, recall@10 at ef_search 40 over
 the dataset's queries shows that a faster build kept its graph.
 `--mwm` sets maintenance_work_mem (e.g. `8MB`) to time a build that spills.
+`--spill-pairs` times pgvision alone: a build at `--mwm` (one that spills)
+against one at `--in-memory-mwm` (2GB), alternating (spilled, in memory, in
+memory, spilled, ...), with the ratio per pair and recall after each build
+at every `--ef` given.
 
     # the clusters bench/run.sh --against-pgvector started (hnsw_bench.py's defaults)
     .pgvision/benchenv/bin/python bench/build_pair.py --dataset resnetlike-960-50k [--rounds 3] [--load]
     .pgvision/benchenv/bin/python bench/build_pair.py --dataset clustered-128-100k --only pgvision --mwm 16MB
+    .pgvision/benchenv/bin/python bench/build_pair.py --dataset clustered-128-100k --spill-pairs --mwm 20MB --rounds 4 --ef 20 40
 """
 import argparse
 import os
@@ -45,7 +50,12 @@ def main():
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--workers", type=int, default=1)
     ap.add_argument("--mwm", default="2GB", help="maintenance_work_mem of the builds")
-    ap.add_argument("--ef", type=int, default=40, help="ef_search of the recall check")
+    ap.add_argument("--ef", type=int, nargs="+", default=[40],
+                    help="ef_search of the recall check (several: a recall at each)")
+    ap.add_argument("--spill-pairs", action="store_true",
+                    help="pgvision only: builds at --mwm against builds at --in-memory-mwm")
+    ap.add_argument("--in-memory-mwm", default="2GB",
+                    help="maintenance_work_mem of the in-memory builds of --spill-pairs")
     ap.add_argument("--only", choices=["pgvision", "pgvector"])
     ap.add_argument("--load", action="store_true",
                     help="first load the table and build the index anew on each engine")
@@ -53,6 +63,9 @@ def main():
     op, metric = hb.OPCLASSES["vector_l2_ops"]
     data, queries, tids, _ = hb.load_dataset(a.dataset, metric)
     dim = data.shape[1]
+    if a.spill_pairs:
+        spill_pairs(a, op, dim, data, queries, tids)
+        return
     engines = [a.only] if a.only else ["pgvision", "pgvector"]
     conns = {e: hb.connect(a.dataset, fresh=a.load, engine=e) for e in engines}
     if a.load:
@@ -69,9 +82,9 @@ def main():
     for r in range(a.rounds):
         for e in (engines if r % 2 == 0 else engines[::-1]):
             builds[e].append(rebuild(conns[e], a.mwm, a.workers))
-            recalls[e].append(recall(conns[e], e, op, dim, queries, tids, a.ef))
+            recalls[e].append(recall(conns[e], e, op, dim, queries, tids, a.ef[0]))
             print(f"  round {r}: {e} {builds[e][-1]:.2f} s, recall@10 {recalls[e][-1]:.4f} "
-                  f"at ef_search {a.ef} (load {os.getloadavg()[0]:.2f})", flush=True)
+                  f"at ef_search {a.ef[0]} (load {os.getloadavg()[0]:.2f})", flush=True)
     med = {e: statistics.median(builds[e]) for e in engines}
     for e in engines:
         print(f"{e}: median {med[e]:.2f} s, recall@10 mean {statistics.mean(recalls[e]):.4f}")
@@ -79,6 +92,40 @@ def main():
         ratios = [a_ / b_ for a_, b_ in zip(builds["pgvision"], builds["pgvector"])]
         print(f"ratio pgvision/pgvector: median build {med['pgvision'] / med['pgvector']:.2f}, "
               f"per round {', '.join(f'{x:.2f}' for x in ratios)}")
+
+
+def spill_pairs(a, op, dim, data, queries, tids):
+    """pgvision builds at `a.mwm` against builds at `a.in_memory_mwm`, in
+    alternation; prints each build, the ratio per pair and recall at each
+    of `a.ef`."""
+    conn = hb.connect(a.dataset, fresh=a.load, engine="pgvision")
+    if a.load:
+        hb.load_table(conn, data)
+        conn.execute(f"SET maintenance_work_mem = '{a.in_memory_mwm}'")
+        hb.build_index(conn, "vector_l2_ops", "pgvision", dim)
+    kinds = {"spilled": a.mwm, "in memory": a.in_memory_mwm}
+    print(f"{a.dataset}: pgvision spilled ({a.mwm}) against in memory ({a.in_memory_mwm}), "
+          f"max_parallel_maintenance_workers {a.workers}, load average {os.getloadavg()[0]:.2f}")
+    builds = {k: [] for k in kinds}
+    recalls = {k: {ef: [] for ef in a.ef} for k in kinds}
+    for r in range(a.rounds):
+        for k in (list(kinds) if r % 2 == 0 else list(kinds)[::-1]):
+            builds[k].append(rebuild(conn, kinds[k], a.workers))
+            load = os.getloadavg()[0]
+            got = []
+            for ef in a.ef:
+                recalls[k][ef].append(recall(conn, "pgvision", op, dim, queries, tids, ef))
+                got.append(f"{recalls[k][ef][-1]:.4f} at ef_search {ef}")
+            print(f"  pair {r}: {k} {builds[k][-1]:.2f} s (load {load:.2f}), recall@10 "
+                  + ", ".join(got), flush=True)
+    ratios = [s / m for s, m in zip(builds["spilled"], builds["in memory"])]
+    print(f"spilled / in memory per pair: {', '.join(f'{x:.2f}' for x in ratios)}; "
+          f"median {statistics.median(ratios):.2f}")
+    for ef in a.ef:
+        loss = [m - s for s, m in zip(recalls["spilled"][ef], recalls["in memory"][ef])]
+        print(f"recall@10 at ef_search {ef}: spilled mean {statistics.mean(recalls['spilled'][ef]):.4f}, "
+              f"in memory {statistics.mean(recalls['in memory'][ef]):.4f}; loss per pair "
+              f"{', '.join(f'{x:+.4f}' for x in loss)}")
 
 
 if __name__ == "__main__":

@@ -1002,6 +1002,11 @@ impl GraphMut for PageGraph {
 
     /// Inserts (and a spilled build's) are linked one at a time, with no
     /// pass after them that bridges to what a back-link's shrink cut off.
+    /// A spilled build's final reconnect pass would bridge to those too, and
+    /// skipping the check there took its on-disk phase from 128 s to 71 s
+    /// (clustered-128-100k at 20MB), but lost recall: 0.968 against 0.975
+    /// at ef_search 40 (bench/RESULTS.md, 2026-12-06, branch spill3): rows
+    /// cut off while the later rows were inserted were never linked to them.
     fn keeps_reach(&self) -> bool {
         true
     }

@@ -15,8 +15,10 @@
 //!
 //! [`reconnect`] therefore checks both. It floods layer 0 from the entry
 //! point and, for each live node the flood missed, searches for it from the
-//! entry point (so only reachable nodes are found), gives the nearest node
-//! `w` found a link to it and floods from it (its region becomes reachable
+//! entry point, gives the nearest node `w` found that the flood reached a
+//! link to it (the search may enter layer 0 in a region the flood did not
+//! reach, through the upper layers), or failing that the nearest of the
+//! first reached nodes that can take it, and floods from it (its region becomes reachable
 //! through the one bridge). Then, for each node whose list was relinked, it
 //! searches for the node's own vector and, where the search misses it, adds
 //! the same kind of link from the nearest node found. When `w`'s list is
@@ -36,6 +38,9 @@ use crate::{max_connections, Candidate, GraphMut, InsertParams, SearchScratch};
 
 /// Width of the first, cheap search [`Reachability::ensure_findable`] tries.
 const FINDABLE_NARROW_EF: usize = 10;
+/// Reached nodes kept for the bridges of last resort (the first a flood
+/// meets: a bound on memory, not on reach).
+const KEPT: usize = 4096;
 
 /// A set of node ids (a hash set, or a store's denser bitmap).
 pub trait NodeSet<Id> {
@@ -61,6 +66,11 @@ impl<Id: Hash + Eq> NodeSet<Id> for FxHashSet<Id> {
 /// that bring the others back (see the module note).
 pub struct Reachability<Id, S> {
     reached: S,
+    /// Reached nodes (at most [`KEPT`]): the bridges of last resort (see
+    /// `bridge_from_kept`).
+    kept: Vec<Id>,
+    /// Layer-0 list length from which a node is full (`2m`).
+    max: usize,
     queue: VecDeque<Id>,
     buf: Vec<Id>,
     scratch: SearchScratch<Id>,
@@ -68,10 +78,12 @@ pub struct Reachability<Id, S> {
 }
 
 impl<Id: Copy + Eq + Hash + Ord, S: NodeSet<Id>> Reachability<Id, S> {
-    /// Nothing reached yet; `reached` must be empty.
-    pub fn new(reached: S) -> Self {
+    /// Nothing reached yet in a graph of `m`; `reached` must be empty.
+    pub fn new(reached: S, m: usize) -> Self {
         Reachability {
             reached,
+            kept: Vec::new(),
+            max: max_connections(m, 0),
             queue: VecDeque::new(),
             buf: Vec::new(),
             scratch: SearchScratch::new(),
@@ -94,6 +106,9 @@ impl<Id: Copy + Eq + Hash + Ord, S: NodeSet<Id>> Reachability<Id, S> {
             }
             self.buf.clear();
             graph.neighbours(n, 0, &mut self.buf);
+            if self.kept.len() < KEPT {
+                self.kept.push(n);
+            }
             for &e in &self.buf {
                 if self.reached.insert(e) {
                     self.queue.push_back(e);
@@ -117,16 +132,42 @@ impl<Id: Copy + Eq + Hash + Ord, S: NodeSet<Id>> Reachability<Id, S> {
             return true;
         }
         let w = self.search_for(graph, ep, u, params.ef_construction);
-        let max = max_connections(params.m, 0);
+        let max = self.max;
+        // Only from a node the flood reached: the search enters layer 0
+        // where the upper layers lead it, which may be a region layer 0
+        // itself does not reach from `ep` (even `u`'s own); a bridge from
+        // there left `u` as cut off as before (an in-memory build of 6,000
+        // rows with runs of identical ones lost 71-80 of them that way).
         let bridged = w
             .iter()
-            .any(|c| c.id != u && add_bridge(graph, c.id, u, max));
+            .any(|c| c.id != u && self.reached.contains(c.id) && add_bridge(graph, c.id, u, max))
+            || self.bridge_from_kept(graph, u);
         if !bridged {
             return false;
         }
         self.bridges += 1;
         self.flood(graph, u, tick);
         true
+    }
+
+    /// The last resort of [`Reachability::ensure_reachable`], when none of
+    /// the nodes a search found was reached or could take a link to `u`:
+    /// the nearest of the kept reached nodes that can. The search finds
+    /// nothing reached when the entry point's layer-0 region is a small
+    /// island the rest of the graph is not linked from (identical far
+    /// outliers, whose lists hold one another; the upper layers lead every
+    /// search out of it), and a flood from the first node bridged this way
+    /// then reaches the rest, so it runs a few times a build at most. It
+    /// measures `u` against every kept node.
+    fn bridge_from_kept<G: GraphMut<Id = Id>>(&mut self, graph: &G, u: Id) -> bool {
+        let mut by_distance: Vec<Candidate<Id>> = self
+            .kept
+            .iter()
+            .map(|&w| Candidate::new(graph.distance_between(w, u), w))
+            .collect();
+        by_distance.sort_unstable();
+        let max = self.max;
+        by_distance.iter().any(|c| add_bridge(graph, c.id, u, max))
     }
 
     /// Makes live node `u` findable by a search for its own vector from
@@ -246,7 +287,7 @@ pub fn reconnect<G: GraphMut, S: NodeSet<G::Id>>(
     reached: S,
     tick: &mut dyn FnMut(),
 ) -> usize {
-    let mut reach = Reachability::new(reached);
+    let mut reach = Reachability::new(reached, params.m);
     reach.flood(graph, ep.0, tick);
     for id in live {
         reach.ensure_reachable(graph, ep, id, params, tick);

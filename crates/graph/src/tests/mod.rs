@@ -1,6 +1,7 @@
 //! Tests of the HNSW crate; data generators and recall helpers in `data`.
 
 mod build;
+mod build_reach;
 mod churn;
 mod data;
 mod exact;
