@@ -1,7 +1,9 @@
-//! Reloption `lists`, pgvector's name, bounds and default.
+//! Reloption `lists`, pgvector's name, bounds and default, and pgvision's
+//! `storage`: how list records hold vectors (`exact`: as the column's
+//! type holds them; `i8`: 8-bit copies, `ivf::layout::Element::Sq8`).
 
 use crate::pgver;
-use core::ffi::c_int;
+use core::ffi::{c_char, c_int, CStr};
 use pgrx::pg_sys;
 use std::sync::atomic::{AtomicU32, Ordering};
 
@@ -17,6 +19,29 @@ pub struct IvfflatOptions {
     vl_len_: i32,
     /// Number of inverted lists.
     pub lists: i32,
+    /// Offset of the `storage` string from the start of this struct (0: unset).
+    storage: i32,
+}
+
+/// What list records hold (`WITH (storage = ...)`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ListStorage {
+    /// The column's values as its type holds them (float4, half floats,
+    /// packed bits): the format of every index built before the option.
+    Exact,
+    /// 8-bit copies of `vector` and `halfvec` values.
+    I8,
+}
+
+impl ListStorage {
+    /// The storage a reloption value names.
+    pub fn from_name(name: &str) -> Option<ListStorage> {
+        match name {
+            "exact" => Some(ListStorage::Exact),
+            "i8" => Some(ListStorage::I8),
+            _ => None,
+        }
+    }
 }
 
 /// Registers the reloption; called once from `_PG_init`.
@@ -34,6 +59,37 @@ pub fn init() {
             LISTS.2,
             pg_sys::AccessExclusiveLock as _,
         );
+        pg_sys::add_string_reloption(
+            kind as _,
+            c"storage".as_ptr(),
+            c"How lists hold vectors: exact (the column's type) or i8 (8-bit copies)".as_ptr(),
+            // No default: an unset option lets the build choose (`params`).
+            std::ptr::null(),
+            Some(validate_storage),
+            pg_sys::AccessExclusiveLock as _,
+        );
+    }
+}
+
+/// Raises ERROR 22023 for a `storage` value that is not one.
+fn raise_bad_storage(text: &str) -> ! {
+    crate::error::raise(
+        pgrx::PgSqlErrorCode::ERRCODE_INVALID_PARAMETER_VALUE,
+        format!("invalid value for ivfflat option \"storage\": \"{text}\""),
+        Some("Valid values are \"exact\" and \"i8\"."),
+    )
+}
+
+/// Validates a `storage` value: ERROR 22023 for anything but `exact` or `i8`.
+#[pgrx::pg_guard]
+unsafe extern "C-unwind" fn validate_storage(value: *const c_char) {
+    if value.is_null() {
+        return;
+    }
+    // SAFETY: Postgres passes a NUL-terminated option value.
+    let text = unsafe { CStr::from_ptr(value) }.to_string_lossy();
+    if ListStorage::from_name(&text).is_none() {
+        raise_bad_storage(&text);
     }
 }
 
@@ -43,11 +99,18 @@ pub unsafe extern "C-unwind" fn amoptions(
     reloptions: pg_sys::Datum,
     validate: bool,
 ) -> *mut pg_sys::bytea {
-    let table = [pgver::reloption(
-        c"lists",
-        pg_sys::relopt_type::RELOPT_TYPE_INT,
-        core::mem::offset_of!(IvfflatOptions, lists),
-    )];
+    let table = [
+        pgver::reloption(
+            c"lists",
+            pg_sys::relopt_type::RELOPT_TYPE_INT,
+            core::mem::offset_of!(IvfflatOptions, lists),
+        ),
+        pgver::reloption(
+            c"storage",
+            pg_sys::relopt_type::RELOPT_TYPE_STRING,
+            core::mem::offset_of!(IvfflatOptions, storage),
+        ),
+    ];
     // SAFETY: the table describes IvfflatOptions' layout; Postgres palloc's the result.
     unsafe {
         pg_sys::build_reloptions(
@@ -66,4 +129,22 @@ pub fn lists(index: pg_sys::Relation) -> usize {
     // SAFETY: rd_options is null or the IvfflatOptions built by `amoptions`.
     let opts = unsafe { ((*index).rd_options as *const IvfflatOptions).as_ref() };
     opts.map_or(LISTS.0, |o| o.lists) as usize
+}
+
+/// The `storage` an index's options name, `None` where unset (the build
+/// then picks one: `super::params`).
+pub fn storage_of(index: pg_sys::Relation) -> Option<ListStorage> {
+    // SAFETY: rd_options is null or the IvfflatOptions built by `amoptions`,
+    // whose string option lies `storage` bytes from its start (0: unset).
+    let name = unsafe {
+        let opts = (*index).rd_options as *const IvfflatOptions;
+        match opts.as_ref() {
+            Some(o) if o.storage > 0 => {
+                let at = (opts as *const c_char).add(o.storage as usize);
+                Some(CStr::from_ptr(at).to_string_lossy().into_owned())
+            }
+            _ => None,
+        }
+    };
+    name.map(|n| ListStorage::from_name(&n).unwrap_or_else(|| raise_bad_storage(&n)))
 }
