@@ -81,8 +81,10 @@ pub fn stored_element(column: Element, storage: Option<ListStorage>) -> Element 
     }
 }
 
-/// The storage of a `vector` or `halfvec` index whose options name none.
-pub const DEFAULT_STORAGE: ListStorage = ListStorage::Exact;
+/// The storage of a `vector` or `halfvec` index whose options name none:
+/// 8-bit copies, a third (halfvec) or a quarter (vector) of the pages of
+/// exact lists at the same queries/s (measured, `bench/RESULTS.md`).
+pub const DEFAULT_STORAGE: ListStorage = ListStorage::I8;
 
 /// How records of key type `key` store vectors: half floats for
 /// `halfvec` (its values widen exactly, so distances stay the SQL

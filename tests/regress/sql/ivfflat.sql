@@ -32,23 +32,24 @@ INSERT INTO iv_empty SELECT i, ARRAY[i, i % 3, -i]::real[] FROM generate_series(
 SET enable_seqscan = off;
 SELECT id FROM iv_empty ORDER BY v <-> '[10,1.2,-10]' LIMIT 3;
 RESET enable_seqscan;
--- one index per class (vector_l2_ops is the default)
-CREATE INDEX iv_l2 ON iv USING ivfflat (v) WITH (lists = 8);
-CREATE INDEX iv_ip ON iv USING ivfflat (v vector_ip_ops) WITH (lists = 8);
-CREATE INDEX iv_cos ON iv USING ivfflat (v vector_cosine_ops) WITH (lists = 8);
-CREATE INDEX ih_l2 ON iv USING ivfflat (h halfvec_l2_ops) WITH (lists = 8);
-CREATE INDEX ih_ip ON iv USING ivfflat (h halfvec_ip_ops) WITH (lists = 8);
-CREATE INDEX ih_cos ON iv USING ivfflat (h halfvec_cosine_ops) WITH (lists = 8);
+-- one index per class (vector_l2_ops is the default), exact lists (the
+-- default, 8-bit copies, comes after)
+CREATE INDEX iv_l2 ON iv USING ivfflat (v) WITH (lists = 8, storage = 'exact');
+CREATE INDEX iv_ip ON iv USING ivfflat (v vector_ip_ops) WITH (lists = 8, storage = 'exact');
+CREATE INDEX iv_cos ON iv USING ivfflat (v vector_cosine_ops) WITH (lists = 8, storage = 'exact');
+CREATE INDEX ih_l2 ON iv USING ivfflat (h halfvec_l2_ops) WITH (lists = 8, storage = 'exact');
+CREATE INDEX ih_ip ON iv USING ivfflat (h halfvec_ip_ops) WITH (lists = 8, storage = 'exact');
+CREATE INDEX ih_cos ON iv USING ivfflat (h halfvec_cosine_ops) WITH (lists = 8, storage = 'exact');
 SELECT c.relname, a.amname, o.opcname FROM pg_index i
 JOIN pg_class c ON c.oid = i.indexrelid JOIN pg_am a ON a.oid = c.relam
 JOIN pg_opclass o ON o.oid = i.indclass[0]
 WHERE i.indrelid = 'iv'::regclass AND a.amname = 'ivfflat' ORDER BY 1;
--- halfvec lists hold half floats: about half the size of vector's
+-- exact halfvec lists hold half floats: about half the size of vector's
 CREATE TABLE iv_hv (v vector(100));
 INSERT INTO iv_hv SELECT (SELECT array_agg(sin(i * j)) FROM generate_series(1, 100) j)::real[]
 FROM generate_series(1, 300) i;
-CREATE INDEX iv_hv_v ON iv_hv USING ivfflat (v) WITH (lists = 1);
-CREATE INDEX iv_hv_h ON iv_hv USING ivfflat ((v::halfvec(100)) halfvec_l2_ops) WITH (lists = 1);
+CREATE INDEX iv_hv_v ON iv_hv USING ivfflat (v) WITH (lists = 1, storage = 'exact');
+CREATE INDEX iv_hv_h ON iv_hv USING ivfflat ((v::halfvec(100)) halfvec_l2_ops) WITH (lists = 1, storage = 'exact');
 SELECT pg_relation_size('iv_hv_h')::float / pg_relation_size('iv_hv_v') BETWEEN 0.4 AND 0.7 AS halfvec_half;
 SET enable_seqscan = off;
 SET ivfflat.probes = 1;
@@ -245,7 +246,7 @@ SELECT err($$CREATE INDEX ON iv_bits8 USING ivfflat (b bit_hamming_ops) WITH (st
 CREATE INDEX ON iv_bits8 USING ivfflat (b bit_hamming_ops) WITH (storage = 'exact');
 DROP TABLE iv_bits8;
 DROP INDEX iv_l2;
-CREATE INDEX iv_l2 ON iv USING ivfflat (v) WITH (lists = 8, storage = 'i8');
+CREATE INDEX iv_l2 ON iv USING ivfflat (v) WITH (lists = 8);  -- storage = 'i8', the default
 CREATE INDEX iv_ip ON iv USING ivfflat (v vector_ip_ops) WITH (lists = 8, storage = 'i8');
 CREATE INDEX iv_cos ON iv USING ivfflat (v vector_cosine_ops) WITH (lists = 8, storage = 'i8');
 CREATE INDEX ih_l2 ON iv USING ivfflat (h halfvec_l2_ops) WITH (lists = 8, storage = 'i8');
