@@ -250,11 +250,17 @@ fn assign(state: &BuildState, values: &[f32]) -> Vec<u32> {
     let p = &state.params;
     let (dims, how) = (p.width, assignment(p.metric, p.element));
     let centres = &state.centres;
+    // Under L2 most centres are ruled out without measuring them (the
+    // same answers, `ivf::PrunedNearest`).
+    let pruned = ivf::PrunedNearest::new(centres, dims, how);
     state.pool.as_ref().expect("pool started").install(|| {
         use rayon::prelude::*;
         values
             .par_chunks(dims)
-            .map(|v| ivf::nearest_centre(centres, dims, v, how).0 as u32)
+            .map(|v| match &pruned {
+                Some(p) => p.nearest(v).0 as u32,
+                None => ivf::nearest_centre(centres, dims, v, how).0 as u32,
+            })
             .collect()
     })
 }
