@@ -141,24 +141,33 @@ def paired(dataset, opclass, n_queries, rounds, halfvec, probes_list=(1, 4)):
     conns = {e: hb.connect(dataset, engine=e) for e in engines}
     sqls = {e: key_opclass_sql(e, opclass, data.shape[1], halfvec)[2] for e in engines}
     print(f"\n=== alternating rounds: {dataset}, {rounds} rounds; load average {os.getloadavg()[0]:.2f}")
-    for probes in probes_list:
-        qps, ratios, rec = {e: [] for e in engines}, [], {}
-        for e in engines:
-            conns[e].execute(f"SET ivfflat.probes = {probes}")
-            hb.run_queries(conns[e], sqls[e], queries)                # warm-up
-        for r in range(rounds):
-            got = {}
-            for e in (engines if r % 2 == 0 else engines[::-1]):
-                results, secs, _, _ = hb.run_queries(conns[e], sqls[e], queries)
-                rec[e], got[e] = hb.recall_at_k(results, tids), len(queries) / secs
-                qps[e].append(got[e])
-            ratios.append(got["pgvision"] / got["pgvector"])
-        print(f"  probes {probes}: recall@10 {rec['pgvision']:.3f} / {rec['pgvector']:.3f}, queries/s "
-              f"{statistics.median(qps['pgvision']):.0f} / {statistics.median(qps['pgvector']):.0f} "
-              f"(pgvision / pgvector), per-round ratio median {statistics.median(ratios):.2f} "
-              f"(min {min(ratios):.2f}, max {max(ratios):.2f}); load average {os.getloadavg()[0]:.2f}")
+    alternate(engines, conns, sqls, queries, tids, probes_list, rounds)
     for c in conns.values():
         c.close()
+
+
+def alternate(sides, conns, sqls, queries, tids, probes_list, rounds):
+    """For each probes, ROUNDS passes of `queries` through each of the two
+    `sides` (its connection and statement), the first side first in even
+    rounds; prints recall, median queries/s and the median of the
+    per-round ratios first / second."""
+    a, b = sides
+    for probes in probes_list:
+        qps, ratios, rec = {s: [] for s in sides}, [], {}
+        for s in sides:
+            conns[s].execute(f"SET ivfflat.probes = {probes}")
+            hb.run_queries(conns[s], sqls[s], queries)                # warm-up
+        for r in range(rounds):
+            got = {}
+            for s in (sides if r % 2 == 0 else sides[::-1]):
+                results, secs, _, _ = hb.run_queries(conns[s], sqls[s], queries)
+                rec[s], got[s] = hb.recall_at_k(results, tids), len(queries) / secs
+                qps[s].append(got[s])
+            ratios.append(got[a] / got[b])
+        print(f"  probes {probes}: recall@10 {rec[a]:.3f} / {rec[b]:.3f}, queries/s "
+              f"{statistics.median(qps[a]):.0f} / {statistics.median(qps[b]):.0f} "
+              f"({a} / {b}), per-round ratio median {statistics.median(ratios):.2f} "
+              f"(min {min(ratios):.2f}, max {max(ratios):.2f}); load average {os.getloadavg()[0]:.2f}")
 
 
 def storage_pair(dataset, opclass, n_queries, rounds, halfvec, probes_list):
@@ -199,22 +208,7 @@ def storage_pair(dataset, opclass, n_queries, rounds, halfvec, probes_list):
           f"per-round ratio i8/exact median {statistics.median(ratios):.2f}; size exact {sizes['exact']:.1f} MiB, "
           f"i8 {sizes['i8']:.1f} MiB")
     sqls = {st: sql.replace("FROM items ", f"FROM {t} ") for st, t in tables.items()}
-    for probes in probes_list:
-        conn.execute(f"SET ivfflat.probes = {probes}")
-        qps, rec, ratios = {st: [] for st in tables}, {}, []
-        for st in tables:
-            hb.run_queries(conn, sqls[st], queries)                       # warm-up
-        for r in range(rounds):
-            got = {}
-            for st in (("exact", "i8") if r % 2 == 0 else ("i8", "exact")):
-                results, secs, _, _ = hb.run_queries(conn, sqls[st], queries)
-                rec[st], got[st] = hb.recall_at_k(results, tids), len(queries) / secs
-                qps[st].append(got[st])
-            ratios.append(got["i8"] / got["exact"])
-        print(f"  probes {probes}: recall@10 {rec['exact']:.3f} / {rec['i8']:.3f}, queries/s "
-              f"{statistics.median(qps['exact']):.0f} / {statistics.median(qps['i8']):.0f} (exact / i8), "
-              f"per-round ratio i8/exact median {statistics.median(ratios):.2f} (min {min(ratios):.2f}, "
-              f"max {max(ratios):.2f}); load average {os.getloadavg()[0]:.2f}")
+    alternate(("i8", "exact"), {st: conn for st in tables}, sqls, queries, tids, probes_list, rounds)
     conn.execute("DROP TABLE items_b")
     conn.close()
 

@@ -134,17 +134,7 @@ pub fn lists(index: pg_sys::Relation) -> usize {
 /// The `storage` an index's options name, `None` where unset (the build
 /// then picks one: `super::params`).
 pub fn storage_of(index: pg_sys::Relation) -> Option<ListStorage> {
-    // SAFETY: rd_options is null or the IvfflatOptions built by `amoptions`,
-    // whose string option lies `storage` bytes from its start (0: unset).
-    let name = unsafe {
-        let opts = (*index).rd_options as *const IvfflatOptions;
-        match opts.as_ref() {
-            Some(o) if o.storage > 0 => {
-                let at = (opts as *const c_char).add(o.storage as usize);
-                Some(CStr::from_ptr(at).to_string_lossy().into_owned())
-            }
-            _ => None,
-        }
-    };
+    // SAFETY: rd_options is null or the IvfflatOptions built by `amoptions`.
+    let name = unsafe { crate::pg::am::string_reloption(index, |o: &IvfflatOptions| o.storage) };
     name.map(|n| ListStorage::from_name(&n).unwrap_or_else(|| raise_bad_storage(&n)))
 }
