@@ -3,7 +3,7 @@
 //! copies, see `pageformat::storage`).
 
 use crate::pgver;
-use core::ffi::{c_char, c_int, CStr};
+use core::ffi::{c_char, CStr};
 use pageformat::Storage;
 use pgrx::pg_sys;
 use std::sync::atomic::{AtomicU32, Ordering};
@@ -105,16 +105,14 @@ pub unsafe extern "C-unwind" fn amoptions(
             core::mem::offset_of!(HnswOptions, storage),
         ),
     ];
-    // SAFETY: the table describes HnswOptions' layout; Postgres palloc's the result.
+    // SAFETY: the table describes HnswOptions' layout, registered under KIND.
     unsafe {
-        pg_sys::build_reloptions(
+        pgver::build_options::<HnswOptions>(
             reloptions,
             validate,
-            KIND.load(Ordering::Relaxed) as _,
-            core::mem::size_of::<HnswOptions>(),
-            table.as_ptr(),
-            table.len() as c_int,
-        ) as *mut pg_sys::bytea
+            KIND.load(Ordering::Relaxed),
+            &table,
+        )
     }
 }
 

@@ -3,7 +3,7 @@
 //! type holds them; `i8`: 8-bit copies, `ivf::layout::Element::Sq8`).
 
 use crate::pgver;
-use core::ffi::{c_char, c_int, CStr};
+use core::ffi::{c_char, CStr};
 use pgrx::pg_sys;
 use std::sync::atomic::{AtomicU32, Ordering};
 
@@ -111,16 +111,14 @@ pub unsafe extern "C-unwind" fn amoptions(
             core::mem::offset_of!(IvfflatOptions, storage),
         ),
     ];
-    // SAFETY: the table describes IvfflatOptions' layout; Postgres palloc's the result.
+    // SAFETY: the table describes IvfflatOptions' layout, registered under KIND.
     unsafe {
-        pg_sys::build_reloptions(
+        pgver::build_options::<IvfflatOptions>(
             reloptions,
             validate,
-            KIND.load(Ordering::Relaxed) as _,
-            core::mem::size_of::<IvfflatOptions>(),
-            table.as_ptr(),
-            table.len() as c_int,
-        ) as *mut pg_sys::bytea
+            KIND.load(Ordering::Relaxed),
+            &table,
+        )
     }
 }
 
