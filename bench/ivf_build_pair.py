@@ -99,7 +99,7 @@ def recall(engine, dim, queries, want, k=10):
     return hit / (k * len(queries))
 
 
-def build(engine, dim, lists):
+def build(engine, dim, lists, storage=None):
     """(wall seconds, DEBUG1 lines) of one CREATE INDEX after a CHECKPOINT."""
     db, _ = ENGINES[engine]
     key = f"(embedding::halfvec({dim})) halfvec_l2_ops" if dim > 2000 else "embedding vector_l2_ops"
@@ -113,7 +113,8 @@ def build(engine, dim, lists):
         if engine == "pgvision":
             conn.execute("SET client_min_messages = debug1")
         t = time.perf_counter()
-        conn.execute(f"CREATE INDEX items_idx ON items USING ivfflat ({key}) WITH (lists = {lists})")
+        with_ = f", storage = '{storage}'" if storage and engine == "pgvision" else ""
+        conn.execute(f"CREATE INDEX items_idx ON items USING ivfflat ({key}) WITH (lists = {lists}{with_})")
         took = time.perf_counter() - t
         conn.execute("RESET client_min_messages")
     return took, [n for n in notes if n.startswith("ivfflat build")]
@@ -126,6 +127,7 @@ def main():
     ap.add_argument("--only", choices=list(ENGINES))
     ap.add_argument("--recall", type=int, default=0, metavar="N",
                     help="after each build, recall@10 at probes 1 over N of the dataset's queries")
+    ap.add_argument("--storage", choices=["exact", "i8"], help="pgvision's ivfflat storage option")
     a = ap.parse_args()
     data = np.ascontiguousarray(rows(a.dataset), dtype=np.float32)
     lists = max(1, len(data) // 1000)
@@ -139,7 +141,7 @@ def main():
     for r in range(a.rounds):
         order = engines if r % 2 == 0 else engines[::-1]
         for e in order:
-            took, notes = build(e, data.shape[1], lists)
+            took, notes = build(e, data.shape[1], lists, a.storage)
             times[e].append(took)
             got = f", recall@10 at probes 1: {recall(e, data.shape[1], queries, want):.3f}" if a.recall else ""
             print(f"round {r + 1} {e}: {took:.2f} s{got}", flush=True)

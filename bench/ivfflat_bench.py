@@ -79,7 +79,7 @@ def sweep(conn, sql, queries, tids, setting, values, repeat):
     return rows
 
 
-def run(dataset, opclass, engine, n_queries, repeat, with_hnsw, halfvec):
+def run(dataset, opclass, engine, n_queries, repeat, with_hnsw, halfvec, storage=None):
     _, metric = hb.OPCLASSES[opclass]
     data, queries, tids, _ = hb.load_dataset(dataset, metric)
     queries, tids = queries[:n_queries], tids[:n_queries]
@@ -96,7 +96,9 @@ def run(dataset, opclass, engine, n_queries, repeat, with_hnsw, halfvec):
         conn.execute("DROP TABLE IF EXISTS items")
         hb.load_table(conn, data)
     out = {"engine": engine, "dataset": dataset, "key": f"{key} {ops}"}
-    secs, size = build(conn, "ivfflat", key, ops, f"lists = {lists}")
+    with_clause = f"lists = {lists}" + (f", storage = '{storage}'" if storage and engine == "pgvision" else "")
+    print(f"  WITH ({with_clause})")
+    secs, size = build(conn, "ivfflat", key, ops, with_clause)
     print(f"  ivfflat build: {secs:.1f} s, index {size:.1f} MiB")
     probes = sorted({p for p in PROBES if p < lists} | {lists})
     rows = sweep(conn, sql, queries, tids, "ivfflat.probes", probes, repeat)
@@ -139,24 +141,76 @@ def paired(dataset, opclass, n_queries, rounds, halfvec, probes_list=(1, 4)):
     conns = {e: hb.connect(dataset, engine=e) for e in engines}
     sqls = {e: key_opclass_sql(e, opclass, data.shape[1], halfvec)[2] for e in engines}
     print(f"\n=== alternating rounds: {dataset}, {rounds} rounds; load average {os.getloadavg()[0]:.2f}")
-    for probes in probes_list:
-        qps, ratios, rec = {e: [] for e in engines}, [], {}
-        for e in engines:
-            conns[e].execute(f"SET ivfflat.probes = {probes}")
-            hb.run_queries(conns[e], sqls[e], queries)                # warm-up
-        for r in range(rounds):
-            got = {}
-            for e in (engines if r % 2 == 0 else engines[::-1]):
-                results, secs, _, _ = hb.run_queries(conns[e], sqls[e], queries)
-                rec[e], got[e] = hb.recall_at_k(results, tids), len(queries) / secs
-                qps[e].append(got[e])
-            ratios.append(got["pgvision"] / got["pgvector"])
-        print(f"  probes {probes}: recall@10 {rec['pgvision']:.3f} / {rec['pgvector']:.3f}, queries/s "
-              f"{statistics.median(qps['pgvision']):.0f} / {statistics.median(qps['pgvector']):.0f} "
-              f"(pgvision / pgvector), per-round ratio median {statistics.median(ratios):.2f} "
-              f"(min {min(ratios):.2f}, max {max(ratios):.2f}); load average {os.getloadavg()[0]:.2f}")
+    alternate(engines, conns, sqls, queries, tids, probes_list, rounds)
     for c in conns.values():
         c.close()
+
+
+def alternate(sides, conns, sqls, queries, tids, probes_list, rounds):
+    """For each probes, ROUNDS passes of `queries` through each of the two
+    `sides` (its connection and statement), the first side first in even
+    rounds; prints recall, median queries/s and the median of the
+    per-round ratios first / second."""
+    a, b = sides
+    for probes in probes_list:
+        qps, ratios, rec = {s: [] for s in sides}, [], {}
+        for s in sides:
+            conns[s].execute(f"SET ivfflat.probes = {probes}")
+            hb.run_queries(conns[s], sqls[s], queries)                # warm-up
+        for r in range(rounds):
+            got = {}
+            for s in (sides if r % 2 == 0 else sides[::-1]):
+                results, secs, _, _ = hb.run_queries(conns[s], sqls[s], queries)
+                rec[s], got[s] = hb.recall_at_k(results, tids), len(queries) / secs
+                qps[s].append(got[s])
+            ratios.append(got[a] / got[b])
+        print(f"  probes {probes}: recall@10 {rec[a]:.3f} / {rec[b]:.3f}, queries/s "
+              f"{statistics.median(qps[a]):.0f} / {statistics.median(qps[b]):.0f} "
+              f"({a} / {b}), per-round ratio median {statistics.median(ratios):.2f} "
+              f"(min {min(ratios):.2f}, max {max(ratios):.2f}); load average {os.getloadavg()[0]:.2f}")
+
+
+def storage_pair(dataset, opclass, n_queries, rounds, halfvec, probes_list):
+    """pgvision's two list storages side by side: items (as run() left it,
+    its index dropped) and a copy, items_b, each with an ivfflat index, one
+    `storage = 'exact'`, the other `'i8'`; builds alternate (exact, i8,
+    i8, exact, ...), then query passes alternate at each probes. Prints
+    the medians and the median per-round ratio i8 / exact: before against
+    after on one server, whatever else the host runs."""
+    _, metric = hb.OPCLASSES[opclass]
+    data, queries, tids, _ = hb.load_dataset(dataset, metric)
+    queries, tids = queries[:n_queries], tids[:n_queries]
+    n, dim = data.shape
+    lists = max(1, n // 1000)
+    key, ops, sql = key_opclass_sql("pgvision", opclass, dim, halfvec)
+    conn = hb.connect(dataset, engine="pgvision")
+    conn.execute("SET client_min_messages = warning")
+    conn.execute("DROP INDEX IF EXISTS items_embedding_idx")
+    conn.execute("DROP TABLE IF EXISTS items_b")
+    conn.execute("CREATE TABLE items_b AS TABLE items")
+    conn.execute("VACUUM ANALYZE items_b")
+    conn.execute("RESET client_min_messages")
+    tables = {"exact": "items", "i8": "items_b"}
+    print(f"\n=== exact against i8 lists: {dataset}, {rounds} rounds; load average {os.getloadavg()[0]:.2f}")
+    builds, sizes = {s: [] for s in tables}, {}
+    for r in range(max(2, rounds // 2)):
+        for st in (("exact", "i8") if r % 2 == 0 else ("i8", "exact")):
+            t = tables[st]
+            conn.execute(f"DROP INDEX IF EXISTS {t}_idx")
+            conn.execute("CHECKPOINT")
+            t0 = time.perf_counter()
+            conn.execute(f"CREATE INDEX {t}_idx ON {t} USING ivfflat ({key} {ops}) "
+                         f"WITH (lists = {lists}, storage = '{st}')")
+            builds[st].append(time.perf_counter() - t0)
+            sizes[st] = conn.execute(f"SELECT pg_relation_size('{t}_idx')").fetchone()[0] / 2**20
+    ratios = [b / a for a, b in zip(builds["exact"], builds["i8"])]
+    print(f"  build: exact {statistics.median(builds['exact']):.2f} s, i8 {statistics.median(builds['i8']):.2f} s, "
+          f"per-round ratio i8/exact median {statistics.median(ratios):.2f}; size exact {sizes['exact']:.1f} MiB, "
+          f"i8 {sizes['i8']:.1f} MiB")
+    sqls = {st: sql.replace("FROM items ", f"FROM {t} ") for st, t in tables.items()}
+    alternate(("i8", "exact"), {st: conn for st in tables}, sqls, queries, tids, probes_list, rounds)
+    conn.execute("DROP TABLE items_b")
+    conn.close()
 
 
 def main():
@@ -172,15 +226,23 @@ def main():
                     help="pgvision indexes embedding::halfvec(D) too where D > 2000, as pgvector must")
     ap.add_argument("--paired", type=int, default=0, metavar="ROUNDS",
                     help="with --against-pgvector: then ROUNDS alternating rounds at probes 1 and 4")
+    ap.add_argument("--paired-probes", type=int, nargs="+", default=[1, 4], metavar="P",
+                    help="the probes of the alternating rounds")
+    ap.add_argument("--storage-pair", type=int, default=0, metavar="ROUNDS",
+                    help="then pgvision's exact and i8 lists in ROUNDS alternating rounds (--paired-probes)")
+    ap.add_argument("--storage", choices=["exact", "i8"],
+                    help="pgvision's ivfflat storage option (default: unset, the build's choice)")
     a = ap.parse_args()
     datasets = a.dataset or ["clustered-128-100k", "resnetlike-2048-20k"]
     results = []
     for d in datasets:
-        results.append(run(d, a.opclass, "pgvision", a.queries, a.repeat, a.hnsw, a.halfvec))
+        results.append(run(d, a.opclass, "pgvision", a.queries, a.repeat, a.hnsw, a.halfvec, a.storage))
         if a.against_pgvector:
             results.append(run(d, a.opclass, "pgvector", a.queries, a.repeat, False, True))
             if a.paired:
-                paired(d, a.opclass, a.queries, a.paired, a.halfvec)
+                paired(d, a.opclass, a.queries, a.paired, a.halfvec, a.paired_probes)
+        if a.storage_pair:
+            storage_pair(d, a.opclass, a.queries, a.storage_pair, a.halfvec, a.paired_probes)
     summary(results)
 
 

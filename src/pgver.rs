@@ -144,6 +144,32 @@ pub fn reloption(
     }
 }
 
+/// Parses `reloptions` into a palloc'd `T` laid out as `table` describes
+/// (an access method's `amoptions`), validating them when `validate`.
+///
+/// # Safety
+/// `table` gives offsets of fields of `T` (a `#[repr(C)]` struct starting
+/// with a varlena header) of the types it names; `kind` is the reloption
+/// kind the options were registered under.
+pub unsafe fn build_options<T>(
+    reloptions: pg_sys::Datum,
+    validate: bool,
+    kind: u32,
+    table: &[pg_sys::relopt_parse_elt],
+) -> *mut pg_sys::bytea {
+    // SAFETY: forwarded from the caller; Postgres palloc's the result.
+    unsafe {
+        pg_sys::build_reloptions(
+            reloptions,
+            validate,
+            kind as _,
+            core::mem::size_of::<T>(),
+            table.as_ptr(),
+            table.len() as core::ffi::c_int,
+        ) as *mut pg_sys::bytea
+    }
+}
+
 /// This backend's local transaction id, or None before its PGPROC is set up.
 pub fn local_xid() -> Option<pg_sys::LocalTransactionId> {
     // SAFETY: MyProc is null or this backend's own PGPROC; only this

@@ -3,7 +3,7 @@
 //! copies, see `pageformat::storage`).
 
 use crate::pgver;
-use core::ffi::{c_char, c_int, CStr};
+use core::ffi::{c_char, CStr};
 use pageformat::Storage;
 use pgrx::pg_sys;
 use std::sync::atomic::{AtomicU32, Ordering};
@@ -105,16 +105,14 @@ pub unsafe extern "C-unwind" fn amoptions(
             core::mem::offset_of!(HnswOptions, storage),
         ),
     ];
-    // SAFETY: the table describes HnswOptions' layout; Postgres palloc's the result.
+    // SAFETY: the table describes HnswOptions' layout, registered under KIND.
     unsafe {
-        pg_sys::build_reloptions(
+        pgver::build_options::<HnswOptions>(
             reloptions,
             validate,
-            KIND.load(Ordering::Relaxed) as _,
-            core::mem::size_of::<HnswOptions>(),
-            table.as_ptr(),
-            table.len() as c_int,
-        ) as *mut pg_sys::bytea
+            KIND.load(Ordering::Relaxed),
+            &table,
+        )
     }
 }
 
@@ -129,18 +127,8 @@ pub fn of(index: pg_sys::Relation) -> (usize, usize) {
 /// The `storage` an index's options name, `None` where unset (the build
 /// then picks one: `super::params`).
 pub fn storage_of(index: pg_sys::Relation) -> Option<Storage> {
-    // SAFETY: rd_options is null or the HnswOptions built by `amoptions`,
-    // whose string option lies `storage` bytes from its start (0: unset).
-    let name = unsafe {
-        let opts = (*index).rd_options as *const HnswOptions;
-        match opts.as_ref() {
-            Some(o) if o.storage > 0 => {
-                let at = (opts as *const c_char).add(o.storage as usize);
-                Some(CStr::from_ptr(at).to_string_lossy().into_owned())
-            }
-            _ => None,
-        }
-    };
+    // SAFETY: rd_options is null or the HnswOptions built by `amoptions`.
+    let name = unsafe { crate::pg::am::string_reloption(index, |o: &HnswOptions| o.storage) };
     name.map(|n| {
         Storage::from_name(&n).unwrap_or_else(|| {
             crate::error::raise(

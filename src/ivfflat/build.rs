@@ -250,11 +250,17 @@ fn assign(state: &BuildState, values: &[f32]) -> Vec<u32> {
     let p = &state.params;
     let (dims, how) = (p.width, assignment(p.metric, p.element));
     let centres = &state.centres;
+    // Under L2 most centres are ruled out without measuring them (the
+    // same answers, `ivf::PrunedNearest`).
+    let pruned = ivf::PrunedNearest::new(centres, dims, how);
     state.pool.as_ref().expect("pool started").install(|| {
         use rayon::prelude::*;
         values
             .par_chunks(dims)
-            .map(|v| ivf::nearest_centre(centres, dims, v, how).0 as u32)
+            .map(|v| match &pruned {
+                Some(p) => p.nearest(v).0 as u32,
+                None => ivf::nearest_centre(centres, dims, v, how).0 as u32,
+            })
             .collect()
     })
 }
@@ -288,16 +294,26 @@ fn write_held(state: &mut BuildState) {
         (list, tid.block, tid.offset)
     });
     let layout = state.layout;
-    let (mut bytes, mut item) = (Vec::new(), Vec::new());
+    let mut item = Vec::new();
+    let mut encoded = Vec::new();
     let index = state.index;
-    let writer = state.writer.get_or_insert_with(|| BulkWriter::new(index));
+    let mut writer = state
+        .writer
+        .take()
+        .unwrap_or_else(|| BulkWriter::new(index));
     // The page being filled; it is the writer's next block, queued once
     // full (or its list ends), before the next page is begun.
     let mut page: Option<PageImage> = None;
     let mut page_list = u32::MAX;
     for (n, &i) in order.iter().enumerate() {
+        // Records are encoded on the pool, ENCODE_BATCH rows at a time.
+        if n % ENCODE_BATCH == 0 {
+            let rows = &order[n..(n + ENCODE_BATCH).min(order.len())];
+            encode_rows(state, &held.values, dims, rows, &mut encoded);
+        }
+        let at = (n % ENCODE_BATCH) * layout.vector_bytes;
+        let bytes = &encoded[at..at + layout.vector_bytes];
         let (list, tid) = (held.lists[i as usize], held.tids[i as usize]);
-        let v = &held.values[i as usize * dims..(i as usize + 1) * dims];
         if list != page_list {
             if let Some(p) = page.take() {
                 writer.push(p);
@@ -306,9 +322,8 @@ fn write_held(state: &mut BuildState) {
         }
         // New pages go in front of the chain: a record in pieces is
         // written last piece first, so the chain reads piece 0 first.
-        layout.element.encode_into(v, &mut bytes);
         for piece in (0..layout.pieces).rev() {
-            layout.piece_into(tid, piece, &bytes, &mut item);
+            layout.piece_into(tid, piece, bytes, &mut item);
             let fits =
                 !layout.spans() && page.as_mut().is_some_and(|p| p.add_item(&item).is_some());
             if !fits {
@@ -331,6 +346,29 @@ fn write_held(state: &mut BuildState) {
     if let Some(p) = page {
         writer.push(p);
     }
+    state.writer = Some(writer);
+}
+
+/// Rows whose records `write_held` encodes on the pool at a time.
+const ENCODE_BATCH: usize = 1024;
+
+/// The stored bytes of rows `rows` of `values` (`dims` floats each), one
+/// record's `vector_bytes` after another into `out`, encoded on the pool
+/// (8-bit copies cost a pass over the row and its error bound; the
+/// threads read only Rust memory).
+fn encode_rows(state: &BuildState, values: &[f32], dims: usize, rows: &[u32], out: &mut Vec<u8>) {
+    let (element, size) = (state.layout.element, state.layout.vector_bytes);
+    out.clear();
+    out.resize(rows.len() * size, 0);
+    state.pool.as_ref().expect("pool started").install(|| {
+        use rayon::prelude::*;
+        out.par_chunks_mut(size)
+            .zip(rows.par_iter())
+            .for_each_init(Vec::new, |tmp, (dst, &i)| {
+                element.encode_into(&values[i as usize * dims..(i as usize + 1) * dims], tmp);
+                dst.copy_from_slice(tmp);
+            })
+    });
 }
 
 /// Trains the centres on the sample, on the pool, answering interrupts

@@ -1,7 +1,9 @@
-//! Reloption `lists`, pgvector's name, bounds and default.
+//! Reloption `lists`, pgvector's name, bounds and default, and pgvision's
+//! `storage`: how list records hold vectors (`exact`: as the column's
+//! type holds them; `i8`: 8-bit copies, `ivf::layout::Element::Sq8`).
 
 use crate::pgver;
-use core::ffi::c_int;
+use core::ffi::{c_char, CStr};
 use pgrx::pg_sys;
 use std::sync::atomic::{AtomicU32, Ordering};
 
@@ -17,6 +19,29 @@ pub struct IvfflatOptions {
     vl_len_: i32,
     /// Number of inverted lists.
     pub lists: i32,
+    /// Offset of the `storage` string from the start of this struct (0: unset).
+    storage: i32,
+}
+
+/// What list records hold (`WITH (storage = ...)`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ListStorage {
+    /// The column's values as its type holds them (float4, half floats,
+    /// packed bits): the format of every index built before the option.
+    Exact,
+    /// 8-bit copies of `vector` and `halfvec` values.
+    I8,
+}
+
+impl ListStorage {
+    /// The storage a reloption value names.
+    pub fn from_name(name: &str) -> Option<ListStorage> {
+        match name {
+            "exact" => Some(ListStorage::Exact),
+            "i8" => Some(ListStorage::I8),
+            _ => None,
+        }
+    }
 }
 
 /// Registers the reloption; called once from `_PG_init`.
@@ -34,6 +59,37 @@ pub fn init() {
             LISTS.2,
             pg_sys::AccessExclusiveLock as _,
         );
+        pg_sys::add_string_reloption(
+            kind as _,
+            c"storage".as_ptr(),
+            c"How lists hold vectors: exact (the column's type) or i8 (8-bit copies)".as_ptr(),
+            // No default: an unset option lets the build choose (`params`).
+            std::ptr::null(),
+            Some(validate_storage),
+            pg_sys::AccessExclusiveLock as _,
+        );
+    }
+}
+
+/// Raises ERROR 22023 for a `storage` value that is not one.
+fn raise_bad_storage(text: &str) -> ! {
+    crate::error::raise(
+        pgrx::PgSqlErrorCode::ERRCODE_INVALID_PARAMETER_VALUE,
+        format!("invalid value for ivfflat option \"storage\": \"{text}\""),
+        Some("Valid values are \"exact\" and \"i8\"."),
+    )
+}
+
+/// Validates a `storage` value: ERROR 22023 for anything but `exact` or `i8`.
+#[pgrx::pg_guard]
+unsafe extern "C-unwind" fn validate_storage(value: *const c_char) {
+    if value.is_null() {
+        return;
+    }
+    // SAFETY: Postgres passes a NUL-terminated option value.
+    let text = unsafe { CStr::from_ptr(value) }.to_string_lossy();
+    if ListStorage::from_name(&text).is_none() {
+        raise_bad_storage(&text);
     }
 }
 
@@ -43,21 +99,26 @@ pub unsafe extern "C-unwind" fn amoptions(
     reloptions: pg_sys::Datum,
     validate: bool,
 ) -> *mut pg_sys::bytea {
-    let table = [pgver::reloption(
-        c"lists",
-        pg_sys::relopt_type::RELOPT_TYPE_INT,
-        core::mem::offset_of!(IvfflatOptions, lists),
-    )];
-    // SAFETY: the table describes IvfflatOptions' layout; Postgres palloc's the result.
+    let table = [
+        pgver::reloption(
+            c"lists",
+            pg_sys::relopt_type::RELOPT_TYPE_INT,
+            core::mem::offset_of!(IvfflatOptions, lists),
+        ),
+        pgver::reloption(
+            c"storage",
+            pg_sys::relopt_type::RELOPT_TYPE_STRING,
+            core::mem::offset_of!(IvfflatOptions, storage),
+        ),
+    ];
+    // SAFETY: the table describes IvfflatOptions' layout, registered under KIND.
     unsafe {
-        pg_sys::build_reloptions(
+        pgver::build_options::<IvfflatOptions>(
             reloptions,
             validate,
-            KIND.load(Ordering::Relaxed) as _,
-            core::mem::size_of::<IvfflatOptions>(),
-            table.as_ptr(),
-            table.len() as c_int,
-        ) as *mut pg_sys::bytea
+            KIND.load(Ordering::Relaxed),
+            &table,
+        )
     }
 }
 
@@ -66,4 +127,12 @@ pub fn lists(index: pg_sys::Relation) -> usize {
     // SAFETY: rd_options is null or the IvfflatOptions built by `amoptions`.
     let opts = unsafe { ((*index).rd_options as *const IvfflatOptions).as_ref() };
     opts.map_or(LISTS.0, |o| o.lists) as usize
+}
+
+/// The `storage` an index's options name, `None` where unset (the build
+/// then picks one: `super::params`).
+pub fn storage_of(index: pg_sys::Relation) -> Option<ListStorage> {
+    // SAFETY: rd_options is null or the IvfflatOptions built by `amoptions`.
+    let name = unsafe { crate::pg::am::string_reloption(index, |o: &IvfflatOptions| o.storage) };
+    name.map(|n| ListStorage::from_name(&n).unwrap_or_else(|| raise_bad_storage(&n)))
 }

@@ -2,8 +2,10 @@
 //! from the column's typmod, the operator class and the reloptions, and
 //! how its k-means and its lists measure distances.
 
+use super::options::ListStorage;
 use crate::error::raise;
 use graph::Metric;
+use ivf::layout::Element;
 use pgrx::{pg_sys, PgSqlErrorCode};
 
 /// The parameters of one index, checked the way pgvector checks them.
@@ -15,8 +17,11 @@ pub struct IndexParams {
     pub metric: Metric,
     /// `lists` reloption.
     pub lists: usize,
-    /// How records store vectors: as the column's type holds them.
+    /// How records store vectors: as the column's type holds them
+    /// ([`IndexParams::column`]) or, with `storage = 'i8'`, as 8-bit copies.
     pub element: ivf::layout::Element,
+    /// How the column's type holds vectors exactly ([`element`]).
+    pub column: ivf::layout::Element,
     /// Floats of a vector in memory (`Element::width`): rows, sample,
     /// centres.
     pub width: usize,
@@ -46,16 +51,40 @@ impl IndexParams {
                 None,
             );
         }
-        let element = element(class.key);
+        let column = element(class.key);
+        let element = stored_element(column, super::options::storage_of(index));
         IndexParams {
             dims,
             metric: class.metric,
             lists: super::options::lists(index),
             element,
+            column,
             width: element.width(dims),
         }
     }
 }
+
+/// What records of a column stored as `column` hold under `storage`
+/// (unset: [`DEFAULT_STORAGE`]); ERROR 0A000 for 8-bit bit strings
+/// (packed bits are smaller and exact).
+pub fn stored_element(column: Element, storage: Option<ListStorage>) -> Element {
+    match storage {
+        Some(ListStorage::I8) if column.is_bits() => raise(
+            PgSqlErrorCode::ERRCODE_FEATURE_NOT_SUPPORTED,
+            "ivfflat storage \"i8\" is not supported for bit columns",
+            Some("Bit strings are stored packed and exact; leave storage unset."),
+        ),
+        Some(ListStorage::I8) => Element::Sq8,
+        Some(ListStorage::Exact) => column,
+        None if column.is_bits() => column,
+        None => stored_element(column, Some(DEFAULT_STORAGE)),
+    }
+}
+
+/// The storage of a `vector` or `halfvec` index whose options name none:
+/// 8-bit copies, a third (halfvec) or a quarter (vector) of the pages of
+/// exact lists at the same queries/s (measured, `bench/RESULTS.md`).
+pub const DEFAULT_STORAGE: ListStorage = ListStorage::I8;
 
 /// How records of key type `key` store vectors: half floats for
 /// `halfvec` (its values widen exactly, so distances stay the SQL

@@ -12,13 +12,24 @@
 //! `ivfflat.iterative_scan = relaxed_order`, when a batch runs out the
 //! next `probes` lists are opened, up to `ivfflat.max_probes` lists in
 //! all: rows of a later batch may be closer than rows already returned.
+//!
+//! Lists of 8-bit copies (`storage = 'i8'`, `ivf::layout::Element::Sq8`)
+//! are measured on the copies (`graph::Metric::to_sq8_within`, as hnsw's
+//! i8 elements), and each row is handed on with a proven *lower bound* of
+//! its exact distance (`graph::lower_bound`, from the copy's stored error
+//! bound) and `xs_recheckorderby = true`: the executor recomputes the
+//! exact distance from the heap row and re-sorts through its reorder
+//! queue, returning a row once its exact distance is at most the last
+//! bound handed on. A batch hands its rows on in the order of their
+//! bounds, so within it bounds never fall and rows come out in exact
+//! order; with `probes` = `lists` that is the exact answer.
 
 use super::params::{assignment, operator_value, operator_value_bits, operator_value_halves};
 use super::store::{read_centres, read_heads, read_meta, walk_chain};
 use crate::gucs::{self, IvfIterativeScan};
 use crate::pg::am::{heap_tid_ok, item_pointer};
 use graph::Metric;
-use ivf::layout::{Assembler, Element, Meta, RecordLayout};
+use ivf::layout::{Assembler, Element, Meta, RecordLayout, Sq8Record};
 use pageformat::HeapTid;
 use pgrx::{pg_sys, PgMemoryContexts};
 use std::collections::BinaryHeap;
@@ -28,6 +39,10 @@ struct ScanState {
     meta: Option<Meta>,
     metric: Metric,
     query: Vec<f32>,
+    /// For lists of 8-bit copies: the query as `Metric::prepare` makes
+    /// it and its norm, None where every ORDER BY value is NULL or NaN (a
+    /// NULL query, a zero query under cosine).
+    bound_query: Option<(Vec<f32>, f32)>,
     /// Lists, nearest first, as many as the scan may open.
     order: Vec<usize>,
     heads: Vec<u32>,
@@ -59,6 +74,7 @@ pub unsafe extern "C-unwind" fn ambeginscan(
             meta: None,
             metric: Metric::L2,
             query: Vec::new(),
+            bound_query: None,
             order: Vec::new(),
             heads: Vec::new(),
             batch: 0,
@@ -120,10 +136,18 @@ pub unsafe extern "C-unwind" fn amrescan(
             super::pages::raise_corrupted(index, format_args!("unknown metric {}", meta.metric))
         });
         // ORDER BY v <-> NULL: as pgvector, measured from the zero vector.
-        let query = if key.sk_flags & pg_sys::SK_ISNULL as i32 != 0 {
+        let null = key.sk_flags & pg_sys::SK_ISNULL as i32 != 0;
+        let query = if null {
             vec![0.0; dims]
         } else {
             crate::opclass::read_query(index, key.sk_argument, dims)
+        };
+        state.bound_query = match null {
+            true => None,
+            false => state
+                .metric
+                .prepare(&query)
+                .map(|q| (q, distance::norm(&query) as f32)),
         };
         // Packed bits: the query packed as the records are.
         let mut packed = Vec::new();
@@ -156,6 +180,8 @@ fn next_batch(state: &mut ScanState, index: pg_sys::Relation) -> bool {
     let bits = layout.element.is_bits();
     let mut scratch = Vec::new();
     let (metric, query) = (state.metric, &state.query);
+    let approximate = layout.element.is_approximate();
+    let bound_query = state.bound_query.as_ref().map(|(q, n)| (&q[..], *n));
     let pending = &mut state.pending;
     let (heap, heap_blocks) = (state.heap, &state.heap_blocks);
     // Prefetching the next page pays where a page holds many records (at
@@ -183,9 +209,13 @@ fn next_batch(state: &mut ScanState, index: pg_sys::Relation) -> bool {
                     let (tid, _, body) = layout.decode(item).unwrap_or_else(|e| corrupt(e));
                     let halves = match layout.element {
                         Element::F16 => ivf::layout::halves(body),
-                        Element::F32 | Element::Bits => None,
+                        Element::F32 | Element::Bits | Element::Sq8 => None,
                     };
                     let d = match halves {
+                        None if approximate => {
+                            let r = Sq8Record::read(body).unwrap_or_else(|e| corrupt(e));
+                            sq8_bound(metric, bound_query, &r)
+                        }
                         Some(codes) => operator_value_halves(metric, codes, query),
                         None if bits => {
                             operator_value_bits(layout.element.values(body, &mut scratch), query)
@@ -199,7 +229,10 @@ fn next_batch(state: &mut ScanState, index: pg_sys::Relation) -> bool {
                     let Some(tid) = assembler.feed(item).unwrap_or_else(|e| corrupt(e)) else {
                         continue;
                     };
-                    let d = if bits {
+                    let d = if approximate {
+                        let r = Sq8Record::read(assembler.bytes()).unwrap_or_else(|e| corrupt(e));
+                        sq8_bound(metric, bound_query, &r)
+                    } else if bits {
                         operator_value_bits(assembler.vector(), query)
                     } else {
                         operator_value(metric, assembler.vector(), query)
@@ -223,6 +256,18 @@ fn next_batch(state: &mut ScanState, index: pg_sys::Relation) -> bool {
     }
     state.queue = std::mem::take(&mut state.pending).into();
     true
+}
+
+/// A lower bound of the exact ORDER BY value of the row whose 8-bit copy
+/// is `r`, for the query `q` (`Metric::prepare`d, with its norm); the
+/// lowest value for a scan whose every ORDER BY value is NULL or NaN
+/// (`q` None).
+fn sq8_bound(metric: Metric, q: Option<(&[f32], f32)>, r: &Sq8Record) -> f64 {
+    let Some((q, q_norm)) = q else {
+        return f64::NEG_INFINITY;
+    };
+    let d = metric.to_sq8_within(q, r.codes, (r.scale, r.offset), r.norm, f32::INFINITY);
+    graph::lower_bound(metric, d, r.err, r.norm, q_norm, r.codes.len())
 }
 
 /// A row and its distance, ordered nearest first in a max-heap (NaN, a
@@ -290,7 +335,10 @@ pub unsafe extern "C-unwind" fn amgettuple(
         let Nearest(d, tid) = state.queue.pop().expect("not empty");
         (*scan).xs_heaptid = item_pointer(tid);
         (*scan).xs_recheck = false;
-        (*scan).xs_recheckorderby = false;
+        // Lists of 8-bit copies give lower bounds: the executor rechecks.
+        (*scan).xs_recheckorderby = state
+            .meta
+            .is_some_and(|m| m.element_kind().is_approximate());
         *(*scan).xs_orderbyvals = pg_sys::Datum::from(d.to_bits() as usize);
         *(*scan).xs_orderbynulls = false;
         true

@@ -136,11 +136,14 @@ impl Walk {
         // A bit index built before packed bits stores them as halves.
         let legacy_bits =
             params.element.is_bits() && meta.element_kind() == ivf::layout::Element::F16;
-        if params.element != meta.element_kind() && !legacy_bits {
+        // 8-bit copies of any vector or halfvec column, whatever its
+        // storage option says now (ALTER INDEX SET changes only options).
+        let copies = !params.column.is_bits() && meta.element_kind().is_approximate();
+        if params.column != meta.element_kind() && !legacy_bits && !copies {
             fail(format!(
                 "element kind {:?}, the column's type stores {:?}",
                 meta.element_kind(),
-                params.element
+                params.column
             ));
         }
         if meta.first_list_block() > nblocks {

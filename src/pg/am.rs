@@ -300,3 +300,32 @@ pub unsafe fn no_order_by(
     }
     true
 }
+
+/// The string reloption of `index` stored `offset(options)` bytes from the
+/// start of its parsed options (`rd_options`, a struct `build_reloptions`
+/// made); None where the index has no options or the option is unset
+/// (offset 0).
+///
+/// # Safety
+/// `rd_options` of `index` is null or a `T` built by the access method's
+/// `amoptions`, and `offset` reads that struct's offset field of the option.
+pub unsafe fn string_reloption<T>(
+    index: pg_sys::Relation,
+    offset: impl Fn(&T) -> i32,
+) -> Option<String> {
+    // SAFETY: forwarded from the caller: a string option's bytes lie
+    // `offset` bytes from the struct's start, NUL-terminated.
+    unsafe {
+        let opts = (*index).rd_options as *const T;
+        let at = offset(opts.as_ref()?);
+        if at <= 0 {
+            return None;
+        }
+        let text = (opts as *const core::ffi::c_char).add(at as usize);
+        Some(
+            core::ffi::CStr::from_ptr(text)
+                .to_string_lossy()
+                .into_owned(),
+        )
+    }
+}

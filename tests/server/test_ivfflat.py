@@ -1,4 +1,5 @@
-"""The ivfflat index on a server: recall@10 against exact search at several
+"""The ivfflat index on a server, with lists of exact vectors and of 8-bit
+copies (`storage = 'i8'`): recall@10 against exact search at several
 lists/probes, after a build, after 20% more inserts and after deleting 20%
 and VACUUM; a build within a small maintenance_work_mem; pgbench clients
 inserting, deleting, vacuuming and querying at once; kill -9 during
@@ -31,20 +32,24 @@ def check_recall(conn, data, ids, queries, metric, floors):
     return got
 
 
+@pytest.mark.parametrize("storage", ["exact", "i8"])
 @pytest.mark.parametrize("metric", ["l2", "ip", "cosine"])
 @pytest.mark.parametrize("lists", [20, 100])
-def test_recall_build_insert_vacuum(cluster, lists, metric):
+def test_recall_build_insert_vacuum(cluster, lists, metric, storage):
     """All lists probed gives exactly the exact answer; fewer, a recall that
     grows with probes (floors well above what a broken assignment or scan
-    gives: 1 of 100 lists of random rows would find ~1% of neighbours)."""
+    gives: 1 of 100 lists of random rows would find ~1% of neighbours).
+    8-bit lists hand on lower bounds that the executor rechecks: the same
+    floors hold."""
     x = clustered(N + N // 5 + NQ, 128, 50, seed=31)
     base, extra, queries = x[:N], x[N : N + N // 5], x[N + N // 5 :]
     floors = {lists: 1.0, lists // 4: 0.9, lists // 10: 0.6}
-    print(f"\nclustered-128 {metric} lists={lists}")
+    print(f"\nclustered-128 {metric} lists={lists} storage={storage}")
     with cluster.connect() as conn:
         load(conn, "r", np.arange(N), base)
         t0 = time.time()
-        conn.execute(f"CREATE INDEX r_idx ON r USING ivfflat (v {OPS[metric][1]}) WITH (lists = {lists})")
+        conn.execute(f"CREATE INDEX r_idx ON r USING ivfflat (v {OPS[metric][1]}) "
+                     f"WITH (lists = {lists}, storage = '{storage}')")
         print(f"  build {time.time() - t0:.1f} s")
         conn.execute("ANALYZE r")
         assert uses_index(conn, "r", metric, base.shape[1])
@@ -111,35 +116,47 @@ def test_recall_wide_vectors_in_pieces(cluster):
         check_recall(conn, x[:n], np.arange(n), x[n:], "l2", {10: 1.0, 3: 0.7})
 
 
-@pytest.mark.parametrize("dim", [37, 2048])
-def test_halfvec_lists_answer_as_the_exact_scan(cluster, dim):
+@pytest.mark.parametrize("column,dim,storage", [
+    ("halfvec", 37, "exact"), ("halfvec", 2048, "exact"),
+    ("halfvec", 37, "i8"), ("halfvec", 2048, "i8"), ("vector", 37, "i8"), ("vector", 2048, "i8"),
+])
+def test_lists_answer_as_the_exact_scan(cluster, column, dim, storage):
     """halfvec records are measured on the page, widened in registers
-    (`distance::widened`): with every list probed, each class's ids and
-    distances equal a sequential scan's, in the same order (37 dimensions
-    take the kernels' 16-, 8- and 1-wide steps, 2048 the wide path)."""
+    (`distance::widened`); 8-bit records give lower bounds the executor
+    rechecks. With every list probed, each class's ids and distances equal
+    a sequential scan's, in the same order (37 dimensions take the
+    kernels' 16-, 8- and 1-wide steps, 2048 the wide path); with 2 of 6
+    lists probed, the rows come back in exact order of their exact
+    distances (what a sequential scan computes for them)."""
     n, nq, lists = 600, 12, 6
     x = resnetlike(n + nq, dim, seed=34)
     with cluster.connect() as conn:
         load(conn, "r", np.arange(n), x[:n])
         conn.execute("DROP TABLE IF EXISTS h")
-        conn.execute(f"CREATE TABLE h AS SELECT id, v::halfvec({dim}) AS v FROM r")
+        conn.execute(f"CREATE TABLE h AS SELECT id, v::{column}({dim}) AS v FROM r")
         for metric in ("l2", "ip", "cosine"):
-            op, ops = OPS[metric][0], OPS[metric][1].replace("vector_", "halfvec_")
-            conn.execute(f"CREATE INDEX h_idx ON h USING ivfflat (v {ops}) WITH (lists = {lists})")
+            op, ops = OPS[metric][0], OPS[metric][1].replace("vector_", f"{column}_")
+            conn.execute(f"CREATE INDEX h_idx ON h USING ivfflat (v {ops}) "
+                         f"WITH (lists = {lists}, storage = '{storage}')")
             answers = {}
-            for index in (True, False):
+            for index, probes in ((True, lists), (False, lists), (True, 2)):
                 with conn.transaction():
-                    conn.execute(f"SET LOCAL ivfflat.probes = {lists}")
+                    conn.execute(f"SET LOCAL ivfflat.probes = {probes}")
                     conn.execute(f"SET LOCAL enable_indexscan = {'on' if index else 'off'}")
                     conn.execute(f"SET LOCAL enable_seqscan = {'off' if index else 'on'}")
-                    sql = (f"SELECT id, v {op} %s::halfvec AS d FROM h ORDER BY v {op} %s::halfvec LIMIT 10")
+                    sql = (f"SELECT id, v {op} %s::{column} AS d FROM h ORDER BY v {op} %s::{column} LIMIT 10")
                     plan = conn.execute("EXPLAIN " + sql.replace("%s", "'[%s]'" % ",".join(["0"] * dim))).fetchall()
                     assert ("h_idx" in str(plan)) == index, plan
-                    answers[index] = [
+                    answers[index, probes] = [
                         conn.execute(sql, (str(q.tolist()), str(q.tolist())), prepare=False).fetchall()
                         for q in x[n:]
                     ]
-            assert answers[True] == answers[False], metric
+            assert answers[True, lists] == answers[False, lists], metric
+            exact = dict(conn.execute(f"SELECT id, v {op} %s::{column} FROM h", (str(x[n].tolist()),)).fetchall())
+            first = answers[True, 2][0]
+            assert [d for _, d in first] == sorted(exact[i] for i, _ in first), metric
+            for rows in answers[True, 2]:
+                assert len(rows) == 10 and [d for _, d in rows] == sorted(d for _, d in rows), metric
             conn.execute("DROP INDEX h_idx")
 
 
@@ -249,18 +266,19 @@ def own_vector_misses(conn, ids, data, lists):
     return missing
 
 
-@pytest.mark.parametrize("dim", [32, 3000])
-def test_crash_during_concurrent_inserts(dim):
-    """kill -9 of the server while 4 sessions insert; 3,000 dimensions:
-    every record spans two new pages, logged in one record."""
-    c = Cluster(STATE / f"ivf-crash-{dim}", 54371).init().start()
+@pytest.mark.parametrize("dim,storage", [(32, "exact"), (3000, "exact"), (32, "i8"), (9000, "i8")])
+def test_crash_during_concurrent_inserts(dim, storage):
+    """kill -9 of the server while 4 sessions insert; 3,000 float4 (or
+    9,000 8-bit) dimensions: every record spans two new pages, logged in
+    one record."""
+    c = Cluster(STATE / f"ivf-crash-{dim}-{storage}", 54371).init().start()
     built, rows = (1000, 4000) if dim == 32 else (300, 900)
     data = clustered(rows, dim, 10, seed=34)
     want = (rows - built) // 5
     with c.connect() as conn:
         conn.execute("CREATE EXTENSION pgvision")
         load(conn, "c", np.arange(built), data[:built])
-        conn.execute("CREATE INDEX ON c USING ivfflat (v) WITH (lists = 8)")
+        conn.execute(f"CREATE INDEX ON c USING ivfflat (v) WITH (lists = 8, storage = '{storage}')")
     committed, errors = crash_during_inserts(c, "c", data[:rows], built, want)
     c.start()
     ids = np.array(sorted(set(range(built)) | set(committed)))
@@ -277,27 +295,30 @@ def test_crash_during_concurrent_inserts(dim):
         c.stop()
 
 
-def test_replica_answers_like_primary():
+@pytest.mark.parametrize("storage", ["exact", "i8"])
+def test_replica_answers_like_primary(storage):
     """Build, inserts (new pages and pieces), deletes and vacuum reach a
     streaming standby through WAL: it answers exactly as the primary."""
-    primary = Cluster(STATE / "ivf-primary", 54373).init().start()
+    primary = Cluster(STATE / f"ivf-primary-{storage}", 54373).init().start()
     data = clustered(6000, 48, 16, seed=35)
     queries = clustered(20, 48, 16, seed=36)
-    wide = resnetlike(300, 3000, seed=37)
+    # wide enough that a record spans two pages
+    wide = resnetlike(300, 3000 if storage == "exact" else 9000, seed=37)
+    with_ = f"storage = '{storage}'"
     try:
         with primary.connect() as conn:
             conn.execute("CREATE EXTENSION pgvision")
             load(conn, "items", np.arange(3000), data[:3000])
-            conn.execute("CREATE INDEX items_l2 ON items USING ivfflat (v) WITH (lists = 30)")
+            conn.execute(f"CREATE INDEX items_l2 ON items USING ivfflat (v) WITH (lists = 30, {with_})")
             load(conn, "wide", np.arange(100), wide[:100])
-            conn.execute("CREATE INDEX wide_l2 ON wide USING ivfflat (v) WITH (lists = 4)")
-        replica = primary.replica(STATE / "ivf-replica", 54374)
+            conn.execute(f"CREATE INDEX wide_l2 ON wide USING ivfflat (v) WITH (lists = 4, {with_})")
+        replica = primary.replica(STATE / f"ivf-replica-{storage}", 54374)
         try:
             with primary.connect() as conn:
                 load(conn, "items", np.arange(3000, 6000), data[3000:], create=False)
                 conn.execute("DELETE FROM items WHERE id % 7 = 0")
                 conn.execute("VACUUM items")
-                conn.execute("CREATE INDEX items_cos ON items USING ivfflat (v vector_cosine_ops) WITH (lists = 20)")
+                conn.execute(f"CREATE INDEX items_cos ON items USING ivfflat (v vector_cosine_ops) WITH (lists = 20, {with_})")
                 load(conn, "wide", np.arange(100, 300), wide[100:], create=False)
                 conn.execute("DELETE FROM wide WHERE id % 3 = 0")
                 conn.execute("VACUUM wide")

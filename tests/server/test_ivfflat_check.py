@@ -1,5 +1,5 @@
 """pgvision_index_check on ivfflat indexes: sound indexes (vector, halfvec,
-bit; one-item records and records in pieces; after inserts, deletes and
+bit; exact and 8-bit lists; one-item records and records in pieces; after inserts, deletes and
 VACUUM) pass with and without heapallindexed; damage written into a stopped
 cluster's index file (meta page, centres, directory, list pages, chain
 links, record items, a record's vector) is an ERROR with SQLSTATE XX002
@@ -45,7 +45,8 @@ def ivf():
                 copy.set_types(["int4", "vector"])
                 for i in range(rows):
                     copy.write_row((i, data[t][i]))
-            conn.execute(f"CREATE INDEX {t}_idx ON {t} USING ivfflat (v {ops}) WITH (lists = {lists})")
+            # exact lists: the damage cases below write float4 records
+            conn.execute(f"CREATE INDEX {t}_idx ON {t} USING ivfflat (v {ops}) WITH (lists = {lists}, storage = 'exact')")
     yield c, data
     c.stop()
 
@@ -73,9 +74,12 @@ def test_sound_indexes_pass(ivf):
         indexes = {
             "s_l2": "v vector_l2_ops", "s_cos": "v vector_cosine_ops", "s_hip": "h halfvec_ip_ops",
             "s_hcos": "h halfvec_cosine_ops", "s_bit": "b bit_hamming_ops",
+            # lists of 8-bit copies (storage = 'i8')
+            "s_l2_i8": "v vector_l2_ops", "s_hip_i8": "h halfvec_ip_ops",
         }
         for name, col in indexes.items():
-            conn.execute(f"CREATE INDEX {name} ON s USING ivfflat ({col}) WITH (lists = 8)")
+            storage = ", storage = 'i8'" if name.endswith("_i8") else ", storage = 'exact'"
+            conn.execute(f"CREATE INDEX {name} ON s USING ivfflat ({col}) WITH (lists = 8{storage})")
         for i, row in enumerate(x[400:], start=400):
             bits = "".join("1" if e > 0 else "0" for e in row)
             conn.execute("INSERT INTO s VALUES (%s, %s, %s::vector::halfvec, %s::bit(24))", (i, row, row, bits))

@@ -37,12 +37,7 @@ impl Sq8Vector {
     /// Encodes `x` (finite elements), computing its range, error bound and
     /// norm.
     pub fn encode(x: &[f32]) -> Self {
-        let (lo, hi) = x
-            .iter()
-            .fold((f32::INFINITY, f32::NEG_INFINITY), |(lo, hi), &v| {
-                (lo.min(v), hi.max(v))
-            });
-        let (lo, hi) = if x.is_empty() { (0.0, 0.0) } else { (lo, hi) };
+        let (lo, hi) = range(x);
         // Slightly under range / 255, so that offset + 255 * scale never
         // rounds past the largest element (nor overflows to infinity).
         // Capped so that 255 * scale stays finite in f32 (a range wider
@@ -53,15 +48,12 @@ impl Sq8Vector {
         } else {
             1.0 // a constant vector: every code 0, the copy exact
         };
-        let codes: Vec<u8> = x
-            .iter()
-            .map(|&v| {
-                ((v as f64 - lo as f64) / scale as f64)
-                    .round()
-                    .clamp(0.0, TOP) as u8
-            })
-            .collect();
-        let norm = x.iter().map(|&v| v as f64 * v as f64).sum::<f64>().sqrt();
+        // Rounded to the nearest code (a float-to-int conversion that
+        // saturates, not a call per element); any codes would do for the
+        // bound, which is measured from them below.
+        let inv = (1.0 / scale as f64) as f32;
+        let codes: Vec<u8> = x.iter().map(|&v| ((v - lo) * inv + 0.5) as u8).collect();
+        let norm = sum8(x, |v| v as f64 * v as f64).sqrt();
         Sq8Vector {
             scale,
             offset: lo,
@@ -94,14 +86,69 @@ impl Sq8Vector {
 /// fused multiply-adds may differ by (one f32 rounding of each decoded
 /// value, at most `eps * max|decoded|` each), rounded up.
 fn err_bound(x: &[f32], codes: &[u8], scale: f32, offset: f32) -> f32 {
-    let (mut err2, mut top) = (0f64, 0f64);
-    for (&v, &c) in x.iter().zip(codes) {
-        let back = offset + scale * c as f32;
-        err2 += (v as f64 - back as f64).powi(2);
-        top = top.max((back as f64).abs());
+    let back = |c: u8| offset + scale * c as f32;
+    let (mut err2, mut top) = ([0f64; LANES], [0f32; LANES]);
+    let (xs, cs) = (x.chunks_exact(LANES), codes.chunks_exact(LANES));
+    let (x_rest, c_rest) = (xs.remainder(), cs.remainder());
+    for (x, c) in xs.zip(cs) {
+        for i in 0..LANES {
+            let b = back(c[i]);
+            err2[i] += (x[i] as f64 - b as f64) * (x[i] as f64 - b as f64);
+            top[i] = if b.abs() > top[i] { b.abs() } else { top[i] };
+        }
     }
+    for (i, (&v, &c)) in x_rest.iter().zip(c_rest).enumerate() {
+        let b = back(c);
+        err2[i] += (v as f64 - b as f64) * (v as f64 - b as f64);
+        top[i] = if b.abs() > top[i] { b.abs() } else { top[i] };
+    }
+    let err2: f64 = err2.iter().sum();
+    let top = top.iter().fold(0f64, |t, &b| t.max(b as f64));
     let fused = (x.len() as f64).sqrt() * f32::EPSILON as f64 * top;
     ((err2.sqrt() + fused) * (1.0 + 1e-6)) as f32
+}
+
+/// Independent sums a loop below keeps (so that the compiler may use SIMD
+/// lanes: float sums in one accumulator must stay in order).
+const LANES: usize = 8;
+
+/// The smallest and largest of `x` ((0, 0) when empty; NaN-free input).
+fn range(x: &[f32]) -> (f32, f32) {
+    if x.is_empty() {
+        return (0.0, 0.0);
+    }
+    let (mut lo, mut hi) = ([x[0]; LANES], [x[0]; LANES]);
+    let chunks = x.chunks_exact(LANES);
+    let rest = chunks.remainder();
+    for c in chunks {
+        for i in 0..LANES {
+            lo[i] = if c[i] < lo[i] { c[i] } else { lo[i] };
+            hi[i] = if c[i] > hi[i] { c[i] } else { hi[i] };
+        }
+    }
+    for (i, &v) in rest.iter().enumerate() {
+        lo[i] = if v < lo[i] { v } else { lo[i] };
+        hi[i] = if v > hi[i] { v } else { hi[i] };
+    }
+    let lo = lo.iter().fold(f32::INFINITY, |a, &b| a.min(b));
+    let hi = hi.iter().fold(f32::NEG_INFINITY, |a, &b| a.max(b));
+    (lo, hi)
+}
+
+/// The f64 sum of `f` over `x`, in [`LANES`] partial sums.
+fn sum8(x: &[f32], f: impl Fn(f32) -> f64) -> f64 {
+    let mut acc = [0f64; LANES];
+    let chunks = x.chunks_exact(LANES);
+    let rest = chunks.remainder();
+    for c in chunks {
+        for i in 0..LANES {
+            acc[i] += f(c[i]);
+        }
+    }
+    for (i, &v) in rest.iter().enumerate() {
+        acc[i] += f(v);
+    }
+    acc.iter().sum()
 }
 
 /// Scalar reference: `offset + scale * codes` into `out` (same length).

@@ -135,6 +135,16 @@ pub fn check_record(
     if layout.element.is_bits() {
         return Ok((tid, piece)); // any bits are a bit string
     }
+    if layout.element == crate::layout::Element::Sq8 {
+        // Any bytes are codes; piece 0 starts with the fields a scan's
+        // bounds are made of.
+        if piece == 0 {
+            let head = &body[..body.len().min(crate::layout::SQ8_HEADER)];
+            crate::layout::Sq8Record::read(head)
+                .map_err(|e| format!("heap TID ({},{}): {e}", tid.block, tid.offset))?;
+        }
+        return Ok((tid, piece));
+    }
     let values = layout.element.values(body, scratch);
     if let Some(i) = values.iter().position(|x| !x.is_finite()) {
         let element = piece * crate::layout::PIECE_BYTES / layout.element.bytes() + i;
@@ -275,6 +285,17 @@ mod tests {
             .unwrap_err()
             .contains("element 1"));
         assert!(check_record(&layout, &item[..10], 4, &mut scratch).is_err());
+        // 8-bit records: any codes, finite fields
+        let sq8 = RecordLayout::new(4, Element::Sq8);
+        let item = sq8
+            .encode(tid, &Element::Sq8.encode(&[1.0, 2.0, 3.0, 4.0]))
+            .remove(0);
+        assert_eq!(check_record(&sq8, &item, 4, &mut scratch), Ok((tid, 0)));
+        let mut bad = item.clone();
+        bad[8 + 8..8 + 12].copy_from_slice(&f32::INFINITY.to_le_bytes());
+        assert!(check_record(&sq8, &bad, 4, &mut scratch)
+            .unwrap_err()
+            .contains("bound inf"));
         // overlapping items, a line pointer not in use
         let mut o = p.clone();
         let lp1 = u32::from_le_bytes(o[24..28].try_into().unwrap());

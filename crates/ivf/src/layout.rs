@@ -35,7 +35,9 @@
 //!
 //! A record is a heap TID and the row's vector at the precision of the
 //! column's type ([`Element`]: float4 for `vector`, half floats for
-//! `halfvec`). A record whose vector fits one item ([`PIECE_BYTES`]: up to
+//! `halfvec`), or with `storage = 'i8'` an 8-bit copy of it
+//! ([`Element::Sq8`]: its scale, offset, error bound and norm, then a
+//! byte a dimension, `distance::sq8`). A record whose vector fits one item ([`PIECE_BYTES`]: up to
 //! 2,036 float4 or 4,072 half dimensions) is one item, many to a page. A wider one is cut into
 //! *pieces*, one item each, alone on consecutive pages of the chain
 //! (piece 0 first); every piece repeats the TID and says which piece it
@@ -247,7 +249,7 @@ impl Meta {
 /// keeps bit centres).
 pub fn centre_bytes(lists: u32, dims: u32, element: Element) -> usize {
     let per = match element {
-        Element::F32 | Element::F16 => dims as usize * 4,
+        Element::F32 | Element::F16 | Element::Sq8 => dims as usize * 4,
         Element::Bits => element.vector_bytes(dims as usize),
     };
     lists as usize * per
@@ -309,6 +311,73 @@ pub enum Element {
     /// patterns are its bytes ([`Element::prepare`]), never used as
     /// numbers: the code that moves float rows moves these unchanged.
     Bits,
+    /// An 8-bit copy (`distance::sq8::Sq8Vector`) of a `vector` or
+    /// `halfvec` value: [`SQ8_HEADER`] bytes (scale, offset, error bound,
+    /// norm: f32s) then one code a dimension. Approximate: a scan hands on
+    /// lower bounds of exact distances and the executor rechecks them. In
+    /// memory (rows, centres, queries) vectors are plain f32s.
+    Sq8,
+}
+
+/// Bytes before the codes of an [`Element::Sq8`] vector.
+pub const SQ8_HEADER: usize = 16;
+
+/// An [`Element::Sq8`] vector's stored bytes, read back.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Sq8Record<'a> {
+    /// Step between two codes.
+    pub scale: f32,
+    /// Value of code 0.
+    pub offset: f32,
+    /// Bound of the copy's error (`distance::sq8`).
+    pub err: f32,
+    /// Exact norm of the vector.
+    pub norm: f32,
+    /// One code a dimension.
+    pub codes: &'a [u8],
+}
+
+impl<'a> Sq8Record<'a> {
+    /// The fields of stored bytes `b` (a whole vector); an error where
+    /// they are too short or a field is not finite (or the scale not
+    /// positive), which a scan's bounds could not survive.
+    pub fn read(b: &'a [u8]) -> Result<Sq8Record<'a>, Corrupt> {
+        if b.len() < SQ8_HEADER {
+            return Err(Corrupt::Record(format!(
+                "8-bit vector of {} bytes",
+                b.len()
+            )));
+        }
+        let f = |at: usize| f32::from_le_bytes(b[at..at + 4].try_into().expect("4 bytes"));
+        let r = Sq8Record {
+            scale: f(0),
+            offset: f(4),
+            err: f(8),
+            norm: f(12),
+            codes: &b[SQ8_HEADER..],
+        };
+        let ok = r.scale.is_finite()
+            && r.scale > 0.0
+            && r.offset.is_finite()
+            && r.err.is_finite()
+            && r.err >= 0.0
+            && r.norm.is_finite()
+            && r.norm >= 0.0;
+        if !ok {
+            return Err(Corrupt::Record(format!(
+                "8-bit vector with scale {}, offset {}, bound {}, norm {}",
+                r.scale, r.offset, r.err, r.norm
+            )));
+        }
+        Ok(r)
+    }
+
+    /// The approximate values `offset + scale * code`, into `out`.
+    pub fn decode_into(&self, out: &mut Vec<f32>) {
+        out.clear();
+        out.resize(self.codes.len(), 0.0);
+        distance::sq8::decode_to(self.codes, self.scale, self.offset, out);
+    }
 }
 
 impl Element {
@@ -318,6 +387,7 @@ impl Element {
             Element::F32 => 0,
             Element::F16 => 1,
             Element::Bits => 2,
+            Element::Sq8 => 3,
         }
     }
 
@@ -327,16 +397,18 @@ impl Element {
             0 => Some(Element::F32),
             1 => Some(Element::F16),
             2 => Some(Element::Bits),
+            3 => Some(Element::Sq8),
             _ => None,
         }
     }
 
     /// Bytes of one stored value (for `Bits`, one f32 of the in-memory
-    /// form: 32 bits).
+    /// form: 32 bits; for `Sq8`, a code).
     pub fn bytes(self) -> usize {
         match self {
             Element::F32 | Element::Bits => 4,
             Element::F16 => 2,
+            Element::Sq8 => 1,
         }
     }
 
@@ -345,7 +417,7 @@ impl Element {
     /// over four.
     pub fn width(self, dims: usize) -> usize {
         match self {
-            Element::F32 | Element::F16 => dims,
+            Element::F32 | Element::F16 | Element::Sq8 => dims,
             Element::Bits => distance::packed::words(dims) * distance::packed::WORD_BYTES / 4,
         }
     }
@@ -354,6 +426,7 @@ impl Element {
     pub fn vector_bytes(self, dims: usize) -> usize {
         match self {
             Element::F32 | Element::F16 => dims * self.bytes(),
+            Element::Sq8 => SQ8_HEADER + dims,
             Element::Bits => self.width(dims) * 4,
         }
     }
@@ -361,7 +434,7 @@ impl Element {
     /// Most dimensions an index of this kind takes.
     pub fn max_dims(self) -> usize {
         match self {
-            Element::F32 | Element::F16 => pageformat::MAX_DIMS,
+            Element::F32 | Element::F16 | Element::Sq8 => pageformat::MAX_DIMS,
             Element::Bits => pageformat::MAX_BIT_DIMS,
         }
     }
@@ -377,7 +450,7 @@ impl Element {
     /// patterns, written into `out`.
     pub fn prepare<'a>(self, v: &'a [f32], out: &'a mut Vec<f32>) -> &'a [f32] {
         match self {
-            Element::F32 | Element::F16 => v,
+            Element::F32 | Element::F16 | Element::Sq8 => v,
             Element::Bits => {
                 let packed = distance::packed::pack_floats(v);
                 out.clear();
@@ -388,7 +461,7 @@ impl Element {
     }
 
     /// A vector's bytes as records store it (for `F16`, values a halfvec
-    /// held, which convert exactly).
+    /// held, which convert exactly; for `Sq8`, its 8-bit copy).
     pub fn encode(self, v: &[f32]) -> Vec<u8> {
         let mut out = Vec::new();
         self.encode_into(v, &mut out);
@@ -406,11 +479,26 @@ impl Element {
                 h.convert_from_f32_slice(v); // SIMD where the CPU has F16C
                 out.extend(h.iter().flat_map(|x| x.to_le_bytes()));
             }
+            Element::Sq8 => {
+                let s = distance::sq8::Sq8Vector::encode(v);
+                for x in [s.scale, s.offset, s.err, s.norm] {
+                    out.extend_from_slice(&x.to_le_bytes());
+                }
+                out.extend_from_slice(&s.codes);
+            }
         }
     }
 
-    /// Appends the values of stored bytes `b` (whole elements) to `out`.
-    pub fn extend(self, out: &mut Vec<f32>, b: &[u8]) {
+    /// Whether records hold approximate copies (a scan's distances are
+    /// lower bounds, rechecked by the executor).
+    pub fn is_approximate(self) -> bool {
+        self == Element::Sq8
+    }
+
+    /// Appends the values of stored bytes `b` (whole elements) to `out`
+    /// (not for `Sq8`, whose pieces are assembled as bytes: see
+    /// [`Assembler`]).
+    fn extend(self, out: &mut Vec<f32>, b: &[u8]) {
         match self {
             Element::F32 | Element::Bits => extend_f32(out, b),
             Element::F16 => {
@@ -418,11 +506,13 @@ impl Element {
                 decode_halves(b, &mut wide);
                 out.extend_from_slice(&wide);
             }
+            Element::Sq8 => unreachable!("8-bit records are assembled as bytes"),
         }
     }
 
     /// The values of stored bytes `b`: borrowed where they are aligned
-    /// float4s, else decoded into `scratch`.
+    /// float4s, else decoded into `scratch` (not for `Sq8`: read its
+    /// bytes with [`Sq8Record::read`]).
     pub fn values<'a>(self, b: &'a [u8], scratch: &'a mut Vec<f32>) -> &'a [f32] {
         if self != Element::F16 {
             #[cfg(target_endian = "little")]
@@ -436,6 +526,7 @@ impl Element {
                 extend_f32(scratch, b);
             }
             Element::F16 => decode_halves(b, scratch),
+            Element::Sq8 => unreachable!("8-bit records are read with Sq8Record::read"),
         }
         scratch
     }
@@ -574,6 +665,8 @@ pub struct Assembler {
     partial: Option<(HeapTid, usize)>,
     /// The vector so far (the whole vector once complete).
     values: Vec<f32>,
+    /// For `Sq8` records, the stored bytes so far instead.
+    raw: Vec<u8>,
 }
 
 impl Assembler {
@@ -582,7 +675,8 @@ impl Assembler {
         Assembler {
             layout,
             partial: None,
-            values: Vec::with_capacity(layout.vector_bytes / layout.element.bytes()),
+            values: Vec::new(),
+            raw: Vec::new(),
         }
     }
 
@@ -601,8 +695,13 @@ impl Assembler {
         }
         if piece == 0 {
             self.values.clear();
+            self.raw.clear();
         }
-        self.layout.element.extend(&mut self.values, body);
+        if self.layout.element == Element::Sq8 {
+            self.raw.extend_from_slice(body);
+        } else {
+            self.layout.element.extend(&mut self.values, body);
+        }
         if piece + 1 == self.layout.pieces {
             self.partial = None;
             Ok(Some(tid))
@@ -612,9 +711,16 @@ impl Assembler {
         }
     }
 
-    /// The vector of the record [`Assembler::feed`] completed last.
+    /// The vector of the record [`Assembler::feed`] completed last
+    /// (empty for `Sq8` records: see [`Assembler::bytes`]).
     pub fn vector(&self) -> &[f32] {
         &self.values
+    }
+
+    /// The stored bytes of the `Sq8` record [`Assembler::feed`] completed
+    /// last (empty for other kinds).
+    pub fn bytes(&self) -> &[u8] {
+        &self.raw
     }
 
     /// Forgets a record in progress (a new chain starts).
@@ -852,7 +958,56 @@ mod tests {
             Element::from_code(Element::Bits.code()),
             Some(Element::Bits)
         );
-        assert_eq!(Element::from_code(3), None);
+        assert_eq!(Element::from_code(Element::Sq8.code()), Some(Element::Sq8));
+        assert_eq!(Element::from_code(4), None);
+    }
+
+    #[test]
+    fn sq8_records_round_trip_whole_and_in_pieces() {
+        for dims in [1usize, 3, 128, 2048, 8200, 16_000] {
+            let layout = RecordLayout::new(dims, Element::Sq8);
+            assert_eq!(layout.vector_bytes, SQ8_HEADER + dims);
+            assert_eq!(layout.spans(), SQ8_HEADER + dims > PIECE_BYTES, "{dims}");
+            let v: Vec<f32> = (0..dims)
+                .map(|i| ((i * 37) % 101) as f32 * 0.01 - 0.4)
+                .collect();
+            let bytes = Element::Sq8.encode(&v);
+            let want = distance::sq8::Sq8Vector::encode(&v);
+            let tid = HeapTid {
+                block: 5,
+                offset: 9,
+            };
+            let mut a = Assembler::new(layout);
+            let mut done = None;
+            for item in layout.encode(tid, &bytes) {
+                assert!(item.len() <= MAX_ITEM);
+                done = a.feed(&item).unwrap();
+            }
+            assert_eq!(done, Some(tid));
+            assert_eq!(a.bytes(), &bytes[..]);
+            let r = Sq8Record::read(a.bytes()).unwrap();
+            assert_eq!(
+                (r.scale, r.offset, r.err, r.norm),
+                (want.scale, want.offset, want.err, want.norm)
+            );
+            assert_eq!(r.codes, &want.codes[..]);
+            let mut back = Vec::new();
+            r.decode_into(&mut back);
+            assert_eq!(back, want.decode());
+        }
+        // 2048-d: a quarter of the float4 record, half the halfvec one.
+        assert_eq!(records_per_page(&RecordLayout::new(2048, Element::Sq8)), 3);
+        assert_eq!(records_per_page(&RecordLayout::new(2048, Element::F16)), 1);
+        assert_eq!(records_per_page(&RecordLayout::new(128, Element::Sq8)), 52);
+        assert_eq!(records_per_page(&RecordLayout::new(128, Element::F32)), 15);
+        // Damaged fields are errors, not bounds.
+        let mut bytes = Element::Sq8.encode(&[1.0, 2.0, 3.0]);
+        assert!(Sq8Record::read(&bytes[..10]).is_err());
+        bytes[0..4].copy_from_slice(&f32::NAN.to_le_bytes());
+        assert!(Sq8Record::read(&bytes).is_err());
+        let mut bytes = Element::Sq8.encode(&[1.0, 2.0, 3.0]);
+        bytes[8..12].copy_from_slice(&(-1.0f32).to_le_bytes());
+        assert!(Sq8Record::read(&bytes).is_err());
     }
 
     #[test]

@@ -21,5 +21,5 @@ pub mod sample;
 
 pub use kmeans::memory_bytes;
 pub use kmeans::{quick_centres, train, train_with, Assignment, Cancelled, Params};
-pub use nearest::{nearest_centre, nearest_centres};
+pub use nearest::{nearest_centre, nearest_centres, PrunedNearest};
 pub use sample::Reservoir;

@@ -16,6 +16,72 @@ pub fn nearest_centre(centres: &[f32], dim: usize, v: &[f32], how: Assignment) -
     best
 }
 
+/// The nearest centre of many rows under L2, skipping the centres the
+/// triangle inequality rules out: with `b` the best centre so far, a centre
+/// `c` with `|b - c| >= 2 |v - b|` is no nearer than `b` (Elkan's lemma),
+/// so it is not measured. The answer is [`nearest_centre`]'s, tie for tie:
+/// centres are visited in order and a centre is skipped only when it is
+/// strictly farther, beyond a margin for the kernels' rounding.
+pub struct PrunedNearest<'a> {
+    centres: &'a [f32],
+    dim: usize,
+    /// `gaps[b * k + c]`: `|b - c|` shrunk by the rounding margin.
+    gaps: Vec<f32>,
+}
+
+/// Relative margin the skipping keeps for rounding in the distance kernels
+/// (their squared distances are within far less of the exact ones).
+const PRUNE_MARGIN: f32 = 1e-3;
+
+/// Most centres [`PrunedNearest`] takes (its table has one entry a pair).
+pub const PRUNED_MAX_CENTRES: usize = 1024;
+
+impl<'a> PrunedNearest<'a> {
+    /// The table of centre-to-centre distances for `centres` (rows of
+    /// `dim` floats) under `how`; None unless `how` is L2 and there are at
+    /// most [`PRUNED_MAX_CENTRES`] centres.
+    pub fn new(centres: &'a [f32], dim: usize, how: Assignment) -> Option<Self> {
+        let k = centres.len() / dim.max(1);
+        if how != Assignment::L2 || k > PRUNED_MAX_CENTRES || dim == 0 {
+            return None;
+        }
+        let mut gaps = vec![0f32; k * k];
+        for b in 0..k {
+            for c in 0..b {
+                let d = distance::l2_squared(
+                    &centres[b * dim..(b + 1) * dim],
+                    &centres[c * dim..(c + 1) * dim],
+                )
+                .sqrt()
+                    * (1.0 - PRUNE_MARGIN);
+                gaps[b * k + c] = d;
+                gaps[c * k + b] = d;
+            }
+        }
+        Some(PrunedNearest { centres, dim, gaps })
+    }
+
+    /// [`nearest_centre`] of `v` under L2.
+    pub fn nearest(&self, v: &[f32]) -> (usize, f32) {
+        let k = self.centres.len() / self.dim;
+        let mut best = (0, f32::INFINITY);
+        // twice |v - best| grown by the margin: a centre at least this far
+        // from `best` is farther from `v` than `best`
+        let mut reach = f32::INFINITY;
+        for (c, centre) in self.centres.chunks_exact(self.dim).enumerate() {
+            if c > 0 && self.gaps[best.0 * k + c] >= reach {
+                continue;
+            }
+            let d = distance::l2_squared(v, centre);
+            if d < best.1 {
+                best = (c, d);
+                reach = 2.0 * d.sqrt() * (1.0 + PRUNE_MARGIN);
+            }
+        }
+        best
+    }
+}
+
 /// The `probes` centres nearest `v`, nearest first (ties: lower centre
 /// first), each with its distance.
 pub fn nearest_centres(
@@ -41,4 +107,49 @@ pub fn nearest_centres(
     }
     all.sort_by(by_distance);
     all
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Rows around a few clusters, and some far from all of them.
+    fn rows(n: usize, dim: usize, seed: u64) -> Vec<f32> {
+        let mut x = seed;
+        let mut next = move || {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            (x % 10_000) as f32 / 10_000.0 - 0.5
+        };
+        (0..n * dim)
+            .map(|i| ((i / dim) % 7) as f32 * 0.3 * (i % 3) as f32 + next() * 0.2)
+            .collect()
+    }
+
+    #[test]
+    fn pruned_nearest_is_nearest_centre() {
+        for (dim, k) in [(1usize, 3usize), (8, 17), (128, 100), (37, 250)] {
+            let centres = rows(k, dim, 7 + dim as u64);
+            let pruned = PrunedNearest::new(&centres, dim, Assignment::L2).expect("L2");
+            // and duplicated centres: ties go to the lower one
+            let mut twice = centres.clone();
+            twice.extend_from_slice(&centres);
+            let pruned_twice = PrunedNearest::new(&twice, dim, Assignment::L2).expect("L2");
+            for v in rows(2000, dim, 99 + k as u64).chunks_exact(dim) {
+                let want = nearest_centre(&centres, dim, v, Assignment::L2);
+                assert_eq!(pruned.nearest(v), want, "{dim}-d, {k} centres");
+                assert_eq!(pruned_twice.nearest(v), want, "{dim}-d, ties");
+            }
+            for v in centres.chunks_exact(dim) {
+                assert_eq!(
+                    pruned.nearest(v),
+                    nearest_centre(&centres, dim, v, Assignment::L2)
+                );
+            }
+        }
+        assert!(PrunedNearest::new(&[0.0; 8], 2, Assignment::InnerProduct).is_none());
+        let many = vec![0.0; (PRUNED_MAX_CENTRES + 1) * 2];
+        assert!(PrunedNearest::new(&many, 2, Assignment::L2).is_none());
+    }
 }
