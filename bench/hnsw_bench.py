@@ -62,7 +62,7 @@ OPCLASSES = {
 # classes (both engines then store and index halfvec; the data and queries
 # are rounded to f16 first, so the exact answers are those of what is stored).
 COLUMN = "vector"
-STORAGE = "half"  # --storage: the hnsw storage option of pgvision's index
+STORAGE = None  # --storage: the hnsw storage option of pgvision's index (None: its default)
 
 # pgvector 0.8.6 on this machine, m=16, ef_construction=64, from issue 3
 # (resnetlike: a halfvec expression index, since vector(2048) cannot be indexed).
@@ -379,8 +379,8 @@ class PeakMemory:
 
 
 def storage_option(engine):
-    """`, storage = '...'` for a pgvision index built with --storage other than half."""
-    return f", storage = '{STORAGE}'" if engine == "pgvision" and STORAGE != "half" else ""
+    """`, storage = '...'` for a pgvision index built with --storage; none by default."""
+    return f", storage = '{STORAGE}'" if engine == "pgvision" and STORAGE else ""
 
 
 def build_index(conn, opclass, engine, dim):
@@ -895,9 +895,9 @@ def main():
     ap.add_argument("--no-paired-builds", action="store_true",
                     help="with --against-pgvector: time the queries in alternation but not the "
                          "builds (a REINDEX per engine and round; long on the large sets)")
-    ap.add_argument("--storage", choices=["half", "i8"], default="half",
-                    help="pgvision's hnsw storage option: f16 copies (half, the default) or "
-                         "8-bit copies (i8)")
+    ap.add_argument("--storage", choices=["half", "i8"],
+                    help="pgvision's hnsw storage option: f16 copies (half) or 8-bit copies "
+                         "(i8); unset, the index chooses (8-bit copies for vector and halfvec)")
     a = ap.parse_args()
     global COLUMN, STORAGE
     STORAGE = a.storage
