@@ -722,7 +722,7 @@ impl PageGraph {
             hints.push(hint);
         }
         let codes = self.level0_codes_at();
-        let code_lines = self.code_bytes().div_ceil(64).min(PREFETCH_CODE_LINES);
+        let code_lines = self.code_lines().min(PREFETCH_CODE_LINES);
         for (hint, &i) in hints.iter().zip(order) {
             if let Some(hint) = hint {
                 hint.prefetch_item(ids[i].offset(), codes, code_lines);
@@ -734,13 +734,21 @@ impl PageGraph {
     /// level-0 element start (bytes into the item) and how many there
     /// are; `None` when the codes are no longer than those.
     fn code_rest(&self) -> Option<(usize, usize)> {
-        let lines = self.code_bytes().div_ceil(64);
+        let lines = self.code_lines();
         (lines > PREFETCH_CODE_LINES).then(|| {
             (
                 self.level0_codes_at() + 64 * PREFETCH_CODE_LINES,
                 lines - PREFETCH_CODE_LINES,
             )
         })
+    }
+
+    /// Cache lines an element's codes may touch: items are only 8-byte
+    /// aligned, so `b` bytes of codes usually straddle one line more than
+    /// `b / 64` (128 codes: three lines, not two). Prefetching from the
+    /// first code on in steps of 64 bytes, this many covers the last one.
+    fn code_lines(&self) -> usize {
+        (self.code_bytes() + 63).div_ceil(64)
     }
 
     /// Byte offset of the codes in a level-0 element (they end it).
