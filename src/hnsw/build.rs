@@ -170,7 +170,10 @@ pub unsafe extern "C-unwind" fn ambuild(
         }
         reltuples
     })
-    .finally(crate::pg::deferred_wal::end)
+    .finally(|| {
+        crate::pg::deferred_wal::end();
+        super::spill_links::end();
+    })
     .execute();
     // SAFETY: palloc'd result in the caller's context.
     unsafe {
@@ -425,21 +428,7 @@ fn reconnect_spilled(index: pg_sys::Relation) {
     let Some(ep) = graph.entry_point(&meta) else {
         return;
     };
-    let mut live = Vec::new();
-    for block in (super::store::META_BLOCK + 1)..crate::pg::am::nblocks(index) {
-        let page = super::pages::ReadPage::new(index, block);
-        for off in 1..=page.max_offset() {
-            let Some(bytes) = page.item(off) else {
-                continue;
-            };
-            if let Some(e) = super::store::checked_element(index, graph.layout(), block, off, bytes)
-            {
-                if !e.deleted() {
-                    live.push(ElementId::new(block, off));
-                }
-            }
-        }
-    }
+    let live = live_elements(index, &graph);
     let params = graph::InsertParams {
         m: meta.m as usize,
         ef_construction: meta.ef_construction as usize,
@@ -456,6 +445,42 @@ fn reconnect_spilled(index: pg_sys::Relation) {
         },
     );
     pgrx::debug1!("hnsw build: {bridges} bridges to elements the spilled inserts left unreachable");
+}
+
+/// The live elements of `index`, in page order.
+fn live_elements(index: pg_sys::Relation, graph: &super::store::PageGraph) -> Vec<ElementId> {
+    let mut live = Vec::new();
+    for block in (super::store::META_BLOCK + 1)..crate::pg::am::nblocks(index) {
+        let page = super::pages::ReadPage::new(index, block);
+        for off in 1..=page.max_offset() {
+            let Some(bytes) = page.item(off) else {
+                continue;
+            };
+            if let Some(e) = super::store::checked_element(index, graph.layout(), block, off, bytes)
+            {
+                if !e.deleted() {
+                    live.push(ElementId::new(block, off));
+                }
+            }
+        }
+    }
+    live
+}
+
+/// Counts the layer-0 in-links of the graph just written (read back from
+/// its pages, once the in-memory graph is freed), for the inserts that
+/// follow a spill (`spill_links.rs`).
+fn count_in_links(index: pg_sys::Relation) -> graph::InLinks<ElementId> {
+    let meta = super::store::read_meta(index);
+    let graph = super::store::PageGraph::new(index, &meta);
+    let mut links = graph::InLinks::new();
+    let mut list = Vec::new();
+    for e in live_elements(index, &graph) {
+        list.clear();
+        graph::Graph::neighbours(&graph, e, 0, &mut list);
+        links.add_list(&list);
+    }
+    links
 }
 
 /// When the in-memory graph has outgrown `maintenance_work_mem`, writes it
@@ -475,6 +500,7 @@ fn spill_if_full(state: &mut BuildState) {
         state.graph = new_graph(&state.params);
         state.seen = FxHashMap::default();
         state.tids = NodeTids::default();
+        super::spill_links::begin(count_in_links(state.index), state.limit);
     }
 }
 

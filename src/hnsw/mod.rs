@@ -14,6 +14,7 @@ pub(crate) mod options;
 pub(crate) mod pages;
 pub(crate) mod params;
 pub(crate) mod scan;
+pub(crate) mod spill_links;
 pub(crate) mod store;
 pub(crate) mod upper;
 pub(crate) mod vacuum;

@@ -1015,8 +1015,19 @@ impl GraphMut for PageGraph {
     /// (clustered-128-100k at 20MB), but lost recall: 0.968 against 0.975
     /// at ef_search 40 (bench/RESULTS.md, 2026-12-06, branch spill3): rows
     /// cut off while the later rows were inserted were never linked to them.
+    /// A spilled build answers the check from its in-link counts instead
+    /// (`has_way_in`, `spill_links.rs`).
     fn keeps_reach(&self) -> bool {
         true
+    }
+
+    /// From the spilled build's in-link counts (`spill_links.rs`), if this
+    /// is that build's graph and it keeps them.
+    fn has_way_in(&self, id: ElementId) -> Option<bool> {
+        if !self.building {
+            return None;
+        }
+        super::spill_links::has_in_link(id)
     }
 
     fn set_neighbours(&self, id: ElementId, lc: usize, neighbours: &[ElementId]) {
@@ -1025,8 +1036,16 @@ impl GraphMut for PageGraph {
         let level = self.element_for_change(id, page.item_mut(id.offset()).map(|b| &*b));
         self.check_layer(id, lc, level);
         let bytes = page.item_mut(id.offset()).expect("checked above");
+        let mut old = Vec::new();
+        let counted = self.building && lc == 0;
+        if counted {
+            self.layout.read(bytes).neighbours(0, &mut old);
+        }
         self.layout.write(bytes).set_neighbours(lc, neighbours);
         page.commit();
+        if counted {
+            super::spill_links::replace(&old, neighbours);
+        }
     }
 
     /// Optimistic read-modify-write: `update` runs on a copy with no lock
@@ -1056,6 +1075,9 @@ impl GraphMut for PageGraph {
             }
             self.layout.write(bytes).set_neighbours(lc, &new);
             page.commit();
+            if self.building && lc == 0 {
+                super::spill_links::replace(&old, &new);
+            }
             return;
         }
     }

@@ -22,6 +22,7 @@
 
 mod bound;
 mod candidate;
+mod in_links;
 mod insert;
 mod iterative;
 mod level;
@@ -42,6 +43,7 @@ mod way_in;
 
 pub use bound::{lower_bound, rounding_slack};
 pub use candidate::Candidate;
+pub use in_links::InLinks;
 pub use insert::{add_connection, insert, shrink_overfull};
 pub use iterative::IterativeSearch;
 pub use level::LevelGenerator;

@@ -102,6 +102,13 @@ pub trait GraphMut: Graph {
         false
     }
 
+    /// Whether some layer-0 list names `id`, where the store counts its
+    /// in-links ([`crate::InLinks`]); `None` when it does not, and the
+    /// reach check of `way_in.rs` reads the lists around `id` instead.
+    fn has_way_in(&self, _id: Self::Id) -> Option<bool> {
+        None
+    }
+
     /// Replaces the neighbour list of `id` at layer `lc`.
     fn set_neighbours(&self, id: Self::Id, lc: usize, neighbours: &[Self::Id]);
 

@@ -14,7 +14,11 @@
 //! if none links to it, `e -> x` comes back in place of a neighbour that
 //! `e` reaches that way ([`add_bridge`], as vacuum's bridges). A new node
 //! that every neighbour's shrink dropped gets the same kind of bridge from
-//! its nearest neighbour. Everything here is read outside the store's
+//! its nearest neighbour. A store that counts its lists' in-links
+//! ([`crate::InLinks`], a spilled build's) answers instead whether any list
+//! still names `x` ([`crate::GraphMut::has_way_in`]): one lookup instead of
+//! up to 2m list reads, and a weaker promise that the build's final
+//! reconnect pass completes. Everything here is read outside the store's
 //! locks, with the store's own atomic list updates, and is best effort
 //! under concurrent inserts as the back-links themselves are.
 
@@ -23,7 +27,8 @@ use crate::{Candidate, GraphMut};
 
 /// After a shrink took `e`'s list at layer 0 from `before` to `after`:
 /// gives each live node dropped from it that no node of `after` links to
-/// a way in again, from `e` or, when `e` has no neighbour to give up for
+/// (or, in a store that counts in-links, that no list names any more) a
+/// way in again, from `e` or, when `e` has no neighbour to give up for
 /// it, from one of `after`.
 pub(crate) fn keep_dropped_reachable<G: GraphMut>(
     graph: &G,
@@ -34,7 +39,12 @@ pub(crate) fn keep_dropped_reachable<G: GraphMut>(
 ) {
     let mut buf = Vec::new();
     for &x in before {
-        if after.contains(&x) || graph.is_deleted(x) || linked_from(graph, after, x, &mut buf) {
+        if after.contains(&x)
+            || graph.is_deleted(x)
+            || graph
+                .has_way_in(x)
+                .unwrap_or_else(|| linked_from(graph, after, x, &mut buf))
+        {
             continue;
         }
         let _ = std::iter::once(e)
