@@ -30,6 +30,7 @@ use super::params::{assignment, spherical, IndexParams};
 use crate::error::raise;
 use crate::pg::am::{build_threads, heap_tid, progress, progress_all};
 use crate::pg::bulk_write::BulkWriter;
+use crate::pg::parallel_scan;
 use crate::threads::{self, Purpose};
 use ivf::layout::{f32_bytes, Meta, RecordLayout, NEXT_AT, STREAM_BYTES};
 use pageformat::HeapTid;
@@ -189,22 +190,26 @@ unsafe extern "C-unwind" fn sample_callback(
     if null {
         return;
     }
-    with_row(state, datum, |state, v| {
-        if indexable(&state.params, v) {
-            state.rows += 1.0;
-            let mut prepared = std::mem::take(&mut state.prepared);
-            let v = state.params.element.prepare(v, &mut prepared);
-            state.sample.as_mut().expect("pass 1").offer(v);
-            if let Some(kept) = &mut state.kept {
-                kept.push(tid, v);
-                if kept.bytes() > state.keep_budget {
-                    state.kept = None; // too many: a second pass reads them
-                }
-            }
-            state.prepared = prepared;
-        }
-    });
+    with_row(state, datum, |state, v| sample_row(state, tid, v));
     pgrx::check_for_interrupts!();
+}
+
+/// Pass 1 for one row: offers it to the sample, and keeps it while every
+/// row fits.
+fn sample_row(state: &mut BuildState, tid: HeapTid, v: &[f32]) {
+    if indexable(&state.params, v) {
+        state.rows += 1.0;
+        let mut prepared = std::mem::take(&mut state.prepared);
+        let v = state.params.element.prepare(v, &mut prepared);
+        state.sample.as_mut().expect("pass 1").offer(v);
+        if let Some(kept) = &mut state.kept {
+            kept.push(tid, v);
+            if kept.bytes() > state.keep_budget {
+                state.kept = None; // too many: a second pass reads them
+            }
+        }
+        state.prepared = prepared;
+    }
 }
 
 /// Pass 2's callback: queues the row for its list.
@@ -510,18 +515,30 @@ pub unsafe extern "C-unwind" fn ambuild(
     };
     progress(pg_sys::PROGRESS_CREATEIDX_SUBPHASE, PHASE_KMEANS);
     let started = std::time::Instant::now();
-    // SAFETY: standard heap scan with our callback and state pointer.
-    let heap_rows = unsafe {
-        pg_sys::table_index_build_scan(
-            heap,
-            index,
-            index_info,
-            true,
-            true,
-            Some(sample_callback),
-            (&mut state as *mut BuildState).cast(),
-            core::ptr::null_mut(),
-        )
+    // Parallel workers read the table where the planner grants them
+    // (`crate::pg::parallel_scan`); the rows come in no fixed order.
+    let workers = parallel_scan::planned_workers(heap, index);
+    let heap_rows = if workers > 0 {
+        let (tuples, launched) =
+            parallel_scan::scan(heap, index, index_info, workers, &mut |tid, v| {
+                sample_row(&mut state, tid, v)
+            });
+        pgrx::debug1!("ivfflat build: {launched} parallel workers read the table with the leader");
+        tuples
+    } else {
+        // SAFETY: standard heap scan with our callback and state pointer.
+        unsafe {
+            pg_sys::table_index_build_scan(
+                heap,
+                index,
+                index_info,
+                true,
+                true,
+                Some(sample_callback),
+                (&mut state as *mut BuildState).cast(),
+                core::ptr::null_mut(),
+            )
+        }
     };
     let sample = state.sample.take().expect("pass 1");
     if sample.len() < lists {
