@@ -60,13 +60,84 @@ fn lock_modes(concurrent: bool) -> (pg_sys::LOCKMODE, pg_sys::LOCKMODE) {
     }
 }
 
-/// Workers the planner grants a build of `index` on `heap`
+/// Workers for a build of `index` on `heap`: what the planner grants
 /// (`plan_create_index_workers`: max_parallel_maintenance_workers, the
-/// table's size and parallel_workers option, parallel-safe expressions).
+/// table's size and parallel_workers option, parallel-safe expressions),
+/// or, where it grants none only because it sizes the table by its main
+/// fork, the same rule applied to the main fork and the TOAST table
+/// together (wide vectors live in TOAST: 20,000 rows of 2048 dimensions
+/// are 128 main pages and 41,000 TOAST pages).
 pub fn planned_workers(heap: pg_sys::Relation, index: pg_sys::Relation) -> usize {
-    // SAFETY: both relations are open and locked by this build.
-    let n = unsafe { pg_sys::plan_create_index_workers((*heap).rd_id, (*index).rd_id) };
-    (n.max(0) as usize).min(MAX_WORKERS)
+    // SAFETY: both relations are open and locked by this build; the rest
+    // reads GUC variables and the relations' catalog entries and options.
+    unsafe {
+        let n = pg_sys::plan_create_index_workers((*heap).rd_id, (*index).rd_id);
+        if n > 0 {
+            return (n as usize).min(MAX_WORKERS);
+        }
+        let max = pg_sys::max_parallel_maintenance_workers;
+        let rel = (*heap).rd_rel;
+        let options = (*heap).rd_options as *const pg_sys::StdRdOptions;
+        if max <= 0
+            || !pg_sys::IsUnderPostmaster
+            || (*rel).relpersistence as u8 == pg_sys::RELPERSISTENCE_TEMP
+            || (*rel).reltoastrelid == pg_sys::InvalidOid
+            || options.as_ref().is_some_and(|o| o.parallel_workers >= 0)
+            || !parallel_safe(index)
+        {
+            return 0;
+        }
+        let toast = pg_sys::table_open((*rel).reltoastrelid, pg_sys::AccessShareLock as _);
+        let pages = pg_sys::RelationGetNumberOfBlocksInFork(heap, pg_sys::ForkNumber::MAIN_FORKNUM)
+            as u64
+            + pg_sys::RelationGetNumberOfBlocksInFork(toast, pg_sys::ForkNumber::MAIN_FORKNUM)
+                as u64;
+        pg_sys::table_close(toast, pg_sys::AccessShareLock as _);
+        let mwm_kb = pg_sys::maintenance_work_mem as u64;
+        workers_for_pages(
+            pages,
+            pg_sys::min_parallel_table_scan_size.max(1) as u64,
+            max as u64,
+        )
+        .min((mwm_kb / 32768).saturating_sub(1))
+        .min(MAX_WORKERS as u64) as usize
+    }
+}
+
+/// `compute_parallel_worker`'s rule for a scan of `pages` pages: one
+/// worker from `threshold` pages, one more each time they triple, at most
+/// `max`.
+fn workers_for_pages(pages: u64, threshold: u64, max: u64) -> u64 {
+    if pages < threshold {
+        return 0;
+    }
+    let (mut workers, mut at) = (1, threshold * 3);
+    while pages >= at && workers < max {
+        workers += 1;
+        at *= 3;
+    }
+    workers.min(max)
+}
+
+/// Whether `index`'s expressions and predicate are parallel safe (the
+/// planner's test, with an empty planner state).
+///
+/// # Safety
+/// `index` is open.
+unsafe fn parallel_safe(index: pg_sys::Relation) -> bool {
+    // SAFETY: zeroed planner nodes in the current memory context are what
+    // is_parallel_safe reads (no parameters, no init plans, no parent).
+    unsafe {
+        let glob = pg_sys::palloc0(core::mem::size_of::<pg_sys::PlannerGlobal>())
+            as *mut pg_sys::PlannerGlobal;
+        (*glob).type_ = pg_sys::NodeTag::T_PlannerGlobal;
+        let root = pg_sys::palloc0(core::mem::size_of::<pg_sys::PlannerInfo>())
+            as *mut pg_sys::PlannerInfo;
+        (*root).type_ = pg_sys::NodeTag::T_PlannerInfo;
+        (*root).glob = glob;
+        pg_sys::is_parallel_safe(root, pg_sys::RelationGetIndexExpressions(index).cast())
+            && pg_sys::is_parallel_safe(root, pg_sys::RelationGetIndexPredicate(index).cast())
+    }
 }
 
 /// Where the scan callback puts each row.

@@ -283,6 +283,25 @@ def test_parallel_build_same_answers_and_worker_errors(cluster):
             conn.execute("DROP INDEX par_idx")
         assert answers[2] == answers[0] == knn(conn, "par", x[n:], "l2", index=False)
 
+        # 2048 dimensions: the rows live in TOAST (the main fork is a few
+        # pages, which alone the planner counts); workers read them too.
+        wide = resnetlike(1520, 2048, seed=47)
+        load(conn, "parw", np.arange(1500), wide[:1500])
+        conn.execute("SET max_parallel_maintenance_workers = 2")
+        conn.execute("SET client_min_messages = debug1")
+        conn.execute("CREATE INDEX parw_idx ON parw USING ivfflat ((v::halfvec(2048)) halfvec_l2_ops) "
+                     "WITH (lists = 5)")
+        conn.execute("RESET client_min_messages")
+        assert any("parallel workers read the table" in m for m in notes), notes
+        conn.execute("SELECT pgvision_index_check('parw_idx', true)")
+        conn.execute("SET enable_seqscan = off")
+        assert conn.execute("SELECT count(*) FROM (SELECT id FROM parw ORDER BY v::halfvec(2048) <-> "
+                            "(SELECT v FROM parw WHERE id = 7)::halfvec(2048) LIMIT 3) s WHERE id = 7"
+                            ).fetchone()[0] == 1
+        conn.execute("RESET enable_seqscan")
+        notes.clear()
+        conn.execute("DROP TABLE parw")
+
         conn.execute("DROP TABLE IF EXISTS bad")
         conn.execute("CREATE TABLE bad (id int, v vector) WITH (parallel_workers = 2)")
         conn.execute("INSERT INTO bad SELECT id, CASE WHEN id % 40 = 0 THEN '[1,2,3]'::vector "
