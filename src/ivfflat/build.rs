@@ -1,7 +1,9 @@
 //! `ambuild` and `ambuildempty`.
 //!
-//! Design note. Pass 1 reads the table and keeps a seeded reservoir
-//! sample (`ivf::Reservoir`): 256 rows a list up to 10,000, 50 a list
+//! Design note. Pass 1 reads the table (with parallel workers where they
+//! are granted, `crate::pg::parallel_scan`) and keeps a seeded sample
+//! keyed by heap TID, so the same whatever order rows come in
+//! (`ivf::Reservoir`): 256 rows a list up to 10,000, 50 a list
 //! past that (`ivf::layout::sample_rows`), as many as
 //! fit `maintenance_work_mem` beside k-means' own memory. k-means
 //! (`ivf::train`: k-means++ then Lloyd) runs on the build's rayon pool
@@ -201,7 +203,8 @@ fn sample_row(state: &mut BuildState, tid: HeapTid, v: &[f32]) {
         state.rows += 1.0;
         let mut prepared = std::mem::take(&mut state.prepared);
         let v = state.params.element.prepare(v, &mut prepared);
-        state.sample.as_mut().expect("pass 1").offer(v);
+        let id = (tid.block as u64) << 16 | tid.offset as u64;
+        state.sample.as_mut().expect("pass 1").offer(id, v);
         if let Some(kept) = &mut state.kept {
             kept.push(tid, v);
             if kept.bytes() > state.keep_budget {
