@@ -473,6 +473,36 @@ fn dir_images(meta: &Meta, heads: Option<&[u32]>) -> Vec<PageImage> {
         .collect()
 }
 
+/// A serial heap scan of the build calling `callback` with `state` for
+/// every row; the heap tuples counted.
+fn heap_scan(
+    heap: pg_sys::Relation,
+    index_info: *mut pg_sys::IndexInfo,
+    callback: unsafe extern "C-unwind" fn(
+        pg_sys::Relation,
+        pg_sys::ItemPointer,
+        *mut pg_sys::Datum,
+        *mut bool,
+        bool,
+        *mut core::ffi::c_void,
+    ),
+    state: &mut BuildState,
+) -> f64 {
+    // SAFETY: standard heap scan with our callback and state pointer.
+    unsafe {
+        pg_sys::table_index_build_scan(
+            heap,
+            state.index,
+            index_info,
+            true,
+            true,
+            Some(callback),
+            (state as *mut BuildState).cast(),
+            core::ptr::null_mut(),
+        )
+    }
+}
+
 /// `ambuild`: samples, trains the centres, assigns and writes every row.
 #[pgrx::pg_guard]
 pub unsafe extern "C-unwind" fn ambuild(
@@ -529,19 +559,7 @@ pub unsafe extern "C-unwind" fn ambuild(
         pgrx::debug1!("ivfflat build: {launched} parallel workers read the table with the leader");
         tuples
     } else {
-        // SAFETY: standard heap scan with our callback and state pointer.
-        unsafe {
-            pg_sys::table_index_build_scan(
-                heap,
-                index,
-                index_info,
-                true,
-                true,
-                Some(sample_callback),
-                (&mut state as *mut BuildState).cast(),
-                core::ptr::null_mut(),
-            )
-        }
+        heap_scan(heap, index_info, sample_callback, &mut state)
     };
     let sample = state.sample.take().expect("pass 1");
     if sample.len() < lists {
@@ -612,19 +630,7 @@ pub unsafe extern "C-unwind" fn ambuild(
             state.held = kept;
             heap_rows
         }
-        // SAFETY: standard heap scan with our callback and state pointer.
-        None => unsafe {
-            pg_sys::table_index_build_scan(
-                heap,
-                index,
-                index_info,
-                true,
-                true,
-                Some(assign_callback),
-                (&mut state as *mut BuildState).cast(),
-                core::ptr::null_mut(),
-            )
-        },
+        None => heap_scan(heap, index_info, assign_callback, &mut state),
     };
     assign_batch(&mut state);
     let assigned = started.elapsed().as_secs_f64();
