@@ -1,7 +1,9 @@
 //! `ambuild` and `ambuildempty`.
 //!
-//! Design note. Pass 1 reads the table and keeps a seeded reservoir
-//! sample (`ivf::Reservoir`): 256 rows a list up to 10,000, 50 a list
+//! Design note. Pass 1 reads the table (with parallel workers where they
+//! are granted, `crate::pg::parallel_scan`) and keeps a seeded sample
+//! keyed by heap TID, so the same whatever order rows come in
+//! (`ivf::Reservoir`): 256 rows a list up to 10,000, 50 a list
 //! past that (`ivf::layout::sample_rows`), as many as
 //! fit `maintenance_work_mem` beside k-means' own memory. k-means
 //! (`ivf::train`: k-means++ then Lloyd) runs on the build's rayon pool
@@ -30,6 +32,7 @@ use super::params::{assignment, spherical, IndexParams};
 use crate::error::raise;
 use crate::pg::am::{build_threads, heap_tid, progress, progress_all};
 use crate::pg::bulk_write::BulkWriter;
+use crate::pg::parallel_scan;
 use crate::threads::{self, Purpose};
 use ivf::layout::{f32_bytes, Meta, RecordLayout, NEXT_AT, STREAM_BYTES};
 use pageformat::HeapTid;
@@ -189,22 +192,27 @@ unsafe extern "C-unwind" fn sample_callback(
     if null {
         return;
     }
-    with_row(state, datum, |state, v| {
-        if indexable(&state.params, v) {
-            state.rows += 1.0;
-            let mut prepared = std::mem::take(&mut state.prepared);
-            let v = state.params.element.prepare(v, &mut prepared);
-            state.sample.as_mut().expect("pass 1").offer(v);
-            if let Some(kept) = &mut state.kept {
-                kept.push(tid, v);
-                if kept.bytes() > state.keep_budget {
-                    state.kept = None; // too many: a second pass reads them
-                }
-            }
-            state.prepared = prepared;
-        }
-    });
+    with_row(state, datum, |state, v| sample_row(state, tid, v));
     pgrx::check_for_interrupts!();
+}
+
+/// Pass 1 for one row: offers it to the sample, and keeps it while every
+/// row fits.
+fn sample_row(state: &mut BuildState, tid: HeapTid, v: &[f32]) {
+    if indexable(&state.params, v) {
+        state.rows += 1.0;
+        let mut prepared = std::mem::take(&mut state.prepared);
+        let v = state.params.element.prepare(v, &mut prepared);
+        let id = (tid.block as u64) << 16 | tid.offset as u64;
+        state.sample.as_mut().expect("pass 1").offer(id, v);
+        if let Some(kept) = &mut state.kept {
+            kept.push(tid, v);
+            if kept.bytes() > state.keep_budget {
+                state.kept = None; // too many: a second pass reads them
+            }
+        }
+        state.prepared = prepared;
+    }
 }
 
 /// Pass 2's callback: queues the row for its list.
@@ -465,6 +473,36 @@ fn dir_images(meta: &Meta, heads: Option<&[u32]>) -> Vec<PageImage> {
         .collect()
 }
 
+/// A serial heap scan of the build calling `callback` with `state` for
+/// every row; the heap tuples counted.
+fn heap_scan(
+    heap: pg_sys::Relation,
+    index_info: *mut pg_sys::IndexInfo,
+    callback: unsafe extern "C-unwind" fn(
+        pg_sys::Relation,
+        pg_sys::ItemPointer,
+        *mut pg_sys::Datum,
+        *mut bool,
+        bool,
+        *mut core::ffi::c_void,
+    ),
+    state: &mut BuildState,
+) -> f64 {
+    // SAFETY: standard heap scan with our callback and state pointer.
+    unsafe {
+        pg_sys::table_index_build_scan(
+            heap,
+            state.index,
+            index_info,
+            true,
+            true,
+            Some(callback),
+            (state as *mut BuildState).cast(),
+            core::ptr::null_mut(),
+        )
+    }
+}
+
 /// `ambuild`: samples, trains the centres, assigns and writes every row.
 #[pgrx::pg_guard]
 pub unsafe extern "C-unwind" fn ambuild(
@@ -510,18 +548,18 @@ pub unsafe extern "C-unwind" fn ambuild(
     };
     progress(pg_sys::PROGRESS_CREATEIDX_SUBPHASE, PHASE_KMEANS);
     let started = std::time::Instant::now();
-    // SAFETY: standard heap scan with our callback and state pointer.
-    let heap_rows = unsafe {
-        pg_sys::table_index_build_scan(
-            heap,
-            index,
-            index_info,
-            true,
-            true,
-            Some(sample_callback),
-            (&mut state as *mut BuildState).cast(),
-            core::ptr::null_mut(),
-        )
+    // Parallel workers read the table where the planner grants them
+    // (`crate::pg::parallel_scan`); the rows come in no fixed order.
+    let workers = parallel_scan::planned_workers(heap, index);
+    let heap_rows = if workers > 0 {
+        let (tuples, launched) =
+            parallel_scan::scan(heap, index, index_info, workers, &mut |tid, v| {
+                sample_row(&mut state, tid, v)
+            });
+        pgrx::debug1!("ivfflat build: {launched} parallel workers read the table with the leader");
+        tuples
+    } else {
+        heap_scan(heap, index_info, sample_callback, &mut state)
     };
     let sample = state.sample.take().expect("pass 1");
     if sample.len() < lists {
@@ -592,19 +630,7 @@ pub unsafe extern "C-unwind" fn ambuild(
             state.held = kept;
             heap_rows
         }
-        // SAFETY: standard heap scan with our callback and state pointer.
-        None => unsafe {
-            pg_sys::table_index_build_scan(
-                heap,
-                index,
-                index_info,
-                true,
-                true,
-                Some(assign_callback),
-                (&mut state as *mut BuildState).cast(),
-                core::ptr::null_mut(),
-            )
-        },
+        None => heap_scan(heap, index_info, assign_callback, &mut state),
     };
     assign_batch(&mut state);
     let assigned = started.elapsed().as_secs_f64();

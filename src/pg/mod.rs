@@ -8,6 +8,8 @@
 //!   [`buffer::PageKind`] naming an access method's pages;
 //! - `bulk_write`: a build's new pages written past shared buffers, a WAL
 //!   record per 32 pages, synced at the end (as Postgres' btree build);
+//! - `parallel_scan`: an index build's heap scan in Postgres parallel
+//!   workers, the rows streamed to the leader through shm_mq queues;
 //! - `deferred_wal`: the mark under which a build's inserts skip their
 //!   WAL (logged with every page at the build's end);
 //! - `recent`: the per-backend memory of which shared buffer held a block;
@@ -24,6 +26,7 @@ pub mod bulk_write;
 pub mod deferred_wal;
 pub mod distance_fn;
 pub mod from_array;
+pub mod parallel_scan;
 pub mod recent;
 pub mod toast_cache;
 pub mod varlena;

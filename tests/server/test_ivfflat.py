@@ -252,6 +252,76 @@ def test_build_cancel_and_progress(cluster):
         conn.execute("DROP TABLE prog")
 
 
+def test_parallel_build_same_answers_and_worker_errors(cluster):
+    """With parallel maintenance workers (granted by the table's
+    parallel_workers option) the build reads the table through them
+    (DEBUG1 names how many) and answers with every list probed exactly as a
+    build without them and a sequential scan, and with one list probed as
+    the build without them (the same index); an ERROR raised while rows are
+    read (a halfvec cast of a row of the wrong dimensions, in every block,
+    so in the workers too) leaves no index and the session usable."""
+    n, dim, lists = 20000, 32, 20
+    x = clustered(n + 20, dim, lists, seed=46)
+    with cluster.connect() as conn:
+        load(conn, "par", np.arange(n), x[:n])
+        conn.execute("ALTER TABLE par SET (parallel_workers = 2)")
+        notes = []
+        conn.add_notice_handler(lambda d: notes.append(d.message_primary))
+        answers = {}
+        for workers in (2, 0):
+            conn.execute(f"SET max_parallel_maintenance_workers = {workers}")
+            conn.execute("SET client_min_messages = debug1")
+            conn.execute(f"CREATE INDEX par_idx ON par USING ivfflat (v) WITH (lists = {lists})")
+            conn.execute("RESET client_min_messages")
+            used = [m for m in notes if "parallel workers read the table" in m]
+            if workers:
+                assert used and int(used[-1].split()[2]) >= 1, notes
+            else:
+                assert not used, notes
+            conn.execute("SELECT pgvision_index_check('par_idx', true)")
+            answers[workers] = knn(conn, "par", x[n:], "l2", probes=lists)
+            # The sample is keyed by heap TID: the same centres and lists
+            # whatever order the workers delivered the rows in.
+            answers[workers, 1] = knn(conn, "par", x[n:], "l2", probes=1)
+            notes.clear()
+            conn.execute("DROP INDEX par_idx")
+        assert answers[2] == answers[0] == knn(conn, "par", x[n:], "l2", index=False)
+        assert answers[2, 1] == answers[0, 1]
+
+        # 2048 dimensions: the rows live in TOAST (the main fork is a few
+        # pages, which alone the planner counts); workers read them too.
+        wide = resnetlike(1520, 2048, seed=47)
+        load(conn, "parw", np.arange(1500), wide[:1500])
+        conn.execute("SET max_parallel_maintenance_workers = 2")
+        conn.execute("SET client_min_messages = debug1")
+        conn.execute("CREATE INDEX parw_idx ON parw USING ivfflat ((v::halfvec(2048)) halfvec_l2_ops) "
+                     "WITH (lists = 5)")
+        conn.execute("RESET client_min_messages")
+        assert any("parallel workers read the table" in m for m in notes), notes
+        conn.execute("SELECT pgvision_index_check('parw_idx', true)")
+        conn.execute("SET enable_seqscan = off")
+        assert conn.execute("SELECT count(*) FROM (SELECT id FROM parw ORDER BY v::halfvec(2048) <-> "
+                            "(SELECT v FROM parw WHERE id = 7)::halfvec(2048) LIMIT 3) s WHERE id = 7"
+                            ).fetchone()[0] == 1
+        conn.execute("RESET enable_seqscan")
+        notes.clear()
+        conn.execute("DROP TABLE parw")
+
+        conn.execute("DROP TABLE IF EXISTS bad")
+        conn.execute("CREATE TABLE bad (id int, v vector) WITH (parallel_workers = 2)")
+        conn.execute("INSERT INTO bad SELECT id, CASE WHEN id % 40 = 0 THEN '[1,2,3]'::vector "
+                     "ELSE v::vector END FROM par")
+        conn.execute("SET max_parallel_maintenance_workers = 2")
+        with pytest.raises(psycopg.errors.DataException):
+            conn.execute(f"CREATE INDEX bad_idx ON bad USING ivfflat ((v::halfvec({dim})) halfvec_l2_ops) "
+                         "WITH (lists = 10)")
+        assert conn.execute("SELECT count(*) FROM pg_indexes WHERE tablename = 'bad'").fetchone()[0] == 0
+        assert conn.execute("SELECT 1").fetchone()[0] == 1
+        conn.execute("RESET max_parallel_maintenance_workers")
+        conn.execute("DROP TABLE bad")
+        conn.execute("DROP TABLE par")
+
+
 def own_vector_misses(conn, ids, data, lists):
     """Ids not returned first for their own vector with every list probed."""
     register_vector(conn)
