@@ -25,7 +25,7 @@
 //! order; with `probes` = `lists` that is the exact answer.
 
 use super::params::{assignment, operator_value, operator_value_bits, operator_value_halves};
-use super::store::{read_centres, read_heads, read_meta, walk_chain};
+use super::store::{read_centres, read_heads, read_meta, walk_chain, Ahead};
 use crate::gucs::{self, IvfIterativeScan};
 use crate::pg::am::{heap_tid_ok, item_pointer};
 use graph::Metric;
@@ -189,14 +189,27 @@ fn next_batch(state: &mut ScanState, index: pg_sys::Relation) -> bool {
     // queries/s to 1.9-2.3x) and costs where it holds one (2048-d
     // halfvec: 1.7-1.85x fell to 1.3x: the page's own lines then wait
     // behind the next page's), measured in alternating passes.
-    let prefetch = ivf::layout::records_per_page(&layout) >= 4;
+    // Where a page holds a few long records, fetching one record ahead
+    // (the next item, or the next page's first) keeps the lines coming
+    // without the current record's waiting behind a whole page.
+    let few = ivf::layout::records_per_page(&layout) < 4 && !layout.spans();
+    let ahead = if few {
+        Ahead::FirstRecord(ivf::layout::RECORD_HEADER + layout.vector_bytes)
+    } else {
+        Ahead::Page
+    };
     for &list in &state.order[range] {
         assembler.reset();
-        walk_chain(index, &meta, state.heads[list], prefetch, |page| {
+        walk_chain(index, &meta, state.heads[list], ahead, |page| {
             for off in 1..=page.max_offset() {
                 let Some(item) = page.item(off) else {
                     continue;
                 };
+                if few && off < page.max_offset() {
+                    if let Some(next) = page.item(off + 1) {
+                        distance::prefetch_bytes(next.as_ptr(), next.len(), next.len());
+                    }
+                }
                 let corrupt = |e: ivf::layout::Corrupt| -> ! {
                     super::pages::raise_corrupted(
                         index,

@@ -124,16 +124,27 @@ pub fn unlock_list(index: pg_sys::Relation, list: u32) {
     unsafe { pg_sys::UnlockPage(index, list_lock_key(list), pg_sys::ExclusiveLock as i32) };
 }
 
+/// What of each next page [`walk_chain`] hints the CPU to fetch while the
+/// current page is read.
+#[derive(Clone, Copy)]
+pub enum Ahead {
+    /// The whole page: pays where a page holds many small records.
+    Page,
+    /// The first record, `bytes` long: where a page holds a few long
+    /// records, whose readers fetch each next record of a page themselves.
+    FirstRecord(usize),
+}
+
 /// Walks list chain from `head`, calling `f` with every page (share
-/// locked) in chain order, with `prefetch` hinting the CPU to fetch each
-/// next page while `f` reads the current one; an ERROR (XX002) on a link
-/// out of the index's list pages or a chain longer than the index (a
+/// locked) in chain order, with `ahead` hinting the CPU to fetch (part of)
+/// each next page while `f` reads the current one; an ERROR (XX002) on a
+/// link out of the index's list pages or a chain longer than the index (a
 /// cycle).
 pub fn walk_chain(
     index: pg_sys::Relation,
     meta: &Meta,
     head: u32,
-    prefetch: bool,
+    ahead: Ahead,
     mut f: impl FnMut(&ReadPage),
 ) {
     let mut block = head;
@@ -152,12 +163,15 @@ pub fn walk_chain(
         }
         let page = ReadPage::new(index, block);
         let next = page.special_u32(NEXT_AT);
-        // With `prefetch`, the next page comes into the caches while `f`
-        // reads this one (through the buffer this backend last read it
-        // from: no pin).
-        if next != 0 && prefetch {
-            if let Some(hint) = PageHint::of(index, next) {
-                hint.prefetch_page();
+        // The next page comes into the caches while `f` reads this one
+        // (through the buffer this backend last read it from: no pin).
+        if next != 0 {
+            match (ahead, PageHint::of(index, next)) {
+                (Ahead::Page, Some(hint)) => hint.prefetch_page(),
+                (Ahead::FirstRecord(bytes), Some(hint)) => {
+                    hint.prefetch_item(1, 128, bytes.saturating_sub(128).div_ceil(64))
+                }
+                (_, None) => {}
             }
         }
         f(&page);
