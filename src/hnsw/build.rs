@@ -33,7 +33,6 @@ use super::insert::insert_vector;
 use super::pages::BuildPage;
 use super::params::IndexParams;
 use super::store::in_index_order;
-pub use crate::pg::am::heap_tid;
 use crate::pg::am::{build_threads, progress, progress_all};
 use crate::threads::{self, Purpose};
 use distance::half::HalfVector;
@@ -227,13 +226,12 @@ unsafe extern "C-unwind" fn build_callback(
     state: *mut core::ffi::c_void,
 ) {
     // SAFETY: `state` is the BuildState passed to table_index_build_scan;
-    // values/isnull have one entry for our single key column.
-    let (state, datum, null, tid) =
-        unsafe { (&mut *(state as *mut BuildState), *values, *isnull, *tid) };
-    if null {
+    // values/isnull have one entry for our single key column; the TID is valid.
+    let (state, row) =
+        unsafe { crate::pg::am::build_scan_row::<BuildState>(tid, values, isnull, state) };
+    let Some((tid, datum)) = row else {
         return;
-    }
-    let tid = heap_tid(&tid);
+    };
     let mut tmp = std::mem::replace(&mut state.tmp, PgMemoryContexts::CurrentMemoryContext);
     // SAFETY: the temporary context is ours and reset after every row, so
     // detoasted copies do not pile up over the scan.

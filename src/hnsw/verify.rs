@@ -856,13 +856,12 @@ unsafe extern "C-unwind" fn heap_callback(
     state: *mut core::ffi::c_void,
 ) {
     // SAFETY: `state` is the HeapCheck passed to table_index_build_scan;
-    // values/isnull have one entry for our single key column.
-    let (state, datum, null, tid) =
-        unsafe { (&mut *(state as *mut HeapCheck), *values, *isnull, *tid) };
-    if null || state.problem.is_some() {
+    // values/isnull have one entry for our single key column; the TID is valid.
+    let (state, row) =
+        unsafe { crate::pg::am::build_scan_row::<HeapCheck>(tid, values, isnull, state) };
+    let Some((tid, datum)) = row.filter(|_| state.problem.is_none()) else {
         return;
-    }
-    let tid = super::build::heap_tid(&tid);
+    };
     let HeapCheck {
         walk,
         tids,

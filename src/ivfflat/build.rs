@@ -30,7 +30,7 @@
 use super::pages::{BuildPage, Ivfflat, PageImage};
 use super::params::{assignment, spherical, IndexParams};
 use crate::error::raise;
-use crate::pg::am::{build_threads, heap_tid, progress, progress_all};
+use crate::pg::am::{build_scan_row, build_threads, progress, progress_all};
 use crate::pg::bulk_write::BulkWriter;
 use crate::pg::parallel_scan;
 use crate::threads::{self, Purpose};
@@ -181,17 +181,10 @@ unsafe extern "C-unwind" fn sample_callback(
 ) {
     // SAFETY: `state` is the BuildState passed to table_index_build_scan;
     // values/isnull have one entry for our single key column; the TID is valid.
-    let (state, datum, null, tid) = unsafe {
-        (
-            &mut *(state as *mut BuildState),
-            *values,
-            *isnull,
-            heap_tid(&*tid),
-        )
-    };
-    if null {
+    let (state, row) = unsafe { build_scan_row::<BuildState>(tid, values, isnull, state) };
+    let Some((tid, datum)) = row else {
         return;
-    }
+    };
     with_row(state, datum, |state, v| sample_row(state, tid, v));
     pgrx::check_for_interrupts!();
 }
@@ -225,18 +218,11 @@ unsafe extern "C-unwind" fn assign_callback(
     _alive: bool,
     state: *mut core::ffi::c_void,
 ) {
-    // SAFETY: as in `sample_callback`; the TID is valid.
-    let (state, datum, null, tid) = unsafe {
-        (
-            &mut *(state as *mut BuildState),
-            *values,
-            *isnull,
-            heap_tid(&*tid),
-        )
-    };
-    if null {
+    // SAFETY: as in `sample_callback`.
+    let (state, row) = unsafe { build_scan_row::<BuildState>(tid, values, isnull, state) };
+    let Some((tid, datum)) = row else {
         return;
-    }
+    };
     with_row(state, datum, |state, v| {
         if indexable(&state.params, v) {
             let mut prepared = std::mem::take(&mut state.prepared);

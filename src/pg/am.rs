@@ -13,6 +13,30 @@ pub fn heap_tid(tid: &pg_sys::ItemPointerData) -> HeapTid {
     }
 }
 
+/// Unpacks the arguments of a `table_index_build_scan` callback of a
+/// one-key index: the callback's state, and the row's heap TID and key
+/// unless the key is NULL.
+///
+/// # Safety
+/// `state` points to the `S` the scan was started with, and no other
+/// reference to it is live while the callback runs; `values` and `isnull`
+/// have an entry for the key column; `tid` points to a valid TID.
+pub unsafe fn build_scan_row<'a, S>(
+    tid: pg_sys::ItemPointer,
+    values: *mut pg_sys::Datum,
+    isnull: *mut bool,
+    state: *mut core::ffi::c_void,
+) -> (&'a mut S, Option<(HeapTid, pg_sys::Datum)>) {
+    // SAFETY: as the caller promises.
+    let (state, null) = unsafe { (&mut *(state as *mut S), *isnull) };
+    if null {
+        return (state, None);
+    }
+    // SAFETY: as the caller promises.
+    let row = unsafe { (heap_tid(&*tid), *values) };
+    (state, Some(row))
+}
+
 /// Postgres' ItemPointerData of a heap TID.
 pub fn item_pointer(tid: HeapTid) -> pg_sys::ItemPointerData {
     let mut t = pg_sys::ItemPointerData::default();

@@ -229,15 +229,9 @@ unsafe extern "C-unwind" fn scan_callback(
 ) {
     // SAFETY: `state` is the ScanState passed to table_index_build_scan;
     // values/isnull have one entry for the single key column; the TID is valid.
-    let (state, datum, null, tid) = unsafe {
-        (
-            &mut *(state as *mut ScanState),
-            *values,
-            *isnull,
-            super::am::heap_tid(&*tid),
-        )
-    };
-    if !null {
+    let (state, row) =
+        unsafe { super::am::build_scan_row::<ScanState>(tid, values, isnull, state) };
+    if let Some((tid, datum)) = row {
         let read = state.read;
         let sink = &mut state.sink;
         // SAFETY: the temporary context is ours and reset after every row;
