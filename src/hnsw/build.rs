@@ -184,12 +184,12 @@ pub unsafe extern "C-unwind" fn ambuild(
     }
 }
 
+/// A constructor of [`MemoryGraph`]: (dims, metric, m, ef_construction, seed).
+type NewGraph = fn(usize, graph::Metric, usize, usize, u64) -> MemoryGraph;
+
 /// An empty in-memory graph for `params`.
 fn new_graph(params: &IndexParams) -> MemoryGraph {
-    let (new, dims): (
-        fn(usize, graph::Metric, usize, usize, u64) -> MemoryGraph,
-        usize,
-    ) = if params.storage == Storage::Sparse {
+    let (new, dims): (NewGraph, usize) = if params.storage == Storage::Sparse {
         (MemoryGraph::new_sparse, params.dims)
     } else if holds_sq8(params) {
         (MemoryGraph::new_sq8, params.dims)
@@ -434,7 +434,7 @@ fn reconnect_spilled(index: pg_sys::Relation) {
     let bridges = graph::reconnect(
         &graph,
         ep,
-        live.into_iter(),
+        live,
         &[],
         params,
         rustc_hash::FxHashSet::default(),
