@@ -205,9 +205,12 @@ fn next_batch(state: &mut ScanState, index: pg_sys::Relation) -> bool {
                 let Some(item) = page.item(off) else {
                     continue;
                 };
-                if few && off < page.max_offset() {
-                    if let Some(next) = page.item(off + 1) {
-                        distance::prefetch_bytes(next.as_ptr(), next.len(), next.len());
+                if few {
+                    let from = if off == 1 { 2 } else { off + 2 };
+                    for ahead in from..=(off + 2).min(page.max_offset()) {
+                        if let Some(next) = page.item(ahead) {
+                            distance::prefetch_bytes(next.as_ptr(), next.len(), next.len());
+                        }
                     }
                 }
                 let corrupt = |e: ivf::layout::Corrupt| -> ! {
