@@ -138,53 +138,204 @@ pub fn train_with(
     if n == 0 {
         return Ok(random_centres(params.k, dim, params.spherical, &mut rng));
     }
-    let mut centres = seed_plus_plus(rows, dim, params.k, params.assignment, &mut rng, cancel)?;
-    let mut labels = vec![u32::MAX; n];
-    let mut dists = vec![0f32; n];
-    let bounded = prune && params.assignment == Assignment::L2;
-    let mut lower = vec![0f32; if bounded { n } else { 0 }];
-    let mut moves: Option<Moves> = None;
-    for _ in 0..params.iterations {
-        let moved = if bounded {
+    let centres = seed_plus_plus(rows, dim, params.k, params.assignment, &mut rng, cancel)?;
+    let mut state = Lloyd::new(n, prune && params.assignment == Assignment::L2);
+    let centres = state.run(rows, dim, centres, params, params.iterations, cancel)?;
+    let centres = balance(rows, dim, centres, params, (&mut state, &mut rng), cancel)?;
+    state.run(rows, dim, centres, params, FINAL_ITERATIONS, cancel)
+}
+
+/// Rounds of [`balance`] at most.
+const BALANCE_ROUNDS: usize = 20;
+/// A list is split while it holds at least this many times the rows of the
+/// smallest list.
+const UNEVEN: usize = 2;
+/// Lists split in one round of [`balance`]: one per this many lists (at
+/// least one).
+const LISTS_PER_SPLIT: usize = 20;
+/// Lloyd iterations of the 2-means that splits a list.
+const SPLIT_ITERATIONS: usize = 5;
+/// Lloyd iterations after the last round of [`balance`].
+const FINAL_ITERATIONS: usize = 5;
+
+/// Evens out the lists' sizes: in each round (after one assignment and
+/// update) the largest lists, one per [`LISTS_PER_SPLIT`], are each split
+/// in two by a 2-means on their rows, the halves taking the places of the
+/// list and of one of the smallest lists (whose rows go to their next
+/// nearest centres in the next pass), while the list holds at least
+/// [`UNEVEN`] times the smallest one's rows. A query at one probe scans
+/// about sum(n_i^2)/N rows (n_i the list sizes, N the rows): on clustered
+/// data plain k-means often gives one centre to a large cluster and
+/// several to small ones, and scans up to twice the rows of even lists
+/// for the same recall.
+fn balance(
+    rows: &[f32],
+    dim: usize,
+    mut centres: Vec<f32>,
+    params: &Params,
+    (state, rng): (&mut Lloyd, &mut Rng),
+    cancel: &AtomicBool,
+) -> Result<Vec<f32>, Cancelled> {
+    let k = params.k;
+    if k < 2 {
+        return Ok(centres);
+    }
+    for _ in 0..BALANCE_ROUNDS {
+        state.assign(rows, dim, &centres, params.assignment, cancel)?;
+        let mut counts = vec![0usize; k];
+        for &l in &state.labels {
+            counts[l as usize] += 1;
+        }
+        // Lists by size, ties by number.
+        let mut order: Vec<usize> = (0..k).collect();
+        order.sort_by(|&a, &b| counts[b].cmp(&counts[a]).then(a.cmp(&b)));
+        let splits = (k / LISTS_PER_SPLIT).max(1);
+        let pairs: Vec<(usize, usize)> = order[..splits]
+            .iter()
+            .zip(order.iter().rev())
+            .filter(|&(&big, &small)| big != small && counts[big] >= UNEVEN * counts[small].max(1))
+            .map(|(&big, &small)| (big, small))
+            .collect();
+        if pairs.is_empty() {
+            break;
+        }
+        centres = update(
+            rows,
+            dim,
+            &centres,
+            (&state.labels, &state.dists),
+            (params.spherical, params.assignment),
+            cancel,
+        )?;
+        for (big, small) in pairs {
+            let members: Vec<f32> = state
+                .labels
+                .iter()
+                .enumerate()
+                .filter(|&(_, &l)| l as usize == big)
+                .flat_map(|(i, _)| rows[i * dim..(i + 1) * dim].iter().copied())
+                .collect();
+            let halves = Params {
+                k: 2,
+                iterations: SPLIT_ITERATIONS,
+                seed: rng.next_u64(),
+                ..params.clone()
+            };
+            let two = split(&members, dim, &halves, state.bounded, cancel)?;
+            centres[small * dim..(small + 1) * dim].copy_from_slice(&two[..dim]);
+            centres[big * dim..(big + 1) * dim].copy_from_slice(&two[dim..]);
+        }
+        // The centres jumped: the next pass measures every row afresh.
+        state.moves = None;
+    }
+    Ok(centres)
+}
+
+/// Two centres for the rows of one list (k-means++ and Lloyd, no
+/// balancing; the rows are unit length already when spherical), with
+/// Hamerly's bounds when `bounded`.
+fn split(
+    members: &[f32],
+    dim: usize,
+    params: &Params,
+    bounded: bool,
+    cancel: &AtomicBool,
+) -> Result<Vec<f32>, Cancelled> {
+    let n = members.len() / dim;
+    let mut rng = Rng::new(params.seed);
+    let centres = seed_plus_plus(members, dim, params.k, params.assignment, &mut rng, cancel)?;
+    let mut state = Lloyd::new(n, bounded);
+    state.run(members, dim, centres, params, params.iterations, cancel)
+}
+
+/// The per-row state of Lloyd iterations: labels, distances to their
+/// centres, Hamerly's lower bounds (when `bounded`) and the last moves.
+struct Lloyd {
+    labels: Vec<u32>,
+    dists: Vec<f32>,
+    lower: Vec<f32>,
+    bounded: bool,
+    moves: Option<Moves>,
+}
+
+impl Lloyd {
+    /// Fresh state for `n` rows (no labels yet).
+    fn new(n: usize, bounded: bool) -> Lloyd {
+        Lloyd {
+            labels: vec![u32::MAX; n],
+            dists: vec![0f32; n],
+            lower: vec![0f32; if bounded { n } else { 0 }],
+            bounded,
+            moves: None,
+        }
+    }
+
+    /// Gives each row its nearest centre; returns how many rows moved.
+    fn assign(
+        &mut self,
+        rows: &[f32],
+        dim: usize,
+        centres: &[f32],
+        how: Assignment,
+        cancel: &AtomicBool,
+    ) -> Result<usize, Cancelled> {
+        if self.bounded {
             assign_bounded(
                 rows,
                 dim,
-                &centres,
-                moves.as_ref(),
-                (&mut labels, &mut dists, &mut lower),
+                centres,
+                self.moves.as_ref(),
+                (&mut self.labels, &mut self.dists, &mut self.lower),
                 cancel,
-            )?
+            )
         } else {
             assign(
                 rows,
                 dim,
-                &centres,
-                params.assignment,
-                &mut labels,
-                &mut dists,
+                centres,
+                how,
+                &mut self.labels,
+                &mut self.dists,
                 cancel,
-            )?
-        };
-        // Converged: one row in a thousand or fewer changed centre (the
-        // last moves barely shift the centres; each pass costs a full
-        // assignment of the sample).
-        if moved * CONVERGED <= n {
-            break;
+            )
         }
-        let new = update(
-            rows,
-            dim,
-            &centres,
-            (&labels, &dists),
-            (params.spherical, params.assignment),
-            cancel,
-        )?;
-        if bounded {
-            moves = Some(Moves::new(&centres, &new, dim));
-        }
-        centres = new;
     }
-    Ok(centres)
+
+    /// Up to `iterations` Lloyd iterations from `centres`, fewer once at
+    /// most one row in [`CONVERGED`] moves.
+    fn run(
+        &mut self,
+        rows: &[f32],
+        dim: usize,
+        mut centres: Vec<f32>,
+        params: &Params,
+        iterations: usize,
+        cancel: &AtomicBool,
+    ) -> Result<Vec<f32>, Cancelled> {
+        let n = self.labels.len();
+        for _ in 0..iterations {
+            let moved = self.assign(rows, dim, &centres, params.assignment, cancel)?;
+            // Converged: one row in a thousand or fewer changed centre
+            // (the last moves barely shift the centres; each pass costs a
+            // full assignment of the sample).
+            if moved * CONVERGED <= n {
+                break;
+            }
+            let new = update(
+                rows,
+                dim,
+                &centres,
+                (&self.labels, &self.dists),
+                (params.spherical, params.assignment),
+                cancel,
+            )?;
+            if self.bounded {
+                self.moves = Some(Moves::new(&centres, &new, dim));
+            }
+            centres = new;
+        }
+        Ok(centres)
+    }
 }
 
 /// Relative margin the bounds keep for rounding in the distance kernels.
