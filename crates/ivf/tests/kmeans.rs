@@ -392,6 +392,8 @@ fn lists_stay_even_on_clusters_of_unequal_sizes() {
     let mut queries = blobs(&big, 10, 0.6, 7);
     queries.extend(blobs(&small, 1, 0.6, 8));
     let centres = run(&data, dim, &params(24));
+    let full = train_with(&data, dim, &params(24), &AtomicBool::new(false), false).unwrap();
+    assert_eq!(centres, full, "bounds change the balanced centres");
     let (rows1, recall1, max) = probe_stats(&data, &queries, dim, &centres, 1);
     let (rows2, recall2, _) = probe_stats(&data, &queries, dim, &centres, 2);
     eprintln!("max/mean {max:.2}, probes 1: {rows1:.0} rows recall {recall1:.3}; probes 2: {rows2:.0} rows recall {recall2:.3}");
