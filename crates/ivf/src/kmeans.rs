@@ -207,14 +207,7 @@ fn balance(
             break;
         }
         let old = centres;
-        centres = update(
-            rows,
-            dim,
-            &old,
-            (&state.labels, &state.dists),
-            (params.spherical, params.assignment),
-            cancel,
-        )?;
+        centres = state.update(rows, dim, &old, params, cancel)?;
         let jumped: Vec<usize> = pairs.iter().flat_map(|&(b, s)| [b, s]).collect();
         for (big, small) in pairs {
             let members: Vec<f32> = state
@@ -314,6 +307,25 @@ impl Lloyd {
         }
     }
 
+    /// New centres for the current labels ([`update`]).
+    fn update(
+        &self,
+        rows: &[f32],
+        dim: usize,
+        centres: &[f32],
+        params: &Params,
+        cancel: &AtomicBool,
+    ) -> Result<Vec<f32>, Cancelled> {
+        update(
+            rows,
+            dim,
+            centres,
+            (&self.labels, &self.dists),
+            (params.spherical, params.assignment),
+            cancel,
+        )
+    }
+
     /// Up to `iterations` Lloyd iterations from `centres`, fewer once at
     /// most one row in [`CONVERGED`] moves.
     fn run(
@@ -328,21 +340,13 @@ impl Lloyd {
         let n = self.labels.len();
         for _ in 0..iterations {
             let moved = self.assign(rows, dim, &centres, params.assignment, cancel)?;
-            if params.k > 2 {}
             // Converged: one row in a thousand or fewer changed centre
             // (the last moves barely shift the centres; each pass costs a
             // full assignment of the sample).
             if moved * CONVERGED <= n {
                 break;
             }
-            let new = update(
-                rows,
-                dim,
-                &centres,
-                (&self.labels, &self.dists),
-                (params.spherical, params.assignment),
-                cancel,
-            )?;
+            let new = self.update(rows, dim, &centres, params, cancel)?;
             if self.bounded {
                 self.moves = Some(Moves::new(&centres, &new, dim, Vec::new(), 0));
             }
