@@ -1,5 +1,7 @@
 //! k-means for the coarse quantiser: k-means++ seeding, then Lloyd
-//! iterations, on rayon's current pool.
+//! iterations, then rounds that split the largest lists and give the
+//! smallest lists' centres to the halves ([`balance`]), then a few more
+//! Lloyd iterations, on rayon's current pool.
 //!
 //! Reproducible: the same data, parameters and seed give bit-identical
 //! centres whatever the number of threads. Every sum whose order could
@@ -13,7 +15,9 @@
 //! distance to its own centre stays below that bound (or below half the
 //! gap from its centre to the nearest other one), with a margin for
 //! rounding, provably keeps its centre and is not measured against the
-//! others. The answers are those of the full search.
+//! others. After a balancing round the replaced centres (and as many of
+//! those that moved most) are measured by every row instead of bounded.
+//! The answers are those of the full search.
 //!
 //! Threads never block: they look at the `cancel` flag between chunks, so a
 //! caller that waits for [`train`] on another thread (answering its own
@@ -138,53 +142,218 @@ pub fn train_with(
     if n == 0 {
         return Ok(random_centres(params.k, dim, params.spherical, &mut rng));
     }
-    let mut centres = seed_plus_plus(rows, dim, params.k, params.assignment, &mut rng, cancel)?;
-    let mut labels = vec![u32::MAX; n];
-    let mut dists = vec![0f32; n];
-    let bounded = prune && params.assignment == Assignment::L2;
-    let mut lower = vec![0f32; if bounded { n } else { 0 }];
-    let mut moves: Option<Moves> = None;
-    for _ in 0..params.iterations {
-        let moved = if bounded {
+    let centres = seed_plus_plus(rows, dim, params.k, params.assignment, &mut rng, cancel)?;
+    let mut state = Lloyd::new(n, prune && params.assignment == Assignment::L2);
+    let centres = state.run(rows, dim, centres, params, params.iterations, cancel)?;
+    // Bits are left as they are: a 2-means of majority bits splits a
+    // cluster of noisy copies badly (recall fell from 1.0 to 0.6 at 2 of 8
+    // lists in tests/server/test_ivfflat.py).
+    if params.k < 2 || params.assignment == Assignment::Hamming {
+        return Ok(centres);
+    }
+    let centres = balance(rows, dim, centres, params, (&mut state, &mut rng), cancel)?;
+    state.run(rows, dim, centres, params, FINAL_ITERATIONS, cancel)
+}
+
+/// Rounds of [`balance`] at most.
+const BALANCE_ROUNDS: usize = 10;
+/// A list is split while it holds at least this many times the rows of the
+/// smallest list.
+const UNEVEN: usize = 2;
+/// Lists split in one round of [`balance`]: one per this many lists (at
+/// least one).
+const LISTS_PER_SPLIT: usize = 10;
+/// Lloyd iterations of the 2-means that splits a list.
+const SPLIT_ITERATIONS: usize = 5;
+/// Lloyd iterations after the last round of [`balance`].
+const FINAL_ITERATIONS: usize = 5;
+
+/// Evens out the lists' sizes: in each round (after one assignment and
+/// update) the largest lists, one per [`LISTS_PER_SPLIT`], are each split
+/// in two by a 2-means on their rows, the halves taking the places of the
+/// list and of one of the smallest lists (whose rows go to their next
+/// nearest centres in the next pass), while the list holds at least
+/// [`UNEVEN`] times the smallest one's rows. A query at one probe scans
+/// about sum(n_i^2)/N rows (n_i the list sizes, N the rows): on clustered
+/// data plain k-means often gives one centre to a large cluster and
+/// several to small ones, and scans up to twice the rows of even lists
+/// for the same recall.
+fn balance(
+    rows: &[f32],
+    dim: usize,
+    mut centres: Vec<f32>,
+    params: &Params,
+    (state, rng): (&mut Lloyd, &mut Rng),
+    cancel: &AtomicBool,
+) -> Result<Vec<f32>, Cancelled> {
+    let k = params.k;
+    for _ in 0..BALANCE_ROUNDS {
+        state.assign(rows, dim, &centres, params.assignment, cancel)?;
+        let mut counts = vec![0usize; k];
+        for &l in &state.labels {
+            counts[l as usize] += 1;
+        }
+        // Lists by size, ties by number.
+        let mut order: Vec<usize> = (0..k).collect();
+        order.sort_by(|&a, &b| counts[b].cmp(&counts[a]).then(a.cmp(&b)));
+        let splits = (k / LISTS_PER_SPLIT).max(1);
+        let pairs: Vec<(usize, usize)> = order[..splits]
+            .iter()
+            .zip(order.iter().rev())
+            .filter(|&(&big, &small)| big != small && counts[big] >= UNEVEN * counts[small].max(1))
+            .map(|(&big, &small)| (big, small))
+            .collect();
+        if pairs.is_empty() {
+            break;
+        }
+        let old = centres;
+        centres = state.update(rows, dim, &old, params, cancel)?;
+        let jumped: Vec<usize> = pairs.iter().flat_map(|&(b, s)| [b, s]).collect();
+        for (big, small) in pairs {
+            let members: Vec<f32> = state
+                .labels
+                .iter()
+                .enumerate()
+                .filter(|&(_, &l)| l as usize == big)
+                .flat_map(|(i, _)| rows[i * dim..(i + 1) * dim].iter().copied())
+                .collect();
+            let halves = Params {
+                k: 2,
+                iterations: SPLIT_ITERATIONS,
+                seed: rng.next_u64(),
+                ..params.clone()
+            };
+            let two = split(&members, dim, &halves, state.bounded, cancel)?;
+            centres[small * dim..(small + 1) * dim].copy_from_slice(&two[..dim]);
+            centres[big * dim..(big + 1) * dim].copy_from_slice(&two[dim..]);
+        }
+        // The split lists' centres jumped: the next pass measures them for
+        // every row, and bounds the others by their shifts.
+        if state.bounded {
+            let extra = jumped.len();
+            state.moves = Some(Moves::new(&old, &centres, dim, jumped, extra));
+        }
+    }
+    Ok(centres)
+}
+
+/// Two centres for the rows of one list (k-means++ and Lloyd, no
+/// balancing; the rows are unit length already when spherical), with
+/// Hamerly's bounds when `bounded`.
+fn split(
+    members: &[f32],
+    dim: usize,
+    params: &Params,
+    bounded: bool,
+    cancel: &AtomicBool,
+) -> Result<Vec<f32>, Cancelled> {
+    let n = members.len() / dim;
+    let mut rng = Rng::new(params.seed);
+    let centres = seed_plus_plus(members, dim, params.k, params.assignment, &mut rng, cancel)?;
+    let mut state = Lloyd::new(n, bounded);
+    state.run(members, dim, centres, params, params.iterations, cancel)
+}
+
+/// The per-row state of Lloyd iterations: labels, distances to their
+/// centres, Hamerly's lower bounds (when `bounded`) and the last moves.
+struct Lloyd {
+    labels: Vec<u32>,
+    dists: Vec<f32>,
+    lower: Vec<f32>,
+    bounded: bool,
+    moves: Option<Moves>,
+}
+
+impl Lloyd {
+    /// Fresh state for `n` rows (no labels yet).
+    fn new(n: usize, bounded: bool) -> Lloyd {
+        Lloyd {
+            labels: vec![u32::MAX; n],
+            dists: vec![0f32; n],
+            lower: vec![0f32; if bounded { n } else { 0 }],
+            bounded,
+            moves: None,
+        }
+    }
+
+    /// Gives each row its nearest centre; returns how many rows moved.
+    fn assign(
+        &mut self,
+        rows: &[f32],
+        dim: usize,
+        centres: &[f32],
+        how: Assignment,
+        cancel: &AtomicBool,
+    ) -> Result<usize, Cancelled> {
+        if self.bounded {
             assign_bounded(
                 rows,
                 dim,
-                &centres,
-                moves.as_ref(),
-                (&mut labels, &mut dists, &mut lower),
+                centres,
+                self.moves.as_ref(),
+                (&mut self.labels, &mut self.dists, &mut self.lower),
                 cancel,
-            )?
+            )
         } else {
             assign(
                 rows,
                 dim,
-                &centres,
-                params.assignment,
-                &mut labels,
-                &mut dists,
+                centres,
+                how,
+                &mut self.labels,
+                &mut self.dists,
                 cancel,
-            )?
-        };
-        // Converged: one row in a thousand or fewer changed centre (the
-        // last moves barely shift the centres; each pass costs a full
-        // assignment of the sample).
-        if moved * CONVERGED <= n {
-            break;
+            )
         }
-        let new = update(
+    }
+
+    /// New centres for the current labels ([`update`]).
+    fn update(
+        &self,
+        rows: &[f32],
+        dim: usize,
+        centres: &[f32],
+        params: &Params,
+        cancel: &AtomicBool,
+    ) -> Result<Vec<f32>, Cancelled> {
+        update(
             rows,
             dim,
-            &centres,
-            (&labels, &dists),
+            centres,
+            (&self.labels, &self.dists),
             (params.spherical, params.assignment),
             cancel,
-        )?;
-        if bounded {
-            moves = Some(Moves::new(&centres, &new, dim));
-        }
-        centres = new;
+        )
     }
-    Ok(centres)
+
+    /// Up to `iterations` Lloyd iterations from `centres`, fewer once at
+    /// most one row in [`CONVERGED`] moves.
+    fn run(
+        &mut self,
+        rows: &[f32],
+        dim: usize,
+        mut centres: Vec<f32>,
+        params: &Params,
+        iterations: usize,
+        cancel: &AtomicBool,
+    ) -> Result<Vec<f32>, Cancelled> {
+        let n = self.labels.len();
+        for _ in 0..iterations {
+            let moved = self.assign(rows, dim, &centres, params.assignment, cancel)?;
+            // Converged: one row in a thousand or fewer changed centre
+            // (the last moves barely shift the centres; each pass costs a
+            // full assignment of the sample).
+            if moved * CONVERGED <= n {
+                break;
+            }
+            let new = self.update(rows, dim, &centres, params, cancel)?;
+            if self.bounded {
+                self.moves = Some(Moves::new(&centres, &new, dim, Vec::new(), 0));
+            }
+            centres = new;
+        }
+        Ok(centres)
+    }
 }
 
 /// Relative margin the bounds keep for rounding in the distance kernels.
@@ -192,22 +361,36 @@ const MARGIN: f32 = 1e-4;
 
 /// How the centres moved in the last update, for [`assign_bounded`].
 struct Moves {
-    /// The largest shift (L2 distance of a centre from its old place) and its centre, and the second largest.
+    /// The largest shift (L2 distance of a centre from its old place) and
+    /// its centre, and the second largest, among the centres not in
+    /// `measured`.
     max: (f32, usize, f32),
+    /// Centres every row measures instead of bounding them by their shift:
+    /// those [`balance`] replaced and the ones that moved most then.
+    measured: Vec<usize>,
     /// Half the distance from each (new) centre to its nearest other one.
     half_gap: Vec<f32>,
 }
 
 impl Moves {
-    /// The moves from `old` to `new` centres.
-    fn new(old: &[f32], new: &[f32], dim: usize) -> Moves {
+    /// The moves from `old` to `new` centres, of which `replaced` were
+    /// replaced outright; those and the `extra` others that moved most
+    /// (ties: the lower) are measured.
+    fn new(old: &[f32], new: &[f32], dim: usize, replaced: Vec<usize>, extra: usize) -> Moves {
         let shift: Vec<f32> = old
             .chunks_exact(dim)
             .zip(new.chunks_exact(dim))
             .map(|(a, b)| distance::l2_squared(a, b).sqrt())
             .collect();
+        let mut rest: Vec<usize> = (0..shift.len()).filter(|c| !replaced.contains(c)).collect();
+        rest.sort_by(|&a, &b| shift[b].total_cmp(&shift[a]).then(a.cmp(&b)));
+        let mut measured = replaced;
+        measured.extend(rest.iter().take(extra));
         let mut max = (0f32, usize::MAX, 0f32);
         for (c, &d) in shift.iter().enumerate() {
+            if measured.contains(&c) {
+                continue;
+            }
             if d > max.0 {
                 max = (d, c, max.0);
             } else if d > max.2 {
@@ -226,7 +409,11 @@ impl Moves {
                 0.5 * nearest.sqrt()
             })
             .collect();
-        Moves { max, half_gap }
+        Moves {
+            max,
+            measured,
+            half_gap,
+        }
     }
 
     /// The largest shift of a centre other than `a`.
@@ -286,7 +473,14 @@ fn assign_bounded(
                 let x = &rows[i * dim..(i + 1) * dim];
                 if let (Some(m), true) = (moves, *label != u32::MAX) {
                     let a = *label as usize;
-                    let bound = *low - m.others(a);
+                    let bound =
+                        m.measured
+                            .iter()
+                            .filter(|&&j| j != a)
+                            .fold(*low - m.others(a), |b, &j| {
+                                let d = distance::l2_squared(x, &centres[j * dim..(j + 1) * dim]);
+                                b.min(d.sqrt() * (1.0 - MARGIN))
+                            });
                     let own = distance::l2_squared(x, &centres[a * dim..(a + 1) * dim]);
                     if own.sqrt() * (1.0 + MARGIN) < bound.max(m.half_gap[a]) {
                         *low = bound;
