@@ -49,7 +49,7 @@ def test_spilled_build_keeps_the_recall_of_an_in_memory_build(cluster):
     # spill (maintenance_work_mem 1MB holds ~3,000 of 12,000 64-d rows; the
     # rest go to the on-disk graph with their WAL deferred to the build's
     # end): recall@10 against exact answers within 0.01, and the spilled
-    # index passes the structural check. Both builds run on one thread, so
+    # index passes the structural check with every row reachable. Both builds run on one thread, so
     # the in-memory one is reproducible; 400 queries keep the mean's noise
     # well below the margin.
     data = clustered(12400, 64, 40, seed=51)
@@ -76,6 +76,8 @@ def test_spilled_build_keeps_the_recall_of_an_in_memory_build(cluster):
         assert in_memory >= 0.9, in_memory
         assert spilled >= in_memory - 0.01, (spilled, in_memory)
         conn.execute("SELECT pgvision_index_check('spill2_idx', true)")
+        # every row is reachable at layer 0 (an unbounded scan returns all)
+        assert len(reachable_rows(conn, "spill2", queries[0], len(data))) == len(data)
         # every row is in the index: found first by its own vector
         probes = knn(conn, "spill2", data[::300], "l2", k=1, ef_search=100)
         assert [p[0] for p in probes] == list(range(0, len(data), 300))

@@ -119,12 +119,12 @@ fn find_neighbours<G: GraphMut>(
 /// [`GraphMut::spare_links`]), `eConn = e's neighbours + q` is shrunk back
 /// to `Mmax` with the heuristic (Algorithm 1 lines 14-16), which may drop
 /// `q` itself. Returns whether `e` links to `q` afterwards. In a store that
-/// [`GraphMut::keeps_reach`], a node the shrink drops at layer 0 keeps a
-/// way in (see `way_in.rs`).
+/// [`GraphMut::keeps_reach`], a node the shrink drops keeps a way in at
+/// that layer (see `way_in.rs`).
 pub fn add_connection<G: GraphMut>(graph: &G, e: G::Id, q: G::Id, lc: usize, m: usize) -> bool {
     let max = max_connections(m, lc);
     let room = max + graph.spare_links(lc);
-    let keep_reach = lc == 0 && graph.keeps_reach();
+    let keep_reach = graph.keeps_reach();
     // Second time round (after a relink that may have lost its race) the
     // link is added whatever the list holds.
     for first in [true, false] {
@@ -153,7 +153,7 @@ pub fn add_connection<G: GraphMut>(graph: &G, e: G::Id, q: G::Id, lc: usize, m: 
             }
         });
         if !after.is_empty() {
-            crate::way_in::keep_dropped_reachable(graph, e, &before, &after, max);
+            crate::way_in::keep_dropped_reachable(graph, e, &before, &after, lc, max);
         }
         if !stale {
             return linked;

@@ -138,10 +138,9 @@ impl<Id: Copy + Eq + Hash + Ord, S: NodeSet<Id>> Reachability<Id, S> {
         // itself does not reach from `ep` (even `u`'s own); a bridge from
         // there left `u` as cut off as before (an in-memory build of 6,000
         // rows with runs of identical ones lost 71-80 of them that way).
-        let bridged = w
-            .iter()
-            .any(|c| c.id != u && self.reached.contains(c.id) && add_bridge(graph, c.id, u, max))
-            || self.bridge_from_kept(graph, u);
+        let bridged = w.iter().any(|c| {
+            c.id != u && self.reached.contains(c.id) && add_bridge(graph, c.id, u, 0, max)
+        }) || self.bridge_from_kept(graph, u);
         if !bridged {
             return false;
         }
@@ -167,7 +166,9 @@ impl<Id: Copy + Eq + Hash + Ord, S: NodeSet<Id>> Reachability<Id, S> {
             .collect();
         by_distance.sort_unstable();
         let max = self.max;
-        by_distance.iter().any(|c| add_bridge(graph, c.id, u, max))
+        by_distance
+            .iter()
+            .any(|c| add_bridge(graph, c.id, u, 0, max))
     }
 
     /// Makes live node `u` findable by a search for its own vector from
@@ -197,7 +198,7 @@ impl<Id: Copy + Eq + Hash + Ord, S: NodeSet<Id>> Reachability<Id, S> {
             return false;
         }
         let max = max_connections(params.m, 0);
-        let bridged = w.iter().any(|c| add_bridge(graph, c.id, u, max));
+        let bridged = w.iter().any(|c| add_bridge(graph, c.id, u, 0, max));
         self.bridges += bridged as usize;
         bridged
     }
@@ -225,12 +226,18 @@ impl<Id: Copy + Eq + Hash + Ord, S: NodeSet<Id>> Reachability<Id, S> {
     }
 }
 
-/// Adds the link `w -> u` at layer 0, in a free slot or in place of the
+/// Adds the link `w -> u` at layer `lc`, in a free slot or in place of the
 /// farthest neighbour `x` that `w` also reaches through another of its
 /// neighbours; false when there is neither.
-pub(crate) fn add_bridge<G: GraphMut>(graph: &G, w: G::Id, u: G::Id, max: usize) -> bool {
+pub(crate) fn add_bridge<G: GraphMut>(
+    graph: &G,
+    w: G::Id,
+    u: G::Id,
+    lc: usize,
+    max: usize,
+) -> bool {
     let mut list = Vec::new();
-    graph.neighbours(w, 0, &mut list);
+    graph.neighbours(w, lc, &mut list);
     let evict = if list.len() < max {
         None
     } else {
@@ -244,7 +251,7 @@ pub(crate) fn add_bridge<G: GraphMut>(graph: &G, w: G::Id, u: G::Id, max: usize)
         let mut second = Vec::new();
         for &y in &list {
             second.clear();
-            graph.neighbours(y, 0, &mut second);
+            graph.neighbours(y, lc, &mut second);
             two_hop.extend(second.iter().copied());
         }
         let alternative = |x: G::Id| two_hop.contains(&x);
@@ -254,7 +261,7 @@ pub(crate) fn add_bridge<G: GraphMut>(graph: &G, w: G::Id, u: G::Id, max: usize)
         }
     };
     let mut done = false;
-    graph.update_neighbours(w, 0, &mut |now| {
+    graph.update_neighbours(w, lc, &mut |now| {
         // A store may call this again on a fresh copy: decide each time,
         // and only for the list the eviction was chosen from.
         done = false;

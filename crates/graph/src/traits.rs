@@ -92,8 +92,9 @@ pub trait GraphMut: Graph {
         0
     }
 
-    /// Whether INSERT keeps every node reachable at layer 0 as it links
-    /// (see `way_in.rs`): a back-link's shrink may drop a node's only
+    /// Whether INSERT keeps every node reachable at layer 0 as it links,
+    /// and keeps its shrinks from cutting nodes off the layers above (see
+    /// `way_in.rs`): a back-link's shrink may drop a node's only
     /// in-link, and the new node may be dropped by all its neighbours. For
     /// a store linked one insert at a time with no later pass that bridges
     /// (the on-page index); a build, which bridges at its end

@@ -18,38 +18,49 @@
 //! ([`crate::InLinks`], a spilled build's) answers instead whether any list
 //! still names `x` ([`crate::GraphMut::has_way_in`]): one lookup instead of
 //! up to 2m list reads, and a weaker promise that the build's final
-//! reconnect pass completes. Everything here is read outside the store's
-//! locks, with the store's own atomic list updates, and is best effort
-//! under concurrent inserts as the back-links themselves are.
+//! reconnect pass completes.
+//!
+//! The same check runs after a shrink at the layers above 0, always by
+//! reading lists (a list there holds `m` links, and only one insert in `m`
+//! reaches layer 1): a node cut off there is never passed by the greedy
+//! descent to layer 0, so the region behind it is entered from layer 0
+//! only. Neither the build nor the reconnect pass bridges those layers, so
+//! this keeps the inserts from cutting off more, no more (in
+//! `insert_reach.rs`'s data, 110 upper-layer nodes cut off against 515).
+//! Everything here is read outside the store's locks, with the store's own
+//! atomic list updates, and is best effort under concurrent inserts as the
+//! back-links themselves are.
 
 use crate::reconnect::add_bridge;
 use crate::{Candidate, GraphMut};
 
-/// After a shrink took `e`'s list at layer 0 from `before` to `after`:
+/// After a shrink took `e`'s list at layer `lc` from `before` to `after`:
 /// gives each live node dropped from it that no node of `after` links to
-/// (or, in a store that counts in-links, that no list names any more) a
-/// way in again, from `e` or, when `e` has no neighbour to give up for
-/// it, from one of `after`.
+/// (or, at layer 0 in a store that counts in-links, that no list names any
+/// more) a way in again, from `e` or, when `e` has no neighbour to give up
+/// for it, from one of `after`.
 pub(crate) fn keep_dropped_reachable<G: GraphMut>(
     graph: &G,
     e: G::Id,
     before: &[G::Id],
     after: &[G::Id],
+    lc: usize,
     max: usize,
 ) {
     let mut buf = Vec::new();
     for &x in before {
         if after.contains(&x)
             || graph.is_deleted(x)
-            || graph
-                .has_way_in(x)
-                .unwrap_or_else(|| linked_from(graph, after, x, &mut buf))
+            || (lc == 0)
+                .then(|| graph.has_way_in(x))
+                .flatten()
+                .unwrap_or_else(|| linked_from(graph, after, x, lc, &mut buf))
         {
             continue;
         }
         let _ = std::iter::once(e)
             .chain(after.iter().copied())
-            .any(|w| add_bridge(graph, w, x, max));
+            .any(|w| add_bridge(graph, w, x, lc, max));
     }
 }
 
@@ -62,15 +73,21 @@ pub(crate) fn bridge_new_node<G: GraphMut>(
     chosen: &[Candidate<G::Id>],
     max: usize,
 ) {
-    let _ = chosen.iter().any(|c| add_bridge(graph, c.id, q, max));
+    let _ = chosen.iter().any(|c| add_bridge(graph, c.id, q, 0, max));
 }
 
-/// Whether one of `nodes` links to `x` at layer 0 (lists read one by one
-/// until one does).
-fn linked_from<G: GraphMut>(graph: &G, nodes: &[G::Id], x: G::Id, buf: &mut Vec<G::Id>) -> bool {
+/// Whether one of `nodes` links to `x` at layer `lc` (lists read one by
+/// one until one does).
+fn linked_from<G: GraphMut>(
+    graph: &G,
+    nodes: &[G::Id],
+    x: G::Id,
+    lc: usize,
+    buf: &mut Vec<G::Id>,
+) -> bool {
     nodes.iter().any(|&y| {
         buf.clear();
-        graph.neighbours(y, 0, buf);
+        graph.neighbours(y, lc, buf);
         buf.contains(&x)
     })
 }
