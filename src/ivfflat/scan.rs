@@ -189,11 +189,14 @@ fn next_batch(state: &mut ScanState, index: pg_sys::Relation) -> bool {
     // queries/s to 1.9-2.3x) and costs where it holds one (2048-d
     // halfvec: 1.7-1.85x fell to 1.3x: the page's own lines then wait
     // behind the next page's), measured in alternating passes.
-    // Where a page holds a few long records, fetching one record ahead
-    // (the next item, or the next page's first) keeps the lines coming
-    // without the current record's waiting behind a whole page.
+    // Where a page holds a few long records, fetching two records ahead
+    // (the page's next items, or the next page's first) keeps the lines
+    // coming without the current record's waiting behind a whole page.
+    // Records that span pages are left to the hardware, as before.
     let few = ivf::layout::records_per_page(&layout) < 4 && !layout.spans();
-    let ahead = if few {
+    let ahead = if layout.spans() {
+        Ahead::Nothing
+    } else if few {
         Ahead::FirstRecord(ivf::layout::RECORD_HEADER + layout.vector_bytes)
     } else {
         Ahead::Page

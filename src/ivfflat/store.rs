@@ -128,6 +128,8 @@ pub fn unlock_list(index: pg_sys::Relation, list: u32) {
 /// current page is read.
 #[derive(Clone, Copy)]
 pub enum Ahead {
+    /// Nothing: records that span pages.
+    Nothing,
     /// The whole page: pays where a page holds many small records.
     Page,
     /// The first record, `bytes` long: where a page holds a few long
@@ -165,14 +167,16 @@ pub fn walk_chain(
         let next = page.special_u32(NEXT_AT);
         // The next page comes into the caches while `f` reads this one
         // (through the buffer this backend last read it from: no pin).
-        if next != 0 {
-            match (ahead, PageHint::of(index, next)) {
-                (Ahead::Page, Some(hint)) => hint.prefetch_page(),
-                (Ahead::FirstRecord(bytes), Some(hint)) => {
-                    hint.prefetch_item(1, 128, bytes.saturating_sub(128).div_ceil(64))
-                }
-                (_, None) => {}
+        let hint = match (next, ahead) {
+            (0, _) | (_, Ahead::Nothing) => None,
+            _ => PageHint::of(index, next),
+        };
+        match (ahead, hint) {
+            (Ahead::Page, Some(hint)) => hint.prefetch_page(),
+            (Ahead::FirstRecord(bytes), Some(hint)) => {
+                hint.prefetch_item(1, 128, bytes.saturating_sub(128).div_ceil(64))
             }
+            _ => {}
         }
         f(&page);
         block = next;

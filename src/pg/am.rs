@@ -27,12 +27,15 @@ pub unsafe fn build_scan_row<'a, S>(
     isnull: *mut bool,
     state: *mut core::ffi::c_void,
 ) -> (&'a mut S, Option<(HeapTid, pg_sys::Datum)>) {
-    // SAFETY: as the caller promises.
+    // SAFETY: the caller promises that `state` points to a live `S` that
+    // nothing else references during the callback (so the `&mut` is
+    // unique) and that `isnull` has the key column's entry.
     let (state, null) = unsafe { (&mut *(state as *mut S), *isnull) };
     if null {
         return (state, None);
     }
-    // SAFETY: as the caller promises.
+    // SAFETY: the caller promises a valid `tid` and a `values` entry for
+    // the key column, which holds a datum since the key is not NULL.
     let row = unsafe { (heap_tid(&*tid), *values) };
     (state, Some(row))
 }

@@ -382,13 +382,16 @@ impl Moves {
             .zip(new.chunks_exact(dim))
             .map(|(a, b)| distance::l2_squared(a, b).sqrt())
             .collect();
-        let mut rest: Vec<usize> = (0..shift.len()).filter(|c| !replaced.contains(c)).collect();
+        let mut is_measured = vec![false; shift.len()];
+        replaced.iter().for_each(|&c| is_measured[c] = true);
+        let mut rest: Vec<usize> = (0..shift.len()).filter(|&c| !is_measured[c]).collect();
         rest.sort_by(|&a, &b| shift[b].total_cmp(&shift[a]).then(a.cmp(&b)));
         let mut measured = replaced;
         measured.extend(rest.iter().take(extra));
+        measured.iter().for_each(|&c| is_measured[c] = true);
         let mut max = (0f32, usize::MAX, 0f32);
         for (c, &d) in shift.iter().enumerate() {
-            if measured.contains(&c) {
+            if is_measured[c] {
                 continue;
             }
             if d > max.0 {
