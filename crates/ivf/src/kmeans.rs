@@ -6,18 +6,14 @@
 //! Reproducible: the same data, parameters and seed give bit-identical
 //! centres whatever the number of threads. Every sum whose order could
 //! depend on scheduling is taken in a fixed order: the seeding's running
-//! totals over fixed chunks in chunk order, and each centre's mean over its
-//! members in row order (one task per centre).
+//! totals over fixed chunks in chunk order, and each centre's running sum
+//! ([`crate::centre_sums`]: after the first pass only the rows that moved
+//! are added and taken away) in row order, one task per centre.
 //!
-//! Lloyd iterations under L2 skip most distances (Hamerly's bounds): each
-//! row keeps a lower bound on its distance to every centre but its own,
-//! lowered by the centres' shifts after each update; a row whose exact
-//! distance to its own centre stays below that bound (or below half the
-//! gap from its centre to the nearest other one), with a margin for
-//! rounding, provably keeps its centre and is not measured against the
-//! others. After a balancing round the replaced centres (and as many of
-//! those that moved most) are measured by every row instead of bounded.
-//! The answers are those of the full search.
+//! Lloyd iterations under L2 skip most distances by the triangle
+//! inequality: Elkan's bounds (one a row and centre, [`crate::elkan`])
+//! where they fit, else Hamerly's (one a row, [`crate::hamerly`]). The
+//! answers are those of the full search ([`Pruning::None`]).
 //!
 //! Threads never block: they look at the `cancel` flag between chunks, so a
 //! caller that waits for [`train`] on another thread (answering its own
@@ -27,10 +23,11 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use rayon::prelude::*;
 
+use crate::centre_sums::CentreSums;
 use crate::rng::Rng;
 
 /// Rows per unit of parallel work (and per cancel check).
-const CHUNK: usize = 1024;
+pub(crate) const CHUNK: usize = 1024;
 /// The k-means++ seeding draws from about this many rows a centre ...
 const SEED_ROWS_PER_CENTRE: usize = 64;
 /// ... and at least this many (all of them when there are fewer).
@@ -90,6 +87,33 @@ pub struct Params {
     pub assignment: Assignment,
 }
 
+/// How Lloyd passes skip distances; all give the full search's centres.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Pruning {
+    /// Every row measured against every centre in every pass.
+    None,
+    /// Hamerly's bounds ([`crate::hamerly`]): one float a row.
+    Hamerly,
+    /// Elkan's bounds ([`crate::elkan`]): one float a row and centre.
+    Elkan,
+    /// Elkan's where they fit ([`crate::elkan::ELKAN_BOUNDS`]), else
+    /// Hamerly's; none for assignments other than L2.
+    Auto,
+}
+
+impl Pruning {
+    /// The pruning `n` rows and `k` centres under `how` get.
+    fn resolve(self, n: usize, k: usize, how: Assignment) -> Pruning {
+        match self {
+            _ if how != Assignment::L2 => Pruning::None,
+            Pruning::Auto if crate::elkan::fits(n, k) => Pruning::Elkan,
+            Pruning::Auto => Pruning::Hamerly,
+            Pruning::Elkan if !crate::elkan::fits(n, k) => Pruning::Hamerly,
+            other => other,
+        }
+    }
+}
+
 /// The caller set the cancel flag.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Cancelled;
@@ -99,9 +123,16 @@ pub struct Cancelled;
 pub fn memory_bytes(rows: usize, dim: usize, k: usize, spherical: bool) -> u64 {
     let (rows, dim, k) = (rows as u64, dim as u64, k as u64);
     let copy = if spherical { rows * dim * 4 } else { 0 };
-    // Centres twice (old and new), per-row distance, label and member
-    // index, per-centre member offsets, and a few f64 rows per thread.
-    copy + 2 * k * dim * 4 + rows * 12 + k * 8 + 64 * dim * 8
+    // Centres twice (old and new), per-row distance, label, member index
+    // and bound, per-centre member offsets, a few f64 rows per thread, and
+    // Elkan's bounds where [`train`] uses them.
+    let elkan = if crate::elkan::fits(rows as usize, k as usize) {
+        crate::elkan::memory_bytes(rows as usize, k as usize)
+    } else {
+        0
+    };
+    let sums = CentreSums::memory_bytes(rows as usize, k as usize, dim as usize);
+    copy + 2 * k * dim * 4 + rows * 16 + k * 8 + 64 * dim * 8 + elkan + sums
 }
 
 /// Trains `params.k` centres on `data` (rows of `dim` floats, all finite),
@@ -113,17 +144,17 @@ pub fn train(
     params: &Params,
     cancel: &AtomicBool,
 ) -> Result<Vec<f32>, Cancelled> {
-    train_with(data, dim, params, cancel, true)
+    train_with(data, dim, params, cancel, Pruning::Auto)
 }
 
-/// [`train`], with Hamerly's bounds (`prune`) or measuring every row
-/// against every centre in each pass (the reference the bounds must match).
+/// [`train`] with the given pruning ([`Pruning::None`]: every row measured
+/// against every centre in each pass, the reference the bounds must match).
 pub fn train_with(
     data: &[f32],
     dim: usize,
     params: &Params,
     cancel: &AtomicBool,
-    prune: bool,
+    pruning: Pruning,
 ) -> Result<Vec<f32>, Cancelled> {
     assert!(
         dim > 0 && data.len().is_multiple_of(dim),
@@ -143,7 +174,7 @@ pub fn train_with(
         return Ok(random_centres(params.k, dim, params.spherical, &mut rng));
     }
     let centres = seed_plus_plus(rows, dim, params.k, params.assignment, &mut rng, cancel)?;
-    let mut state = Lloyd::new(n, prune && params.assignment == Assignment::L2);
+    let mut state = Lloyd::new(n, params.k, pruning.resolve(n, params.k, params.assignment));
     let centres = state.run(rows, dim, centres, params, params.iterations, cancel)?;
     // Bits are left as they are: a 2-means of majority bits splits a
     // cluster of noisy copies badly (recall fell from 1.0 to 0.6 at 2 of 8
@@ -208,8 +239,7 @@ fn balance(
         }
         let old = centres;
         centres = state.update(rows, dim, &old, params, cancel)?;
-        let jumped: Vec<usize> = pairs.iter().flat_map(|&(b, s)| [b, s]).collect();
-        for (big, small) in pairs {
+        for &(big, small) in &pairs {
             let members: Vec<f32> = state
                 .labels
                 .iter()
@@ -223,56 +253,72 @@ fn balance(
                 seed: rng.next_u64(),
                 ..params.clone()
             };
-            let two = split(&members, dim, &halves, state.bounded, cancel)?;
+            let two = split(&members, dim, &halves, state.pruning, cancel)?;
             centres[small * dim..(small + 1) * dim].copy_from_slice(&two[..dim]);
             centres[big * dim..(big + 1) * dim].copy_from_slice(&two[dim..]);
         }
         // The split lists' centres jumped: the next pass measures them for
         // every row, and bounds the others by their shifts.
-        if state.bounded {
-            let extra = jumped.len();
-            state.moves = Some(Moves::new(&old, &centres, dim, jumped, extra));
+        if state.pruning != Pruning::None {
+            state.moves = Some(Moves::new(&old, &centres, dim, &pairs, state.pruning));
         }
     }
     Ok(centres)
 }
 
 /// Two centres for the rows of one list (k-means++ and Lloyd, no
-/// balancing; the rows are unit length already when spherical), with
-/// Hamerly's bounds when `bounded`.
+/// balancing; the rows are unit length already when spherical), with the
+/// `pruning` of the whole sample's passes.
 fn split(
     members: &[f32],
     dim: usize,
     params: &Params,
-    bounded: bool,
+    pruning: Pruning,
     cancel: &AtomicBool,
 ) -> Result<Vec<f32>, Cancelled> {
     let n = members.len() / dim;
     let mut rng = Rng::new(params.seed);
     let centres = seed_plus_plus(members, dim, params.k, params.assignment, &mut rng, cancel)?;
-    let mut state = Lloyd::new(n, bounded);
+    let mut state = Lloyd::new(n, params.k, pruning.resolve(n, params.k, params.assignment));
     state.run(members, dim, centres, params, params.iterations, cancel)
 }
 
 /// The per-row state of Lloyd iterations: labels, distances to their
-/// centres, Hamerly's lower bounds (when `bounded`) and the last moves.
+/// centres, the bounds of the `pruning` and the last moves.
 struct Lloyd {
     labels: Vec<u32>,
     dists: Vec<f32>,
+    /// Whether `dists` holds every row's distance to its centre (Elkan's
+    /// passes leave the distances of rows they did not measure stale).
+    dists_exact: bool,
+    /// Lower bounds: one a row (Hamerly) or one a row and centre (Elkan).
     lower: Vec<f32>,
-    bounded: bool,
+    /// Elkan's upper bounds, one a row.
+    upper: Vec<f32>,
+    /// None, Hamerly or Elkan (resolved).
+    pruning: Pruning,
     moves: Option<Moves>,
+    /// The centres' running sums (not for Hamming: majority bits).
+    sums: Option<CentreSums>,
 }
 
 impl Lloyd {
-    /// Fresh state for `n` rows (no labels yet).
-    fn new(n: usize, bounded: bool) -> Lloyd {
+    /// Fresh state for `n` rows and `k` centres (no labels yet).
+    fn new(n: usize, k: usize, pruning: Pruning) -> Lloyd {
+        let (lower, upper) = match pruning {
+            Pruning::Hamerly => (n, 0),
+            Pruning::Elkan => (n * k, n),
+            Pruning::None | Pruning::Auto => (0, 0),
+        };
         Lloyd {
             labels: vec![u32::MAX; n],
             dists: vec![0f32; n],
-            lower: vec![0f32; if bounded { n } else { 0 }],
-            bounded,
+            dists_exact: true,
+            lower: vec![0f32; lower],
+            upper: vec![0f32; upper],
+            pruning,
             moves: None,
+            sums: None,
         }
     }
 
@@ -285,17 +331,33 @@ impl Lloyd {
         how: Assignment,
         cancel: &AtomicBool,
     ) -> Result<usize, Cancelled> {
-        if self.bounded {
-            assign_bounded(
+        match self.pruning {
+            Pruning::Hamerly => crate::hamerly::assign(
                 rows,
                 dim,
                 centres,
                 self.moves.as_ref(),
                 (&mut self.labels, &mut self.dists, &mut self.lower),
                 cancel,
-            )
-        } else {
-            assign(
+            ),
+            Pruning::Elkan => {
+                let (moved, exact) = crate::elkan::assign(
+                    rows,
+                    dim,
+                    centres,
+                    self.moves.as_ref(),
+                    (
+                        &mut self.labels,
+                        &mut self.dists,
+                        &mut self.upper,
+                        &mut self.lower,
+                    ),
+                    cancel,
+                )?;
+                self.dists_exact = exact;
+                Ok(moved)
+            }
+            Pruning::None | Pruning::Auto => assign(
                 rows,
                 dim,
                 centres,
@@ -303,25 +365,41 @@ impl Lloyd {
                 &mut self.labels,
                 &mut self.dists,
                 cancel,
-            )
+            ),
         }
     }
 
-    /// New centres for the current labels ([`update`]).
+    /// New centres for the current labels ([`update`]), measuring the
+    /// stale distances first where a centre is left empty (it takes the
+    /// rows farthest from their centres).
     fn update(
-        &self,
+        &mut self,
         rows: &[f32],
         dim: usize,
         centres: &[f32],
         params: &Params,
         cancel: &AtomicBool,
     ) -> Result<Vec<f32>, Cancelled> {
+        if !self.dists_exact {
+            let mut used = vec![false; centres.len() / dim];
+            self.labels.iter().for_each(|&l| used[l as usize] = true);
+            if used.contains(&false) {
+                crate::elkan::measure_own(rows, dim, centres, &self.labels, &mut self.dists);
+                self.dists_exact = true;
+            }
+        }
+        if params.assignment != Assignment::Hamming {
+            let (n, k) = (self.labels.len(), centres.len() / dim);
+            self.sums
+                .get_or_insert_with(|| CentreSums::new(n, k, dim))
+                .follow(rows, &self.labels, cancel)?;
+        }
         update(
             rows,
             dim,
             centres,
             (&self.labels, &self.dists),
-            (params.spherical, params.assignment),
+            (params.spherical, self.sums.as_ref()),
             cancel,
         )
     }
@@ -347,8 +425,8 @@ impl Lloyd {
                 break;
             }
             let new = self.update(rows, dim, &centres, params, cancel)?;
-            if self.bounded {
-                self.moves = Some(Moves::new(&centres, &new, dim, Vec::new(), 0));
+            if self.pruning != Pruning::None {
+                self.moves = Some(Moves::new(&centres, &new, dim, &[], self.pruning));
             }
             centres = new;
         }
@@ -357,26 +435,43 @@ impl Lloyd {
 }
 
 /// Relative margin the bounds keep for rounding in the distance kernels.
-const MARGIN: f32 = 1e-4;
+pub(crate) const MARGIN: f32 = 1e-4;
 
-/// How the centres moved in the last update, for [`assign_bounded`].
-struct Moves {
+/// How the centres moved in the last update, for the bounded passes.
+pub(crate) struct Moves {
     /// The largest shift (L2 distance of a centre from its old place) and
     /// its centre, and the second largest, among the centres not in
-    /// `measured`.
-    max: (f32, usize, f32),
+    /// `measured` (Hamerly).
+    pub(crate) max: (f32, usize, f32),
     /// Centres every row measures instead of bounding them by their shift:
-    /// those [`balance`] replaced and the ones that moved most then.
-    measured: Vec<usize>,
-    /// Half the distance from each (new) centre to its nearest other one.
-    half_gap: Vec<f32>,
+    /// those [`balance`] replaced and, for Hamerly, as many of the ones
+    /// that moved most then.
+    pub(crate) measured: Vec<usize>,
+    /// Half the distance from each (new) centre to its nearest other one
+    /// (Hamerly; Elkan measures its own table).
+    pub(crate) half_gap: Vec<f32>,
+    /// Each centre's shift, replaced ones included (Elkan).
+    pub(crate) shift: Vec<f32>,
 }
 
 impl Moves {
-    /// The moves from `old` to `new` centres, of which `replaced` were
-    /// replaced outright; those and the `extra` others that moved most
-    /// (ties: the lower) are measured.
-    fn new(old: &[f32], new: &[f32], dim: usize, replaced: Vec<usize>, extra: usize) -> Moves {
+    /// The moves from `old` to `new` centres, where each `(big, small)` of
+    /// `splits` had the list `big` split into halves now in both places;
+    /// for Hamerly those and as many others that moved most (ties: the
+    /// lower) are measured.
+    fn new(
+        old: &[f32],
+        new: &[f32],
+        dim: usize,
+        splits: &[(usize, usize)],
+        pruning: Pruning,
+    ) -> Moves {
+        let replaced: Vec<usize> = splits.iter().flat_map(|&(b, s)| [b, s]).collect();
+        let extra = if pruning == Pruning::Hamerly {
+            replaced.len()
+        } else {
+            0
+        };
         let shift: Vec<f32> = old
             .chunks_exact(dim)
             .zip(new.chunks_exact(dim))
@@ -400,6 +495,16 @@ impl Moves {
                 max.2 = d;
             }
         }
+        if pruning == Pruning::Elkan {
+            // A replaced centre is a centre that moved far: its bounds
+            // shrink by the jump like any other's.
+            return Moves {
+                max,
+                measured,
+                half_gap: Vec::new(),
+                shift,
+            };
+        }
         let k = shift.len();
         let half_gap = (0..k)
             .into_par_iter()
@@ -416,94 +521,18 @@ impl Moves {
             max,
             measured,
             half_gap,
+            shift,
         }
     }
 
     /// The largest shift of a centre other than `a`.
-    fn others(&self, a: usize) -> f32 {
+    pub(crate) fn others(&self, a: usize) -> f32 {
         if a == self.max.1 {
             self.max.2
         } else {
             self.max.0
         }
     }
-}
-
-/// The nearest centre to `x` (ties: the lower), its squared distance and
-/// the squared distance to the second nearest (infinite with one centre).
-fn nearest_two(centres: &[f32], dim: usize, x: &[f32]) -> (usize, f32, f32) {
-    let mut best = (0, f32::INFINITY, f32::INFINITY);
-    for (c, centre) in centres.chunks_exact(dim).enumerate() {
-        let d = distance::l2_squared(x, centre);
-        if d < best.1 {
-            best = (c, d, best.1);
-        } else if d < best.2 {
-            best.2 = d;
-        }
-    }
-    best
-}
-
-/// [`assign`] under L2 with Hamerly's bounds (see the module note):
-/// `moves` is None for the first pass (every row measured against every
-/// centre); `state` is the labels, distances and lower bounds.
-fn assign_bounded(
-    rows: &[f32],
-    dim: usize,
-    centres: &[f32],
-    moves: Option<&Moves>,
-    state: (&mut [u32], &mut [f32], &mut [f32]),
-    cancel: &AtomicBool,
-) -> Result<usize, Cancelled> {
-    let (labels, dists, lower) = state;
-    let moved: usize = labels
-        .par_chunks_mut(CHUNK)
-        .zip(dists.par_chunks_mut(CHUNK))
-        .zip(lower.par_chunks_mut(CHUNK))
-        .enumerate()
-        .map(|(j, ((labels, dists), lower))| {
-            if cancel.load(Ordering::Relaxed) {
-                return 0;
-            }
-            let mut moved = 0;
-            for (t, ((label, dist), low)) in labels
-                .iter_mut()
-                .zip(dists.iter_mut())
-                .zip(lower.iter_mut())
-                .enumerate()
-            {
-                let i = j * CHUNK + t;
-                let x = &rows[i * dim..(i + 1) * dim];
-                if let (Some(m), true) = (moves, *label != u32::MAX) {
-                    let a = *label as usize;
-                    let bound =
-                        m.measured
-                            .iter()
-                            .filter(|&&j| j != a)
-                            .fold(*low - m.others(a), |b, &j| {
-                                let d = distance::l2_squared(x, &centres[j * dim..(j + 1) * dim]);
-                                b.min(d.sqrt() * (1.0 - MARGIN))
-                            });
-                    let own = distance::l2_squared(x, &centres[a * dim..(a + 1) * dim]);
-                    if own.sqrt() * (1.0 + MARGIN) < bound.max(m.half_gap[a]) {
-                        *low = bound;
-                        *dist = own;
-                        continue;
-                    }
-                }
-                let (c, d, second) = nearest_two(centres, dim, x);
-                if *label != c as u32 {
-                    *label = c as u32;
-                    moved += 1;
-                }
-                *dist = d;
-                *low = second.sqrt() * (1.0 - MARGIN);
-            }
-            moved
-        })
-        .sum();
-    check(cancel)?;
-    Ok(moved)
 }
 
 /// Centres for a sample of at most `k` rows, where k-means has nothing to
@@ -565,7 +594,7 @@ fn normalise(v: &mut [f32]) -> bool {
 }
 
 /// Returns `Err(Cancelled)` once the flag is set.
-fn check(cancel: &AtomicBool) -> Result<(), Cancelled> {
+pub(crate) fn check(cancel: &AtomicBool) -> Result<(), Cancelled> {
     if cancel.load(Ordering::Relaxed) {
         Err(Cancelled)
     } else {
@@ -698,64 +727,67 @@ fn assign(
     Ok(moved)
 }
 
-/// New centres: each the mean of its rows (in row order, in f64; for
-/// [`Assignment::Hamming`] their majority bits); an empty centre takes the
-/// row farthest from its own centre among those not yet taken, so no list
-/// stays empty while rows remain.
+/// New centres: each the mean of its rows (from `sums`, brought up to
+/// `labels` by the caller), or for [`Assignment::Hamming`] (no `sums`) the
+/// majority bits of its rows; an empty centre takes the row farthest from
+/// its own centre among those not yet taken, so no list stays empty while
+/// rows remain.
 fn update(
     rows: &[f32],
     dim: usize,
     old: &[f32],
     (labels, dists): (&[u32], &[f32]),
-    (spherical, how): (bool, Assignment),
+    (spherical, sums): (bool, Option<&CentreSums>),
     cancel: &AtomicBool,
 ) -> Result<Vec<f32>, Cancelled> {
     let k = old.len() / dim;
     let n = labels.len();
-    // Members of each centre, in row order (a counting sort of the labels).
-    let mut start = vec![0usize; k + 1];
-    for &l in labels {
-        start[l as usize + 1] += 1;
-    }
-    for c in 0..k {
-        start[c + 1] += start[c];
-    }
-    let mut fill = start.clone();
-    let mut members = vec![0u32; n];
-    for (i, &l) in labels.iter().enumerate() {
-        members[fill[l as usize]] = i as u32;
-        fill[l as usize] += 1;
-    }
     let mut centres = vec![0f32; k * dim];
-    centres
-        .par_chunks_mut(dim)
-        .enumerate()
-        .for_each(|(c, centre)| {
-            let mine = &members[start[c]..start[c + 1]];
-            if mine.is_empty() || cancel.load(Ordering::Relaxed) {
-                return;
-            }
-            if how == Assignment::Hamming {
-                crate::bitmeans::majority(rows, dim, mine, centre);
-                return;
-            }
-            let mut sum = vec![0f64; dim];
-            for &i in mine {
-                let row = &rows[i as usize * dim..(i as usize + 1) * dim];
-                for (s, &x) in sum.iter_mut().zip(row) {
-                    *s += f64::from(x);
+    let filled: Vec<bool> = match sums {
+        Some(sums) => centres
+            .par_chunks_mut(dim)
+            .enumerate()
+            .map(|(c, centre)| {
+                if !sums.mean(c, centre) {
+                    return false;
                 }
+                if spherical && !normalise(centre) {
+                    centre.copy_from_slice(&old[c * dim..(c + 1) * dim]);
+                }
+                true
+            })
+            .collect(),
+        None => {
+            // Members of each centre, in row order (a counting sort).
+            let mut start = vec![0usize; k + 1];
+            for &l in labels {
+                start[l as usize + 1] += 1;
             }
-            let count = mine.len() as f64;
-            for (x, s) in centre.iter_mut().zip(&sum) {
-                *x = (s / count) as f32;
+            for c in 0..k {
+                start[c + 1] += start[c];
             }
-            if spherical && !normalise(centre) {
-                centre.copy_from_slice(&old[c * dim..(c + 1) * dim]);
+            let mut fill = start.clone();
+            let mut members = vec![0u32; n];
+            for (i, &l) in labels.iter().enumerate() {
+                members[fill[l as usize]] = i as u32;
+                fill[l as usize] += 1;
             }
-        });
+            centres
+                .par_chunks_mut(dim)
+                .enumerate()
+                .map(|(c, centre)| {
+                    let mine = &members[start[c]..start[c + 1]];
+                    if mine.is_empty() || cancel.load(Ordering::Relaxed) {
+                        return false;
+                    }
+                    crate::bitmeans::majority(rows, dim, mine, centre);
+                    true
+                })
+                .collect()
+        }
+    };
     check(cancel)?;
-    let empty: Vec<usize> = (0..k).filter(|&c| start[c] == start[c + 1]).collect();
+    let empty: Vec<usize> = (0..k).filter(|&c| !filled[c]).collect();
     if !empty.is_empty() {
         // Farthest rows first; ties by row number.
         let mut far: Vec<usize> = (0..n).collect();

@@ -12,7 +12,10 @@
 //! same input and seed whatever the number of threads.
 
 pub mod bitmeans;
+mod centre_sums;
 pub mod check;
+mod elkan;
+mod hamerly;
 pub mod kmeans;
 pub mod layout;
 pub mod nearest;
@@ -20,6 +23,6 @@ mod rng;
 pub mod sample;
 
 pub use kmeans::memory_bytes;
-pub use kmeans::{quick_centres, train, train_with, Assignment, Cancelled, Params};
+pub use kmeans::{quick_centres, train, train_with, Assignment, Cancelled, Params, Pruning};
 pub use nearest::{nearest_centre, nearest_centres, PrunedNearest};
 pub use sample::Reservoir;

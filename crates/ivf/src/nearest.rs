@@ -61,6 +61,11 @@ impl<'a> PrunedNearest<'a> {
         Some(PrunedNearest { centres, dim, gaps })
     }
 
+    /// The table: `|b - c|` shrunk by the rounding margin at `b * k + c`.
+    pub(crate) fn gaps(&self) -> &[f32] {
+        &self.gaps
+    }
+
     /// [`nearest_centre`] of `v` under L2.
     pub fn nearest(&self, v: &[f32]) -> (usize, f32) {
         let k = self.centres.len() / self.dim;

@@ -4,7 +4,9 @@
 
 use std::sync::atomic::AtomicBool;
 
-use ivf::{nearest_centre, nearest_centres, train, train_with, Assignment, Cancelled, Params};
+use ivf::{
+    nearest_centre, nearest_centres, train, train_with, Assignment, Cancelled, Params, Pruning,
+};
 
 /// A deterministic pseudo-random stream for test data (xorshift).
 struct Data(u64);
@@ -286,15 +288,17 @@ fn bounds_give_the_full_search_centres() {
         let mut p = params(k);
         p.seed = seed;
         let cancel = AtomicBool::new(false);
-        let full = train_with(&data, dim, &p, &cancel, false).unwrap();
-        let bounded = train_with(&data, dim, &p, &cancel, true).unwrap();
-        assert_eq!(full, bounded, "dim {dim} k {k}");
+        let full = train_with(&data, dim, &p, &cancel, Pruning::None).unwrap();
+        for pruning in [Pruning::Hamerly, Pruning::Elkan, Pruning::Auto] {
+            let bounded = train_with(&data, dim, &p, &cancel, pruning).unwrap();
+            assert_eq!(full, bounded, "dim {dim} k {k} {pruning:?}");
+        }
         // Inner product assignment is never bounded: same either way.
         p.assignment = Assignment::InnerProduct;
         p.spherical = true;
         assert_eq!(
-            train_with(&data, dim, &p, &cancel, false).unwrap(),
-            train_with(&data, dim, &p, &cancel, true).unwrap()
+            train_with(&data, dim, &p, &cancel, Pruning::None).unwrap(),
+            train_with(&data, dim, &p, &cancel, Pruning::Auto).unwrap()
         );
     }
 }
@@ -312,11 +316,11 @@ fn bounds_timing() {
         let data = blobs(&truth, n / k, 0.5, 7);
         let p = params(k);
         let cancel = AtomicBool::new(false);
-        for prune in [false, true, false, true] {
+        for pruning in [Pruning::None, Pruning::Hamerly, Pruning::Elkan].repeat(2) {
             let t = std::time::Instant::now();
-            let c = train_with(&data, dim, &p, &cancel, prune).unwrap();
+            let c = train_with(&data, dim, &p, &cancel, pruning).unwrap();
             println!(
-                "dim {dim} k {k} n {n} prune {prune}: {:.3} s ({})",
+                "dim {dim} k {k} n {n} {pruning:?}: {:.3} s ({})",
                 t.elapsed().as_secs_f64(),
                 c[0]
             );
@@ -392,8 +396,14 @@ fn lists_stay_even_on_clusters_of_unequal_sizes() {
     let mut queries = blobs(&big, 10, 0.6, 7);
     queries.extend(blobs(&small, 1, 0.6, 8));
     let centres = run(&data, dim, &params(24));
-    let full = train_with(&data, dim, &params(24), &AtomicBool::new(false), false).unwrap();
+    let cancel = AtomicBool::new(false);
+    let full = train_with(&data, dim, &params(24), &cancel, Pruning::None).unwrap();
     assert_eq!(centres, full, "bounds change the balanced centres");
+    let hamerly = train_with(&data, dim, &params(24), &cancel, Pruning::Hamerly).unwrap();
+    assert_eq!(
+        hamerly, full,
+        "Hamerly's bounds change the balanced centres"
+    );
     let (rows1, recall1, max) = probe_stats(&data, &queries, dim, &centres, 1);
     let (rows2, recall2, _) = probe_stats(&data, &queries, dim, &centres, 2);
     eprintln!("max/mean {max:.2}, probes 1: {rows1:.0} rows recall {recall1:.3}; probes 2: {rows2:.0} rows recall {recall2:.3}");
