@@ -35,34 +35,49 @@ const TOP: f64 = 255.0;
 
 impl Sq8Vector {
     /// Encodes `x` (finite elements), computing its range, error bound and
-    /// norm.
+    /// norm: [`encode_body`], compiled for AVX2 where the CPU has it (the
+    /// same arithmetic, without fused operations: the same copy).
     pub fn encode(x: &[f32]) -> Self {
-        let (lo, hi) = range(x);
-        // Slightly under range / 255, so that offset + 255 * scale never
-        // rounds past the largest element (nor overflows to infinity).
-        // Capped so that 255 * scale stays finite in f32 (a range wider
-        // than f32's largest value; the bound then says how far off it is).
-        let step = ((hi as f64 - lo as f64) / TOP * (1.0 - 1e-6)).min(f32::MAX as f64 / 256.0);
-        let scale = if step >= f32::MIN_POSITIVE as f64 {
-            step as f32
-        } else {
-            1.0 // a constant vector: every code 0, the copy exact
-        };
-        // Rounded to the nearest code (a float-to-int conversion that
-        // saturates, not a call per element); any codes would do for the
-        // bound, which is measured from them below.
-        let inv = (1.0 / scale as f64) as f32;
-        let codes: Vec<u8> = x.iter().map(|&v| ((v - lo) * inv + 0.5) as u8).collect();
-        let norm = sum8(x, |v| v as f64 * v as f64).sqrt();
-        Sq8Vector {
-            scale,
-            offset: lo,
-            err: err_bound(x, &codes, scale, lo),
-            norm: norm as f32,
-            codes,
+        #[cfg(target_arch = "x86_64")]
+        if crate::sq8_x86::has_avx2() {
+            // SAFETY: AVX2 and FMA are present (checked just above).
+            return unsafe { crate::sq8_x86::encode_avx2(x) };
         }
+        encode_body(x)
     }
+}
 
+/// [`Sq8Vector::encode`]'s arithmetic, inlined into each caller (so the
+/// AVX2 wrapper compiles it for AVX2).
+#[inline(always)]
+pub(crate) fn encode_body(x: &[f32]) -> Sq8Vector {
+    let (lo, hi) = range(x);
+    // Slightly under range / 255, so that offset + 255 * scale never
+    // rounds past the largest element (nor overflows to infinity).
+    // Capped so that 255 * scale stays finite in f32 (a range wider
+    // than f32's largest value; the bound then says how far off it is).
+    let step = ((hi as f64 - lo as f64) / TOP * (1.0 - 1e-6)).min(f32::MAX as f64 / 256.0);
+    let scale = if step >= f32::MIN_POSITIVE as f64 {
+        step as f32
+    } else {
+        1.0 // a constant vector: every code 0, the copy exact
+    };
+    // Rounded to the nearest code (a float-to-int conversion that
+    // saturates, not a call per element); any codes would do for the
+    // bound, which is measured from them below.
+    let inv = (1.0 / scale as f64) as f32;
+    let codes: Vec<u8> = x.iter().map(|&v| ((v - lo) * inv + 0.5) as u8).collect();
+    let norm = sum8(x, |v| v as f64 * v as f64).sqrt();
+    Sq8Vector {
+        scale,
+        offset: lo,
+        err: err_bound(x, &codes, scale, lo),
+        norm: norm as f32,
+        codes,
+    }
+}
+
+impl Sq8Vector {
     /// Encodes the f16 copy `h` of a vector `x`: the bound covers
     /// `|x - x8| <= |x - x16| + |x16 - x8|` (a build keeps only f16 copies).
     pub fn from_half(h: &HalfVector) -> Self {
@@ -85,6 +100,7 @@ impl Sq8Vector {
 /// against the values [`decode_scalar`] computes, plus what the kernels'
 /// fused multiply-adds may differ by (one f32 rounding of each decoded
 /// value, at most `eps * max|decoded|` each), rounded up.
+#[inline(always)]
 fn err_bound(x: &[f32], codes: &[u8], scale: f32, offset: f32) -> f32 {
     let back = |c: u8| offset + scale * c as f32;
     let (mut err2, mut top) = ([0f64; LANES], [0f32; LANES]);
@@ -113,6 +129,7 @@ fn err_bound(x: &[f32], codes: &[u8], scale: f32, offset: f32) -> f32 {
 const LANES: usize = 8;
 
 /// The smallest and largest of `x` ((0, 0) when empty; NaN-free input).
+#[inline(always)]
 fn range(x: &[f32]) -> (f32, f32) {
     if x.is_empty() {
         return (0.0, 0.0);
@@ -136,6 +153,7 @@ fn range(x: &[f32]) -> (f32, f32) {
 }
 
 /// The f64 sum of `f` over `x`, in [`LANES`] partial sums.
+#[inline(always)]
 fn sum8(x: &[f32], f: impl Fn(f32) -> f64) -> f64 {
     let mut acc = [0f64; LANES];
     let chunks = x.chunks_exact(LANES);
@@ -366,6 +384,20 @@ mod tests {
                 if norm < f32::MAX as f64 {
                     assert!((norm - s.norm as f64).abs() <= 1e-6 * norm + 1e-37);
                 }
+            }
+        }
+    }
+
+    #[test]
+    fn every_instruction_set_gives_the_same_copy() {
+        // encode_body here is compiled for the baseline; encode dispatches.
+        let mut rng = rand::rngs::StdRng::seed_from_u64(43);
+        for n in [0usize, 1, 2, 7, 16, 33, 128, 960, 2048] {
+            for x in shapes(&mut rng, n) {
+                let (a, b) = (Sq8Vector::encode(&x), encode_body(&x));
+                assert_eq!(a.codes, b.codes, "n={n}");
+                let bits = |s: &Sq8Vector| [s.scale, s.offset, s.err, s.norm].map(f32::to_bits);
+                assert_eq!(bits(&a), bits(&b), "n={n}");
             }
         }
     }

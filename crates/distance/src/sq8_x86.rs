@@ -15,6 +15,13 @@ pub fn has_avx2() -> bool {
     })
 }
 
+/// [`crate::sq8::Sq8Vector::encode`] compiled for AVX2: the same
+/// arithmetic (Rust fuses no multiply-adds on its own), so the same copy.
+#[target_feature(enable = "avx2,fma")]
+pub(crate) fn encode_avx2(x: &[f32]) -> crate::sq8::Sq8Vector {
+    crate::sq8::encode_body(x)
+}
+
 /// Loads eight floats from `s[i..i + 8]`.
 #[inline]
 #[target_feature(enable = "avx2,fma")]
