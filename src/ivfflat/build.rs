@@ -14,7 +14,9 @@
 //! its nearest centre on the pool: the rows pass 1 kept, when all of them
 //! fit half of what `maintenance_work_mem` leaves beside the sample and
 //! k-means, or else those of pass 2, which reads the table again, in
-//! batches. The rows are held with their lists within
+//! batches. The same pass on the pool encodes each row's stored copy while
+//! the row is in the thread's cache; the floats are dropped then. The
+//! copies are held with their lists within
 //! `maintenance_work_mem` and written out list by list whenever that is
 //! full and at the end (each write puts its pages in front of the list's
 //! chain: see `ivf::layout`). Last the directory is rewritten with the
@@ -86,20 +88,22 @@ fn memory_limit() -> u64 {
     unsafe { pg_sys::maintenance_work_mem as u64 * 1024 }
 }
 
-/// Rows held in memory: heap TIDs and vectors (flat), with their lists
-/// once assigned.
+/// Rows held in memory: heap TIDs and vectors (flat), or once assigned
+/// their lists and stored copies (`RecordLayout::vector_bytes` each).
 #[derive(Default)]
 struct Rows {
     tids: Vec<HeapTid>,
     values: Vec<f32>,
     lists: Vec<u32>,
+    encoded: Vec<u8>,
 }
 
 impl Rows {
     /// Bytes held (capacity ignored: the vectors grow by doubling, a
     /// constant factor the budgets below leave room for).
     fn bytes(&self) -> u64 {
-        (self.tids.len() * 8 + self.values.len() * 4 + self.lists.len() * 4) as u64
+        (self.tids.len() * 8 + self.values.len() * 4 + self.lists.len() * 4 + self.encoded.len())
+            as u64
     }
 
     /// Adds one row (not yet assigned).
@@ -238,25 +242,39 @@ unsafe extern "C-unwind" fn assign_callback(
     pgrx::check_for_interrupts!();
 }
 
-/// The nearest centre's list of every row of `values`, on the pool (the
-/// main thread waits; the threads only read Rust memory).
-fn assign(state: &BuildState, values: &[f32]) -> Vec<u32> {
+/// Gives the rows in `rows.values` (none assigned yet) their nearest
+/// centre's list and their stored copies, on the pool (the main thread
+/// waits; the threads only read Rust memory), and drops the floats.
+fn assign(state: &BuildState, rows: &mut Rows) {
     let p = &state.params;
     let (dims, how) = (p.width, assignment(p.metric, p.element));
+    let (element, size) = (state.layout.element, state.layout.vector_bytes);
     let centres = &state.centres;
     // Under L2 most centres are ruled out without measuring them (the
     // same answers, `ivf::PrunedNearest`).
     let pruned = ivf::PrunedNearest::new(centres, dims, how);
+    let values = std::mem::take(&mut rows.values);
+    let n = values.len() / dims.max(1);
+    let mut lists = vec![0u32; n];
+    let mut encoded = vec![0u8; n * size];
     state.pool.as_ref().expect("pool started").install(|| {
         use rayon::prelude::*;
         values
             .par_chunks(dims)
-            .map(|v| match &pruned {
-                Some(p) => p.nearest(v).0 as u32,
-                None => ivf::nearest_centre(centres, dims, v, how).0 as u32,
+            .zip(lists.par_iter_mut())
+            .zip(encoded.par_chunks_mut(size))
+            .for_each_init(Vec::new, |tmp, ((v, list), dst)| {
+                *list = match &pruned {
+                    Some(p) => p.nearest(v).0 as u32,
+                    None => ivf::nearest_centre(centres, dims, v, how).0 as u32,
+                };
+                element.encode_into(v, tmp);
+                dst.copy_from_slice(tmp);
             })
-            .collect()
-    })
+    });
+    debug_assert!(rows.lists.is_empty() && rows.encoded.is_empty());
+    rows.lists = lists;
+    rows.encoded = encoded;
 }
 
 /// Gives the queued rows their lists and holds them; writes the held rows
@@ -265,12 +283,12 @@ fn assign_batch(state: &mut BuildState) {
     if state.batch.tids.is_empty() {
         return;
     }
-    let batch = std::mem::take(&mut state.batch);
-    let lists = assign(state, &batch.values);
-    state.assigned += lists.len() as i64;
+    let mut batch = std::mem::take(&mut state.batch);
+    assign(state, &mut batch);
+    state.assigned += batch.lists.len() as i64;
     state.held.tids.extend_from_slice(&batch.tids);
-    state.held.values.extend_from_slice(&batch.values);
-    state.held.lists.extend_from_slice(&lists);
+    state.held.lists.extend_from_slice(&batch.lists);
+    state.held.encoded.extend_from_slice(&batch.encoded);
     progress(pg_sys::PROGRESS_CREATEIDX_TUPLES_DONE, state.assigned);
     if state.held.bytes() + state.centres.len() as u64 * 4 > memory_limit() {
         write_held(state);
@@ -281,7 +299,6 @@ fn assign_batch(state: &mut BuildState) {
 /// its chain.
 fn write_held(state: &mut BuildState) {
     let held = std::mem::take(&mut state.held);
-    let dims = state.params.width;
     let mut order: Vec<u32> = (0..held.tids.len() as u32).collect();
     order.sort_by_key(|&i| {
         let (list, tid) = (held.lists[i as usize], held.tids[i as usize]);
@@ -289,7 +306,6 @@ fn write_held(state: &mut BuildState) {
     });
     let layout = state.layout;
     let mut item = Vec::new();
-    let mut encoded = Vec::new();
     let index = state.index;
     let mut writer = state
         .writer
@@ -300,13 +316,8 @@ fn write_held(state: &mut BuildState) {
     let mut page: Option<PageImage> = None;
     let mut page_list = u32::MAX;
     for (n, &i) in order.iter().enumerate() {
-        // Records are encoded on the pool, ENCODE_BATCH rows at a time.
-        if n % ENCODE_BATCH == 0 {
-            let rows = &order[n..(n + ENCODE_BATCH).min(order.len())];
-            encode_rows(state, &held.values, dims, rows, &mut encoded);
-        }
-        let at = (n % ENCODE_BATCH) * layout.vector_bytes;
-        let bytes = &encoded[at..at + layout.vector_bytes];
+        let at = i as usize * layout.vector_bytes;
+        let bytes = &held.encoded[at..at + layout.vector_bytes];
         let (list, tid) = (held.lists[i as usize], held.tids[i as usize]);
         if list != page_list {
             if let Some(p) = page.take() {
@@ -341,28 +352,6 @@ fn write_held(state: &mut BuildState) {
         writer.push(p);
     }
     state.writer = Some(writer);
-}
-
-/// Rows whose records `write_held` encodes on the pool at a time.
-const ENCODE_BATCH: usize = 1024;
-
-/// The stored bytes of rows `rows` of `values` (`dims` floats each), one
-/// record's `vector_bytes` after another into `out`, encoded on the pool
-/// (8-bit copies cost a pass over the row and its error bound; the
-/// threads read only Rust memory).
-fn encode_rows(state: &BuildState, values: &[f32], dims: usize, rows: &[u32], out: &mut Vec<u8>) {
-    let (element, size) = (state.layout.element, state.layout.vector_bytes);
-    out.clear();
-    out.resize(rows.len() * size, 0);
-    state.pool.as_ref().expect("pool started").install(|| {
-        use rayon::prelude::*;
-        out.par_chunks_mut(size)
-            .zip(rows.par_iter())
-            .for_each_init(Vec::new, |tmp, (dst, &i)| {
-                element.encode_into(&values[i as usize * dims..(i as usize + 1) * dims], tmp);
-                dst.copy_from_slice(tmp);
-            })
-    });
 }
 
 /// Trains the centres on the sample, on the pool, answering interrupts
@@ -611,7 +600,7 @@ pub unsafe extern "C-unwind" fn ambuild(
     let reltuples = match state.kept.take() {
         // Every row was kept by pass 1: no second pass.
         Some(mut kept) => {
-            kept.lists = assign(&state, &kept.values);
+            assign(&state, &mut kept);
             state.assigned = kept.lists.len() as i64;
             state.held = kept;
             heap_rows
