@@ -19,14 +19,20 @@ pub fn nearest_centre(centres: &[f32], dim: usize, v: &[f32], how: Assignment) -
 /// The nearest centre of many rows under L2, skipping the centres the
 /// triangle inequality rules out: with `b` the best centre so far, a centre
 /// `c` with `|b - c| >= 2 |v - b|` is no nearer than `b` (Elkan's lemma),
-/// so it is not measured. The answer is [`nearest_centre`]'s, tie for tie:
-/// centres are visited in order and a centre is skipped only when it is
-/// strictly farther, beyond a margin for the kernels' rounding.
+/// so it is not measured. Each centre's others are kept sorted by their
+/// distance from it, so a row walks out from its best centre so far and
+/// stops at the first centre past that reach (starting over from a new
+/// best). The answer is [`nearest_centre`]'s, tie for tie: a centre is
+/// skipped only when it is strictly farther, beyond a margin for the
+/// kernels' rounding, so every tie is measured and the lowest one kept.
 pub struct PrunedNearest<'a> {
     centres: &'a [f32],
     dim: usize,
     /// `gaps[b * k + c]`: `|b - c|` shrunk by the rounding margin.
     gaps: Vec<f32>,
+    /// `sorted[b * (k - 1)..][..k - 1]`: the centres other than `b`,
+    /// nearest `b` first.
+    sorted: Vec<u16>,
 }
 
 /// Relative margin the skipping keeps for rounding in the distance kernels
@@ -42,7 +48,7 @@ impl<'a> PrunedNearest<'a> {
     /// most [`PRUNED_MAX_CENTRES`] centres.
     pub fn new(centres: &'a [f32], dim: usize, how: Assignment) -> Option<Self> {
         let k = centres.len() / dim.max(1);
-        if how != Assignment::L2 || k > PRUNED_MAX_CENTRES || dim == 0 {
+        if how != Assignment::L2 || k > PRUNED_MAX_CENTRES || k == 0 || dim == 0 {
             return None;
         }
         let mut gaps = vec![0f32; k * k];
@@ -58,7 +64,22 @@ impl<'a> PrunedNearest<'a> {
                 gaps[c * k + b] = d;
             }
         }
-        Some(PrunedNearest { centres, dim, gaps })
+        let mut sorted = Vec::with_capacity(k * k.saturating_sub(1));
+        for b in 0..k {
+            let start = sorted.len();
+            sorted.extend((0..k as u16).filter(|&c| c as usize != b));
+            sorted[start..].sort_by(|&x, &y| {
+                gaps[b * k + x as usize]
+                    .total_cmp(&gaps[b * k + y as usize])
+                    .then(x.cmp(&y))
+            });
+        }
+        Some(PrunedNearest {
+            centres,
+            dim,
+            gaps,
+            sorted,
+        })
     }
 
     /// The table: `|b - c|` shrunk by the rounding margin at `b * k + c`.
@@ -69,21 +90,32 @@ impl<'a> PrunedNearest<'a> {
     /// [`nearest_centre`] of `v` under L2.
     pub fn nearest(&self, v: &[f32]) -> (usize, f32) {
         let k = self.centres.len() / self.dim;
-        let mut best = (0, f32::INFINITY);
-        // twice |v - best| grown by the margin: a centre at least this far
-        // from `best` is farther from `v` than `best`
-        let mut reach = f32::INFINITY;
-        for (c, centre) in self.centres.chunks_exact(self.dim).enumerate() {
-            if c > 0 && self.gaps[best.0 * k + c] >= reach {
-                continue;
+        let centre = |c: usize| &self.centres[c * self.dim..(c + 1) * self.dim];
+        let mut measured = [0u64; PRUNED_MAX_CENTRES / 64];
+        let mut best = (0, distance::l2_squared(v, centre(0)));
+        measured[0] = 1;
+        'walk: loop {
+            // twice |v - best| grown by the margin: a centre at least this
+            // far from `best` is farther from `v` than `best`
+            let reach = 2.0 * best.1.sqrt() * (1.0 + PRUNE_MARGIN);
+            let b = best.0;
+            for &c in &self.sorted[b * (k - 1)..(b + 1) * (k - 1)] {
+                let c = c as usize;
+                if self.gaps[b * k + c] >= reach {
+                    break;
+                }
+                if measured[c / 64] & (1 << (c % 64)) != 0 {
+                    continue;
+                }
+                measured[c / 64] |= 1 << (c % 64);
+                let d = distance::l2_squared(v, centre(c));
+                if d < best.1 || (d == best.1 && c < best.0) {
+                    best = (c, d);
+                    continue 'walk;
+                }
             }
-            let d = distance::l2_squared(v, centre);
-            if d < best.1 {
-                best = (c, d);
-                reach = 2.0 * d.sqrt() * (1.0 + PRUNE_MARGIN);
-            }
+            return best;
         }
-        best
     }
 }
 
@@ -153,6 +185,12 @@ mod tests {
                 );
             }
         }
+        // A tie met from its higher centre first: 3 (one step out from 0)
+        // then 1, both 1 away from the row.
+        let line = [10.0, -1.0, 100.0, 1.0];
+        let walk = PrunedNearest::new(&line, 1, Assignment::L2).expect("L2");
+        assert_eq!(walk.nearest(&[0.0]), (1, 1.0));
+        assert!(PrunedNearest::new(&[], 2, Assignment::L2).is_none());
         assert!(PrunedNearest::new(&[0.0; 8], 2, Assignment::InnerProduct).is_none());
         let many = vec![0.0; (PRUNED_MAX_CENTRES + 1) * 2];
         assert!(PrunedNearest::new(&many, 2, Assignment::L2).is_none());
