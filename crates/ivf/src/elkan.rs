@@ -23,7 +23,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use rayon::prelude::*;
 
-use crate::kmeans::{check, Assignment, Cancelled, Moves, CHUNK, MARGIN};
+use crate::kmeans::{check, set_label, Assignment, Cancelled, Moves, CHUNK, MARGIN};
 use crate::nearest::{PrunedNearest, PRUNED_MAX_CENTRES};
 
 /// Most bounds (rows x centres) Elkan's passes keep: 16 MiB of floats.
@@ -137,10 +137,7 @@ pub(crate) fn assign(
                         best
                     }
                 };
-                if *label != best as u32 {
-                    *label = best as u32;
-                    moved += 1;
-                }
+                moved += set_label(label, best);
             }
             (moved, exact)
         })

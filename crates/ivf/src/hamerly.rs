@@ -14,7 +14,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use rayon::prelude::*;
 
-use crate::kmeans::{check, Cancelled, Moves, CHUNK, MARGIN};
+use crate::kmeans::{check, set_label, Cancelled, Moves, CHUNK, MARGIN};
 
 /// The nearest centre to `x` (ties: the lower), its squared distance and
 /// the squared distance to the second nearest (infinite with one centre).
@@ -80,10 +80,7 @@ pub(crate) fn assign(
                     }
                 }
                 let (c, d, second) = nearest_two(centres, dim, x);
-                if *label != c as u32 {
-                    *label = c as u32;
-                    moved += 1;
-                }
+                moved += set_label(label, c);
                 *dist = d;
                 *low = second.sqrt() * (1.0 - MARGIN);
             }

@@ -593,6 +593,13 @@ fn normalise(v: &mut [f32]) -> bool {
     true
 }
 
+/// Gives a row centre `c`; 1 if that moved it, else 0.
+pub(crate) fn set_label(label: &mut u32, c: usize) -> usize {
+    let moved = *label != c as u32;
+    *label = c as u32;
+    usize::from(moved)
+}
+
 /// Returns `Err(Cancelled)` once the flag is set.
 pub(crate) fn check(cancel: &AtomicBool) -> Result<(), Cancelled> {
     if cancel.load(Ordering::Relaxed) {
@@ -714,10 +721,7 @@ fn assign(
                     &rows[i * dim..(i + 1) * dim],
                     how,
                 );
-                if *label != c as u32 {
-                    *label = c as u32;
-                    moved += 1;
-                }
+                moved += set_label(label, c);
                 *dist = d;
             }
             moved
