@@ -106,6 +106,13 @@ impl Rows {
             as u64
     }
 
+    /// Room for `rows` rows of `dims` floats, so that keeping a large
+    /// table does not copy (and fault in) its rows again at every doubling.
+    fn reserve(&mut self, rows: usize, dims: usize) {
+        self.tids.reserve(rows);
+        self.values.reserve(rows * dims);
+    }
+
     /// Adds one row (not yet assigned).
     fn push(&mut self, tid: HeapTid, v: &[f32]) {
         self.tids.push(tid);
@@ -521,6 +528,17 @@ pub unsafe extern "C-unwind" fn ambuild(
         writer: None,
         indexed: 0.0,
     };
+    // Room for the rows the table is expected to hold, within the budget
+    // (pages never touched cost nothing).
+    // SAFETY: a plain read of the open table's pg_class row.
+    let expected = unsafe { (*(*heap).rd_rel).reltuples };
+    if expected > 0.0 {
+        let fit = state.keep_budget / (dims as u64 * 4 + 8);
+        let rows = (expected as u64).min(fit) as usize;
+        if let Some(kept) = state.kept.as_mut() {
+            kept.reserve(rows, dims);
+        }
+    }
     progress(pg_sys::PROGRESS_CREATEIDX_SUBPHASE, PHASE_KMEANS);
     let started = std::time::Instant::now();
     // Parallel workers read the table where the planner grants them
