@@ -29,7 +29,7 @@ use crate::rng::Rng;
 /// Rows per unit of parallel work (and per cancel check).
 pub(crate) const CHUNK: usize = 1024;
 /// The k-means++ seeding draws from about this many rows a centre ...
-const SEED_ROWS_PER_CENTRE: usize = 64;
+const SEED_ROWS_PER_CENTRE: usize = 32;
 /// ... and at least this many (all of them when there are fewer).
 const MIN_SEED_ROWS: usize = 2048;
 /// Lloyd iterations stop once at most one row in this many moved.
