@@ -16,6 +16,8 @@
 //! - `varlena`: the one varlena wrapper every vector-like type uses;
 //! - `toast_cache`: read-only arguments of such types that reuse recent
 //!   detoasts of the same value;
+//! - `toast_fetch`: the chunks of a plain out-of-line value read straight
+//!   into that cache's copy;
 //! - `from_array`: SQL arrays read into a vector-like type's values;
 //! - `distance_fn`: the macro that makes a type's distance functions plain
 //!   fmgr C functions (no pgrx wrapper on the hot path).
@@ -29,4 +31,5 @@ pub mod from_array;
 pub mod parallel_scan;
 pub mod recent;
 pub mod toast_cache;
+pub mod toast_fetch;
 pub mod varlena;

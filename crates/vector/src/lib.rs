@@ -17,6 +17,7 @@ pub mod halfvec;
 pub mod recent;
 pub mod sparsevec;
 pub mod text;
+pub mod toast_chunks;
 
 pub use element::Element;
 pub use error::{SqlState, VectorError};
