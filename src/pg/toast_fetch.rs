@@ -180,7 +180,7 @@ pub unsafe fn fetch_plain(
             let at = plan
                 .place(seq.into(), bytes.len())
                 .unwrap_or_else(|e| corrupt(e, valueid, rel));
-            if split_copy(at, bytes, head, body).is_err() {
+            if !split_copy(at, bytes, head, body) {
                 corrupt("chunk past the value's end", valueid, rel);
             }
         }

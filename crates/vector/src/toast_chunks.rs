@@ -119,12 +119,15 @@ impl ChunkPlan {
 }
 
 /// Copies `src`, the value's bytes from offset `at`, into `head` (the value's
-/// first `head.len()` bytes) and `body` (the rest); bytes past the end of
-/// both are an error (the caller sized them from the value's size).
-pub fn split_copy(at: usize, src: &[u8], head: &mut [u8], body: &mut [u8]) -> Result<(), ()> {
-    let end = at.checked_add(src.len()).ok_or(())?;
-    if end > head.len() + body.len() {
-        return Err(());
+/// first `head.len()` bytes) and `body` (the rest); false, copying nothing,
+/// when `src` runs past the end of both (the caller sized them from the
+/// value's size).
+pub fn split_copy(at: usize, src: &[u8], head: &mut [u8], body: &mut [u8]) -> bool {
+    if at
+        .checked_add(src.len())
+        .is_none_or(|end| end > head.len() + body.len())
+    {
+        return false;
     }
     let in_head = head.len().saturating_sub(at).min(src.len());
     if in_head > 0 {
@@ -132,7 +135,7 @@ pub fn split_copy(at: usize, src: &[u8], head: &mut [u8], body: &mut [u8]) -> Re
     }
     let body_at = (at + in_head) - head.len().min(at + in_head);
     body[body_at..body_at + src.len() - in_head].copy_from_slice(&src[in_head..]);
-    Ok(())
+    true
 }
 
 #[cfg(test)]
@@ -194,12 +197,13 @@ mod tests {
             let (mut head, mut body) = ([0u8; 4], [0u8; 16]);
             for at in (0..20).step_by(step) {
                 let end = (at + step).min(20);
-                split_copy(at, &value[at..end], &mut head, &mut body).unwrap();
+                assert!(split_copy(at, &value[at..end], &mut head, &mut body));
             }
             assert_eq!(&head[..], &value[..4]);
             assert_eq!(&body[..], &value[4..]);
         }
         let (mut head, mut body) = ([0u8; 4], [0u8; 16]);
-        assert_eq!(split_copy(18, &[1, 2, 3], &mut head, &mut body), Err(()));
+        assert!(!split_copy(18, &[1, 2, 3], &mut head, &mut body));
+        assert_eq!(body, [0u8; 16]);
     }
 }
