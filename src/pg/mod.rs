@@ -18,6 +18,8 @@
 //!   detoasts of the same value;
 //! - `toast_fetch`: the chunks of a plain out-of-line value read straight
 //!   into that cache's copy;
+//! - `toast_locations`: where recently read values' chunks lie, so a
+//!   later read skips the TOAST index;
 //! - `from_array`: SQL arrays read into a vector-like type's values;
 //! - `distance_fn`: the macro that makes a type's distance functions plain
 //!   fmgr C functions (no pgrx wrapper on the hot path).
@@ -32,4 +34,5 @@ pub mod parallel_scan;
 pub mod recent;
 pub mod toast_cache;
 pub mod toast_fetch;
+pub mod toast_locations;
 pub mod varlena;

@@ -23,9 +23,11 @@
 //! TRUNCATE or ALTER TABLE of the table later in the same transaction fail
 //! ("being used by active queries in this session").
 
+use super::toast_locations;
 use crate::pgver;
 use pgrx::pg_sys;
 use pgrx::PgSqlErrorCode;
+use vectorcore::chunk_locations::{same_value, Locations, Tid, MAX_CHUNKS};
 use vectorcore::toast_chunks::{split_copy, toast_max_chunk_size, ChunkPlan};
 
 extern "C-unwind" {
@@ -117,8 +119,11 @@ unsafe fn chunk_bytes<'a>(chunk: *const u8) -> Option<&'a [u8]> {
 
 /// Reads plain external value `ext` of `size` bytes (its length word
 /// excluded) into `head` (its first bytes) and `body` (the rest), whose
-/// lengths add up to `size`. Raises Postgres' ERRORs: no active snapshot,
-/// missing or malformed chunks.
+/// lengths add up to `size`: by the chunk locations remembered from an
+/// earlier read of the same value when they still hold its chunks
+/// (`toast_locations.rs`), else through the TOAST index, remembering where
+/// the chunks were. Raises Postgres' ERRORs: no active snapshot, missing or
+/// malformed chunks.
 ///
 /// # Safety
 /// `ext` comes from a datum of a row this transaction read; the main thread.
@@ -131,20 +136,122 @@ pub unsafe fn fetch_plain(
     let lock = pg_sys::AccessShareLock as pg_sys::LOCKMODE;
     let no_lock = pg_sys::NoLock as pg_sys::LOCKMODE;
     let valueid = ext.va_valueid;
+    let key = (u32::from(ext.va_toastrelid), u32::from(valueid));
     // SAFETY: Postgres' own detoast sequence (heap_fetch_toast_slice) on the
-    // main thread: open and lock the TOAST relation and its indexes, scan
-    // the valid index for the value's chunks in order under the TOAST
-    // snapshot, end the scan; every call is guarded, so an ERROR unwinds
-    // and the transaction's abort releases what is still open.
+    // main thread: open and lock the TOAST relation, read the value's chunks
+    // under the TOAST snapshot, close it keeping the lock; every call is
+    // guarded, so an ERROR unwinds and the transaction's abort releases what
+    // is still open.
     unsafe {
         let rel = pg_sys::table_open(ext.va_toastrelid, lock);
+        let mut snapshot_data = pg_sys::SnapshotData::default();
+        let snapshot = pgver::toast_snapshot(&mut snapshot_data);
+        let file = pgver::file_key(rel).2;
+        if let Some(at) = toast_locations::get(key) {
+            if at.file == file && fetch_at(rel, snapshot, valueid, at.tids(), size, head, body) {
+                pg_sys::relation_close(rel, no_lock);
+                return;
+            }
+            toast_locations::remove(key);
+        }
+        let tids = fetch_indexed(rel, snapshot, valueid, size, head, body);
+        if let Some(at) = Locations::new(file, &tids) {
+            toast_locations::insert(key, at);
+        }
+        pg_sys::relation_close(rel, no_lock);
+    }
+}
+
+/// Reads value `valueid`'s chunks from `tids` (chunk 0 first) of open TOAST
+/// relation `rel` into `head` and `body`; false, with the buffers partly
+/// written, unless every tuple is in the relation, visible under
+/// `snapshot`, a chunk of `valueid`, and the chunk numbered and sized as
+/// the value's `size` bytes require.
+///
+/// Why a wrong answer cannot come back: a chunk id is the value's OID,
+/// which Postgres assigns only when no tuple of the TOAST index carries it
+/// (`GetNewOidWithIndex`, any snapshot), so at any time the relation holds at
+/// most one value with that id whose tuples the TOAST snapshot shows; a
+/// tuple that passes is that value's chunk, wherever it lies now (the line
+/// pointer reused, the relation rewritten under the same file number).
+///
+/// # Safety
+/// `rel` is open and locked; `snapshot` is the TOAST snapshot; the main thread.
+unsafe fn fetch_at(
+    rel: pg_sys::Relation,
+    snapshot: pg_sys::Snapshot,
+    valueid: pg_sys::Oid,
+    tids: &[Tid],
+    size: usize,
+    head: &mut [u8],
+    body: &mut [u8],
+) -> bool {
+    let mut plan = ChunkPlan::new(size, toast_max_chunk_size(pg_sys::BLCKSZ as usize));
+    // SAFETY: the caller's promises; a block past the relation's end is
+    // refused before heap_fetch reads it (VACUUM may have truncated the
+    // relation; it cannot while we hold our lock); heap_fetch pins the
+    // tuple's buffer when it returns true, which keeps the tuple in place
+    // until the ReleaseBuffer below.
+    unsafe {
+        let desc = (*rel).rd_att;
+        let blocks = pg_sys::RelationGetNumberOfBlocksInFork(rel, pg_sys::ForkNumber::MAIN_FORKNUM);
+        for &(block, offset) in tids {
+            if block >= blocks {
+                return false;
+            }
+            let mut tuple = pg_sys::HeapTupleData::default();
+            pgrx::itemptr::item_pointer_set_all(&mut tuple.t_self, block, offset);
+            let mut buf: pg_sys::Buffer = pg_sys::InvalidBuffer as pg_sys::Buffer;
+            let visible = pg_sys::heap_fetch(rel, snapshot, &mut tuple, &mut buf, false);
+            let (mut id_null, mut seq_null, mut data_null) = (false, false, false);
+            let ok = visible && {
+                let id = pg_sys::heap_getattr(&mut tuple, 1, desc, &mut id_null);
+                let seq = pg_sys::heap_getattr(&mut tuple, 2, desc, &mut seq_null).value() as i32;
+                let data = pg_sys::heap_getattr(&mut tuple, 3, desc, &mut data_null);
+                !id_null
+                    && !seq_null
+                    && !data_null
+                    && same_value(true, id.value() as u32, u32::from(valueid))
+                    && chunk_bytes(data.cast_mut_ptr::<u8>()).is_some_and(|bytes| {
+                        plan.place(seq.into(), bytes.len())
+                            .is_ok_and(|at| split_copy(at, bytes, head, body))
+                    })
+            };
+            if visible {
+                pg_sys::ReleaseBuffer(buf);
+            }
+            if !ok {
+                return false;
+            }
+        }
+    }
+    plan.finish().is_ok()
+}
+
+/// Reads value `valueid`'s chunks of open TOAST relation `rel` through its
+/// valid index into `head` and `body`, checking them as Postgres does;
+/// returns where they were (chunk 0 first).
+///
+/// # Safety
+/// `rel` is open and locked; `snapshot` is the TOAST snapshot; the main thread.
+unsafe fn fetch_indexed(
+    rel: pg_sys::Relation,
+    snapshot: pg_sys::Snapshot,
+    valueid: pg_sys::Oid,
+    size: usize,
+    head: &mut [u8],
+    body: &mut [u8],
+) -> Vec<Tid> {
+    let lock = pg_sys::AccessShareLock as pg_sys::LOCKMODE;
+    let no_lock = pg_sys::NoLock as pg_sys::LOCKMODE;
+    let mut tids = Vec::with_capacity(MAX_CHUNKS);
+    // SAFETY: the caller's promises; every call is guarded.
+    unsafe {
         let mut idxs: *mut pg_sys::Relation = core::ptr::null_mut();
         let mut n: core::ffi::c_int = 0;
         let valid = pg_sys::submodules::ffi::pg_guard_ffi_boundary(|| {
             toast_open_indexes(rel, lock, &mut idxs, &mut n)
         });
-        let mut snapshot_data = pg_sys::SnapshotData::default();
-        let snapshot = pgver::toast_snapshot(&mut snapshot_data);
         let mut key = pg_sys::ScanKeyData::default();
         pg_sys::ScanKeyInit(
             &mut key,
@@ -183,12 +290,14 @@ pub unsafe fn fetch_plain(
             if !split_copy(at, bytes, head, body) {
                 corrupt("chunk past the value's end", valueid, rel);
             }
+            let (block, offset) = pgrx::itemptr::item_pointer_get_both((*tup).t_self);
+            tids.push((block, offset));
         }
         if let Err(e) = plan.finish() {
             corrupt(e, valueid, rel);
         }
         pg_sys::systable_endscan_ordered(scan);
         pg_sys::submodules::ffi::pg_guard_ffi_boundary(|| toast_close_indexes(idxs, n, no_lock));
-        pg_sys::relation_close(rel, no_lock);
     }
+    tids
 }

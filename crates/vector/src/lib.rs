@@ -11,6 +11,7 @@ pub mod arith;
 pub mod avg_state;
 pub mod binary;
 pub mod check;
+pub mod chunk_locations;
 pub mod element;
 pub mod error;
 pub mod halfvec;
