@@ -149,6 +149,7 @@ pub unsafe fn fetch_plain(
         let file = pgver::file_key(rel).2;
         if let Some(at) = toast_locations::get(key) {
             if at.file == file && fetch_at(rel, snapshot, valueid, at.tids(), size, head, body) {
+                toast_locations::count_hit();
                 pg_sys::relation_close(rel, no_lock);
                 return;
             }

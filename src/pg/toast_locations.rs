@@ -8,7 +8,7 @@
 //! and dropped when they fail. Only the main thread calls these functions;
 //! the table is Rust memory of a fixed size, allocated on first use.
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use vectorcore::chunk_locations::{ChunkLocations, Locations, ValueKey};
 
 /// Values remembered at most (about 64 bytes each: 1 MiB).
@@ -16,6 +16,17 @@ pub const ENTRIES: usize = 16_384;
 
 thread_local! {
     static LOCATIONS: RefCell<ChunkLocations> = const { RefCell::new(ChunkLocations::new()) };
+    static HITS: Cell<u64> = const { Cell::new(0) };
+}
+
+/// Values this backend has read by remembered locations so far.
+pub fn hits() -> u64 {
+    HITS.get()
+}
+
+/// Counts a value read by remembered locations.
+pub fn count_hit() {
+    HITS.set(HITS.get() + 1);
 }
 
 /// The locations remembered for value `key`, if any.
