@@ -160,6 +160,13 @@ def test_chunks_that_move_or_go(conn, typ, am):
         return dict(conn.execute(f"SELECT chunk_id::int8, array_agg(ctid::text ORDER BY chunk_seq) "
                                  f"FROM {toast} GROUP BY 1").fetchall())
 
+    def truncate_and_refill():
+        """TRUNCATE (a new relation file), 40 new rows, exact answers."""
+        conn.execute("TRUNCATE tfm")
+        t.rows = {}
+        t.put(range(40), rng.standard_normal((40, DIM)).astype(np.float32))
+        t.check(queries)
+
     t.check(queries)
     t.check(queries)  # the second time by remembered locations
     # Rewrites keep the values' ids but not their places.
@@ -185,18 +192,12 @@ def test_chunks_that_move_or_go(conn, typ, am):
     t.check(queries)
     t.put([5000, 5002], queries[:2] + 0.01, update=True)
     t.check(queries)
-    conn.execute("TRUNCATE tfm")
-    t.rows = {}
-    t.put(range(40), rng.standard_normal((40, DIM)).astype(np.float32))
-    t.check(queries)
+    truncate_and_refill()
     conn.execute("ROLLBACK")
     t.rows = saved
     t.check(queries)
     t.check(queries)
-    conn.execute("TRUNCATE tfm")
-    t.rows = {}
-    t.put(range(40), rng.standard_normal((40, DIM)).astype(np.float32))
-    t.check(queries)
+    truncate_and_refill()
     conn.execute("DROP TABLE tfm")
 
 
