@@ -237,3 +237,34 @@ pub fn index_vacuum_info(index: pg_sys::Relation) -> pg_sys::IndexVacuumInfo {
         strategy: core::ptr::null_mut(),
     }
 }
+
+#[cfg(not(feature = "pg18"))]
+extern "C-unwind" {
+    fn init_toast_snapshot(toast_snapshot: pg_sys::Snapshot);
+}
+#[cfg(feature = "pg18")]
+extern "C-unwind" {
+    fn get_toast_snapshot() -> pg_sys::Snapshot;
+}
+
+/// The snapshot Postgres reads TOAST chunks under (`init_toast_snapshot`
+/// into `buf` up to 17, `get_toast_snapshot()` on 18); ERROR without an
+/// active snapshot.
+///
+/// # Safety
+/// The main thread; the result may point into `buf`, which must outlive its use.
+pub unsafe fn toast_snapshot(buf: &mut pg_sys::SnapshotData) -> pg_sys::Snapshot {
+    #[cfg(not(feature = "pg18"))]
+    // SAFETY: init_toast_snapshot fills the SnapshotData it is given; the
+    // guard turns its ERROR into an unwind.
+    unsafe {
+        pg_sys::submodules::ffi::pg_guard_ffi_boundary(|| init_toast_snapshot(buf));
+        buf
+    }
+    #[cfg(feature = "pg18")]
+    // SAFETY: as above; the snapshot returned is Postgres'.
+    unsafe {
+        let _ = buf;
+        pg_sys::submodules::ffi::pg_guard_ffi_boundary(|| get_toast_snapshot())
+    }
+}

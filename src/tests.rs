@@ -462,4 +462,121 @@ mod tests {
             Spi::run("DROP TABLE zeroed").unwrap();
         }
     }
+
+    // The TOAST chunk locations of `toast_locations.rs`: remembered from a
+    // read through the index, used again, never trusted when wrong.
+    use crate::pg::{toast_fetch, toast_locations};
+    use vectorcore::chunk_locations::{Locations, Tid};
+
+    /// Bytes of a halfvec(2048) after its length word: dim, unused, 2,048 halves.
+    const SIZE: usize = 4 + 2 * 2048;
+
+    /// (TOAST pointer, chunk tuple ids in order) of row `id` of `tl`.
+    fn pointer(id: i32) -> (pg_sys::varatt_external, Vec<Tid>) {
+        let toastrel =
+            Spi::get_one::<pg_sys::Oid>("SELECT reltoastrelid FROM pg_class WHERE relname = 'tl'")
+                .unwrap()
+                .unwrap();
+        let toast = Spi::get_one::<String>(&format!(
+            "SELECT relname::text FROM pg_class WHERE oid = {}",
+            u32::from(toastrel)
+        ))
+        .unwrap()
+        .unwrap();
+        // Rows were inserted one at a time in id order: their values' OIDs
+        // come in the same order.
+        let valueid = Spi::get_one::<i64>(&format!(
+            "SELECT c FROM (SELECT DISTINCT chunk_id::int8 c FROM pg_toast.{toast}) s \
+             ORDER BY c OFFSET {id} LIMIT 1"
+        ))
+        .unwrap()
+        .unwrap() as u32;
+        let tids = Spi::get_one::<Vec<String>>(&format!(
+            "SELECT array_agg(ctid::text ORDER BY chunk_seq) FROM pg_toast.{toast} \
+             WHERE chunk_id = {valueid}"
+        ))
+        .unwrap()
+        .unwrap()
+        .iter()
+        .map(|t| {
+            let (b, o) = t.trim_matches(['(', ')']).split_once(',').unwrap();
+            (b.parse().unwrap(), o.parse().unwrap())
+        })
+        .collect();
+        let ext = pg_sys::varatt_external {
+            va_rawsize: (SIZE + 4) as i32,
+            va_extinfo: SIZE as u32,
+            va_valueid: pg_sys::Oid::from(valueid),
+            va_toastrelid: toastrel,
+        };
+        (ext, tids)
+    }
+
+    /// The value's bytes read by `toast_fetch::fetch_plain`.
+    fn read(ext: &pg_sys::varatt_external) -> Vec<u8> {
+        let (mut head, mut body) = ([0u8; 4], vec![0u8; SIZE - 4]);
+        // SAFETY: `ext` names a plain value of table `tl`, read in this
+        // transaction; the buffers add up to its size.
+        unsafe { toast_fetch::fetch_plain(ext, SIZE, &mut head, &mut body) };
+        [&head[..], &body[..]].concat()
+    }
+
+    /// The key of `ext` in the locations table.
+    fn key(ext: &pg_sys::varatt_external) -> (u32, u32) {
+        (u32::from(ext.va_toastrelid), u32::from(ext.va_valueid))
+    }
+
+    #[pg_test]
+    fn toast_locations_are_checked_before_use() {
+        Spi::run("CREATE TABLE tl (id int, v halfvec(2048))").unwrap();
+        Spi::run(
+            "INSERT INTO tl SELECT i, ('[' || (SELECT string_agg(round(sin(i * 7 + j * 0.3)::numeric, 3)::text, ',') \
+             FROM generate_series(1, 2048) j) || ']')::halfvec FROM generate_series(0, 2) i ORDER BY i",
+        )
+        .unwrap();
+        let (a, a_tids) = pointer(0);
+        let (b, b_tids) = pointer(1);
+        assert_eq!(a_tids.len(), 3);
+        assert_ne!(a.va_valueid, b.va_valueid);
+        toast_locations::remove(key(&a));
+        let want = read(&a);
+        let file = toast_locations::get(key(&a)).expect("remembered").file;
+        assert_eq!(toast_locations::get(key(&a)).unwrap().tids(), &a_tids[..]);
+        let hits = toast_locations::hits();
+        assert_eq!(read(&a), want);
+        assert_eq!(toast_locations::hits(), hits + 1, "read again by location");
+        assert_ne!(read(&b), want);
+
+        let wrong: [Vec<Tid>; 4] = [
+            b_tids.clone(),                             // another value's chunks
+            a_tids.iter().rev().copied().collect(),     // out of order
+            vec![a_tids[0], a_tids[1]],                 // too few
+            vec![(1_000_000, 1), a_tids[1], a_tids[2]], // past the relation's end
+        ];
+        for (i, tids) in wrong.iter().enumerate() {
+            toast_locations::insert(key(&a), Locations::new(file, tids).unwrap());
+            let hits = toast_locations::hits();
+            assert_eq!(read(&a), want, "case {i}");
+            assert_eq!(toast_locations::hits(), hits, "case {i} was not a hit");
+            assert_eq!(
+                toast_locations::get(key(&a)).unwrap().tids(),
+                &a_tids[..],
+                "case {i}"
+            );
+        }
+        // Right places in another relation file: not used.
+        toast_locations::insert(key(&a), Locations::new(file + 1, &a_tids).unwrap());
+        let hits = toast_locations::hits();
+        assert_eq!(read(&a), want);
+        assert_eq!(toast_locations::hits(), hits);
+        // A line pointer of the value that is no longer in use (the row
+        // deleted and vacuumed cannot happen in one transaction): an offset
+        // past the page's last one.
+        let (blk, _) = a_tids[0];
+        toast_locations::insert(
+            key(&a),
+            Locations::new(file, &[(blk, 200), a_tids[1], a_tids[2]]).unwrap(),
+        );
+        assert_eq!(read(&a), want);
+    }
 }

@@ -16,6 +16,10 @@
 //! - `varlena`: the one varlena wrapper every vector-like type uses;
 //! - `toast_cache`: read-only arguments of such types that reuse recent
 //!   detoasts of the same value;
+//! - `toast_fetch`: the chunks of a plain out-of-line value read straight
+//!   into that cache's copy;
+//! - `toast_locations`: where recently read values' chunks lie, so a
+//!   later read skips the TOAST index;
 //! - `from_array`: SQL arrays read into a vector-like type's values;
 //! - `distance_fn`: the macro that makes a type's distance functions plain
 //!   fmgr C functions (no pgrx wrapper on the hot path).
@@ -29,4 +33,6 @@ pub mod from_array;
 pub mod parallel_scan;
 pub mod recent;
 pub mod toast_cache;
+pub mod toast_fetch;
+pub mod toast_locations;
 pub mod varlena;

@@ -27,6 +27,7 @@
 //! Only the main thread of a backend calls these functions; the cache is Rust
 //! memory, freed as entries are evicted or go stale.
 
+use super::toast_fetch;
 use super::varlena::{Varlena, VarlenaLayout};
 use pgrx::callconv::{Arg, ArgAbi};
 use pgrx::pgrx_sql_entity_graph::metadata::{
@@ -116,36 +117,70 @@ impl<L: CachedLayout> ToastArg<L> {
             return ToastArg::Shared(hit);
         }
         // SAFETY: forwarded from the caller.
-        let detoasted = unsafe { Varlena::<L>::from_datum_unchecked(datum) };
-        let values: Rc<[L::Elem]> = Rc::from(detoasted.as_slice());
+        let values = unsafe { read_plain::<L>(ptr) }.unwrap_or_else(|| {
+            // SAFETY: forwarded from the caller.
+            let detoasted = unsafe { Varlena::<L>::from_datum_unchecked(datum) };
+            let values: Rc<[L::Elem]> = Rc::from(detoasted.as_slice());
+            // The detoasted copy is a fresh palloc (the datum was a TOAST pointer).
+            // SAFETY: nothing else refers to it; `values` holds our copy.
+            unsafe { pg_sys::pfree(detoasted.into_datum_raw().cast_mut_ptr()) };
+            values
+        });
         let bytes = core::mem::size_of_val(&*values);
         L::with_cache(|c| c.insert(key, stamp, values.clone(), bytes));
-        // The detoasted copy is a fresh palloc (the datum was a TOAST pointer).
-        // SAFETY: nothing else refers to it; `values` holds our copy.
-        unsafe { pg_sys::pfree(detoasted.into_datum_raw().cast_mut_ptr()) };
         ToastArg::Shared(values)
     }
 }
 
-/// The TOAST pointer of an out-of-line, on-disk value, or None.
+/// Most header bytes of a layout [`read_plain`] reads (vl_len_ included).
+const MAX_HEADER: usize = 32;
+
+/// The elements of a plain (uncompressed) out-of-line value of layout `L`,
+/// its chunks copied once into the new buffer (`toast_fetch`); None for any
+/// other form, or a header that does not describe the size, which Postgres'
+/// own detoast then reads.
+///
+/// # Safety
+/// `ptr` is a datum of `L`'s type from a row this transaction read.
+unsafe fn read_plain<L: CachedLayout>(ptr: *const u8) -> Option<Rc<[L::Elem]>> {
+    // SAFETY: forwarded from the caller.
+    let ext = unsafe { toast_fetch::external(ptr) }?;
+    let size = toast_fetch::plain_size(&ext)?;
+    let elem = core::mem::size_of::<L::Elem>();
+    let after_len = L::HEADER.checked_sub(4)?;
+    let body_bytes = size.checked_sub(after_len)?;
+    if L::HEADER > MAX_HEADER || elem == 0 || body_bytes % elem != 0 {
+        return None;
+    }
+    let len = body_bytes / elem;
+    let mut head = [0u8; MAX_HEADER];
+    let mut values = Rc::<[L::Elem]>::new_uninit_slice(len);
+    let slots = Rc::get_mut(&mut values).expect("a new Rc is unique");
+    // SAFETY: the `len` element slots are `body_bytes` bytes of writable
+    // memory; bytes need no initialization to be written.
+    let body =
+        unsafe { core::slice::from_raw_parts_mut(slots.as_mut_ptr().cast::<u8>(), body_bytes) };
+    // SAFETY: forwarded from the caller; `head[4..HEADER]` and `body` add
+    // up to the value's `size` bytes.
+    unsafe { toast_fetch::fetch_plain(&ext, size, &mut head[4..L::HEADER], body) };
+    // SAFETY: `head` holds the value's whole header (vl_len_ left zero,
+    // which len_of does not read: it reads only the layout's own fields).
+    if unsafe { L::len_of(head.as_ptr()) } != len {
+        return None;
+    }
+    // SAFETY: fetch_plain wrote every byte of `body` (it raises ERROR when
+    // a chunk is missing); elements are plain numbers, valid for any bits,
+    // as every detoasted value read in place assumes.
+    Some(unsafe { values.assume_init() })
+}
+
+/// The identity of an out-of-line, on-disk value, or None.
 ///
 /// # Safety
 /// `ptr` must point at a varlena (any header form).
 unsafe fn toast_key(ptr: *const u8) -> Option<ToastKey> {
-    // VARATT_IS_EXTERNAL_ONDISK: a 1-byte header 0x01 (little-endian layout)
-    // followed by the tag VARTAG_ONDISK, then an unaligned varatt_external.
-    // SAFETY: every varlena has at least its first header byte.
-    if unsafe { *ptr } != 0x01 {
-        return None;
-    }
-    // SAFETY: an external varlena has its tag byte after the header.
-    if unsafe { *ptr.add(1) } as u32 != pg_sys::vartag_external::VARTAG_ONDISK {
-        return None;
-    }
-    // SAFETY: an on-disk external pointer holds a varatt_external, possibly
-    // unaligned, right after the two header bytes.
-    let ext: pg_sys::varatt_external =
-        unsafe { core::ptr::read_unaligned(ptr.add(2).cast::<pg_sys::varatt_external>()) };
+    // SAFETY: forwarded from the caller.
+    let ext = unsafe { toast_fetch::external(ptr) }?;
     Some((ext.va_toastrelid, ext.va_valueid))
 }
 

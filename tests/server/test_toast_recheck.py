@@ -4,7 +4,11 @@ both index access methods, at 2,048 dimensions (every row out of line), the
 answers and their distances must be numpy's exact ones after updates,
 deletes with VACUUM, a rollback, for compressed and inline values, two
 TOAST tables in one query and a temporary table; an ERROR in the middle of
-a scan must leave nothing behind."""
+a scan must leave nothing behind. Values read again in later transactions
+come back by their chunks' remembered tuple ids (src/pg/toast_locations.rs):
+the answers must stay exact when those chunks move or go (VACUUM FULL,
+CLUSTER, TRUNCATE, a rewriting ALTER TABLE, DELETE + VACUUM with line
+pointers reused), in a session and inside one transaction."""
 import numpy as np
 import psycopg
 import pytest
@@ -138,6 +142,63 @@ def test_toasted_answers_are_exact(conn, typ, am):
     assert conn.execute("SELECT pg_column_size(v) < 200 FROM tf WHERE id = 2001").fetchone()[0]
     t.check(np.concatenate([packed, packed + 0.01, queries[:2]]))
     conn.execute("DROP TABLE tf")
+
+
+@pytest.mark.parametrize("typ", ["vector", "halfvec"])
+@pytest.mark.parametrize("am", ["hnsw", "ivfflat"])
+def test_chunks_that_move_or_go(conn, typ, am):
+    rng = np.random.default_rng(16)
+    t = Table(conn, "tfm", typ, rng)
+    using, setting, value = INDEXES[am]
+    conn.execute(f"CREATE INDEX tfm_idx ON tfm {using.format(ops=typ + '_l2_ops')}")
+    conn.execute(f"SET {setting} = {value}")
+    queries = rng.standard_normal((4, DIM)).astype(np.float32)
+    toast = conn.execute("SELECT reltoastrelid::regclass::text FROM pg_class WHERE relname = 'tfm'").fetchone()[0]
+
+    def moved():
+        """Every row's chunk tuple ids, by value."""
+        return dict(conn.execute(f"SELECT chunk_id::int8, array_agg(ctid::text ORDER BY chunk_seq) "
+                                 f"FROM {toast} GROUP BY 1").fetchall())
+
+    def truncate_and_refill():
+        """TRUNCATE (a new relation file), 40 new rows, exact answers."""
+        conn.execute("TRUNCATE tfm")
+        t.rows = {}
+        t.put(range(40), rng.standard_normal((40, DIM)).astype(np.float32))
+        t.check(queries)
+
+    t.check(queries)
+    t.check(queries)  # the second time by remembered locations
+    # Rewrites keep the values' ids but not their places.
+    before = moved()
+    conn.execute("VACUUM FULL tfm")
+    toast = conn.execute("SELECT reltoastrelid::regclass::text FROM pg_class WHERE relname = 'tfm'").fetchone()[0]
+    assert moved().keys() == before.keys()
+    t.check(queries)
+    conn.execute("CLUSTER tfm USING tfm_pkey")
+    t.check(queries)
+    # DELETE + VACUUM, then new rows: old line pointers hold other values' chunks.
+    t.delete(range(0, ROWS, 2))
+    conn.execute("VACUUM tfm")
+    t.put(range(5000, 5000 + ROWS // 2), rng.standard_normal((ROWS // 2, DIM)).astype(np.float32))
+    t.check(queries)
+    # All inside one transaction: rewrites, then a rollback to what was read before.
+    conn.execute("BEGIN")
+    t.check(queries)
+    saved = dict(t.rows)
+    conn.execute("CLUSTER tfm USING tfm_pkey")
+    t.check(queries)
+    conn.execute("ALTER TABLE tfm ADD COLUMN z float8 DEFAULT random()")  # rewrites the table
+    t.check(queries)
+    t.put([5000, 5002], queries[:2] + 0.01, update=True)
+    t.check(queries)
+    truncate_and_refill()
+    conn.execute("ROLLBACK")
+    t.rows = saved
+    t.check(queries)
+    t.check(queries)
+    truncate_and_refill()
+    conn.execute("DROP TABLE tfm")
 
 
 @pytest.mark.parametrize("am", ["hnsw", "ivfflat"])

@@ -11,12 +11,14 @@ pub mod arith;
 pub mod avg_state;
 pub mod binary;
 pub mod check;
+pub mod chunk_locations;
 pub mod element;
 pub mod error;
 pub mod halfvec;
 pub mod recent;
 pub mod sparsevec;
 pub mod text;
+pub mod toast_chunks;
 
 pub use element::Element;
 pub use error::{SqlState, VectorError};
