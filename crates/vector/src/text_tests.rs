@@ -178,6 +178,8 @@ fn fuzz_never_panics_or_hangs() {
 }
 
 #[test]
+// The literals are exact f32 values written out in full: the ties under test.
+#[allow(clippy::excessive_precision)]
 fn ties_format_to_the_even_digit_like_float4out() {
     let f = |v: f32| {
         let mut s = String::new();
@@ -245,6 +247,8 @@ fn oracle_digits(v: f32) -> String {
 }
 
 #[test]
+// 1.128_906_25 is an exact f32 tie written out in full.
+#[allow(clippy::excessive_precision)]
 fn format_digits_equal_the_slow_oracle() {
     // Random bit patterns (all exponents), the boundary cases the oracle
     // exists for (integers near 2^25..2^31, halves of ulps), and halfvec's
