@@ -23,8 +23,8 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use rayon::prelude::*;
 
-use crate::kmeans::{check, set_label, Assignment, Cancelled, Moves, CHUNK, MARGIN};
-use crate::nearest::{PrunedNearest, PRUNED_MAX_CENTRES};
+use crate::kmeans::{check, set_label, Cancelled, Moves, CHUNK, MARGIN};
+use crate::nearest::{gap_table, PRUNED_MAX_CENTRES};
 
 /// Most bounds (rows x centres) Elkan's passes keep: 16 MiB of floats.
 pub const ELKAN_BOUNDS: usize = 1 << 22;
@@ -57,10 +57,8 @@ pub(crate) fn assign(
 ) -> Result<(usize, bool), Cancelled> {
     let (labels, dists, upper, lower) = state;
     let k = centres.len() / dim;
-    let table = PrunedNearest::new(centres, dim, Assignment::L2)
-        .expect("Elkan's bounds are used for L2 within PRUNED_MAX_CENTRES centres");
     // Half of each centre-to-centre gap (already shrunk by its margin).
-    let half: Vec<f32> = table.gaps().iter().map(|g| 0.5 * g).collect();
+    let half: Vec<f32> = gap_table(centres, dim).iter().map(|g| 0.5 * g).collect();
     // Half the gap from each centre to its nearest other one.
     let alone: Vec<f32> = (0..k)
         .map(|a| {

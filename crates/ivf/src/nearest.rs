@@ -51,19 +51,7 @@ impl<'a> PrunedNearest<'a> {
         if how != Assignment::L2 || k > PRUNED_MAX_CENTRES || k == 0 || dim == 0 {
             return None;
         }
-        let mut gaps = vec![0f32; k * k];
-        for b in 0..k {
-            for c in 0..b {
-                let d = distance::l2_squared(
-                    &centres[b * dim..(b + 1) * dim],
-                    &centres[c * dim..(c + 1) * dim],
-                )
-                .sqrt()
-                    * (1.0 - PRUNE_MARGIN);
-                gaps[b * k + c] = d;
-                gaps[c * k + b] = d;
-            }
-        }
+        let gaps = gap_table(centres, dim);
         let mut sorted = Vec::with_capacity(k * k.saturating_sub(1));
         for b in 0..k {
             let start = sorted.len();
@@ -80,11 +68,6 @@ impl<'a> PrunedNearest<'a> {
             gaps,
             sorted,
         })
-    }
-
-    /// The table: `|b - c|` shrunk by the rounding margin at `b * k + c`.
-    pub(crate) fn gaps(&self) -> &[f32] {
-        &self.gaps
     }
 
     /// [`nearest_centre`] of `v` under L2.
@@ -117,6 +100,26 @@ impl<'a> PrunedNearest<'a> {
             return best;
         }
     }
+}
+
+/// The `k x k` table of centre-to-centre distances of `centres` (rows of
+/// `dim` floats): `|b - c|` shrunk by the rounding margin at `b * k + c`.
+pub(crate) fn gap_table(centres: &[f32], dim: usize) -> Vec<f32> {
+    let k = centres.len() / dim;
+    let mut gaps = vec![0f32; k * k];
+    for b in 0..k {
+        for c in 0..b {
+            let d = distance::l2_squared(
+                &centres[b * dim..(b + 1) * dim],
+                &centres[c * dim..(c + 1) * dim],
+            )
+            .sqrt()
+                * (1.0 - PRUNE_MARGIN);
+            gaps[b * k + c] = d;
+            gaps[c * k + b] = d;
+        }
+    }
+    gaps
 }
 
 /// The `probes` centres nearest `v`, nearest first (ties: lower centre
