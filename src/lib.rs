@@ -12,6 +12,7 @@ pub mod gucs;
 pub mod halfvec;
 pub mod hnsw;
 pub mod ivfflat;
+pub mod kmeans_on_pool;
 pub(crate) mod opclass;
 pub(crate) mod pg;
 mod pgver;

@@ -32,6 +32,7 @@ use super::build_tids::NodeTids;
 use super::insert::insert_vector;
 use super::pages::BuildPage;
 use super::params::IndexParams;
+use super::partitioned::{can_partition, Partitioned};
 use super::store::in_index_order;
 use crate::pg::am::{build_threads, progress, progress_all};
 use crate::threads::{self, Purpose};
@@ -45,8 +46,8 @@ use std::hash::{Hash, Hasher};
 
 /// Subphase numbers shown in pg_stat_progress_create_index.
 const PHASE_LOAD: i64 = 2;
-const PHASE_GRAPH: i64 = 3;
-const PHASE_WRITE: i64 = 4;
+pub(super) const PHASE_GRAPH: i64 = 3;
+pub(super) const PHASE_WRITE: i64 = 4;
 /// Nodes inserted between two interrupt checks.
 const CHUNK: u32 = 1024;
 /// Seed of the level generator: builds are reproducible.
@@ -76,6 +77,9 @@ struct BuildState {
     order: Option<Vec<u32>>,
     /// How the operator class's type is read (`crate::opclass`).
     key: &'static crate::opclass::KeyType,
+    /// Set once the graph outgrew memory, for an index that is then
+    /// built in parts (`partitioned.rs`): later rows go to its file.
+    parts: Option<Partitioned>,
 }
 
 /// Bytes of first rows a build holds to measure the dimensions' spread.
@@ -132,6 +136,7 @@ pub unsafe extern "C-unwind" fn ambuild(
         sample: wants_order(&params).then(Vec::new),
         order: None,
         key: crate::opclass::of(index).key,
+        parts: None,
     };
     progress(pg_sys::PROGRESS_CREATEIDX_SUBPHASE, PHASE_LOAD);
     let started = std::time::Instant::now();
@@ -161,7 +166,18 @@ pub unsafe extern "C-unwind" fn ambuild(
         // SAFETY: the scan has returned: nothing else uses the state now.
         let state = unsafe { &mut *state_ptr };
         decide_order(state);
-        if state.spilled {
+        if let Some(parts) = state.parts.take() {
+            match parts.plan(state.limit) {
+                Some(plan) => {
+                    let (params, threads) = (state.params, state.threads);
+                    parts.finish(plan, index, &params, state.order.as_deref(), threads);
+                    crate::pg::deferred_wal::begin(index);
+                }
+                None => insert_one_by_one(state, parts),
+            }
+            reconnect_spilled(index);
+            crate::pg::buffer::log_all_pages(index);
+        } else if state.spilled {
             reconnect_spilled(index);
             crate::pg::buffer::log_all_pages(index);
         } else {
@@ -188,7 +204,7 @@ pub unsafe extern "C-unwind" fn ambuild(
 type NewGraph = fn(usize, graph::Metric, usize, usize, u64) -> MemoryGraph;
 
 /// An empty in-memory graph for `params`.
-fn new_graph(params: &IndexParams) -> MemoryGraph {
+pub(super) fn new_graph(params: &IndexParams) -> MemoryGraph {
     let (new, dims): (NewGraph, usize) = if params.storage == Storage::Sparse {
         (MemoryGraph::new_sparse, params.dims)
     } else if holds_sq8(params) {
@@ -390,6 +406,11 @@ fn add(state: &mut BuildState, v: &[f32], tid: HeapTid) {
             .map(f32::to_bits)
             .hash(&mut h);
         let key = h.finish() as u32;
+        if let Some(parts) = &mut state.parts {
+            parts.take(key, tid, graph::StoredCopy::Sq8(sq8));
+            counted(state);
+            return;
+        }
         if !joins_copy(state, key, tid, |g, node| g.sq8_vector(node) == sq8) {
             add_node(state, key, tid, |g| g.add_sq8(&sq8));
         }
@@ -408,9 +429,60 @@ fn add(state: &mut BuildState, v: &[f32], tid: HeapTid) {
         .map(f32::to_bits)
         .hash(&mut h);
     let key = h.finish() as u32;
+    if let Some(parts) = &mut state.parts {
+        parts.take(key, tid, graph::StoredCopy::Half(half));
+        counted(state);
+        return;
+    }
     if !joins_copy(state, key, tid, |g, node| g.half_vector(node) == half) {
         add_node(state, key, tid, |g| g.add_half(&half));
     }
+}
+
+/// The build of a graph too large to link in parts within its memory
+/// (`Partitioned::plan`): the rows that fit are linked in memory and
+/// written, and the others inserted one by one into the written graph,
+/// their WAL deferred (as pgvector builds past its memory).
+fn insert_one_by_one(state: &mut BuildState, mut parts: Partitioned) {
+    let held = parts.held();
+    let index = state.index;
+    parts.for_each_row(|row, tids, copy| {
+        if row < held {
+            state.tids.push(tids[0]);
+            let node = match &copy {
+                graph::StoredCopy::Sq8(v) => state.graph.add_sq8(v),
+                graph::StoredCopy::Half(v) => state.graph.add_half(v),
+            };
+            for &tid in &tids[1..] {
+                state.tids.add(node, tid);
+            }
+            return;
+        }
+        if !state.spilled {
+            write_held(state);
+        }
+        super::insert::insert_copy(index, &tids, &copy);
+    });
+    if !state.spilled {
+        write_held(state);
+    }
+}
+
+/// Links and writes the graph in memory (unlogged), then defers the WAL
+/// of the inserts that follow (see `ambuild`).
+fn write_held(state: &mut BuildState) {
+    state.spilled = true;
+    flush(state);
+    crate::pg::deferred_wal::begin(state.index);
+    state.graph = new_graph(&state.params);
+    state.tids = NodeTids::default();
+    super::spill_links::begin(count_in_links(state.index), state.limit);
+}
+
+/// Counts one more row indexed, in the build's progress too.
+fn counted(state: &mut BuildState) {
+    state.indexed += 1.0;
+    progress(pg_sys::PROGRESS_CREATEIDX_TUPLES_DONE, state.indexed as i64);
 }
 
 /// The last step of a spilled build: every element reachable from the
@@ -490,6 +562,22 @@ fn spill_if_full(state: &mut BuildState) {
             state.graph.len()
         );
         pgrx::notice!("Building will take significantly more time. Increase maintenance_work_mem to speed up builds.");
+        if can_partition(&state.params) {
+            let used = build_bytes(state);
+            let seen = std::mem::take(&mut state.seen);
+            state.parts = Some(Partitioned::start(
+                &state.params,
+                state.limit,
+                &state.graph,
+                &state.tids,
+                seen,
+                used,
+                holds_sq8(&state.params),
+            ));
+            state.graph = new_graph(&state.params);
+            state.tids = NodeTids::default();
+            return;
+        }
         // Written without WAL, as are the inserts after it: every page is
         // logged once the last row is in (see `ambuild`).
         state.spilled = true;
@@ -571,52 +659,24 @@ fn write_pages(state: &mut BuildState) {
     } else {
         pageformat::pack_addresses(&layout, &order, graph.len(), |node| graph.level(node))
     };
-    let mut meta = Meta::new_with_storage(
-        p.dims as u32,
-        p.m as u32,
-        p.ef_construction as u32,
-        p.metric.code(),
-        p.storage,
-    );
-    meta.set_entry_point(
+    write_meta(
+        index,
+        &p,
+        state.order.as_deref(),
         graph
             .entry_point()
             .map(|(node, level)| (ids[node as usize], level)),
+        order.last().map_or(1, |&node| ids[node as usize].block()),
     );
-    // Drawn, so that a copy of another index's upper layers held under a
-    // reused file node never looks current (see upper.rs).
-    // SAFETY: plain reads of the clock and of this backend's pid.
-    meta.upper_version = unsafe {
-        pg_sys::GetCurrentTimestamp() as u32 ^ (pg_sys::MyProcPid as u32).rotate_left(16)
-    };
-    meta.insert_block = order.last().map_or(1, |&node| ids[node as usize].block());
-    let order_bytes = state.order.as_deref().map(pageformat::encode_order);
-    meta.order_len = state.order.as_ref().map_or(0, |o| o.len() as u32);
-    let mut contents = meta.to_bytes().to_vec();
-    contents.extend(order_bytes.unwrap_or_default());
-    BuildPage::extend(index).set_contents(&contents);
 
     let mut free_places = Vec::new();
     if layout.spans() {
         free_places = write_extents(state, &layout, &order, &ids);
     } else {
-        let mut page: Option<BuildPage> = None;
+        let mut writer = ElementWriter::default();
         for (written, &node) in order.iter().enumerate() {
-            let id = ids[node as usize];
-            if page.as_ref().is_none_or(|pg| pg.block() != id.block()) {
-                page = Some(BuildPage::extend(index));
-            }
             let (bytes, _) = element_bytes(state, &layout, &ids, node);
-            let page = page.as_mut().expect("a page is open");
-            assert_eq!(
-                page.block(),
-                id.block(),
-                "hnsw build: page layout out of step"
-            );
-            let off = page
-                .add_item(&bytes)
-                .expect("hnsw build: element does not fit its page");
-            assert_eq!(off, id.offset(), "hnsw build: item layout out of step");
+            writer.put(index, ids[node as usize], &bytes);
             if (written as u32).is_multiple_of(CHUNK) {
                 pgrx::check_for_interrupts!();
             }
@@ -639,6 +699,62 @@ fn write_pages(state: &mut BuildState) {
         if !free_places.is_empty() {
             pg_sys::IndexFreeSpaceMapVacuum(index);
         }
+    }
+}
+
+/// Writes the meta page (block 0) of a new index of `params`: its
+/// dimension order `order`, entry point `entry` and insert block.
+pub(super) fn write_meta(
+    index: pg_sys::Relation,
+    p: &IndexParams,
+    order: Option<&[u32]>,
+    entry: Option<(ElementId, usize)>,
+    insert_block: u32,
+) {
+    let mut meta = Meta::new_with_storage(
+        p.dims as u32,
+        p.m as u32,
+        p.ef_construction as u32,
+        p.metric.code(),
+        p.storage,
+    );
+    meta.set_entry_point(entry);
+    // Drawn, so that a copy of another index's upper layers held under a
+    // reused file node never looks current (see upper.rs).
+    // SAFETY: plain reads of the clock and of this backend's pid.
+    meta.upper_version = unsafe {
+        pg_sys::GetCurrentTimestamp() as u32 ^ (pg_sys::MyProcPid as u32).rotate_left(16)
+    };
+    meta.insert_block = insert_block;
+    meta.order_len = order.map_or(0, |o| o.len() as u32);
+    let mut contents = meta.to_bytes().to_vec();
+    contents.extend(order.map(pageformat::encode_order).unwrap_or_default());
+    BuildPage::extend(index).set_contents(&contents);
+}
+
+/// Writes the elements of a new index, page after page, each where the
+/// build's placement (`pageformat::pack_addresses`) put it.
+#[derive(Default)]
+pub(super) struct ElementWriter {
+    page: Option<BuildPage>,
+}
+
+impl ElementWriter {
+    /// Writes element `bytes` at `id`, the next place in page order.
+    pub(super) fn put(&mut self, index: pg_sys::Relation, id: ElementId, bytes: &[u8]) {
+        if self.page.as_ref().is_none_or(|pg| pg.block() != id.block()) {
+            self.page = Some(BuildPage::extend(index));
+        }
+        let page = self.page.as_mut().expect("a page is open");
+        assert_eq!(
+            page.block(),
+            id.block(),
+            "hnsw build: page layout out of step"
+        );
+        let off = page
+            .add_item(bytes)
+            .expect("hnsw build: element does not fit its page");
+        assert_eq!(off, id.offset(), "hnsw build: item layout out of step");
     }
 }
 

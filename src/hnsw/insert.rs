@@ -13,7 +13,7 @@ use super::store::{in_index_order, read_meta_and_order, update_meta, PageGraph};
 use crate::error::raise;
 use distance::half::HalfVector;
 use distance::sq8::Sq8Vector;
-use graph::{InsertParams, LevelGenerator, SearchScratch};
+use graph::{InsertParams, LevelGenerator, SearchScratch, StoredCopy};
 use pageformat::{ElementLayout, HeapTid};
 use pgrx::{pg_sys, PgSqlErrorCode};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -60,28 +60,66 @@ pub fn insert_vector(index: pg_sys::Relation, tid: HeapTid, v: &[f32]) -> bool {
         pageformat::level_cap_in(m, meta.dims as usize, meta.version).min(graph::DEFAULT_MAX_LEVEL);
     let level = draw_level(m, cap);
     let layout = graph.layout();
-    let id = match layout.storage() {
+    let copy = match layout.storage() {
         pageformat::Storage::Sparse => raise(
             PgSqlErrorCode::ERRCODE_INDEX_CORRUPTED,
             "a dense vector for an index of sparse copies",
             None,
         ),
-        pageformat::Storage::Half | pageformat::Storage::Bits => {
-            let half = if layout.storage() == pageformat::Storage::Bits {
-                distance::packed::encode(v)
-            } else {
-                HalfVector::encode(v)
-            };
-            let bytes = layout.encode(level, &[tid], &half);
-            super::store::place_element(index, &bytes, &half.codes, layout)
-        }
-        pageformat::Storage::Sq8 => {
-            let bytes = layout.encode_sq8(level, &[tid], &Sq8Vector::encode(v));
-            super::store::place_element(index, &bytes, &[], layout)
-        }
+        pageformat::Storage::Bits => StoredCopy::Half(distance::packed::encode(v)),
+        pageformat::Storage::Half => StoredCopy::Half(HalfVector::encode(v)),
+        pageformat::Storage::Sq8 => StoredCopy::Sq8(Sq8Vector::encode(v)),
     };
+    let id = place_copy(index, &layout, level, &[tid], &copy);
     link(index, &meta, &graph, id, &q, level);
     true
+}
+
+/// Places the element of `copy` (of heap rows `tids`) at `level`, with
+/// empty lists, and returns where it went.
+fn place_copy(
+    index: pg_sys::Relation,
+    layout: &ElementLayout,
+    level: usize,
+    tids: &[HeapTid],
+    copy: &StoredCopy,
+) -> pageformat::ElementId {
+    match copy {
+        StoredCopy::Half(half) => {
+            let bytes = layout.encode(level, tids, half);
+            super::store::place_element(index, &bytes, &half.codes, *layout)
+        }
+        StoredCopy::Sq8(sq8) => {
+            let bytes = layout.encode_sq8(level, tids, sq8);
+            super::store::place_element(index, &bytes, &[], *layout)
+        }
+    }
+}
+
+/// Inserts the stored copy `copy` of heap rows `tids` as it is (a build
+/// that held its rows as copies: see `partitioned.rs`), searching for its
+/// neighbours with the copy's own values, as an in-memory build does.
+pub fn insert_copy(index: pg_sys::Relation, tids: &[HeapTid], copy: &StoredCopy) {
+    // SAFETY: heavyweight lock on a reserved block number of an open index.
+    unsafe { pg_sys::LockPage(index, UPDATE_LOCK, pg_sys::ShareLock as i32) };
+    let meta = super::store::read_meta(index);
+    let graph = PageGraph::new(index, &meta);
+    let decoded = match copy {
+        StoredCopy::Half(half) => half.decode(),
+        StoredCopy::Sq8(sq8) => sq8.decode(),
+    };
+    let Some(q) = graph.metric().prepare(&decoded) else {
+        // SAFETY: releasing the lock taken above.
+        unsafe { pg_sys::UnlockPage(index, UPDATE_LOCK, pg_sys::ShareLock as i32) };
+        return;
+    };
+    let m = meta.m as usize;
+    let cap =
+        pageformat::level_cap_in(m, meta.dims as usize, meta.version).min(graph::DEFAULT_MAX_LEVEL);
+    let level = draw_level(m, cap);
+    let layout = graph.layout();
+    let id = place_copy(index, &layout, level, tids, copy);
+    link(index, &meta, &graph, id, &q, level);
 }
 
 /// Links the new element `id` of `level`, placed with empty lists, into

@@ -13,6 +13,7 @@ pub(crate) mod insert;
 pub(crate) mod options;
 pub(crate) mod pages;
 pub(crate) mod params;
+pub(crate) mod partitioned;
 pub(crate) mod scan;
 pub(crate) mod spill_links;
 pub(crate) mod store;

@@ -39,7 +39,6 @@ use crate::threads::{self, Purpose};
 use ivf::layout::{f32_bytes, Meta, RecordLayout, NEXT_AT, STREAM_BYTES};
 use pageformat::HeapTid;
 use pgrx::{pg_sys, PgMemoryContexts, PgSqlErrorCode};
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
 /// Subphase numbers shown in pg_stat_progress_create_index (pgvector's).
@@ -364,13 +363,6 @@ fn write_held(state: &mut BuildState) {
 /// Trains the centres on the sample, on the pool, answering interrupts
 /// while it waits (see the module note).
 fn train(state: &BuildState, sample: Vec<f32>) -> Vec<f32> {
-    /// Raises the cancel flag when dropped (also when an ERROR unwinds).
-    struct CancelOnDrop(Arc<AtomicBool>);
-    impl Drop for CancelOnDrop {
-        fn drop(&mut self) {
-            self.0.store(true, Ordering::Relaxed);
-        }
-    }
     let p = &state.params;
     let params = ivf::Params {
         k: p.lists,
@@ -379,46 +371,8 @@ fn train(state: &BuildState, sample: Vec<f32>) -> Vec<f32> {
         spherical: spherical(p.metric),
         assignment: assignment(p.metric, p.element),
     };
-    let cancel = Arc::new(AtomicBool::new(false));
-    let guard = CancelOnDrop(cancel.clone());
-    let (tx, rx) = std::sync::mpsc::channel();
-    let dims = p.width;
-    state.pool.as_ref().expect("pool started").spawn(move || {
-        let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-            ivf::train(&sample, dims, &params, &cancel)
-        }));
-        let _ = tx.send(result);
-    });
-    let result = loop {
-        match rx.recv_timeout(std::time::Duration::from_millis(20)) {
-            Ok(r) => break r,
-            Err(std::sync::mpsc::RecvTimeoutError::Timeout) => {
-                pgrx::check_for_interrupts!();
-            }
-            Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => raise(
-                PgSqlErrorCode::ERRCODE_INTERNAL_ERROR,
-                "k-means thread vanished",
-                None,
-            ),
-        }
-    };
-    drop(guard);
-    match result {
-        Ok(Ok(centres)) => centres,
-        Ok(Err(ivf::Cancelled)) => {
-            pgrx::check_for_interrupts!();
-            raise(
-                PgSqlErrorCode::ERRCODE_QUERY_CANCELED,
-                "k-means was cancelled",
-                None,
-            )
-        }
-        Err(_) => raise(
-            PgSqlErrorCode::ERRCODE_INTERNAL_ERROR,
-            "k-means failed",
-            None,
-        ),
-    }
+    let pool = state.pool.as_ref().expect("pool started");
+    crate::kmeans_on_pool::train(pool, sample, p.width, params)
 }
 
 /// The meta page, centre pages and directory pages of a new index, as

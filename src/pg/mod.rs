@@ -12,6 +12,8 @@
 //!   workers, the rows streamed to the leader through shm_mq queues;
 //! - `deferred_wal`: the mark under which a build's inserts skip their
 //!   WAL (logged with every page at the build's end);
+//! - `temp_file`: a transaction's temporary file (a build's rows that
+//!   do not fit its memory);
 //! - `recent`: the per-backend memory of which shared buffer held a block;
 //! - `varlena`: the one varlena wrapper every vector-like type uses;
 //! - `toast_cache`: read-only arguments of such types that reuse recent
@@ -32,6 +34,7 @@ pub mod distance_fn;
 pub mod from_array;
 pub mod parallel_scan;
 pub mod recent;
+pub mod temp_file;
 pub mod toast_cache;
 pub mod toast_fetch;
 pub mod toast_locations;

@@ -29,6 +29,11 @@ impl LevelGenerator {
         self
     }
 
+    /// The highest level it draws.
+    pub fn max_level(&self) -> usize {
+        self.max_level
+    }
+
     /// The normalisation factor mL.
     pub fn ml(&self) -> f64 {
         self.ml

@@ -22,6 +22,7 @@
 
 mod bound;
 mod candidate;
+mod copy_record;
 mod in_links;
 mod insert;
 mod iterative;
@@ -32,6 +33,7 @@ mod metric;
 mod order;
 mod page_order;
 mod params;
+mod partition;
 mod reconnect;
 mod repair;
 mod scratch;
@@ -43,6 +45,7 @@ mod way_in;
 
 pub use bound::{lower_bound, rounding_slack};
 pub use candidate::Candidate;
+pub use copy_record::{RecordShape, StoredCopy, RECORD_TIDS};
 pub use in_links::InLinks;
 pub use insert::{add_connection, insert, shrink_overfull};
 pub use iterative::IterativeSearch;
@@ -52,6 +55,7 @@ pub use metric::Metric;
 pub use order::{apply_order, variance_order};
 pub use page_order::page_order;
 pub use params::{max_connections, InsertParams};
+pub use partition::{merge_lists, partitions_for, Placement, NO_PARTITION};
 pub use reconnect::{reconnect, NodeSet, Reachability};
 pub use repair::{repair_neighbours, replace_entry_point};
 pub use scratch::SearchScratch;

@@ -147,6 +147,35 @@ impl MemoryGraph {
         self.push_node((vector.scale, vector.err, vector.norm), usize::MAX)
     }
 
+    /// [`MemoryGraph::add_sq8`] at a given `level` instead of a drawn one
+    /// (a partitioned build draws every row's level once, for all its
+    /// graphs); the level is capped as drawn ones are.
+    pub fn add_sq8_at(&mut self, vector: &Sq8Vector, level: usize) -> u32 {
+        let id = self.add_sq8(vector);
+        self.set_level(id, level);
+        id
+    }
+
+    /// [`MemoryGraph::add_half`] at a given `level` (see
+    /// [`MemoryGraph::add_sq8_at`]).
+    pub fn add_half_at(&mut self, vector: &HalfVector, level: usize) -> u32 {
+        let id = self.add_half(vector);
+        self.set_level(id, level);
+        id
+    }
+
+    /// Gives the last added node `id`, not yet linked, level `level`
+    /// (capped at the generator's maximum) instead of its drawn one.
+    fn set_level(&mut self, id: u32, level: usize) {
+        assert_eq!(id as usize + 1, self.len(), "only the last node added");
+        let level = level.min(self.levels.max_level());
+        let drawn = self.level(id);
+        self.links_bytes -= NodeLinks::heap_bytes(drawn, self.shape);
+        self.node_levels[id as usize] = level as u8;
+        self.links[id as usize] = RwLock::new(NodeLinks::new(level, self.shape));
+        self.links_bytes += NodeLinks::heap_bytes(level, self.shape);
+    }
+
     /// Node `id`'s 8-bit copy (an 8-bit graph).
     pub fn sq8_vector(&self, id: u32) -> Sq8Vector {
         let (codes, scale, offset, norm) = self.sq8_copy(id);
