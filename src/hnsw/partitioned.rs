@@ -61,6 +61,9 @@ const MIN_PART_ROWS: usize = 1024;
 /// Share of the rows that are also guests in a second part: those
 /// nearest a border between parts.
 const GUEST_SHARE: f64 = 0.75;
+/// Layer-0 links of an upper layers' row that come from the upper
+/// graph's layer 0 (linking parts), the rest from its parts.
+const UPPER_LINKS: usize = 4;
 /// Lloyd iterations for the parts' centres.
 const ITERATIONS: usize = 10;
 
@@ -524,7 +527,17 @@ impl Partitioned {
                     .collect()
             });
             let (home_list, guest_list) = (u32s(&raw), u32s(&guest[4..4 + 4 * guest_len]));
-            let list = graph::merge_lists(&[&home_list, &guest_list, &upper_list], list_max);
+            // The upper graph's links tie the parts together: a few suffice.
+            let reserve = upper_list.len().min(UPPER_LINKS);
+            let mut list = graph::merge_lists(&[&home_list, &guest_list], list_max - reserve);
+            for &u in &upper_list {
+                if list.len() == list_max {
+                    break;
+                }
+                if !list.contains(&u) {
+                    list.push(u);
+                }
+            }
             let tids = heap_tids(&shape.tids(&record));
             let mut element = match shape.copy(&record) {
                 StoredCopy::Sq8(v) => layout.encode_sq8(level, &tids, &v),
@@ -644,16 +657,18 @@ struct Ranked {
     /// Every part, nearest first.
     parts: Vec<usize>,
     /// Distance to the nearest part's centre and to the next one's
-    /// (Euclidean, or cosine distance for inner-product parts).
+    /// (squared Euclidean, or cosine distance for inner-product parts).
     distances: (f32, f32),
 }
 
 impl Ranked {
-    /// How much farther the next part is than the nearest, relative to
-    /// the nearest: how far from a border between parts the row lies.
+    /// How much farther the next part is than the nearest: how far from
+    /// the border between them the row lies (under L2, the difference of
+    /// the squared distances is the distance to the bisecting plane
+    /// times twice the centres' distance).
     fn margin(&self) -> f32 {
         let (d1, d2) = self.distances;
-        (d2 - d1) / d1.max(f32::MIN_POSITIVE)
+        d2 - d1
     }
 }
 
@@ -667,7 +682,7 @@ fn rank(centres: &[f32], dims: usize, v: &[f32], how: ivf::Assignment) -> Ranked
             let d = match how {
                 // Unit-length centres: 1 - cos(v, centre).
                 ivf::Assignment::InnerProduct => 1.0 + how.distance(v, centre) / norm,
-                _ => how.distance(v, centre).max(0.0).sqrt(),
+                _ => how.distance(v, centre),
             };
             (d, c)
         })
