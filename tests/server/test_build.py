@@ -12,7 +12,7 @@ import numpy as np
 import psycopg
 import pytest
 from datasets import clustered, exact_topk, recall
-from util import knn, load
+from util import knn, load, reachable_rows
 
 DIM = 64
 
@@ -115,20 +115,6 @@ def test_index_of_8_bit_copies_holds_more_rows_before_it_spills(cluster):
         print(f"rows in memory at 1MB: f16 copies {kept['half']}, 8-bit copies {kept['i8']}")
         assert kept["i8"] >= 1.15 * kept["half"], kept
         conn.execute("DROP TABLE spill3")
-
-
-def reachable_rows(conn, table, query, n):
-    """Rows a scan of `table`'s index returns when it may read every element
-    it can reach (an iterative scan with no bound, `n` + 1 rows asked for)."""
-    with conn.transaction():
-        conn.execute("SET LOCAL hnsw.iterative_scan = relaxed_order")
-        conn.execute(f"SET LOCAL hnsw.max_scan_tuples = {10 * n}")
-        conn.execute("SET LOCAL hnsw.scan_mem_multiplier = 1000")
-        conn.execute("SET LOCAL enable_seqscan = off")
-        rows = conn.execute(
-            f"SELECT id FROM {table} ORDER BY v <-> %s LIMIT {n + 1}",
-            (np.asarray(query, dtype=np.float32),), prepare=False).fetchall()
-    return {r[0] for r in rows}
 
 
 @pytest.mark.parametrize("m, spill", [(4, False), (8, False), (16, True)])

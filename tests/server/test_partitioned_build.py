@@ -15,7 +15,7 @@ import numpy as np
 import psycopg
 import pytest
 from datasets import clustered, exact_topk, recall
-from util import OPS, knn, load
+from util import OPS, knn, load, reachable_rows
 
 PARTS = re.compile(r"hnsw build: (\d+) rows in (\d+) parts")
 
@@ -33,19 +33,6 @@ def build(conn, table, opclass, storage, mwm):
     spills = [m for m in messages if "no longer fits into maintenance_work_mem" in m]
     parts = next((PARTS.search(m) for m in messages if PARTS.search(m)), None)
     return spills, parts
-
-
-def reachable(conn, table, metric, query, n):
-    """Rows an unbounded iterative scan of `table`'s index returns."""
-    with conn.transaction():
-        conn.execute("SET LOCAL hnsw.iterative_scan = relaxed_order")
-        conn.execute(f"SET LOCAL hnsw.max_scan_tuples = {10 * n}")
-        conn.execute("SET LOCAL hnsw.scan_mem_multiplier = 1000")
-        conn.execute("SET LOCAL enable_seqscan = off")
-        rows = conn.execute(
-            f"SELECT id FROM {table} ORDER BY v {OPS[metric][0]} %s LIMIT {n + 1}",
-            (np.asarray(query, dtype=np.float32),), prepare=False).fetchall()
-    return {r[0] for r in rows}
 
 
 @pytest.mark.parametrize("metric, storage", [("l2", "i8"), ("cosine", "i8"), ("ip", "half")])
@@ -83,7 +70,7 @@ def test_partitioned_build_keeps_the_recall_of_an_in_memory_build(cluster, metri
         # elsewhere: under inner product, where half the rows are nobody's
         # near neighbour (short vectors) and hang on bridges, one row of
         # these 20,000 is out of reach from there (none in memory).
-        unreached = len(data) - len(reachable(conn, table, metric, queries[0], len(data)))
+        unreached = len(data) - len(reachable_rows(conn, table, queries[0], len(data), metric))
         assert unreached <= (2 if metric == "ip" else 0), unreached
         conn.execute(f"DROP TABLE {table}")
 
@@ -156,7 +143,7 @@ def test_build_too_large_for_parts_inserts_the_rest_one_by_one(cluster):
         print(f"recall@10 at ef_search 40 after one-by-one inserts: {got:.4f}")
         assert got >= 0.95, got
         conn.execute("SELECT pgvision_index_check('part_big_idx', true)")
-        assert len(reachable(conn, "part_big", "l2", queries[0], len(data))) == len(data)
+        assert len(reachable_rows(conn, "part_big", queries[0], len(data))) == len(data)
         conn.execute("DROP TABLE part_big")
 
 

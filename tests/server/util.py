@@ -124,3 +124,17 @@ def crash_during_inserts(cluster, table, data, first, want, writers=4):
         t.join()
     assert len(committed) >= want, f"only {len(committed)} inserts before the crash: {errors[:1]}"
     return committed, errors
+
+
+def reachable_rows(conn, table, query, n, metric="l2"):
+    """Rows a scan of `table`'s index returns when it may read every element
+    it can reach (an iterative scan with no bound, `n` + 1 rows asked for)."""
+    with conn.transaction():
+        conn.execute("SET LOCAL hnsw.iterative_scan = relaxed_order")
+        conn.execute(f"SET LOCAL hnsw.max_scan_tuples = {10 * n}")
+        conn.execute("SET LOCAL hnsw.scan_mem_multiplier = 1000")
+        conn.execute("SET LOCAL enable_seqscan = off")
+        rows = conn.execute(
+            f"SELECT id FROM {table} ORDER BY v {OPS[metric][0]} %s LIMIT {n + 1}",
+            (np.asarray(query, dtype=np.float32),), prepare=False).fetchall()
+    return {r[0] for r in rows}
