@@ -104,11 +104,7 @@ pub fn insert_copy(index: pg_sys::Relation, tids: &[HeapTid], copy: &StoredCopy)
     unsafe { pg_sys::LockPage(index, UPDATE_LOCK, pg_sys::ShareLock as i32) };
     let meta = super::store::read_meta(index);
     let graph = PageGraph::new(index, &meta);
-    let decoded = match copy {
-        StoredCopy::Half(half) => half.decode(),
-        StoredCopy::Sq8(sq8) => sq8.decode(),
-    };
-    let Some(q) = graph.metric().prepare(&decoded) else {
+    let Some(q) = graph.metric().prepare(&copy.decode()) else {
         // SAFETY: releasing the lock taken above.
         unsafe { pg_sys::UnlockPage(index, UPDATE_LOCK, pg_sys::ShareLock as i32) };
         return;

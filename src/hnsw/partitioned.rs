@@ -77,7 +77,9 @@ pub struct Partitioned {
     seen: FxHashMap<u32, u32>,
     /// Every row's level.
     levels: Vec<u8>,
+    /// Draws the levels, from the build's seed.
     level_gen: graph::LevelGenerator,
+    /// The rows k-means will train on.
     sample: ivf::Reservoir,
     /// Bytes one node of an in-memory graph takes, as measured.
     node_bytes: usize,
@@ -104,14 +106,6 @@ fn node_copy(graph: &MemoryGraph, node: u32, sq8: bool) -> StoredCopy {
         StoredCopy::Sq8(graph.sq8_vector(node))
     } else {
         StoredCopy::Half(graph.half_vector(node))
-    }
-}
-
-/// The floats a copy holds.
-fn decoded(copy: &StoredCopy) -> Vec<f32> {
-    match copy {
-        StoredCopy::Sq8(v) => v.decode(),
-        StoredCopy::Half(v) => v.decode(),
     }
 }
 
@@ -199,7 +193,7 @@ impl Partitioned {
         self.shape.write(tids, copy, &mut self.record);
         self.rows.append(&self.record);
         self.levels.push(self.level_gen.next_level() as u8);
-        self.sample.offer(self.n as u64, &decoded(copy));
+        self.sample.offer(self.n as u64, &copy.decode());
         self.n += 1;
     }
 
@@ -340,7 +334,7 @@ impl Partitioned {
                 let ranked: Vec<Ranked> = pool.install(|| {
                     batch
                         .par_iter()
-                        .map(|record| rank(centres, dims, &decoded(&shape.copy(record)), how))
+                        .map(|record| rank(centres, dims, &shape.copy(record).decode(), how))
                         .collect()
                 });
                 for (i, r) in ranked.iter().enumerate() {

@@ -25,6 +25,16 @@ pub enum StoredCopy {
     Half(HalfVector),
 }
 
+impl StoredCopy {
+    /// The floats the copy holds (in the index's dimension order).
+    pub fn decode(&self) -> Vec<f32> {
+        match self {
+            StoredCopy::Sq8(v) => v.decode(),
+            StoredCopy::Half(v) => v.decode(),
+        }
+    }
+}
+
 /// Which copies the records of a build hold, and how many dimensions.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct RecordShape {
