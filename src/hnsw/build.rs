@@ -444,6 +444,7 @@ fn add(state: &mut BuildState, v: &[f32], tid: HeapTid) {
 /// written, and the others inserted one by one into the written graph,
 /// their WAL deferred (as pgvector builds past its memory).
 fn insert_one_by_one(state: &mut BuildState, mut parts: Partitioned) {
+    parts.forget_parts();
     let held = parts.held();
     let index = state.index;
     parts.for_each_row(|row, tids, copy| {
@@ -605,10 +606,15 @@ fn reserve(state: &mut BuildState) {
 }
 
 /// Bytes the build holds for its in-memory graph: the graph, the heap
-/// TIDs and the map of copies (its buckets: key, node and a control byte,
-/// at most 7 in 8 used).
+/// TIDs and the map of copies.
 fn build_bytes(state: &BuildState) -> usize {
-    state.graph.estimated_bytes() + state.tids.bytes() + state.seen.capacity() * 9 * 8 / 7
+    state.graph.estimated_bytes() + state.tids.bytes() + seen_bytes(state.seen.capacity())
+}
+
+/// Bytes of a map of copies with room for `capacity` entries (key, node
+/// or record, and a control byte, in buckets at most 7 in 8 used).
+pub(super) fn seen_bytes(capacity: usize) -> usize {
+    capacity * 9 * 8 / 7
 }
 
 /// Links the in-memory graph (in parallel) and writes it to pages.

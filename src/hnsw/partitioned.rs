@@ -35,7 +35,7 @@
 //! Rust memory; all reads and writes of files and pages are on the main
 //! thread, which checks for interrupts between chunks of work.
 
-use super::build::{write_meta, ElementWriter};
+use super::build::{seen_bytes, write_meta, ElementWriter};
 use super::params::IndexParams;
 use crate::pg::am::{progress, progress_all};
 use crate::pg::temp_file::TempFile;
@@ -87,6 +87,8 @@ pub struct Partitioned {
     record: Vec<u8>,
     /// Rows the in-memory graph held when it outgrew memory.
     held: u32,
+    /// The build's memory, bytes.
+    limit: usize,
 }
 
 /// Whether an index of `params` can be built in parts: dense copies that
@@ -154,6 +156,7 @@ impl Partitioned {
             node_bytes: used / graph.len().max(1),
             record: Vec::new(),
             held: graph.len() as u32,
+            limit,
         };
         for node in 0..graph.len() as u32 {
             let tids: Vec<(u32, u16)> = tids.of(node).iter().map(|t| (t.block, t.offset)).collect();
@@ -183,7 +186,13 @@ impl Partitioned {
             }
             self.rows.seek(self.rows.end());
         }
-        self.seen.insert(key, self.n);
+        // The map of copies takes at most a quarter of the memory: past
+        // that, later rows are matched only with the copies it holds.
+        if self.seen.len() < self.seen.capacity()
+            || seen_bytes(self.seen.capacity() * 2) <= self.limit / 4
+        {
+            self.seen.insert(key, self.n);
+        }
         self.append(&[(tid.block, tid.offset)], &copy);
     }
 
@@ -198,19 +207,34 @@ impl Partitioned {
     }
 
     /// The parts for the rows read, `(k, cap)`: `k` parts of at most
-    /// `cap` rows (home and guest), within `limit` bytes beside a byte a
-    /// row for its level, two for its home, two for its guest, four for
-    /// its place in the page order and eight while parts are chosen (its
-    /// distance to a border, and a copy to find the share nearest one); `None` when a part would hold
-    /// fewer than [`MIN_PART_ROWS`] (the build then links the rows that
-    /// fit in memory and inserts the others one by one into the written
-    /// graph, as pgvector does).
+    /// `cap` rows (home and guest), each linked within `limit` bytes
+    /// beside a byte a row for its level, two for its home part, two for
+    /// its guest part and four for its place in the page order; `None`
+    /// when a part would hold fewer than [`MIN_PART_ROWS`], or when the
+    /// other steps would not fit: choosing the parts (the level, home and
+    /// guest, and eight bytes a row for its distance to a border and a
+    /// copy of them) and writing the pages (the level, the place, the
+    /// element's address and the graph of the upper layers' rows). The
+    /// build then links the rows that fit in memory and inserts the others
+    /// one by one into the written graph, as pgvector does.
     pub fn plan(&self, limit: usize) -> Option<(usize, usize)> {
-        let fixed = self.n as usize * (1 + 2 + 2 + 4 + 8);
-        let cap = limit.saturating_sub(fixed) / self.node_bytes.max(1);
         let n = self.n as usize;
+        let node_bytes = self.node_bytes.max(1);
+        let upper_rows = self.levels.iter().filter(|&&l| l > 0).count();
+        let placing = n * (1 + 2 + 2 + 8);
+        let writing = n * (1 + 4 + 8) + upper_rows * node_bytes;
+        let cap = limit.saturating_sub(n * (1 + 2 + 2 + 4)) / node_bytes;
         let guests = (n as f64 * GUEST_SHARE) as usize;
-        (cap >= MIN_PART_ROWS).then(|| (graph::partitions_for(n + guests, cap), cap))
+        (cap >= MIN_PART_ROWS && placing <= limit && writing <= limit)
+            .then(|| (graph::partitions_for(n + guests, cap), cap))
+    }
+
+    /// Frees what only a build in parts needs, before the rows go one by
+    /// one instead (see [`Partitioned::plan`]).
+    pub fn forget_parts(&mut self) {
+        self.seen = FxHashMap::default();
+        self.levels = Vec::new();
+        self.sample = ivf::Reservoir::new(1, 0, SEED);
     }
 
     /// Rows the in-memory graph held when it outgrew memory: as many as
@@ -266,6 +290,7 @@ impl Partitioned {
         ]);
         let mut done = 0i64;
         let lists = self.link_parts(&pool, params, k, (&placed.homes, &placed.guests), &mut done);
+        drop(placed);
         let linked = started.elapsed().as_secs_f64();
         let upper = self.link_upper(&pool, params, &mut done);
         let upper_done = started.elapsed().as_secs_f64();

@@ -128,12 +128,12 @@ def test_partitioned_build_finds_far_outliers(cluster):
 
 
 def test_build_too_large_for_parts_inserts_the_rest_one_by_one(cluster):
-    # 50,000 4-d rows at 1MB: the per-row arrays of a partitioned build
-    # (17 bytes a row) leave no room for parts of 1,024 rows, so the rows
-    # that fit are linked in memory and the rest inserted into the written
-    # graph: no parts message, every row reachable, good recall.
-    data = clustered(50200, 4, 30, seed=63)
-    data, queries = data[:50000], data[50000:]
+    # 90,000 4-d rows at 1MB: choosing their parts takes 13 bytes a row,
+    # more than the whole memory, so the rows that fit are linked in
+    # memory and the rest inserted into the written graph: no parts
+    # message, every row reachable, good recall.
+    data = clustered(90200, 4, 30, seed=63)
+    data, queries = data[:90000], data[90000:]
     want = exact_topk(data, np.arange(len(data)), queries, "l2")
     with cluster.connect() as conn:
         load(conn, "part_big", np.arange(len(data)), data)
