@@ -469,13 +469,15 @@ fn insert_one_by_one(state: &mut BuildState, mut parts: Partitioned) {
     }
 }
 
-/// Links and writes the graph in memory (unlogged), then defers the WAL
-/// of the inserts that follow (see `ambuild`).
+/// Links and writes the graph in memory, then defers the WAL of the
+/// one-by-one inserts that follow: every page is logged once the last row
+/// is in (see `ambuild`).
 fn write_held(state: &mut BuildState) {
     state.spilled = true;
     flush(state);
     crate::pg::deferred_wal::begin(state.index);
     state.graph = new_graph(&state.params);
+    state.seen = FxHashMap::default();
     state.tids = NodeTids::default();
     super::spill_links::begin(count_in_links(state.index), state.limit);
 }
@@ -579,15 +581,7 @@ fn spill_if_full(state: &mut BuildState) {
             state.tids = NodeTids::default();
             return;
         }
-        // Written without WAL, as are the inserts after it: every page is
-        // logged once the last row is in (see `ambuild`).
-        state.spilled = true;
-        flush(state);
-        crate::pg::deferred_wal::begin(state.index);
-        state.graph = new_graph(&state.params);
-        state.seen = FxHashMap::default();
-        state.tids = NodeTids::default();
-        super::spill_links::begin(count_in_links(state.index), state.limit);
+        write_held(state);
     }
 }
 
