@@ -14,7 +14,7 @@
 //! promotes `q` when [`insert`] says so (the on-page index keeps it in
 //! the meta page, the memory store behind a mutex).
 
-use crate::search::{descend, entry_points, search_layer};
+use crate::search::{entry_points_at, search_layer};
 use crate::select::select_neighbours;
 use crate::{max_connections, Candidate, GraphMut, InsertParams, SearchScratch};
 
@@ -74,23 +74,11 @@ fn find_neighbours<G: GraphMut>(
     scratch: &mut SearchScratch<G::Id>,
 ) -> Vec<Vec<Candidate<G::Id>>> {
     let top = ep.1;
-    // Lines 5-7: greedy descent through the layers above l. A node of
-    // level 0 enters layer 0 as a search does, at the `entry_points` of a
-    // small search of layer 1: over level seeds 11-17 of the bare 128-d
-    // build, recall@10 at ef_search 40 0.9676 -> 0.9736 on average (better
-    // in 6 of 7), build CPU about 2% more; at 2,048-d no change (5 seeds).
+    // Lines 5-7: the descent through the layers above l, as a search
+    // descends (`entry_points_at`: UPPER_EF wide at each layer, not the
+    // paper's greedy walk, which can end in the wrong cluster).
     let mut entry = Vec::new();
-    if level == 0 && top >= 1 {
-        entry_points(graph, vector, ep, scratch, &mut entry);
-    } else {
-        entry.push(descend(
-            graph,
-            vector,
-            ep,
-            level.min(top),
-            &mut scratch.neighbours,
-        ));
-    }
+    entry_points_at(graph, vector, ep, level.min(top), scratch, &mut entry);
     let mut w = Vec::with_capacity(params.ef_construction);
     let mut chosen = vec![Vec::new(); level.min(top) + 1];
     // Lines 8-13: ef_construction-wide search at each layer q belongs to.

@@ -59,7 +59,7 @@ pub use partition::{merge_lists, partitions_for, Placement, NO_PARTITION};
 pub use reconnect::{reconnect, NodeSet, Reachability};
 pub use repair::{repair_neighbours, replace_entry_point};
 pub use scratch::SearchScratch;
-pub use search::{descend, entry_points, greedy_closest, knn_search, search_layer, LAYER_ONE_EF};
+pub use search::{entry_points, entry_points_at, knn_search, search_layer, UPPER_EF};
 pub use select::select_neighbours;
 pub use traits::{Graph, GraphMut};
 pub use upper::UpperLayers;

@@ -4,38 +4,6 @@ use std::cmp::Reverse;
 
 use crate::{Candidate, Graph, SearchScratch};
 
-/// Greedy search at one layer, the `ef = 1` case of Algorithm 2 used to
-/// descend the upper layers: moves to a closer neighbour until none is.
-/// Deleted nodes are fine stepping stones here.
-pub fn greedy_closest<G: Graph>(
-    graph: &G,
-    query: &[f32],
-    mut ep: Candidate<G::Id>,
-    lc: usize,
-    buf: &mut Vec<G::Id>,
-) -> Candidate<G::Id> {
-    let mut distances = Vec::new();
-    loop {
-        let mut changed = false;
-        buf.clear();
-        graph.neighbours(ep.id, lc, buf);
-        // Only a neighbour closer than `ep` is taken, so the others need
-        // not be measured to the end.
-        distances.clear();
-        graph.distances_within(query, buf, ep.distance, &mut distances);
-        for (&e, &d) in buf.iter().zip(&distances) {
-            let c = Candidate::new(d, e);
-            if c < ep {
-                ep = c;
-                changed = true;
-            }
-        }
-        if !changed {
-            return ep;
-        }
-    }
-}
-
 /// SEARCH-LAYER(q, ep, ef, lc), Algorithm 2: the `ef` nearest live nodes
 /// to `query` at layer `lc`, reachable from the entry points `ep`, written
 /// to `out` in ascending distance.
@@ -127,52 +95,33 @@ fn search_layer_of<G: Graph>(
     out.sort_unstable();
 }
 
-/// Descends from the entry point `ep = (id, level)` to layer `target`
-/// greedily (Algorithm 5 lines 1-4, Algorithm 1 lines 5-7).
-pub fn descend<G: Graph>(
-    graph: &G,
-    query: &[f32],
-    ep: (G::Id, usize),
-    target: usize,
-    buf: &mut Vec<G::Id>,
-) -> Candidate<G::Id> {
-    let (id, top) = ep;
-    let mut ep = Candidate::new(graph.distance(query, id), id);
-    for lc in (target + 1..=top).rev() {
-        ep = greedy_closest(graph, query, ep, lc, buf);
-    }
-    ep
-}
-
-/// `ef` of the search at layer 1 that picks the entry points of a search
-/// of layer 0 (see [`entry_points`]).
-pub const LAYER_ONE_EF: usize = 8;
+/// Width of the search at each upper layer (`ef` of SEARCH-LAYER there),
+/// which picks the entry points of the layer below (see [`entry_points`]).
+pub const UPPER_EF: usize = 8;
 
 /// The entry points of a search of layer 0 for `query`, into `out`
-/// nearest first: the greedy descent from `ep = (id, L)` to layer 1
-/// (Algorithm 5 lines 1-4), then SEARCH-LAYER at layer 1 with
-/// `ef = LAYER_ONE_EF`, deleted nodes counted like live ones (they are
-/// stepping stones only). With `L` 0, `ep` itself.
+/// nearest first: from `ep = (id, L)`, SEARCH-LAYER with
+/// `ef = UPPER_EF` at every layer from `L` down to 1, each layer entered
+/// at the previous one's results; deleted nodes are counted like live
+/// ones (they are stepping stones only). With `L` 0, `ep` itself.
 ///
-/// Why not the paper's `ef = 1` all the way down: on data made of classes
-/// (CNN features), a greedy descent can end in the wrong class, and the
-/// search of layer 0 then returns none of the true neighbours at any
-/// `ef_search` short of the one that happens to cross over. Layer 1
-/// holds one node in `m`, so the extra search is small (and in memory,
-/// on a backend's copy of the upper layers), while its `width` entries
-/// land in the classes near the query. Measured on the SQL benchmark's
-/// indexes (200 queries), recall@10 at ef_search 10 / 20 / 40, by the
-/// width (`ef`) of the layer-1 search:
-/// resnetlike-2048-20k 0.886 / 0.969 / 0.995 with width 1, 0.927 /
-/// 0.988 / 0.9995 with 4, 0.954 / 0.993 / 0.9995 with 8 and with 16;
-/// clustered-128-100k (1,000 queries) 0.780 / 0.900 / 0.974 with 1,
-/// 0.797 / 0.909 / 0.975 with 8; SQL queries/s unchanged within noise.
-/// On the bare graph (`bare_build`, 200 queries) the search at layer 1
-/// costs ~64 distances with width 8 (~54 with 4) against layer 0's
-/// 283-944 (ef 10-160), and buys at 128-d recall@10 0.9530-0.9585 ->
-/// 0.977 at ef 40 (more than ef 80 gave before, at 1.4x its queries/s),
-/// at 2,048-d 0.876 -> 0.953 at ef 10 with 10% fewer distances at
-/// layer 0 (the search starts nearer).
+/// Why not the paper's greedy descent (`ef = 1`) to layer 0: on data made
+/// of classes or tight clusters, a greedy walk can end in the wrong one,
+/// and the search of layer 0 then returns none of the true neighbours at
+/// any `ef_search` short of the one that happens to cross over: each
+/// cluster's lower layers link mostly within it. An upper layer holds one
+/// node in `m` of the layer below, so the wider search is small (and in
+/// memory, on a backend's copy of the upper layers).
+///
+/// Measured with `bare_build` (200 queries, recall@10 at ef_search 10 / 20
+/// / 40 / 80): layer 1 alone 8 wide, greedy above (the rule before):
+/// resnetlike-2048-20k 0.886 / 0.969 / 0.995 with width 1 at layer 1,
+/// 0.954 / 0.993 / 0.9995 with 8; clustered-128-1m (1,000 clusters) 0.727
+/// / 0.860 / 0.923 / 0.940, 30 of 200 queries entering layer 0 in a wrong
+/// cluster. Every upper layer 8 wide: clustered-128-1m 0.768 / 0.892 /
+/// 0.955 / 0.974 (~120 more distances a query against layer 0's 290-810);
+/// resnetlike-960-50k 0.865 -> 0.877 at ef 10; clustered-128-100k
+/// unchanged; build time within noise (the inserts enter layer 0 alike).
 pub fn entry_points<G: Graph>(
     graph: &G,
     query: &[f32],
@@ -180,18 +129,33 @@ pub fn entry_points<G: Graph>(
     scratch: &mut SearchScratch<G::Id>,
     out: &mut Vec<Candidate<G::Id>>,
 ) {
-    if ep.1 == 0 {
-        out.clear();
-        out.push(Candidate::new(graph.distance(query, ep.0), ep.0));
-        return;
+    entry_points_at(graph, query, ep, 0, scratch, out);
+}
+
+/// The entry points of a search of layer `target` (below `ep`'s level
+/// `L`) for `query`, into `out` nearest first: SEARCH-LAYER `UPPER_EF`
+/// wide at each layer from `L` down to `target + 1` (see
+/// [`entry_points`]); `ep` itself when `target >= L`.
+pub fn entry_points_at<G: Graph>(
+    graph: &G,
+    query: &[f32],
+    ep: (G::Id, usize),
+    target: usize,
+    scratch: &mut SearchScratch<G::Id>,
+    out: &mut Vec<Candidate<G::Id>>,
+) {
+    out.clear();
+    out.push(Candidate::new(graph.distance(query, ep.0), ep.0));
+    let mut start = Vec::with_capacity(UPPER_EF);
+    for lc in (target + 1..=ep.1).rev() {
+        start.clone_from(out);
+        search_layer_of(graph, query, &start, UPPER_EF, lc, false, scratch, out);
     }
-    let start = descend(graph, query, ep, 1, &mut scratch.neighbours);
-    search_layer_of(graph, query, &[start], LAYER_ONE_EF, 1, false, scratch, out);
 }
 
 /// K-NN-SEARCH(hnsw, q, K, ef), Algorithm 5: the `k` nearest live nodes
 /// found with a dynamic list of `max(ef, k)`, ascending by distance;
-/// layer 0 is entered at [`entry_points`] (`LAYER_ONE_EF` wide).
+/// layer 0 is entered at [`entry_points`] (`UPPER_EF` wide).
 pub fn knn_search<G: Graph>(
     graph: &G,
     query: &[f32],

@@ -194,7 +194,7 @@ impl<Id: Copy + Eq + Hash> UpperLayers<Id> {
         nodes * (16 + 8 + 1 + 8 + 24 * 2 + 8 * 2) + bytes + links * 4
     }
 
-    /// The [`entry_points`] of layer 0 (`LAYER_ONE_EF` wide) found from
+    /// The [`entry_points`] of layer 0 (`UPPER_EF` wide) found from
     /// the entry point `ep = (id, L)` on the copy, with their distances to
     /// the prepared `query`; `None` when `ep` is not in the copy.
     pub fn entry_points(&self, query: &[f32], ep: (Id, usize)) -> Option<Vec<Candidate<Id>>> {

@@ -46,6 +46,35 @@ pub fn clustered(n: usize, dim: usize, centres_seed: u64, seed: u64) -> Vec<Vec<
         .collect()
 }
 
+/// `n` vectors from `clusters` tight, far-apart gaussians (centres
+/// N(0, 1)^dim, points centre + N(0, `spread`^2)^dim), each with the index
+/// of its cluster; the centres come from `centres_seed`, the points from
+/// `seed`.
+pub fn labelled_clusters(
+    n: usize,
+    dim: usize,
+    clusters: usize,
+    spread: f32,
+    centres_seed: u64,
+    seed: u64,
+) -> (Vec<Vec<f32>>, Vec<usize>) {
+    let mut rng = StdRng::seed_from_u64(centres_seed);
+    let centres: Vec<Vec<f32>> = (0..clusters)
+        .map(|_| (0..dim).map(|_| gaussian(&mut rng)).collect())
+        .collect();
+    let mut rng = StdRng::seed_from_u64(seed);
+    (0..n)
+        .map(|_| {
+            let c = rng.gen_range(0..clusters);
+            let v = centres[c]
+                .iter()
+                .map(|&x| x + spread * gaussian(&mut rng))
+                .collect();
+            (v, c)
+        })
+        .unzip()
+}
+
 /// `n` vectors of `dim` dimensions with 1 to 5 non-zeros in [0.1, 1):
 /// many rows nobody's near neighbour, reachable through bridges.
 pub fn very_sparse(n: usize, dim: usize, seed: u64) -> Vec<Vec<f32>> {
