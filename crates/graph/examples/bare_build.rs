@@ -11,6 +11,7 @@
 //!
 //! `BARE_BUILDS=5` builds five times and prints the median build time;
 //! `BARE_SEED=n` draws the node levels from another seed.
+//! `BARE_STORAGE=i8` holds 8-bit copies (an index's default storage), not f16 ones.
 //! `BARE_ORDER=variance` first permutes every vector's dimensions by
 //! decreasing variance, as an L2 index stores them (see `graph::variance_order`).
 //!
@@ -100,10 +101,19 @@ fn cpu_seconds() -> f64 {
 /// the final shrink) on `pool`; the graph and the seconds it took.
 fn build(data: &[Vec<f32>], pool: &rayon::ThreadPool, seed: u64) -> (MemoryGraph, f64) {
     let t = Instant::now();
-    let mut g = MemoryGraph::new(data[0].len(), Metric::L2, 16, 64, seed);
-    for v in data {
-        g.add(v);
-    }
+    let mut g = if std::env::var("BARE_STORAGE").as_deref() == Ok("i8") {
+        let mut g = MemoryGraph::new_sq8(data[0].len(), Metric::L2, 16, 64, seed);
+        for v in data {
+            g.add_sq8(&distance::sq8::Sq8Vector::encode(v));
+        }
+        g
+    } else {
+        let mut g = MemoryGraph::new(data[0].len(), Metric::L2, 16, 64, seed);
+        for v in data {
+            g.add(v);
+        }
+        g
+    };
     let n = g.len() as u32;
     pool.install(|| {
         for start in (0..n).step_by(1024) {

@@ -631,8 +631,8 @@ impl Graph for MemoryGraph {
         }));
     }
 
-    /// Prefetches the first `PREFETCH_BYTES` of each node's codes and
-    /// its scale (kept apart from the codes).
+    /// Prefetches the first `PREFETCH_BYTES` of each node's codes, its
+    /// scale and (8-bit copies) its offset, both kept apart from the codes.
     #[inline]
     fn prefetch(&self, ids: &[u32]) {
         if self.sparse.is_some() {
@@ -640,7 +640,8 @@ impl Graph for MemoryGraph {
         }
         for &id in ids {
             distance::prefetch((&self.halves[id as usize] as *const (f32, f32, f32)).cast());
-            if self.sq8.is_some() {
+            if let Some(copies) = &self.sq8 {
+                distance::prefetch((&copies.offsets[id as usize] as *const f32).cast());
                 let (codes, ..) = self.sq8_copy(id);
                 distance::prefetch_bytes(codes.as_ptr(), codes.len(), PREFETCH_BYTES);
                 continue;
