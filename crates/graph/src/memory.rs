@@ -730,6 +730,12 @@ impl GraphMut for MemoryGraph {
         self.sparse.is_none()
     }
 
+    /// True for 8-bit copies: a pair's distance decodes `a` and measures
+    /// it against `b`'s codes ([`GraphMut::distance_between`]).
+    fn decodes_pairs(&self) -> bool {
+        self.sq8.is_some()
+    }
+
     /// The metric the graph was made with.
     fn metric(&self) -> Metric {
         self.metric

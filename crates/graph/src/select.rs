@@ -31,6 +31,9 @@ pub fn select_neighbours<G: GraphMut>(
     // Above, the f16 pairs are compared as stored: decoding there doubles
     // the bytes each comparison reads, and measured no faster at 2048-d.
     let decoded = graph.dense_queries() && graph.dims() <= distance::half::WITHIN_CHUNK;
+    // Above it, a store whose pair distance decodes one side anyway (8-bit
+    // copies) has the candidate decoded once, not once for each member of R.
+    let decoded_once = !decoded && graph.dense_queries() && graph.decodes_pairs();
     let metric = graph.metric();
     let mut kept: Vec<f32> = Vec::new();
     let mut e_vec = Vec::new();
@@ -43,6 +46,10 @@ pub fn select_neighbours<G: GraphMut>(
             graph.query_into(e.id, &mut e_vec);
             kept.chunks_exact(e_vec.len().max(1))
                 .all(|r| e.distance < metric.between_prepared(&e_vec, r))
+        } else if decoded_once {
+            graph.query_into(e.id, &mut e_vec);
+            out.iter()
+                .all(|r| e.distance < graph.distance(&e_vec, r.id))
         } else {
             out.iter()
                 .all(|r| e.distance < graph.distance_between(e.id, r.id))

@@ -77,6 +77,15 @@ pub trait GraphMut: Graph {
         true
     }
 
+    /// Whether [`GraphMut::distance_between`] decodes one side of the pair
+    /// to measure it against the other's stored copy (8-bit copies do):
+    /// neighbour selection then decodes each candidate once and measures it
+    /// with [`Graph::distance`] against every kept node, the same values
+    /// without decoding the candidate again for each of them.
+    fn decodes_pairs(&self) -> bool {
+        false
+    }
+
     /// The metric the stored vectors are compared in: neighbour selection
     /// measures decoded vectors against each other with
     /// [`crate::Metric::between_prepared`].

@@ -124,3 +124,47 @@ fn bit_strings_under_hamming_and_jaccard_are_found_in_exact_order() {
         }
     }
 }
+
+#[test]
+fn selection_over_8_bit_copies_matches_the_pair_distances() {
+    // Above WITHIN_CHUNK dimensions an 8-bit graph decodes each candidate
+    // once and measures it against the kept nodes' codes: the choice must
+    // be the heuristic's over `distance_between`, written out here.
+    println!("data seed 31, 600 x 512");
+    let data = uniform(600, 512, 31);
+    for metric in [Metric::L2, Metric::Cosine, Metric::InnerProduct] {
+        let mut g = MemoryGraph::new_sq8(512, metric, 8, 32, 1);
+        for v in &data {
+            g.add_sq8(&distance::sq8::Sq8Vector::encode(v));
+        }
+        assert!(crate::GraphMut::decodes_pairs(&g));
+        for base in 0..20u32 {
+            let q = crate::GraphMut::query_of(&g, base);
+            let mut sorted: Vec<_> = (20..g.len() as u32)
+                .map(|i| Candidate::new(crate::Graph::distance(&g, &q, i), i))
+                .collect();
+            sorted.sort_unstable();
+            sorted.truncate(64);
+            let mut want: Vec<Candidate<u32>> = Vec::new();
+            let mut pruned = Vec::new();
+            for &e in &sorted {
+                if want.len() == 16 {
+                    break;
+                }
+                let between =
+                    |r: &Candidate<u32>| crate::GraphMut::distance_between(&g, e.id, r.id);
+                if want.iter().all(|r| e.distance < between(r)) {
+                    want.push(e);
+                } else {
+                    pruned.push(e);
+                }
+            }
+            let room = 16 - want.len();
+            want.extend(pruned.into_iter().take(room));
+            let mut got = Vec::new();
+            select_neighbours(&g, &sorted, 16, &mut got);
+            assert_eq!(got, want, "{metric:?}, base {base}");
+            assert!(got.len() == 16);
+        }
+    }
+}
