@@ -101,7 +101,7 @@ fn cpu_seconds() -> f64 {
 /// the final shrink) on `pool`; the graph and the seconds it took.
 fn build(data: &[Vec<f32>], pool: &rayon::ThreadPool, seed: u64) -> (MemoryGraph, f64) {
     let t = Instant::now();
-    let mut g = if std::env::var("BARE_STORAGE").as_deref() == Ok("i8") {
+    let g = if std::env::var("BARE_STORAGE").as_deref() == Ok("i8") {
         let mut g = MemoryGraph::new_sq8(data[0].len(), Metric::L2, 16, 64, seed);
         for v in data {
             g.add_sq8(&distance::sq8::Sq8Vector::encode(v));
