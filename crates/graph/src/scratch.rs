@@ -24,6 +24,9 @@ pub struct SearchScratch<Id> {
     pub(crate) neighbours: Vec<Id>,
     /// Distances of the unvisited neighbours, computed as one batch.
     pub(crate) distances: Vec<f32>,
+    /// The entry points of the layer being walked down to
+    /// (`entry_points_at`), kept apart from the search's own containers.
+    pub(crate) layer_entries: Vec<Candidate<Id>>,
 }
 
 impl<Id: Copy + Eq + Hash + Ord> SearchScratch<Id> {
@@ -35,6 +38,7 @@ impl<Id: Copy + Eq + Hash + Ord> SearchScratch<Id> {
             results: BinaryHeap::new(),
             neighbours: Vec::new(),
             distances: Vec::new(),
+            layer_entries: Vec::new(),
         }
     }
 

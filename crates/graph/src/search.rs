@@ -41,6 +41,7 @@ fn search_layer_of<G: Graph>(
         results: w,
         neighbours,
         distances,
+        ..
     } = scratch;
     for &e in ep {
         if v.insert(graph, e.id) {
@@ -146,11 +147,12 @@ pub fn entry_points_at<G: Graph>(
 ) {
     out.clear();
     out.push(Candidate::new(graph.distance(query, ep.0), ep.0));
-    let mut start = Vec::with_capacity(UPPER_EF);
+    let mut start = std::mem::take(&mut scratch.layer_entries);
     for lc in (target + 1..=ep.1).rev() {
         start.clone_from(out);
         search_layer_of(graph, query, &start, UPPER_EF, lc, false, scratch, out);
     }
+    scratch.layer_entries = start;
 }
 
 /// K-NN-SEARCH(hnsw, q, K, ef), Algorithm 5: the `k` nearest live nodes

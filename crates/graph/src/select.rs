@@ -33,7 +33,7 @@ pub fn select_neighbours<G: GraphMut>(
     let decoded = graph.dense_queries() && graph.dims() <= distance::half::WITHIN_CHUNK;
     // Above it, a store whose pair distance decodes one side anyway (8-bit
     // copies) has the candidate decoded once, not once for each member of R.
-    let decoded_once = !decoded && graph.dense_queries() && graph.decodes_pairs();
+    let decoded_once = !decoded && graph.decodes_pairs();
     let metric = graph.metric();
     let mut kept: Vec<f32> = Vec::new();
     let mut e_vec = Vec::new();
