@@ -114,12 +114,12 @@ pub const UPPER_EF: usize = 8;
 /// node in `m` of the layer below, so the wider search is small (and in
 /// memory, on a backend's copy of the upper layers).
 ///
-/// Measured with `bare_build` (200 queries, recall@10 at ef_search 10 / 20
-/// / 40 / 80): layer 1 alone 8 wide, greedy above (the rule before):
-/// resnetlike-2048-20k 0.886 / 0.969 / 0.995 with width 1 at layer 1,
-/// 0.954 / 0.993 / 0.9995 with 8; clustered-128-1m (1,000 clusters) 0.727
-/// / 0.860 / 0.923 / 0.940, 30 of 200 queries entering layer 0 in a wrong
-/// cluster. Every upper layer 8 wide: clustered-128-1m 0.768 / 0.892 /
+/// Measured (200 queries, recall@10 at ef_search 10 / 20 / 40 / 80): on
+/// the SQL benchmark's resnetlike-2048-20k index, layer 1 searched 1 wide
+/// gave 0.886 / 0.969 / 0.995, 8 wide 0.954 / 0.993 / 0.9995 (greedy
+/// above). With `bare_build`, that rule on clustered-128-1m (1,000
+/// clusters): 0.727 / 0.860 / 0.923 / 0.940, 30 of 200 queries entering
+/// layer 0 in a wrong cluster. Every upper layer 8 wide: clustered-128-1m 0.768 / 0.892 /
 /// 0.955 / 0.974 (~120 more distances a query against layer 0's 290-810);
 /// resnetlike-960-50k 0.865 -> 0.877 at ef 10; clustered-128-100k
 /// unchanged; build time within noise (the inserts enter layer 0 alike).

@@ -275,8 +275,7 @@ fn searches_enter_layer_0_in_the_query_s_cluster() {
         entry_points(&g, q, ep, &mut scratch, &mut eps);
         wrong += usize::from(labels[eps[0].id as usize] != label);
     }
-    let recall = super::data::recall(&g, &data, &queries, 10, 10, |_| true);
-    println!("entered layer 0 in a wrong cluster: {wrong} of 300; recall@10 at ef 10 {recall:.4}");
+    println!("entered layer 0 in a wrong cluster: {wrong} of 300");
     assert!(
         wrong <= 12,
         "{wrong} of 300 queries entered a wrong cluster"
