@@ -185,7 +185,12 @@ def test_pgbench_inserts_deletes_vacuum_and_queries(cluster):
     with cluster.connect() as conn:
         conn.execute("DROP TABLE IF EXISTS bench")
         conn.execute(f"CREATE TABLE bench (id bigserial PRIMARY KEY, v vector({dim}))")
-        conn.execute(f"INSERT INTO bench (v) SELECT {vec} FROM generate_series(1, 3000) g WHERE g > 0")
+        # The subquery refers to g so that it runs once per row: uncorrelated,
+        # it would run once and give 3,000 equal rows, whose order among
+        # ties no index promises, and the exact comparison below would flap.
+        conn.execute(f"INSERT INTO bench (v) SELECT (SELECT array_agg(random())::real[]::vector"
+                     f" FROM generate_series(1, {dim}) WHERE g > 0) FROM generate_series(1, 3000) g")
+        assert conn.execute("SELECT count(DISTINCT v) FROM bench").fetchone()[0] == 3000
         conn.execute(f"CREATE INDEX bench_v_idx ON bench USING ivfflat (v) WITH (lists = {lists})")
     processed = pgbench(cluster, {
         f"INSERT INTO bench (v) SELECT {vec};\n": 10,
