@@ -11,7 +11,9 @@
 //!
 //! `BARE_BUILDS=5` builds five times and prints the median build time;
 //! `BARE_SEED=n` draws the node levels from another seed.
-//! `BARE_STORAGE=i8` holds 8-bit copies (an index's default storage), not f16 ones.
+//! `BARE_STORAGE=i8` holds 8-bit copies (an index's default storage), not f16 ones;
+//! `BARE_PACKED=0` then measures them with the f32 kernels even above 256
+//! dimensions (see `MemoryGraph::packing_queries`).
 //! `BARE_ORDER=variance` first permutes every vector's dimensions by
 //! decreasing variance, as an L2 index stores them (see `graph::variance_order`).
 //!
@@ -103,6 +105,9 @@ fn build(data: &[Vec<f32>], pool: &rayon::ThreadPool, seed: u64) -> (MemoryGraph
     let t = Instant::now();
     let g = if std::env::var("BARE_STORAGE").as_deref() == Ok("i8") {
         let mut g = MemoryGraph::new_sq8(data[0].len(), Metric::L2, 16, 64, seed);
+        if std::env::var("BARE_PACKED").as_deref() == Ok("0") {
+            g = g.packing_queries(false);
+        }
         for v in data {
             g.add_sq8(&distance::sq8::Sq8Vector::encode(v));
         }

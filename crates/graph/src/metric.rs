@@ -1,6 +1,6 @@
 //! Distance functions the graph is built over; smaller is always closer.
 
-use distance::{half, packed, sparse, sq8};
+use distance::{half, packed, sparse, sq8, sq8_pairs};
 
 /// The distance an index orders by. Every variant returns "smaller is
 /// closer", so the graph algorithms never need to know which one is used.
@@ -193,6 +193,35 @@ impl Metric {
             Metric::Cosine => 1.0 - sq8::dot(query, codes, scale, offset) / norm,
             Metric::L1 => sq8::l1(query, codes, scale, offset),
             Metric::Jaccard | Metric::PackedHamming | Metric::PackedJaccard => 0.0,
+        };
+        nan_last(d)
+    }
+
+    /// Distance from a node's packed 8-bit copy `q` (an index build's
+    /// query, `distance::sq8_pairs`) to the 8-bit copy `codes` with
+    /// scalars `b` of a vector whose exact norm is `norm`: what
+    /// [`Metric::to_sq8_within`] gives for `q` decoded (and, for cosine,
+    /// made unit length), up to rounding. Only L2, inner product and
+    /// cosine have this form; the others get 0 (graphs pack queries only
+    /// for those three).
+    #[inline]
+    pub fn to_sq8_from_codes(
+        &self,
+        q: &sq8_pairs::QueryCodes<'_>,
+        codes: &[u8],
+        b: sq8_pairs::CopySums,
+        norm: f32,
+    ) -> f32 {
+        let d = match self {
+            Metric::L2 => q.l2_squared(codes, b),
+            Metric::InnerProduct => -q.dot(codes, b),
+            Metric::Cosine => {
+                // a zero query stays unnormalised, as `prepare_in_place` leaves it
+                let unit = q.norm > 0.0 && q.norm.is_finite();
+                let dot = if unit { q.dot(codes, b) / q.norm } else { 0.0 };
+                1.0 - dot / norm
+            }
+            _ => 0.0,
         };
         nan_last(d)
     }

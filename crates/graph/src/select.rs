@@ -46,6 +46,8 @@ pub fn select_neighbours<G: GraphMut>(
             graph.query_into(e.id, &mut e_vec);
             kept.chunks_exact(e_vec.len().max(1))
                 .all(|r| e.distance < metric.between_prepared(&e_vec, r))
+        } else if out.is_empty() {
+            true // the nearest is always kept
         } else if decoded_once {
             graph.query_into(e.id, &mut e_vec);
             out.iter()

@@ -168,3 +168,40 @@ fn selection_over_8_bit_copies_matches_the_pair_distances() {
         }
     }
 }
+
+#[test]
+fn packed_8_bit_queries_measure_what_decoded_ones_do() {
+    // A node's own query in a wide 8-bit graph is its packed codes, whose
+    // distances come from integer sums (`distance::sq8_pairs`); they must
+    // be the f32 kernels' distances from the decoded copy, up to rounding.
+    println!("data seed 41, 60 x 700");
+    let data = uniform(60, 700, 41);
+    for metric in [Metric::L2, Metric::Cosine, Metric::InnerProduct] {
+        let mut g = MemoryGraph::new_sq8(700, metric, 8, 32, 1);
+        for v in &data {
+            g.add_sq8(&distance::sq8::Sq8Vector::encode(v));
+        }
+        for a in 0..10u32 {
+            let q = crate::GraphMut::query_of(&g, a);
+            let mut decoded = g.sq8_vector(a).decode();
+            metric.prepare_in_place(&mut decoded);
+            for b in 0..g.len() as u32 {
+                let x = g.sq8_vector(b);
+                let want = metric.to_sq8_within(
+                    &decoded,
+                    &x.codes,
+                    (x.scale, x.offset),
+                    x.norm,
+                    f32::INFINITY,
+                );
+                let got = crate::Graph::distance(&g, &q, b);
+                let between = crate::GraphMut::distance_between(&g, a, b);
+                assert_eq!(got, between, "{metric:?} {a} {b}");
+                assert!(
+                    (got - want).abs() <= 1e-4 * want.abs().max(1.0),
+                    "{metric:?} {a} {b}: {got} vs {want}"
+                );
+            }
+        }
+    }
+}
