@@ -249,14 +249,20 @@ impl MemoryGraph {
     /// value past `bound` once it is past it.
     #[inline]
     fn to_sq8(&self, query: &[f32], id: u32, bound: f32) -> f32 {
-        let (codes, scale, offset, norm) = self.sq8_copy(id);
         if let Some(q) = QueryCodes::view(query, self.dim) {
-            return self
-                .metric
-                .to_sq8_from_codes(&q, codes, self.sq8_sums(id), norm);
+            return self.to_sq8_packed(&q, id);
         }
+        let (codes, scale, offset, norm) = self.sq8_copy(id);
         self.metric
             .to_sq8_within(query, codes, (scale, offset), norm, bound)
+    }
+
+    /// Distance from a node's packed query `q` to node `id`'s 8-bit copy.
+    #[inline]
+    fn to_sq8_packed(&self, q: &QueryCodes<'_>, id: u32) -> f32 {
+        let (codes, _, _, norm) = self.sq8_copy(id);
+        self.metric
+            .to_sq8_from_codes(q, codes, self.sq8_sums(id), norm)
     }
 
     /// An empty graph of sparse vectors of `dim` dimensions, held as their
@@ -675,7 +681,12 @@ impl Graph for MemoryGraph {
         }
         self.prefetch(ids);
         if self.sq8.is_some() {
-            out.extend(ids.iter().map(|&id| self.to_sq8(query, id, bound)));
+            // a packed query read once for the whole batch
+            if let Some(q) = QueryCodes::view(query, self.dim) {
+                out.extend(ids.iter().map(|&id| self.to_sq8_packed(&q, id)));
+            } else {
+                out.extend(ids.iter().map(|&id| self.to_sq8(query, id, bound)));
+            }
             return;
         }
         out.extend(ids.iter().map(|&id| {
@@ -793,8 +804,8 @@ impl GraphMut for MemoryGraph {
         self.sparse.is_none() && !self.sq8.as_ref().is_some_and(|c| c.packs_queries)
     }
 
-    /// True for 8-bit copies: a pair's distance decodes `a` and measures
-    /// it against `b`'s codes ([`GraphMut::distance_between`]).
+    /// True for 8-bit copies: a pair's distance decodes (or packs) `a` and
+    /// measures it against `b`'s codes ([`GraphMut::distance_between`]).
     fn decodes_pairs(&self) -> bool {
         self.sq8.is_some()
     }

@@ -220,14 +220,18 @@ fn levels_follow_ml() {
     assert!((0..10_000).all(|_| capped.next_level() <= 3));
 }
 
-/// A graph of 8-bit copies over `data`, linked one node at a time.
+/// A graph of 8-bit copies over `data`, linked one node at a time;
+/// `packing` overrides the graph's choice of packed queries.
 fn build_sq8_sequential(
     data: &[Vec<f32>],
     metric: Metric,
-    m: usize,
-    efc: usize,
+    (m, efc): (usize, usize),
+    packing: Option<bool>,
 ) -> crate::MemoryGraph {
     let mut g = crate::MemoryGraph::new_sq8(data[0].len(), metric, m, efc, 14);
+    if let Some(on) = packing {
+        g = g.packing_queries(on);
+    }
     for v in data {
         g.add_sq8(&distance::sq8::Sq8Vector::encode(v));
     }
@@ -273,7 +277,7 @@ fn graph_of_8_bit_copies_keeps_the_recall_of_f16_copies() {
     let (data, queries) = dataset();
     for metric in [Metric::L2, Metric::Cosine, Metric::InnerProduct] {
         let half = build_sequential(&data, metric, 8, 32, 14);
-        let sq8 = build_sq8_sequential(&data, metric, 8, 32);
+        let sq8 = build_sq8_sequential(&data, metric, (8, 32), None);
         let (rh, rq) = (
             reranked_recall(&half, &data, &queries, 20),
             reranked_recall(&sq8, &data, &queries, 20),
@@ -302,20 +306,7 @@ fn wide_graph_of_8_bit_copies_packing_queries_keeps_its_recall() {
     println!("centres seed 21, data seed 22, query seed 23, 2,000 x 384");
     let (data, queries) = (clustered(2_000, 384, 21, 22), clustered(60, 384, 21, 23));
     for metric in [Metric::L2, Metric::Cosine, Metric::InnerProduct] {
-        let build = |packing: bool| {
-            let mut g =
-                crate::MemoryGraph::new_sq8(384, metric, 8, 32, 14).packing_queries(packing);
-            for v in &data {
-                g.add_sq8(&distance::sq8::Sq8Vector::encode(v));
-            }
-            let mut scratch = SearchScratch::new();
-            for id in 0..g.len() as u32 {
-                g.insert(id, &mut scratch);
-            }
-            g.shrink_lists();
-            g.connect(&mut || ());
-            g
-        };
+        let build = |packing| build_sq8_sequential(&data, metric, (8, 32), Some(packing));
         let (plain, packed) = (build(false), build(true));
         let packs = crate::GraphMut::query_of(&packed, 0).len() != 384;
         assert_eq!(packs, distance::sq8_pairs::has_kernel());
