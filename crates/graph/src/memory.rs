@@ -232,17 +232,19 @@ impl MemoryGraph {
         )
     }
 
-    /// The scalars of node `id`'s 8-bit copy that pair distances need.
+    /// `(codes, scalars, norm)` of node `id`'s 8-bit copy as pair
+    /// distances read it (a graph that packs queries), each field read once.
     #[inline]
-    fn sq8_sums(&self, id: u32) -> CopySums {
-        let copies = self.sq8.as_ref().expect("an 8-bit graph");
-        let (sum, sum_sq) = copies.sums[id as usize];
-        CopySums {
-            scale: self.halves[id as usize].0,
-            offset: copies.offsets[id as usize],
+    fn sq8_pair_copy(&self, id: u32) -> (&[u8], CopySums, f32) {
+        let (codes, scale, offset, norm) = self.sq8_copy(id);
+        let (sum, sum_sq) = self.sq8.as_ref().expect("an 8-bit graph").sums[id as usize];
+        let sums = CopySums {
+            scale,
+            offset,
             sum,
             sum_sq,
-        }
+        };
+        (codes, sums, norm)
     }
 
     /// Distance from a prepared `query` to node `id`'s 8-bit copy, any
@@ -260,9 +262,8 @@ impl MemoryGraph {
     /// Distance from a node's packed query `q` to node `id`'s 8-bit copy.
     #[inline]
     fn to_sq8_packed(&self, q: &QueryCodes<'_>, id: u32) -> f32 {
-        let (codes, _, _, norm) = self.sq8_copy(id);
-        self.metric
-            .to_sq8_from_codes(q, codes, self.sq8_sums(id), norm)
+        let (codes, b, norm) = self.sq8_pair_copy(id);
+        self.metric.to_sq8_from_codes(q, codes, b, norm)
     }
 
     /// An empty graph of sparse vectors of `dim` dimensions, held as their
@@ -784,11 +785,12 @@ impl GraphMut for MemoryGraph {
             return;
         }
         if let Some(copies) = &self.sq8 {
-            let (codes, scale, offset, _) = self.sq8_copy(id);
             if copies.packs_queries {
-                sq8_pairs::pack_query(codes, self.sq8_sums(id), out);
+                let (codes, sums, _) = self.sq8_pair_copy(id);
+                sq8_pairs::pack_query(codes, sums, out);
                 return;
             }
+            let (codes, scale, offset, _) = self.sq8_copy(id);
             out.clear();
             out.resize(self.dim, 0.0);
             distance::sq8::decode_to(codes, scale, offset, out);

@@ -119,10 +119,11 @@ pub const UPPER_EF: usize = 8;
 /// gave 0.886 / 0.969 / 0.995, 8 wide 0.954 / 0.993 / 0.9995 (greedy
 /// above). With `bare_build`, that rule on clustered-128-1m (1,000
 /// clusters): 0.727 / 0.860 / 0.923 / 0.940, 30 of 200 queries entering
-/// layer 0 in a wrong cluster. Every upper layer 8 wide: clustered-128-1m 0.768 / 0.892 /
-/// 0.955 / 0.974 (~120 more distances a query against layer 0's 290-810);
-/// resnetlike-960-50k 0.865 -> 0.877 at ef 10; clustered-128-100k
-/// unchanged; build time within noise (the inserts enter layer 0 alike).
+/// layer 0 in a wrong cluster. Every upper layer 8 wide: clustered-128-1m
+/// 0.768 / 0.892 / 0.955 / 0.974 (~120 more distances a query against
+/// layer 0's 290-810); resnetlike-960-50k 0.865 -> 0.877 at ef 10;
+/// clustered-128-100k unchanged; build time within noise (the inserts
+/// enter layer 0 alike).
 pub fn entry_points<G: Graph>(
     graph: &G,
     query: &[f32],
