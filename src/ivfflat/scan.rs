@@ -22,7 +22,11 @@
 //! queue, returning a row once its exact distance is at most the last
 //! bound handed on. A batch hands its rows on in the order of their
 //! bounds, so within it bounds never fall and rows come out in exact
-//! order; with `probes` = `lists` that is the exact answer.
+//! order; with `probes` = `lists` that is the exact answer. Above 256
+//! dimensions, on a CPU with AVX-512 VNNI, the query is first rounded to
+//! 16-bit fixed point (`graph::Metric::pack_fixed`) and the copies are
+//! measured with integer dot products; the bounds then also give up the
+//! query's rounding (`graph::lower_bound_fixed`).
 
 use super::params::{assignment, operator_value, operator_value_bits, operator_value_halves};
 use super::store::{read_centres, read_heads, read_meta, walk_chain, Ahead};
@@ -43,6 +47,9 @@ struct ScanState {
     /// it and its norm, None where every ORDER BY value is NULL or NaN (a
     /// NULL query, a zero query under cosine).
     bound_query: Option<(Vec<f32>, f32)>,
+    /// Where `bound_query` is packed as 16-bit fixed point
+    /// (`Metric::pack_fixed`), the bound of its rounding.
+    fixed_err: Option<f32>,
     /// Lists, nearest first, as many as the scan may open.
     order: Vec<usize>,
     heads: Vec<u32>,
@@ -75,6 +82,7 @@ pub unsafe extern "C-unwind" fn ambeginscan(
             metric: Metric::L2,
             query: Vec::new(),
             bound_query: None,
+            fixed_err: None,
             order: Vec::new(),
             heads: Vec::new(),
             batch: 0,
@@ -149,6 +157,19 @@ pub unsafe extern "C-unwind" fn amrescan(
                 .prepare(&query)
                 .map(|q| (q, distance::norm(&query) as f32)),
         };
+        state.fixed_err = None;
+        // Lists of 8-bit copies are read in order, page after page: their
+        // distances cost arithmetic more than waiting on memory, which the
+        // integer kernel cuts (an hnsw scan, which waits on memory at each
+        // element, gained nothing from it and keeps f32 queries).
+        if let Some((q, _)) = state.bound_query.as_mut() {
+            let mut fixed = Vec::new();
+            if state.metric.pack_fixed(q, &mut fixed) {
+                state.fixed_err =
+                    distance::sq8_fixed::FixedQuery::view(&fixed, q.len()).map(|f| f.err);
+                *q = fixed;
+            }
+        }
         // Packed bits: the query packed as the records are.
         let mut packed = Vec::new();
         state.query = element.prepare(&query, &mut packed).to_vec();
@@ -182,6 +203,7 @@ fn next_batch(state: &mut ScanState, index: pg_sys::Relation) -> bool {
     let (metric, query) = (state.metric, &state.query);
     let approximate = layout.element.is_approximate();
     let bound_query = state.bound_query.as_ref().map(|(q, n)| (&q[..], *n));
+    let fixed_err = state.fixed_err;
     let pending = &mut state.pending;
     let (heap, heap_blocks) = (state.heap, &state.heap_blocks);
     // Prefetching the next page pays where a page holds many records (at
@@ -233,7 +255,7 @@ fn next_batch(state: &mut ScanState, index: pg_sys::Relation) -> bool {
                     let d = match halves {
                         None if approximate => {
                             let r = Sq8Record::read(body).unwrap_or_else(|e| corrupt(e));
-                            sq8_bound(metric, bound_query, &r)
+                            sq8_bound(metric, bound_query, fixed_err, &r)
                         }
                         Some(codes) => operator_value_halves(metric, codes, query),
                         None if bits => {
@@ -250,7 +272,7 @@ fn next_batch(state: &mut ScanState, index: pg_sys::Relation) -> bool {
                     };
                     let d = if approximate {
                         let r = Sq8Record::read(assembler.bytes()).unwrap_or_else(|e| corrupt(e));
-                        sq8_bound(metric, bound_query, &r)
+                        sq8_bound(metric, bound_query, fixed_err, &r)
                     } else if bits {
                         operator_value_bits(assembler.vector(), query)
                     } else {
@@ -281,12 +303,22 @@ fn next_batch(state: &mut ScanState, index: pg_sys::Relation) -> bool {
 /// is `r`, for the query `q` (`Metric::prepare`d, with its norm); the
 /// lowest value for a scan whose every ORDER BY value is NULL or NaN
 /// (`q` None).
-fn sq8_bound(metric: Metric, q: Option<(&[f32], f32)>, r: &Sq8Record) -> f64 {
+fn sq8_bound(
+    metric: Metric,
+    q: Option<(&[f32], f32)>,
+    fixed_err: Option<f32>,
+    r: &Sq8Record,
+) -> f64 {
     let Some((q, q_norm)) = q else {
         return f64::NEG_INFINITY;
     };
     let d = metric.to_sq8_within(q, r.codes, (r.scale, r.offset), r.norm, f32::INFINITY);
-    graph::lower_bound(metric, d, r.err, r.norm, q_norm, r.codes.len())
+    match fixed_err {
+        Some(q_err) => {
+            graph::lower_bound_fixed(metric, d, (r.err, q_err), r.norm, q_norm, r.codes.len())
+        }
+        None => graph::lower_bound(metric, d, r.err, r.norm, q_norm, r.codes.len()),
+    }
 }
 
 /// A row and its distance, ordered nearest first in a max-heap (NaN, a

@@ -16,6 +16,7 @@ mod packed_x86;
 pub mod scalar;
 pub mod sparse;
 pub mod sq8;
+pub mod sq8_fixed;
 pub mod sq8_pairs;
 #[cfg(target_arch = "x86_64")]
 mod sq8_x86;

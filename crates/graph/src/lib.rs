@@ -43,7 +43,7 @@ mod traits;
 mod upper;
 mod way_in;
 
-pub use bound::{lower_bound, rounding_slack};
+pub use bound::{lower_bound, lower_bound_fixed, rounding_slack};
 pub use candidate::Candidate;
 pub use copy_record::{RecordShape, StoredCopy, RECORD_TIDS};
 pub use in_links::InLinks;

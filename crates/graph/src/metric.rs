@@ -1,6 +1,6 @@
 //! Distance functions the graph is built over; smaller is always closer.
 
-use distance::{half, packed, sparse, sq8, sq8_pairs};
+use distance::{half, packed, sparse, sq8, sq8_fixed, sq8_pairs};
 
 /// The distance an index orders by. Every variant returns "smaller is
 /// closer", so the graph algorithms never need to know which one is used.
@@ -187,12 +187,53 @@ impl Metric {
         norm: f32,
         bound: f32,
     ) -> f32 {
+        if let Some(q) = sq8_fixed::FixedQuery::view(query, codes.len()) {
+            return self.to_sq8_fixed(&q, codes, (scale, offset), norm);
+        }
         let d = match self {
             Metric::L2 => sq8::l2_squared_within(query, codes, scale, offset, bound),
             Metric::InnerProduct => -sq8::dot(query, codes, scale, offset),
             Metric::Cosine => 1.0 - sq8::dot(query, codes, scale, offset) / norm,
             Metric::L1 => sq8::l1(query, codes, scale, offset),
             Metric::Jaccard | Metric::PackedHamming | Metric::PackedJaccard => 0.0,
+        };
+        nan_last(d)
+    }
+
+    /// The prepared query `q` packed as 16-bit fixed point
+    /// (`distance::sq8_fixed`) into `out`, for a scan of 8-bit copies that
+    /// [`Metric::to_sq8_within`] then measures with integer dot products:
+    /// false (and `out` untouched) where that does not pay or does not
+    /// apply: a CPU without the integer kernel, up to
+    /// [`FIXED_MIN_DIM`] dimensions, a metric other than L2, inner
+    /// product and cosine. Its error bound goes to
+    /// `crate::bound::lower_bound_fixed`.
+    pub fn pack_fixed(&self, q: &[f32], out: &mut Vec<f32>) -> bool {
+        let linear = matches!(self, Metric::L2 | Metric::InnerProduct | Metric::Cosine);
+        if !linear || !sq8_fixed::has_kernel() || q.len() <= FIXED_MIN_DIM {
+            return false;
+        }
+        sq8_fixed::pack(q, out)
+    }
+
+    /// Distance from a fixed-point query `q` ([`Metric::pack_fixed`]) to
+    /// the 8-bit copy `offset + scale * codes` of a vector whose exact
+    /// norm is `norm`: what [`Metric::to_sq8_within`] gives for the query
+    /// `q` stands for, up to its rounding to 16 bits. Only L2, inner
+    /// product and cosine have this form; the others get 0 (never packed).
+    #[inline]
+    fn to_sq8_fixed(
+        self,
+        q: &sq8_fixed::FixedQuery<'_>,
+        codes: &[u8],
+        (scale, offset): (f32, f32),
+        norm: f32,
+    ) -> f32 {
+        let d = match self {
+            Metric::L2 => q.l2_squared(codes, scale, offset),
+            Metric::InnerProduct => -q.dot(codes, scale, offset),
+            Metric::Cosine => 1.0 - q.dot(codes, scale, offset) / norm,
+            _ => 0.0,
         };
         nan_last(d)
     }
@@ -377,6 +418,11 @@ fn jaccard_unprepare(q: &[f32]) -> (f32, f32) {
     let count = (first * 0.5).floor();
     (first - 2.0 * count, count)
 }
+
+/// Dimensions up to which [`Metric::pack_fixed`] keeps f32 queries: an
+/// ivfflat scan at 128 dimensions measured the same or 8% slower with
+/// fixed-point ones, at 960 and 2048 6-18% faster (alternating passes).
+pub const FIXED_MIN_DIM: usize = 256;
 
 /// NaN (a zero-norm cosine operand) as `+inf`, so such a vector sorts last
 /// instead of poisoning the heaps.
