@@ -254,33 +254,8 @@ pub fn sums_kernel(codes: &[u8], hi: &[u8], lo: &[u8]) -> CodeSums {
 mod tests {
     use super::*;
     use crate::sq8::Sq8Vector;
+    use crate::sq8_pairs::tests::{decoded, sums_of, vectors};
     use rand::{Rng, SeedableRng};
-
-    /// Vectors of several shapes: signed of varied scale, non-negative
-    /// and sparse as image features are, far from zero, constant.
-    fn vectors(dim: usize, count: usize, seed: u64) -> Vec<Vec<f32>> {
-        let mut rng = rand::rngs::StdRng::seed_from_u64(seed);
-        (0..count)
-            .map(|k| {
-                (0..dim)
-                    .map(|_| match k % 4 {
-                        0 => rng.gen_range(-3.0f32..3.0) * 10f32.powi(rng.gen_range(-2..3)),
-                        1 => rng.gen_range(-1.0f32..2.0).max(0.0) * 4.0,
-                        2 => rng.gen_range(100.0f32..101.0),
-                        _ => 0.25,
-                    })
-                    .collect()
-            })
-            .collect()
-    }
-
-    /// The copy's values in f64 (`offset + scale * code`, exactly).
-    fn decoded(x: &Sq8Vector) -> Vec<f64> {
-        x.codes
-            .iter()
-            .map(|&c| x.offset as f64 + x.scale as f64 * c as f64)
-            .collect()
-    }
 
     #[test]
     fn packed_queries_measure_the_copies_as_the_exact_formulas_do() {
@@ -368,14 +343,7 @@ mod tests {
             assert!(FixedQuery::view(&vec![0.5; dim], dim).is_none());
             let mut build = Vec::new();
             let copy = Sq8Vector::encode(&vec![0.5; dim]);
-            let (sum, sum_sq) = crate::sq8_pairs::code_sums(&copy.codes);
-            let sums = crate::sq8_pairs::CopySums {
-                scale: copy.scale,
-                offset: copy.offset,
-                sum,
-                sum_sq,
-            };
-            crate::sq8_pairs::pack_query(&copy.codes, sums, &mut build);
+            crate::sq8_pairs::pack_query(&copy.codes, sums_of(&copy), &mut build);
             assert!(FixedQuery::view(&build, dim).is_none());
         }
         let mut packed = Vec::new();

@@ -199,22 +199,24 @@ pub fn kernel_scalar(b: &[u8], flipped: &[u8]) -> i64 {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::sq8::Sq8Vector;
     use rand::{Rng, SeedableRng};
 
-    /// Random vectors of `dim` dimensions, some with negative elements,
-    /// some sparse and non-negative as image features are.
-    fn vectors(dim: usize, count: usize, seed: u64) -> Vec<Vec<f32>> {
+    /// Random vectors of `dim` dimensions of four shapes: signed of
+    /// varied scale, sparse and non-negative as image features are, far
+    /// from zero, constant.
+    pub(crate) fn vectors(dim: usize, count: usize, seed: u64) -> Vec<Vec<f32>> {
         let mut rng = rand::rngs::StdRng::seed_from_u64(seed);
         (0..count)
             .map(|k| {
                 (0..dim)
-                    .map(|_| match k % 3 {
-                        0 => rng.gen_range(-3.0f32..3.0),
+                    .map(|_| match k % 4 {
+                        0 => rng.gen_range(-3.0f32..3.0) * 10f32.powi(rng.gen_range(-2..3)),
                         1 => rng.gen_range(-1.0f32..2.0).max(0.0) * 4.0,
-                        _ => rng.gen_range(100.0f32..101.0),
+                        2 => rng.gen_range(100.0f32..101.0),
+                        _ => 0.25,
                     })
                     .collect()
             })
@@ -222,7 +224,7 @@ mod tests {
     }
 
     /// The copy's decoded values in f64 (`offset + scale * code`).
-    fn decoded(x: &Sq8Vector) -> Vec<f64> {
+    pub(crate) fn decoded(x: &Sq8Vector) -> Vec<f64> {
         x.codes
             .iter()
             .map(|&c| x.offset as f64 + x.scale as f64 * c as f64)
@@ -230,7 +232,7 @@ mod tests {
     }
 
     /// The copy's scalars.
-    fn sums_of(x: &Sq8Vector) -> CopySums {
+    pub(crate) fn sums_of(x: &Sq8Vector) -> CopySums {
         let (sum, sum_sq) = code_sums(&x.codes);
         CopySums {
             scale: x.scale,
