@@ -165,9 +165,12 @@ pub unsafe extern "C-unwind" fn amrescan(
         if let Some((q, _)) = state.bound_query.as_mut() {
             let mut fixed = Vec::new();
             if state.metric.pack_fixed(q, &mut fixed) {
-                state.fixed_err =
-                    distance::sq8_fixed::FixedQuery::view(&fixed, q.len()).map(|f| f.err);
-                *q = fixed;
+                // the packed query replaces the plain one only with its bound
+                let err = distance::sq8_fixed::FixedQuery::view(&fixed, q.len()).map(|f| f.err);
+                if err.is_some() {
+                    state.fixed_err = err;
+                    *q = fixed;
+                }
             }
         }
         // Packed bits: the query packed as the records are.
