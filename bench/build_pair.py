@@ -27,11 +27,15 @@ import time
 import hnsw_bench as hb
 
 
-def rebuild(conn, mwm, workers):
-    """Wall seconds of one REINDEX after a CHECKPOINT."""
+def rebuild(conn, mwm, workers, others=()):
+    """Wall seconds of one REINDEX after a CHECKPOINT of its cluster and of
+    the `others` connections' clusters (so that no engine's build overlaps
+    the write-back of the other's last one: pgvector's build leaves its
+    index in dirty shared buffers, pgvision's syncs its files)."""
     conn.execute(f"SET max_parallel_maintenance_workers = {workers}")
     conn.execute(f"SET maintenance_work_mem = '{mwm}'")
-    conn.execute("CHECKPOINT")
+    for c in (conn, *others):
+        c.execute("CHECKPOINT")
     t = time.perf_counter()
     conn.execute("REINDEX INDEX items_embedding_idx")
     return time.perf_counter() - t
@@ -81,7 +85,8 @@ def main():
     recalls = {e: [] for e in engines}
     for r in range(a.rounds):
         for e in (engines if r % 2 == 0 else engines[::-1]):
-            builds[e].append(rebuild(conns[e], a.mwm, a.workers))
+            others = [c for f, c in conns.items() if f != e]
+            builds[e].append(rebuild(conns[e], a.mwm, a.workers, others))
             recalls[e].append(recall(conns[e], e, op, dim, queries, tids, a.ef[0]))
             print(f"  round {r}: {e} {builds[e][-1]:.2f} s, recall@10 {recalls[e][-1]:.4f} "
                   f"at ef_search {a.ef[0]} (load {os.getloadavg()[0]:.2f})", flush=True)
